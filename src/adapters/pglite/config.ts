@@ -1,0 +1,60 @@
+import type { PGlite, PGliteOptions } from "@electric-sql/pglite";
+import { MissingDependencyError } from "../../core/errors.js";
+import type { ConfigOptions } from "../../driver/config.js";
+import { DatabaseConfig } from "../../driver/database-config.js";
+import { createPgliteAdapter, type PgliteAdapter, type PgliteConnection } from "./driver.js";
+
+export interface PglitePoolConfig {
+  /** Directory for a persistent database; omitted = in memory. */
+  dataDir?: string;
+  /** PGlite extensions (e.g. `{ vector }`); pgvector is added automatically when its package is installed. */
+  extensions?: PGliteOptions["extensions"];
+  /** How long a session waits while another session holds an open transaction. Default 30 000 ms. */
+  acquireTimeoutMs?: number;
+  /** Passed through to PGlite. */
+  relaxedDurability?: boolean;
+  debug?: PGliteOptions["debug"];
+}
+
+export type PgliteConfigOptions = ConfigOptions<PglitePoolConfig, PGlite>;
+
+/**
+ * Embedded PostgreSQL (PGlite, WASM): zero setup, in memory or on disk. PGlite has a single connection; sessions
+ * share it statement by statement, and an open transaction holds it until it ends. A session opened inside another
+ * session's callback joins that session's transaction (as a savepoint) instead of deadlocking.
+ */
+export class PgliteConfig extends DatabaseConfig<PgliteConnection, PglitePoolConfig, PGlite> {
+  constructor(options: PgliteConfigOptions = {}) {
+    super(options, {});
+  }
+
+  protected async createAdapter(): Promise<PgliteAdapter> {
+    let pglite: typeof import("@electric-sql/pglite");
+    try {
+      pglite = await import("@electric-sql/pglite");
+    } catch (err) {
+      throw new MissingDependencyError("@electric-sql/pglite", "PgliteConfig", err);
+    }
+    let vector: unknown;
+    if (this.features.enablePgvector) {
+      try {
+        vector = (await import("@electric-sql/pglite-pgvector")).vector;
+      } catch {
+        // pgvector is optional: without its package, vector columns read back as text.
+      }
+    }
+    const p = this.poolConfig;
+    const options: PGliteOptions = {};
+    if (p.dataDir !== undefined) options.dataDir = p.dataDir;
+    if (p.extensions !== undefined) options.extensions = p.extensions;
+    if (p.relaxedDurability !== undefined) options.relaxedDurability = p.relaxedDurability;
+    if (p.debug !== undefined) options.debug = p.debug;
+    return createPgliteAdapter(
+      pglite,
+      vector,
+      options,
+      this.features,
+      p.acquireTimeoutMs ?? 30_000,
+    );
+  }
+}

@@ -1,0 +1,2 @@
+export { PgliteConfig, type PgliteConfigOptions, type PglitePoolConfig } from "./config.js";
+export type { PgliteAdapter, PgliteConnection } from "./driver.js";

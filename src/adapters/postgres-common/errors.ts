@@ -1,0 +1,76 @@
+import { DatabaseConnectionError, errorFromSqlState, SQLSpecError } from "../../core/errors.js";
+
+/** Fields a PostgreSQL error carries, under node-postgres/PGlite names or postgres.js names. */
+interface PgErrorLike {
+  message?: string;
+  code?: string;
+  detail?: string;
+  hint?: string;
+  constraint?: string;
+  constraint_name?: string;
+  table?: string;
+  table_name?: string;
+  column?: string;
+  column_name?: string;
+  errno?: string;
+}
+
+const NETWORK_CODES = new Set(["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "EPIPE", "ENOTFOUND", "EHOSTUNREACH", "EAI_AGAIN"]);
+
+/**
+ * Maps any PostgreSQL driver error (pg, postgres.js, PGlite) to the typed hierarchy. `cancelKind` says whether a
+ * 57014 came from our own timeout or from an AbortSignal; a server statement_timeout is recognised by its message.
+ */
+export function mapPostgresError(err: unknown, cancelKind?: "timeout" | "cancel"): SQLSpecError {
+  if (err instanceof SQLSpecError) return err;
+  const e = (err ?? {}) as PgErrorLike;
+  const message = typeof e.message === "string" ? e.message : String(err);
+  const code = typeof e.code === "string" ? e.code : undefined;
+  if (code && /^[0-9A-Z]{5}$/.test(code)) {
+    const fields = {
+      detail: e.detail,
+      hint: e.hint,
+      constraint: e.constraint ?? e.constraint_name,
+      table: e.table ?? e.table_name,
+      column: e.column ?? e.column_name,
+      cause: err,
+    };
+    const kind = cancelKind ?? (message.includes("statement timeout") ? "timeout" : "cancel");
+    return errorFromSqlState("PostgreSQL", code, message, stripUndefined(fields), kind);
+  }
+  if ((code && NETWORK_CODES.has(code)) || isConnectionMessage(message)) {
+    return new DatabaseConnectionError(`PostgreSQL connection error: ${message}`, { cause: err });
+  }
+  return new SQLSpecError(`PostgreSQL error: ${message}`, { cause: err });
+}
+
+function isConnectionMessage(message: string): boolean {
+  return (
+    message.includes("Connection terminated") ||
+    message.includes("connection is closed") ||
+    message.includes("Client has encountered a connection error") ||
+    message.includes("CONNECTION_CLOSED") ||
+    message.includes("CONNECTION_ENDED") ||
+    message.includes("CONNECTION_DESTROYED") ||
+    message.includes("terminating connection")
+  );
+}
+
+function stripUndefined<T extends Record<string, unknown>>(o: T): T {
+  for (const k of Object.keys(o)) if (o[k] === undefined || o[k] === null) delete o[k];
+  return o;
+}
+
+/** Whether the error means the connection can't be reused (discard it, never return it to the pool). */
+export function isBrokenConnectionError(err: unknown): boolean {
+  if (err instanceof DatabaseConnectionError) return true;
+  const e = err as { sqlState?: string; code?: string; cause?: unknown } | undefined;
+  if (!e) return false;
+  const state = e.sqlState ?? e.code;
+  // 57P01 admin_shutdown (pg_terminate_backend), 57P02/57P03, and class 08 connection exceptions.
+  if (typeof state === "string" && (state.startsWith("08") || state === "57P01" || state === "57P02" || state === "57P03")) {
+    return true;
+  }
+  if (typeof state === "string" && NETWORK_CODES.has(state)) return true;
+  return e.cause !== undefined && e.cause !== err && isBrokenConnectionError(e.cause);
+}

@@ -1,0 +1,42 @@
+/**
+ * JSON handling shared by every layer: an explicit marker for "bind this as JSON", and the default serializer that
+ * handles bigint (exact digits), Date (ISO 8601) and Buffer/Uint8Array (PostgreSQL bytea hex text).
+ */
+
+/** Marks a value to be bound as JSON (json/jsonb), never as a PostgreSQL array. Create it with `sql.json(v)`. */
+export class JsonValue {
+  constructor(readonly value: unknown) {}
+}
+
+export function isJsonValue(v: unknown): v is JsonValue {
+  return v instanceof JsonValue;
+}
+
+function replacer(this: unknown, _key: string, value: unknown): unknown {
+  if (typeof value === "bigint") return BIGINT_MARK + value.toString() + BIGINT_MARK;
+  if (value instanceof Uint8Array) return `\\x${Buffer.from(value).toString("hex")}`;
+  if (value !== null && typeof value === "object" && (value as { type?: unknown }).type === "Buffer") {
+    const data = (value as { data?: unknown }).data;
+    if (Array.isArray(data)) return `\\x${Buffer.from(data as number[]).toString("hex")}`;
+  }
+  return value;
+}
+
+const BIGINT_MARK = "\u0000bigint\u0000";
+const BIGINT_RE = /"\\u0000bigint\\u0000(-?\d+)\\u0000bigint\\u0000"/g;
+
+/**
+ * JSON.stringify that writes bigint as an exact JSON number, Date as ISO 8601 (Date#toJSON) and bytes as `\x…` hex.
+ */
+export function defaultJsonSerializer(value: unknown): string {
+  const text = JSON.stringify(value, replacer);
+  if (text === undefined) return "null";
+  return text.includes("bigint") ? text.replace(BIGINT_RE, "$1") : text;
+}
+
+export function defaultJsonDeserializer(text: string): unknown {
+  return JSON.parse(text);
+}
+
+export type JsonSerializer = (value: unknown) => string;
+export type JsonDeserializer = (text: string) => unknown;

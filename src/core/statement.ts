@@ -1,0 +1,162 @@
+/**
+ * The SQL statement object and the `sql` tagged template. Nothing here does I/O: `compile()` goes through the
+ * cached compiler and returns `{ sql, parameters }`.
+ */
+import { getPlan, type StatementPlan } from "./compiler.js";
+import { JsonValue } from "./json.js";
+import { splitPlaceholders } from "./parameters.js";
+import type { Dialect, Params } from "./types.js";
+import { ParameterStyle } from "./types.js";
+
+const SQL_BRAND: unique symbol = Symbol.for("sqlspec.sql") as never;
+
+/** Trusted SQL text spliced verbatim into a template. Never pass user input. */
+export class RawFragment {
+  constructor(readonly text: string) {}
+}
+
+/** An identifier (`"t"."col"`), quoted per dialect at compile time: backticks on MySQL and BigQuery. */
+export class RefFragment {
+  readonly parts: readonly string[];
+  constructor(name: string | readonly string[]) {
+    this.parts = typeof name === "string" ? name.split(".") : [...name];
+    if (this.parts.length === 0 || this.parts.some((p) => p.length === 0)) {
+      throw new TypeError(`sql.ref: invalid identifier "${typeof name === "string" ? name : name.join(".")}"`);
+    }
+  }
+  render(dialect: Dialect = "postgres"): string {
+    const q = dialect === "mysql" || dialect === "bigquery" ? "`" : '"';
+    // `*` stays bare so sql.ref("t.*") works
+    return this.parts.map((p) => (p === "*" ? p : q + p.split(q).join(q + q) + q)).join(".");
+  }
+}
+
+/** Forces its value to be bound as a parameter, whatever it is. */
+export class ValueFragment {
+  constructor(readonly value: unknown) {}
+}
+
+/** A template piece: literal SQL text, an identifier, or a bound value (its 0-based index into params). */
+type Chunk = string | RefFragment | number;
+
+/** Pieces of statements built by the template, so nesting and per-dialect quoting need no re-lexing. */
+const TEMPLATE_CHUNKS = new WeakMap<SQL, readonly Chunk[]>();
+
+/**
+ * A statement: text plus optional params. Placeholders may be any ParameterStyle (or restricted to `inputStyle`);
+ * `compile()` converts them to the target style.
+ */
+export class SQL {
+  declare readonly [SQL_BRAND]: true;
+  readonly text: string;
+  readonly params: Params | undefined;
+  readonly inputStyle?: ParameterStyle;
+  #mysqlText: string | undefined;
+
+  constructor(text: string, params?: Params, options?: { inputStyle?: ParameterStyle }) {
+    this.text = text;
+    this.params = params;
+    if (options?.inputStyle !== undefined) this.inputStyle = options.inputStyle;
+  }
+
+  /** The text as the given dialect must see it (identifiers from `sql.ref` are quoted per dialect). */
+  textFor(dialect: Dialect = "postgres"): string {
+    if (dialect !== "mysql" && dialect !== "bigquery") return this.text;
+    const chunks = TEMPLATE_CHUNKS.get(this);
+    if (chunks === undefined || !chunks.some((c) => c instanceof RefFragment)) return this.text;
+    this.#mysqlText ??= renderChunks(chunks, "mysql");
+    return this.#mysqlText;
+  }
+
+  /** The cached plan for this statement's text in the target style. */
+  plan(style: ParameterStyle = ParameterStyle.NUMERIC, dialect: Dialect = "postgres"): StatementPlan {
+    return getPlan(this.textFor(dialect), style, dialect, this.inputStyle);
+  }
+
+  /** Converts placeholders to `style` and binds the params. Raises ParameterError on any mismatch. No I/O. */
+  compile(
+    style: ParameterStyle = ParameterStyle.NUMERIC,
+    dialect: Dialect = "postgres",
+  ): { sql: string; parameters: unknown[] } {
+    const plan = this.plan(style, dialect);
+    return { sql: plan.sql, parameters: plan.bind(this.params) };
+  }
+
+  toString(): string {
+    return this.text;
+  }
+}
+
+export function isSQL(value: unknown): value is SQL {
+  return value instanceof SQL || (typeof value === "object" && value !== null && SQL_BRAND in value);
+}
+Object.defineProperty(SQL.prototype, SQL_BRAND, { value: true });
+
+function renderChunks(chunks: readonly Chunk[], dialect: Dialect): string {
+  let out = "";
+  for (const c of chunks) {
+    if (typeof c === "string") out += c;
+    else if (typeof c === "number") out += `$${c + 1}`;
+    else out += c.render(dialect);
+  }
+  return out;
+}
+
+/** Appends a nested statement's chunks, shifting its parameter numbers past the values already bound. */
+function appendNested(chunks: Chunk[], params: unknown[], nested: SQL): void {
+  const own = TEMPLATE_CHUNKS.get(nested);
+  const base = params.length;
+  if (own !== undefined) {
+    for (const c of own) chunks.push(typeof c === "number" ? c + base : c);
+    for (const v of nested.params as readonly unknown[]) params.push(v);
+    return;
+  }
+  // any other statement: convert it to $n once, then splice its pieces
+  const plan = getPlan(nested.text, ParameterStyle.NUMERIC, "postgres", nested.inputStyle);
+  const values = plan.bind(nested.params);
+  const { parts, refs } = splitPlaceholders(plan.sql, "postgres", ParameterStyle.NUMERIC);
+  for (let k = 0; k < refs.length; k++) {
+    chunks.push(parts[k]!);
+    const ref = refs[k]!;
+    chunks.push(base + (ref.kind === "positional" ? ref.index : 0));
+  }
+  chunks.push(parts[refs.length]!);
+  for (const v of values) params.push(v);
+}
+
+function template(strings: TemplateStringsArray, ...values: unknown[]): SQL {
+  const chunks: Chunk[] = [strings[0]!];
+  const params: unknown[] = [];
+  for (let k = 0; k < values.length; k++) {
+    const v = values[k];
+    if (v instanceof RawFragment) chunks.push(v.text);
+    else if (v instanceof RefFragment) chunks.push(v);
+    else if (v instanceof ValueFragment) chunks.push(params.push(v.value) - 1);
+    else if (isSQL(v)) appendNested(chunks, params, v);
+    else chunks.push(params.push(v) - 1); // arrays and JsonValue bind as one value
+    chunks.push(strings[k + 1]!);
+  }
+  const s = new SQL(renderChunks(chunks, "postgres"), params, { inputStyle: ParameterStyle.NUMERIC });
+  TEMPLATE_CHUNKS.set(s, chunks);
+  return s;
+}
+
+export interface SqlTag {
+  (strings: TemplateStringsArray, ...values: unknown[]): SQL;
+  /** Trusted SQL text, spliced verbatim. */
+  raw(text: string): RawFragment;
+  /** A quoted identifier; dots separate parts (`"t"."col"`), or pass the parts as an array. */
+  ref(name: string | readonly string[]): RefFragment;
+  /** Always bound as a parameter. */
+  value(value: unknown): ValueFragment;
+  /** Bound as one JSON parameter (never as a PostgreSQL array). */
+  json(value: unknown): JsonValue;
+}
+
+/** The `sql` tagged template: interpolations become bound `$n` parameters unless wrapped in raw/ref. */
+export const sqlTag: SqlTag = Object.assign(template, {
+  raw: (text: string) => new RawFragment(text),
+  ref: (name: string | readonly string[]) => new RefFragment(name),
+  value: (value: unknown) => new ValueFragment(value),
+  json: (value: unknown) => new JsonValue(value),
+});

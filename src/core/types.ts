@@ -1,0 +1,68 @@
+import { DialectNotSupportedError } from "./errors.js";
+
+/** A result row as returned by a driver. */
+export type Row = Record<string, unknown>;
+
+/** Dialects the renderers know. Adapters exist for the first four. */
+export type Dialect = "postgres" | "sqlite" | "mysql" | "duckdb" | "oracle" | "bigquery";
+
+/** Values bound to a statement: positional or by name. */
+export type Params = readonly unknown[] | Readonly<Record<string, unknown>>;
+
+export type OperationType =
+  | "SELECT"
+  | "INSERT"
+  | "UPDATE"
+  | "DELETE"
+  | "MERGE"
+  | "DDL"
+  | "SCRIPT"
+  | "COPY"
+  | "EXECUTE";
+
+export const ParameterStyle = {
+  /** `?` */
+  QMARK: "qmark",
+  /** `$1` */
+  NUMERIC: "numeric",
+  /** `:1` */
+  POSITIONAL_COLON: "positional_colon",
+  /** `:name` */
+  NAMED_COLON: "named_colon",
+  /** `@name` */
+  NAMED_AT: "named_at",
+  /** `$name` */
+  NAMED_DOLLAR: "named_dollar",
+  /** `%(name)s` */
+  NAMED_PYFORMAT: "pyformat_named",
+  /** `%s` */
+  POSITIONAL_PYFORMAT: "pyformat_positional",
+} as const;
+export type ParameterStyle = (typeof ParameterStyle)[keyof typeof ParameterStyle];
+
+const DIALECT_ALIASES: Record<string, Dialect> = {
+  postgres: "postgres",
+  postgresql: "postgres",
+  pg: "postgres",
+  pglite: "postgres",
+  sqlite: "sqlite",
+  sqlite3: "sqlite",
+  mysql: "mysql",
+  mariadb: "mysql",
+  duckdb: "duckdb",
+  oracle: "oracle",
+  bigquery: "bigquery",
+};
+
+export const KNOWN_DIALECTS: readonly Dialect[] = ["postgres", "sqlite", "mysql", "duckdb", "oracle", "bigquery"];
+
+/** Resolves a dialect name case-insensitively (`postgresql` and `pg` are aliases). Unknown names raise. */
+export function normalizeDialect(name: string | Dialect): Dialect {
+  const hit = DIALECT_ALIASES[String(name).toLowerCase()];
+  if (hit === undefined) {
+    throw new DialectNotSupportedError(
+      `Unknown dialect "${name}". Known dialects: ${KNOWN_DIALECTS.join(", ")} (aliases: postgresql, pg, sqlite3, mariadb).`,
+    );
+  }
+  return hit;
+}

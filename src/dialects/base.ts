@@ -1,0 +1,700 @@
+/**
+ * The base renderer: one pass over the statement nodes, appending to a string. Dialect renderers subclass it and
+ * override only the hooks that differ (quoting, placeholders, LIMIT/FETCH, booleans, RETURNING, MERGE/upsert).
+ *
+ * A renderer instance is reused per dialect; `render()` resets its state first. Rendering is synchronous, so no two
+ * renders interleave.
+ */
+import type { BuildContext, BuiltStatement } from "../core/builder-protocol.js";
+import { DialectNotSupportedError, SQLBuilderError } from "../core/errors.js";
+import { RESERVED } from "../core/identifiers.js";
+import { defaultJsonSerializer, JsonValue } from "../core/json.js";
+import type { Dialect } from "../core/types.js";
+import type {
+  ConflictNode,
+  CteNode,
+  DeleteNode,
+  Expr,
+  InsertNode,
+  LockNode,
+  MergeNode,
+  MergeSource,
+  OrderItem,
+  ParamExpr,
+  SelectItem,
+  SelectNode,
+  SetItem,
+  StatementNode,
+  TableNode,
+  UpdateNode,
+  WhenNode,
+} from "../builder/nodes.js";
+
+export interface RenderOptions {
+  /** Inline every value as an escaped literal (toSQL with showParameters, for logs). */
+  inline?: boolean;
+}
+
+/** Value kinds inferred from row data; each dialect maps them to its own type names. */
+export type ValueKind = "int" | "bigint" | "float" | "text" | "bool" | "json" | "timestamp" | "bytes";
+
+export function inferKind(rows: readonly Readonly<Record<string, unknown>>[], col: string): ValueKind {
+  let kind: ValueKind | undefined;
+  for (let i = 0; i < rows.length; i++) {
+    const v = rows[i]![col];
+    if (v === null || v === undefined) continue;
+    let k: ValueKind;
+    switch (typeof v) {
+      case "number":
+        k = !Number.isInteger(v) ? "float" : v >= -2147483648 && v <= 2147483647 ? "int" : "bigint";
+        break;
+      case "bigint":
+        k = "bigint";
+        break;
+      case "string":
+        k = "text";
+        break;
+      case "boolean":
+        k = "bool";
+        break;
+      default:
+        k = v instanceof Date ? "timestamp" : v instanceof Uint8Array ? "bytes" : "json";
+    }
+    if (kind === undefined || kind === k) kind = k;
+    else if ((kind === "int" || kind === "bigint" || kind === "float") && (k === "int" || k === "bigint" || k === "float"))
+      kind = kind === "float" || k === "float" ? "float" : "bigint";
+    else return "text";
+  }
+  return kind ?? "text";
+}
+
+export class BaseRenderer {
+  readonly dialect: Dialect = "postgres";
+  protected quoteChar = '"';
+  protected reserved: ReadonlySet<string> = RESERVED;
+  /** Placeholder prefix for named dialects (`:` / `@`); undefined = positional. */
+  protected namedPrefix: string | undefined = undefined;
+  /** `$n` instead of `?`. */
+  protected numbered = false;
+  protected boolAsInt = false;
+  protected hasILike = false;
+  protected hasNullsOrder = true;
+  /** Table aliases written with AS (Oracle forbids it). */
+  protected tableAs = " AS ";
+  protected label = "PostgreSQL";
+
+  // Per-render state.
+  protected sql = "";
+  protected params: unknown[] = [];
+  protected record: Record<string, unknown> = {};
+  protected nextSuffix: Map<string, number> | undefined;
+  protected sharedSlots: Map<ParamExpr, string | number> | undefined;
+  protected inline = false;
+  protected ctx: BuildContext | undefined;
+
+  render(node: StatementNode, ctx?: BuildContext, opts?: RenderOptions): BuiltStatement {
+    this.sql = "";
+    this.params = [];
+    this.sharedSlots = undefined;
+    this.nextSuffix = undefined;
+    this.inline = opts?.inline === true;
+    this.ctx = ctx;
+    if (this.namedPrefix !== undefined) this.record = {};
+    this.statement(node);
+    const out: BuiltStatement = { sql: this.sql, parameters: this.namedPrefix !== undefined ? this.record : this.params };
+    this.sql = "";
+    this.params = [];
+    this.record = {};
+    this.ctx = undefined;
+    return out;
+  }
+
+  protected statement(node: StatementNode): void {
+    switch (node.kind) {
+      case "select":
+        return this.select(node);
+      case "insert":
+        return this.insert(node);
+      case "update":
+        return this.update(node);
+      case "delete":
+        return this.delete(node);
+      case "merge":
+        return this.merge(node);
+      case "rawStatement":
+        return this.expr(node.expr);
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------------------
+  // Identifiers, values
+
+  protected needsQuote(name: string): boolean {
+    const n = name.length;
+    if (n === 0) return true;
+    let c = name.charCodeAt(0);
+    if (!((c >= 97 && c <= 122) || c === 95)) return true;
+    for (let i = 1; i < n; i++) {
+      c = name.charCodeAt(i);
+      if (!((c >= 97 && c <= 122) || (c >= 48 && c <= 57) || c === 95)) return true;
+    }
+    return this.reserved.has(name);
+  }
+
+  ident(name: string): string {
+    if (!this.needsQuote(name)) return name;
+    const q = this.quoteChar;
+    return q + (name.includes(q) ? name.split(q).join(q + q) : name) + q;
+  }
+
+  protected path(parts: readonly string[]): void {
+    for (let i = 0; i < parts.length; i++) {
+      if (i > 0) this.sql += ".";
+      const p = parts[i]!;
+      this.sql += p === "*" ? p : this.ident(p);
+    }
+  }
+
+  /** The value actually bound: sqlite/oracle cannot bind booleans. */
+  protected encode(v: unknown): unknown {
+    return this.boolAsInt && typeof v === "boolean" ? (v ? 1 : 0) : v;
+  }
+
+  protected param(p: ParamExpr): void {
+    if (this.inline) {
+      this.sql += this.literal(p.value);
+      return;
+    }
+    if (p.shared === true) {
+      const slot = this.sharedSlots?.get(p);
+      if (slot !== undefined && (this.namedPrefix !== undefined || this.numbered)) {
+        this.sql += this.namedPrefix !== undefined ? this.namedPrefix + slot : `$${slot}`;
+        return;
+      }
+    }
+    if (this.namedPrefix !== undefined) {
+      const name = this.allocName(p.name);
+      this.record[name] = this.encode(p.value);
+      this.sql += this.namedPrefix + name;
+      if (p.shared === true) (this.sharedSlots ??= new Map()).set(p, name);
+    } else {
+      const n = this.params.push(this.encode(p.value));
+      if (this.numbered) {
+        this.sql += `$${n}`;
+        if (p.shared === true) (this.sharedSlots ??= new Map()).set(p, n);
+      } else this.sql += "?";
+    }
+  }
+
+  /** Readable unique names: `name`, then `name_1`, `name_2`, … */
+  protected allocName(base: string): string {
+    if (!Object.hasOwn(this.record, base) && !this.bindReserved(base)) return base;
+    const next = (this.nextSuffix ??= new Map());
+    let i = next.get(base) ?? 1;
+    while (Object.hasOwn(this.record, `${base}_${i}`)) i++;
+    next.set(base, i + 1);
+    return `${base}_${i}`;
+  }
+
+  protected bindReserved(_name: string): boolean {
+    return false;
+  }
+
+  protected value(v: unknown, name: string): void {
+    this.param({ kind: "param", name, value: v });
+  }
+
+  /** Escaped literal for logs (toSQL showParameters). */
+  literal(v: unknown): string {
+    if (v === null || v === undefined) return "NULL";
+    switch (typeof v) {
+      case "number":
+        return Number.isFinite(v) ? String(v) : this.quoteString(String(v));
+      case "bigint":
+        return v.toString();
+      case "boolean":
+        return this.boolAsInt ? (v ? "1" : "0") : v ? "TRUE" : "FALSE";
+      case "string":
+        return this.quoteString(v);
+    }
+    if (v instanceof JsonValue) return this.quoteString(defaultJsonSerializer(v.value));
+    if (v instanceof Date) return this.quoteString(v.toISOString());
+    if (v instanceof Uint8Array) return this.bytesLiteral(Buffer.from(v).toString("hex"));
+    if (Array.isArray(v)) return this.arrayLiteral(v);
+    return this.quoteString(defaultJsonSerializer(v));
+  }
+
+  protected quoteString(s: string): string {
+    return `'${s.includes("'") ? s.split("'").join("''") : s}'`;
+  }
+  protected bytesLiteral(hex: string): string {
+    return `X'${hex}'`;
+  }
+  protected arrayLiteral(v: readonly unknown[]): string {
+    return this.quoteString(defaultJsonSerializer(v));
+  }
+
+  // ---------------------------------------------------------------------------------------------------------
+  // Expressions
+
+  expr(e: Expr): void {
+    switch (e.kind) {
+      case "ref":
+        return this.path(e.path);
+      case "param":
+        return this.param(e);
+      case "raw":
+        this.sql += e.sql;
+        return;
+      case "frag": {
+        const { parts, args } = e;
+        this.sql += parts[0];
+        for (let i = 0; i < args.length; i++) {
+          this.expr(args[i]!);
+          this.sql += parts[i + 1];
+        }
+        return;
+      }
+      case "cmp":
+        this.expr(e.left);
+        this.sql += ` ${e.op} `;
+        this.expr(e.right);
+        return;
+      case "and":
+      case "or": {
+        const sep = e.kind === "and" ? " AND " : " OR ";
+        for (let i = 0; i < e.items.length; i++) {
+          if (i > 0) this.sql += sep;
+          const it = e.items[i]!;
+          // Parenthesise where precedence would otherwise change: OR inside AND, user text holding OR.
+          const wrap =
+            (e.kind === "and" && (it.kind === "or" || ((it.kind === "raw" || it.kind === "frag") && it.loose))) ||
+            (e.kind === "or" && it.kind === "and");
+          if (wrap) this.sql += "(";
+          this.expr(it);
+          if (wrap) this.sql += ")";
+        }
+        return;
+      }
+      case "null":
+        this.expr(e.left);
+        this.sql += e.not ? " IS NOT NULL" : " IS NULL";
+        return;
+      case "between":
+        this.expr(e.left);
+        this.sql += e.not ? " NOT BETWEEN " : " BETWEEN ";
+        this.expr(e.low);
+        this.sql += " AND ";
+        this.expr(e.high);
+        return;
+      case "like":
+        if (e.ci && !this.hasILike) {
+          this.sql += "LOWER(";
+          this.expr(e.left);
+          this.sql += e.not ? ") NOT LIKE LOWER(" : ") LIKE LOWER(";
+          this.expr(e.right);
+          this.sql += ")";
+        } else {
+          this.expr(e.left);
+          this.sql += (e.not ? " NOT " : " ") + (e.ci ? "ILIKE " : "LIKE ");
+          this.expr(e.right);
+        }
+        return;
+      case "in":
+        return this.inList(e.left, e.list, e.not);
+      case "sub":
+        this.sql += "(";
+        this.statement(e.query);
+        this.sql += ")";
+        return;
+    }
+  }
+
+  /** `x IN (?, ?, …)` with one bound value per item; postgres overrides with `= ANY($n)`. */
+  protected inList(left: Expr, list: ParamExpr | { kind: "sub"; query: StatementNode }, not: boolean): void {
+    if (list.kind === "sub") {
+      this.expr(left);
+      this.sql += not ? " NOT IN " : " IN ";
+      this.expr(list);
+      return;
+    }
+    const items = list.value as readonly unknown[];
+    if (items.length === 0) {
+      // An empty IN list is a syntax error in most dialects; it is simply false (true for NOT IN).
+      this.sql += not ? "1 = 1" : "1 = 0";
+      return;
+    }
+    this.expr(left);
+    this.sql += not ? " NOT IN (" : " IN (";
+    for (let i = 0; i < items.length; i++) {
+      if (i > 0) this.sql += ", ";
+      this.value(items[i], list.name);
+    }
+    this.sql += ")";
+  }
+
+  protected items(items: readonly SelectItem[]): void {
+    for (let i = 0; i < items.length; i++) {
+      if (i > 0) this.sql += ", ";
+      const it = items[i]!;
+      this.expr(it.expr);
+      if (it.alias !== undefined) this.sql += ` AS ${this.ident(it.alias)}`;
+    }
+  }
+
+  protected exprList(list: readonly Expr[]): void {
+    for (let i = 0; i < list.length; i++) {
+      if (i > 0) this.sql += ", ";
+      this.expr(list[i]!);
+    }
+  }
+
+  protected columnList(cols: readonly string[]): void {
+    for (let i = 0; i < cols.length; i++) {
+      if (i > 0) this.sql += ", ";
+      this.sql += this.ident(cols[i]!);
+    }
+  }
+
+  protected table(t: TableNode): void {
+    this.expr(t.source);
+    if (t.alias !== undefined) this.sql += this.tableAs + this.ident(t.alias);
+  }
+
+  protected tables(list: readonly TableNode[]): void {
+    for (let i = 0; i < list.length; i++) {
+      if (i > 0) this.sql += ", ";
+      this.table(list[i]!);
+    }
+  }
+
+  protected setList(set: readonly SetItem[]): void {
+    for (let i = 0; i < set.length; i++) {
+      if (i > 0) this.sql += ", ";
+      const s = set[i]!;
+      this.sql += `${this.ident(s.column)} = `;
+      this.expr(s.value);
+    }
+  }
+
+  protected unsupported(what: string, instead: string): never {
+    throw new DialectNotSupportedError(`${what} is not supported by the ${this.dialect} dialect. ${instead}`);
+  }
+
+  // ---------------------------------------------------------------------------------------------------------
+  // SELECT
+
+  protected with(ctes: readonly CteNode[]): void {
+    this.sql += this.recursiveKeyword(ctes) ? "WITH RECURSIVE " : "WITH ";
+    for (let i = 0; i < ctes.length; i++) {
+      const c = ctes[i]!;
+      if (i > 0) this.sql += ", ";
+      this.sql += this.ident(c.name);
+      if (c.columns) {
+        this.sql += " (";
+        this.columnList(c.columns);
+        this.sql += ")";
+      }
+      this.sql += " AS (";
+      this.statement(c.query);
+      this.sql += ")";
+    }
+    this.sql += " ";
+  }
+
+  protected recursiveKeyword(ctes: readonly CteNode[]): boolean {
+    return ctes.some((c) => c.recursive);
+  }
+
+  protected select(n: SelectNode): void {
+    if (n.with) this.with(n.with);
+    this.sql += "SELECT ";
+    if (n.distinctOn) {
+      if (this.dialect !== "postgres" && this.dialect !== "duckdb") {
+        this.unsupported("DISTINCT ON", "Use GROUP BY or a window function (ROW_NUMBER() OVER …).");
+      }
+      this.sql += "DISTINCT ON (";
+      this.exprList(n.distinctOn);
+      this.sql += ") ";
+    } else if (n.distinct) this.sql += "DISTINCT ";
+    if (n.columns.length === 0) this.sql += "*";
+    else this.items(n.columns);
+    if (n.from) {
+      this.sql += " FROM ";
+      this.tables(n.from);
+    }
+    if (n.joins) {
+      for (const j of n.joins) {
+        this.sql += j.type === "CROSS" ? " CROSS JOIN " : j.type === "INNER" ? " INNER JOIN " : ` ${j.type} JOIN `;
+        if (j.lateral) this.sql += "LATERAL ";
+        this.table(j.table);
+        if (j.on) {
+          this.sql += " ON ";
+          this.expr(j.on);
+        }
+      }
+    }
+    if (n.where) {
+      this.sql += " WHERE ";
+      this.expr(n.where);
+    }
+    if (n.groupBy) {
+      this.sql += " GROUP BY ";
+      this.exprList(n.groupBy);
+    }
+    if (n.having) {
+      this.sql += " HAVING ";
+      this.expr(n.having);
+    }
+    if (n.setOps) {
+      for (const s of n.setOps) {
+        this.sql += ` ${this.setOpKeyword(s.op)}${s.all ? " ALL " : this.setOpDistinct}`;
+        const q = s.query;
+        const wrap = q.kind === "select" && (q.orderBy !== undefined || q.limit !== undefined);
+        if (wrap) this.sql += "(";
+        this.statement(q);
+        if (wrap) this.sql += ")";
+      }
+    }
+    if (n.orderBy) this.orderBy(n.orderBy);
+    if (n.limit !== undefined || n.offset !== undefined) this.limitOffset(n.limit, n.offset);
+    if (n.lock) this.lock(n.lock);
+  }
+
+  protected setOpDistinct = " ";
+  protected setOpKeyword(op: "UNION" | "INTERSECT" | "EXCEPT"): string {
+    return op;
+  }
+
+  protected orderBy(items: readonly OrderItem[]): void {
+    this.sql += " ORDER BY ";
+    for (let i = 0; i < items.length; i++) {
+      if (i > 0) this.sql += ", ";
+      const o = items[i]!;
+      if (o.nulls !== undefined && !this.hasNullsOrder) {
+        // MySQL has no NULLS FIRST/LAST: sort on the null test first.
+        this.expr(o.expr);
+        this.sql += o.nulls === "LAST" ? " IS NULL, " : " IS NOT NULL, ";
+      }
+      this.expr(o.expr);
+      if (o.dir !== undefined) this.sql += o.dir === "DESC" ? " DESC" : " ASC";
+      if (o.nulls !== undefined && this.hasNullsOrder) this.sql += o.nulls === "LAST" ? " NULLS LAST" : " NULLS FIRST";
+    }
+  }
+
+  /** LIMIT/OFFSET bound as parameters, so paging reuses one prepared statement. */
+  protected limitOffset(limit: number | undefined, offset: number | undefined): void {
+    if (limit !== undefined) {
+      this.sql += " LIMIT ";
+      this.value(limit, "limit");
+    } else if (offset !== undefined) {
+      this.sql += ` LIMIT ${this.noLimit}`;
+    }
+    if (offset !== undefined) {
+      this.sql += " OFFSET ";
+      this.value(offset, "offset");
+    }
+  }
+  protected noLimit = "ALL";
+
+  protected lock(l: LockNode): void {
+    this.sql += l.mode === "UPDATE" ? " FOR UPDATE" : " FOR SHARE";
+    if (l.of) {
+      this.sql += " OF ";
+      for (let i = 0; i < l.of.length; i++) {
+        if (i > 0) this.sql += ", ";
+        this.expr({ kind: "ref", path: l.of[i]!.split(".") });
+      }
+    }
+    if (l.wait) this.sql += ` ${l.wait}`;
+  }
+
+  // ---------------------------------------------------------------------------------------------------------
+  // INSERT / UPDATE / DELETE
+
+  protected insert(n: InsertNode): void {
+    if (n.with) this.with(n.with);
+    this.sql += "INSERT INTO ";
+    this.table(n.table);
+    this.insertBody(n);
+    if (n.conflict) this.conflict(n.conflict, n);
+    if (n.duplicate) this.duplicate(n.duplicate);
+    if (n.returning) this.returning(n.returning);
+  }
+
+  protected insertBody(n: InsertNode): void {
+    if (n.columns.length > 0) {
+      this.sql += " (";
+      this.columnList(n.columns);
+      this.sql += ")";
+    }
+    if (n.select) {
+      this.sql += " ";
+      this.statement(n.select);
+      return;
+    }
+    if (n.rows.length === 0) {
+      throw new SQLBuilderError("INSERT has no rows: call .values(row | rows) or .fromSelect(query).");
+    }
+    this.sql += " VALUES ";
+    for (let r = 0; r < n.rows.length; r++) {
+      if (r > 0) this.sql += ", ";
+      this.sql += "(";
+      this.exprList(n.rows[r]!);
+      this.sql += ")";
+    }
+  }
+
+  protected conflict(c: ConflictNode, _n: InsertNode): void {
+    this.sql += " ON CONFLICT";
+    if (c.columns.length > 0) {
+      this.sql += " (";
+      this.columnList(c.columns);
+      this.sql += ")";
+    }
+    if (c.action === "nothing") {
+      this.sql += " DO NOTHING";
+      return;
+    }
+    if (c.columns.length === 0) {
+      throw new SQLBuilderError("ON CONFLICT DO UPDATE needs conflict columns: call .onConflict('id', …).");
+    }
+    this.sql += " DO UPDATE SET ";
+    this.setList(c.set!);
+    if (c.where) {
+      this.sql += " WHERE ";
+      this.expr(c.where);
+    }
+  }
+
+  protected duplicate(_set: readonly SetItem[]): void {
+    this.unsupported("ON DUPLICATE KEY UPDATE", "Use .onConflict(...cols).doUpdate(set) instead.");
+  }
+
+  protected returning(items: readonly SelectItem[]): void {
+    this.sql += " RETURNING ";
+    this.items(items);
+  }
+
+  protected update(n: UpdateNode): void {
+    if (n.with) this.with(n.with);
+    this.sql += "UPDATE ";
+    this.table(n.table);
+    if (n.set.length === 0) throw new SQLBuilderError("UPDATE has nothing to set: call .set({ column: value }).");
+    this.sql += " SET ";
+    this.setList(n.set);
+    if (n.from) {
+      this.sql += " FROM ";
+      this.tables(n.from);
+    }
+    this.whereClause(n.where);
+    if (n.returning) this.returning(n.returning);
+  }
+
+  protected whereClause(where: Expr | undefined): void {
+    if (where) {
+      this.sql += " WHERE ";
+      this.expr(where);
+    }
+  }
+
+  protected delete(n: DeleteNode): void {
+    if (n.with) this.with(n.with);
+    this.sql += "DELETE FROM ";
+    this.table(n.table);
+    if (n.using) {
+      this.sql += " USING ";
+      this.tables(n.using);
+    }
+    this.whereClause(n.where);
+    if (n.returning) this.returning(n.returning);
+  }
+
+  // ---------------------------------------------------------------------------------------------------------
+  // MERGE (ANSI shape: PostgreSQL, BigQuery; Oracle overrides)
+
+  protected checkMerge(n: MergeNode): asserts n is MergeNode & { target: string; source: MergeSource; on: Expr } {
+    if (n.target === undefined) throw new SQLBuilderError("MERGE needs a target: call .into(table, alias).");
+    if (n.source === undefined) {
+      throw new SQLBuilderError("MERGE needs a source: call .using(rows | table | query, alias).");
+    }
+    if (n.on === undefined) throw new SQLBuilderError("MERGE needs a join condition: call .on('t.id = src.id').");
+    if (n.whens.length === 0) {
+      throw new SQLBuilderError(
+        "MERGE needs at least one WHEN clause: call .whenMatchedThenUpdate(…) and/or .whenNotMatchedThenInsert(…).",
+      );
+    }
+  }
+
+  protected merge(n: MergeNode): void {
+    this.checkMerge(n);
+    this.sql += "MERGE INTO ";
+    this.path(n.target.split("."));
+    if (n.alias !== undefined) this.sql += this.tableAs + this.ident(n.alias);
+    this.sql += " USING ";
+    this.mergeSource(n.source, n.target);
+    this.sql += " ON ";
+    this.expr(n.on);
+    for (const w of n.whens) this.when(w);
+    if (n.returning) this.returning(n.returning);
+  }
+
+  protected mergeSource(s: MergeSource, _target: string): void {
+    if (s.kind === "table") return this.table(s.table);
+    this.unionAllSource(s);
+  }
+
+  /** Portable rows source: `(SELECT ? AS a, ? AS b UNION ALL SELECT ?, ?) AS src`. */
+  protected unionAllSource(s: MergeSource & { kind: "rows" }): void {
+    this.sql += "(";
+    const names = s.columns.map((c) => paramNameOf(c));
+    for (let r = 0; r < s.rows.length; r++) {
+      this.sql += r === 0 ? "SELECT " : " UNION ALL SELECT ";
+      const row = s.rows[r]!;
+      for (let c = 0; c < s.columns.length; c++) {
+        if (c > 0) this.sql += ", ";
+        const col = s.columns[c]!;
+        this.value(row[col] ?? null, names[c]!);
+        if (r === 0) this.sql += ` AS ${this.ident(col)}`;
+      }
+      if (this.dualTable) this.sql += this.dualTable;
+    }
+    this.sql += `)${this.tableAs}${this.ident(s.alias)}`;
+  }
+  protected dualTable = "";
+
+  protected when(w: WhenNode): void {
+    this.sql += ` WHEN ${w.match}`;
+    if (w.cond) {
+      this.sql += " AND ";
+      this.expr(w.cond);
+    }
+    this.sql += " THEN ";
+    this.whenAction(w);
+  }
+
+  protected whenAction(w: WhenNode): void {
+    if (w.action === "DELETE") {
+      this.sql += "DELETE";
+    } else if (w.action === "UPDATE") {
+      this.sql += "UPDATE SET ";
+      this.setList(w.set!);
+    } else {
+      this.sql += "INSERT (";
+      this.columnList(w.insertColumns!);
+      this.sql += ") VALUES (";
+      this.exprList(w.insertValues!);
+      this.sql += ")";
+    }
+  }
+}
+
+/** Bind names for row columns (identifier characters only). */
+export function paramNameOf(col: string): string {
+  let ok = col.length > 0 && !(col.charCodeAt(0) >= 48 && col.charCodeAt(0) <= 57);
+  for (let i = 0; ok && i < col.length; i++) {
+    const c = col.charCodeAt(i);
+    ok = (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || c === 95 || (c >= 48 && c <= 57);
+  }
+  return ok ? col : `p_${col.replace(/[^A-Za-z0-9_]/g, "_")}`;
+}

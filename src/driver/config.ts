@@ -1,0 +1,68 @@
+import type { JsonDeserializer, JsonSerializer } from "../core/json.js";
+import type { Adapter } from "./adapter.js";
+
+/** Pool settings shared by the server adapters (DESIGN §2). */
+export interface PoolConfig {
+  connectionString?: string;
+  host?: string;
+  port?: number;
+  user?: string;
+  password?: string;
+  database?: string;
+  ssl?: boolean | Record<string, unknown>;
+  minSize?: number;
+  maxSize?: number;
+  idleTimeoutMs?: number;
+  maxLifetimeMs?: number;
+  connectTimeoutMs?: number;
+  /** Waiting longer than this for a free connection raises PoolTimeoutError. */
+  acquireTimeoutMs?: number;
+  /** Server-side statement_timeout for every connection. */
+  statementTimeoutMs?: number;
+  applicationName?: string;
+}
+
+export interface DriverFeatures<Conn = unknown> {
+  /** Default: sqlspec's serializer (bigint exact, Date ISO, Buffer hex). */
+  jsonSerializer?: JsonSerializer;
+  jsonDeserializer?: JsonDeserializer;
+  /** Default true: objects bind as json/jsonb, json/jsonb columns decode through jsonDeserializer. */
+  enableJsonCodecs?: boolean;
+  /** Default true: active only when the `vector` type exists in the database. */
+  enablePgvector?: boolean;
+  /** Runs after sqlspec's own connection setup. */
+  onConnectionCreate?: (conn: Conn) => Promise<void> | void;
+}
+
+export interface StatementConfig {
+  /** Size of the compiled-statement LRU (process-wide). Default 1000. */
+  cacheSize?: number;
+  /** Named prepared statements kept per connection (pg). 0 disables them (PgBouncer transaction mode). */
+  statementCacheSize?: number;
+  /** Rows above which session.upsert / MERGE-from-rows stage through COPY. */
+  copyThreshold?: number;
+}
+
+export interface MigrationConfig {
+  scriptLocation?: string;
+  versionTableName?: string;
+}
+
+export interface ConfigOptions<P, Conn = unknown> {
+  poolConfig?: P;
+  driverFeatures?: DriverFeatures<Conn>;
+  statementConfig?: StatementConfig;
+  migrationConfig?: MigrationConfig;
+  bindKey?: string;
+}
+
+/** Resolved driver features with defaults applied; adapters read this. */
+export interface ResolvedDriverFeatures<Conn = unknown> {
+  jsonSerializer: JsonSerializer;
+  jsonDeserializer: JsonDeserializer;
+  enableJsonCodecs: boolean;
+  enablePgvector: boolean;
+  onConnectionCreate?: (conn: Conn) => Promise<void> | void;
+}
+
+export type AdapterFactory<Conn> = () => Promise<Adapter<Conn>>;

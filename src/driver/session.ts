@@ -1,0 +1,512 @@
+import type { StandardSchemaV1 } from "../core/standard-schema.js";
+import { type BuildContext, isQueryBuilder, type QueryBuilder } from "../core/builder-protocol.js";
+import { getPlan, type StatementPlan } from "../core/compiler.js";
+import { ParameterError, SQLSpecError, TransactionError } from "../core/errors.js";
+import { SQLResult } from "../core/result.js";
+import { splitScript } from "../core/splitter.js";
+import { SQL } from "../core/statement.js";
+import { type Dialect, type OperationType, type Params, ParameterStyle, type Row } from "../core/types.js";
+import type { Adapter, QueryOptions, RawResult } from "./adapter.js";
+import { DataDictionary, type DataDictionaryCache } from "./data-dictionary.js";
+import { applyFilters, type StatementFilter } from "./filters.js";
+import { SchemaValidationError, validateRows } from "./schema.js";
+import {
+  type LoadRecordsOptions,
+  loadRecords,
+  prepareMergeExecution,
+  type UpsertOptions,
+  upsertRows,
+} from "./upsert.js";
+
+/** Anything a session executes: raw text, a `SQL` object (`sql` template, .sql file query) or a builder. */
+export type Statement = string | SQL | QueryBuilder;
+
+export interface ExecuteOptions {
+  signal?: AbortSignal;
+  /** Cancels the statement on the server after this long and raises QueryTimeoutError. */
+  timeoutMs?: number;
+}
+
+export interface SelectOptions<T> extends ExecuteOptions {
+  /** Standard Schema v1 (zod, valibot, arktype): every row is validated and typed. */
+  schema?: StandardSchemaV1<unknown, T>;
+  filters?: readonly StatementFilter[];
+}
+
+export interface StreamOptions extends ExecuteOptions {
+  /** Rows fetched per round trip (server-side cursor). Default 1000. */
+  batchSize?: number;
+}
+
+export interface TransactionOptions {
+  isolationLevel?: "read uncommitted" | "read committed" | "repeatable read" | "serializable";
+  readOnly?: boolean;
+}
+
+/** What the session needs from the config that created it. */
+export interface SessionOwner {
+  readonly dictionaryCache: DataDictionaryCache;
+}
+
+interface Prepared {
+  sql: string;
+  values: unknown[];
+  operationType: OperationType;
+  plan: StatementPlan | undefined;
+  metadata?: Record<string, unknown>;
+}
+
+const NO_OPTIONS: QueryOptions = Object.freeze({ prepare: true });
+const ISOLATION = new Set(["read uncommitted", "read committed", "repeatable read", "serializable"]);
+
+/**
+ * One connection, held from creation until release. Everything above the Adapter contract lives here once:
+ * statement compilation, the select family, transactions and savepoints, filters, schema mapping, upsert.
+ */
+export class Session<Conn = unknown> implements AsyncDisposable {
+  readonly adapter: Adapter<Conn>;
+  readonly dialect: Dialect;
+  readonly dataDictionary: DataDictionary<Conn>;
+  #conn: Conn;
+  #style: ParameterStyle;
+  #depth = 0;
+  #savepointSeq = 0;
+  #released = false;
+  #broken: unknown;
+
+  constructor(adapter: Adapter<Conn>, conn: Conn, owner: SessionOwner) {
+    this.adapter = adapter;
+    this.dialect = adapter.dialect;
+    this.#conn = conn;
+    this.#style = adapter.parameterStyle;
+    this.dataDictionary = new DataDictionary<Conn>(adapter, () => this.conn, owner.dictionaryCache);
+  }
+
+  /** The driver connection this session holds. */
+  get conn(): Conn {
+    if (this.#released) throw new SQLSpecError("This session was released; open a new one with provideSession()");
+    return this.#conn;
+  }
+
+  get inTransaction(): boolean {
+    return this.#depth > 0;
+  }
+
+  // ---------------------------------------------------------------- execution
+
+  async execute<T = Row>(statement: Statement, params?: Params, options?: ExecuteOptions): Promise<SQLResult<T>> {
+    const prepared = isQueryBuilder(statement)
+      ? await this.#prepareBuilder(statement, params)
+      : this.#prepareText(statement, params);
+    return this.#run<T>(prepared, options);
+  }
+
+  /** One statement, many parameter sets, atomically; rowsAffected is the server's total. */
+  async executeMany(statement: string | SQL, paramSets: readonly Params[], options?: ExecuteOptions): Promise<SQLResult> {
+    const { text, inputStyle } = textOf(statement);
+    const plan = getPlan(text, this.#style, this.dialect, inputStyle);
+    const sets = paramSets.map((p) => plan.bind(p));
+    const started = performance.now();
+    if (sets.length === 0) return this.#result(plan.sql, [], plan.operationType, emptyRaw(), started);
+    const raw = await this.#atomically(async () => {
+      if (this.adapter.queryMany) return this.adapter.queryMany(this.conn, plan.sql, sets, this.#opts(options));
+      let total = 0;
+      let last: RawResult | undefined;
+      for (const values of sets) {
+        last = await this.adapter.query(this.conn, plan.sql, values, this.#opts(options));
+        total += last.rowsAffected;
+      }
+      return { ...(last as RawResult), rowsAffected: total };
+    });
+    return this.#result(plan.sql, sets, plan.operationType, raw, started);
+  }
+
+  /** Runs a multi-statement script. Statements are split with the SQL lexer, never inside strings or bodies. */
+  async executeScript(script: string | SQL): Promise<SQLResult> {
+    const text = typeof script === "string" ? script : script.text;
+    const statements = splitScript(text, this.dialect);
+    const started = performance.now();
+    let total = 0;
+    try {
+      for (const stmt of statements) total += (await this.adapter.query(this.conn, stmt, [], {})).rowsAffected;
+    } catch (err) {
+      throw this.#fail(err, text);
+    }
+    const raw: RawResult = { rows: [], columns: [], rowsAffected: total };
+    const result = this.#result<Row>(text, [], "SCRIPT", raw, started);
+    result.metadata.statements = statements.length;
+    return result;
+  }
+
+  // ---------------------------------------------------------------- select family
+
+  async select<T = Row>(statement: Statement, params?: Params, options?: SelectOptions<T>): Promise<T[]> {
+    const prepared = isQueryBuilder(statement)
+      ? await this.#prepareBuilder(statement, params)
+      : this.#prepareText(statement, params);
+    const filters = options?.filters;
+    const r = await this.#run<T>(filters?.length ? this.#filtered(prepared, filters, true) : prepared, options);
+    return options?.schema ? validateRows(options.schema, r.data) : r.data;
+  }
+
+  /** Exactly one row: 0 rows raise NotFoundError, more than one MultipleResultsFoundError. */
+  async selectOne<T = Row>(statement: Statement, params?: Params, options?: SelectOptions<T>): Promise<T> {
+    const r = await this.execute<T>(statement, params, options);
+    const row = r.one();
+    return options?.schema ? (await validateRows(options.schema, [row]))[0] as T : row;
+  }
+
+  async selectOneOrNull<T = Row>(statement: Statement, params?: Params, options?: SelectOptions<T>): Promise<T | null> {
+    const r = await this.execute<T>(statement, params, options);
+    const row = r.oneOrNull();
+    if (row === null || !options?.schema) return row;
+    return (await validateRows(options.schema, [row]))[0] as T;
+  }
+
+  /** The first column of exactly one row. */
+  async selectValue<T = unknown>(statement: Statement, params?: Params, options?: ExecuteOptions): Promise<T> {
+    return (await this.execute(statement, params, options)).scalar<T>();
+  }
+
+  async selectValueOrNull<T = unknown>(statement: Statement, params?: Params, options?: ExecuteOptions): Promise<T | null> {
+    return (await this.execute(statement, params, options)).scalarOrNull<T>();
+  }
+
+  /** The page of rows and the total without the top-level LIMIT/OFFSET/FETCH (and without pagination filters). */
+  async selectWithTotal<T = Row>(
+    statement: Statement,
+    params?: Params,
+    options?: SelectOptions<T>,
+  ): Promise<[T[], number]> {
+    const prepared = isQueryBuilder(statement)
+      ? await this.#prepareBuilder(statement, params)
+      : this.#prepareText(statement, params);
+    const filters = options?.filters ?? [];
+    const page = filters.length ? this.#filtered(prepared, filters, true) : prepared;
+    const base = filters.length ? this.#filtered(prepared, filters, false) : prepared;
+    const countPlan = getPlan(base.sql, this.#style, this.dialect, this.#style).countPlan();
+    const count: Prepared = {
+      sql: countPlan.sql,
+      values: countPlan.bind(base.values),
+      operationType: "SELECT",
+      plan: countPlan,
+    };
+    const rows = await this.#run<T>(page, options);
+    const total = await this.#run(count, options);
+    const data = options?.schema ? await validateRows(options.schema, rows.data) : rows.data;
+    return [data, Number(total.scalar())];
+  }
+
+  /** Rows as an async iterable, fetched in batches through a server-side cursor where the driver has one. */
+  async *stream<T = Row>(statement: Statement, params?: Params, options?: StreamOptions): AsyncGenerator<T> {
+    const prepared = isQueryBuilder(statement)
+      ? await this.#prepareBuilder(statement, params)
+      : this.#prepareText(statement, params);
+    const batchSize = options?.batchSize ?? 1000;
+    if (this.adapter.stream) {
+      try {
+        for await (const batch of this.adapter.stream(this.conn, prepared.sql, prepared.values, batchSize, this.#opts(options))) {
+          yield* batch as T[];
+        }
+      } catch (err) {
+        throw this.#fail(err, prepared.sql);
+      }
+      return;
+    }
+    if (this.dialect === "postgres") {
+      yield* this.#cursorStream<T>(prepared, batchSize, options);
+      return;
+    }
+    yield* (await this.#run<T>(prepared, options)).data;
+  }
+
+  // ---------------------------------------------------------------- transactions
+
+  async begin(options?: TransactionOptions): Promise<void> {
+    if (this.#depth > 0) throw new TransactionError("A transaction is already open on this session; use transaction() to nest");
+    await this.#control(beginStatement(options));
+    this.#depth = 1;
+  }
+
+  async commit(): Promise<void> {
+    if (this.#depth === 0) throw new TransactionError("commit() without an open transaction");
+    this.#depth = 0;
+    await this.#control("COMMIT");
+  }
+
+  async rollback(): Promise<void> {
+    if (this.#depth === 0) throw new TransactionError("rollback() without an open transaction");
+    this.#depth = 0;
+    await this.#control("ROLLBACK");
+  }
+
+  /**
+   * Runs fn in a transaction: COMMIT when it resolves, ROLLBACK when it throws. Nested calls use SAVEPOINTs, so an
+   * inner failure rolls back only the inner work.
+   */
+  async transaction<T>(fn: (tx: this) => Promise<T>, options?: TransactionOptions): Promise<T> {
+    if (this.#depth === 0) {
+      await this.begin(options);
+      let value: T;
+      try {
+        value = await (this.adapter.scope ? this.adapter.scope(this.conn, () => fn(this)) : fn(this));
+      } catch (err) {
+        if (this.#depth > 0) await this.rollback().catch(() => undefined);
+        throw err;
+      }
+      if (this.#depth > 0) await this.commit();
+      return value;
+    }
+    const name = `sqlspec_sp_${++this.#savepointSeq}`;
+    await this.#control(`SAVEPOINT ${name}`);
+    this.#depth++;
+    try {
+      const value = await fn(this);
+      await this.#control(`RELEASE SAVEPOINT ${name}`);
+      return value;
+    } catch (err) {
+      await this.#control(`ROLLBACK TO SAVEPOINT ${name}`).catch(() => undefined);
+      await this.#control(`RELEASE SAVEPOINT ${name}`).catch(() => undefined);
+      throw err;
+    } finally {
+      this.#depth--;
+    }
+  }
+
+  // ---------------------------------------------------------------- bulk
+
+  /** Inserts or updates rows by key with the fastest strategy for the server (metadata.strategy says which). */
+  upsert(table: string, rows: readonly Record<string, unknown>[], options: UpsertOptions): Promise<SQLResult> {
+    return upsertRows(this, table, rows, options);
+  }
+
+  /** Plain bulk load (COPY on PostgreSQL). `rows` may be an array or an async iterable. */
+  loadRecords(
+    table: string,
+    rows: readonly Record<string, unknown>[] | AsyncIterable<Record<string, unknown>>,
+    options?: LoadRecordsOptions,
+  ): Promise<SQLResult> {
+    return loadRecords(this, table, rows, options);
+  }
+
+  // ---------------------------------------------------------------- lifecycle
+
+  /** Returns the connection to the pool (discarding it if it broke). An open transaction is rolled back first. */
+  async release(error?: unknown): Promise<void> {
+    if (this.#released) return;
+    let failure = this.#broken ?? (isBrokenError(error) ? error : undefined);
+    if (this.#depth > 0 && failure === undefined) {
+      this.#depth = 0;
+      try {
+        await this.adapter.query(this.#conn, "ROLLBACK", [], {});
+      } catch (err) {
+        failure = err;
+      }
+    }
+    this.#released = true;
+    await this.adapter.release(this.#conn, failure);
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.release();
+  }
+
+  // ---------------------------------------------------------------- internals (also used by driver/upsert.ts)
+
+  /** Runs already-compiled SQL (in the adapter's parameter style). Errors are mapped and the result wrapped. */
+  async runCompiled<T = Row>(
+    sql: string,
+    values: unknown[],
+    operationType: OperationType,
+    metadata?: Record<string, unknown>,
+    options?: ExecuteOptions,
+  ): Promise<SQLResult<T>> {
+    return this.#run<T>({ sql, values, operationType, plan: undefined, ...(metadata ? { metadata } : {}) }, options);
+  }
+
+  /** Maps a driver error to the typed hierarchy and remembers whether the connection broke. */
+  mapError(err: unknown, sql: string): SQLSpecError {
+    return this.#fail(err, sql);
+  }
+
+  /** Runs fn atomically: inside the caller's transaction (as a savepoint) or in its own. */
+  #atomically<T>(fn: () => Promise<T>): Promise<T> {
+    return this.transaction(fn);
+  }
+
+  async #run<T>(p: Prepared, options: ExecuteOptions | undefined): Promise<SQLResult<T>> {
+    const started = performance.now();
+    let raw: RawResult;
+    try {
+      raw = await this.adapter.query(this.conn, p.sql, p.values, options ? this.#opts(options) : NO_OPTIONS);
+    } catch (err) {
+      throw this.#fail(err, p.sql);
+    }
+    return this.#result<T>(p.sql, p.values, p.operationType, raw, started, p.metadata);
+  }
+
+  #result<T>(
+    sql: string,
+    parameters: readonly unknown[],
+    operationType: OperationType,
+    raw: RawResult,
+    started: number,
+    metadata?: Record<string, unknown>,
+  ): SQLResult<T> {
+    return new SQLResult<T>({
+      data: raw.rows as T[],
+      rowsAffected: raw.rowsAffected,
+      columnNames: raw.columns,
+      operationType,
+      statement: sql,
+      parameters,
+      executionTimeMs: performance.now() - started,
+      ...(raw.lastInsertId !== undefined ? { lastInsertId: raw.lastInsertId } : {}),
+      ...(metadata ? { metadata } : {}),
+    });
+  }
+
+  #opts(options: ExecuteOptions | undefined): QueryOptions {
+    if (!options || (options.signal === undefined && options.timeoutMs === undefined)) return NO_OPTIONS;
+    const o: QueryOptions = { prepare: true };
+    if (options.signal !== undefined) o.signal = options.signal;
+    if (options.timeoutMs !== undefined) o.timeoutMs = options.timeoutMs;
+    return o;
+  }
+
+  #fail(err: unknown, sql: string): SQLSpecError {
+    if (err instanceof ParameterError) return err;
+    const mapped = err instanceof SQLSpecError && err.cause !== undefined ? err : this.adapter.mapError(err, sql);
+    if (isBrokenError(mapped)) this.#broken = mapped;
+    return mapped;
+  }
+
+  async #control(sql: string): Promise<void> {
+    try {
+      await this.adapter.query(this.conn, sql, [], {});
+    } catch (err) {
+      throw this.#fail(err, sql);
+    }
+  }
+
+  #prepareText(statement: string | SQL, params: Params | undefined): Prepared {
+    let text: string;
+    let inputStyle: ParameterStyle | undefined;
+    if (typeof statement === "string") {
+      text = statement;
+    } else if (statement instanceof SQL) {
+      text = statement.text;
+      inputStyle = statement.inputStyle;
+      if (params === undefined) params = statement.params;
+    } else {
+      throw new SQLSpecError(`Cannot execute ${typeof statement}: expected a string, SQL object or query builder`);
+    }
+    const plan = getPlan(text, this.#style, this.dialect, inputStyle);
+    return { sql: plan.sql, values: plan.bind(params), operationType: plan.operationType, plan };
+  }
+
+  /** Renders a builder for this session's own dialect and server (catalog types, version), then compiles it. */
+  async #prepareBuilder(builder: QueryBuilder, params: Params | undefined): Promise<Prepared> {
+    if (params !== undefined) {
+      throw new ParameterError("A query builder carries its own parameters; pass none to execute()");
+    }
+    let metadata: Record<string, unknown> | undefined;
+    if (this.dialect === "postgres" && builder.catalogTables) {
+      const staged = await prepareMergeExecution(this, builder);
+      if (staged) {
+        builder = staged;
+        metadata = { strategy: "copy-merge" };
+      }
+    }
+    const ctx = builder.catalogTables ? await this.#buildContext(builder.catalogTables()) : undefined;
+    const built = builder.build(this.dialect, ctx);
+    const nativeStyle = this.dialect === "postgres" ? ParameterStyle.NUMERIC : undefined;
+    const plan = getPlan(built.sql, this.#style, this.dialect, Array.isArray(built.parameters) ? nativeStyle : undefined);
+    const prepared: Prepared = {
+      sql: plan.sql,
+      values: plan.bind(built.parameters),
+      operationType: plan.operationType,
+      plan,
+    };
+    if (metadata) prepared.metadata = metadata;
+    return prepared;
+  }
+
+  async #buildContext(tables: readonly string[]): Promise<BuildContext> {
+    const version = await this.dataDictionary.getVersion();
+    const columnTypes = new Map<string, Map<string, string>>();
+    const uniqueKeys = new Map<string, string[][]>();
+    for (const table of tables) {
+      const cols = await this.dataDictionary.getColumns(table);
+      columnTypes.set(table, new Map(cols.map((c) => [c.name, c.type])));
+      if (version.versionNum > 0 && version.versionNum < 150000) {
+        uniqueKeys.set(table, await this.dataDictionary.getUniqueKeys(table));
+      }
+    }
+    return { columnTypes, uniqueKeys, ...(version.versionNum > 0 ? { serverVersionNum: version.versionNum } : {}) };
+  }
+
+  #filtered(p: Prepared, filters: readonly StatementFilter[], pagination: boolean): Prepared {
+    const f = applyFilters(p.sql, p.values, filters, this.#style, this.dialect, pagination);
+    return { sql: f.sql, values: f.values, operationType: "SELECT", plan: undefined };
+  }
+
+  /** Portable PostgreSQL cursor (DECLARE/FETCH) for adapters without a native one; opens a transaction if needed. */
+  async *#cursorStream<T>(p: Prepared, batchSize: number, options: ExecuteOptions | undefined): AsyncGenerator<T> {
+    const ownTx = this.#depth === 0;
+    const cursor = `sqlspec_cur_${++this.#savepointSeq}`;
+    if (ownTx) await this.begin();
+    let ok = false;
+    try {
+      await this.#run({ ...p, sql: `DECLARE ${cursor} NO SCROLL CURSOR FOR ${p.sql}`, operationType: "EXECUTE" }, options);
+      const fetch: Prepared = { sql: `FETCH ${batchSize} FROM ${cursor}`, values: [], operationType: "SELECT", plan: undefined };
+      for (;;) {
+        const batch = await this.#run<T>(fetch, options);
+        yield* batch.data;
+        if (batch.data.length < batchSize) break;
+      }
+      await this.#control(`CLOSE ${cursor}`);
+      ok = true;
+    } finally {
+      if (ownTx && this.#depth > 0) {
+        if (ok) await this.commit();
+        else await this.rollback().catch(() => undefined);
+      } else if (!ok && !ownTx) {
+        await this.#control(`CLOSE ${cursor}`).catch(() => undefined);
+      }
+    }
+  }
+}
+
+function textOf(statement: string | SQL): { text: string; inputStyle: ParameterStyle | undefined } {
+  return typeof statement === "string"
+    ? { text: statement, inputStyle: undefined }
+    : { text: statement.text, inputStyle: statement.inputStyle };
+}
+
+function emptyRaw(): RawResult {
+  return { rows: [], columns: [], rowsAffected: 0 };
+}
+
+function beginStatement(options: TransactionOptions | undefined): string {
+  if (!options) return "BEGIN";
+  let sql = "BEGIN";
+  if (options.isolationLevel) {
+    if (!ISOLATION.has(options.isolationLevel)) {
+      throw new TransactionError(`Unknown isolation level "${options.isolationLevel}"`);
+    }
+    sql += ` ISOLATION LEVEL ${options.isolationLevel.toUpperCase()}`;
+  }
+  if (options.readOnly) sql += " READ ONLY";
+  return sql;
+}
+
+function isBrokenError(err: unknown): boolean {
+  if (!err || typeof err !== "object") return false;
+  const e = err as { name?: string; sqlState?: string };
+  if (e.name === "DatabaseConnectionError") return true;
+  const s = e.sqlState;
+  return typeof s === "string" && (s.startsWith("08") || s === "57P01" || s === "57P02" || s === "57P03");
+}
+
+export { SchemaValidationError };

@@ -1,0 +1,66 @@
+import { ImproperConfigurationError } from "../core/errors.js";
+import type { DatabaseConfig } from "./database-config.js";
+import type { Session } from "./session.js";
+
+/**
+ * The registry of database configs. `addConfig` returns the config itself, which is the handle for sessions;
+ * `closeAllPools` (or `await using spec`) closes every pool.
+ */
+export class SQLSpec implements AsyncDisposable {
+  readonly #configs = new Set<DatabaseConfig<any, any>>();
+  readonly #byKey = new Map<string, DatabaseConfig<any, any>>();
+
+  addConfig<C extends DatabaseConfig<any, any>>(config: C): C {
+    if (config.bindKey !== undefined) {
+      const existing = this.#byKey.get(config.bindKey);
+      if (existing && existing !== config) {
+        throw new ImproperConfigurationError(`A config with bindKey "${config.bindKey}" is already registered`);
+      }
+      this.#byKey.set(config.bindKey, config);
+    }
+    this.#configs.add(config);
+    return config;
+  }
+
+  /** Looks a config up by its bindKey. */
+  getConfig<C extends DatabaseConfig<any, any> = DatabaseConfig<any, any>>(bindKey: string): C {
+    const config = this.#byKey.get(bindKey);
+    if (!config) {
+      const known = [...this.#byKey.keys()];
+      throw new ImproperConfigurationError(
+        `No config with bindKey "${bindKey}"${known.length ? `; known: ${known.join(", ")}` : " (none registered)"}`,
+      );
+    }
+    return config as C;
+  }
+
+  get configs(): readonly DatabaseConfig<any, any>[] {
+    return [...this.#configs];
+  }
+
+  provideSession<Conn>(config: DatabaseConfig<Conn, any> | string): Promise<Session<Conn>> {
+    return this.#resolve(config).provideSession();
+  }
+
+  withSession<Conn, T>(config: DatabaseConfig<Conn, any> | string, fn: (session: Session<Conn>) => Promise<T>): Promise<T> {
+    return this.#resolve(config).withSession(fn);
+  }
+
+  async closeAllPools(): Promise<void> {
+    const results = await Promise.allSettled([...this.#configs].map((c) => c.close()));
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
+    if (failed) throw failed.reason;
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.closeAllPools();
+  }
+
+  #resolve<Conn>(config: DatabaseConfig<Conn, any> | string): DatabaseConfig<Conn, any> {
+    if (typeof config === "string") return this.getConfig(config);
+    if (!this.#configs.has(config)) {
+      throw new ImproperConfigurationError("This config was not registered; call spec.addConfig(config) first");
+    }
+    return config;
+  }
+}

@@ -1,0 +1,55 @@
+/**
+ * sqlspec: a SQL execution layer for Node.js. Not an ORM: you write SQL (strings, `sql` templates, the builder,
+ * .sql files); sqlspec gives pooled sessions, placeholder conversion, dialect-aware MERGE/upsert, bulk loading,
+ * typed results and SQLSTATE-mapped errors.
+ */
+import * as builders from "./builder/index.js";
+import { sqlTag } from "./core/statement.js";
+
+export type { BuildContext, BuiltStatement, QueryBuilder } from "./core/builder-protocol.js";
+export { isQueryBuilder } from "./core/builder-protocol.js";
+export { clearStatementCache, getPlan, setStatementCacheSize, type StatementPlan, statementCacheStats } from "./core/compiler.js";
+export * from "./core/errors.js";
+export { defaultJsonDeserializer, defaultJsonSerializer, JsonValue } from "./core/json.js";
+export { SQLResult } from "./core/result.js";
+export { splitScript } from "./core/splitter.js";
+export type { StandardSchemaV1 } from "./core/standard-schema.js";
+export { isSQL, RawFragment, RefFragment, SQL, type SqlTag, ValueFragment } from "./core/statement.js";
+export { type Dialect, normalizeDialect, type OperationType, ParameterStyle, type Params, type Row } from "./core/types.js";
+export type { Adapter, ColumnInfo, Introspector, QueryOptions, RawResult, ServerVersion } from "./driver/adapter.js";
+export type { DriverFeatures, MigrationConfig, PoolConfig, StatementConfig } from "./driver/config.js";
+export { DatabaseConfig } from "./driver/database-config.js";
+export { DataDictionary, type Feature } from "./driver/data-dictionary.js";
+export {
+  InCollectionFilter,
+  LimitOffsetFilter,
+  NotInCollectionFilter,
+  OrderByFilter,
+  SearchFilter,
+  type StatementFilter,
+} from "./driver/filters.js";
+export { SchemaValidationError } from "./driver/schema.js";
+export {
+  type ExecuteOptions,
+  type SelectOptions,
+  Session,
+  type Statement,
+  type StreamOptions,
+  type TransactionOptions,
+} from "./driver/session.js";
+export { SQLSpec } from "./driver/spec.js";
+export type { LoadRecordsOptions, UpsertOptions } from "./driver/upsert.js";
+export * from "./builder/index.js";
+
+/**
+ * `sql` is both the tagged template (`` sql`SELECT … ${v}` `` binds v) and the builder factory
+ * (`sql.select(…)`, `sql.insertInto(…)`, `sql.update(…)`, `sql.deleteFrom(…)`, `sql.merge()`, `sql.upsert(…)`).
+ */
+export const sql = Object.assign(sqlTag, {
+  select: builders.select,
+  insertInto: builders.insertInto,
+  update: builders.update,
+  deleteFrom: builders.deleteFrom,
+  merge: builders.merge,
+  upsert: builders.upsert,
+});
