@@ -6,20 +6,34 @@
 import * as builders from "./builder/index.js";
 import { sqlTag } from "./core/statement.js";
 
+export * from "./builder/index.js";
 export type { BuildContext, BuiltStatement, QueryBuilder } from "./core/builder-protocol.js";
 export { isQueryBuilder } from "./core/builder-protocol.js";
-export { clearStatementCache, getPlan, setStatementCacheSize, type StatementPlan, statementCacheStats } from "./core/compiler.js";
+export {
+  clearStatementCache,
+  getPlan,
+  type StatementPlan,
+  setStatementCacheSize,
+  statementCacheStats,
+} from "./core/compiler.js";
 export * from "./core/errors.js";
 export { defaultJsonDeserializer, defaultJsonSerializer, JsonValue } from "./core/json.js";
 export { SQLResult } from "./core/result.js";
 export { splitScript } from "./core/splitter.js";
 export type { StandardSchemaV1 } from "./core/standard-schema.js";
 export { isSQL, RawFragment, RefFragment, SQL, type SqlTag, ValueFragment } from "./core/statement.js";
-export { type Dialect, normalizeDialect, type OperationType, ParameterStyle, type Params, type Row } from "./core/types.js";
+export {
+  type Dialect,
+  normalizeDialect,
+  type OperationType,
+  ParameterStyle,
+  type Params,
+  type Row,
+} from "./core/types.js";
 export type { Adapter, ColumnInfo, Introspector, QueryOptions, RawResult, ServerVersion } from "./driver/adapter.js";
 export type { DriverFeatures, MigrationConfig, PoolConfig, StatementConfig } from "./driver/config.js";
-export { DatabaseConfig } from "./driver/database-config.js";
 export { DataDictionary, type Feature } from "./driver/data-dictionary.js";
+export { DatabaseConfig } from "./driver/database-config.js";
 export {
   InCollectionFilter,
   LimitOffsetFilter,
@@ -39,7 +53,6 @@ export {
 } from "./driver/session.js";
 export { SQLSpec } from "./driver/spec.js";
 export type { LoadRecordsOptions, UpsertOptions } from "./driver/upsert.js";
-export * from "./builder/index.js";
 
 /**
  * `sql` is both the tagged template (`` sql`SELECT … ${v}` `` binds v) and the builder factory

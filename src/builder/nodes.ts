@@ -202,6 +202,8 @@ export type MergeSource =
       readonly columns: readonly string[];
       readonly alias: string;
       readonly types?: Readonly<Record<string, string>>;
+      /** Value kinds inferred once, when the rows were given. */
+      readonly kinds?: Readonly<Record<string, ValueKind>>;
     }
   | { readonly kind: "table"; readonly table: TableNode & { readonly alias: string } };
 
@@ -350,18 +352,6 @@ export function exprOf(v: unknown, name: string, strings: "value" | "raw"): Expr
   return { kind: "param", name, value: v };
 }
 
-let dialectHint: Dialect | undefined;
-/** Builders set this while parsing their own dialect's strings (postgres `?` is a jsonb operator). */
-export function withDialectHint<T>(d: Dialect | undefined, fn: () => T): T {
-  const prev = dialectHint;
-  dialectHint = d;
-  try {
-    return fn();
-  } finally {
-    dialectHint = prev;
-  }
-}
-
 /** Names the value of a positional `?` after the column compared with it (`price > ?` → `price`). */
 function guessName(before: string): string {
   let i = before.length - 1;
@@ -382,8 +372,13 @@ function guessName(before: string): string {
 const OR_WORD = /\bor\b/i;
 
 /** SQL text with placeholders (any style) plus its values → a fragment whose args are bound params. */
-export function fragment(text: string, params?: readonly unknown[] | Readonly<Record<string, unknown>>): Expr {
-  const split = splitPlaceholders(text, dialectHint);
+export function fragment(
+  text: string,
+  params?: readonly unknown[] | Readonly<Record<string, unknown>>,
+  dialect?: Dialect,
+): Expr {
+  // The builder's own dialect, when known, decides lexing (postgres `?` next to `$1` is a jsonb operator).
+  const split = splitPlaceholders(text, dialect);
   const loose = OR_WORD.test(text);
   if (split.refs.length === 0) {
     if (params !== undefined && Array.isArray(params) && params.length > 0) {
@@ -442,8 +437,12 @@ export function fragment(text: string, params?: readonly unknown[] | Readonly<Re
 export type ConditionInput = string | Readonly<Record<string, unknown>> | object;
 
 /** where()/having()/on() input → expression. Objects bind every value (null → IS NULL, array → IN). */
-export function condition(input: ConditionInput, params?: readonly unknown[] | Record<string, unknown>): Expr {
-  if (typeof input === "string") return fragment(input, params);
+export function condition(
+  input: ConditionInput,
+  params?: readonly unknown[] | Readonly<Record<string, unknown>>,
+  dialect?: Dialect,
+): Expr {
+  if (typeof input === "string") return fragment(input, params, dialect);
   if (input instanceof SQL || input instanceof RawFragment || hasNode(input)) return exprOf(input, "value", "raw");
   const items: Expr[] = [];
   for (const key of Object.keys(input)) {
@@ -541,8 +540,11 @@ export function mapRaw(e: Expr, fn: (sql: string) => string): Expr {
       return { ...e, sql: fn(e.sql) };
     case "frag":
       return { ...e, parts: e.parts.map(fn) };
-    case "ref":
-      return { kind: "raw", sql: fn(e.path.join(".")) };
+    case "ref": {
+      const text = e.path.join(".");
+      const out = fn(text);
+      return out === text ? e : { kind: "raw", sql: out };
+    }
     case "cmp":
       return { ...e, left: mapRaw(e.left, fn), right: mapRaw(e.right, fn) };
     case "and":
@@ -603,3 +605,37 @@ export function checkSameKeys(rows: readonly Readonly<Record<string, unknown>>[]
   }
   return keys;
 }
+
+/** Value kinds inferred from row data; each dialect maps them to its own type names. */
+export type ValueKind = "int" | "bigint" | "float" | "text" | "bool" | "json" | "timestamp" | "bytes";
+
+export function inferKind(rows: readonly Readonly<Record<string, unknown>>[], col: string): ValueKind {
+  let kind: ValueKind | undefined;
+  for (let i = 0; i < rows.length; i++) {
+    const v = rows[i]![col];
+    if (v === null || v === undefined) continue;
+    let k: ValueKind;
+    switch (typeof v) {
+      case "number":
+        k = !Number.isInteger(v) ? "float" : v >= -2147483648 && v <= 2147483647 ? "int" : "bigint";
+        break;
+      case "bigint":
+        k = "bigint";
+        break;
+      case "string":
+        k = "text";
+        break;
+      case "boolean":
+        k = "bool";
+        break;
+      default:
+        k = v instanceof Date ? "timestamp" : v instanceof Uint8Array ? "bytes" : "json";
+    }
+    if (kind === undefined || kind === k) kind = k;
+    else if ((kind === "int" || kind === "bigint" || kind === "float") && (k === "int" || k === "bigint" || k === "float"))
+      kind = kind === "float" || k === "float" ? "float" : "bigint";
+    else return "text";
+  }
+  return kind ?? "text";
+}
+

@@ -29,5 +29,7 @@ export interface QueryBuilder {
 }
 
 export function isQueryBuilder(value: unknown): value is QueryBuilder {
-  return typeof value === "object" && value !== null && (value as { [QUERY_BUILDER]?: unknown })[QUERY_BUILDER] === true;
+  return (
+    typeof value === "object" && value !== null && (value as { [QUERY_BUILDER]?: unknown })[QUERY_BUILDER] === true
+  );
 }

@@ -3,7 +3,18 @@
  * A plan depends only on (text, input style, target style, dialect), never on values, so it is cached in an LRU and
  * a repeated statement costs one Map lookup plus `bind()` (one output array).
  */
-import { isTrivia, lex, TK_LPAREN, TK_OP, TK_PLACEHOLDER, TK_RPAREN, TK_SEMI, TK_WORD, type Token, wordIs } from "./lexer.js";
+import {
+  isTrivia,
+  lex,
+  TK_LPAREN,
+  TK_OP,
+  TK_PLACEHOLDER,
+  TK_RPAREN,
+  TK_SEMI,
+  TK_WORD,
+  type Token,
+  wordIs,
+} from "./lexer.js";
 import { bindValues, type InputSchema, isSequentialStyle, placeholderFor, resolveInput } from "./parameters.js";
 import type { Dialect, OperationType, Params } from "./types.js";
 import { ParameterStyle } from "./types.js";
@@ -184,7 +195,8 @@ function render(
   const keep = (t: Token): boolean => t.end <= end && (cut === undefined || t.end <= cut[0] || t.start >= cut[1]);
   const sequential = isSequentialStyle(target);
   const named = schema.kind === "named";
-  const wantNames = named || !(sequential || target === ParameterStyle.NUMERIC || target === ParameterStyle.POSITIONAL_COLON);
+  const wantNames =
+    named || !(sequential || target === ParameterStyle.NUMERIC || target === ParameterStyle.POSITIONAL_COLON);
   // numbered and named targets: one slot per distinct source, in source order (first appearance for names)
   let slotOf: Int32Array | undefined;
   const sources: number[] = [];
@@ -245,9 +257,7 @@ function compile(text: string, target: ParameterStyle, dialect: Dialect, inputSt
   const operationType = operationOf(text, tokens);
   const shape = shapeOf(text, tokens);
   const returnsRows = operationType === "SELECT" || shape.returning;
-  let rendered: Rendered;
-  if (phs.length === 0) rendered = { sql: text, sources: [], names: undefined };
-  else rendered = render(text, phs, schema, target, text.length, undefined);
+  const rendered = render(text, phs, schema, target, text.length, undefined);
   const makeCount = (): Plan => {
     const r = render(text, phs, schema, target, shape.end, shape.cut);
     const sql = `SELECT count(*) AS total FROM (${r.sql.trimEnd()}) AS _sqlspec_count`;
@@ -269,26 +279,47 @@ function compile(text: string, target: ParameterStyle, dialect: Dialect, inputSt
 
 // ---- cache ---------------------------------------------------------------------------------------------------
 // Keyed by text first (one Map lookup on a hit, no key concatenation); each text holds its few (target, dialect,
-// inputStyle) variants. Recency is refreshed by Map re-insertion, but only once an entry has drifted into the
-// older half of the map, so a hot statement does not pay a delete+set on every call.
+// inputStyle) variants. Recency is an intrusive doubly linked list: a hit moves the entry to the front with a few
+// pointer writes, and eviction pops the tail in O(1). (Evicting through Map iteration degrades badly: V8 leaves
+// deleted slots at the front of the table, so every "oldest key" lookup walks over them.)
 
 interface Entry {
-  stamp: number;
+  text: string;
   plans: Plan[];
+  prev: Entry | undefined; // towards the most recent
+  next: Entry | undefined; // towards the least recent
 }
 
 let capacity = 1000;
 let size = 0;
-let tick = 0;
 let hits = 0;
 let misses = 0;
 const cache = new Map<string, Entry>();
+let head: Entry | undefined; // most recently used
+let tail: Entry | undefined; // least recently used
+
+function unlink(e: Entry): void {
+  if (e.prev !== undefined) e.prev.next = e.next;
+  else head = e.next;
+  if (e.next !== undefined) e.next.prev = e.prev;
+  else tail = e.prev;
+  e.prev = undefined;
+  e.next = undefined;
+}
+
+function pushFront(e: Entry): void {
+  e.next = head;
+  if (head !== undefined) head.prev = e;
+  head = e;
+  if (tail === undefined) tail = e;
+}
 
 function evict(): void {
-  for (const [text, entry] of cache) {
-    if (size <= capacity) break;
-    cache.delete(text);
-    size -= entry.plans.length;
+  while (size > capacity && tail !== undefined) {
+    const e = tail;
+    unlink(e);
+    cache.delete(e.text);
+    size -= e.plans.length;
   }
 }
 
@@ -301,16 +332,15 @@ export function getPlan(
 ): StatementPlan {
   const entry = cache.get(text);
   if (entry !== undefined) {
+    if (entry !== head) {
+      unlink(entry);
+      pushFront(entry);
+    }
     const plans = entry.plans;
     for (let k = 0; k < plans.length; k++) {
       const p = plans[k]!;
       if (p.target === target && p.dialect === dialect && p.inputStyle === inputStyle) {
         hits++;
-        if (tick - entry.stamp > capacity >> 1) {
-          cache.delete(text);
-          cache.set(text, entry);
-          entry.stamp = ++tick;
-        }
         return p;
       }
     }
@@ -319,7 +349,11 @@ export function getPlan(
   const plan = compile(text, target, dialect, inputStyle);
   if (capacity <= 0) return plan;
   if (entry !== undefined) entry.plans.push(plan);
-  else cache.set(text, { stamp: ++tick, plans: [plan] });
+  else {
+    const e: Entry = { text, plans: [plan], prev: undefined, next: undefined };
+    cache.set(text, e);
+    pushFront(e);
+  }
   size++;
   if (size > capacity) evict();
   return plan;
@@ -338,6 +372,8 @@ export function statementCacheStats(): { size: number; hits: number; misses: num
 /** Empties the cache and resets the counters (tests and benchmarks). */
 export function clearStatementCache(): void {
   cache.clear();
+  head = undefined;
+  tail = undefined;
   size = 0;
   hits = 0;
   misses = 0;

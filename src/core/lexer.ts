@@ -56,9 +56,7 @@ function isWordStart(c: number): boolean {
 
 /** Identifier continuation; `$` is allowed inside PostgreSQL/MySQL identifiers (`a$1` is one word). */
 export function isWordChar(c: number): boolean {
-  return (
-    (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === 95 || c === 36 || c >= 128
-  );
+  return (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === 95 || c === 36 || c >= 128;
 }
 
 function isNameChar(c: number): boolean {
@@ -291,7 +289,8 @@ export function lex(text: string, dialect: Dialect = "postgres", options?: LexOp
         // :
         const d = text.charCodeAt(i + 1);
         if (d === 58) {
-          out.push(tok(TK_CAST, i, (i += 2)));
+          out.push(tok(TK_CAST, i, i + 2));
+          i += 2;
           continue;
         }
         if (i > 0 && isNameChar(text.charCodeAt(i - 1))) break; // `a:b` (array slice), not a placeholder
@@ -323,7 +322,8 @@ export function lex(text: string, dialect: Dialect = "postgres", options?: LexOp
         // @
         const d = text.charCodeAt(i + 1);
         if (d === 64) {
-          out.push(tok(TK_OP, i, (i += 2)));
+          out.push(tok(TK_OP, i, i + 2));
+          i += 2;
           continue;
         }
         const p = i > 0 ? text.charCodeAt(i - 1) : 0;
@@ -344,7 +344,8 @@ export function lex(text: string, dialect: Dialect = "postgres", options?: LexOp
         // ?
         const d = text.charCodeAt(i + 1);
         if (pg && (d === 124 || d === 38)) {
-          out.push(tok(TK_OP, i, (i += 2))); // jsonb ?| and ?&
+          out.push(tok(TK_OP, i, i + 2));
+          i += 2; // jsonb ?| and ?&
           continue;
         }
         if (allow(ParameterStyle.QMARK)) {
@@ -360,11 +361,13 @@ export function lex(text: string, dialect: Dialect = "postgres", options?: LexOp
         // %
         const d = text.charCodeAt(i + 1);
         if (d === 37) {
-          out.push(tok(TK_OP, i, (i += 2))); // `%%`: a literal percent in pyformat text
+          out.push(tok(TK_OP, i, i + 2));
+          i += 2; // `%%`: a literal percent in pyformat text
           continue;
         }
         if (d === 115 && !isNameChar(text.charCodeAt(i + 2)) && allow(ParameterStyle.POSITIONAL_PYFORMAT)) {
-          const t = tok(TK_PLACEHOLDER, i, (i += 2));
+          const t = tok(TK_PLACEHOLDER, i, i + 2);
+          i += 2;
           t.style = ParameterStyle.POSITIONAL_PYFORMAT;
           out.push(t);
           otherPlaceholders = true;

@@ -139,7 +139,9 @@ export function resolveInput(placeholders: readonly Token[]): InputSchema {
   for (let k = 0; k < placeholders.length; k++) {
     const num = placeholders[k]!.num;
     if (num < 1) {
-      throw new ParameterError(`Placeholder ${placeholderFor(placeholders[k]!.style!, num - 1)} is invalid: numbering starts at 1.`);
+      throw new ParameterError(
+        `Placeholder ${placeholderFor(placeholders[k]!.style!, num - 1)} is invalid: numbering starts at 1.`,
+      );
     }
     keys[k] = num - 1;
     seen.add(num);
@@ -168,7 +170,11 @@ function quoteList(items: readonly string[]): string {
  * Validates `params` against `schema` and returns one new array: `out[i] = value for sources[i]`, where each
  * source is a position (positional input) or an index into `schema.names` (named input).
  */
-export function bindValues(schema: InputSchema, sources: readonly number[], params: Params | undefined | null): unknown[] {
+export function bindValues(
+  schema: InputSchema,
+  sources: readonly number[],
+  params: Params | undefined | null,
+): unknown[] {
   if (params === undefined || params === null) {
     if (schema.kind === "none") return [];
     if (schema.kind === "named") {
@@ -199,7 +205,9 @@ export function bindValues(schema: InputSchema, sources: readonly number[], para
     }
     if (schema.kind === "none") {
       if (len === 0) return [];
-      throw new ParameterError(`The SQL has no placeholders, but ${len} positional value${len === 1 ? " was" : "s were"} given.`);
+      throw new ParameterError(
+        `The SQL has no placeholders, but ${len} positional value${len === 1 ? " was" : "s were"} given.`,
+      );
     }
     throw new ParameterError(
       `The SQL uses named placeholders (${describe(schema.style, schema.names, 0)}) and expects an object of ` +
@@ -227,7 +235,9 @@ export function bindValues(schema: InputSchema, sources: readonly number[], para
   const names = schema.names!;
   let missing: string[] | undefined;
   for (let k = 0; k < names.length; k++) {
-    if (!hasOwn.call(record, names[k]!)) (missing ??= []).push(names[k]!);
+    if (hasOwn.call(record, names[k]!)) continue;
+    missing ??= [];
+    missing.push(names[k]!);
   }
   if (missing !== undefined) {
     throw new ParameterError(

@@ -9,16 +9,7 @@ export type Dialect = "postgres" | "sqlite" | "mysql" | "duckdb" | "oracle" | "b
 /** Values bound to a statement: positional or by name. */
 export type Params = readonly unknown[] | Readonly<Record<string, unknown>>;
 
-export type OperationType =
-  | "SELECT"
-  | "INSERT"
-  | "UPDATE"
-  | "DELETE"
-  | "MERGE"
-  | "DDL"
-  | "SCRIPT"
-  | "COPY"
-  | "EXECUTE";
+export type OperationType = "SELECT" | "INSERT" | "UPDATE" | "DELETE" | "MERGE" | "DDL" | "SCRIPT" | "COPY" | "EXECUTE";
 
 export const ParameterStyle = {
   /** `?` */

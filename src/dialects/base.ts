@@ -10,62 +10,32 @@ import { DialectNotSupportedError, SQLBuilderError } from "../core/errors.js";
 import { RESERVED } from "../core/identifiers.js";
 import { defaultJsonSerializer, JsonValue } from "../core/json.js";
 import type { Dialect } from "../core/types.js";
-import type {
-  ConflictNode,
-  CteNode,
-  DeleteNode,
-  Expr,
-  InsertNode,
-  LockNode,
-  MergeNode,
-  MergeSource,
-  OrderItem,
-  ParamExpr,
-  SelectItem,
-  SelectNode,
-  SetItem,
-  StatementNode,
-  TableNode,
-  UpdateNode,
-  WhenNode,
+import {
+  type ConflictNode,
+  type CteNode,
+  type DeleteNode,
+  type Expr,
+  type InsertNode,
+  type LockNode,
+  type MergeNode,
+  type MergeSource,
+  type OrderItem,
+  type ParamExpr,
+  type SelectItem,
+  type SelectNode,
+  type SetItem,
+  type StatementNode,
+  type TableNode,
+  type UpdateNode,
+  type WhenNode,
+  paramName,
 } from "../builder/nodes.js";
+
+export { inferKind, type ValueKind } from "../builder/nodes.js";
 
 export interface RenderOptions {
   /** Inline every value as an escaped literal (toSQL with showParameters, for logs). */
   inline?: boolean;
-}
-
-/** Value kinds inferred from row data; each dialect maps them to its own type names. */
-export type ValueKind = "int" | "bigint" | "float" | "text" | "bool" | "json" | "timestamp" | "bytes";
-
-export function inferKind(rows: readonly Readonly<Record<string, unknown>>[], col: string): ValueKind {
-  let kind: ValueKind | undefined;
-  for (let i = 0; i < rows.length; i++) {
-    const v = rows[i]![col];
-    if (v === null || v === undefined) continue;
-    let k: ValueKind;
-    switch (typeof v) {
-      case "number":
-        k = !Number.isInteger(v) ? "float" : v >= -2147483648 && v <= 2147483647 ? "int" : "bigint";
-        break;
-      case "bigint":
-        k = "bigint";
-        break;
-      case "string":
-        k = "text";
-        break;
-      case "boolean":
-        k = "bool";
-        break;
-      default:
-        k = v instanceof Date ? "timestamp" : v instanceof Uint8Array ? "bytes" : "json";
-    }
-    if (kind === undefined || kind === k) kind = k;
-    else if ((kind === "int" || kind === "bigint" || kind === "float") && (k === "int" || k === "bigint" || k === "float"))
-      kind = kind === "float" || k === "float" ? "float" : "bigint";
-    else return "text";
-  }
-  return kind ?? "text";
 }
 
 export class BaseRenderer {
@@ -372,7 +342,9 @@ export class BaseRenderer {
     for (let i = 0; i < set.length; i++) {
       if (i > 0) this.sql += ", ";
       const s = set[i]!;
-      this.sql += `${this.ident(s.column)} = `;
+      if (s.column.includes(".")) this.path(s.column.split("."));
+      else this.sql += this.ident(s.column);
+      this.sql += " = ";
       this.expr(s.value);
     }
   }
@@ -487,7 +459,7 @@ export class BaseRenderer {
     if (limit !== undefined) {
       this.sql += " LIMIT ";
       this.value(limit, "limit");
-    } else if (offset !== undefined) {
+    } else if (offset !== undefined && this.noLimit !== "") {
       this.sql += ` LIMIT ${this.noLimit}`;
     }
     if (offset !== undefined) {
@@ -495,7 +467,8 @@ export class BaseRenderer {
       this.value(offset, "offset");
     }
   }
-  protected noLimit = "ALL";
+  /** What to write as LIMIT when only OFFSET is given ("" = nothing; the dialect allows a bare OFFSET). */
+  protected noLimit = "";
 
   protected lock(l: LockNode): void {
     this.sql += l.mode === "UPDATE" ? " FOR UPDATE" : " FOR SHARE";
@@ -647,7 +620,7 @@ export class BaseRenderer {
   /** Portable rows source: `(SELECT ? AS a, ? AS b UNION ALL SELECT ?, ?) AS src`. */
   protected unionAllSource(s: MergeSource & { kind: "rows" }): void {
     this.sql += "(";
-    const names = s.columns.map((c) => paramNameOf(c));
+    const names = s.columns.map(paramName);
     for (let r = 0; r < s.rows.length; r++) {
       this.sql += r === 0 ? "SELECT " : " UNION ALL SELECT ";
       const row = s.rows[r]!;
@@ -689,12 +662,3 @@ export class BaseRenderer {
   }
 }
 
-/** Bind names for row columns (identifier characters only). */
-export function paramNameOf(col: string): string {
-  let ok = col.length > 0 && !(col.charCodeAt(0) >= 48 && col.charCodeAt(0) <= 57);
-  for (let i = 0; ok && i < col.length; i++) {
-    const c = col.charCodeAt(i);
-    ok = (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || c === 95 || (c >= 48 && c <= 57);
-  }
-  return ok ? col : `p_${col.replace(/[^A-Za-z0-9_]/g, "_")}`;
-}

@@ -6,7 +6,12 @@ import type { Dialect, ParameterStyle } from "../core/types.js";
  * Statement filters: composable refinements applied to a query by wrapping it as a subquery, so they work for any
  * statement text without parsing it. Field names are identifiers (quoted); values are always bound.
  */
-export type StatementFilter = LimitOffsetFilter | OrderByFilter | SearchFilter | InCollectionFilter | NotInCollectionFilter;
+export type StatementFilter =
+  | LimitOffsetFilter
+  | OrderByFilter
+  | SearchFilter
+  | InCollectionFilter
+  | NotInCollectionFilter;
 
 export class LimitOffsetFilter {
   readonly kind = "limitOffset";
@@ -84,12 +89,12 @@ export function applyFilters(
         const op = f.ignoreCase ? (dialect === "postgres" || dialect === "duckdb" ? "ILIKE" : "LIKE") : "LIKE";
         const pattern = `%${f.value.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
         // PostgreSQL and MySQL escape with backslash by default; SQLite and DuckDB need it spelled out.
-        const escape = dialect === "sqlite" || dialect === "duckdb" ? " ESCAPE '\\'" : "";
+        const escapeClause = dialect === "sqlite" || dialect === "duckdb" ? " ESCAPE '\\'" : "";
         const conds = f.fields.map((field) => {
           const col = quoteQualified(field, dialect);
           return f.ignoreCase && op === "LIKE"
-            ? `LOWER(${col}) LIKE LOWER(${bind(pattern)})${escape}`
-            : `${col} ${op} ${bind(pattern)}${escape}`;
+            ? `LOWER(${col}) LIKE LOWER(${bind(pattern)})${escapeClause}`
+            : `${col} ${op} ${bind(pattern)}${escapeClause}`;
         });
         where.push(conds.length === 1 ? (conds[0] as string) : `(${conds.join(" OR ")})`);
         break;
@@ -127,4 +132,3 @@ export function applyFilters(
 export function hasPagination(filters: readonly StatementFilter[]): boolean {
   return filters.some((f) => f.kind === "limitOffset" || f.kind === "orderBy");
 }
-

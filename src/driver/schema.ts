@@ -1,5 +1,5 @@
-import type { StandardSchemaV1 } from "../core/standard-schema.js";
 import { SQLSpecError } from "../core/errors.js";
+import type { StandardSchemaV1 } from "../core/standard-schema.js";
 
 /** A row did not match the schema given to select*(…, { schema }). `issues` are the schema library's own. */
 export class SchemaValidationError extends SQLSpecError {

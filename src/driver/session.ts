@@ -1,11 +1,11 @@
-import type { StandardSchemaV1 } from "../core/standard-schema.js";
 import { type BuildContext, isQueryBuilder, type QueryBuilder } from "../core/builder-protocol.js";
 import { getPlan, type StatementPlan } from "../core/compiler.js";
-import { ParameterError, SQLSpecError, TransactionError } from "../core/errors.js";
+import { OperationCancelledError, ParameterError, SQLSpecError, TransactionError } from "../core/errors.js";
 import { SQLResult } from "../core/result.js";
 import { splitScript } from "../core/splitter.js";
+import type { StandardSchemaV1 } from "../core/standard-schema.js";
 import { SQL } from "../core/statement.js";
-import { type Dialect, type OperationType, type Params, ParameterStyle, type Row } from "../core/types.js";
+import { type Dialect, type OperationType, ParameterStyle, type Params, type Row } from "../core/types.js";
 import type { Adapter, QueryOptions, RawResult } from "./adapter.js";
 import { DataDictionary, type DataDictionaryCache } from "./data-dictionary.js";
 import { applyFilters, type StatementFilter } from "./filters.js";
@@ -102,21 +102,29 @@ export class Session<Conn = unknown> implements AsyncDisposable {
   }
 
   /** One statement, many parameter sets, atomically; rowsAffected is the server's total. */
-  async executeMany(statement: string | SQL, paramSets: readonly Params[], options?: ExecuteOptions): Promise<SQLResult> {
+  async executeMany(
+    statement: string | SQL,
+    paramSets: readonly Params[],
+    options?: ExecuteOptions,
+  ): Promise<SQLResult> {
     const { text, inputStyle } = textOf(statement);
     const plan = getPlan(text, this.#style, this.dialect, inputStyle);
     const sets = paramSets.map((p) => plan.bind(p));
     const started = performance.now();
     if (sets.length === 0) return this.#result(plan.sql, [], plan.operationType, emptyRaw(), started);
     const raw = await this.#atomically(async () => {
-      if (this.adapter.queryMany) return this.adapter.queryMany(this.conn, plan.sql, sets, this.#opts(options));
-      let total = 0;
-      let last: RawResult | undefined;
-      for (const values of sets) {
-        last = await this.adapter.query(this.conn, plan.sql, values, this.#opts(options));
-        total += last.rowsAffected;
+      try {
+        if (this.adapter.queryMany) return await this.adapter.queryMany(this.conn, plan.sql, sets, this.#opts(options));
+        let total = 0;
+        let last: RawResult | undefined;
+        for (const values of sets) {
+          last = await this.adapter.query(this.conn, plan.sql, values, this.#opts(options));
+          total += last.rowsAffected;
+        }
+        return { ...(last as RawResult), rowsAffected: total };
+      } catch (err) {
+        throw this.#fail(err, plan.sql);
       }
-      return { ...(last as RawResult), rowsAffected: total };
     });
     return this.#result(plan.sql, sets, plan.operationType, raw, started);
   }
@@ -153,7 +161,7 @@ export class Session<Conn = unknown> implements AsyncDisposable {
   async selectOne<T = Row>(statement: Statement, params?: Params, options?: SelectOptions<T>): Promise<T> {
     const r = await this.execute<T>(statement, params, options);
     const row = r.one();
-    return options?.schema ? (await validateRows(options.schema, [row]))[0] as T : row;
+    return options?.schema ? ((await validateRows(options.schema, [row]))[0] as T) : row;
   }
 
   async selectOneOrNull<T = Row>(statement: Statement, params?: Params, options?: SelectOptions<T>): Promise<T | null> {
@@ -168,7 +176,11 @@ export class Session<Conn = unknown> implements AsyncDisposable {
     return (await this.execute(statement, params, options)).scalar<T>();
   }
 
-  async selectValueOrNull<T = unknown>(statement: Statement, params?: Params, options?: ExecuteOptions): Promise<T | null> {
+  async selectValueOrNull<T = unknown>(
+    statement: Statement,
+    params?: Params,
+    options?: ExecuteOptions,
+  ): Promise<T | null> {
     return (await this.execute(statement, params, options)).scalarOrNull<T>();
   }
 
@@ -205,7 +217,13 @@ export class Session<Conn = unknown> implements AsyncDisposable {
     const batchSize = options?.batchSize ?? 1000;
     if (this.adapter.stream) {
       try {
-        for await (const batch of this.adapter.stream(this.conn, prepared.sql, prepared.values, batchSize, this.#opts(options))) {
+        for await (const batch of this.adapter.stream(
+          this.conn,
+          prepared.sql,
+          prepared.values,
+          batchSize,
+          this.#opts(options),
+        )) {
           yield* batch as T[];
         }
       } catch (err) {
@@ -223,7 +241,8 @@ export class Session<Conn = unknown> implements AsyncDisposable {
   // ---------------------------------------------------------------- transactions
 
   async begin(options?: TransactionOptions): Promise<void> {
-    if (this.#depth > 0) throw new TransactionError("A transaction is already open on this session; use transaction() to nest");
+    if (this.#depth > 0)
+      throw new TransactionError("A transaction is already open on this session; use transaction() to nest");
     await this.#control(beginStatement(options));
     this.#depth = 1;
   }
@@ -335,6 +354,9 @@ export class Session<Conn = unknown> implements AsyncDisposable {
   }
 
   async #run<T>(p: Prepared, options: ExecuteOptions | undefined): Promise<SQLResult<T>> {
+    if (options?.signal?.aborted) {
+      throw new OperationCancelledError("The statement was cancelled before it was sent (AbortSignal already aborted)");
+    }
     const started = performance.now();
     let raw: RawResult;
     try {
@@ -421,7 +443,12 @@ export class Session<Conn = unknown> implements AsyncDisposable {
     const ctx = builder.catalogTables ? await this.#buildContext(builder.catalogTables()) : undefined;
     const built = builder.build(this.dialect, ctx);
     const nativeStyle = this.dialect === "postgres" ? ParameterStyle.NUMERIC : undefined;
-    const plan = getPlan(built.sql, this.#style, this.dialect, Array.isArray(built.parameters) ? nativeStyle : undefined);
+    const plan = getPlan(
+      built.sql,
+      this.#style,
+      this.dialect,
+      Array.isArray(built.parameters) ? nativeStyle : undefined,
+    );
     const prepared: Prepared = {
       sql: plan.sql,
       values: plan.bind(built.parameters),
@@ -458,8 +485,16 @@ export class Session<Conn = unknown> implements AsyncDisposable {
     if (ownTx) await this.begin();
     let ok = false;
     try {
-      await this.#run({ ...p, sql: `DECLARE ${cursor} NO SCROLL CURSOR FOR ${p.sql}`, operationType: "EXECUTE" }, options);
-      const fetch: Prepared = { sql: `FETCH ${batchSize} FROM ${cursor}`, values: [], operationType: "SELECT", plan: undefined };
+      await this.#run(
+        { ...p, sql: `DECLARE ${cursor} NO SCROLL CURSOR FOR ${p.sql}`, operationType: "EXECUTE" },
+        options,
+      );
+      const fetch: Prepared = {
+        sql: `FETCH ${batchSize} FROM ${cursor}`,
+        values: [],
+        operationType: "SELECT",
+        plan: undefined,
+      };
       for (;;) {
         const batch = await this.#run<T>(fetch, options);
         yield* batch.data;

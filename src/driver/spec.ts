@@ -7,10 +7,10 @@ import type { Session } from "./session.js";
  * `closeAllPools` (or `await using spec`) closes every pool.
  */
 export class SQLSpec implements AsyncDisposable {
-  readonly #configs = new Set<DatabaseConfig<any, any>>();
-  readonly #byKey = new Map<string, DatabaseConfig<any, any>>();
+  readonly #configs = new Set<DatabaseConfig<any, any, any>>();
+  readonly #byKey = new Map<string, DatabaseConfig<any, any, any>>();
 
-  addConfig<C extends DatabaseConfig<any, any>>(config: C): C {
+  addConfig<C extends DatabaseConfig<any, any, any>>(config: C): C {
     if (config.bindKey !== undefined) {
       const existing = this.#byKey.get(config.bindKey);
       if (existing && existing !== config) {
@@ -23,7 +23,7 @@ export class SQLSpec implements AsyncDisposable {
   }
 
   /** Looks a config up by its bindKey. */
-  getConfig<C extends DatabaseConfig<any, any> = DatabaseConfig<any, any>>(bindKey: string): C {
+  getConfig<C extends DatabaseConfig<any, any, any> = DatabaseConfig<any, any, any>>(bindKey: string): C {
     const config = this.#byKey.get(bindKey);
     if (!config) {
       const known = [...this.#byKey.keys()];
@@ -34,15 +34,18 @@ export class SQLSpec implements AsyncDisposable {
     return config as C;
   }
 
-  get configs(): readonly DatabaseConfig<any, any>[] {
+  get configs(): readonly DatabaseConfig<any, any, any>[] {
     return [...this.#configs];
   }
 
-  provideSession<Conn>(config: DatabaseConfig<Conn, any> | string): Promise<Session<Conn>> {
+  provideSession<Conn>(config: DatabaseConfig<Conn, any, any> | string): Promise<Session<Conn>> {
     return this.#resolve(config).provideSession();
   }
 
-  withSession<Conn, T>(config: DatabaseConfig<Conn, any> | string, fn: (session: Session<Conn>) => Promise<T>): Promise<T> {
+  withSession<Conn, T>(
+    config: DatabaseConfig<Conn, any, any> | string,
+    fn: (session: Session<Conn>) => Promise<T>,
+  ): Promise<T> {
     return this.#resolve(config).withSession(fn);
   }
 
@@ -56,7 +59,7 @@ export class SQLSpec implements AsyncDisposable {
     return this.closeAllPools();
   }
 
-  #resolve<Conn>(config: DatabaseConfig<Conn, any> | string): DatabaseConfig<Conn, any> {
+  #resolve<Conn>(config: DatabaseConfig<Conn, any, any> | string): DatabaseConfig<Conn, any, any> {
     if (typeof config === "string") return this.getConfig(config);
     if (!this.#configs.has(config)) {
       throw new ImproperConfigurationError("This config was not registered; call spec.addConfig(config) first");

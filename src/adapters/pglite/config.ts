@@ -1,7 +1,7 @@
 import type { PGlite, PGliteOptions } from "@electric-sql/pglite";
-import { MissingDependencyError } from "../../core/errors.js";
 import type { ConfigOptions } from "../../driver/config.js";
 import { DatabaseConfig } from "../../driver/database-config.js";
+import { importDriver } from "../../driver/dependencies.js";
 import { createPgliteAdapter, type PgliteAdapter, type PgliteConnection } from "./driver.js";
 
 export interface PglitePoolConfig {
@@ -29,12 +29,7 @@ export class PgliteConfig extends DatabaseConfig<PgliteConnection, PglitePoolCon
   }
 
   protected async createAdapter(): Promise<PgliteAdapter> {
-    let pglite: typeof import("@electric-sql/pglite");
-    try {
-      pglite = await import("@electric-sql/pglite");
-    } catch (err) {
-      throw new MissingDependencyError("@electric-sql/pglite", "PgliteConfig", err);
-    }
+    const pglite = await importDriver("@electric-sql/pglite", "PgliteConfig", () => import("@electric-sql/pglite"));
     let vector: unknown;
     if (this.features.enablePgvector) {
       try {
@@ -49,12 +44,6 @@ export class PgliteConfig extends DatabaseConfig<PgliteConnection, PglitePoolCon
     if (p.extensions !== undefined) options.extensions = p.extensions;
     if (p.relaxedDurability !== undefined) options.relaxedDurability = p.relaxedDurability;
     if (p.debug !== undefined) options.debug = p.debug;
-    return createPgliteAdapter(
-      pglite,
-      vector,
-      options,
-      this.features,
-      p.acquireTimeoutMs ?? 30_000,
-    );
+    return createPgliteAdapter(pglite, vector, options, this.features, p.acquireTimeoutMs ?? 30_000);
   }
 }

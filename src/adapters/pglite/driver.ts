@@ -6,9 +6,17 @@ import { ParameterStyle, type Row } from "../../core/types.js";
 import type { Adapter, QueryOptions, RawResult } from "../../driver/adapter.js";
 import type { ResolvedDriverFeatures } from "../../driver/config.js";
 import { postgresIntrospector } from "../postgres-common/catalog.js";
+import {
+  encodeJsonParam,
+  formatVector,
+  isPlainObject,
+  PgOid,
+  parseInt8,
+  parseVector,
+  VECTOR_TYPE_SQL,
+} from "../postgres-common/codecs.js";
 import { rowsAffectedFor } from "../postgres-common/command-tag.js";
-import { encodeCopyBlob, copyFromStdinSql } from "../postgres-common/copy.js";
-import { encodeJsonParam, formatVector, isPlainObject, PgOid, parseInt8, parseVector, VECTOR_TYPE_SQL } from "../postgres-common/codecs.js";
+import { copyFromStdinSql, encodeCopyBlob } from "../postgres-common/copy.js";
 import { mapPostgresError } from "../postgres-common/errors.js";
 
 /**
@@ -79,7 +87,10 @@ function txVerb(sql: string): "begin" | "end" | undefined {
   const head = sql.slice(i, i + 20).toUpperCase();
   if (head.startsWith("BEGIN") || head.startsWith("START TRANSACTION")) return "begin";
   if (head.startsWith("COMMIT") || head.startsWith("END") || head.startsWith("ABORT")) return "end";
-  if (head.startsWith("ROLLBACK") && !/^ROLLBACK\s+(WORK\s+|TRANSACTION\s+)?TO\b/.test(head + sql.slice(i + 20, i + 40).toUpperCase())) {
+  if (
+    head.startsWith("ROLLBACK") &&
+    !/^ROLLBACK\s+(WORK\s+|TRANSACTION\s+)?TO\b/.test(head + sql.slice(i + 20, i + 40).toUpperCase())
+  ) {
     return "end";
   }
   return undefined;
@@ -95,7 +106,10 @@ export class PgliteAdapter implements Adapter<PgliteConnection> {
   readonly #lock = new TransactionLock();
   readonly #scope = new AsyncLocalStorage<PgliteConnection>();
   readonly #options: PgliteAdapterOptions;
-  readonly #queryOptions: { parsers: Record<number, (v: string) => unknown>; serializers: Record<number, (v: any) => string> };
+  readonly #queryOptions: {
+    parsers: Record<number, (v: string) => unknown>;
+    serializers: Record<number, (v: any) => string>;
+  };
   #savepointSeq = 0;
 
   constructor(options: PgliteAdapterOptions, vectorOid: number | undefined) {
@@ -107,9 +121,13 @@ export class PgliteAdapter implements Adapter<PgliteConnection> {
     if (f.enableJsonCodecs) {
       parsers[PgOid.JSON] = f.jsonDeserializer;
       parsers[PgOid.JSONB] = f.jsonDeserializer;
-      serializers[PgOid.JSON] = jsonParam(f.jsonSerializer);
-      serializers[PgOid.JSONB] = jsonParam(f.jsonSerializer);
+    } else {
+      // Codecs off: json/jsonb come back as the server's text, as with a plain driver.
+      parsers[PgOid.JSON] = (text) => text;
+      parsers[PgOid.JSONB] = (text) => text;
     }
+    serializers[PgOid.JSON] = jsonParam(f.jsonSerializer);
+    serializers[PgOid.JSONB] = jsonParam(f.jsonSerializer);
     if (vectorOid !== undefined) {
       parsers[vectorOid] = parseVector;
       serializers[vectorOid] = (v) => (typeof v === "string" ? v : formatVector(v));
@@ -208,7 +226,11 @@ export class PgliteAdapter implements Adapter<PgliteConnection> {
   }
 
   async #exec(sql: string, params: unknown[]): Promise<RawResult> {
-    const r: Results<Row> = await this.db.query<Row>(sql, params.length ? encodeParams(params, this.#options.features) : params, this.#queryOptions);
+    const r: Results<Row> = await this.db.query<Row>(
+      sql,
+      params.length ? encodeParams(params, this.#options.features) : params,
+      this.#queryOptions,
+    );
     const fields = r.fields;
     const columns = new Array<string>(fields.length);
     for (let i = 0; i < fields.length; i++) columns[i] = (fields[i] as { name: string }).name;

@@ -55,4 +55,5 @@ export function encodeJsonParam(value: unknown, serialize: JsonSerializer): unkn
   return value;
 }
 
-export const VECTOR_TYPE_SQL = "SELECT oid::int AS oid, typarray::int AS array_oid FROM pg_type WHERE typname = 'vector'";
+export const VECTOR_TYPE_SQL =
+  "SELECT oid::int AS oid, typarray::int AS array_oid FROM pg_type WHERE typname = 'vector'";

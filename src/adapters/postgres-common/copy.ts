@@ -70,6 +70,41 @@ function numberText(n: number): string {
   return String(n);
 }
 
+const TWO = Array.from({ length: 100 }, (_, i) => (i < 10 ? `0${i}` : String(i)));
+const DAY_MS = 86_400_000;
+
+/**
+ * `YYYY-MM-DD HH:MM:SS.mmm+00`, what Date#toISOString says but about 5× faster (it dominated COPY encoding), and
+ * valid for PostgreSQL outside years 1–9999 too (BC years, 5+ digit years) where toISOString's form is not.
+ */
+export function timestampText(d: Date): string {
+  const t = d.getTime();
+  if (!Number.isFinite(t)) throw new RangeError("Invalid Date cannot be sent to PostgreSQL");
+  let days = Math.floor(t / DAY_MS);
+  let ms = t - days * DAY_MS;
+  // Civil date from days since 1970-01-01 (H. Hinnant's algorithm), proleptic Gregorian like PostgreSQL.
+  days += 719468;
+  const era = Math.floor(days / 146097);
+  const doe = days - era * 146097;
+  const yoe = Math.floor((doe - Math.floor(doe / 1460) + Math.floor(doe / 36524) - Math.floor(doe / 146096)) / 365);
+  const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100));
+  const mp = Math.floor((5 * doy + 2) / 153);
+  const day = doy - Math.floor((153 * mp + 2) / 5) + 1;
+  const month = mp < 10 ? mp + 3 : mp - 9;
+  let year = yoe + era * 400 + (month <= 2 ? 1 : 0);
+  const bc = year <= 0;
+  if (bc) year = 1 - year;
+  const h = Math.floor(ms / 3_600_000);
+  ms -= h * 3_600_000;
+  const m = Math.floor(ms / 60_000);
+  ms -= m * 60_000;
+  const sec = Math.floor(ms / 1000);
+  ms -= sec * 1000;
+  const yyyy = year >= 1000 ? String(year) : String(year).padStart(4, "0");
+  const mmm = ms >= 100 ? String(ms) : ms >= 10 ? `0${ms}` : `00${ms}`;
+  return `${yyyy}-${TWO[month]}-${TWO[day]} ${TWO[h]}:${TWO[m]}:${TWO[sec]}.${mmm}+00${bc ? " BC" : ""}`;
+}
+
 /** Scalar text before COPY escaping; objects and arrays go through the serializer. */
 function scalarText(v: unknown, kind: Kind, ser: JsonSerializer): string {
   switch (typeof v) {
@@ -87,7 +122,7 @@ function scalarText(v: unknown, kind: Kind, ser: JsonSerializer): string {
   }
   if (isJsonValue(v)) return ser(v.value);
   if (kind === "json") return ser(v);
-  if (v instanceof Date) return v.toISOString();
+  if (v instanceof Date) return timestampText(v);
   if (isBytes(v)) return `\\x${Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString("hex")}`;
   return ser(v);
 }

@@ -15,7 +15,15 @@ interface PgErrorLike {
   errno?: string;
 }
 
-const NETWORK_CODES = new Set(["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "EPIPE", "ENOTFOUND", "EHOSTUNREACH", "EAI_AGAIN"]);
+const NETWORK_CODES = new Set([
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "ETIMEDOUT",
+  "EPIPE",
+  "ENOTFOUND",
+  "EHOSTUNREACH",
+  "EAI_AGAIN",
+]);
 
 /**
  * Maps any PostgreSQL driver error (pg, postgres.js, PGlite) to the typed hierarchy. `cancelKind` says whether a
@@ -68,7 +76,10 @@ export function isBrokenConnectionError(err: unknown): boolean {
   if (!e) return false;
   const state = e.sqlState ?? e.code;
   // 57P01 admin_shutdown (pg_terminate_backend), 57P02/57P03, and class 08 connection exceptions.
-  if (typeof state === "string" && (state.startsWith("08") || state === "57P01" || state === "57P02" || state === "57P03")) {
+  if (
+    typeof state === "string" &&
+    (state.startsWith("08") || state === "57P01" || state === "57P02" || state === "57P03")
+  ) {
     return true;
   }
   if (typeof state === "string" && NETWORK_CODES.has(state)) return true;

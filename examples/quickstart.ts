@@ -1,0 +1,76 @@
+/**
+ * sqlspec quickstart: embedded PostgreSQL (PGlite), no server and no configuration.
+ *   npm start                     → runs on PGlite in memory
+ *   DATABASE_URL=postgres://… npm start → runs the same code on a PostgreSQL server (node-postgres adapter)
+ */
+import { PgliteConfig } from "../src/adapters/pglite/index.js";
+import { type DatabaseConfig, SQLSpec, sql, UniqueViolationError } from "../src/index.js";
+
+interface Product {
+  id: number;
+  name: string;
+  price: string; // numeric comes back as an exact string
+}
+
+const started = performance.now();
+await using spec = new SQLSpec();
+
+async function makeConfig(): Promise<DatabaseConfig<any, any, any>> {
+  const url = process.env.DATABASE_URL;
+  if (!url) return new PgliteConfig();
+  const { PgConfig } = await import("../src/adapters/pg/index.js");
+  return new PgConfig({ poolConfig: { connectionString: url, maxSize: 2 } });
+}
+
+const db = spec.addConfig(await makeConfig());
+console.log(`Database: ${process.env.DATABASE_URL ? "PostgreSQL server (pg)" : "embedded PGlite (in memory)"}`);
+
+await db.withSession(async (session) => {
+  await session.executeScript(`
+    DROP TABLE IF EXISTS products;
+    CREATE TABLE products (id integer PRIMARY KEY, name text NOT NULL UNIQUE, price numeric(10,2) NOT NULL);
+  `);
+  console.log("Created table products");
+
+  // The seed's single-row upsert: rendered as a PostgreSQL MERGE from jsonb_to_recordset, values bound as one parameter.
+  const upsert = sql
+    .upsert("products", { dialect: "postgres" })
+    .using([{ id: 1, name: "Widget", price: 9.99 }], "src")
+    .on("t.id = src.id")
+    .whenMatchedThenUpdate({ name: "src.name", price: "src.price" })
+    .whenNotMatchedThenInsert({ id: "src.id", name: "src.name", price: "src.price" });
+  console.log(`\nMERGE as built:\n${upsert.build().sql}`);
+
+  const first = await session.execute(upsert);
+  console.log(`MERGE ${first.operationType}: rowsAffected = ${first.rowsAffected} (inserted)`);
+  const again = await session.execute(upsert);
+  console.log(`MERGE again: rowsAffected = ${again.rowsAffected} (updated in place)`);
+
+  const inserted = await session.execute("INSERT INTO products (id, name, price) VALUES (:id, :name, :price)", {
+    id: 2,
+    name: "Gadget",
+    price: "19.50",
+  });
+  console.log(`INSERT with :named placeholders: rowsAffected = ${inserted.rowsAffected}`);
+
+  const rows = await session.select<Product>("SELECT id, name, price FROM products ORDER BY id");
+  console.log("\nRows:");
+  console.table(rows);
+
+  const cheapest = await session.selectOne<Product>(sql`SELECT * FROM products WHERE price < ${10} ORDER BY price`);
+  console.log(`selectOne via sql\`\` template: ${cheapest.name} at ${cheapest.price}`);
+
+  try {
+    await session.execute("INSERT INTO products (id, name, price) VALUES ($1, $2, $3)", [3, "Widget", 1]);
+  } catch (err) {
+    if (err instanceof UniqueViolationError) {
+      console.log(`\nTyped error: ${err.name} (sqlState ${err.sqlState}, constraint ${err.constraint})`);
+      console.log(`  ${err.message}`);
+    } else {
+      throw err;
+    }
+  }
+  console.log(`Session still usable: ${await session.selectValue("SELECT count(*) FROM products")} products`);
+});
+
+console.log(`\nDone in ${((performance.now() - started) / 1000).toFixed(1)} s`);

@@ -1,0 +1,530 @@
+/**
+ * The postgres.js adapter. Each pooled connection is a single-connection postgres.js instance (`max: 1`), so sqlspec
+ * owns the pool: acquire timeouts, discarding broken connections and running `onConnectionCreate` on every physical
+ * connection are exact, and a dead connection is never silently reconnected in the middle of a session's transaction.
+ * Within a connection postgres.js pipelines (executeMany sends every set before reading any answer) and prepares
+ * statements itself; its sockets get TCP_NODELAY (without it every COPY stalls ~40 ms on delayed ACKs).
+ */
+import { connect as netConnect, type Socket } from "node:net";
+import { Readable, type Writable } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import type * as PostgresNs from "postgres";
+import {
+  DatabaseConnectionError,
+  MissingDependencyError,
+  OperationCancelledError,
+  PoolTimeoutError,
+  type SQLSpecError,
+} from "../../core/errors.js";
+import { isJsonValue } from "../../core/json.js";
+import { ParameterStyle, type Row } from "../../core/types.js";
+import type { Adapter, Introspector, QueryOptions, RawResult } from "../../driver/adapter.js";
+import type { PoolConfig, ResolvedDriverFeatures } from "../../driver/config.js";
+import { postgresIntrospector } from "../postgres-common/catalog.js";
+import { formatVector, isPlainObject, PgOid, parseInt8, parseVector, VECTOR_TYPE_SQL } from "../postgres-common/codecs.js";
+import { rowsAffectedFor } from "../postgres-common/command-tag.js";
+import { copyFromStdinSql, encodeCopyRows } from "../postgres-common/copy.js";
+import { isBrokenConnectionError, mapPostgresError } from "../postgres-common/errors.js";
+
+type PostgresFn = typeof PostgresNs.default;
+export type PostgresSql = PostgresNs.Sql<Record<string, PostgresNs.PostgresType>>;
+
+interface PjsColumn {
+  name: string;
+}
+interface PjsResult extends Array<Row> {
+  count: number | null;
+  command: string | null;
+  columns: (PjsColumn[] & { [NAMES]?: string[] }) | null;
+}
+interface PjsQuery extends Promise<PjsResult> {
+  cancel(): void;
+  cursor(rows: number): AsyncIterable<PjsResult>;
+  writable(): Promise<Writable>;
+}
+interface Unsafe {
+  unsafe(text: string, params?: unknown[], opts?: { prepare?: boolean }): PjsQuery;
+}
+
+const NAMES = Symbol("sqlspec.columnNames");
+const EMPTY: string[] = [];
+
+/** One pooled connection: a single-connection postgres.js instance plus sqlspec's state for it. */
+export class PostgresJsConnection {
+  /** Statement texts postgres.js has prepared here (bounded by statementCacheSize; later ones run unnamed). */
+  readonly prepared = new Set<string>();
+  broken = false;
+  readonly createdAt = Date.now();
+  idleTimer: NodeJS.Timeout | undefined;
+
+  constructor(
+    /** The postgres.js `sql` bound to this one connection. */
+    readonly sql: PostgresSql,
+  ) {}
+}
+
+export interface PostgresJsAdapterOptions {
+  pool: PoolConfig;
+  features: ResolvedDriverFeatures<PostgresSql>;
+  statementCacheSize: number;
+}
+
+export async function loadPostgres(feature: string): Promise<PostgresFn> {
+  try {
+    const mod = (await import("postgres")) as unknown as { default: PostgresFn };
+    return mod.default;
+  } catch (err) {
+    throw new MissingDependencyError("postgres", feature, err);
+  }
+}
+
+interface Waiter {
+  resolve(c: PostgresJsConnection): void;
+  reject(e: unknown): void;
+}
+
+export class PostgresJsAdapter implements Adapter<PostgresJsConnection> {
+  readonly dialect = "postgres" as const;
+  readonly parameterStyle = ParameterStyle.NUMERIC;
+  readonly databaseLabel = "PostgreSQL";
+  readonly transactionalDdl = true;
+  readonly introspector = postgresIntrospector as Introspector<PostgresJsConnection>;
+
+  readonly #postgres: PostgresFn;
+  readonly #features: ResolvedDriverFeatures<PostgresSql>;
+  readonly #pool: PoolConfig;
+  readonly #cacheSize: number;
+  readonly #max: number;
+  readonly #options: Record<string, unknown>;
+  readonly #idle: PostgresJsConnection[] = [];
+  readonly #waiters: Waiter[] = [];
+  #size = 0;
+  #closed = false;
+  #vector: { oid: number; arrayOid: number } | null | undefined;
+
+  constructor(postgres: PostgresFn, opts: PostgresJsAdapterOptions) {
+    this.#postgres = postgres;
+    this.#features = opts.features;
+    this.#pool = opts.pool;
+    this.#cacheSize = opts.statementCacheSize;
+    this.#max = Math.max(1, opts.pool.maxSize ?? 10);
+    this.#options = this.#driverOptions();
+    for (let i = 0; i < (opts.pool.minSize ?? 0); i++) {
+      // Background warm-up; a failure surfaces on the first real acquire.
+      this.acquire().then(
+        (c) => this.release(c),
+        () => {},
+      );
+    }
+  }
+
+  #driverOptions(): Record<string, unknown> {
+    const p = this.#pool;
+    const f = this.#features;
+    const ser = f.jsonSerializer;
+    const connectTimeoutMs = p.connectTimeoutMs ?? 10_000;
+    const startup: Record<string, string> = { application_name: p.applicationName ?? "sqlspec" };
+    if (p.statementTimeoutMs !== undefined) startup.statement_timeout = String(p.statementTimeoutMs);
+    const o: Record<string, unknown> = {
+      max: 1,
+      // The pool lives here: postgres.js must not close and silently reopen a connection behind a session.
+      idle_timeout: null,
+      max_lifetime: null,
+      connect_timeout: Math.max(1, Math.ceil(connectTimeoutMs / 1000)),
+      prepare: this.#cacheSize > 0,
+      onnotice: () => {},
+      connection: startup,
+      transform: { undefined: null },
+      types: {
+        bigint: { to: PgOid.INT8, from: [PgOid.INT8], parse: parseInt8, serialize: (x: unknown) => String(x) },
+        // Strings are JSON text already (as with pg and PGlite): never stringify them again.
+        json: {
+          to: PgOid.JSON,
+          from: f.enableJsonCodecs ? [PgOid.JSON, PgOid.JSONB] : [],
+          serialize: (x: unknown) => (typeof x === "string" ? x : ser(x)),
+          parse: f.jsonDeserializer,
+        },
+        jsonb: { to: PgOid.JSONB, from: [], serialize: (x: unknown) => (typeof x === "string" ? x : ser(x)) },
+      },
+      socket: (o: { host: string[]; port: number[]; path?: string | false }) => connectNoDelay(o, connectTimeoutMs),
+    };
+    if (p.connectionString === undefined) {
+      o.host = p.host ?? "localhost";
+      o.port = p.port ?? 5432;
+    }
+    if (p.user !== undefined) o.user = p.user;
+    if (p.password !== undefined) o.password = p.password;
+    if (p.database !== undefined) o.database = p.database;
+    if (p.ssl !== undefined) o.ssl = p.ssl;
+    return o;
+  }
+
+  // ------------------------------------------------------------------------------------------------ pool
+
+  async acquire(signal?: AbortSignal): Promise<PostgresJsConnection> {
+    if (signal?.aborted) throw new OperationCancelledError("PostgreSQL acquire cancelled", { cause: signal.reason });
+    for (;;) {
+      const c = this.#idle.pop();
+      if (c === undefined) break;
+      if (c.idleTimer) clearTimeout(c.idleTimer);
+      if (c.broken || this.#expired(c)) {
+        this.#destroy(c);
+        continue;
+      }
+      return c;
+    }
+    if (this.#size < this.#max) {
+      this.#size++;
+      try {
+        return await this.#create();
+      } catch (err) {
+        this.#size--;
+        this.#wakeCreator();
+        throw err;
+      }
+    }
+    return this.#wait(signal);
+  }
+
+  #wait(signal: AbortSignal | undefined): Promise<PostgresJsConnection> {
+    const timeoutMs = this.#pool.acquireTimeoutMs;
+    return new Promise<PostgresJsConnection>((resolve, reject) => {
+      let timer: NodeJS.Timeout | undefined;
+      const done = (): void => {
+        if (timer) clearTimeout(timer);
+        signal?.removeEventListener("abort", onAbort);
+        const i = this.#waiters.indexOf(waiter);
+        if (i >= 0) this.#waiters.splice(i, 1);
+      };
+      const waiter: Waiter = {
+        resolve: (c) => {
+          done();
+          resolve(c);
+        },
+        reject: (e) => {
+          done();
+          reject(e);
+        },
+      };
+      const onAbort = (): void => waiter.reject(new OperationCancelledError("PostgreSQL acquire cancelled"));
+      signal?.addEventListener("abort", onAbort, { once: true });
+      if (timeoutMs !== undefined) {
+        timer = setTimeout(
+          () =>
+            waiter.reject(
+              new PoolTimeoutError(
+                `PostgreSQL pool: no free connection within acquireTimeoutMs=${timeoutMs} ms (maxSize=${this.#max} in use)`,
+              ),
+            ),
+          timeoutMs,
+        );
+      }
+      this.#waiters.push(waiter);
+    });
+  }
+
+  async #create(): Promise<PostgresJsConnection> {
+    const f = this.#features;
+    let conn: PostgresJsConnection | undefined;
+    const options = {
+      ...this.#options,
+      onclose: () => {
+        if (conn) conn.broken = true;
+      },
+    };
+    const target = this.#pool.connectionString;
+    const sql = (target !== undefined ? this.#postgres(target, options as never) : this.#postgres(options as never)) as PostgresSql;
+    conn = new PostgresJsConnection(sql);
+    try {
+      // Connects eagerly, so a refused connection or bad credentials surface here, typed.
+      if (f.enablePgvector && this.#vector === undefined) {
+        const rows = (await (sql as unknown as Unsafe).unsafe(VECTOR_TYPE_SQL)) as unknown as { oid: number; array_oid: number }[];
+        this.#vector = rows[0] ? { oid: rows[0].oid, arrayOid: rows[0].array_oid } : null;
+      } else {
+        await (sql as unknown as Unsafe).unsafe("SELECT 1");
+      }
+      if (f.enablePgvector && this.#vector) {
+        const o = sql.options as unknown as { parsers: Record<number, unknown>; serializers: Record<number, unknown> };
+        const parse = Object.assign((x: string) => parseVector(x), {});
+        o.parsers[this.#vector.oid] = parse;
+        o.serializers[this.#vector.oid] = (x: unknown) => (typeof x === "string" ? x : formatVector(x as ArrayLike<number>));
+      }
+      if (f.onConnectionCreate) await f.onConnectionCreate(sql);
+    } catch (err) {
+      void sql.end({ timeout: 0 });
+      throw mapPostgresError(err);
+    }
+    return conn;
+  }
+
+  #expired(c: PostgresJsConnection): boolean {
+    const life = this.#pool.maxLifetimeMs;
+    return life !== undefined && life > 0 && Date.now() - c.createdAt > life;
+  }
+
+  #destroy(c: PostgresJsConnection): void {
+    this.#size--;
+    c.prepared.clear();
+    void c.sql.end({ timeout: 0 }).catch(() => {});
+  }
+
+  /** A slot freed up: let the oldest waiter open a new connection. */
+  #wakeCreator(): void {
+    const w = this.#waiters[0];
+    if (w === undefined || this.#size >= this.#max) return;
+    this.#waiters.shift();
+    this.#size++;
+    this.#create().then(w.resolve, (err) => {
+      this.#size--;
+      w.reject(err);
+    });
+  }
+
+  async release(conn: PostgresJsConnection, error?: unknown): Promise<void> {
+    let discard = conn.broken || this.#closed || (error !== undefined && isBrokenConnectionError(error));
+    if (!discard && this.#expired(conn)) discard = true;
+    if (discard) {
+      this.#destroy(conn);
+      this.#wakeCreator();
+      return;
+    }
+    const w = this.#waiters.shift();
+    if (w !== undefined) {
+      w.resolve(conn);
+      return;
+    }
+    this.#idle.push(conn);
+    const idleMs = this.#pool.idleTimeoutMs ?? 10_000;
+    if (idleMs > 0) {
+      conn.idleTimer = setTimeout(() => {
+        const i = this.#idle.indexOf(conn);
+        if (i >= 0 && this.#size > (this.#pool.minSize ?? 0)) {
+          this.#idle.splice(i, 1);
+          this.#destroy(conn);
+        }
+      }, idleMs);
+      conn.idleTimer.unref();
+    }
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    for (const w of this.#waiters.splice(0)) w.reject(new DatabaseConnectionError("PostgreSQL pool closed"));
+    const idle = this.#idle.splice(0);
+    for (const c of idle) if (c.idleTimer) clearTimeout(c.idleTimer);
+    this.#size -= idle.length;
+    await Promise.all(idle.map((c) => c.sql.end({ timeout: 5 }).catch(() => {})));
+  }
+
+  // ------------------------------------------------------------------------------------------------ queries
+
+  /**
+   * Plain objects and `sql.json()` markers become JSON text (through the configured serializer; the json codec
+   * passes strings through, so nothing is encoded twice). Arrays are left to postgres.js, which binds them by the
+   * parameter type the server describes: JSON for json/jsonb, a PostgreSQL array for `int[]`/`= ANY($1)`, pgvector
+   * text for `vector`. Arrays whose first element postgres.js would type on its own (Date, bigint, boolean, bytes)
+   * are sent untyped so the server's description wins there too.
+   */
+  #encode(sql: PostgresSql, params: unknown[]): unknown[] {
+    let out = params;
+    for (let i = 0; i < params.length; i++) {
+      const v = params[i];
+      if (typeof v !== "object" || v === null) continue;
+      let enc: unknown = v;
+      if (Array.isArray(v)) {
+        const first = v[0];
+        if (first !== null && first !== undefined && typeof first !== "number" && typeof first !== "string") {
+          enc = (sql as unknown as { typed(v: unknown, t: number): unknown }).typed(v, 0);
+        }
+      } else if (ArrayBuffer.isView(v) && !(v instanceof Uint8Array)) {
+        enc = Array.from(v as Float32Array);
+      } else if (isJsonValue(v)) {
+        enc = this.#features.jsonSerializer(v.value);
+      } else if (isPlainObject(v)) {
+        enc = this.#features.jsonSerializer(v);
+      }
+      if (enc !== v) {
+        if (out === params) out = params.slice();
+        out[i] = enc;
+      }
+    }
+    return out;
+  }
+
+  #start(conn: PostgresJsConnection, sql: string, params: unknown[], prepare: boolean): PjsQuery {
+    let p = false;
+    if (prepare && params.length > 0 && this.#cacheSize > 0) {
+      const seen = conn.prepared;
+      if (seen.has(sql)) p = true;
+      else if (seen.size < this.#cacheSize) {
+        seen.add(sql);
+        p = true;
+      }
+    }
+    return (conn.sql as unknown as Unsafe).unsafe(sql, params.length > 0 ? this.#encode(conn.sql, params) : params, { prepare: p });
+  }
+
+  async query(conn: PostgresJsConnection, sql: string, params: unknown[], opts: QueryOptions): Promise<RawResult> {
+    if (conn.broken) throw brokenError();
+    const q = this.#start(conn, sql, params, opts.prepare !== false);
+    let res: PjsResult;
+    if (opts.signal !== undefined || opts.timeoutMs !== undefined) {
+      res = await this.#cancellable(conn, q, opts);
+    } else {
+      try {
+        res = await q;
+      } catch (err) {
+        throw this.#error(conn, err, undefined);
+      }
+    }
+    // A multi-statement simple query answers with a plain array of results; the last one is the answer.
+    return toRaw(res.command === undefined ? lastOf(res) : res);
+  }
+
+  async #cancellable(conn: PostgresJsConnection, q: PjsQuery, opts: QueryOptions): Promise<PjsResult> {
+    const signal = opts.signal;
+    if (signal?.aborted) {
+      q.catch(() => {});
+      throw new OperationCancelledError("PostgreSQL query cancelled before it was sent", { cause: signal.reason });
+    }
+    let kind: "timeout" | "cancel" | undefined;
+    const fire = (k: "timeout" | "cancel"): void => {
+      if (kind !== undefined) return;
+      kind = k;
+      q.cancel();
+    };
+    const onAbort = (): void => fire("cancel");
+    const timer = opts.timeoutMs !== undefined ? setTimeout(fire, opts.timeoutMs, "timeout") : undefined;
+    signal?.addEventListener("abort", onAbort, { once: true });
+    try {
+      return await q;
+    } catch (err) {
+      throw this.#error(conn, err, kind);
+    } finally {
+      if (timer !== undefined) clearTimeout(timer);
+      signal?.removeEventListener("abort", onAbort);
+    }
+  }
+
+  #error(conn: PostgresJsConnection, err: unknown, kind: "timeout" | "cancel" | undefined): SQLSpecError {
+    const mapped = mapPostgresError(err, kind);
+    if (isBrokenConnectionError(mapped)) conn.broken = true;
+    return mapped;
+  }
+
+  /** All sets are written before any answer is read (postgres.js pipelining): one round trip's latency in total. */
+  async queryMany(conn: PostgresJsConnection, sql: string, paramSets: unknown[][], opts: QueryOptions): Promise<RawResult> {
+    if (conn.broken) throw brokenError();
+    const pending = paramSets.map((p) => this.#start(conn, sql, p, opts.prepare !== false));
+    let results: PjsResult[];
+    try {
+      results = await Promise.all(pending);
+    } catch (err) {
+      for (const p of pending) p.catch(() => {});
+      throw this.#error(conn, err, undefined);
+    }
+    let total = 0;
+    for (const r of results) total += rowsAffectedFor(r.command ?? undefined, r.count);
+    const last = toRaw(results[results.length - 1] as PjsResult);
+    last.rowsAffected = total;
+    return last;
+  }
+
+  async execScript(conn: PostgresJsConnection, script: string): Promise<void> {
+    if (conn.broken) throw brokenError();
+    try {
+      await (conn.sql as unknown as Unsafe).unsafe(script);
+    } catch (err) {
+      throw this.#error(conn, err, undefined);
+    }
+  }
+
+  /** postgres.js cursor (a portal read batchSize rows at a time); breaking out closes it. */
+  async *stream(conn: PostgresJsConnection, sql: string, params: unknown[], batchSize: number, _opts: QueryOptions): AsyncIterable<Row[]> {
+    if (conn.broken) throw brokenError();
+    const q = this.#start(conn, sql, params, false);
+    try {
+      for await (const batch of q.cursor(Math.max(1, Math.floor(batchSize)))) yield batch;
+    } catch (err) {
+      throw this.#error(conn, err, undefined);
+    }
+  }
+
+  async copyIn(
+    conn: PostgresJsConnection,
+    table: string,
+    columns: string[],
+    rows: AsyncIterable<unknown[]> | Iterable<unknown[]>,
+    columnTypes?: string[],
+  ): Promise<number> {
+    if (conn.broken) throw brokenError();
+    let count = 0;
+    // COPY loads every row or none, so the source's row count is the server's.
+    const counted = Array.isArray(rows) ? rows : countRows(rows, () => count++);
+    if (Array.isArray(rows)) count = rows.length;
+    try {
+      const sink = await (conn.sql as unknown as Unsafe).unsafe(copyFromStdinSql(table, columns)).writable();
+      await pipeline(
+        Readable.from(encodeCopyRows(counted, columnTypes, columns.length, { jsonSerializer: this.#features.jsonSerializer })),
+        sink,
+      );
+    } catch (err) {
+      throw this.#error(conn, err, undefined);
+    }
+    return count;
+  }
+
+  mapError(err: unknown, _sql: string): SQLSpecError {
+    return mapPostgresError(err);
+  }
+}
+
+function toRaw(res: PjsResult): RawResult {
+  const cols = res.columns;
+  let columns = EMPTY;
+  if (cols && cols.length > 0) {
+    // postgres.js reuses a prepared statement's column array, so the names are computed once per statement.
+    columns = cols[NAMES] ??= cols.map((c) => c.name);
+  }
+  const command = res.command ?? "";
+  return { rows: res, columns, rowsAffected: rowsAffectedFor(command, res.count), command };
+}
+
+function lastOf(res: PjsResult): PjsResult {
+  const all = res as unknown as PjsResult[];
+  return all[all.length - 1] as PjsResult;
+}
+
+function brokenError(): SQLSpecError {
+  return new DatabaseConnectionError("PostgreSQL connection error: the connection was lost; open a new session");
+}
+
+async function* countRows<T>(rows: AsyncIterable<T> | Iterable<T>, tick: () => void): AsyncGenerator<T> {
+  for await (const r of rows) {
+    tick();
+    yield r;
+  }
+}
+
+/** postgres.js socket factory: a connected socket with TCP_NODELAY and our connect timeout. */
+function connectNoDelay(o: { host: string[]; port: number[]; path?: string | false }, timeoutMs: number): Promise<Socket> {
+  return new Promise<Socket>((resolve, reject) => {
+    const host = o.host[0] ?? "localhost";
+    const port = o.port[0] ?? 5432;
+    const s = o.path ? netConnect(o.path) : netConnect({ host, port, noDelay: true });
+    s.setNoDelay(true);
+    const timer = setTimeout(() => {
+      s.destroy();
+      reject(Object.assign(new Error(`connect timeout after ${timeoutMs} ms to ${host}:${port}`), { code: "ETIMEDOUT" }));
+    }, timeoutMs);
+    s.once("error", (e) => {
+      clearTimeout(timer);
+      reject(e);
+    });
+    s.once("connect", () => {
+      clearTimeout(timer);
+      (s as Socket & { host?: string }).host = host;
+      resolve(s);
+    });
+  });
+}

@@ -1,0 +1,166 @@
+/**
+ * What every builder shares: the QueryBuilder brand, build()/toSQL(), copy-on-write derivation, and the where
+ * family used by SELECT, UPDATE and DELETE. Builders never mutate: each call returns a new builder around a new
+ * node, so a derived builder can never change its parent.
+ */
+import { type BuildContext, type BuiltStatement, QUERY_BUILDER, type QueryBuilder } from "../core/builder-protocol.js";
+import { SQLBuilderError } from "../core/errors.js";
+import { type Dialect, normalizeDialect } from "../core/types.js";
+import { getRenderer } from "../dialects/index.js";
+import {
+  and,
+  type ConditionInput,
+  condition,
+  type CteNode,
+  type Expr,
+  exprOf,
+  hasNode,
+  or,
+  paramName,
+  refOrRaw,
+  type StatementNode,
+  selectItem,
+  type SelectItem,
+} from "./nodes.js";
+
+const KNOWN = new Set<string>(["postgres", "sqlite", "mysql", "duckdb", "oracle", "bigquery"]);
+
+export function resolveDialect(given: Dialect | string | undefined, own: Dialect | undefined): Dialect {
+  if (given === undefined) return own ?? "postgres";
+  return KNOWN.has(given) ? (given as Dialect) : normalizeDialect(given);
+}
+
+export interface ToSQLOptions {
+  /** Inline values as escaped literals (for logs). Never execute the result. */
+  showParameters?: boolean;
+  ctx?: BuildContext;
+}
+
+type Params = readonly unknown[] | Readonly<Record<string, unknown>>;
+
+export abstract class BaseBuilder<N extends StatementNode> implements QueryBuilder {
+  readonly [QUERY_BUILDER] = true as const;
+
+  constructor(
+    readonly node: N,
+    readonly dialect?: Dialect,
+  ) {}
+
+  /** A new builder of the same class around `node` (subclasses keep their constructor signature). */
+  protected derive(node: N, dialect: Dialect | undefined = this.dialect): this {
+    const Ctor = this.constructor as new (node: N, dialect?: Dialect) => this;
+    return new Ctor(node, dialect);
+  }
+
+  protected patch(p: Partial<N>): this {
+    return this.derive({ ...this.node, ...p });
+  }
+
+  /** The same statement bound to a dialect (used by build()/toSQL() when none is passed). */
+  withDialect(dialect: Dialect | string): this {
+    return this.derive(this.node, normalizeDialect(dialect));
+  }
+
+  /** Hook for builders whose node depends on the target dialect (the unified upsert). */
+  protected prepare(_dialect: Dialect, _ctx?: BuildContext): StatementNode {
+    return this.node;
+  }
+
+  build(dialect?: Dialect | string, ctx?: BuildContext): BuiltStatement {
+    const d = resolveDialect(dialect, this.dialect);
+    return getRenderer(d).render(this.prepare(d, ctx), ctx);
+  }
+
+  /** SQL text for logs; with `showParameters` the values are inlined as correctly escaped literals. */
+  toSQL(dialect?: Dialect | string, opts?: ToSQLOptions): string {
+    const d = resolveDialect(dialect, this.dialect);
+    return getRenderer(d).render(this.prepare(d, opts?.ctx), opts?.ctx, { inline: opts?.showParameters === true }).sql;
+  }
+
+  toString(): string {
+    return this.toSQL();
+  }
+}
+
+export function cte(name: string, query: unknown, recursive: boolean, columns?: readonly string[]): CteNode {
+  let q: StatementNode;
+  if (hasNode(query)) q = query.node;
+  else if (typeof query === "string") q = { kind: "rawStatement", expr: { kind: "raw", sql: query } };
+  else q = { kind: "rawStatement", expr: exprOf(query, "value", "raw") };
+  return columns ? { name, query: q, recursive, columns } : { name, query: q, recursive };
+}
+
+export function returningItems(cols: readonly unknown[]): SelectItem[] {
+  return cols.length === 0 ? [{ expr: { kind: "raw", sql: "*" } }] : cols.map(selectItem);
+}
+
+/** The where family, shared by SELECT, UPDATE and DELETE. */
+export abstract class FilterableBuilder<N extends StatementNode & { readonly where?: Expr }> extends BaseBuilder<N> {
+  protected addWhere(e: Expr, useOr = false): this {
+    return this.patch({ where: useOr ? or(this.node.where, e) : and(this.node.where, e) } as Partial<N>);
+  }
+
+  /**
+   * `where("p.price > ?", [10])` (any placeholder style), `where("id = :id", { id: 1 })`, `where(sql\`…\`)`, or
+   * `where({ col: value })`: every object value is bound; null → IS NULL; an array → IN (= ANY on postgres).
+   */
+  where(cond: ConditionInput, params?: Params): this {
+    return this.addWhere(condition(cond, params, this.dialect));
+  }
+
+  orWhere(cond: ConditionInput, params?: Params): this {
+    return this.addWhere(condition(cond, params, this.dialect), true);
+  }
+
+  whereIn(column: string, values: readonly unknown[] | QueryBuilder): this {
+    return this.in(column, values, false);
+  }
+
+  whereNotIn(column: string, values: readonly unknown[] | QueryBuilder): this {
+    return this.in(column, values, true);
+  }
+
+  private in(column: string, values: readonly unknown[] | QueryBuilder, not: boolean): this {
+    const left = refOrRaw(column);
+    if (hasNode(values)) return this.addWhere({ kind: "in", left, not, list: { kind: "sub", query: values.node } });
+    if (!Array.isArray(values)) throw new SQLBuilderError(`whereIn("${column}", …) needs an array or a subquery.`);
+    return this.addWhere({ kind: "in", left, not, list: { kind: "param", name: paramName(column), value: values } });
+  }
+
+  whereBetween(column: string, low: unknown, high: unknown): this {
+    const name = paramName(column);
+    return this.addWhere({
+      kind: "between",
+      left: refOrRaw(column),
+      low: exprOf(low, `${name}_low`, "value"),
+      high: exprOf(high, `${name}_high`, "value"),
+      not: false,
+    });
+  }
+
+  whereLike(column: string, pattern: unknown): this {
+    return this.like(column, pattern, false, false);
+  }
+
+  whereNotLike(column: string, pattern: unknown): this {
+    return this.like(column, pattern, false, true);
+  }
+
+  /** Case-insensitive LIKE: ILIKE on postgres/duckdb, `LOWER(col) LIKE LOWER(?)` elsewhere. */
+  whereILike(column: string, pattern: unknown): this {
+    return this.like(column, pattern, true, false);
+  }
+
+  private like(column: string, pattern: unknown, ci: boolean, not: boolean): this {
+    const right = exprOf(pattern, paramName(column), "value");
+    return this.addWhere({ kind: "like", left: refOrRaw(column), right, not, ci });
+  }
+
+  whereNull(column: string): this {
+    return this.addWhere({ kind: "null", left: refOrRaw(column), not: false });
+  }
+
+  whereNotNull(column: string): this {
+    return this.addWhere({ kind: "null", left: refOrRaw(column), not: true });
+  }
+}

@@ -1,0 +1,158 @@
+/**
+ * INSERT: `values()` rows (objects with one key set, or tuples after `columns()`), `fromSelect()`, ON CONFLICT,
+ * ON DUPLICATE KEY UPDATE and RETURNING. `values()` is a data position: every value is bound, strings included.
+ * `doUpdate`/`onDuplicateKeyUpdate` are action positions: strings are SQL (`"EXCLUDED.name"`), others bound.
+ */
+import { SQLBuilderError } from "../core/errors.js";
+import type { Dialect } from "../core/types.js";
+import { BaseBuilder, cte, returningItems } from "./base.js";
+import {
+  actionSet,
+  type ConditionInput,
+  checkSameKeys,
+  condition,
+  type Expr,
+  exprOf,
+  hasNode,
+  type InsertNode,
+  paramName,
+  type StatementNode,
+  tableNode,
+} from "./nodes.js";
+
+type Row = Readonly<Record<string, unknown>>;
+
+function isPlainObject(v: unknown): v is Row {
+  if (typeof v !== "object" || v === null) return false;
+  const proto = Object.getPrototypeOf(v);
+  return proto === Object.prototype || proto === null;
+}
+
+export class InsertBuilder extends BaseBuilder<InsertNode> {
+  get kind(): "insert" {
+    return "insert";
+  }
+
+  /** The insert columns; with them, values() also takes tuples: `.columns("a", "b").values([1, 2])`. */
+  columns(...columns: string[]): this {
+    if (this.node.rows.length > 0) {
+      throw new SQLBuilderError("Call .columns() before .values(): the rows already fix the column list.");
+    }
+    return this.patch({ columns, keyed: false });
+  }
+
+  /**
+   * One row or many: `values({ id: 1, name: "x" })`, `values([{…}, {…}])`, or tuples after columns():
+   * `values([1, "x"])`, `values([[1, "x"], [2, "y"]])`. Object rows must all have the same keys.
+   */
+  values(rows: Row | readonly Row[] | readonly unknown[]): this {
+    let list: readonly (Row | readonly unknown[])[];
+    if (Array.isArray(rows)) {
+      const nested = rows.length > 0 && rows.every((r) => isPlainObject(r) || Array.isArray(r));
+      list = nested ? (rows as readonly (Row | readonly unknown[])[]) : [rows as readonly unknown[]];
+    } else list = [rows as Row];
+    if (list.length === 0) throw new SQLBuilderError("values([]) has no rows: pass at least one row.");
+    const first = list[0]!;
+    let columns = this.node.columns;
+    let keyed = this.node.keyed === true;
+    const out: Expr[][] = [];
+    if (Array.isArray(first)) {
+      if (keyed || columns.length === 0) {
+        throw new SQLBuilderError("Tuple rows need .columns(…) first (or pass objects keyed by column).");
+      }
+      const names = columns.map(paramName);
+      for (const t of list) {
+        if (!Array.isArray(t)) throw new SQLBuilderError("values(): do not mix tuple rows and object rows.");
+        if (t.length !== columns.length) {
+          throw new SQLBuilderError(
+            `INSERT has ${columns.length} column(s) (${columns.join(", ")}) but a row has ${t.length} value(s): ` +
+              "give every row exactly one value per column.",
+          );
+        }
+        out.push(t.map((v, i) => exprOf(v, names[i]!, "value")));
+      }
+    } else {
+      const objs = list as Row[];
+      if (objs.some((r) => !isPlainObject(r))) {
+        throw new SQLBuilderError("values(): do not mix tuple rows and object rows.");
+      }
+      if (columns.length === 0 || !keyed) {
+        if (columns.length > 0) {
+          const keys = Object.keys(first as Row);
+          if (keys.length !== columns.length || keys.some((k) => !columns.includes(k))) {
+            throw new SQLBuilderError(
+              `INSERT has ${columns.length} column(s) (${columns.join(", ")}) but the row has ${keys.length} ` +
+                `key(s) (${keys.join(", ")}): make them match.`,
+            );
+          }
+        } else columns = Object.keys(first as Row);
+        keyed = true;
+      }
+      // Compare every row with the column list fixed by the first row (or an earlier values() call).
+      checkSameKeys([Object.fromEntries(columns.map((c) => [c, null])), ...objs], "values()");
+      const names = columns.map(paramName);
+      for (const r of objs) {
+        const row: Expr[] = new Array(columns.length);
+        for (let i = 0; i < columns.length; i++) row[i] = exprOf(r[columns[i]!], names[i]!, "value");
+        out.push(row);
+      }
+    }
+    return this.patch({ columns, keyed, rows: [...this.node.rows, ...out] });
+  }
+
+  /** `INSERT INTO t (columns) SELECT …`. */
+  fromSelect(query: object, columns?: readonly string[]): this {
+    if (!hasNode(query)) throw new SQLBuilderError("fromSelect() needs a query builder.");
+    const select: StatementNode = query.node;
+    return this.patch(columns ? { select, columns } : { select });
+  }
+
+  /** `ON CONFLICT (cols) DO NOTHING | DO UPDATE SET …` (MySQL renders ON DUPLICATE KEY UPDATE). */
+  onConflict(...columns: string[]): OnConflictBuilder<this> {
+    return new OnConflictBuilder(this, columns);
+  }
+
+  /** MySQL `ON DUPLICATE KEY UPDATE`; strings are SQL (`"VALUES(name)"`), other values are bound. */
+  onDuplicateKeyUpdate(set: Row): this {
+    return this.patch({ duplicate: actionSet(set) });
+  }
+
+  returning(...columns: unknown[]): this {
+    return this.patch({ returning: returningItems(columns) });
+  }
+
+  with(name: string, query: unknown, opts?: { recursive?: boolean; columns?: readonly string[] }): this {
+    return this.patch({ with: [...(this.node.with ?? []), cte(name, query, opts?.recursive === true, opts?.columns)] });
+  }
+
+  /** @internal used by OnConflictBuilder */
+  withConflict(conflict: InsertNode["conflict"]): this {
+    return this.patch({ conflict });
+  }
+}
+
+export class OnConflictBuilder<B extends InsertBuilder> {
+  constructor(
+    private readonly parent: B,
+    private readonly columns: readonly string[],
+  ) {}
+
+  doNothing(): B {
+    return this.parent.withConflict({ columns: this.columns, action: "nothing" });
+  }
+
+  /** `set` is an action position: `{ name: "EXCLUDED.name", hits: "t.hits + 1", price: 9.5 }`. */
+  doUpdate(set: Row | readonly string[], opts?: { where?: ConditionInput }): B {
+    const items = actionSet(set, "excluded");
+    const where = opts?.where === undefined ? undefined : condition(opts.where, undefined, this.parent.dialect);
+    return this.parent.withConflict(
+      where
+        ? { columns: this.columns, action: "update", set: items, where }
+        : { columns: this.columns, action: "update", set: items },
+    );
+  }
+}
+
+export function insertInto(table: string, alias?: string, dialect?: Dialect): InsertBuilder {
+  return new InsertBuilder({ kind: "insert", table: tableNode(table, alias), columns: [], rows: [] }, dialect);
+}

@@ -1,0 +1,170 @@
+/** SELECT: columns, FROM/joins, the where family, grouping, ordering, paging, CTEs, set operations, row locks. */
+import { SQLBuilderError } from "../core/errors.js";
+import type { QueryBuilder } from "../core/builder-protocol.js";
+import { cte, FilterableBuilder } from "./base.js";
+import {
+  and,
+  type ConditionInput,
+  condition,
+  type JoinType,
+  type LockNode,
+  type OrderItem,
+  refOrRaw,
+  type SelectNode,
+  type SetOpNode,
+  selectItem,
+  tableNode,
+} from "./nodes.js";
+
+type Params = readonly unknown[] | Readonly<Record<string, unknown>>;
+/** A table name (`products`, `products p`, `public.products`), a subquery builder, or SQL. */
+export type TableInput = string | QueryBuilder | object;
+
+function count(n: number, what: string): number {
+  if (!Number.isSafeInteger(n) || n < 0) throw new SQLBuilderError(`${what} must be a non-negative integer, got ${n}.`);
+  return n;
+}
+
+export class SelectBuilder extends FilterableBuilder<SelectNode> {
+  get kind(): "select" {
+    return "select";
+  }
+
+  /** Adds columns: identifier paths are quoted as needed, `col AS alias` is split, anything else is SQL. */
+  select(...columns: unknown[]): SelectBuilder {
+    return this.patch({ columns: [...this.node.columns, ...columns.map(selectItem)] });
+  }
+
+  columns(...columns: unknown[]): SelectBuilder {
+    return this.select(...columns);
+  }
+
+  distinct(on = true): SelectBuilder {
+    return this.patch({ distinct: on });
+  }
+
+  /** PostgreSQL/DuckDB `DISTINCT ON (…)`. */
+  distinctOn(...columns: string[]): SelectBuilder {
+    return this.patch({ distinctOn: columns.map(refOrRaw) });
+  }
+
+  from(table: TableInput, alias?: string): SelectBuilder {
+    return this.patch({ from: [...(this.node.from ?? []), tableNode(table, alias)] });
+  }
+
+  private addJoin(type: JoinType, lateral: boolean, table: TableInput, on: ConditionInput | undefined, alias?: string) {
+    const t = tableNode(table, alias);
+    const j = on === undefined ? { type, lateral, table: t } : { type, lateral, table: t, on: condition(on) };
+    return this.patch({ joins: [...(this.node.joins ?? []), j] });
+  }
+
+  join(table: TableInput, on: ConditionInput, alias?: string): SelectBuilder {
+    return this.addJoin("INNER", false, table, on, alias);
+  }
+  innerJoin(table: TableInput, on: ConditionInput, alias?: string): SelectBuilder {
+    return this.addJoin("INNER", false, table, on, alias);
+  }
+  leftJoin(table: TableInput, on: ConditionInput, alias?: string): SelectBuilder {
+    return this.addJoin("LEFT", false, table, on, alias);
+  }
+  rightJoin(table: TableInput, on: ConditionInput, alias?: string): SelectBuilder {
+    return this.addJoin("RIGHT", false, table, on, alias);
+  }
+  fullJoin(table: TableInput, on: ConditionInput, alias?: string): SelectBuilder {
+    return this.addJoin("FULL", false, table, on, alias);
+  }
+  crossJoin(table: TableInput, alias?: string): SelectBuilder {
+    return this.addJoin("CROSS", false, table, undefined, alias);
+  }
+  /** `INNER JOIN LATERAL (subquery) AS alias ON …` (ON defaults to TRUE). */
+  joinLateral(table: TableInput, alias: string, on: ConditionInput = "TRUE"): SelectBuilder {
+    return this.addJoin("INNER", true, table, on, alias);
+  }
+  leftJoinLateral(table: TableInput, alias: string, on: ConditionInput = "TRUE"): SelectBuilder {
+    return this.addJoin("LEFT", true, table, on, alias);
+  }
+  crossJoinLateral(table: TableInput, alias: string): SelectBuilder {
+    return this.addJoin("CROSS", true, table, undefined, alias);
+  }
+
+  groupBy(...columns: string[]): SelectBuilder {
+    return this.patch({ groupBy: [...(this.node.groupBy ?? []), ...columns.map(refOrRaw)] });
+  }
+
+  having(cond: ConditionInput, params?: Params): SelectBuilder {
+    return this.patch({ having: and(this.node.having, condition(cond, params, this.dialect)) });
+  }
+
+  /** `orderBy("name")`, `orderBy("price", "desc", "last")`; a column with spaces is taken as SQL. */
+  orderBy(column: string, direction?: "asc" | "desc" | "ASC" | "DESC", nulls?: "first" | "last" | "FIRST" | "LAST") {
+    const item: { -readonly [K in keyof OrderItem]: OrderItem[K] } = { expr: refOrRaw(column) };
+    if (direction !== undefined) item.dir = direction.toUpperCase() === "DESC" ? "DESC" : "ASC";
+    if (nulls !== undefined) item.nulls = nulls.toUpperCase() === "LAST" ? "LAST" : "FIRST";
+    return this.patch({ orderBy: [...(this.node.orderBy ?? []), item] });
+  }
+
+  limit(n: number): SelectBuilder {
+    return this.patch({ limit: count(n, "limit") });
+  }
+
+  offset(n: number): SelectBuilder {
+    return this.patch({ offset: count(n, "offset") });
+  }
+
+  /** `WITH name [(columns)] AS (query)`; `query` is a builder, SQL, or a SQL string. */
+  with(name: string, query: unknown, opts?: { recursive?: boolean; columns?: readonly string[] }): SelectBuilder {
+    return this.patch({ with: [...(this.node.with ?? []), cte(name, query, opts?.recursive === true, opts?.columns)] });
+  }
+
+  withRecursive(name: string, query: unknown, columns?: readonly string[]): SelectBuilder {
+    return this.with(name, query, columns ? { recursive: true, columns } : { recursive: true });
+  }
+
+  private setOp(op: SetOpNode["op"], all: boolean, query: QueryBuilder | object): SelectBuilder {
+    const q = (query as { node?: SetOpNode["query"] }).node;
+    if (!q) throw new SQLBuilderError(`${op} needs another query builder.`);
+    return this.patch({ setOps: [...(this.node.setOps ?? []), { op, all, query: q }] });
+  }
+  union(query: QueryBuilder): SelectBuilder {
+    return this.setOp("UNION", false, query);
+  }
+  unionAll(query: QueryBuilder): SelectBuilder {
+    return this.setOp("UNION", true, query);
+  }
+  intersect(query: QueryBuilder): SelectBuilder {
+    return this.setOp("INTERSECT", false, query);
+  }
+  intersectAll(query: QueryBuilder): SelectBuilder {
+    return this.setOp("INTERSECT", true, query);
+  }
+  except(query: QueryBuilder): SelectBuilder {
+    return this.setOp("EXCEPT", false, query);
+  }
+  exceptAll(query: QueryBuilder): SelectBuilder {
+    return this.setOp("EXCEPT", true, query);
+  }
+
+  private lockWith(p: Partial<LockNode>): SelectBuilder {
+    return this.patch({ lock: { mode: "UPDATE", ...this.node.lock, ...p } });
+  }
+  forUpdate(): SelectBuilder {
+    return this.lockWith({ mode: "UPDATE" });
+  }
+  forShare(): SelectBuilder {
+    return this.lockWith({ mode: "SHARE" });
+  }
+  skipLocked(): SelectBuilder {
+    return this.lockWith({ wait: "SKIP LOCKED" });
+  }
+  nowait(): SelectBuilder {
+    return this.lockWith({ wait: "NOWAIT" });
+  }
+  /** `FOR UPDATE OF t1, t2`. */
+  of(...tables: string[]): SelectBuilder {
+    return this.lockWith({ of: tables });
+  }
+}
+
+export function select(...columns: unknown[]): SelectBuilder {
+  return new SelectBuilder({ kind: "select", columns: columns.map(selectItem) });
+}

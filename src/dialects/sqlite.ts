@@ -1,0 +1,39 @@
+/**
+ * SQLite: `?` placeholders, booleans bound and written as 1/0 (better-sqlite3 cannot bind booleans), LOWER() for
+ * ILIKE, `LIMIT -1` for a bare OFFSET. No MERGE (use INSERT … ON CONFLICT) and no row locks.
+ */
+import type { Dialect } from "../core/types.js";
+import type { DeleteNode, InsertNode, LockNode, MergeNode } from "../builder/nodes.js";
+import { BaseRenderer } from "./base.js";
+
+export class SqliteRenderer extends BaseRenderer {
+  override readonly dialect: Dialect = "sqlite";
+  protected override boolAsInt = true;
+  protected override noLimit = "-1";
+  protected override label = "SQLite";
+
+  protected override insertBody(n: InsertNode): void {
+    // `INSERT … SELECT … ON CONFLICT` is ambiguous to SQLite's parser unless the SELECT has a WHERE clause.
+    if (n.conflict && n.select?.kind === "select" && !n.select.where && !n.select.setOps) {
+      return super.insertBody({ ...n, select: { ...n.select, where: { kind: "raw", sql: "true" } } });
+    }
+    super.insertBody(n);
+  }
+
+  protected override lock(_l: LockNode): void {
+    this.unsupported("SELECT … FOR UPDATE/SHARE", "SQLite locks the whole database: use BEGIN IMMEDIATE instead.");
+  }
+
+  protected override delete(n: DeleteNode): void {
+    if (n.using) this.unsupported("DELETE … USING", "Use .where('id IN (SELECT …)') instead.");
+    super.delete(n);
+  }
+
+  protected override merge(_n: MergeNode): void {
+    this.unsupported(
+      "MERGE",
+      "Use INSERT … ON CONFLICT: sql.insertInto(table).values(rows).onConflict(...keys).doUpdate(set), " +
+        "or sql.upsert(table, { dialect: 'sqlite' }).",
+    );
+  }
+}
