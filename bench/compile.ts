@@ -30,25 +30,40 @@ function time(iterations: number, fn: (k: number) => void): number {
 
 export async function run(): Promise<void> {
   const target = ParameterStyle.NUMERIC;
-  setStatementCacheSize(1000);
-  console.log("statement                 hit µs   cold µs   cold/hit");
+  console.log("µs per statement (getPlan + bind), same run:");
+  console.log("  hit   = cached plan; cold = compile with the cache off (lex, resolve, render);");
+  console.log(
+    "  churn = a unique text into a full 1000-entry LRU (compile + insert + evict + the GC of retained plans)",
+  );
+  console.log("statement                   hit µs   cold µs  churn µs  cold/hit");
   for (const { label, text, params } of STATEMENTS) {
-    // warm up both paths so the JIT has seen them
-    for (let k = 0; k < 20_000; k++) getPlan(text, target, "postgres").bind(params);
-    for (let k = 0; k < 2_000; k++) getPlan(`${text} -- w${k}`, target, "postgres").bind(params);
+    const unique = (tag: string, n: number) => Array.from({ length: n }, (_, k) => `${text} -- ${tag}${k}`);
+    setStatementCacheSize(1000);
     clearStatementCache();
-    const coldTexts = Array.from({ length: 20_000 }, (_, k) => `${text} -- ${k}`);
+    // warm up every path so the JIT has seen them
+    for (let k = 0; k < 20_000; k++) getPlan(text, target, "postgres").bind(params);
+    for (const t of unique("w", 5_000)) getPlan(t, target, "postgres").bind(params);
+    clearStatementCache();
     getPlan(text, target, "postgres");
     const hit = time(500_000, () => {
       getPlan(text, target, "postgres").bind(params);
     });
+    const coldTexts = unique("c", 20_000);
+    setStatementCacheSize(0);
     const cold = time(coldTexts.length, (k) => {
       getPlan(coldTexts[k]!, target, "postgres").bind(params);
     });
+    setStatementCacheSize(1000);
+    for (const t of unique("f", 1_000)) getPlan(t, target, "postgres"); // fill the LRU
+    const churnTexts = unique("x", 20_000);
+    const churn = time(churnTexts.length, (k) => {
+      getPlan(churnTexts[k]!, target, "postgres").bind(params);
+    });
     console.log(
-      `${label.padEnd(24)} ${hit.toFixed(3).padStart(7)} ${cold.toFixed(2).padStart(9)} ${(cold / hit).toFixed(0).padStart(9)}×`,
+      `${label.padEnd(26)} ${hit.toFixed(3).padStart(7)} ${cold.toFixed(2).padStart(9)} ${churn.toFixed(2).padStart(9)} ${(cold / hit).toFixed(0).padStart(8)}×`,
     );
   }
+  setStatementCacheSize(1000);
   clearStatementCache();
 }
 

@@ -39,10 +39,10 @@ await db.withSession(async (session) => {
     .on("t.id = src.id")
     .whenMatchedThenUpdate({ name: "src.name", price: "src.price" })
     .whenNotMatchedThenInsert({ id: "src.id", name: "src.name", price: "src.price" });
-  console.log(`\nMERGE as built:\n${upsert.build().sql}`);
-
   const first = await session.execute(upsert);
-  console.log(`MERGE ${first.operationType}: rowsAffected = ${first.rowsAffected} (inserted)`);
+  // The session renders the builder for its own server, typing the recordset columns from the table's catalog.
+  console.log(`\nRan:\n  ${first.statement}\n  parameters: ${JSON.stringify(first.parameters)}`);
+  console.log(`${first.operationType}: rowsAffected = ${first.rowsAffected} (inserted)`);
   const again = await session.execute(upsert);
   console.log(`MERGE again: rowsAffected = ${again.rowsAffected} (updated in place)`);
 

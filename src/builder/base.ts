@@ -10,17 +10,17 @@ import { getRenderer } from "../dialects/index.js";
 import {
   and,
   type ConditionInput,
-  condition,
   type CteNode,
+  condition,
   type Expr,
   exprOf,
   hasNode,
   or,
   paramName,
   refOrRaw,
+  type SelectItem,
   type StatementNode,
   selectItem,
-  type SelectItem,
 } from "./nodes.js";
 
 const KNOWN = new Set<string>(["postgres", "sqlite", "mysql", "duckdb", "oracle", "bigquery"]);
@@ -72,7 +72,11 @@ export abstract class BaseBuilder<N extends StatementNode> implements QueryBuild
   }
 
   /** SQL text for logs; with `showParameters` the values are inlined as correctly escaped literals. */
-  toSQL(dialect?: Dialect | string, opts?: ToSQLOptions): string {
+  toSQL(dialect?: Dialect | string | ToSQLOptions, opts?: ToSQLOptions): string {
+    if (typeof dialect === "object") {
+      opts = dialect;
+      dialect = undefined;
+    }
     const d = resolveDialect(dialect, this.dialect);
     return getRenderer(d).render(this.prepare(d, opts?.ctx), opts?.ctx, { inline: opts?.showParameters === true }).sql;
   }

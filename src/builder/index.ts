@@ -1,11 +1,12 @@
-// STUB written by the lead so src/index.ts typechecks before the builder lands. The builder engineer owns this
-// file and replaces it whole.
-const notYet = (): never => {
-  throw new Error("builder not implemented yet");
-};
-export const select = notYet as (...a: unknown[]) => never;
-export const insertInto = notYet as (...a: unknown[]) => never;
-export const update = notYet as (...a: unknown[]) => never;
-export const deleteFrom = notYet as (...a: unknown[]) => never;
-export const merge = notYet as (...a: unknown[]) => never;
-export const upsert = notYet as (...a: unknown[]) => never;
+/**
+ * The query builder's public surface. The lead attaches these factories to the `sql` object
+ * (`sql.select`, `sql.insertInto`, `sql.update`, `sql.deleteFrom`, `sql.merge`, `sql.upsert`).
+ */
+export { BaseBuilder, FilterableBuilder, resolveDialect, type ToSQLOptions } from "./base.js";
+export { DeleteBuilder, deleteFrom } from "./delete.js";
+export { InsertBuilder, insertInto, OnConflictBuilder } from "./insert.js";
+export { MergeBuilder, merge, type UsingOptions, type WhenOptions } from "./merge.js";
+export type { StatementNode } from "./nodes.js";
+export { SelectBuilder, select, type TableInput } from "./select.js";
+export { UpdateBuilder, update } from "./update.js";
+export { UpsertInsertBuilder, upsert } from "./upsert.js";

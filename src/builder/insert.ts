@@ -77,19 +77,17 @@ export class InsertBuilder extends BaseBuilder<InsertNode> {
         throw new SQLBuilderError("values(): do not mix tuple rows and object rows.");
       }
       if (columns.length === 0 || !keyed) {
-        if (columns.length > 0) {
-          const keys = Object.keys(first as Row);
-          if (keys.length !== columns.length || keys.some((k) => !columns.includes(k))) {
-            throw new SQLBuilderError(
-              `INSERT has ${columns.length} column(s) (${columns.join(", ")}) but the row has ${keys.length} ` +
-                `key(s) (${keys.join(", ")}): make them match.`,
-            );
-          }
-        } else columns = Object.keys(first as Row);
+        if (columns.length > 0 && Object.keys(first as Row).length !== columns.length) {
+          throw new SQLBuilderError(
+            `INSERT has ${columns.length} column(s) (${columns.join(", ")}) but the row has ` +
+              `${Object.keys(first as Row).length} key(s): make them match.`,
+          );
+        }
+        if (columns.length === 0) columns = Object.keys(first as Row);
         keyed = true;
       }
       // Compare every row with the column list fixed by the first row (or an earlier values() call).
-      checkSameKeys([Object.fromEntries(columns.map((c) => [c, null])), ...objs], "values()");
+      checkSameKeys(objs, "values()", columns);
       const names = columns.map(paramName);
       for (const r of objs) {
         const row: Expr[] = new Array(columns.length);

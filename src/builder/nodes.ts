@@ -4,10 +4,11 @@
  * All parsing of user strings (placeholders, "table alias", "col AS alias") happens here, when a builder method is
  * called, so that rendering (`build()`) is a single pass of string concatenation over finished nodes.
  */
+import { isQueryBuilder } from "../core/builder-protocol.js";
 import { ParameterError, SQLBuilderError } from "../core/errors.js";
 import { splitPlaceholders } from "../core/parameters.js";
 import { RawFragment, RefFragment, SQL, ValueFragment } from "../core/statement.js";
-import type { Dialect } from "../core/types.js";
+import type { Dialect, ParameterStyle } from "../core/types.js";
 
 // ---------------------------------------------------------------------------------------------------------------
 // Expressions
@@ -176,6 +177,15 @@ export interface InsertNode {
   readonly conflict?: ConflictNode;
   readonly duplicate?: readonly SetItem[];
   readonly returning?: readonly SelectItem[];
+  /** MERGE-shaped calls of the unified upsert, turned into rows + ON CONFLICT at build time (see upsert.ts). */
+  readonly upsert?: UpsertSpec;
+}
+export interface UpsertSpec {
+  readonly targetAlias: string;
+  readonly source?: MergeSource & { readonly kind: "rows" };
+  readonly on?: Expr;
+  readonly update?: { readonly set: readonly SetItem[]; readonly cond?: Expr };
+  readonly insert?: { readonly columns: readonly string[]; readonly values: readonly Expr[]; readonly cond?: Expr };
 }
 export interface UpdateNode {
   readonly kind: "update";
@@ -237,18 +247,21 @@ export type StatementNode = SelectNode | InsertNode | UpdateNode | DeleteNode | 
 
 export const TRUE_EXPR: RawExpr = { kind: "raw", sql: "TRUE" };
 
-/** Anything that carries a statement node: every builder. Avoids importing builder classes here. */
+/**
+ * A builder (anything carrying a statement node). Checked through the symbol brand, which JSON input cannot forge:
+ * a user value shaped like `{ node: { kind: "rawStatement", … } }` stays data and is bound.
+ */
 export interface HasNode {
   readonly node: StatementNode;
 }
 export function hasNode(v: unknown): v is HasNode {
-  return typeof v === "object" && v !== null && typeof (v as { node?: { kind?: unknown } }).node?.kind === "string";
+  return isQueryBuilder(v) && typeof (v as { node?: { kind?: unknown } }).node?.kind === "string";
 }
 
-function isIdentStart(c: number): boolean {
+export function isIdentStart(c: number): boolean {
   return (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || c === 95 || c > 127;
 }
-function isIdentChar(c: number): boolean {
+export function isIdentChar(c: number): boolean {
   return isIdentStart(c) || (c >= 48 && c <= 57) || c === 36;
 }
 
@@ -343,8 +356,8 @@ export function exprOf(v: unknown, name: string, strings: "value" | "raw"): Expr
   if (typeof v === "object" && v !== null) {
     if (v instanceof ValueFragment) return { kind: "param", name, value: v.value };
     if (v instanceof RawFragment) return { kind: "raw", sql: v.text };
-    if (v instanceof RefFragment) return { kind: "ref", path: v.name.split(".") };
-    if (v instanceof SQL) return fragment(v.text, v.params as never);
+    if (v instanceof RefFragment) return { kind: "ref", path: v.parts };
+    if (v instanceof SQL) return fragment(v.text, v.params, undefined, v.inputStyle);
     if (hasNode(v)) return { kind: "sub", query: v.node };
   } else if (typeof v === "string" && strings === "raw") {
     return { kind: "raw", sql: v };
@@ -376,9 +389,10 @@ export function fragment(
   text: string,
   params?: readonly unknown[] | Readonly<Record<string, unknown>>,
   dialect?: Dialect,
+  inputStyle?: ParameterStyle,
 ): Expr {
   // The builder's own dialect, when known, decides lexing (postgres `?` next to `$1` is a jsonb operator).
-  const split = splitPlaceholders(text, dialect);
+  const split = splitPlaceholders(text, dialect, inputStyle);
   const loose = OR_WORD.test(text);
   if (split.refs.length === 0) {
     if (params !== undefined && Array.isArray(params) && params.length > 0) {
@@ -487,120 +501,40 @@ export function actionSet(values: Readonly<Record<string, unknown>> | readonly s
 }
 
 /**
- * Rewrites `<alias>.<col>` references in trusted SQL text (outside quotes), e.g. `src.name` → `excluded.name` when
- * a MERGE-style upsert becomes INSERT … ON CONFLICT. Not on the hot path: only upsert translations use it.
+ * Checks that every row has exactly `keys` (default: the first row's keys) and returns them; otherwise throws
+ * naming the missing and extra keys of the first differing row.
  */
-export function rewriteQualifier(sqlText: string, alias: string, to: (col: string) => string): string {
-  let out = "";
-  const n = sqlText.length;
-  const la = alias.toLowerCase();
-  let i = 0;
-  while (i < n) {
-    const c = sqlText.charCodeAt(i);
-    if (c === 39 || c === 34 || c === 96) {
-      const end = sqlText.indexOf(sqlText[i]!, i + 1);
-      const stop = end < 0 ? n : end + 1;
-      out += sqlText.slice(i, stop);
-      i = stop;
-      continue;
-    }
-    if (isIdentStart(c) && (i === 0 || (!isIdentChar(sqlText.charCodeAt(i - 1)) && sqlText.charCodeAt(i - 1) !== 46))) {
-      let j = i + 1;
-      while (j < n && isIdentChar(sqlText.charCodeAt(j))) j++;
-      const word = sqlText.slice(i, j);
-      if (word.toLowerCase() === la && sqlText.charCodeAt(j) === 46) {
-        let k = j + 1;
-        let col: string;
-        if (sqlText.charCodeAt(k) === 34 || sqlText.charCodeAt(k) === 96) {
-          const end = sqlText.indexOf(sqlText[k]!, k + 1);
-          col = sqlText.slice(k + 1, end);
-          k = end + 1;
-        } else {
-          while (k < n && isIdentChar(sqlText.charCodeAt(k))) k++;
-          col = sqlText.slice(j + 1, k);
-        }
-        out += to(col);
-        i = k;
-        continue;
-      }
-      out += word;
-      i = j;
-      continue;
-    }
-    out += sqlText[i];
-    i++;
-  }
-  return out;
-}
-
-/** Maps every raw text in an expression through `fn` (used with rewriteQualifier). */
-export function mapRaw(e: Expr, fn: (sql: string) => string): Expr {
-  switch (e.kind) {
-    case "raw":
-      return { ...e, sql: fn(e.sql) };
-    case "frag":
-      return { ...e, parts: e.parts.map(fn) };
-    case "ref": {
-      const text = e.path.join(".");
-      const out = fn(text);
-      return out === text ? e : { kind: "raw", sql: out };
-    }
-    case "cmp":
-      return { ...e, left: mapRaw(e.left, fn), right: mapRaw(e.right, fn) };
-    case "and":
-    case "or":
-      return { ...e, items: e.items.map((x) => mapRaw(x, fn)) };
-    case "null":
-      return { ...e, left: mapRaw(e.left, fn) };
-    default:
-      return e;
-  }
-}
-
-/** Parses `a.x = b.y AND a.z = b.w` into [aCol, bCol] pairs keyed by alias; undefined if it is anything else. */
-export function equalityPairs(on: Expr, left: string, right: string): string[] | undefined {
-  const text = on.kind === "raw" ? on.sql : undefined;
-  if (text === undefined) return undefined;
-  const cols: string[] = [];
-  for (const conj of text.split(/\s+and\s+/i)) {
-    const eq = conj.replace(/^\s*\(\s*|\s*\)\s*$/g, "").split("=");
-    if (eq.length !== 2) return undefined;
-    const a = parsePath(eq[0]!.trim());
-    const b = parsePath(eq[1]!.trim());
-    if (!a || !b || a.length !== 2 || b.length !== 2) return undefined;
-    const [l, r] = a[0]!.toLowerCase() === left.toLowerCase() ? [a, b] : [b, a];
-    if (l[0]!.toLowerCase() !== left.toLowerCase() || r[0]!.toLowerCase() !== right.toLowerCase()) return undefined;
-    if (l[1] !== r[1]) return undefined;
-    cols.push(l[1]!);
-  }
-  return cols;
-}
-
-/** The key set of the first row; throws naming the differing keys when another row differs. */
-export function checkSameKeys(rows: readonly Readonly<Record<string, unknown>>[], what: string): string[] {
-  const keys = Object.keys(rows[0]!);
-  const n = keys.length;
-  for (let r = 1; r < rows.length; r++) {
+export function checkSameKeys(
+  rows: readonly Readonly<Record<string, unknown>>[],
+  what: string,
+  expected?: readonly string[],
+): string[] {
+  const keys = expected ? [...expected] : Object.keys(rows[0]!);
+  const set = new Set(keys);
+  for (let r = expected ? 0 : 1; r < rows.length; r++) {
     const row = rows[r]!;
-    let same = true;
     let count = 0;
+    let same = true;
     for (const k in row) {
       count++;
-      if (!Object.hasOwn(rows[0]!, k)) {
+      if (!set.has(k)) {
         same = false;
         break;
       }
     }
-    if (same && count === n) continue;
+    if (same && count === keys.length) continue;
     const other = Object.keys(row);
     const missing = keys.filter((k) => !other.includes(k));
-    const extra = other.filter((k) => !keys.includes(k));
+    const extra = other.filter((k) => !set.has(k));
+    const diff = [
+      missing.length ? `missing: ${missing.join(", ")}` : "",
+      extra.length ? `extra: ${extra.join(", ")}` : "",
+    ]
+      .filter(Boolean)
+      .join("; ");
     throw new SQLBuilderError(
-      `${what}: row ${r} has different keys than row 0 (` +
-        [missing.length ? `missing: ${missing.join(", ")}` : "", extra.length ? `extra: ${extra.join(", ")}` : ""]
-          .filter(Boolean)
-          .join("; ") +
-        "). Give every row the same keys (use null for absent values).",
+      `${what}: row ${r} has different keys than the columns (${keys.join(", ")}): ${diff}. ` +
+        "Give every row the same keys (use null for absent values).",
     );
   }
   return keys;
@@ -632,10 +566,12 @@ export function inferKind(rows: readonly Readonly<Record<string, unknown>>[], co
         k = v instanceof Date ? "timestamp" : v instanceof Uint8Array ? "bytes" : "json";
     }
     if (kind === undefined || kind === k) kind = k;
-    else if ((kind === "int" || kind === "bigint" || kind === "float") && (k === "int" || k === "bigint" || k === "float"))
+    else if (
+      (kind === "int" || kind === "bigint" || kind === "float") &&
+      (k === "int" || k === "bigint" || k === "float")
+    )
       kind = kind === "float" || k === "float" ? "float" : "bigint";
     else return "text";
   }
   return kind ?? "text";
 }
-

@@ -1,6 +1,7 @@
 /** SELECT: columns, FROM/joins, the where family, grouping, ordering, paging, CTEs, set operations, row locks. */
-import { SQLBuilderError } from "../core/errors.js";
+
 import type { QueryBuilder } from "../core/builder-protocol.js";
+import { SQLBuilderError } from "../core/errors.js";
 import { cte, FilterableBuilder } from "./base.js";
 import {
   and,

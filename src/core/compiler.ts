@@ -4,8 +4,8 @@
  * a repeated statement costs one Map lookup plus `bind()` (one output array).
  */
 import {
-  isTrivia,
-  lex,
+  scan,
+  TK_COMMENT,
   TK_LPAREN,
   TK_OP,
   TK_PLACEHOLDER,
@@ -13,7 +13,7 @@ import {
   TK_SEMI,
   TK_WORD,
   type Token,
-  wordIs,
+  TokenBuffer,
 } from "./lexer.js";
 import { bindValues, type InputSchema, isSequentialStyle, placeholderFor, resolveInput } from "./parameters.js";
 import type { Dialect, OperationType, Params } from "./types.js";
@@ -66,38 +66,40 @@ const OPS: Record<string, OperationType> = {
   COPY: "COPY",
 };
 
-/** Index of the next non-trivia token at or after `k` (tokens.length when none). */
-function nextSig(tokens: readonly Token[], k: number): number {
-  while (k < tokens.length && isTrivia(tokens[k]!)) k++;
-  return k;
+const WITH_BODY_KEYWORDS = ["SELECT", "INSERT", "UPDATE", "DELETE", "MERGE", "VALUES", "TABLE"];
+
+/** Whether token `k` carries meaning (not a comment; whitespace is never a token). */
+function significant(buf: TokenBuffer, k: number): boolean {
+  return buf.kind[k] !== TK_COMMENT;
 }
 
-function operationOf(text: string, tokens: readonly Token[]): OperationType {
+function operationOf(text: string, buf: TokenBuffer): OperationType {
+  const count = buf.count;
   let k = 0;
-  while (k < tokens.length && (isTrivia(tokens[k]!) || tokens[k]!.kind === TK_LPAREN)) k++;
-  const first = tokens[k];
-  if (first === undefined || first.kind !== TK_WORD) return "EXECUTE";
-  const word = text.slice(first.start, first.end).toUpperCase();
+  while (k < count && (!significant(buf, k) || buf.kind[k] === TK_LPAREN)) k++;
+  if (k === count || buf.kind[k] !== TK_WORD) return "EXECUTE";
+  const word = text.slice(buf.start[k], buf.end[k]).toUpperCase();
   if (word !== "WITH") return OPS[word] ?? "EXECUTE";
   // past the CTE list (all CTE bodies are parenthesised) the first depth-0 statement keyword decides
   let depth = 0;
-  for (k++; k < tokens.length; k++) {
-    const t = tokens[k]!;
-    if (t.kind === TK_LPAREN) depth++;
-    else if (t.kind === TK_RPAREN) depth--;
-    else if (t.kind === TK_SEMI && depth === 0) break;
-    else if (depth === 0 && t.kind === TK_WORD) {
-      for (const kw of ["SELECT", "INSERT", "UPDATE", "DELETE", "MERGE", "VALUES", "TABLE"]) {
-        if (wordIs(text, t, kw)) return OPS[kw]!;
-      }
+  for (k++; k < count; k++) {
+    const kind = buf.kind[k];
+    if (kind === TK_LPAREN) depth++;
+    else if (kind === TK_RPAREN) depth--;
+    else if (kind === TK_SEMI && depth === 0) break;
+    else if (depth === 0 && kind === TK_WORD) {
+      for (const kw of WITH_BODY_KEYWORDS) if (buf.isWord(text, k, kw)) return OPS[kw]!;
     }
   }
   return "SELECT";
 }
 
+const scratch = new TokenBuffer(); // compile() is synchronous, so one buffer serves every call
+
 /** The operation type of a statement, from its leading keyword (see StatementPlan.operationType). */
 export function detectOperationType(text: string): OperationType {
-  return operationOf(text, lex(text, "postgres"));
+  scan(scratch, text, "postgres", undefined);
+  return operationOf(text, scratch);
 }
 
 interface Shape {
@@ -108,44 +110,54 @@ interface Shape {
   returning: boolean;
 }
 
-function shapeOf(text: string, tokens: readonly Token[]): Shape {
+function shapeOf(text: string, buf: TokenBuffer): Shape {
+  const count = buf.count;
   let depth = 0;
   let end = 0;
   let tailStart = -1;
   let lockStart = -1;
   let returning = false;
-  let prevSig: Token | undefined;
-  for (let k = 0; k < tokens.length; k++) {
-    const t = tokens[k]!;
-    if (isTrivia(t)) continue;
-    if (t.kind === TK_SEMI && depth === 0) {
-      prevSig = t;
+  let afterDot = false; // `t.limit` is a column, not a clause
+  for (let k = 0; k < count; k++) {
+    if (!significant(buf, k)) continue;
+    const kind = buf.kind[k];
+    if (kind === TK_SEMI && depth === 0) {
+      afterDot = false;
       continue;
     }
-    end = t.end;
-    if (t.kind === TK_LPAREN) depth++;
-    else if (t.kind === TK_RPAREN) depth--;
-    else if (depth === 0 && t.kind === TK_WORD && !(prevSig?.kind === TK_OP && text.charCodeAt(prevSig.start) === 46)) {
-      if (wordIs(text, t, "UNION") || wordIs(text, t, "INTERSECT") || wordIs(text, t, "EXCEPT")) {
+    end = buf.end[k]!;
+    if (kind === TK_LPAREN) depth++;
+    else if (kind === TK_RPAREN) depth--;
+    else if (depth === 0 && kind === TK_WORD && !afterDot) {
+      if (buf.isWord(text, k, "UNION") || buf.isWord(text, k, "INTERSECT") || buf.isWord(text, k, "EXCEPT")) {
         tailStart = -1; // ORDER BY/LIMIT before a set operator belong to a branch, not the whole query
         lockStart = -1;
-      } else if (wordIs(text, t, "RETURNING")) {
+      } else if (buf.isWord(text, k, "RETURNING")) {
         returning = true;
       } else if (tailStart < 0) {
-        if (wordIs(text, t, "LIMIT") || wordIs(text, t, "OFFSET") || wordIs(text, t, "FETCH")) tailStart = t.start;
-        else if (wordIs(text, t, "ORDER")) {
-          const nx = tokens[nextSig(tokens, k + 1)];
-          if (nx !== undefined && wordIs(text, nx, "BY")) tailStart = t.start;
+        if (buf.isWord(text, k, "LIMIT") || buf.isWord(text, k, "OFFSET") || buf.isWord(text, k, "FETCH")) {
+          tailStart = buf.start[k]!;
+        } else if (buf.isWord(text, k, "ORDER")) {
+          let j = k + 1;
+          while (j < count && !significant(buf, j)) j++;
+          if (j < count && buf.isWord(text, j, "BY")) tailStart = buf.start[k]!;
         }
-      } else if (lockStart < 0 && wordIs(text, t, "FOR")) {
-        lockStart = t.start; // FOR UPDATE/SHARE stays: it is not part of the pagination
+      } else if (lockStart < 0 && buf.isWord(text, k, "FOR")) {
+        lockStart = buf.start[k]!; // FOR UPDATE/SHARE stays: it is not part of the pagination
       }
     }
-    prevSig = t;
+    afterDot = kind === TK_OP && text.charCodeAt(buf.start[k]!) === 46;
   }
   let cut: [number, number] | undefined;
   if (tailStart >= 0) cut = [tailStart, lockStart >= 0 ? lockStart : end];
   return { end, cut, returning };
+}
+
+/** What a plan keeps to derive its COUNT variant on demand. */
+interface CountSource {
+  readonly text: string;
+  readonly phs: readonly Token[];
+  readonly shape: Shape;
 }
 
 class Plan implements StatementPlan {
@@ -160,7 +172,7 @@ class Plan implements StatementPlan {
     readonly parameterNames: readonly string[] | undefined,
     private readonly schema: InputSchema,
     private readonly sources: readonly number[],
-    private readonly makeCount: (() => Plan) | undefined,
+    private readonly countSource: CountSource | undefined,
   ) {}
 
   get placeholderCount(): number {
@@ -172,7 +184,16 @@ class Plan implements StatementPlan {
   }
 
   countPlan(): StatementPlan {
-    if (this.count === undefined) this.count = this.makeCount ? this.makeCount() : this;
+    if (this.count === undefined) {
+      const src = this.countSource;
+      if (src === undefined) this.count = this;
+      else {
+        const r = render(src.text, src.phs, this.schema, this.target, src.shape.end, src.shape.cut);
+        const sql = `SELECT count(*) AS total FROM (${r.sql.trimEnd()}) AS _sqlspec_count`;
+        const { target, dialect, inputStyle, schema } = this;
+        this.count = new Plan(target, dialect, inputStyle, sql, "SELECT", true, r.names, schema, r.sources, undefined);
+      }
+    }
     return this.count;
   }
 }
@@ -181,6 +202,14 @@ interface Rendered {
   sql: string;
   sources: number[];
   names: string[] | undefined;
+}
+
+function kept(t: Token, end: number, cut: [number, number] | undefined): boolean {
+  return t.end <= end && (cut === undefined || t.end <= cut[0] || t.start >= cut[1]);
+}
+
+function nameFor(schema: InputSchema, key: number, slot: number): string {
+  return schema.kind === "named" ? schema.names![key]! : `p${slot + 1}`;
 }
 
 /** Rebuilds `text[0, end)` minus `cut`, replacing each kept placeholder with the target style's. */
@@ -192,31 +221,28 @@ function render(
   end: number,
   cut: [number, number] | undefined,
 ): Rendered {
-  const keep = (t: Token): boolean => t.end <= end && (cut === undefined || t.end <= cut[0] || t.start >= cut[1]);
   const sequential = isSequentialStyle(target);
-  const named = schema.kind === "named";
   const wantNames =
-    named || !(sequential || target === ParameterStyle.NUMERIC || target === ParameterStyle.POSITIONAL_COLON);
+    schema.kind === "named" ||
+    !(sequential || target === ParameterStyle.NUMERIC || target === ParameterStyle.POSITIONAL_COLON);
   // numbered and named targets: one slot per distinct source, in source order (first appearance for names)
-  let slotOf: Int32Array | undefined;
+  let slotOf: number[] | undefined;
   const sources: number[] = [];
-  if (!sequential) {
-    const used = new Uint8Array(schema.count);
-    for (let k = 0; k < phs.length; k++) if (keep(phs[k]!)) used[schema.keys[k]!] = 1;
-    slotOf = new Int32Array(schema.count);
+  if (!sequential && phs.length > 0) {
+    slotOf = new Array(schema.count).fill(-1);
+    for (let k = 0; k < phs.length; k++) if (kept(phs[k]!, end, cut)) slotOf[schema.keys[k]!] = 0;
     for (let key = 0; key < schema.count; key++) {
-      if (used[key]) {
+      if (slotOf[key] === 0) {
         slotOf[key] = sources.length;
         sources.push(key);
       }
     }
   }
-  const slotName = (key: number, slot: number): string => (named ? schema.names![key]! : `p${slot + 1}`);
   let sql = "";
   let prev = 0;
   for (let k = 0; k < phs.length; k++) {
     const t = phs[k]!;
-    if (!keep(t)) continue;
+    if (!kept(t, end, cut)) continue;
     if (cut !== undefined && t.start >= cut[1] && prev < cut[1]) {
       sql += text.slice(prev, cut[0]);
       prev = cut[1];
@@ -227,53 +253,67 @@ function render(
       slot = sources.length;
       sources.push(key);
     } else slot = slotOf![key]!;
-    sql += text.slice(prev, t.start) + placeholderFor(target, slot, wantNames ? slotName(key, slot) : undefined);
+    sql += text.slice(prev, t.start) + placeholderFor(target, slot, wantNames ? nameFor(schema, key, slot) : undefined);
     prev = t.end;
   }
   if (cut !== undefined && prev < cut[1]) {
     sql += text.slice(prev, cut[0]);
     prev = cut[1];
   }
-  sql += text.slice(prev, end);
+  sql += prev === 0 && end === text.length ? text : text.slice(prev, end);
   let names: string[] | undefined;
   if (wantNames) {
     names = [];
     if (sequential) {
-      const seen = new Set<number>();
       for (const key of sources) {
-        if (seen.has(key)) continue;
-        seen.add(key);
-        names.push(slotName(key, names.length));
+        const nm = nameFor(schema, key, names.length);
+        if (!names.includes(nm)) names.push(nm);
       }
-    } else for (let s = 0; s < sources.length; s++) names.push(slotName(sources[s]!, s));
+    } else for (let s = 0; s < sources.length; s++) names.push(nameFor(schema, sources[s]!, s));
   }
   return { sql, sources, names };
 }
 
+const PG_QMARK_HINT =
+  " (On PostgreSQL a lone ? is read as a placeholder; for the jsonb ? operator use jsonb_exists(doc, key)," +
+  " or write the other placeholders as $n.)";
+
 function compile(text: string, target: ParameterStyle, dialect: Dialect, inputStyle: ParameterStyle | undefined): Plan {
-  const tokens = lex(text, dialect, { inputStyle });
-  const phs = tokens.filter((t) => t.kind === TK_PLACEHOLDER);
-  const schema = resolveInput(phs);
-  const operationType = operationOf(text, tokens);
-  const shape = shapeOf(text, tokens);
+  const buf = text.length > 100_000 ? new TokenBuffer() : scratch; // don't keep a huge script's buffer alive
+  scan(buf, text, dialect, inputStyle);
+  // only placeholders become objects (the plan keeps them for its COUNT variant)
+  const phs: Token[] = [];
+  for (let k = 0; k < buf.count; k++) {
+    if (buf.kind[k] !== TK_PLACEHOLDER) continue;
+    phs.push({
+      kind: TK_PLACEHOLDER,
+      start: buf.start[k]!,
+      end: buf.end[k]!,
+      style: buf.style[k],
+      name: buf.name[k],
+      num: buf.num[k]!,
+    });
+  }
+  let schema = resolveInput(phs);
+  if (dialect === "postgres" && schema.style === ParameterStyle.QMARK) {
+    schema = { ...schema, hint: PG_QMARK_HINT };
+  }
+  const operationType = operationOf(text, buf);
+  const shape = shapeOf(text, buf);
   const returnsRows = operationType === "SELECT" || shape.returning;
-  const rendered = render(text, phs, schema, target, text.length, undefined);
-  const makeCount = (): Plan => {
-    const r = render(text, phs, schema, target, shape.end, shape.cut);
-    const sql = `SELECT count(*) AS total FROM (${r.sql.trimEnd()}) AS _sqlspec_count`;
-    return new Plan(target, dialect, inputStyle, sql, "SELECT", true, r.names, schema, r.sources, undefined);
-  };
+  const r = render(text, phs, schema, target, text.length, undefined);
+  const countSource: CountSource = { text, phs, shape };
   return new Plan(
     target,
     dialect,
     inputStyle,
-    rendered.sql,
+    r.sql,
     operationType,
     returnsRows,
-    rendered.names,
+    r.names,
     schema,
-    rendered.sources,
-    makeCount,
+    r.sources,
+    countSource,
   );
 }
 

@@ -6,6 +6,10 @@
 /** Marks a value to be bound as JSON (json/jsonb), never as a PostgreSQL array. Create it with `sql.json(v)`. */
 export class JsonValue {
   constructor(readonly value: unknown) {}
+  /** Nested inside other JSON (e.g. a row of a MERGE payload) it serializes as its value, not `{ value }`. */
+  toJSON(): unknown {
+    return this.value;
+  }
 }
 
 export function isJsonValue(v: unknown): v is JsonValue {

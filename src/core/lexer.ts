@@ -16,10 +16,13 @@
  *   (Python sqlspec treats a bare `?` as QMARK; the extra rule lets `data ? 'k' AND id = $1` work.)
  * - `@name` is a placeholder except on MySQL, where `@name` is a user variable (unless `@name` is the requested
  *   input style). `@@x` and the `<@` operator are never placeholders.
+ * - SQLite's `?NNN` is read as a numbered placeholder (style NUMERIC, number NNN).
+ * - `%%` is a literal percent (pyformat escaping) and is left as written.
  */
 import type { Dialect } from "./types.js";
 import { ParameterStyle } from "./types.js";
 
+/** Reserved: whitespace is never emitted as a token (it is the gap between tokens). */
 export const TK_WS = 0;
 export const TK_COMMENT = 1;
 export const TK_STRING = 2;
@@ -46,8 +49,72 @@ export interface Token {
   num: number;
 }
 
-function tok(kind: TokenKind, start: number, end: number): Token {
-  return { kind, start, end, style: undefined, name: undefined, num: 0 };
+/**
+ * Tokens as parallel arrays. The compiler scans into one reused buffer, so a cold compile allocates only what the
+ * plan keeps (placeholders), not an object per token.
+ */
+export class TokenBuffer {
+  count = 0;
+  kind = new Uint8Array(64);
+  start = new Int32Array(64);
+  end = new Int32Array(64);
+  num = new Int32Array(64);
+  /** Placeholders only (stale for other kinds). */
+  style: (ParameterStyle | undefined)[] = [];
+  name: (string | undefined)[] = [];
+
+  push(kind: TokenKind, start: number, end: number): void {
+    const k = this.count;
+    if (k === this.kind.length) this.grow();
+    this.kind[k] = kind;
+    this.start[k] = start;
+    this.end[k] = end;
+    this.count = k + 1;
+  }
+
+  placeholder(start: number, end: number, style: ParameterStyle, name: string | undefined, num: number): void {
+    const k = this.count;
+    this.push(TK_PLACEHOLDER, start, end);
+    this.style[k] = style;
+    this.name[k] = name;
+    this.num[k] = num;
+  }
+
+  private grow(): void {
+    const size = this.kind.length * 2;
+    const kind = new Uint8Array(size);
+    kind.set(this.kind);
+    this.kind = kind;
+    const start = new Int32Array(size);
+    start.set(this.start);
+    this.start = start;
+    const end = new Int32Array(size);
+    end.set(this.end);
+    this.end = end;
+    const num = new Int32Array(size);
+    num.set(this.num);
+    this.num = num;
+  }
+
+  /** Case-insensitive test of token `k` against an upper-case ASCII keyword, without allocating. */
+  isWord(text: string, k: number, upper: string): boolean {
+    return this.kind[k] === TK_WORD && wordAt(text, this.start[k]!, this.end[k]!, upper);
+  }
+}
+
+function wordAt(text: string, start: number, end: number, upper: string): boolean {
+  const len = upper.length;
+  if (end - start !== len) return false;
+  for (let k = 0; k < len; k++) {
+    let c = text.charCodeAt(start + k);
+    if (c >= 97 && c <= 122) c -= 32;
+    if (c !== upper.charCodeAt(k)) return false;
+  }
+  return true;
+}
+
+function allows(only: ParameterStyle | undefined, style: ParameterStyle): boolean {
+  return only === undefined || only === style;
 }
 
 function isWordStart(c: number): boolean {
@@ -73,14 +140,7 @@ function isSpace(c: number): boolean {
 
 /** Case-insensitive comparison of a token's text with an upper-case ASCII keyword, without allocating. */
 export function wordIs(text: string, t: Token, upper: string): boolean {
-  const len = upper.length;
-  if (t.kind !== TK_WORD || t.end - t.start !== len) return false;
-  for (let k = 0; k < len; k++) {
-    let c = text.charCodeAt(t.start + k);
-    if (c >= 97 && c <= 122) c -= 32;
-    if (c !== upper.charCodeAt(k)) return false;
-  }
-  return true;
+  return t.kind === TK_WORD && wordAt(text, t.start, t.end, upper);
 }
 
 /** End of a quoted run starting at `i` (the opening quote), doubling `q` and optionally honouring backslashes. */
@@ -147,17 +207,36 @@ export interface LexOptions {
 }
 
 /**
- * Tokenizes `text`. Whitespace, comments, strings and identifiers are kept as tokens so consumers can rebuild the
- * text exactly by slicing between token offsets.
+ * Tokenizes `text` as objects (convenient; the compiler uses `scan` into a reused buffer instead).
+ * Every character except whitespace belongs to exactly one token, in order, so consumers rebuild text by slicing
+ * between token offsets (the gaps are whitespace only).
  */
 export function lex(text: string, dialect: Dialect = "postgres", options?: LexOptions): Token[] {
-  const only = options?.inputStyle;
+  const buf = new TokenBuffer();
+  scan(buf, text, dialect, options?.inputStyle);
+  const out: Token[] = new Array(buf.count);
+  for (let k = 0; k < buf.count; k++) {
+    const kind = buf.kind[k] as TokenKind;
+    const ph = kind === TK_PLACEHOLDER;
+    out[k] = {
+      kind,
+      start: buf.start[k]!,
+      end: buf.end[k]!,
+      style: ph ? buf.style[k] : undefined,
+      name: ph ? buf.name[k] : undefined,
+      num: ph ? buf.num[k]! : 0,
+    };
+  }
+  return out;
+}
+
+/** Scans `text` into `buf` (reset first): one pass over char codes, no per-token allocation. */
+export function scan(buf: TokenBuffer, text: string, dialect: Dialect, only: ParameterStyle | undefined): void {
+  buf.count = 0;
   const pg = dialect === "postgres";
   const mysql = dialect === "mysql";
   const dollarQuotes = pg || dialect === "duckdb";
-  const allow = (s: ParameterStyle): boolean => only === undefined || only === s;
   const atAllowed = only === ParameterStyle.NAMED_AT || (only === undefined && !mysql);
-  const out: Token[] = [];
   const n = text.length;
   let qmarkMaybeOperator = false; // a bare `?` on PostgreSQL: resolved after the scan
   let otherPlaceholders = false;
@@ -166,9 +245,7 @@ export function lex(text: string, dialect: Dialect = "postgres", options?: LexOp
     const c = text.charCodeAt(i);
     const start = i;
     if (isSpace(c)) {
-      i++;
-      while (i < n && isSpace(text.charCodeAt(i))) i++;
-      out.push(tok(TK_WS, start, i));
+      i++; // whitespace is implied by the gaps between tokens: not emitting it halves the token count
       continue;
     }
     if (isWordStart(c)) {
@@ -177,10 +254,10 @@ export function lex(text: string, dialect: Dialect = "postgres", options?: LexOp
       // E'…' (PostgreSQL/DuckDB escape string): the prefix and the literal form one string token
       if (i - start === 1 && (c === 69 || c === 101) && text.charCodeAt(i) === 39 && !mysql) {
         i = skipQuoted(text, i, 39, true);
-        out.push(tok(TK_STRING, start, i));
+        buf.push(TK_STRING, start, i);
         continue;
       }
-      out.push(tok(TK_WORD, start, i));
+      buf.push(TK_WORD, start, i);
       continue;
     }
     if (isDigit(c) || (c === 46 && isDigit(text.charCodeAt(i + 1)))) {
@@ -192,27 +269,27 @@ export function lex(text: string, dialect: Dialect = "postgres", options?: LexOp
           i++; // exponent sign: 1e-5
         } else break;
       }
-      out.push(tok(TK_WORD, start, i));
+      buf.push(TK_WORD, start, i);
       continue;
     }
     switch (c) {
       case 39: // '
         i = skipQuoted(text, i, 39, mysql);
-        out.push(tok(TK_STRING, start, i));
+        buf.push(TK_STRING, start, i);
         continue;
       case 34: // "
         i = skipQuoted(text, i, 34, mysql);
-        out.push(tok(mysql ? TK_STRING : TK_QIDENT, start, i));
+        buf.push(mysql ? TK_STRING : TK_QIDENT, start, i);
         continue;
       case 96: // `
         i = skipQuoted(text, i, 96, false);
-        out.push(tok(TK_QIDENT, start, i));
+        buf.push(TK_QIDENT, start, i);
         continue;
       case 91: // [
         if (dialect === "sqlite") {
           const close = text.indexOf("]", i + 1);
           i = close < 0 ? n : close + 1;
-          out.push(tok(TK_QIDENT, start, i));
+          buf.push(TK_QIDENT, start, i);
           continue;
         }
         break;
@@ -220,7 +297,7 @@ export function lex(text: string, dialect: Dialect = "postgres", options?: LexOp
         if (text.charCodeAt(i + 1) === 45 && (!mysql || i + 2 >= n || isSpace(text.charCodeAt(i + 2)))) {
           const nl = text.indexOf("\n", i + 2);
           i = nl < 0 ? n : nl;
-          out.push(tok(TK_COMMENT, start, i));
+          buf.push(TK_COMMENT, start, i);
           continue;
         }
         break;
@@ -228,25 +305,25 @@ export function lex(text: string, dialect: Dialect = "postgres", options?: LexOp
         if (mysql) {
           const nl = text.indexOf("\n", i + 1);
           i = nl < 0 ? n : nl;
-          out.push(tok(TK_COMMENT, start, i));
+          buf.push(TK_COMMENT, start, i);
           continue;
         }
         break;
       case 47: // /
         if (text.charCodeAt(i + 1) === 42) {
           i = skipBlockComment(text, i, pg);
-          out.push(tok(TK_COMMENT, start, i));
+          buf.push(TK_COMMENT, start, i);
           continue;
         }
         break;
       case 40:
-        out.push(tok(TK_LPAREN, i, ++i));
+        buf.push(TK_LPAREN, i, ++i);
         continue;
       case 41:
-        out.push(tok(TK_RPAREN, i, ++i));
+        buf.push(TK_RPAREN, i, ++i);
         continue;
       case 59:
-        out.push(tok(TK_SEMI, i, ++i));
+        buf.push(TK_SEMI, i, ++i);
         continue;
       case 36: {
         // $
@@ -254,13 +331,10 @@ export function lex(text: string, dialect: Dialect = "postgres", options?: LexOp
         if (isDigit(d)) {
           let j = i + 2;
           while (j < n && isDigit(text.charCodeAt(j))) j++;
-          if (allow(ParameterStyle.NUMERIC)) {
-            const t = tok(TK_PLACEHOLDER, i, j);
-            t.style = ParameterStyle.NUMERIC;
-            t.num = Number(text.slice(i + 1, j));
-            out.push(t);
+          if (allows(only, ParameterStyle.NUMERIC)) {
+            buf.placeholder(i, j, ParameterStyle.NUMERIC, undefined, Number(text.slice(i + 1, j)));
             otherPlaceholders = true;
-          } else out.push(tok(TK_OP, i, j));
+          } else buf.push(TK_OP, i, j);
           i = j;
           continue;
         }
@@ -268,17 +342,14 @@ export function lex(text: string, dialect: Dialect = "postgres", options?: LexOp
           const end = skipDollarQuote(text, i);
           if (end >= 0) {
             i = end;
-            out.push(tok(TK_STRING, start, i));
+            buf.push(TK_STRING, start, i);
             continue;
           }
         }
-        if (isWordStart(d) && allow(ParameterStyle.NAMED_DOLLAR)) {
+        if (isWordStart(d) && allows(only, ParameterStyle.NAMED_DOLLAR)) {
           let j = i + 2;
           while (j < n && isNameChar(text.charCodeAt(j))) j++;
-          const t = tok(TK_PLACEHOLDER, i, j);
-          t.style = ParameterStyle.NAMED_DOLLAR;
-          t.name = text.slice(i + 1, j);
-          out.push(t);
+          buf.placeholder(i, j, ParameterStyle.NAMED_DOLLAR, text.slice(i + 1, j), 0);
           otherPlaceholders = true;
           i = j;
           continue;
@@ -289,29 +360,23 @@ export function lex(text: string, dialect: Dialect = "postgres", options?: LexOp
         // :
         const d = text.charCodeAt(i + 1);
         if (d === 58) {
-          out.push(tok(TK_CAST, i, i + 2));
+          buf.push(TK_CAST, i, i + 2);
           i += 2;
           continue;
         }
         if (i > 0 && isNameChar(text.charCodeAt(i - 1))) break; // `a:b` (array slice), not a placeholder
-        if (isDigit(d) && allow(ParameterStyle.POSITIONAL_COLON)) {
+        if (isDigit(d) && allows(only, ParameterStyle.POSITIONAL_COLON)) {
           let j = i + 2;
           while (j < n && isDigit(text.charCodeAt(j))) j++;
-          const t = tok(TK_PLACEHOLDER, i, j);
-          t.style = ParameterStyle.POSITIONAL_COLON;
-          t.num = Number(text.slice(i + 1, j));
-          out.push(t);
+          buf.placeholder(i, j, ParameterStyle.POSITIONAL_COLON, undefined, Number(text.slice(i + 1, j)));
           otherPlaceholders = true;
           i = j;
           continue;
         }
-        if (isWordStart(d) && allow(ParameterStyle.NAMED_COLON)) {
+        if (isWordStart(d) && allows(only, ParameterStyle.NAMED_COLON)) {
           let j = i + 2;
           while (j < n && isNameChar(text.charCodeAt(j))) j++;
-          const t = tok(TK_PLACEHOLDER, i, j);
-          t.style = ParameterStyle.NAMED_COLON;
-          t.name = text.slice(i + 1, j);
-          out.push(t);
+          buf.placeholder(i, j, ParameterStyle.NAMED_COLON, text.slice(i + 1, j), 0);
           otherPlaceholders = true;
           i = j;
           continue;
@@ -322,7 +387,7 @@ export function lex(text: string, dialect: Dialect = "postgres", options?: LexOp
         // @
         const d = text.charCodeAt(i + 1);
         if (d === 64) {
-          out.push(tok(TK_OP, i, i + 2));
+          buf.push(TK_OP, i, i + 2);
           i += 2;
           continue;
         }
@@ -330,10 +395,7 @@ export function lex(text: string, dialect: Dialect = "postgres", options?: LexOp
         if (atAllowed && isWordStart(d) && !isNameChar(p) && p !== 60) {
           let j = i + 2;
           while (j < n && isNameChar(text.charCodeAt(j))) j++;
-          const t = tok(TK_PLACEHOLDER, i, j);
-          t.style = ParameterStyle.NAMED_AT;
-          t.name = text.slice(i + 1, j);
-          out.push(t);
+          buf.placeholder(i, j, ParameterStyle.NAMED_AT, text.slice(i + 1, j), 0);
           otherPlaceholders = true;
           i = j;
           continue;
@@ -344,14 +406,22 @@ export function lex(text: string, dialect: Dialect = "postgres", options?: LexOp
         // ?
         const d = text.charCodeAt(i + 1);
         if (pg && (d === 124 || d === 38)) {
-          out.push(tok(TK_OP, i, i + 2));
+          buf.push(TK_OP, i, i + 2);
           i += 2; // jsonb ?| and ?&
           continue;
         }
-        if (allow(ParameterStyle.QMARK)) {
-          const t = tok(TK_PLACEHOLDER, i, ++i);
-          t.style = ParameterStyle.QMARK;
-          out.push(t);
+        if (isDigit(d) && allows(only, ParameterStyle.QMARK)) {
+          // SQLite's `?NNN` names a position, like `$NNN`; rendering `?` alone would glue the digits on (`$11`)
+          let j = i + 2;
+          while (j < n && isDigit(text.charCodeAt(j))) j++;
+          buf.placeholder(i, j, ParameterStyle.NUMERIC, undefined, Number(text.slice(i + 1, j)));
+          otherPlaceholders = true;
+          i = j;
+          continue;
+        }
+        if (allows(only, ParameterStyle.QMARK)) {
+          buf.placeholder(i, i + 1, ParameterStyle.QMARK, undefined, 0);
+          i++;
           if (pg) qmarkMaybeOperator = true;
           continue;
         }
@@ -361,26 +431,21 @@ export function lex(text: string, dialect: Dialect = "postgres", options?: LexOp
         // %
         const d = text.charCodeAt(i + 1);
         if (d === 37) {
-          out.push(tok(TK_OP, i, i + 2));
+          buf.push(TK_OP, i, i + 2);
           i += 2; // `%%`: a literal percent in pyformat text
           continue;
         }
-        if (d === 115 && !isNameChar(text.charCodeAt(i + 2)) && allow(ParameterStyle.POSITIONAL_PYFORMAT)) {
-          const t = tok(TK_PLACEHOLDER, i, i + 2);
+        if (d === 115 && !isNameChar(text.charCodeAt(i + 2)) && allows(only, ParameterStyle.POSITIONAL_PYFORMAT)) {
+          buf.placeholder(i, i + 2, ParameterStyle.POSITIONAL_PYFORMAT, undefined, 0);
           i += 2;
-          t.style = ParameterStyle.POSITIONAL_PYFORMAT;
-          out.push(t);
           otherPlaceholders = true;
           continue;
         }
-        if (d === 40 && allow(ParameterStyle.NAMED_PYFORMAT) && isWordStart(text.charCodeAt(i + 2))) {
+        if (d === 40 && allows(only, ParameterStyle.NAMED_PYFORMAT) && isWordStart(text.charCodeAt(i + 2))) {
           let j = i + 3;
           while (j < n && isNameChar(text.charCodeAt(j))) j++;
           if (text.charCodeAt(j) === 41 && text.charCodeAt(j + 1) === 115) {
-            const t = tok(TK_PLACEHOLDER, i, j + 2);
-            t.style = ParameterStyle.NAMED_PYFORMAT;
-            t.name = text.slice(i + 2, j);
-            out.push(t);
+            buf.placeholder(i, j + 2, ParameterStyle.NAMED_PYFORMAT, text.slice(i + 2, j), 0);
             otherPlaceholders = true;
             i = j + 2;
             continue;
@@ -390,17 +455,13 @@ export function lex(text: string, dialect: Dialect = "postgres", options?: LexOp
       }
     }
     // any other character (operators, punctuation): one token per character keeps the scan simple
-    out.push(tok(TK_OP, i, ++i));
+    buf.push(TK_OP, i, ++i);
   }
   if (qmarkMaybeOperator && otherPlaceholders) {
-    for (const t of out) {
-      if (t.kind === TK_PLACEHOLDER && t.style === ParameterStyle.QMARK) {
-        t.kind = TK_OP;
-        t.style = undefined;
-      }
+    for (let k = 0; k < buf.count; k++) {
+      if (buf.kind[k] === TK_PLACEHOLDER && buf.style[k] === ParameterStyle.QMARK) buf.kind[k] = TK_OP;
     }
   }
-  return out;
 }
 
 /** True for tokens that carry no SQL meaning (whitespace and comments). */

@@ -73,6 +73,8 @@ export interface InputSchema {
   readonly keys: readonly number[];
   /** A defect every bind must report (a gap in `$n` numbering). */
   readonly problem: string | undefined;
+  /** Appended to count errors (e.g. the PostgreSQL jsonb `?` ambiguity). */
+  readonly hint?: string;
 }
 
 function describe(style: ParameterStyle | undefined, names: readonly string[] | undefined, count: number): string {
@@ -117,14 +119,12 @@ export function resolveInput(placeholders: readonly Token[]): InputSchema {
   const keys: number[] = new Array(placeholders.length);
   if (named) {
     const names: string[] = [];
-    const index = new Map<string, number>();
     for (let k = 0; k < placeholders.length; k++) {
       const name = placeholders[k]!.name!;
-      let at = index.get(name);
-      if (at === undefined) {
+      let at = names.indexOf(name); // statements have few names: a scan beats building a Map
+      if (at < 0) {
         at = names.length;
         names.push(name);
-        index.set(name, at);
       }
       keys[k] = at;
     }
@@ -135,7 +135,8 @@ export function resolveInput(placeholders: readonly Token[]): InputSchema {
     return { kind: "positional", style: first, count: keys.length, names: undefined, keys, problem: undefined };
   }
   let max = 0;
-  const seen = new Set<number>();
+  const seen: boolean[] = [];
+  let distinct = 0;
   for (let k = 0; k < placeholders.length; k++) {
     const num = placeholders[k]!.num;
     if (num < 1) {
@@ -144,14 +145,17 @@ export function resolveInput(placeholders: readonly Token[]): InputSchema {
       );
     }
     keys[k] = num - 1;
-    seen.add(num);
+    if (!seen[num]) {
+      seen[num] = true;
+      distinct++;
+    }
     if (num > max) max = num;
   }
   let problem: string | undefined;
-  if (seen.size !== max) {
+  if (distinct !== max) {
     const style = numbered!.style!;
     const missing: string[] = [];
-    for (let v = 1; v <= max && missing.length < 5; v++) if (!seen.has(v)) missing.push(placeholderFor(style, v - 1));
+    for (let v = 1; v <= max && missing.length < 5; v++) if (!seen[v]) missing.push(placeholderFor(style, v - 1));
     problem =
       `The SQL never uses ${missing.join(", ")}: numbered placeholders must run from ` +
       `${placeholderFor(style, 0)} to ${placeholderFor(style, max - 1)} without gaps.`;
@@ -184,7 +188,7 @@ export function bindValues(
     }
     throw new ParameterError(
       `The SQL expects ${schema.count} positional parameter${schema.count === 1 ? "" : "s"} ` +
-        `(${describe(schema.style, undefined, schema.count)}) but none were given.`,
+        `(${describe(schema.style, undefined, schema.count)}) but none were given.${schema.hint ?? ""}`,
     );
   }
   const n = sources.length;
@@ -195,7 +199,7 @@ export function bindValues(
         throw new ParameterError(
           `The SQL expects ${schema.count} positional parameter${schema.count === 1 ? "" : "s"} ` +
             `(${describe(schema.style, undefined, schema.count)}) but ${len} ${len === 1 ? "was" : "were"} given` +
-            `${len > schema.count ? " (too many)" : " (too few)"}.`,
+            `${len > schema.count ? " (too many)" : " (too few)"}.${schema.hint ?? ""}`,
         );
       }
       if (schema.problem !== undefined) throw new ParameterError(schema.problem);

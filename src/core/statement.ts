@@ -2,6 +2,7 @@
  * The SQL statement object and the `sql` tagged template. Nothing here does I/O: `compile()` goes through the
  * cached compiler and returns `{ sql, parameters }`.
  */
+import { isQueryBuilder } from "./builder-protocol.js";
 import { getPlan, type StatementPlan } from "./compiler.js";
 import { JsonValue } from "./json.js";
 import { splitPlaceholders } from "./parameters.js";
@@ -133,7 +134,16 @@ function template(strings: TemplateStringsArray, ...values: unknown[]): SQL {
     else if (v instanceof RefFragment) chunks.push(v);
     else if (v instanceof ValueFragment) chunks.push(params.push(v.value) - 1);
     else if (isSQL(v)) appendNested(chunks, params, v);
-    else chunks.push(params.push(v) - 1); // arrays and JsonValue bind as one value
+    else if (isQueryBuilder(v)) {
+      // a builder nested in a template renders for PostgreSQL ($n), like the template itself
+      const built = v.build("postgres");
+      const positional = Array.isArray(built.parameters);
+      appendNested(
+        chunks,
+        params,
+        new SQL(built.sql, built.parameters, positional ? { inputStyle: ParameterStyle.NUMERIC } : undefined),
+      );
+    } else chunks.push(params.push(v) - 1); // arrays and JsonValue bind as one value
     chunks.push(strings[k + 1]!);
   }
   const s = new SQL(renderChunks(chunks, "postgres"), params, { inputStyle: ParameterStyle.NUMERIC });

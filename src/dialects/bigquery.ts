@@ -3,15 +3,9 @@
  * backslash-escaped string literals, and a WHERE clause that UPDATE/DELETE require. MERGE from rows uses the
  * portable `SELECT … UNION ALL` source. No ON CONFLICT, RETURNING or row locks.
  */
+
+import type { ConflictNode, DeleteNode, Expr, InsertNode, LockNode, SelectItem } from "../builder/nodes.js";
 import type { Dialect } from "../core/types.js";
-import type {
-  ConflictNode,
-  DeleteNode,
-  Expr,
-  InsertNode,
-  LockNode,
-  SelectItem,
-} from "../builder/nodes.js";
 import { BaseRenderer } from "./base.js";
 
 const BQ_RESERVED = new Set(
@@ -32,13 +26,22 @@ export class BigQueryRenderer extends BaseRenderer {
   protected override namedPrefix: string | undefined = "@";
   protected override setOpDistinct = " DISTINCT ";
   protected override noLimit = "9223372036854775807";
-  protected override label = "BigQuery";
 
   protected override quoteString(s: string): string {
     let out = "'";
     for (const ch of s) {
       out +=
-        ch === "\\" ? "\\\\" : ch === "'" ? "\\'" : ch === "\n" ? "\\n" : ch === "\r" ? "\\r" : ch === "\t" ? "\\t" : ch;
+        ch === "\\"
+          ? "\\\\"
+          : ch === "'"
+            ? "\\'"
+            : ch === "\n"
+              ? "\\n"
+              : ch === "\r"
+                ? "\\r"
+                : ch === "\t"
+                  ? "\\t"
+                  : ch;
     }
     return `${out}'`;
   }

@@ -2,14 +2,14 @@
  * DuckDB: PostgreSQL-like syntax with `?` placeholders (ILIKE, DISTINCT ON, ON CONFLICT, RETURNING, bare OFFSET).
  * MERGE is refused in favour of INSERT … ON CONFLICT; there are no row locks.
  */
-import type { Dialect } from "../core/types.js";
+
 import type { LockNode, MergeNode } from "../builder/nodes.js";
+import type { Dialect } from "../core/types.js";
 import { BaseRenderer } from "./base.js";
 
 export class DuckdbRenderer extends BaseRenderer {
   override readonly dialect: Dialect = "duckdb";
   protected override hasILike = true;
-  protected override label = "DuckDB";
 
   protected override bytesLiteral(hex: string): string {
     return `from_hex('${hex}')`;

@@ -4,19 +4,19 @@
  * RETURNING, multi-table UPDATE/DELETE syntax. LIMIT/OFFSET are written as validated integer literals because
  * mysql2's prepared statements reject a bound LIMIT on MySQL 8.0.22+.
  */
-import type { Dialect } from "../core/types.js";
-import {
-  type ConflictNode,
-  type DeleteNode,
-  type InsertNode,
-  mapRaw,
-  type MergeNode,
-  rewriteQualifier,
-  type SelectItem,
-  type SetItem,
-  type UpdateNode,
+
+import type {
+  ConflictNode,
+  DeleteNode,
+  InsertNode,
+  MergeNode,
+  SelectItem,
+  SetItem,
+  UpdateNode,
 } from "../builder/nodes.js";
+import { mapRaw, rewriteQualifier } from "../builder/rewrite.js";
 import { RESERVED } from "../core/identifiers.js";
+import type { Dialect } from "../core/types.js";
 import { BaseRenderer } from "./base.js";
 
 const MYSQL_RESERVED = new Set([
@@ -32,7 +32,6 @@ export class MysqlRenderer extends BaseRenderer {
   protected override reserved: ReadonlySet<string> = MYSQL_RESERVED;
   protected override hasNullsOrder = false;
   protected override noLimit = "18446744073709551615";
-  protected override label = "MySQL";
 
   protected override quoteString(s: string): string {
     // Default sql_mode treats backslash as an escape character inside string literals.
@@ -69,7 +68,10 @@ export class MysqlRenderer extends BaseRenderer {
   }
 
   protected override update(n: UpdateNode): void {
-    if (!n.from) return super.update(n);
+    if (!n.from) {
+      super.update(n);
+      return;
+    }
     // MySQL lists extra tables next to the target instead of a FROM clause.
     if (n.with) this.with(n.with);
     this.sql += "UPDATE ";
@@ -81,7 +83,10 @@ export class MysqlRenderer extends BaseRenderer {
   }
 
   protected override delete(n: DeleteNode): void {
-    if (!n.using) return super.delete(n);
+    if (!n.using) {
+      super.delete(n);
+      return;
+    }
     // Multi-table form: DELETE FROM <target> USING <target AS alias>, <others> WHERE …
     if (n.with) this.with(n.with);
     this.sql += "DELETE FROM ";

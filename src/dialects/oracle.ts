@@ -4,8 +4,7 @@
  * `WHERE` and `DELETE WHERE`). Rows become a MERGE source through `JSON_TABLE(:payload, '$[*]' COLUMNS …)`.
  * Unquoted identifiers fold to upper case in Oracle, so upper-case names are left bare too.
  */
-import { JsonValue } from "../core/json.js";
-import type { Dialect } from "../core/types.js";
+
 import type {
   ConflictNode,
   CteNode,
@@ -18,9 +17,12 @@ import type {
   UpdateNode,
   WhenNode,
 } from "../builder/nodes.js";
+import { JsonValue } from "../core/json.js";
+import type { Dialect } from "../core/types.js";
 import { BaseRenderer, inferKind, type ValueKind } from "./base.js";
 
-const ORACLE_RESERVED = new Set(
+/** Oracle's reserved words (V$RESERVED_WORDS): never bare identifiers, never bind names (ORA-01745). */
+const ORACLE_BIND_RESERVED = new Set(
   (
     "access add all alter and any as asc audit between by char check cluster column comment compress connect create " +
     "current date decimal default delete desc distinct drop else exclusive exists file float for from grant group " +
@@ -28,10 +30,14 @@ const ORACLE_RESERVED = new Set(
     "maxextents minus mlslabel mode modify noaudit nocompress not nowait null number of offline on online option or " +
     "order pctfree prior public raw rename resource revoke row rowid rownum rows select session set share size " +
     "smallint start successful synonym sysdate table then to trigger uid union unique update user validate values " +
-    "varchar varchar2 view whenever where with fetch offset join inner outer left right full cross natural using " +
-    "limit true false"
+    "varchar varchar2 view whenever where with"
   ).split(" "),
 );
+/** Keywords that are safer quoted as identifiers in modern Oracle SQL. */
+const ORACLE_RESERVED = new Set([
+  ...ORACLE_BIND_RESERVED,
+  ..."fetch offset join inner outer left right full cross natural using limit true false".split(" "),
+]);
 
 const ORACLE_TYPES: Record<ValueKind, string> = {
   int: "NUMBER",
@@ -51,7 +57,6 @@ export class OracleRenderer extends BaseRenderer {
   protected override boolAsInt = true;
   protected override tableAs = " ";
   protected override dualTable = " FROM DUAL";
-  protected override label = "Oracle";
 
   protected override needsQuote(name: string): boolean {
     const n = name.length;
@@ -66,7 +71,7 @@ export class OracleRenderer extends BaseRenderer {
 
   /** ORA-01745: a bind name may not be a reserved word (`:date`), so such names start at `_1`. */
   protected override bindReserved(name: string): boolean {
-    return ORACLE_RESERVED.has(name.toLowerCase());
+    return ORACLE_BIND_RESERVED.has(name.toLowerCase());
   }
 
   protected override bytesLiteral(hex: string): string {
@@ -105,7 +110,10 @@ export class OracleRenderer extends BaseRenderer {
 
   protected override insert(n: InsertNode): void {
     // Multi-row VALUES only exists from 23ai; INSERT ALL works on every version.
-    if (n.select || n.rows.length <= 1 || n.conflict || n.duplicate || n.returning) return super.insert(n);
+    if (n.select || n.rows.length <= 1 || n.conflict || n.duplicate || n.returning) {
+      super.insert(n);
+      return;
+    }
     if (n.with) this.with(n.with);
     this.sql += "INSERT ALL";
     for (const row of n.rows) {
@@ -135,7 +143,10 @@ export class OracleRenderer extends BaseRenderer {
   }
 
   protected override mergeSource(s: MergeSource, target: string): void {
-    if (s.kind === "table") return this.table(s.table);
+    if (s.kind === "table") {
+      this.table(s.table);
+      return;
+    }
     const catalog = this.ctx?.columnTypes?.get(target);
     this.sql += "(SELECT * FROM JSON_TABLE(";
     this.param({ kind: "param", name: "payload", value: new JsonValue(s.rows) });

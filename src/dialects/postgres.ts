@@ -3,20 +3,12 @@
  * (`jsonb_to_recordset`), and server-version guards: MERGE needs 15, `WHEN NOT MATCHED BY SOURCE` and MERGE
  * `RETURNING` need 17. Before 15 a MERGE that is really an upsert on a unique key becomes INSERT … ON CONFLICT.
  */
+
+import type { Expr, MergeNode, MergeSource, ParamExpr, StatementNode, WhenNode } from "../builder/nodes.js";
+import { equalityPairs, mapRaw, rewriteQualifier } from "../builder/rewrite.js";
 import { DialectNotSupportedError } from "../core/errors.js";
 import { JsonValue } from "../core/json.js";
 import type { Dialect } from "../core/types.js";
-import {
-  equalityPairs,
-  type Expr,
-  mapRaw,
-  type MergeNode,
-  type MergeSource,
-  type ParamExpr,
-  rewriteQualifier,
-  type StatementNode,
-  type WhenNode,
-} from "../builder/nodes.js";
 import { BaseRenderer, inferKind, type ValueKind } from "./base.js";
 
 const PG_TYPES: Record<ValueKind, string> = {
@@ -41,7 +33,10 @@ export class PostgresRenderer extends BaseRenderer {
 
   /** Arrays bind as ONE parameter: `= ANY($1)` keeps the statement text stable for any list length. */
   protected override inList(left: Expr, list: ParamExpr | { kind: "sub"; query: StatementNode }, not: boolean): void {
-    if (list.kind === "sub") return super.inList(left, list, not);
+    if (list.kind === "sub") {
+      super.inList(left, list, not);
+      return;
+    }
     this.expr(left);
     this.sql += not ? " <> ALL(" : " = ANY(";
     this.param(list);
@@ -62,13 +57,14 @@ export class PostgresRenderer extends BaseRenderer {
   /** Recordset column types: `types` option, then the target's catalog (session), then value inference. */
   columnTypes(s: MergeSource & { kind: "rows" }, target: string): string[] {
     const catalog = this.ctx?.columnTypes?.get(target);
-    return s.columns.map(
-      (c) => s.types?.[c] ?? catalog?.get(c) ?? PG_TYPES[s.kinds?.[c] ?? inferKind(s.rows, c)],
-    );
+    return s.columns.map((c) => s.types?.[c] ?? catalog?.get(c) ?? PG_TYPES[s.kinds?.[c] ?? inferKind(s.rows, c)]);
   }
 
   protected override mergeSource(s: MergeSource, target: string): void {
-    if (s.kind === "table") return this.table(s.table);
+    if (s.kind === "table") {
+      this.table(s.table);
+      return;
+    }
     const types = this.columnTypes(s, target);
     this.sql += "(SELECT * FROM jsonb_to_recordset(";
     this.param({ kind: "param", name: "payload", value: new JsonValue(s.rows) });
@@ -83,7 +79,10 @@ export class PostgresRenderer extends BaseRenderer {
   protected override merge(n: MergeNode): void {
     this.checkMerge(n);
     const v = this.ctx?.serverVersionNum;
-    if (v !== undefined && v < 150000) return this.mergeAsInsert(n, v);
+    if (v !== undefined && v < 150000) {
+      this.mergeAsInsert(n, v);
+      return;
+    }
     if (v !== undefined && v < 170000) {
       if (n.whens.some((w) => w.match === "NOT MATCHED BY SOURCE")) {
         throw new DialectNotSupportedError(
@@ -121,9 +120,15 @@ export class PostgresRenderer extends BaseRenderer {
       else if (w.action === "UPDATE" && w.match === "MATCHED" && !upd) upd = w;
       else fail("it has one unconditional WHEN NOT MATCHED THEN INSERT and at most one WHEN MATCHED THEN UPDATE");
     }
-    if (!ins) return fail("it has a WHEN NOT MATCHED THEN INSERT clause");
+    if (!ins) {
+      fail("it has a WHEN NOT MATCHED THEN INSERT clause");
+      return;
+    }
     const keys = equalityPairs(n.on, tgtAlias, srcAlias);
-    if (!keys) return fail(`the ON clause is an equality conjunction like ${tgtAlias}.id = ${srcAlias}.id`);
+    if (!keys) {
+      fail(`the ON clause is an equality conjunction like ${tgtAlias}.id = ${srcAlias}.id`);
+      return;
+    }
     const known = this.ctx?.uniqueKeys?.get(n.target);
     const isUnique = known?.some((k) => k.length === keys.length && k.every((c) => keys.includes(c)));
     if (!isUnique) fail(`the ON columns (${keys.join(", ")}) are a unique key of ${n.target}`);
@@ -139,7 +144,8 @@ export class PostgresRenderer extends BaseRenderer {
     const toExcluded = (s: string) =>
       rewriteQualifier(s, srcAlias, (col) => {
         const target = direct.get(col);
-        if (target === undefined) return fail(`every ${srcAlias}.<col> in the update is inserted as is (${col} is not)`);
+        if (target === undefined)
+          return fail(`every ${srcAlias}.<col> in the update is inserted as is (${col} is not)`);
         return `excluded.${this.ident(target)}`;
       });
 

@@ -2,20 +2,21 @@
  * SQLite: `?` placeholders, booleans bound and written as 1/0 (better-sqlite3 cannot bind booleans), LOWER() for
  * ILIKE, `LIMIT -1` for a bare OFFSET. No MERGE (use INSERT … ON CONFLICT) and no row locks.
  */
-import type { Dialect } from "../core/types.js";
+
 import type { DeleteNode, InsertNode, LockNode, MergeNode } from "../builder/nodes.js";
+import type { Dialect } from "../core/types.js";
 import { BaseRenderer } from "./base.js";
 
 export class SqliteRenderer extends BaseRenderer {
   override readonly dialect: Dialect = "sqlite";
   protected override boolAsInt = true;
   protected override noLimit = "-1";
-  protected override label = "SQLite";
 
   protected override insertBody(n: InsertNode): void {
     // `INSERT … SELECT … ON CONFLICT` is ambiguous to SQLite's parser unless the SELECT has a WHERE clause.
     if (n.conflict && n.select?.kind === "select" && !n.select.where && !n.select.setOps) {
-      return super.insertBody({ ...n, select: { ...n.select, where: { kind: "raw", sql: "true" } } });
+      super.insertBody({ ...n, select: { ...n.select, where: { kind: "raw", sql: "true" } } });
+      return;
     }
     super.insertBody(n);
   }

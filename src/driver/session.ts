@@ -107,7 +107,7 @@ export class Session<Conn = unknown> implements AsyncDisposable {
     paramSets: readonly Params[],
     options?: ExecuteOptions,
   ): Promise<SQLResult> {
-    const { text, inputStyle } = textOf(statement);
+    const { text, inputStyle } = textOf(statement, this.dialect);
     const plan = getPlan(text, this.#style, this.dialect, inputStyle);
     const sets = paramSets.map((p) => plan.bind(p));
     const started = performance.now();
@@ -131,7 +131,7 @@ export class Session<Conn = unknown> implements AsyncDisposable {
 
   /** Runs a multi-statement script. Statements are split with the SQL lexer, never inside strings or bodies. */
   async executeScript(script: string | SQL): Promise<SQLResult> {
-    const text = typeof script === "string" ? script : script.text;
+    const text = typeof script === "string" ? script : script.textFor(this.dialect);
     const statements = splitScript(text, this.dialect);
     const started = performance.now();
     let total = 0;
@@ -417,7 +417,7 @@ export class Session<Conn = unknown> implements AsyncDisposable {
     if (typeof statement === "string") {
       text = statement;
     } else if (statement instanceof SQL) {
-      text = statement.text;
+      text = statement.textFor(this.dialect);
       inputStyle = statement.inputStyle;
       if (params === undefined) params = statement.params;
     } else {
@@ -513,10 +513,10 @@ export class Session<Conn = unknown> implements AsyncDisposable {
   }
 }
 
-function textOf(statement: string | SQL): { text: string; inputStyle: ParameterStyle | undefined } {
+function textOf(statement: string | SQL, dialect: Dialect): { text: string; inputStyle: ParameterStyle | undefined } {
   return typeof statement === "string"
     ? { text: statement, inputStyle: undefined }
-    : { text: statement.text, inputStyle: statement.inputStyle };
+    : { text: statement.textFor(dialect), inputStyle: statement.inputStyle };
 }
 
 function emptyRaw(): RawResult {

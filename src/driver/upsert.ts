@@ -13,9 +13,12 @@
  * `jsonb_to_recordset` ~1.7× because it skips building a jsonb value. PGlite (PG 18 in WASM) crosses over a little
  * later (~1.5k rows), so it has its own default.
  */
+
+import { insertInto } from "../builder/insert.js";
+import { inferKind, type ValueKind } from "../builder/nodes.js";
 import type { QueryBuilder } from "../core/builder-protocol.js";
 import { SQLBuilderError } from "../core/errors.js";
-import { quoteQualified as quoteQualifiedFor } from "../core/identifiers.js";
+import { quoteIdentifierPart, quoteQualified as quoteQualifiedFor, RESERVED } from "../core/identifiers.js";
 import { defaultJsonSerializer, type JsonSerializer } from "../core/json.js";
 import { SQLResult } from "../core/result.js";
 import type { Dialect, OperationType, Row } from "../core/types.js";
@@ -79,7 +82,9 @@ export async function upsertRows(
 
   if (session.dialect !== "postgres") {
     if (strategy === "merge-json" || strategy === "copy-merge") {
-      throw new SQLBuilderError(`upsert strategy "${strategy}" needs PostgreSQL; ${session.dialect} uses its native upsert`);
+      throw new SQLBuilderError(
+        `upsert strategy "${strategy}" needs PostgreSQL; ${session.dialect} uses its native upsert`,
+      );
     }
     return nativeUpsert(session, table, rows, plan, started);
   }
@@ -95,35 +100,48 @@ export async function upsertRows(
   let staged = rows.length > threshold && canCopy;
   let name: string;
   if (strategy === "merge-json") {
-    if (!hasMerge) throw new SQLBuilderError(`MERGE needs PostgreSQL 15+; this server is ${version}. Use "insert-on-conflict"`);
+    if (!hasMerge)
+      throw new SQLBuilderError(`MERGE needs PostgreSQL 15+; this server is ${version}. Use "insert-on-conflict"`);
     staged = false;
     name = "merge-json";
   } else if (strategy === "copy-merge") {
-    if (!canCopy) throw new SQLBuilderError(`The ${session.adapter.databaseLabel} adapter has no COPY support (copyIn)`);
+    if (!canCopy)
+      throw new SQLBuilderError(`The ${session.adapter.databaseLabel} adapter has no COPY support (copyIn)`);
     staged = true;
     name = hasMerge ? "copy-merge" : "copy-insert-on-conflict";
   } else if (strategy === "insert-on-conflict") {
     form = "insert";
     name = staged ? "copy-insert-on-conflict" : "insert-on-conflict";
   } else {
-    name = staged ? (form === "merge" ? "copy-merge" : "copy-insert-on-conflict") : form === "merge" ? "merge-json" : "insert-on-conflict";
+    name = staged
+      ? form === "merge"
+        ? "copy-merge"
+        : "copy-insert-on-conflict"
+      : form === "merge"
+        ? "merge-json"
+        : "insert-on-conflict";
   }
   if (strategy === "copy-merge" && !hasMerge) form = "insert";
 
   const target = quoteTable(table);
   const metadata = { strategy: name, rows: rows.length };
   if (!staged) {
-    const source = `(SELECT * FROM json_to_recordset($1::text::json) AS src(${columnDefs(columns, types)}))`;
+    const source = `(SELECT * FROM json_to_recordset($1::json) AS src(${columnDefs(columns, types)}))`;
     const sql = form === "merge" ? mergeSql(target, source, plan) : insertSql(target, source, plan);
-    // `::text::json`: the JSON text travels as a text parameter, so no driver re-encodes it (postgres.js would).
-    const result = await session.runCompiled(sql, [serializerOf(session)(rows)], form === "merge" ? "MERGE" : "INSERT", metadata);
+    // The JSON text is bound as a string: every PG adapter passes strings to json parameters untouched.
+    const result = await session.runCompiled(
+      sql,
+      [serializerOf(session)(rows)],
+      form === "merge" ? "MERGE" : "INSERT",
+      metadata,
+    );
     return retimed(result, started);
   }
   return inTransaction(session, async () => {
     const stage = await stageRows(session, columns, types, rows);
     const sql = form === "merge" ? mergeSql(target, stage, plan) : insertSql(target, `(SELECT * FROM ${stage})`, plan);
     const result = await session.runCompiled(sql, [], form === "merge" ? "MERGE" : "INSERT", metadata);
-    if (session.inTransaction && !ownsTransaction.has(session)) await dropStage(session, stage);
+    if (!ownsTransaction.has(session)) await dropStage(session, stage);
     return retimed(result, started);
   });
 }
@@ -136,7 +154,12 @@ interface ColumnPlan {
   update: string[];
 }
 
-function planColumns(table: string, columns: string[], on: readonly string[], update: readonly string[] | undefined): ColumnPlan {
+function planColumns(
+  table: string,
+  columns: string[],
+  on: readonly string[],
+  update: readonly string[] | undefined,
+): ColumnPlan {
   const have = new Set(columns);
   const missingKeys = on.filter((c) => !have.has(c));
   if (missingKeys.length > 0) {
@@ -217,17 +240,20 @@ function isPglite(adapter: Adapter<any>): boolean {
 
 function serializerOf(session: AnySession): JsonSerializer {
   const s = session as unknown as SessionExtras;
-  const a = session.adapter as unknown as { jsonSerializer?: JsonSerializer; features?: { jsonSerializer?: JsonSerializer } };
+  const a = session.adapter as unknown as {
+    jsonSerializer?: JsonSerializer;
+    features?: { jsonSerializer?: JsonSerializer };
+  };
   return s.jsonSerializer ?? a.jsonSerializer ?? a.features?.jsonSerializer ?? defaultJsonSerializer;
 }
 
 // ---------------------------------------------------------------------------------------------------- SQL text
 
-const q = (name: string): string => quoteQualifiedFor(name, "postgres").replace(/\./g, '"."');
+const SIMPLE_IDENT = /^[a-z_][a-z0-9_$]*$/;
 
+/** A column name is one identifier even when it contains dots; quoted only when it needs it. */
 function quoteIdentPg(name: string): string {
-  // Column names are single identifiers even when they contain dots.
-  return name.includes(".") ? `"${name.replace(/"/g, '""')}"` : q(name);
+  return SIMPLE_IDENT.test(name) && !RESERVED.has(name) ? name : quoteIdentifierPart(name, "postgres");
 }
 
 function quoteTable(table: string): string {
@@ -280,7 +306,12 @@ async function inTransaction<T>(session: AnySession, fn: () => Promise<T>): Prom
 }
 
 /** COPYs rows into a fresh `ON COMMIT DROP` temp table typed like the target's columns; returns its name. */
-async function stageRows(session: AnySession, columns: readonly string[], types: readonly string[], rows: Rows | RowSource): Promise<string> {
+async function stageRows(
+  session: AnySession,
+  columns: readonly string[],
+  types: readonly string[],
+  rows: Rows | RowSource,
+): Promise<string> {
   const stage = `sqlspec_stage_${++stageSeq}`;
   await session.runCompiled(`CREATE TEMP TABLE ${stage} (${columnDefs(columns, types)}) ON COMMIT DROP`, [], "DDL");
   await copyRows(session, stage, columns, types, rows);
@@ -324,7 +355,8 @@ async function copyRows(
   rows: Rows | RowSource | AsyncIterable<unknown[]>,
 ): Promise<number> {
   const copyIn = session.adapter.copyIn as NonNullable<Adapter<unknown>["copyIn"]>;
-  const source = Symbol.asyncIterator in rows ? arraysOfAsync(rows as RowSource, columns) : arraysOf(rows as Rows, columns);
+  const source =
+    Symbol.asyncIterator in rows ? arraysOfAsync(rows as RowSource, columns) : arraysOf(rows as Rows, columns);
   try {
     return await copyIn.call(session.adapter, session.conn, table, [...columns], source, [...types]);
   } catch (err) {
@@ -346,39 +378,35 @@ export async function loadRecords(
 ): Promise<SQLResult> {
   const started = performance.now();
   let first: unknown;
-  let source: RowSource | Rows;
+  let rest: RowSource | undefined;
   if (Array.isArray(rows)) {
     if (rows.length === 0) return emptyResult("COPY", started, "copy");
     first = rows[0];
-    source = rows as Rows;
   } else {
     // Peek the first row for the column list, then replay it in front of the rest.
     const it = (rows as RowSource)[Symbol.asyncIterator]();
     const head = await it.next();
     if (head.done) return emptyResult("COPY", started, "copy");
     first = head.value;
-    const rest: RowSource = { [Symbol.asyncIterator]: () => it };
-    source = { [Symbol.asyncIterator]: () => arraysOfAsync(rest, [], undefined)[Symbol.asyncIterator]() };
-    source = rest;
+    rest = { [Symbol.asyncIterator]: () => it };
   }
   let columns = options?.columns;
   if (columns === undefined) {
     if (Array.isArray(first)) throw new SQLBuilderError("loadRecords with array rows needs { columns: [...] }");
-    columns = Array.isArray(rows) ? rowColumns(rows as Rows) : Object.keys(first as object);
+    columns = rest === undefined ? rowColumns(rows as Rows) : Object.keys(first as object);
   }
   if (columns.length === 0) throw new SQLBuilderError(`loadRecords into "${table}": the rows have no columns`);
   if (session.dialect !== "postgres" || typeof session.adapter.copyIn !== "function") {
-    if (!Array.isArray(rows)) throw new SQLBuilderError(`loadRecords from an async iterable needs COPY (PostgreSQL)`);
-    return nativeInsert(session, table, rows as Rows, columns, started);
+    if (rest !== undefined) throw new SQLBuilderError("loadRecords from an async iterable needs COPY (PostgreSQL)");
+    return nativeInsert(session, table, rows as readonly unknown[], columns, started);
   }
   const types = columnTypes(table, columns, await catalogColumns(session, table));
-  const copyIn = session.adapter.copyIn.bind(session.adapter);
-  const cols = columns;
-  const arrays = Array.isArray(source) ? arraysOfMixed(source as Rows, cols) : arraysOfAsync(source as RowSource, cols, first);
-  const sql = `COPY ${quoteTable(table)} (${cols.map(quoteIdentPg).join(", ")}) FROM STDIN`;
+  const arrays =
+    rest === undefined ? arraysOfMixed(rows as readonly unknown[], columns) : arraysOfAsync(rest, columns, first);
+  const sql = `COPY ${quoteTable(table)} (${columns.map(quoteIdentPg).join(", ")}) FROM STDIN`;
   let count: number;
   try {
-    count = await copyIn(session.conn, table, [...cols], arrays, [...types]);
+    count = await session.adapter.copyIn(session.conn, table, [...columns], arrays, [...types]);
   } catch (err) {
     throw session.mapError(err, sql);
   }
@@ -441,30 +469,186 @@ function list(names: readonly string[]): string {
   return names.map((n) => `"${n}"`).join(", ");
 }
 
-// Placeholders replaced below once the builder lands.
-async function nativeUpsert(
-  _session: AnySession,
-  _table: string,
-  _rows: Rows,
-  _plan: ColumnPlan,
-  _started: number,
-): Promise<SQLResult> {
-  throw new SQLBuilderError("native upsert not wired yet");
+// ---------------------------------------------------------------------------------------------------- other dialects
+
+/** Bound parameters per statement, under each driver's limit (SQLite 32766, MySQL's protocol 65535). */
+const MAX_PARAMS: Partial<Record<Dialect, number>> = { sqlite: 32_766, mysql: 65_535, duckdb: 65_535 };
+
+function chunkRows<T>(rows: readonly T[], width: number, dialect: Dialect): T[][] {
+  const per = Math.max(1, Math.floor((MAX_PARAMS[dialect] ?? 65_535) / Math.max(1, width)));
+  const out: T[][] = [];
+  for (let i = 0; i < rows.length; i += per) out.push(rows.slice(i, i + per));
+  return out;
 }
-async function nativeInsert(
-  _session: AnySession,
-  _table: string,
-  _rows: Rows,
-  _columns: readonly string[],
-  _started: number,
+
+/**
+ * The native upsert for dialects without MERGE-from-rows: `INSERT … ON CONFLICT (key) DO UPDATE SET col =
+ * excluded.col` (SQLite, DuckDB; the MySQL renderer turns it into `ON DUPLICATE KEY UPDATE col = VALUES(col)`),
+ * chunked under the dialect's parameter limit.
+ */
+export function nativeUpsertStatements(
+  dialect: Dialect,
+  table: string,
+  rows: Rows,
+  options: { on: readonly string[]; update?: readonly string[] },
+): QueryBuilder[] {
+  if (rows.length === 0) return [];
+  const plan = planColumns(table, rowColumns(rows), options.on, options.update);
+  return chunkRows(rows, plan.columns.length, dialect).map((chunk) => {
+    const conflict = insertInto(table, undefined, dialect)
+      .values(chunk)
+      .onConflict(...plan.on);
+    return plan.update.length > 0 ? conflict.doUpdate(plan.update) : conflict.doNothing();
+  });
+}
+
+async function nativeUpsert(
+  session: AnySession,
+  table: string,
+  rows: Rows,
+  plan: ColumnPlan,
+  started: number,
 ): Promise<SQLResult> {
-  throw new SQLBuilderError("native insert not wired yet");
+  const statements = nativeUpsertStatements(session.dialect, table, rows, plan);
+  const name = session.dialect === "mysql" ? "on-duplicate-key-update" : "insert-on-conflict";
+  return runAll(session, statements, "INSERT", { strategy: name, rows: rows.length }, started);
+}
+
+async function nativeInsert(
+  session: AnySession,
+  table: string,
+  rows: readonly unknown[],
+  columns: readonly string[],
+  started: number,
+): Promise<SQLResult> {
+  const objects = rows.map((r) =>
+    Array.isArray(r) ? Object.fromEntries(columns.map((c, i) => [c, r[i]])) : pick(r as Row, columns),
+  );
+  const statements = chunkRows(objects, columns.length, session.dialect).map((chunk) =>
+    insertInto(table, undefined, session.dialect).values(chunk),
+  );
+  return runAll(session, statements, "COPY", { strategy: "insert", rows: rows.length }, started);
+}
+
+function pick(row: Readonly<Record<string, unknown>>, columns: readonly string[]): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const c of columns) out[c] = row[c] ?? null;
+  return out;
+}
+
+/** Runs the statements atomically and sums the server's counts. */
+async function runAll(
+  session: AnySession,
+  statements: readonly QueryBuilder[],
+  operationType: OperationType,
+  metadata: Record<string, unknown>,
+  started: number,
+): Promise<SQLResult> {
+  const run = async (): Promise<SQLResult> => {
+    let total = 0;
+    let last: SQLResult | undefined;
+    for (const st of statements) {
+      last = await session.execute(st);
+      total += last.rowsAffected;
+    }
+    return new SQLResult<Row>({
+      data: [],
+      rowsAffected: total,
+      columnNames: [],
+      operationType,
+      statement: last?.statement ?? "",
+      parameters: [],
+      executionTimeMs: performance.now() - started,
+      metadata,
+    });
+  };
+  return statements.length > 1 ? inTransaction(session, run) : run();
 }
 
 // ---------------------------------------------------------------------------------------------------- MERGE hook
 
-export async function prepareMergeExecution(_session: AnySession, _builder: QueryBuilder): Promise<QueryBuilder | undefined> {
-  return undefined;
+/** What the MergeBuilder exposes for staging (duck-typed so driver/ needs no builder class). */
+interface StageableMerge extends QueryBuilder {
+  sourceRows(): readonly Readonly<Record<string, unknown>>[] | undefined;
+  sourceColumns?(): readonly string[] | undefined;
+  targetTable(): string;
+  withSourceTable(table: string): QueryBuilder;
+  readonly node?: {
+    source?: { types?: Readonly<Record<string, string>>; kinds?: Readonly<Record<string, ValueKind>> };
+  };
 }
 
-export type { Dialect };
+function isStageable(b: QueryBuilder): b is StageableMerge {
+  const m = b as Partial<StageableMerge>;
+  return (
+    typeof m.sourceRows === "function" && typeof m.withSourceTable === "function" && typeof m.targetTable === "function"
+  );
+}
+
+const PG_KIND_TYPES: Record<ValueKind, string> = {
+  int: "integer",
+  bigint: "bigint",
+  float: "double precision",
+  text: "text",
+  bool: "boolean",
+  json: "jsonb",
+  timestamp: "timestamptz",
+  bytes: "bytea",
+};
+
+/** Rows to stage for this MERGE, or undefined when it should render as-is (few rows, no COPY, not PostgreSQL). */
+function stagedRows(session: AnySession, builder: QueryBuilder): Rows | undefined {
+  if (session.dialect !== "postgres" || typeof session.adapter.copyIn !== "function" || !isStageable(builder)) {
+    return undefined;
+  }
+  const rows = builder.sourceRows();
+  return rows !== undefined && rows.length > copyThresholdFor(session, undefined) ? rows : undefined;
+}
+
+/** COPYs a MERGE's rows into a temp table typed like the recordset would be: `types`, then catalog, then values. */
+async function stageMergeSource(session: AnySession, builder: StageableMerge, rows: Rows): Promise<string> {
+  const columns = [...(builder.sourceColumns?.() ?? rowColumns(rows))];
+  const source = builder.node?.source;
+  const catalog = new Map(
+    (await session.dataDictionary.getColumns(builder.targetTable())).map((c) => [c.name, c.type]),
+  );
+  const types = columns.map(
+    (c) => source?.types?.[c] ?? catalog.get(c) ?? PG_KIND_TYPES[source?.kinds?.[c] ?? inferKind(rows, c)],
+  );
+  return stageRows(session, columns, types, rows);
+}
+
+/**
+ * Session hook for `execute(sql.merge()…using(rows)…)` on PostgreSQL: past the COPY threshold, and inside an open
+ * transaction (an `ON COMMIT DROP` table needs one), the rows are COPY-staged and the same MERGE reads the staged
+ * table. Otherwise undefined: the builder renders its single-parameter jsonb source. `executeStagedMerge` covers
+ * the no-transaction case too.
+ */
+export async function prepareMergeExecution(
+  session: AnySession,
+  builder: QueryBuilder,
+): Promise<QueryBuilder | undefined> {
+  const rows = stagedRows(session, builder);
+  if (rows === undefined || !session.inTransaction) return undefined;
+  const stage = await stageMergeSource(session, builder as StageableMerge, rows);
+  return (builder as StageableMerge).withSourceTable(stage);
+}
+
+/**
+ * Runs a MERGE-from-rows through a COPY-staged source when that is faster (in its own transaction, or the
+ * caller's), returning its result; undefined when the builder should simply be executed as-is.
+ */
+export async function executeStagedMerge(session: AnySession, builder: QueryBuilder): Promise<SQLResult | undefined> {
+  const rows = stagedRows(session, builder);
+  if (rows === undefined) return undefined;
+  const started = performance.now();
+  return inTransaction(session, async () => {
+    const stage = await stageMergeSource(session, builder as StageableMerge, rows);
+    const result = await session.execute((builder as StageableMerge).withSourceTable(stage));
+    if (!ownsTransaction.has(session)) await dropStage(session, stage);
+    const r = retimed(result, started);
+    r.metadata.strategy = "copy-merge";
+    r.metadata.rows = rows.length;
+    return r;
+  });
+}

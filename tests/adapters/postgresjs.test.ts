@@ -1,6 +1,47 @@
-import { PostgresJsConfig } from "../../src/adapters/postgresjs/index.js";
+import { describe, expect, test } from "vitest";
+import { PostgresJsConfig, type PostgresJsConnection } from "../../src/adapters/postgresjs/index.js";
 import { runPostgresConformance } from "../conformance/postgres.js";
 import { PG_URL, runServerFaultTests } from "./server-faults.js";
 
-runPostgresConformance("postgresjs", () => new PostgresJsConfig({ poolConfig: { connectionString: PG_URL, maxSize: 4 } }));
-runServerFaultTests("postgresjs", (pool) => new PostgresJsConfig({ poolConfig: { connectionString: PG_URL, ...pool } }));
+runPostgresConformance(
+  "postgresjs",
+  () => new PostgresJsConfig({ poolConfig: { connectionString: PG_URL, maxSize: 4 } }),
+);
+runServerFaultTests(
+  "postgresjs",
+  (o) =>
+    new PostgresJsConfig({
+      poolConfig: { connectionString: PG_URL, ...o.pool },
+      ...(o.statementCacheSize !== undefined ? { statementConfig: { statementCacheSize: o.statementCacheSize } } : {}),
+    }),
+);
+
+describe("postgres.js specifics", () => {
+  test("onConnectionCreate gets the connection's postgres.js sql; sockets have TCP_NODELAY semantics (no COPY stall)", async () => {
+    const seen: unknown[] = [];
+    const db = new PostgresJsConfig({
+      poolConfig: { connectionString: PG_URL, maxSize: 1 },
+      driverFeatures: {
+        onConnectionCreate: async (sql) => {
+          seen.push(sql);
+          await sql.unsafe("SET TIME ZONE 'Asia/Tokyo'");
+        },
+      },
+    });
+    try {
+      await db.withSession(async (s) => {
+        expect(await s.selectValue("SHOW TIME ZONE")).toBe("Asia/Tokyo");
+        expect((s.conn as PostgresJsConnection).sql).toBe(seen[0]);
+        await s.execute("CREATE TEMP TABLE pgad_pjs_copy (id int)");
+        await s.loadRecords("pgad_pjs_copy", [{ id: 1 }]);
+        const t = performance.now();
+        for (let i = 0; i < 10; i++) await s.loadRecords("pgad_pjs_copy", [{ id: i }]);
+        // Without TCP_NODELAY each small COPY waits ~40 ms for a delayed ACK.
+        expect((performance.now() - t) / 10).toBeLessThan(30);
+      });
+      expect(seen).toHaveLength(1);
+    } finally {
+      await db.close();
+    }
+  });
+});

@@ -19,7 +19,6 @@ import {
   UniqueViolationError,
 } from "../../src/index.js";
 
-// biome-ignore lint/suspicious/noExplicitAny: any adapter's config
 type AnyConfig = DatabaseConfig<any, any, any>;
 
 export function runPostgresConformance(name: string, makeConfig: () => AnyConfig): void {
@@ -33,7 +32,6 @@ export function runPostgresConformance(name: string, makeConfig: () => AnyConfig
   };
   const spec = new SQLSpec();
   let db: AnyConfig;
-  // biome-ignore lint/suspicious/noExplicitAny: session over any adapter
   const withSession = <R>(fn: (s: Session<any>) => Promise<R>): Promise<R> => db.withSession(fn);
 
   describe(`PostgreSQL conformance: ${name}`, () => {
@@ -60,14 +58,10 @@ export function runPostgresConformance(name: string, makeConfig: () => AnyConfig
 
     test("CRUD rowsAffected comes from the command tag; DDL is 0", async () => {
       await withSession(async (s) => {
-        const ins = await s.execute(`INSERT INTO ${T.items} (id, name, qty) VALUES ($1, $2, $3), ($4, $5, $6), (7, 'x', 1)`, [
-          1,
-          "a",
-          1,
-          2,
-          "b",
-          2,
-        ]);
+        const ins = await s.execute(
+          `INSERT INTO ${T.items} (id, name, qty) VALUES ($1, $2, $3), ($4, $5, $6), (7, 'x', 1)`,
+          [1, "a", 1, 2, "b", 2],
+        );
         expect(ins.rowsAffected).toBe(3);
         expect(ins.operationType).toBe("INSERT");
         const upd = await s.execute(`UPDATE ${T.items} SET qty = qty + 1 WHERE id IN (1, 2)`);
@@ -90,7 +84,9 @@ export function runPostgresConformance(name: string, makeConfig: () => AnyConfig
 
     test("selectOne / selectOneOrNull / selectValue / selectWithTotal", async () => {
       await withSession(async (s) => {
-        await expect(s.selectOne(`SELECT * FROM ${T.items} WHERE id = $1`, [999])).rejects.toBeInstanceOf(NotFoundError);
+        await expect(s.selectOne(`SELECT * FROM ${T.items} WHERE id = $1`, [999])).rejects.toBeInstanceOf(
+          NotFoundError,
+        );
         await expect(s.selectOne(`SELECT * FROM ${T.items}`)).rejects.toBeInstanceOf(MultipleResultsFoundError);
         expect(await s.selectOneOrNull(`SELECT * FROM ${T.items} WHERE id = 999`)).toBeNull();
         expect(await s.selectOne(`SELECT name FROM ${T.items} WHERE id = ?`, [1])).toEqual({ name: "a" });
@@ -196,7 +192,9 @@ export function runPostgresConformance(name: string, makeConfig: () => AnyConfig
         expect(syn.sqlState).toBe("42601");
         // Parameter values never appear in messages.
         const secret = "s3cr3t-value";
-        const e2 = await s.execute(`INSERT INTO ${T.items} (id, name, qty) VALUES (1, $1, 0)`, [secret]).catch((e) => e);
+        const e2 = await s
+          .execute(`INSERT INTO ${T.items} (id, name, qty) VALUES (1, $1, 0)`, [secret])
+          .catch((e) => e);
         expect(e2.message).not.toContain(secret);
         expect(await s.selectValue("SELECT 1")).toBe(1);
       });
@@ -220,9 +218,13 @@ export function runPostgresConformance(name: string, makeConfig: () => AnyConfig
           [1, 2, 3],
           ["a", 'q"uote', "c,d"],
         ]);
-        const arr = await s.selectOne<{ ints: number[]; texts: string[] }>(`SELECT ints, texts FROM ${T.types} WHERE id = 3`);
+        const arr = await s.selectOne<{ ints: number[]; texts: string[] }>(
+          `SELECT ints, texts FROM ${T.types} WHERE id = 3`,
+        );
         expect(arr).toEqual({ ints: [1, 2, 3], texts: ["a", 'q"uote', "c,d"] });
-        const any = await s.select<{ id: number }>(`SELECT id FROM ${T.types} WHERE id = ANY($1) ORDER BY id`, [[1, 3, 99]]);
+        const any = await s.select<{ id: number }>(`SELECT id FROM ${T.types} WHERE id = ANY($1) ORDER BY id`, [
+          [1, 3, 99],
+        ]);
         expect(any.map((r) => r.id)).toEqual([1, 3]);
         // The explicit marker forces JSON (here into a json column via a text cast context).
         await s.execute(`INSERT INTO ${T.types} (id, j) VALUES (4, $1)`, [new JsonValue(["x", 1])]);
@@ -242,14 +244,18 @@ export function runPostgresConformance(name: string, makeConfig: () => AnyConfig
 
     test("int8 beyond 2^53 and numeric keep full precision", async () => {
       await withSession(async (s) => {
+        await s.execute(`DELETE FROM ${T.types}`);
         const big = 9007199254740993n; // 2^53 + 1
-        await s.execute(`INSERT INTO ${T.types} (id, big, num) VALUES (1, $1, $2)`, [big, "12345678901234567890.123456789"]);
+        await s.execute(`INSERT INTO ${T.types} (id, big, num) VALUES (1, $1, $2)`, [
+          big,
+          "12345678901234567890.123456789",
+        ]);
         await s.execute(`INSERT INTO ${T.types} (id, big) VALUES (2, $1)`, [42]);
         const rows = await s.select<{ big: unknown; num: unknown }>(`SELECT big, num FROM ${T.types} ORDER BY id`);
         expect(rows[0]?.big).toBe(big);
         expect(rows[0]?.num).toBe("12345678901234567890.123456789");
         expect(rows[1]?.big).toBe(42); // int8 inside the safe range is a number
-        expect(await s.selectValue("SELECT -9223372036854775808::int8")).toBe(-9223372036854775808n);
+        expect(await s.selectValue("SELECT '-9223372036854775808'::int8")).toBe(-9223372036854775808n);
         expect(await s.selectValue("SELECT ARRAY[1, 9007199254740993]::int8[]")).toEqual([1, 9007199254740993n]);
         expect(await s.selectValue("SELECT 0.1::numeric + 0.2::numeric")).toBe("0.3");
         await s.execute(`DELETE FROM ${T.types}`);
@@ -258,6 +264,7 @@ export function runPostgresConformance(name: string, makeConfig: () => AnyConfig
 
     test("timestamptz, bytea, uuid round-trip", async () => {
       await withSession(async (s) => {
+        await s.execute(`DELETE FROM ${T.types}`);
         const ts = new Date("2024-02-29T23:59:58.123Z");
         const bytes = Buffer.from([0, 1, 2, 254, 255]);
         const uuid = "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11";
@@ -299,6 +306,32 @@ export function runPostgresConformance(name: string, makeConfig: () => AnyConfig
           expect(ids).toEqual([60]);
           await tx.execute(`DELETE FROM ${T.items} WHERE id = 60`);
         });
+      });
+    });
+
+    test("a repeated (prepared) statement survives a change to its table", async () => {
+      await withSession(async (s) => {
+        const t = `${p}_alter`;
+        await s.execute(`DROP TABLE IF EXISTS ${t}`);
+        await s.execute(`CREATE TABLE ${t} (id int)`);
+        await s.execute(`INSERT INTO ${t} VALUES (1)`);
+        for (let i = 0; i < 3; i++) expect(await s.select(`SELECT * FROM ${t} WHERE id = $1`, [1])).toEqual([{ id: 1 }]);
+        await s.execute(`ALTER TABLE ${t} ADD COLUMN extra text DEFAULT 'x'`);
+        const r = await s.execute(`SELECT * FROM ${t} WHERE id = $1`, [1]);
+        expect(r.data).toEqual([{ id: 1, extra: "x" }]);
+        expect(r.columnNames).toEqual(["id", "extra"]);
+        await s.execute(`DROP TABLE ${t}`);
+      });
+    });
+
+    test("arrays of dates, bigints and booleans bind to array columns and to jsonb", async () => {
+      await withSession(async (s) => {
+        const d = [new Date("2024-01-01T00:00:00Z"), new Date("2024-06-01T12:00:00Z")];
+        const got = await s.selectValue<Date[]>("SELECT $1::timestamptz[]", [d]);
+        expect(got.map((x) => x.getTime())).toEqual(d.map((x) => x.getTime()));
+        expect(await s.selectValue("SELECT $1::int8[]", [[1n, 9007199254740993n]])).toEqual([1, 9007199254740993n]);
+        expect(await s.selectValue("SELECT $1::bool[]", [[true, false]])).toEqual([true, false]);
+        expect(await s.selectValue("SELECT $1::jsonb", [[true, 2n, "x"]])).toEqual([true, 2, "x"]);
       });
     });
 

@@ -95,6 +95,16 @@ describe("deduplication and reuse", () => {
   it("$1 and :1 mix as numbered placeholders", () => {
     expect(conv("SELECT $1, :2", [1, 2], S.QMARK).parameters).toEqual([1, 2]);
   });
+  it("sqlite ?NNN is numbered", () => {
+    expect(conv("SELECT ?2, ?1, ?2", ["a", "b"], S.NUMERIC, "sqlite")).toEqual({
+      sql: "SELECT $2, $1, $2",
+      parameters: ["a", "b"],
+    });
+    expect(conv("SELECT ?2, ?1", ["a", "b"], S.QMARK, "sqlite")).toEqual({
+      sql: "SELECT ?, ?",
+      parameters: ["b", "a"],
+    });
+  });
   it("? and %s mix as sequential placeholders", () => {
     expect(conv("SELECT ?, %s", [1, 2], S.NUMERIC, "sqlite").sql).toBe("SELECT $1, $2");
   });
@@ -151,6 +161,10 @@ describe("placeholder-like text that is not a placeholder", () => {
 
   it("postgres: a lone ? is a QMARK placeholder (Python sqlspec's rule)", () => {
     expect(conv("SELECT * FROM t WHERE id = ?", [1], S.NUMERIC).sql).toBe("SELECT * FROM t WHERE id = $1");
+  });
+
+  it("postgres: a lone ? without params explains the jsonb operator ambiguity", () => {
+    raises(() => conv("SELECT doc ? 'k' FROM t", undefined, S.NUMERIC), /jsonb_exists/);
   });
 
   it("inputStyle restricts detection to that style", () => {

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { QUERY_BUILDER } from "../../src/core/builder-protocol.js";
 import { ParameterError } from "../../src/core/errors.js";
 import { JsonValue } from "../../src/core/json.js";
 import { isSQL, RawFragment, RefFragment, SQL, sqlTag as sql, ValueFragment } from "../../src/core/statement.js";
@@ -90,6 +91,16 @@ describe("sql tagged template", () => {
   it("nested refs keep dialect-aware quoting", () => {
     const inner = sql`${sql.ref("c")} = ${1}`;
     expect(sql`SELECT 1 WHERE ${inner}`.compile(ParameterStyle.QMARK, "mysql").sql).toBe("SELECT 1 WHERE `c` = ?");
+  });
+  it("nests a query builder as a subquery", () => {
+    const builder = {
+      [QUERY_BUILDER]: true as const,
+      build: () => ({ sql: "SELECT id FROM u WHERE a = $1 AND b = $2", parameters: ["A", "B"] }),
+    };
+    expect(sql`SELECT * FROM t WHERE x = ${1} AND id IN (${builder})`.compile()).toEqual({
+      sql: "SELECT * FROM t WHERE x = $1 AND id IN (SELECT id FROM u WHERE a = $2 AND b = $3)",
+      parameters: [1, "A", "B"],
+    });
   });
   it("without interpolations", () => {
     expect(sql`SELECT 1`.compile()).toEqual({ sql: "SELECT 1", parameters: [] });

@@ -21,12 +21,20 @@ import { isJsonValue } from "../../core/json.js";
 import { ParameterStyle, type Row } from "../../core/types.js";
 import type { Adapter, Introspector, QueryOptions, RawResult } from "../../driver/adapter.js";
 import type { PoolConfig, ResolvedDriverFeatures } from "../../driver/config.js";
+import { importDriver } from "../../driver/dependencies.js";
 import { postgresIntrospector } from "../postgres-common/catalog.js";
-import { formatVector, isPlainObject, PgOid, parseInt8, parseVector, VECTOR_TYPE_SQL } from "../postgres-common/codecs.js";
-import { rowsAffectedFor } from "../postgres-common/command-tag.js";
+import {
+  formatVector,
+  isPlainObject,
+  PgOid,
+  parseInt8,
+  parseVector,
+  VECTOR_TYPE_SQL,
+} from "../postgres-common/codecs.js";
+import { parseCommandTag, rowsAffectedFor } from "../postgres-common/command-tag.js";
 import { copyFromStdinSql, encodeCopyRows } from "../postgres-common/copy.js";
 import { isBrokenConnectionError, mapPostgresError } from "../postgres-common/errors.js";
-import { StatementCache } from "../postgres-common/statement-cache.js";
+import { type PreparedStatement, StatementCache } from "../postgres-common/statement-cache.js";
 
 type Pg = typeof PgModule;
 type PgClient = PgModule.PoolClient & PgClientInternals;
@@ -50,6 +58,11 @@ interface PgClientInternals {
     sync(): void;
   };
 }
+
+type PgQuery = PgModule.Query & {
+  name?: string;
+  callback?: (err: Error | undefined, res: PgResult | PgResult[]) => void;
+};
 
 interface PgResult {
   command: string | null;
@@ -75,6 +88,8 @@ export class PgConnection {
 }
 
 const CONN = Symbol("sqlspec.pg.connection");
+/** Sentinel from #encode: an array is bound and the statement's parameter types are needed first. */
+const NEEDS_TYPES: unknown[] = [];
 const EMPTY: string[] = [];
 /** Above this many entries the per-pool parameter-type cache is simply cleared (statements are few in practice). */
 const PARAM_TYPES_LIMIT = 2000;
@@ -86,12 +101,8 @@ export interface PgAdapterOptions {
 }
 
 export async function loadPg(feature: string): Promise<Pg> {
-  try {
-    const mod = (await import("pg")) as Pg & { default?: Pg };
-    return mod.default ?? mod;
-  } catch (err) {
-    throw new MissingDependencyError("pg", feature, err);
-  }
+  const mod = await importDriver("pg", feature, () => import("pg") as Promise<Pg & { default?: Pg }>);
+  return mod.default ?? mod;
 }
 
 export class PgAdapter implements Adapter<PgConnection> {
@@ -170,7 +181,10 @@ export class PgAdapter implements Adapter<PgConnection> {
     const arrayParse = this.#pg.types.arrayParser as unknown as {
       create(source: string, transform: Parser): { parse(): unknown };
     };
-    const arrayOf = (p: Parser): Parser => (text) => arrayParse.create(text, p).parse();
+    const arrayOf =
+      (p: Parser): Parser =>
+      (text) =>
+        arrayParse.create(text, p).parse();
     this.#parsers.set(PgOid.INT8, parseInt8);
     this.#parsers.set(PgOid.INT8_ARRAY, arrayOf(parseInt8));
     this.#parsers.set(PgOid.NUMERIC, String); // exact: numeric never goes through a double
@@ -226,7 +240,9 @@ export class PgAdapter implements Adapter<PgConnection> {
       if (typeof v !== "object" || v === null) continue;
       let enc: unknown = v;
       if (Array.isArray(v) || (ArrayBuffer.isView(v) && !(v instanceof Uint8Array))) {
-        const t = types?.[i];
+        // Only a bound array needs the server's parameter types: the caller describes the statement and comes back.
+        if (types === undefined) return NEEDS_TYPES;
+        const t = types[i];
         if (t === PgOid.JSON || t === PgOid.JSONB) enc = ser(Array.isArray(v) ? v : Array.from(v as Float32Array));
         else if (t === this.#vectorOid) enc = formatVector(v as ArrayLike<number>);
         else if (!Array.isArray(v)) enc = Array.from(v as Float32Array);
@@ -241,16 +257,6 @@ export class PgAdapter implements Adapter<PgConnection> {
       }
     }
     return out;
-  }
-
-  #needsTypes(params: unknown[]): boolean {
-    for (let i = 0; i < params.length; i++) {
-      const v = params[i];
-      if (typeof v === "object" && v !== null && (Array.isArray(v) || (ArrayBuffer.isView(v) && !(v instanceof Uint8Array)))) {
-        return true;
-      }
-    }
-    return false;
   }
 
   /** Parameter types as the server infers them (Parse + Describe statement), cached per pool and statement text. */
@@ -324,7 +330,8 @@ export class PgAdapter implements Adapter<PgConnection> {
 
   async release(conn: PgConnection, error?: unknown): Promise<void> {
     const client = conn.client as PgClient;
-    let discard = conn.broken || !client._queryable || client._ending || (error !== undefined && isBrokenConnectionError(error));
+    let discard =
+      conn.broken || !client._queryable || client._ending || (error !== undefined && isBrokenConnectionError(error));
     if (!discard && client.getTransactionStatus() !== "I") {
       // Never hand a connection that is inside a transaction to the next user.
       try {
@@ -348,27 +355,35 @@ export class PgAdapter implements Adapter<PgConnection> {
     if (conn.broken) throw brokenError();
     let values: unknown[] | undefined;
     if (params.length > 0) {
-      values = this.#encode(params, this.#needsTypes(params) ? await this.#describeParams(client, sql) : undefined);
+      values = this.#encode(params, undefined);
+      if (values === NEEDS_TYPES) values = this.#encode(params, await this.#describeParams(client, sql));
     }
-    let stmt: import("../postgres-common/statement-cache.js").PreparedStatement | undefined;
     const cache = conn.statements;
-    if (cache !== undefined && values !== undefined && opts.prepare !== false && client.getTransactionStatus() !== "E") {
+    const status = client.getTransactionStatus();
+    let stmt: PreparedStatement | undefined;
+    if (cache !== undefined && values !== undefined && opts.prepare !== false && status !== "E") {
       stmt = cache.get(sql);
       if (cache.evicted.length > 0) await this.#deallocate(client, cache);
     }
-    const q = new this.#pg.Query(sql, values) as unknown as PgModule.Query & {
-      name?: string;
-      callback?: (err: Error | undefined, res: PgResult | PgResult[]) => void;
-    };
-    if (stmt !== undefined) q.name = stmt.name;
     let res: PgResult;
     try {
-      res = await (opts.signal !== undefined || opts.timeoutMs !== undefined
-        ? this.#runCancellable(client, q, opts)
-        : run(client, q));
+      res = await this.#execute(client, sql, values, stmt, opts);
     } catch (err) {
-      if (stmt !== undefined && client.connection.parsedStatements[stmt.name] === undefined) cache?.delete(sql);
-      throw this.#queryError(conn, err, undefined);
+      if (stmt === undefined) throw this.#queryError(conn, err, undefined);
+      // A failed Parse leaves no server statement: forget it. A stale plan (the table changed under a prepared
+      // statement) is dropped too, and retried once when no transaction was open (inside one it is already aborted).
+      const stale = isStalePlan(err);
+      if (stale || client.connection.parsedStatements[stmt.name] === undefined) {
+        cache?.delete(sql);
+        if (stale && !conn.broken) cache?.evicted.push(stmt.name);
+      }
+      if (!stale || status !== "I" || conn.broken) throw this.#queryError(conn, err, undefined);
+      try {
+        res = await this.#execute(client, sql, values, undefined, opts);
+      } catch (err2) {
+        throw this.#queryError(conn, err2, undefined);
+      }
+      stmt = undefined;
     }
     let columns: string[];
     if (stmt !== undefined) {
@@ -376,7 +391,23 @@ export class PgAdapter implements Adapter<PgConnection> {
     } else {
       columns = res.fields.length === 0 ? EMPTY : fieldNames(res.fields);
     }
-    return { rows: res.rows, columns, rowsAffected: rowsAffectedFor(res.command ?? undefined, res.rowCount), command: res.command ?? "" };
+    const command = res.command ?? "";
+    return { rows: res.rows, columns, rowsAffected: rowsAffectedFor(command, res.rowCount), command };
+  }
+
+  #execute(
+    client: PgClient,
+    sql: string,
+    values: unknown[] | undefined,
+    stmt: PreparedStatement | undefined,
+    opts: QueryOptions,
+  ): Promise<PgResult> {
+    // A pg.Query built from the text skips client.query's config clone and its extra promise.
+    const q = new this.#pg.Query(sql, values) as PgQuery;
+    if (stmt !== undefined) q.name = stmt.name;
+    return opts.signal !== undefined || opts.timeoutMs !== undefined
+      ? this.#runCancellable(client, q, opts)
+      : run(client, q);
   }
 
   #queryError(conn: PgConnection, err: unknown, kind: "timeout" | "cancel" | undefined): SQLSpecError {
@@ -401,9 +432,10 @@ export class PgAdapter implements Adapter<PgConnection> {
   }
 
   /** Per-call timeout and AbortSignal: a CancelRequest to the server; the connection stays usable. */
-  async #runCancellable(client: PgClient, q: PgModule.Query, opts: QueryOptions): Promise<PgResult> {
+  async #runCancellable(client: PgClient, q: PgQuery, opts: QueryOptions): Promise<PgResult> {
     const signal = opts.signal;
-    if (signal?.aborted) throw new OperationCancelledError("PostgreSQL query cancelled before it was sent", { cause: signal.reason });
+    if (signal?.aborted)
+      throw new OperationCancelledError("PostgreSQL query cancelled before it was sent", { cause: signal.reason });
     let kind: "timeout" | "cancel" | undefined;
     const fire = (k: "timeout" | "cancel"): void => {
       if (kind !== undefined) return;
@@ -423,14 +455,109 @@ export class PgAdapter implements Adapter<PgConnection> {
     }
   }
 
+  /**
+   * executeMany as one pipeline: Parse (once per connection for a named statement), then Bind + Execute per set and a
+   * single Sync, so N sets cost one round trip instead of N. Up to the Sync the server runs them in one implicit
+   * transaction, so the batch is atomic even outside an explicit one.
+   */
   async queryMany(conn: PgConnection, sql: string, paramSets: unknown[][], opts: QueryOptions): Promise<RawResult> {
-    let total = 0;
-    let last: RawResult | undefined;
-    for (const values of paramSets) {
-      last = await this.query(conn, sql, values, opts);
-      total += last.rowsAffected;
+    const client = conn.client as PgClient;
+    if (conn.broken) throw brokenError();
+    if (paramSets.length === 0) return { rows: [], columns: EMPTY, rowsAffected: 0, command: "" };
+    const prepareValue = await this.#prepareValue();
+    let types: number[] | undefined;
+    const sets = new Array<unknown[]>(paramSets.length);
+    for (let i = 0; i < paramSets.length; i++) {
+      let v = this.#encode(paramSets[i] as unknown[], types);
+      if (v === NEEDS_TYPES) {
+        types = await this.#describeParams(client, sql);
+        v = this.#encode(paramSets[i] as unknown[], types);
+      }
+      sets[i] = v;
     }
-    return { ...(last as RawResult), rowsAffected: total };
+    const cache = conn.statements;
+    const stmt =
+      cache !== undefined && opts.prepare !== false && client.getTransactionStatus() !== "E"
+        ? cache.get(sql)
+        : undefined;
+    if (cache !== undefined && cache.evicted.length > 0) await this.#deallocate(client, cache);
+    try {
+      const { total, command } = await new Promise<{ total: number; command: string }>((resolve, reject) => {
+        let total = 0;
+        let command = "";
+        let failure: unknown;
+        const noop = (): void => {};
+        const name = stmt?.name ?? "";
+        const batch = {
+          text: sql,
+          name: stmt?.name,
+          submit(connection: PgClientInternals["connection"] & Record<string, unknown>): void {
+            const c = connection as unknown as {
+              parsedStatements: Record<string, string>;
+              submittedNamedStatements: Record<string, string>;
+              bind(b: unknown): void;
+              execute(e: unknown): void;
+            } & PgClientInternals["connection"];
+            c.stream.cork?.();
+            try {
+              if (
+                name === "" ||
+                (c.parsedStatements[name] === undefined && c.submittedNamedStatements[name] === undefined)
+              ) {
+                c.parse({ text: sql, name, types: [] });
+                if (name !== "") c.submittedNamedStatements[name] = sql;
+              }
+              for (const values of sets) {
+                c.bind({ portal: "", statement: name, values, valueMapper: prepareValue });
+                c.execute({ portal: "", rows: 0 });
+              }
+              c.sync();
+            } finally {
+              c.stream.uncork?.();
+            }
+          },
+          handleRowDescription: noop,
+          handleDataRow: noop,
+          handleEmptyQuery: noop,
+          handlePortalSuspended: noop,
+          handleCopyInResponse: noop,
+          handleCopyData: noop,
+          handleCommandComplete(msg: { text: string }): void {
+            const tag = parseCommandTag(msg.text);
+            command = tag.command;
+            total += rowsAffectedFor(tag.command, tag.rowsAffected);
+          },
+          handleError(err: unknown): void {
+            failure = err;
+            reject(err);
+          },
+          handleReadyForQuery(): void {
+            if (failure === undefined) resolve({ total, command });
+          },
+        };
+        client.query(batch as unknown as PgModule.Submittable);
+      });
+      return { rows: [], columns: EMPTY, rowsAffected: total, command };
+    } catch (err) {
+      if (stmt !== undefined && client.connection.parsedStatements[stmt.name] === undefined) cache?.delete(sql);
+      throw this.#queryError(conn, err, undefined);
+    }
+  }
+
+  #prepareValueFn: ((v: unknown) => unknown) | undefined;
+
+  /** node-postgres' own value encoder (Date, Buffer, arrays, bigint), used for pipelined Binds. */
+  async #prepareValue(): Promise<(v: unknown) => unknown> {
+    if (this.#prepareValueFn === undefined) {
+      const path = "pg/lib/utils.js";
+      const utils = (await import(path)) as {
+        prepareValue?: (v: unknown) => unknown;
+        default?: { prepareValue: (v: unknown) => unknown };
+      };
+      this.#prepareValueFn =
+        utils.prepareValue ?? (utils.default as { prepareValue: (v: unknown) => unknown }).prepareValue;
+    }
+    return this.#prepareValueFn;
   }
 
   async execScript(conn: PgConnection, script: string): Promise<void> {
@@ -446,7 +573,13 @@ export class PgAdapter implements Adapter<PgConnection> {
    * batch. Outside a transaction it opens one (a cursor needs it) and ends it when the loop ends; inside the
    * caller's transaction it only CLOSEs the cursor. Breaking out early runs the same cleanup.
    */
-  async *stream(conn: PgConnection, sql: string, params: unknown[], batchSize: number, opts: QueryOptions): AsyncIterable<Row[]> {
+  async *stream(
+    conn: PgConnection,
+    sql: string,
+    params: unknown[],
+    batchSize: number,
+    opts: QueryOptions,
+  ): AsyncIterable<Row[]> {
     const client = conn.client as PgClient;
     const own = client.getTransactionStatus() === "I";
     const name = `sqlspec_cursor_${++this.#cursorSeq}`;
@@ -486,12 +619,17 @@ export class PgAdapter implements Adapter<PgConnection> {
   ): Promise<number> {
     let from: (sql: string) => NodeJS.WritableStream & PgModule.Submittable & { rowCount?: number };
     try {
-      const mod = (await import("pg-copy-streams")) as unknown as { from: typeof from; default?: { from: typeof from } };
+      const mod = (await import("pg-copy-streams")) as unknown as {
+        from: typeof from;
+        default?: { from: typeof from };
+      };
       from = mod.from ?? (mod.default as { from: typeof from }).from;
     } catch (err) {
       throw new MissingDependencyError("pg-copy-streams", "PgConfig bulk loading (COPY)", err);
     }
-    const sink = conn.client.query(from(copyFromStdinSql(table, columns)) as never) as unknown as NodeJS.WritableStream & {
+    const sink = conn.client.query(
+      from(copyFromStdinSql(table, columns)) as never,
+    ) as unknown as NodeJS.WritableStream & {
       rowCount?: number;
     };
     const source = Readable.from(
@@ -517,7 +655,13 @@ function fieldNames(fields: { name: string }[]): string[] {
   return out;
 }
 
-function run(client: PgClient, q: PgModule.Query & { callback?: unknown }): Promise<PgResult> {
+/** 0A000 "cached plan must not change result type" or 26000: a named statement the server no longer accepts. */
+function isStalePlan(err: unknown): boolean {
+  const e = err as { code?: string; routine?: string };
+  return (e.code === "0A000" && e.routine === "RevalidateCachedQuery") || e.code === "26000";
+}
+
+function run(client: PgClient, q: PgQuery): Promise<PgResult> {
   return new Promise<PgResult>((resolve, reject) => {
     q.callback = (err: Error | undefined, res: PgResult | PgResult[]) => {
       if (err) reject(err);
@@ -550,7 +694,10 @@ function sendCancel(client: PgClient): void {
 
 function abortable<T>(p: Promise<T & { release?: () => void }>, signal: AbortSignal): Promise<T> {
   if (signal.aborted) {
-    void p.then((c) => c.release?.(), () => {});
+    void p.then(
+      (c) => c.release?.(),
+      () => {},
+    );
     return Promise.reject(new OperationCancelledError("PostgreSQL acquire cancelled", { cause: signal.reason }));
   }
   return new Promise<T>((resolve, reject) => {
@@ -559,7 +706,10 @@ function abortable<T>(p: Promise<T & { release?: () => void }>, signal: AbortSig
       if (done) return;
       done = true;
       // The checkout still completes later; hand that connection straight back.
-      void p.then((c) => c.release?.(), () => {});
+      void p.then(
+        (c) => c.release?.(),
+        () => {},
+      );
       reject(new OperationCancelledError("PostgreSQL acquire cancelled", { cause: signal.reason }));
     };
     signal.addEventListener("abort", onAbort, { once: true });

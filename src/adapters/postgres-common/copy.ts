@@ -12,8 +12,8 @@
  */
 import { defaultJsonSerializer, isJsonValue, type JsonSerializer } from "../../core/json.js";
 
-/** How a value is rendered for one column. */
-type Kind = "json" | "bytea" | "bool" | "other";
+/** How a value is rendered for one column; "any" = no catalog type known. */
+type Kind = "json" | "bytea" | "bool" | "time" | "other" | "any";
 
 export interface ColumnCodec {
   /** Field text, already COPY-escaped (or `\N`). */
@@ -23,7 +23,7 @@ export interface ColumnCodec {
 export interface CopyEncodeOptions {
   /** Serializer for json/jsonb values and for objects in non-JSON columns. Default: sqlspec's. */
   jsonSerializer?: JsonSerializer;
-  /** Target size of each yielded chunk, in UTF-16 code units. Default 64 KiB. */
+  /** Target size of each yielded chunk, in bytes. Default 64 KiB. */
   chunkSize?: number;
 }
 
@@ -31,15 +31,49 @@ const DEFAULT_CHUNK = 64 * 1024;
 const NULL_FIELD = "\\N";
 
 const COPY_SPECIAL = /[\\\t\n\r]/;
-const COPY_SPECIAL_G = /[\\\t\n\r]/g;
-const COPY_ESCAPES: Record<string, string> = { "\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r" };
 
 /**
  * Escapes one field for COPY text format. A literal `\N` string becomes `\\N`, so it can never be read as NULL, and
  * a `\.` line can never end the data early.
  */
 export function escapeCopyText(s: string): string {
-  return COPY_SPECIAL.test(s) ? s.replace(COPY_SPECIAL_G, (c) => COPY_ESCAPES[c] as string) : s;
+  if (!COPY_SPECIAL.test(s)) return s;
+  // A manual scan is ~2.5× faster than replace() with a callback once a string does need escaping.
+  let out = "";
+  let last = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c === 92 || c === 9 || c === 10 || c === 13) {
+      out += s.slice(last, i) + (c === 92 ? "\\\\" : c === 9 ? "\\t" : c === 10 ? "\\n" : "\\r");
+      last = i + 1;
+    }
+  }
+  return out + s.slice(last);
+}
+
+/**
+ * True when plain JSON.stringify writes exactly what sqlspec's serializer would (no bigint, bytes or foreign
+ * toJSON inside). That serializer's replacer costs ~5× per value, so the default path skips it when it can.
+ */
+function plainJsonSafe(v: unknown, depth: number): boolean {
+  if (typeof v === "bigint") return false;
+  if (typeof v !== "object" || v === null) return true;
+  if (depth > 32 || v instanceof Uint8Array) return false;
+  if (Array.isArray(v)) {
+    for (let i = 0; i < v.length; i++) if (!plainJsonSafe(v[i], depth + 1)) return false;
+    return true;
+  }
+  if (v instanceof Date) return true;
+  const o = v as Record<string, unknown>;
+  if (typeof o.toJSON === "function" || (o.type === "Buffer" && Array.isArray(o.data))) return false;
+  for (const k in o) if (!plainJsonSafe(o[k], depth + 1)) return false;
+  return true;
+}
+
+/** The serializer, with a plain JSON.stringify fast path when it is sqlspec's default and the value allows it. */
+export function fastJsonSerializer(ser: JsonSerializer = defaultJsonSerializer): JsonSerializer {
+  if (ser !== defaultJsonSerializer) return ser;
+  return (v) => (plainJsonSafe(v, 0) ? (JSON.stringify(v) ?? "null") : ser(v));
 }
 
 function kindOf(baseType: string): Kind {
@@ -47,6 +81,7 @@ function kindOf(baseType: string): Kind {
   if (t === "json" || t === "jsonb") return "json";
   if (t === "bytea") return "bytea";
   if (t === "boolean" || t === "bool") return "bool";
+  if (t.startsWith("timestamp") || t === "date" || t.startsWith("time")) return "time";
   return "other";
 }
 
@@ -122,7 +157,8 @@ function scalarText(v: unknown, kind: Kind, ser: JsonSerializer): string {
   }
   if (isJsonValue(v)) return ser(v.value);
   if (kind === "json") return ser(v);
-  if (v instanceof Date) return timestampText(v);
+  // In text-like columns a Date reads as JSON would write it, so COPY and json_to_recordset store the same text.
+  if (v instanceof Date) return kind === "other" ? v.toISOString() : timestampText(v);
   if (isBytes(v)) return `\\x${Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString("hex")}`;
   return ser(v);
 }
@@ -131,14 +167,18 @@ const ARRAY_NEEDS_QUOTES = /[{}",\\\s]/;
 const ARRAY_QUOTE_ESCAPES = /[\\"]/g;
 
 function arrayElement(s: string): string {
-  if (s === "" || ARRAY_NEEDS_QUOTES.test(s) || s.length === 4 && s.toUpperCase() === "NULL") {
+  if (s === "" || ARRAY_NEEDS_QUOTES.test(s) || (s.length === 4 && s.toUpperCase() === "NULL")) {
     return `"${s.replace(ARRAY_QUOTE_ESCAPES, "\\$&")}"`;
   }
   return s;
 }
 
 /** PostgreSQL array literal (`{a,"b c",NULL,{1,2}}`), before COPY escaping. Nested arrays are extra dimensions. */
-export function pgArrayLiteral(arr: readonly unknown[], elemKind: Kind = "other", ser: JsonSerializer = defaultJsonSerializer): string {
+export function pgArrayLiteral(
+  arr: readonly unknown[],
+  elemKind: Kind = "any",
+  ser: JsonSerializer = defaultJsonSerializer,
+): string {
   let out = "{";
   for (let i = 0; i < arr.length; i++) {
     if (i > 0) out += ",";
@@ -151,14 +191,15 @@ export function pgArrayLiteral(arr: readonly unknown[], elemKind: Kind = "other"
 }
 
 /** The codec for one column of the given catalog type; without a type, the value's own JS type decides. */
-export function columnCodec(type: string | undefined, ser: JsonSerializer = defaultJsonSerializer): ColumnCodec {
+export function columnCodec(type: string | undefined, serializer: JsonSerializer = defaultJsonSerializer): ColumnCodec {
+  const ser = fastJsonSerializer(serializer);
   const parsed = parseColumnType(type);
   if (parsed === undefined) {
     return {
       encode: (v) => {
         if (v === null || v === undefined) return NULL_FIELD;
-        if (Array.isArray(v)) return escapeCopyText(pgArrayLiteral(v, "other", ser));
-        return escapeCopyText(scalarText(v, "other", ser));
+        if (Array.isArray(v)) return escapeCopyText(pgArrayLiteral(v, "any", ser));
+        return escapeCopyText(scalarText(v, "any", ser));
       },
     };
   }
@@ -203,39 +244,81 @@ function isAsyncIterable<T>(x: unknown): x is AsyncIterable<T> {
 }
 
 /**
- * Streams rows as COPY text chunks of about `chunkSize` characters, so memory stays bounded whatever the row count.
- * `width` is the number of columns; with `columnTypes` it is their count.
+ * Writes encoded rows straight into a byte buffer: no per-row or per-chunk strings, which halves the garbage
+ * (and GC time was the largest cost of encoding 100k wide rows).
+ */
+class CopyWriter {
+  #buf: Buffer;
+  #pos = 0;
+  readonly #codecs: readonly ColumnCodec[];
+  readonly #size: number;
+
+  constructor(codecs: readonly ColumnCodec[], size: number) {
+    this.#codecs = codecs;
+    this.#size = size;
+    this.#buf = Buffer.allocUnsafe(size + (size >> 2));
+  }
+
+  /** Appends one row; returns a full chunk when `size` bytes have accumulated. */
+  push(row: readonly unknown[]): Buffer | undefined {
+    const codecs = this.#codecs;
+    for (let i = 0; i < codecs.length; i++) {
+      const s = (codecs[i] as ColumnCodec).encode(row[i]);
+      // Worst case 3 UTF-8 bytes per UTF-16 unit, plus the separator/newline.
+      const need = s.length * 3 + 2;
+      if (this.#pos + need > this.#buf.length) this.#grow(this.#pos + need);
+      if (i > 0) this.#buf[this.#pos++] = 9;
+      this.#pos += this.#buf.write(s, this.#pos);
+    }
+    if (codecs.length === 0 && this.#pos + 1 > this.#buf.length) this.#grow(this.#pos + 1);
+    this.#buf[this.#pos++] = 10;
+    return this.#pos >= this.#size ? this.take() : undefined;
+  }
+
+  /** Hands over what has accumulated (the caller owns it) and starts a fresh buffer. */
+  take(): Buffer | undefined {
+    if (this.#pos === 0) return undefined;
+    const out = this.#buf.subarray(0, this.#pos);
+    this.#buf = Buffer.allocUnsafe(this.#size + (this.#size >> 2));
+    this.#pos = 0;
+    return out;
+  }
+
+  #grow(min: number): void {
+    const next = Buffer.allocUnsafe(Math.max(min, this.#buf.length * 2));
+    this.#buf.copy(next, 0, 0, this.#pos);
+    this.#buf = next;
+  }
+}
+
+/**
+ * Streams rows as COPY text chunks (Buffers of about `chunkSize` bytes), so memory stays bounded whatever the row
+ * count. `width` is the number of columns; with `columnTypes` it is their count.
  */
 export async function* encodeCopyRows(
   rows: AsyncIterable<readonly unknown[]> | Iterable<readonly unknown[]>,
   columnTypes: readonly (string | undefined)[] | undefined,
   width: number,
   options: CopyEncodeOptions = {},
-): AsyncGenerator<string, void, undefined> {
+): AsyncGenerator<Buffer, void, undefined> {
   const ser = options.jsonSerializer ?? defaultJsonSerializer;
-  const limit = options.chunkSize ?? DEFAULT_CHUNK;
   const codecs: ColumnCodec[] = [];
   for (let i = 0; i < width; i++) codecs.push(columnCodec(columnTypes?.[i], ser));
-  let chunk = "";
+  const writer = new CopyWriter(codecs, options.chunkSize ?? DEFAULT_CHUNK);
   if (isAsyncIterable<readonly unknown[]>(rows)) {
     for await (const row of rows) {
-      chunk += `${encodeCopyRow(row, codecs)}\n`;
-      if (chunk.length >= limit) {
-        yield chunk;
-        chunk = "";
-      }
+      const chunk = writer.push(row);
+      if (chunk !== undefined) yield chunk;
     }
   } else {
     // Sync sources are encoded without an await per row: that alone costs ~10% on large arrays.
     for (const row of rows) {
-      chunk += `${encodeCopyRow(row, codecs)}\n`;
-      if (chunk.length >= limit) {
-        yield chunk;
-        chunk = "";
-      }
+      const chunk = writer.push(row);
+      if (chunk !== undefined) yield chunk;
     }
   }
-  if (chunk.length > 0) yield chunk;
+  const last = writer.take();
+  if (last !== undefined) yield last;
 }
 
 /** Collects the encoded rows into a Blob (PGlite reads COPY data from `/dev/blob`). */
@@ -245,7 +328,7 @@ export async function encodeCopyBlob(
   width: number,
   options: CopyEncodeOptions = {},
 ): Promise<Blob> {
-  const parts: string[] = [];
+  const parts: Buffer[] = [];
   for await (const chunk of encodeCopyRows(rows, columnTypes, width, options)) parts.push(chunk);
   return new Blob(parts);
 }

@@ -11,7 +11,6 @@ import { pipeline } from "node:stream/promises";
 import type * as PostgresNs from "postgres";
 import {
   DatabaseConnectionError,
-  MissingDependencyError,
   OperationCancelledError,
   PoolTimeoutError,
   type SQLSpecError,
@@ -20,8 +19,16 @@ import { isJsonValue } from "../../core/json.js";
 import { ParameterStyle, type Row } from "../../core/types.js";
 import type { Adapter, Introspector, QueryOptions, RawResult } from "../../driver/adapter.js";
 import type { PoolConfig, ResolvedDriverFeatures } from "../../driver/config.js";
+import { importDriver } from "../../driver/dependencies.js";
 import { postgresIntrospector } from "../postgres-common/catalog.js";
-import { formatVector, isPlainObject, PgOid, parseInt8, parseVector, VECTOR_TYPE_SQL } from "../postgres-common/codecs.js";
+import {
+  formatVector,
+  isPlainObject,
+  PgOid,
+  parseInt8,
+  parseVector,
+  VECTOR_TYPE_SQL,
+} from "../postgres-common/codecs.js";
 import { rowsAffectedFor } from "../postgres-common/command-tag.js";
 import { copyFromStdinSql, encodeCopyRows } from "../postgres-common/copy.js";
 import { isBrokenConnectionError, mapPostgresError } from "../postgres-common/errors.js";
@@ -70,12 +77,12 @@ export interface PostgresJsAdapterOptions {
 }
 
 export async function loadPostgres(feature: string): Promise<PostgresFn> {
-  try {
-    const mod = (await import("postgres")) as unknown as { default: PostgresFn };
-    return mod.default;
-  } catch (err) {
-    throw new MissingDependencyError("postgres", feature, err);
-  }
+  const mod = await importDriver(
+    "postgres",
+    feature,
+    () => import("postgres") as unknown as Promise<{ default: PostgresFn }>,
+  );
+  return mod.default;
 }
 
 interface Waiter {
@@ -233,12 +240,19 @@ export class PostgresJsAdapter implements Adapter<PostgresJsConnection> {
       },
     };
     const target = this.#pool.connectionString;
-    const sql = (target !== undefined ? this.#postgres(target, options as never) : this.#postgres(options as never)) as PostgresSql;
+    const sql = (
+      target !== undefined ? this.#postgres(target, options as never) : this.#postgres(options as never)
+    ) as PostgresSql;
     conn = new PostgresJsConnection(sql);
     try {
-      // Connects eagerly, so a refused connection or bad credentials surface here, typed.
+      // Connects eagerly, so a refused connection or bad credentials surface here, typed. postgres.js prepared its
+      // array-type lookup as a named statement it never runs again: drop it so the cache bound is exact.
+      if (this.#cacheSize > 0) await (sql as unknown as Unsafe).unsafe("DEALLOCATE ALL");
       if (f.enablePgvector && this.#vector === undefined) {
-        const rows = (await (sql as unknown as Unsafe).unsafe(VECTOR_TYPE_SQL)) as unknown as { oid: number; array_oid: number }[];
+        const rows = (await (sql as unknown as Unsafe).unsafe(VECTOR_TYPE_SQL)) as unknown as {
+          oid: number;
+          array_oid: number;
+        }[];
         this.#vector = rows[0] ? { oid: rows[0].oid, arrayOid: rows[0].array_oid } : null;
       } else {
         await (sql as unknown as Unsafe).unsafe("SELECT 1");
@@ -247,7 +261,8 @@ export class PostgresJsAdapter implements Adapter<PostgresJsConnection> {
         const o = sql.options as unknown as { parsers: Record<number, unknown>; serializers: Record<number, unknown> };
         const parse = Object.assign((x: string) => parseVector(x), {});
         o.parsers[this.#vector.oid] = parse;
-        o.serializers[this.#vector.oid] = (x: unknown) => (typeof x === "string" ? x : formatVector(x as ArrayLike<number>));
+        o.serializers[this.#vector.oid] = (x: unknown) =>
+          typeof x === "string" ? x : formatVector(x as ArrayLike<number>);
       }
       if (f.onConnectionCreate) await f.onConnectionCreate(sql);
     } catch (err) {
@@ -361,7 +376,9 @@ export class PostgresJsAdapter implements Adapter<PostgresJsConnection> {
         p = true;
       }
     }
-    return (conn.sql as unknown as Unsafe).unsafe(sql, params.length > 0 ? this.#encode(conn.sql, params) : params, { prepare: p });
+    return (conn.sql as unknown as Unsafe).unsafe(sql, params.length > 0 ? this.#encode(conn.sql, params) : params, {
+      prepare: p,
+    });
   }
 
   async query(conn: PostgresJsConnection, sql: string, params: unknown[], opts: QueryOptions): Promise<RawResult> {
@@ -413,7 +430,12 @@ export class PostgresJsAdapter implements Adapter<PostgresJsConnection> {
   }
 
   /** All sets are written before any answer is read (postgres.js pipelining): one round trip's latency in total. */
-  async queryMany(conn: PostgresJsConnection, sql: string, paramSets: unknown[][], opts: QueryOptions): Promise<RawResult> {
+  async queryMany(
+    conn: PostgresJsConnection,
+    sql: string,
+    paramSets: unknown[][],
+    opts: QueryOptions,
+  ): Promise<RawResult> {
     if (conn.broken) throw brokenError();
     const pending = paramSets.map((p) => this.#start(conn, sql, p, opts.prepare !== false));
     let results: PjsResult[];
@@ -440,7 +462,13 @@ export class PostgresJsAdapter implements Adapter<PostgresJsConnection> {
   }
 
   /** postgres.js cursor (a portal read batchSize rows at a time); breaking out closes it. */
-  async *stream(conn: PostgresJsConnection, sql: string, params: unknown[], batchSize: number, _opts: QueryOptions): AsyncIterable<Row[]> {
+  async *stream(
+    conn: PostgresJsConnection,
+    sql: string,
+    params: unknown[],
+    batchSize: number,
+    _opts: QueryOptions,
+  ): AsyncIterable<Row[]> {
     if (conn.broken) throw brokenError();
     const q = this.#start(conn, sql, params, false);
     try {
@@ -465,7 +493,9 @@ export class PostgresJsAdapter implements Adapter<PostgresJsConnection> {
     try {
       const sink = await (conn.sql as unknown as Unsafe).unsafe(copyFromStdinSql(table, columns)).writable();
       await pipeline(
-        Readable.from(encodeCopyRows(counted, columnTypes, columns.length, { jsonSerializer: this.#features.jsonSerializer })),
+        Readable.from(
+          encodeCopyRows(counted, columnTypes, columns.length, { jsonSerializer: this.#features.jsonSerializer }),
+        ),
         sink,
       );
     } catch (err) {
@@ -507,7 +537,10 @@ async function* countRows<T>(rows: AsyncIterable<T> | Iterable<T>, tick: () => v
 }
 
 /** postgres.js socket factory: a connected socket with TCP_NODELAY and our connect timeout. */
-function connectNoDelay(o: { host: string[]; port: number[]; path?: string | false }, timeoutMs: number): Promise<Socket> {
+function connectNoDelay(
+  o: { host: string[]; port: number[]; path?: string | false },
+  timeoutMs: number,
+): Promise<Socket> {
   return new Promise<Socket>((resolve, reject) => {
     const host = o.host[0] ?? "localhost";
     const port = o.port[0] ?? 5432;
@@ -515,7 +548,9 @@ function connectNoDelay(o: { host: string[]; port: number[]; path?: string | fal
     s.setNoDelay(true);
     const timer = setTimeout(() => {
       s.destroy();
-      reject(Object.assign(new Error(`connect timeout after ${timeoutMs} ms to ${host}:${port}`), { code: "ETIMEDOUT" }));
+      reject(
+        Object.assign(new Error(`connect timeout after ${timeoutMs} ms to ${host}:${port}`), { code: "ETIMEDOUT" }),
+      );
     }, timeoutMs);
     s.once("error", (e) => {
       clearTimeout(timer);

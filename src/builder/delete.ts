@@ -1,0 +1,28 @@
+/** DELETE FROM … [USING …] WHERE … RETURNING. */
+import type { Dialect } from "../core/types.js";
+import { cte, FilterableBuilder, returningItems } from "./base.js";
+import { type DeleteNode, tableNode } from "./nodes.js";
+import type { TableInput } from "./select.js";
+
+export class DeleteBuilder extends FilterableBuilder<DeleteNode> {
+  get kind(): "delete" {
+    return "delete";
+  }
+
+  /** `DELETE FROM t USING other WHERE …` (PostgreSQL, DuckDB; MySQL renders its multi-table form). */
+  using(table: TableInput, alias?: string): this {
+    return this.patch({ using: [...(this.node.using ?? []), tableNode(table, alias)] });
+  }
+
+  returning(...columns: unknown[]): this {
+    return this.patch({ returning: returningItems(columns) });
+  }
+
+  with(name: string, query: unknown, opts?: { recursive?: boolean; columns?: readonly string[] }): this {
+    return this.patch({ with: [...(this.node.with ?? []), cte(name, query, opts?.recursive === true, opts?.columns)] });
+  }
+}
+
+export function deleteFrom(table: string, alias?: string, dialect?: Dialect): DeleteBuilder {
+  return new DeleteBuilder({ kind: "delete", table: tableNode(table, alias) }, dialect);
+}

@@ -1,0 +1,111 @@
+/**
+ * Pure (no database) checks of the upsert engine's SQL: the PostgreSQL MERGE / ON CONFLICT text, and the native
+ * upsert other dialects fall back to, built with the builder and checked through build().
+ */
+import { describe, expect, test } from "vitest";
+import { SQLBuilderError } from "../../src/core/errors.js";
+import {
+  DEFAULT_COPY_THRESHOLD,
+  insertSql,
+  mergeSql,
+  nativeUpsertStatements,
+  rowColumns,
+} from "../../src/driver/upsert.js";
+
+const plan = { columns: ["id", "Name", "order"], on: ["id"], update: ["Name", "order"] };
+
+describe("PostgreSQL upsert SQL", () => {
+  test("MERGE from a source, reserved and mixed-case names quoted", () => {
+    expect(mergeSql("items", "stage_1", plan)).toBe(
+      'MERGE INTO items AS t USING stage_1 AS src ON t.id = src.id WHEN MATCHED THEN UPDATE SET "Name" = src."Name", ' +
+        '"order" = src."order" WHEN NOT MATCHED THEN INSERT (id, "Name", "order") VALUES (src.id, src."Name", src."order")',
+    );
+    expect(mergeSql("items", "s", { ...plan, on: ["id", "order"], update: [] })).toBe(
+      'MERGE INTO items AS t USING s AS src ON t.id = src.id AND t."order" = src."order" WHEN NOT MATCHED THEN ' +
+        'INSERT (id, "Name", "order") VALUES (src.id, src."Name", src."order")',
+    );
+  });
+
+  test("INSERT … ON CONFLICT for servers before 15", () => {
+    expect(insertSql("items", "s", plan)).toBe(
+      'INSERT INTO items AS t (id, "Name", "order") SELECT src.id, src."Name", src."order" FROM s AS src ' +
+        'ON CONFLICT (id) DO UPDATE SET "Name" = excluded."Name", "order" = excluded."order"',
+    );
+    expect(insertSql("items", "s", { ...plan, update: [] })).toMatch(/ON CONFLICT \(id\) DO NOTHING$/);
+  });
+
+  test("measured thresholds", () => {
+    expect(DEFAULT_COPY_THRESHOLD.server).toBe(1000);
+    expect(DEFAULT_COPY_THRESHOLD.pglite).toBe(1500);
+  });
+
+  test("rows with different key sets name the keys", () => {
+    expect(
+      rowColumns([
+        { a: 1, b: 2 },
+        { b: 3, a: 4 },
+      ]),
+    ).toEqual(["a", "b"]);
+    expect(() => rowColumns([{ a: 1, b: 2 }, { a: 1 }])).toThrow(/Row 1 .*missing "b"/);
+    expect(() => rowColumns([{ a: 1 }, { a: 1, c: 2 }])).toThrow(/extra "c"/);
+    expect(() =>
+      rowColumns([
+        { a: 1, b: 1 },
+        { a: 1, c: 2 },
+      ]),
+    ).toThrow(SQLBuilderError);
+  });
+});
+
+describe("native upsert for other dialects (built with the builder)", () => {
+  const rows = [
+    { id: 1, name: "a'; DROP TABLE x; --", order: 2 },
+    { id: 2, name: "b", order: 3 },
+  ];
+
+  test("sqlite and duckdb: INSERT … ON CONFLICT DO UPDATE with excluded.*", () => {
+    for (const d of ["sqlite", "duckdb"] as const) {
+      const [st, ...rest] = nativeUpsertStatements(d, "items", rows, { on: ["id"] });
+      expect(rest).toEqual([]);
+      const built = st!.build(d);
+      expect(built.sql).toMatch(
+        /^INSERT INTO items \(id, name, "order"\) VALUES \((\?|\$1), (\?|\$2), (\?|\$3)\), .* ON CONFLICT \(id\) DO UPDATE SET name = excluded\.name, "order" = excluded\."order"$/,
+      );
+      expect(built.sql).not.toContain("DROP");
+      expect(Object.values(built.parameters)).toEqual([1, rows[0]!.name, 2, 2, "b", 3]);
+    }
+  });
+
+  test("mysql: ON DUPLICATE KEY UPDATE col = VALUES(col)", () => {
+    const [st] = nativeUpsertStatements("mysql", "items", rows, { on: ["id"], update: ["name"] });
+    expect(st!.build("mysql").sql).toBe(
+      "INSERT INTO items (id, name, `order`) VALUES (?, ?, ?), (?, ?, ?) ON DUPLICATE KEY UPDATE name = VALUES(name)",
+    );
+  });
+
+  test("update: [] inserts only", () => {
+    const [st] = nativeUpsertStatements("sqlite", "items", rows, { on: ["id"], update: [] });
+    expect(st!.build("sqlite").sql).toMatch(/ON CONFLICT \(id\) DO NOTHING$/);
+  });
+
+  test("chunked under the dialect's parameter limit", () => {
+    const many = Array.from({ length: 40_000 }, (_, i) => ({ id: i, v: i }));
+    const sqlite = nativeUpsertStatements("sqlite", "items", many, { on: ["id"] });
+    expect(sqlite.length).toBe(3); // 16383 rows × 2 params ≤ 32766
+    const mysql = nativeUpsertStatements("mysql", "items", many, { on: ["id"] });
+    expect(mysql.length).toBe(2);
+    const total = sqlite.reduce((n, st) => n + (st.build("sqlite").parameters as unknown[]).length, 0);
+    expect(total).toBe(80_000);
+  });
+
+  test("bad input", () => {
+    expect(nativeUpsertStatements("sqlite", "items", [], { on: ["id"] })).toEqual([]);
+    expect(() => nativeUpsertStatements("sqlite", "items", [{ id: 1 }, { id: 2, x: 1 }], { on: ["id"] })).toThrow(
+      /extra "x"/,
+    );
+    expect(() => nativeUpsertStatements("mysql", "items", [{ id: 1 }], { on: ["sku"] })).toThrow(/"sku"/);
+    expect(() => nativeUpsertStatements("mysql", "items", [{ id: 1 }], { on: ["id"], update: ["nope"] })).toThrow(
+      /"nope"/,
+    );
+  });
+});
