@@ -11,13 +11,13 @@ import {
   and,
   type ConditionInput,
   type CteNode,
+  columnRef,
   condition,
   type Expr,
   exprOf,
   hasNode,
   or,
   paramName,
-  refOrRaw,
   type SelectItem,
   type StatementNode,
   selectItem,
@@ -125,7 +125,7 @@ export abstract class FilterableBuilder<N extends StatementNode & { readonly whe
   }
 
   private in(column: string, values: readonly unknown[] | QueryBuilder, not: boolean): this {
-    const left = refOrRaw(column);
+    const left = columnRef(column);
     if (hasNode(values)) return this.addWhere({ kind: "in", left, not, list: { kind: "sub", query: values.node } });
     if (!Array.isArray(values)) throw new SQLBuilderError(`whereIn("${column}", …) needs an array or a subquery.`);
     return this.addWhere({ kind: "in", left, not, list: { kind: "param", name: paramName(column), value: values } });
@@ -135,7 +135,7 @@ export abstract class FilterableBuilder<N extends StatementNode & { readonly whe
     const name = paramName(column);
     return this.addWhere({
       kind: "between",
-      left: refOrRaw(column),
+      left: columnRef(column),
       low: exprOf(low, `${name}_low`, "value"),
       high: exprOf(high, `${name}_high`, "value"),
       not: false,
@@ -157,14 +157,27 @@ export abstract class FilterableBuilder<N extends StatementNode & { readonly whe
 
   private like(column: string, pattern: unknown, ci: boolean, not: boolean): this {
     const right = exprOf(pattern, paramName(column), "value");
-    return this.addWhere({ kind: "like", left: refOrRaw(column), right, not, ci });
+    return this.addWhere({ kind: "like", left: columnRef(column), right, not, ci });
+  }
+
+  whereExists(query: QueryBuilder): this {
+    return this.exists(query, "EXISTS ");
+  }
+
+  whereNotExists(query: QueryBuilder): this {
+    return this.exists(query, "NOT EXISTS ");
+  }
+
+  private exists(query: QueryBuilder, keyword: string): this {
+    if (!hasNode(query)) throw new SQLBuilderError("whereExists() needs a query builder.");
+    return this.addWhere({ kind: "frag", parts: [keyword, ""], args: [{ kind: "sub", query: query.node }] });
   }
 
   whereNull(column: string): this {
-    return this.addWhere({ kind: "null", left: refOrRaw(column), not: false });
+    return this.addWhere({ kind: "null", left: columnRef(column), not: false });
   }
 
   whereNotNull(column: string): this {
-    return this.addWhere({ kind: "null", left: refOrRaw(column), not: true });
+    return this.addWhere({ kind: "null", left: columnRef(column), not: true });
   }
 }

@@ -326,10 +326,24 @@ export function tableNode(table: unknown, alias?: string): TableNode {
     if (!alias) throw new SQLBuilderError("A subquery used as a table needs an alias: pass it as the second argument.");
     return { source: { kind: "sub", query: table.node }, alias };
   }
-  const e = exprOf(table, "value", "raw");
+  // sql`…` is a query, so it gets parentheses; sql.raw("generate_series(1, 3)") is spliced as written.
+  const e: Expr =
+    table instanceof SQL
+      ? { kind: "sub", query: { kind: "rawStatement", expr: exprOf(table, "value", "raw") } }
+      : exprOf(table, "value", "raw");
   return alias ? { source: e, alias } : { source: e };
 }
 
+/**
+ * A column argument (where-object keys, whereIn/whereLike/… columns, orderBy): always an identifier, quoted per
+ * part, so a column name taken from a request can never inject SQL. `sql.raw(…)`/`sql\`…\`` give an expression.
+ */
+export function columnRef(col: unknown): Expr {
+  if (typeof col === "string") return { kind: "ref", path: col.split(".") };
+  return exprOf(col, "value", "raw");
+}
+
+/** A developer-written expression position (select list, groupBy): identifier paths quoted, anything else SQL. */
 export function refOrRaw(col: string): Expr {
   const path = parsePath(col);
   return path ? { kind: "ref", path } : { kind: "raw", sql: col };
@@ -384,6 +398,25 @@ function guessName(before: string): string {
 
 const OR_WORD = /\bor\b/i;
 
+type Analysis = { split: ReturnType<typeof splitPlaceholders>; loose: boolean };
+const analysed = new Map<string, Analysis>();
+
+/**
+ * Placeholder split of a where()/on() string, cached by text: such strings are nearly always literals in code, so
+ * rebuilding a query skips the lexer. Bounded; cleared when full.
+ */
+function analyse(text: string, dialect: Dialect | undefined, inputStyle: ParameterStyle | undefined): Analysis {
+  const key = `${dialect ?? ""}\u0000${inputStyle ?? ""}\u0000${text}`;
+  let hit = analysed.get(key);
+  if (hit === undefined) {
+    // The builder's own dialect, when known, decides lexing (postgres `?` next to `$1` is a jsonb operator).
+    hit = { split: splitPlaceholders(text, dialect, inputStyle), loose: OR_WORD.test(text) };
+    if (analysed.size >= 1000) analysed.clear();
+    analysed.set(key, hit);
+  }
+  return hit;
+}
+
 /** SQL text with placeholders (any style) plus its values → a fragment whose args are bound params. */
 export function fragment(
   text: string,
@@ -391,9 +424,7 @@ export function fragment(
   dialect?: Dialect,
   inputStyle?: ParameterStyle,
 ): Expr {
-  // The builder's own dialect, when known, decides lexing (postgres `?` next to `$1` is a jsonb operator).
-  const split = splitPlaceholders(text, dialect, inputStyle);
-  const loose = OR_WORD.test(text);
+  const { split, loose } = analyse(text, dialect, inputStyle);
   if (split.refs.length === 0) {
     if (params !== undefined && Array.isArray(params) && params.length > 0) {
       throw new ParameterError(`${params.length} value(s) given for SQL without placeholders: ${text}`);
@@ -461,7 +492,7 @@ export function condition(
   const items: Expr[] = [];
   for (const key of Object.keys(input)) {
     const v = (input as Record<string, unknown>)[key];
-    const left = refOrRaw(key);
+    const left = columnRef(key);
     const name = paramName(key);
     if (v === null || v === undefined) items.push({ kind: "null", left, not: false });
     else if (Array.isArray(v)) items.push({ kind: "in", left, not: false, list: { kind: "param", name, value: v } });

@@ -2,10 +2,12 @@
 
 import type { QueryBuilder } from "../core/builder-protocol.js";
 import { SQLBuilderError } from "../core/errors.js";
+import type { RawFragment } from "../core/statement.js";
 import { cte, FilterableBuilder } from "./base.js";
 import {
   and,
   type ConditionInput,
+  columnRef,
   condition,
   type JoinType,
   type LockNode,
@@ -96,9 +98,13 @@ export class SelectBuilder extends FilterableBuilder<SelectNode> {
     return this.patch({ having: and(this.node.having, condition(cond, params, this.dialect)) });
   }
 
-  /** `orderBy("name")`, `orderBy("price", "desc", "last")`; a column with spaces is taken as SQL. */
-  orderBy(column: string, direction?: "asc" | "desc" | "ASC" | "DESC", nulls?: "first" | "last" | "FIRST" | "LAST") {
-    const item: { -readonly [K in keyof OrderItem]: OrderItem[K] } = { expr: refOrRaw(column) };
+  /** `orderBy("name")`, `orderBy("price", "desc", "last")`; the column is an identifier (sql.raw for expressions). */
+  orderBy(
+    column: string | RawFragment,
+    direction?: "asc" | "desc" | "ASC" | "DESC",
+    nulls?: "first" | "last" | "FIRST" | "LAST",
+  ) {
+    const item: { -readonly [K in keyof OrderItem]: OrderItem[K] } = { expr: columnRef(column) };
     if (direction !== undefined) item.dir = direction.toUpperCase() === "DESC" ? "DESC" : "ASC";
     if (nulls !== undefined) item.nulls = nulls.toUpperCase() === "LAST" ? "LAST" : "FIRST";
     return this.patch({ orderBy: [...(this.node.orderBy ?? []), item] });

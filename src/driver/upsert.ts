@@ -55,6 +55,12 @@ interface SessionExtras {
   statementConfig?: { copyThreshold?: number };
 }
 
+/**
+ * The staging table's name. One fixed name keeps the CREATE and MERGE texts stable, so they stay cached as prepared
+ * statements instead of churning the per-connection LRU; it is free again after each call (ON COMMIT DROP, or an
+ * explicit DROP inside a caller's transaction). Stages that must outlive the call get numbered names.
+ */
+const STAGE = "sqlspec_stage";
 let stageSeq = 0;
 
 // ---------------------------------------------------------------------------------------------------- upsert
@@ -138,7 +144,7 @@ export async function upsertRows(
     return retimed(result, started);
   }
   return inTransaction(session, async () => {
-    const stage = await stageRows(session, columns, types, rows);
+    const stage = await stageRows(session, columns, types, rows, STAGE);
     const sql = form === "merge" ? mergeSql(target, stage, plan) : insertSql(target, `(SELECT * FROM ${stage})`, plan);
     const result = await session.runCompiled(sql, [], form === "merge" ? "MERGE" : "INSERT", metadata);
     if (!ownsTransaction.has(session)) await dropStage(session, stage);
@@ -311,8 +317,9 @@ async function stageRows(
   columns: readonly string[],
   types: readonly string[],
   rows: Rows | RowSource,
+  name?: string,
 ): Promise<string> {
-  const stage = `sqlspec_stage_${++stageSeq}`;
+  const stage = name ?? `${STAGE}_${++stageSeq}`;
   await session.runCompiled(`CREATE TEMP TABLE ${stage} (${columnDefs(columns, types)}) ON COMMIT DROP`, [], "DDL");
   await copyRows(session, stage, columns, types, rows);
   return stage;
@@ -606,7 +613,12 @@ function stagedRows(session: AnySession, builder: QueryBuilder): Rows | undefine
 }
 
 /** COPYs a MERGE's rows into a temp table typed like the recordset would be: `types`, then catalog, then values. */
-async function stageMergeSource(session: AnySession, builder: StageableMerge, rows: Rows): Promise<string> {
+async function stageMergeSource(
+  session: AnySession,
+  builder: StageableMerge,
+  rows: Rows,
+  name?: string,
+): Promise<string> {
   const columns = [...(builder.sourceColumns?.() ?? rowColumns(rows))];
   const source = builder.node?.source;
   const catalog = new Map(
@@ -615,7 +627,7 @@ async function stageMergeSource(session: AnySession, builder: StageableMerge, ro
   const types = columns.map(
     (c) => source?.types?.[c] ?? catalog.get(c) ?? PG_KIND_TYPES[source?.kinds?.[c] ?? inferKind(rows, c)],
   );
-  return stageRows(session, columns, types, rows);
+  return stageRows(session, columns, types, rows, name);
 }
 
 /**
@@ -643,7 +655,7 @@ export async function executeStagedMerge(session: AnySession, builder: QueryBuil
   if (rows === undefined) return undefined;
   const started = performance.now();
   return inTransaction(session, async () => {
-    const stage = await stageMergeSource(session, builder as StageableMerge, rows);
+    const stage = await stageMergeSource(session, builder as StageableMerge, rows, STAGE);
     const result = await session.execute((builder as StageableMerge).withSourceTable(stage));
     if (!ownsTransaction.has(session)) await dropStage(session, stage);
     const r = retimed(result, started);

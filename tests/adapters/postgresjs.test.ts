@@ -1,5 +1,6 @@
 import { describe, expect, test } from "vitest";
 import { PostgresJsConfig, type PostgresJsConnection } from "../../src/adapters/postgresjs/index.js";
+import { SQLSpecError } from "../../src/index.js";
 import { runPostgresConformance } from "../conformance/postgres.js";
 import { PG_URL, runServerFaultTests } from "./server-faults.js";
 
@@ -40,6 +41,26 @@ describe("postgres.js specifics", () => {
         expect((performance.now() - t) / 10).toBeLessThan(30);
       });
       expect(seen).toHaveLength(1);
+    } finally {
+      await db.close();
+    }
+  });
+});
+
+describe("postgres.js stream guard", () => {
+  test("a statement inside an open stream raises instead of deadlocking; the session recovers", async () => {
+    const db = new PostgresJsConfig({ poolConfig: { connectionString: PG_URL, maxSize: 1 } });
+    try {
+      await db.withSession(async (s) => {
+        const err = await (async () => {
+          for await (const _ of s.stream("SELECT g FROM generate_series(1, 10) g", undefined, { batchSize: 2 })) {
+            await s.selectValue("SELECT 1");
+          }
+        })().catch((e) => e);
+        expect(err).toBeInstanceOf(SQLSpecError);
+        expect(String(err.message)).toContain("reading a stream");
+        expect(await s.selectValue("SELECT 5")).toBe(5);
+      });
     } finally {
       await db.close();
     }

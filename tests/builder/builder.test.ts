@@ -1,4 +1,5 @@
 /** Pure build(): immutability, the value rule, injection safety, parameter naming, toSQL, dialect choice, errors. */
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { deleteFrom, insertInto, merge, select, update } from "../../src/builder/index.js";
 import { isQueryBuilder } from "../../src/core/builder-protocol.js";
@@ -90,6 +91,18 @@ describe("the value rule and injection safety", () => {
     expect(out.sql).toBe("INSERT INTO t (doc) VALUES ($1)");
     expect(out.parameters).toEqual([forged]);
     expect(select().from("t").where({ doc: forged }).build().sql).toBe("SELECT * FROM t WHERE doc = $1");
+  });
+
+  it("column arguments are identifiers: where-object keys, whereX columns, orderBy", () => {
+    const b = select()
+      .from("t")
+      .where({ "1=1 OR x": 1 })
+      .whereNull("a; --")
+      .orderBy("name; DROP TABLE t")
+      .orderBy(sql.raw("lower(name)"), "desc");
+    expect(b.build().sql).toBe(
+      'SELECT * FROM t WHERE "1=1 OR x" = $1 AND "a; --" IS NULL ORDER BY "name; DROP TABLE t", lower(name) DESC',
+    );
   });
 
   it("identifiers from object keys are quoted, never spliced", () => {
@@ -297,5 +310,73 @@ describe("insert/update/delete", () => {
     expect(() => insertInto("t").build()).toThrow(/\.values\(/);
     expect(() => update("t").build()).toThrow(/\.set\(/);
     expect(() => insertInto("t").values({ a: 1 }).returning("a").build("mysql")).toThrow(DialectNotSupportedError);
+  });
+});
+
+describe("property: user data never becomes SQL text", () => {
+  it("any string in a data position is bound, for every dialect", () => {
+    fc.assert(
+      fc.property(fc.string(), fc.string(), (name, note) => {
+        for (const d of DIALECTS) {
+          const out = update("products").set({ name }).where({ note }).build(d);
+          const params = Array.isArray(out.parameters) ? out.parameters : Object.values(out.parameters);
+          expect(params).toEqual([name, note]);
+          expect(out.sql).toMatch(
+            /^UPDATE products SET name = (\?|\$1|:name|@name) WHERE note = (\?|\$2|:note|@note)$/,
+          );
+        }
+      }),
+    );
+  });
+
+  it("any key is a correctly quoted identifier (round-trips through unquoting)", () => {
+    fc.assert(
+      fc.property(fc.string({ minLength: 1 }), (key) => {
+        for (const [d, q] of [
+          ["postgres", '"'],
+          ["mysql", "`"],
+        ] as const) {
+          const text = insertInto("t")
+            .values({ [key]: 1 })
+            .build(d).sql;
+          const ident = text.slice("INSERT INTO t (".length, text.indexOf(") VALUES"));
+          const bare = /^[a-z_][a-z0-9_]*$/.test(ident);
+          if (!bare) {
+            expect(ident.startsWith(q) && ident.endsWith(q)).toBe(true);
+            expect(
+              ident
+                .slice(1, -1)
+                .split(q + q)
+                .join(q),
+            ).toBe(key);
+            expect(ident.slice(1, -1).replaceAll(q + q, "")).not.toContain(q);
+          } else expect(ident).toBe(key);
+        }
+      }),
+    );
+  });
+});
+
+describe("sources and predicates from sql``", () => {
+  it("wraps sql`` used as a table, splices sql.raw, renders EXISTS", () => {
+    const b = select("g")
+      .from(sql`SELECT generate_series(1, ${3}) AS g`, "s")
+      .crossJoin(sql.raw("generate_series(1, 2)"), "h")
+      .whereExists(select("1").from("u").where("u.id = s.g"))
+      .whereNotExists(select("1").from("v"));
+    expect(b.build()).toEqual({
+      sql:
+        "SELECT g FROM (SELECT generate_series(1, $1) AS g) AS s CROSS JOIN generate_series(1, 2) AS h " +
+        "WHERE EXISTS (SELECT 1 FROM u WHERE u.id = s.g) AND NOT EXISTS (SELECT 1 FROM v)",
+      parameters: [3],
+    });
+    const m = merge()
+      .into("p", "t")
+      .using(sql`SELECT * FROM staging WHERE batch = ${7}`, "src")
+      .on("t.id = src.id")
+      .whenMatchedThenDelete();
+    expect(m.build().sql).toBe(
+      "MERGE INTO p AS t USING (SELECT * FROM staging WHERE batch = $1) AS src ON t.id = src.id WHEN MATCHED THEN DELETE",
+    );
   });
 });

@@ -253,7 +253,7 @@ function upsertSuite(
       await s.transaction(async () => {
         const r = await s.upsert(T, rows(50, 3000, 1), { on: ["id"] });
         expect(r.metadata.strategy).toBe("copy-merge");
-        const left = await s.selectValue(`SELECT count(*) FROM pg_class WHERE relname LIKE 'sqlspec_stage_%'`);
+        const left = await s.selectValue(`SELECT count(*) FROM pg_class WHERE relname LIKE 'sqlspec%stage%' AND relnamespace = pg_my_temp_schema()`);
         expect(Number(left)).toBe(0);
       });
       await s.execute(referenceUpsert(REF, 50, 3000, 1));

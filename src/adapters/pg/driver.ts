@@ -6,7 +6,6 @@
  * text (no config clone, no extra promise from `client.query`), rows parsed once by pg with our per-pool parsers,
  * and the column-name array reused from the statement's first execution.
  */
-import { connect as netConnect } from "node:net";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import type * as PgModule from "pg";
@@ -22,6 +21,7 @@ import { ParameterStyle, type Row } from "../../core/types.js";
 import type { Adapter, Introspector, QueryOptions, RawResult } from "../../driver/adapter.js";
 import type { PoolConfig, ResolvedDriverFeatures } from "../../driver/config.js";
 import { importDriver } from "../../driver/dependencies.js";
+import { abortableAcquire, sendCancelRequest } from "../postgres-common/cancel.js";
 import { postgresIntrospector } from "../postgres-common/catalog.js";
 import {
   formatVector,
@@ -50,7 +50,10 @@ interface PgClientInternals {
   _ending: boolean;
   connection: {
     parsedStatements: Record<string, string>;
+    submittedNamedStatements: Record<string, string>;
     stream: { cork?: () => void; uncork?: () => void };
+    bind(b: { portal: string; statement: string; values: unknown[] }): void;
+    execute(e: { portal: string; rows: number }): void;
     once(event: string, fn: (msg: unknown) => void): void;
     removeListener(event: string, fn: (msg: unknown) => void): void;
     parse(q: { text: string; name: string; types: number[] }): void;
@@ -307,7 +310,7 @@ export class PgAdapter implements Adapter<PgConnection> {
     let pending: Promise<PgModule.PoolClient>;
     try {
       pending = this.pool.connect();
-      const client = signal ? await abortable(pending, signal) : await pending;
+      const client = signal ? await abortableAcquire(pending, signal) : await pending;
       return (client as unknown as Record<symbol, PgConnection>)[CONN] as PgConnection;
     } catch (err) {
       throw this.#mapAcquireError(err);
@@ -440,7 +443,9 @@ export class PgAdapter implements Adapter<PgConnection> {
     const fire = (k: "timeout" | "cancel"): void => {
       if (kind !== undefined) return;
       kind = k;
-      sendCancel(client);
+      if (client.processID !== null && client.secretKey !== null) {
+        sendCancelRequest(client.host, client.port, client.processID, client.secretKey);
+      }
     };
     const onAbort = (): void => fire("cancel");
     const timer = opts.timeoutMs !== undefined ? setTimeout(fire, opts.timeoutMs, "timeout") : undefined;
@@ -473,7 +478,11 @@ export class PgAdapter implements Adapter<PgConnection> {
         types = await this.#describeParams(client, sql);
         v = this.#encode(paramSets[i] as unknown[], types);
       }
-      sets[i] = v;
+      // Encoded to wire text/bytes up front: a value that cannot be encoded must fail before anything is sent,
+      // never halfway through a pipeline whose first sets would then commit.
+      const wire = new Array<unknown>(v.length);
+      for (let k = 0; k < v.length; k++) wire[k] = prepareValue(v[k]);
+      sets[i] = wire;
     }
     const cache = conn.statements;
     const stmt =
@@ -491,13 +500,7 @@ export class PgAdapter implements Adapter<PgConnection> {
         const batch = {
           text: sql,
           name: stmt?.name,
-          submit(connection: PgClientInternals["connection"] & Record<string, unknown>): void {
-            const c = connection as unknown as {
-              parsedStatements: Record<string, string>;
-              submittedNamedStatements: Record<string, string>;
-              bind(b: unknown): void;
-              execute(e: unknown): void;
-            } & PgClientInternals["connection"];
+          submit(c: PgClientInternals["connection"]): void {
             c.stream.cork?.();
             try {
               if (
@@ -508,7 +511,7 @@ export class PgAdapter implements Adapter<PgConnection> {
                 if (name !== "") c.submittedNamedStatements[name] = sql;
               }
               for (const values of sets) {
-                c.bind({ portal: "", statement: name, values, valueMapper: prepareValue });
+                c.bind({ portal: "", statement: name, values });
                 c.execute({ portal: "", rows: 0 });
               }
               c.sync();
@@ -674,58 +677,4 @@ function run(client: PgClient, q: PgQuery): Promise<PgResult> {
 
 function brokenError(): SQLSpecError {
   return new DatabaseConnectionError("PostgreSQL connection error: the connection was lost; open a new session");
-}
-
-/** CancelRequest on a fresh socket (the protocol's out-of-band cancel); works even when the pool is exhausted. */
-function sendCancel(client: PgClient): void {
-  if (client.processID === null || client.secretKey === null) return;
-  const packet = Buffer.alloc(16);
-  packet.writeInt32BE(16, 0);
-  packet.writeInt32BE(80877102, 4);
-  packet.writeInt32BE(client.processID, 8);
-  packet.writeInt32BE(client.secretKey, 12);
-  const host = client.host;
-  const socket = host?.startsWith("/")
-    ? netConnect(`${host}/.s.PGSQL.${client.port}`)
-    : netConnect(client.port, host || "localhost");
-  socket.on("error", () => {});
-  socket.on("connect", () => socket.end(packet));
-}
-
-function abortable<T>(p: Promise<T & { release?: () => void }>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) {
-    void p.then(
-      (c) => c.release?.(),
-      () => {},
-    );
-    return Promise.reject(new OperationCancelledError("PostgreSQL acquire cancelled", { cause: signal.reason }));
-  }
-  return new Promise<T>((resolve, reject) => {
-    let done = false;
-    const onAbort = (): void => {
-      if (done) return;
-      done = true;
-      // The checkout still completes later; hand that connection straight back.
-      void p.then(
-        (c) => c.release?.(),
-        () => {},
-      );
-      reject(new OperationCancelledError("PostgreSQL acquire cancelled", { cause: signal.reason }));
-    };
-    signal.addEventListener("abort", onAbort, { once: true });
-    p.then(
-      (v) => {
-        signal.removeEventListener("abort", onAbort);
-        if (done) return;
-        done = true;
-        resolve(v);
-      },
-      (e) => {
-        signal.removeEventListener("abort", onAbort);
-        if (done) return;
-        done = true;
-        reject(e);
-      },
-    );
-  });
 }

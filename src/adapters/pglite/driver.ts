@@ -11,6 +11,7 @@ import {
   formatVector,
   isPlainObject,
   PgOid,
+  parseBytea,
   parseInt8,
   parseVector,
   VECTOR_TYPE_SQL,
@@ -116,7 +117,8 @@ export class PgliteAdapter implements Adapter<PgliteConnection> {
     this.#options = options;
     this.db = options.db;
     const f = options.features;
-    const parsers: Record<number, (v: string) => unknown> = { [PgOid.INT8]: parseInt8 };
+    // bytea → Buffer (PGlite's default is a bare Uint8Array) so all three PostgreSQL adapters agree.
+    const parsers: Record<number, (v: string) => unknown> = { [PgOid.INT8]: parseInt8, [PgOid.BYTEA]: parseBytea };
     const serializers: Record<number, (v: any) => string> = {};
     if (f.enableJsonCodecs) {
       parsers[PgOid.JSON] = f.jsonDeserializer;

@@ -25,6 +25,11 @@ export function parseInt8(text: string): number | bigint {
   return Number.isSafeInteger(n) ? n : BigInt(text);
 }
 
+/** bytea hex text (`\\x6869`) → Buffer. */
+export function parseBytea(text: string): Buffer {
+  return text.startsWith("\\x") ? Buffer.from(text.slice(2), "hex") : Buffer.from(text, "binary");
+}
+
 /** pgvector text `[1,2,3]` → number[]. */
 export function parseVector(text: string): number[] {
   if (text.length <= 2) return [];

@@ -13,7 +13,8 @@ import {
   DatabaseConnectionError,
   OperationCancelledError,
   PoolTimeoutError,
-  type SQLSpecError,
+  QueryTimeoutError,
+  SQLSpecError,
 } from "../../core/errors.js";
 import { isJsonValue } from "../../core/json.js";
 import { ParameterStyle, type Row } from "../../core/types.js";
@@ -61,6 +62,8 @@ export class PostgresJsConnection {
   /** Statement texts postgres.js has prepared here (bounded by statementCacheSize; later ones run unnamed). */
   readonly prepared = new Set<string>();
   broken = false;
+  /** An open cursor holds the connection (its portal is suspended between batches, see stream()). */
+  streaming = false;
   readonly createdAt = Date.now();
   idleTimer: NodeJS.Timeout | undefined;
 
@@ -382,7 +385,7 @@ export class PostgresJsAdapter implements Adapter<PostgresJsConnection> {
   }
 
   async query(conn: PostgresJsConnection, sql: string, params: unknown[], opts: QueryOptions): Promise<RawResult> {
-    if (conn.broken) throw brokenError();
+    this.#check(conn);
     const q = this.#start(conn, sql, params, opts.prepare !== false);
     let res: PjsResult;
     if (opts.signal !== undefined || opts.timeoutMs !== undefined) {
@@ -423,6 +426,15 @@ export class PostgresJsAdapter implements Adapter<PostgresJsConnection> {
     }
   }
 
+  #check(conn: PostgresJsConnection): void {
+    if (conn.broken) throw brokenError();
+    if (conn.streaming) {
+      throw new SQLSpecError(
+        "This session is reading a stream; finish or break the loop before running other statements",
+      );
+    }
+  }
+
   #error(conn: PostgresJsConnection, err: unknown, kind: "timeout" | "cancel" | undefined): SQLSpecError {
     const mapped = mapPostgresError(err, kind);
     if (isBrokenConnectionError(mapped)) conn.broken = true;
@@ -436,7 +448,7 @@ export class PostgresJsAdapter implements Adapter<PostgresJsConnection> {
     paramSets: unknown[][],
     opts: QueryOptions,
   ): Promise<RawResult> {
-    if (conn.broken) throw brokenError();
+    this.#check(conn);
     const pending = paramSets.map((p) => this.#start(conn, sql, p, opts.prepare !== false));
     let results: PjsResult[];
     try {
@@ -453,7 +465,7 @@ export class PostgresJsAdapter implements Adapter<PostgresJsConnection> {
   }
 
   async execScript(conn: PostgresJsConnection, script: string): Promise<void> {
-    if (conn.broken) throw brokenError();
+    this.#check(conn);
     try {
       await (conn.sql as unknown as Unsafe).unsafe(script);
     } catch (err) {
@@ -461,20 +473,40 @@ export class PostgresJsAdapter implements Adapter<PostgresJsConnection> {
     }
   }
 
-  /** postgres.js cursor (a portal read batchSize rows at a time); breaking out closes it. */
+  /**
+   * postgres.js cursor (a portal read batchSize rows at a time); breaking out closes it. While it is open the
+   * connection belongs to the portal, so other statements on the same session raise instead of waiting forever.
+   */
   async *stream(
     conn: PostgresJsConnection,
     sql: string,
     params: unknown[],
     batchSize: number,
-    _opts: QueryOptions,
+    opts: QueryOptions,
   ): AsyncIterable<Row[]> {
-    if (conn.broken) throw brokenError();
+    this.#check(conn);
     const q = this.#start(conn, sql, params, false);
+    let kind: "timeout" | "cancel" | undefined;
+    const fire = (k: "timeout" | "cancel"): void => {
+      if (kind !== undefined) return;
+      kind = k;
+      q.cancel();
+    };
+    const onAbort = (): void => fire("cancel");
+    const timer = opts.timeoutMs !== undefined ? setTimeout(fire, opts.timeoutMs, "timeout") : undefined;
+    opts.signal?.addEventListener("abort", onAbort, { once: true });
+    conn.streaming = true;
     try {
-      for await (const batch of q.cursor(Math.max(1, Math.floor(batchSize)))) yield batch;
+      for await (const batch of q.cursor(Math.max(1, Math.floor(batchSize)))) {
+        if (kind !== undefined) throw stoppedError(kind);
+        yield batch;
+      }
     } catch (err) {
-      throw this.#error(conn, err, undefined);
+      throw this.#error(conn, err, kind);
+    } finally {
+      conn.streaming = false;
+      if (timer !== undefined) clearTimeout(timer);
+      opts.signal?.removeEventListener("abort", onAbort);
     }
   }
 
@@ -485,7 +517,7 @@ export class PostgresJsAdapter implements Adapter<PostgresJsConnection> {
     rows: AsyncIterable<unknown[]> | Iterable<unknown[]>,
     columnTypes?: string[],
   ): Promise<number> {
-    if (conn.broken) throw brokenError();
+    this.#check(conn);
     let count = 0;
     // COPY loads every row or none, so the source's row count is the server's.
     const counted = Array.isArray(rows) ? rows : countRows(rows, () => count++);
@@ -523,6 +555,12 @@ function toRaw(res: PjsResult): RawResult {
 function lastOf(res: PjsResult): PjsResult {
   const all = res as unknown as PjsResult[];
   return all[all.length - 1] as PjsResult;
+}
+
+function stoppedError(kind: "timeout" | "cancel"): SQLSpecError {
+  return kind === "cancel"
+    ? new OperationCancelledError("PostgreSQL stream cancelled")
+    : new QueryTimeoutError("PostgreSQL stream timed out");
 }
 
 function brokenError(): SQLSpecError {
