@@ -7,8 +7,7 @@
  * per-round ratios. Two modes: sequential (one query at a time) and 16 in flight over a pool of 8. Each query checks a
  * connection out of its library's pool and returns it.
  *
- * `DATABASE_URL` overrides the server; `BENCH_ROUNDS` / `BENCH_QUERIES` the size, `BENCH_ONLY=sqlspec,kysely` the contenders. Run with
- * `NODE_OPTIONS=--expose-gc` to collect garbage between contenders.
+ * `DATABASE_URL` overrides the server; `BENCH_ROUNDS` / `BENCH_QUERIES` the size, `BENCH_ONLY=sqlspec,kysely` the contenders.
  */
 import { eq } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/node-postgres";
@@ -25,7 +24,7 @@ const TABLE = "pgad_bench_point";
 const ROWS = 100_000;
 const POOL = 8;
 const IN_FLIGHT = 16;
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 15);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 21);
 const QUERIES = Number(process.env.BENCH_QUERIES ?? 1000);
 const SQL_TEXT = `SELECT id, name, price FROM ${TABLE} WHERE id = $1`;
 
@@ -164,12 +163,6 @@ function shuffled<T>(xs: readonly T[]): T[] {
   return out;
 }
 
-/** Collects the previous contender's garbage outside the next one's window (when run with --expose-gc). */
-async function settle(): Promise<void> {
-  (globalThis as { gc?: () => void }).gc?.();
-  await new Promise((r) => setTimeout(r, 5));
-}
-
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.floor(s.length / 2)] as number;
@@ -178,7 +171,9 @@ function median(xs: number[]): number {
 export async function run(): Promise<void> {
   await setup();
   const only = process.env.BENCH_ONLY?.split(",");
-  const cs = (await contenders()).filter((c) => !only || c.name === "raw pg (named prepared)" || only.some((o) => c.name.includes(o)));
+  const cs = (await contenders()).filter(
+    (c) => !only || c.name === "raw pg (named prepared)" || only.some((o) => c.name.includes(o)),
+  );
   try {
     // Warm-up: connections open, statements prepared, JIT settled.
     for (const c of cs) {
@@ -194,7 +189,6 @@ export async function run(): Promise<void> {
       for (let r = 0; r < ROUNDS; r++) {
         // A fresh random order each round: no contender always follows the same one (and pays for its garbage).
         for (const c of shuffled(cs)) {
-          await settle();
           results.get(c.name)?.push(await fn(c.query, QUERIES));
         }
       }

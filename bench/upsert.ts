@@ -6,8 +6,9 @@
  *     special-purpose template-string encoder) into an ON COMMIT DROP temp table + MERGE; the faster is "best raw";
  *   - Kysely, Drizzle and Knex multi-row INSERT … ON CONFLICT DO UPDATE, chunked under 65535 parameters, in one
  *     transaction.
- * Rounds are interleaved (order rotated); the table is reset before every run and its checksum (count + md5 over the
- * ordered rows) must match across contenders. Ratios are medians of per-round ratios, which resists a busy machine.
+ * Rounds are interleaved (order shuffled each round); the table is reset and the JS heap collected before every run,
+ * and the table's checksum (count + md5 over the ordered rows) must match across contenders. Ratios are medians of
+ * per-round ratios, which resists a busy machine; client CPU ms is what the library itself costs.
  * Then a child process reports peak RSS for 100k and 1M upserts, and for a streamed 1M-row loadRecords.
  *
  * `DATABASE_URL` overrides the server; `BENCH_UPSERT_SIZES` (e.g. "1000,10000") the sizes; `BENCH_UPSERT_RSS=0`
@@ -17,6 +18,8 @@ import { spawn } from "node:child_process";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { fileURLToPath } from "node:url";
+import v8 from "node:v8";
+import vm from "node:vm";
 import { sql as dsql } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/node-postgres";
 import { integer, numeric, pgTable, text, timestamp } from "drizzle-orm/pg-core";
@@ -29,7 +32,7 @@ import { PgConfig } from "../src/adapters/pg/index.js";
 const URL = process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
 const TABLE = "bulk_bench_upsert";
 const SIZES = (process.env.BENCH_UPSERT_SIZES ?? "1000,10000,100000").split(",").map(Number);
-const ROUNDS: Record<number, number> = { 1000: 15, 10000: 7, 100000: 3 };
+const ROUNDS: Record<number, number> = { 1000: 15, 10000: 9, 100000: 5 };
 const CHUNK = Math.floor(65_535 / 5) - 7; // rows per multi-row INSERT: 5 params per row, under 65535
 
 interface BenchRow {
@@ -224,6 +227,24 @@ async function checksum(c: pg.Client): Promise<string> {
   return `${r.rows[0].n}:${r.rows[0].h}`;
 }
 
+/**
+ * A full GC before every timed run (outside the timing), so no contender pays for the garbage the previous one left
+ * (Drizzle's runs leave hundreds of MB). Each still pays for its own.
+ */
+v8.setFlagsFromString("--expose-gc");
+const collect = vm.runInNewContext("gc") as () => void;
+
+let seed = 42;
+function shuffled<T>(xs: readonly T[]): T[] {
+  const out = [...xs];
+  for (let i = out.length - 1; i > 0; i--) {
+    seed = (seed * 1103515245 + 12345) % 2147483648;
+    const j = seed % (i + 1);
+    [out[i], out[j]] = [out[j] as T, out[i] as T];
+  }
+  return out;
+}
+
 const median = (xs: number[]): number => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length % 2
@@ -238,7 +259,8 @@ export async function run(): Promise<void> {
   await admin.query(
     `CREATE TABLE ${TABLE} (id int PRIMARY KEY, name text, price numeric, stock int, updated_at timestamptz)`,
   );
-  const all = await contenders();
+  const only = process.env.BENCH_UPSERT_ONLY?.split(",");
+  const all = (await contenders()).filter((c) => !only || only.some((o) => c.name.includes(o)));
   const v = await admin.query("SHOW server_version");
   console.log(`PostgreSQL ${v.rows[0].server_version}, node ${process.version}, ${new Date().toISOString()}`);
   try {
@@ -246,6 +268,7 @@ export async function run(): Promise<void> {
       const rows = makeRows(n);
       const rounds = ROUNDS[n] ?? 3;
       const times = new Map<string, number[]>(all.map((c) => [c.name, []]));
+      const cpu = new Map<string, number[]>(all.map((c) => [c.name, []]));
       const sums = new Map<string, string>();
       // Warm-up: plans, prepared statements, JIT.
       for (const c of all) {
@@ -253,19 +276,24 @@ export async function run(): Promise<void> {
         await c.run(rows);
       }
       for (let r = 0; r < rounds; r++) {
-        for (let k = 0; k < all.length; k++) {
-          const c = all[(k + r) % all.length] as Contender;
+        // A fresh shuffle each round: what ran just before a contender (WAL, checkpoints, dirty buffers) must not
+        // always be the same heavy neighbour, or that contender pays for it every round.
+        for (const c of shuffled(all)) {
           await reset(admin, n);
+          collect();
+          const c0 = process.cpuUsage();
           const t0 = performance.now();
           await c.run(rows);
           (times.get(c.name) as number[]).push(performance.now() - t0);
+          const cu = process.cpuUsage(c0);
+          (cpu.get(c.name) as number[]).push((cu.user + cu.system) / 1000);
           const sum = await checksum(admin);
           const prev = sums.get("ref");
           if (prev === undefined) sums.set("ref", sum);
           else if (prev !== sum) throw new Error(`checksum mismatch for ${c.name} at N=${n}: ${sum} vs ${prev}`);
         }
       }
-      report(n, times);
+      report(n, times, cpu);
     }
   } finally {
     for (const c of all) await c.close();
@@ -275,31 +303,33 @@ export async function run(): Promise<void> {
   if (process.env.BENCH_UPSERT_RSS !== "0") await rssReport();
 }
 
-function report(n: number, times: Map<string, number[]>): void {
-  const ours = times.get("sqlspec session.upsert") as number[];
-  const rawNames = ["raw pg MERGE json_to_recordset", "raw pg COPY + MERGE"];
-  const best = rawNames.reduce((a, b) =>
-    median(times.get(a) as number[]) <= median(times.get(b) as number[]) ? a : b,
-  );
-  console.log(
-    `\nN = ${n.toLocaleString("en")} (${(times.get(best) as number[]).length} rounds; checksums equal; sqlspec chose ${lastStrategy})`,
-  );
-  console.log("  contender                              median ms     rows/s    speed vs sqlspec");
+function report(n: number, times: Map<string, number[]>, cpu: Map<string, number[]>): void {
+  const ours = times.get("sqlspec session.upsert") ?? [];
+  /** Median over rounds of (their time / our time): how many times faster sqlspec is, robust to drift. */
+  const vs = (name: string): number | undefined => {
+    const ts = times.get(name);
+    return ts && ours.length ? median(ts.map((t, i) => t / (ours[i] as number))) : undefined;
+  };
+  const raws = ["raw pg MERGE json_to_recordset", "raw pg COPY + MERGE"].filter((r) => times.has(r));
+  const best = raws.sort((a, b) => median(times.get(a) as number[]) - median(times.get(b) as number[]))[0];
+  const rounds = (times.values().next().value as number[]).length;
+  console.log(`\nN = ${n.toLocaleString("en")} (${rounds} rounds; checksums equal; sqlspec chose ${lastStrategy})`);
+  console.log("  contender                              median ms   client CPU ms     rows/s   sqlspec is ×faster");
   for (const [name, ts] of times) {
-    const ratios = ts.map((t, i) => t / (ours[i] as number));
     const rate = n / (median(ts) / 1000);
-    const tag = name === best ? "  (best raw)" : "";
+    const ratio = vs(name);
     console.log(
-      `  ${name.padEnd(38)} ${median(ts).toFixed(1).padStart(9)} ${Math.round(rate).toLocaleString("en").padStart(10)}    ${(1 / median(ratios)).toFixed(2)}×${tag}`,
+      `  ${name.padEnd(38)} ${median(ts).toFixed(1).padStart(9)} ${median(cpu.get(name) as number[])
+        .toFixed(1)
+        .padStart(15)}` +
+        ` ${Math.round(rate).toLocaleString("en").padStart(10)}` +
+        `   ${ratio === undefined ? "" : `${ratio.toFixed(2)}×`}${name === best ? "  (best raw)" : ""}`,
     );
   }
-  const vsBest = median((times.get(best) as number[]).map((t, i) => t / (ours[i] as number)));
-  const vsK = median((times.get("Kysely insert…onConflict") as number[]).map((t, i) => t / (ours[i] as number)));
-  const vsD = median(
-    (times.get("Drizzle insert…onConflictDoUpdate") as number[]).map((t, i) => t / (ours[i] as number)),
-  );
+  const fmt = (x: number | undefined, d: number) => (x === undefined ? "n/a" : `${x.toFixed(d)}×`);
   console.log(
-    `  sqlspec = ${vsBest.toFixed(2)}× best raw (goal ≥ 0.95), ${vsK.toFixed(1)}× Kysely (goal ≥ 3 at 10k+), ${vsD.toFixed(1)}× Drizzle (goal ≥ 5 at 10k+)`,
+    `  sqlspec vs best raw ${fmt(best ? vs(best) : undefined, 2)} (goal ≥ 0.95×), vs Kysely ${fmt(vs("Kysely insert…onConflict"), 1)} ` +
+      `(goal ≥ 3× at 10k+), vs Drizzle ${fmt(vs("Drizzle insert…onConflictDoUpdate"), 1)} (goal ≥ 5× at 10k+)`,
   );
 }
 
@@ -309,6 +339,7 @@ async function rssReport(): Promise<void> {
   console.log("\nPeak RSS (fresh child process per case; growth = peak during the call − RSS just before it)");
   for (const args of [
     ["upsert", "100000"],
+    ["upsert-json", "100000"],
     ["upsert", "1000000"],
     ["load-stream", "1000000"],
   ]) {
@@ -341,8 +372,9 @@ async function rssChild(mode: string, n: number): Promise<void> {
       `CREATE TABLE ${table} (id int PRIMARY KEY, name text, price numeric, stock int, updated_at timestamptz)`,
     );
     await s.execute(`INSERT INTO ${table} SELECT g, 'old', 1, 1, now() FROM generate_series(0, ${n / 2 - 1}) g`);
-    const rows = mode === "upsert" ? makeRows(n) : [];
-    const inputBytes = mode === "upsert" ? Buffer.byteLength(JSON.stringify(rows)) : 0;
+    const upsert = mode.startsWith("upsert");
+    const rows = upsert ? makeRows(n) : [];
+    const inputBytes = upsert ? Buffer.byteLength(JSON.stringify(rows)) : 0;
     (globalThis as { gc?: () => void }).gc?.();
     const before = process.memoryUsage().rss;
     let peak = before;
@@ -351,8 +383,9 @@ async function rssChild(mode: string, n: number): Promise<void> {
     }, 2);
     const t0 = performance.now();
     let label: string;
-    if (mode === "upsert") {
-      const r = await s.upsert(table, rows as never, { on: ["id"] });
+    if (upsert) {
+      const strategy = mode === "upsert-json" ? "merge-json" : "auto";
+      const r = await s.upsert(table, rows as never, { on: ["id"], strategy });
       label = `upsert ${n.toLocaleString("en")} rows (${r.metadata.strategy}): input as JSON ${mb(inputBytes)}`;
     } else {
       async function* gen(): AsyncGenerator<Record<string, unknown>> {

@@ -23,7 +23,7 @@ export class SQLResult<T = Row> implements Iterable<T> {
   readonly parameters: readonly unknown[];
   readonly executionTimeMs: number;
   readonly lastInsertId?: number | bigint | string;
-  readonly metadata: Record<string, unknown>;
+  #metadata: Record<string, unknown> | undefined;
 
   constructor(init: SQLResultInit<T>) {
     this.data = init.data;
@@ -34,7 +34,13 @@ export class SQLResult<T = Row> implements Iterable<T> {
     this.parameters = init.parameters;
     this.executionTimeMs = init.executionTimeMs;
     if (init.lastInsertId !== undefined) this.lastInsertId = init.lastInsertId;
-    this.metadata = init.metadata ?? {};
+    this.#metadata = init.metadata;
+  }
+
+  /** Extra facts about how the statement ran, e.g. `{ strategy: "jsonb_to_recordset" }` for an upsert. */
+  get metadata(): Record<string, unknown> {
+    this.#metadata ??= {};
+    return this.#metadata;
   }
 
   all(): T[] {

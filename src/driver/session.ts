@@ -66,7 +66,8 @@ const ISOLATION = new Set(["read uncommitted", "read committed", "repeatable rea
 export class Session<Conn = unknown> implements AsyncDisposable {
   readonly adapter: Adapter<Conn>;
   readonly dialect: Dialect;
-  readonly dataDictionary: DataDictionary<Conn>;
+  #dataDictionary: DataDictionary<Conn> | undefined;
+  #owner: SessionOwner;
   #conn: Conn;
   #style: ParameterStyle;
   #depth = 0;
@@ -79,7 +80,13 @@ export class Session<Conn = unknown> implements AsyncDisposable {
     this.dialect = adapter.dialect;
     this.#conn = conn;
     this.#style = adapter.parameterStyle;
-    this.dataDictionary = new DataDictionary<Conn>(adapter, () => this.conn, owner.dictionaryCache);
+    this.#owner = owner;
+  }
+
+  /** Server version, feature checks and catalog columns, cached per pool. Created on first use (keeps the hot path lean). */
+  get dataDictionary(): DataDictionary<Conn> {
+    this.#dataDictionary ??= new DataDictionary<Conn>(this.adapter, () => this.conn, this.#owner.dictionaryCache);
+    return this.#dataDictionary;
   }
 
   /** The driver connection this session holds. */
@@ -141,9 +148,7 @@ export class Session<Conn = unknown> implements AsyncDisposable {
       throw this.#fail(err, text);
     }
     const raw: RawResult = { rows: [], columns: [], rowsAffected: total };
-    const result = this.#result<Row>(text, [], "SCRIPT", raw, started);
-    result.metadata.statements = statements.length;
-    return result;
+    return this.#result<Row>(text, [], "SCRIPT", raw, started, { statements: statements.length });
   }
 
   // ---------------------------------------------------------------- select family
@@ -383,8 +388,8 @@ export class Session<Conn = unknown> implements AsyncDisposable {
       statement: sql,
       parameters,
       executionTimeMs: performance.now() - started,
-      ...(raw.lastInsertId !== undefined ? { lastInsertId: raw.lastInsertId } : {}),
-      ...(metadata ? { metadata } : {}),
+      lastInsertId: raw.lastInsertId,
+      metadata,
     });
   }
 

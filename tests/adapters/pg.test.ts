@@ -12,6 +12,7 @@ runServerFaultTests(
     new PgConfig({
       poolConfig: { connectionString: PG_URL, ...o.pool },
       ...(o.statementCacheSize !== undefined ? { statementConfig: { statementCacheSize: o.statementCacheSize } } : {}),
+      ...(o.driverFeatures ? { driverFeatures: o.driverFeatures } : {}),
     }),
 );
 

@@ -14,6 +14,7 @@ runServerFaultTests(
     new PostgresJsConfig({
       poolConfig: { connectionString: PG_URL, ...o.pool },
       ...(o.statementCacheSize !== undefined ? { statementConfig: { statementCacheSize: o.statementCacheSize } } : {}),
+      ...(o.driverFeatures ? { driverFeatures: o.driverFeatures } : {}),
     }),
 );
 

@@ -20,6 +20,7 @@ type AnyConfig = DatabaseConfig<any, any, any>;
 export interface FaultConfigOptions {
   pool?: PoolConfig;
   statementCacheSize?: number;
+  driverFeatures?: { enableJsonCodecs?: boolean };
 }
 
 export function runServerFaultTests(name: string, make: (o: FaultConfigOptions) => AnyConfig): void {
@@ -51,6 +52,15 @@ export function runServerFaultTests(name: string, make: (o: FaultConfigOptions) 
       await off.withSession(async (s) => {
         for (let i = 0; i < 3; i++) await s.selectValue("SELECT $1::int", [i]);
         expect(await s.selectValue("SELECT count(*) FROM pg_prepared_statements")).toBe(0);
+      });
+    });
+
+    test("enableJsonCodecs: false returns json/jsonb as text", async () => {
+      const db = make({ pool: { maxSize: 1 }, driverFeatures: { enableJsonCodecs: false } });
+      opened.push(db);
+      await db.withSession(async (s) => {
+        expect(await s.selectValue(`SELECT '{"a": 1}'::jsonb`)).toBe('{"a": 1}');
+        expect(await s.selectValue(`SELECT '[1,2]'::json`)).toBe("[1,2]");
       });
     });
 

@@ -315,7 +315,8 @@ export function runPostgresConformance(name: string, makeConfig: () => AnyConfig
         await s.execute(`DROP TABLE IF EXISTS ${t}`);
         await s.execute(`CREATE TABLE ${t} (id int)`);
         await s.execute(`INSERT INTO ${t} VALUES (1)`);
-        for (let i = 0; i < 3; i++) expect(await s.select(`SELECT * FROM ${t} WHERE id = $1`, [1])).toEqual([{ id: 1 }]);
+        for (let i = 0; i < 3; i++)
+          expect(await s.select(`SELECT * FROM ${t} WHERE id = $1`, [1])).toEqual([{ id: 1 }]);
         await s.execute(`ALTER TABLE ${t} ADD COLUMN extra text DEFAULT 'x'`);
         const r = await s.execute(`SELECT * FROM ${t} WHERE id = $1`, [1]);
         expect(r.data).toEqual([{ id: 1, extra: "x" }]);

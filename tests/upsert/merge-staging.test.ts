@@ -84,7 +84,9 @@ function stagingSuite(engine: string, makeConfig: () => DatabaseConfig<any, any,
         expect(r.metadata.strategy).toBe("copy-merge");
       });
       // ON COMMIT DROP: the staged table went with the transaction.
-      const left = await s.selectValue("SELECT count(*) FROM pg_class WHERE relname LIKE 'sqlspec%stage%' AND relnamespace = pg_my_temp_schema()");
+      const left = await s.selectValue(
+        "SELECT count(*) FROM pg_class WHERE relname LIKE 'sqlspec%stage%' AND relnamespace = pg_my_temp_schema()",
+      );
       expect(Number(left)).toBe(0);
       // Reference: the builder's own single-parameter jsonb source, a few rows at a time (below the threshold).
       for (let i = 0; i < data.length; i += 500) {
@@ -103,7 +105,9 @@ function stagingSuite(engine: string, makeConfig: () => DatabaseConfig<any, any,
       expect(s.inTransaction).toBe(false);
       for (let i = 0; i < data.length; i += 1000) await s.execute(upsertMerge(REF, data.slice(i, i + 1000)));
       await same();
-      const left = await s.selectValue("SELECT count(*) FROM pg_class WHERE relname LIKE 'sqlspec%stage%' AND relnamespace = pg_my_temp_schema()");
+      const left = await s.selectValue(
+        "SELECT count(*) FROM pg_class WHERE relname LIKE 'sqlspec%stage%' AND relnamespace = pg_my_temp_schema()",
+      );
       expect(Number(left)).toBe(0);
       // Plain session.execute outside a transaction is correct whichever source the session picks.
       await s.execute(upsertMerge(T, rows(0, 2500, 3)));

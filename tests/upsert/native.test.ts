@@ -3,13 +3,18 @@
  * upsert other dialects fall back to, built with the builder and checked through build().
  */
 import { describe, expect, test } from "vitest";
+import type { QueryBuilder } from "../../src/core/builder-protocol.js";
 import { SQLBuilderError } from "../../src/core/errors.js";
+import { SQLResult } from "../../src/core/result.js";
+import type { Session } from "../../src/driver/session.js";
 import {
   DEFAULT_COPY_THRESHOLD,
   insertSql,
+  loadRecords,
   mergeSql,
   nativeUpsertStatements,
   rowColumns,
+  upsertRows,
 } from "../../src/driver/upsert.js";
 
 const plan = { columns: ["id", "Name", "order"], on: ["id"], update: ["Name", "order"] };
@@ -35,7 +40,7 @@ describe("PostgreSQL upsert SQL", () => {
   });
 
   test("measured thresholds", () => {
-    expect(DEFAULT_COPY_THRESHOLD.server).toBe(1000);
+    expect(DEFAULT_COPY_THRESHOLD.server).toBe(2000);
     expect(DEFAULT_COPY_THRESHOLD.pglite).toBe(1500);
   });
 
@@ -107,5 +112,62 @@ describe("native upsert for other dialects (built with the builder)", () => {
     expect(() => nativeUpsertStatements("mysql", "items", [{ id: 1 }], { on: ["id"], update: ["nope"] })).toThrow(
       /"nope"/,
     );
+  });
+});
+
+describe("session-level fallback on a non-PostgreSQL session (stub session, statements checked via build())", () => {
+  function stubSession(dialect: "sqlite" | "mysql") {
+    const built: { sql: string; parameters: unknown }[] = [];
+    let transactions = 0;
+    const session = {
+      dialect,
+      adapter: { dialect, databaseLabel: dialect },
+      inTransaction: false,
+      async transaction<T>(fn: () => Promise<T>): Promise<T> {
+        transactions++;
+        return fn();
+      },
+      async execute(b: QueryBuilder): Promise<SQLResult> {
+        const st = b.build(dialect);
+        built.push(st);
+        const n = (st.parameters as unknown[]).length;
+        return new SQLResult({
+          data: [],
+          rowsAffected: n,
+          columnNames: [],
+          operationType: "INSERT",
+          statement: st.sql,
+          parameters: [],
+          executionTimeMs: 0,
+        });
+      },
+    } as unknown as Session<any>;
+    return { session, built, transactions: () => transactions };
+  }
+
+  test("upsert runs the native statements, chunked, atomically", async () => {
+    const { session, built, transactions } = stubSession("sqlite");
+    const many = Array.from({ length: 20_000 }, (_, i) => ({ id: i, name: `n${i}` }));
+    const r = await upsertRows(session, "items", many, { on: ["id"] });
+    expect(r.metadata.strategy).toBe("insert-on-conflict");
+    expect(r.rowsAffected).toBe(40_000); // the stub reports one per bound value
+    expect(built.length).toBe(2);
+    expect(transactions()).toBe(1);
+    expect(built[0]!.sql).toMatch(/ON CONFLICT \(id\) DO UPDATE SET name = excluded\.name$/);
+    await expect(upsertRows(session, "items", many, { on: ["id"], strategy: "copy-merge" })).rejects.toThrow(
+      /needs PostgreSQL/,
+    );
+  });
+
+  test("mysql upsert says which strategy ran; loadRecords falls back to multi-row INSERT", async () => {
+    const { session, built } = stubSession("mysql");
+    const r = await upsertRows(session, "items", [{ id: 1, name: "a" }], { on: ["id"] });
+    expect(r.metadata.strategy).toBe("on-duplicate-key-update");
+    expect(built[0]!.sql).toBe(
+      "INSERT INTO items (id, name) VALUES (?, ?) ON DUPLICATE KEY UPDATE name = VALUES(name)",
+    );
+    const l = await loadRecords(session, "items", [[2, "b"]] as never, { columns: ["id", "name"] });
+    expect(l.operationType).toBe("COPY");
+    expect(built[1]!).toEqual({ sql: "INSERT INTO items (id, name) VALUES (?, ?)", parameters: [2, "b"] });
   });
 });

@@ -126,7 +126,7 @@ function upsertSuite(
         const r = await s.upsert(T, rows(start, n, 1), { on: ["id"] });
         await s.execute(referenceUpsert(REF, start, n, 1));
         expect(r.rowsAffected).toBe(n);
-        expect(r.metadata.strategy).toBe(n > (engine === "pglite" ? 1500 : 1000) ? "copy-merge" : "merge-json");
+        expect(r.metadata.strategy).toBe(n > (engine === "pglite" ? 1500 : 2000) ? "copy-merge" : "merge-json");
         const [got, want] = [await checksum(s, T), await checksum(s, REF)];
         expect(got.count).toBe(n);
         expect(got).toEqual(want);
@@ -135,10 +135,10 @@ function upsertSuite(
 
     for (const strategy of ["merge-json", "copy-merge", "insert-on-conflict"] as const) {
       test(`strategy ${strategy} gives the same table`, async () => {
-        await fresh(2000);
-        const r = await s.upsert(T, rows(1000, 2000, 1), { on: ["id"], strategy });
-        await s.execute(referenceUpsert(REF, 1000, 2000, 1));
-        expect(r.rowsAffected).toBe(2000);
+        await fresh(3000);
+        const r = await s.upsert(T, rows(1500, 3000, 1), { on: ["id"], strategy });
+        await s.execute(referenceUpsert(REF, 1500, 3000, 1));
+        expect(r.rowsAffected).toBe(3000);
         expect(r.metadata.strategy).toBe(strategy === "insert-on-conflict" ? "copy-insert-on-conflict" : strategy);
         expect(await checksum(s, T)).toEqual(await checksum(s, REF));
       });
@@ -253,7 +253,9 @@ function upsertSuite(
       await s.transaction(async () => {
         const r = await s.upsert(T, rows(50, 3000, 1), { on: ["id"] });
         expect(r.metadata.strategy).toBe("copy-merge");
-        const left = await s.selectValue(`SELECT count(*) FROM pg_class WHERE relname LIKE 'sqlspec%stage%' AND relnamespace = pg_my_temp_schema()`);
+        const left = await s.selectValue(
+          `SELECT count(*) FROM pg_class WHERE relname LIKE 'sqlspec%stage%' AND relnamespace = pg_my_temp_schema()`,
+        );
         expect(Number(left)).toBe(0);
       });
       await s.execute(referenceUpsert(REF, 50, 3000, 1));

@@ -2,7 +2,7 @@
  * COPY … FROM STDIN text-format encoding, shared by the pg, postgres.js and PGlite adapters and by the upsert engine.
  *
  * Values are encoded from the target columns' catalog types (format_type text) so the server reads exactly what a
- * `jsonb_to_recordset` source would have produced for the same rows: Date → ISO 8601, bigint → exact digits,
+ * `json(b)_to_recordset` source would have produced for the same rows: Date → ISO 8601, bigint → exact digits,
  * bytes → bytea `\x…` hex, objects → JSON, arrays → PostgreSQL array literals (JSON for json/jsonb columns),
  * null/undefined → `\N`, strings and numeric strings verbatim.
  *

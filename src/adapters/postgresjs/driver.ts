@@ -150,9 +150,10 @@ export class PostgresJsAdapter implements Adapter<PostgresJsConnection> {
         // Strings are JSON text already (as with pg and PGlite): never stringify them again.
         json: {
           to: PgOid.JSON,
-          from: f.enableJsonCodecs ? [PgOid.JSON, PgOid.JSONB] : [],
+          from: [PgOid.JSON, PgOid.JSONB],
           serialize: (x: unknown) => (typeof x === "string" ? x : ser(x)),
-          parse: f.jsonDeserializer,
+          // With the codecs off, json/jsonb come back as the server's text (postgres.js would parse them).
+          parse: f.enableJsonCodecs ? f.jsonDeserializer : (x: string) => x,
         },
         jsonb: { to: PgOid.JSONB, from: [], serialize: (x: unknown) => (typeof x === "string" ? x : ser(x)) },
       },
@@ -173,6 +174,7 @@ export class PostgresJsAdapter implements Adapter<PostgresJsConnection> {
 
   async acquire(signal?: AbortSignal): Promise<PostgresJsConnection> {
     if (signal?.aborted) throw new OperationCancelledError("PostgreSQL acquire cancelled", { cause: signal.reason });
+    if (this.#closed) throw new DatabaseConnectionError("PostgreSQL pool closed");
     for (;;) {
       const c = this.#idle.pop();
       if (c === undefined) break;
