@@ -8,16 +8,18 @@ export function quoteIdentifierPart(part: string, dialect: Dialect): string {
   return `"${part.replace(/"/g, '""')}"`;
 }
 
+/** Quotes one identifier only when it needs it (upper case, punctuation, reserved word). */
+export function quoteIdentifier(name: string, dialect: Dialect): string {
+  return SIMPLE.test(name) && !RESERVED.has(name) ? name : quoteIdentifierPart(name, dialect);
+}
+
 /**
  * Quotes a possibly dotted name (`t.col`) for a dialect. Plain lower-case parts are left bare for readability;
  * anything else is quoted, so a user-supplied field can never inject SQL.
  */
 export function quoteQualified(name: string, dialect: Dialect): string {
   const parts = name.split(".");
-  for (let i = 0; i < parts.length; i++) {
-    const p = parts[i] as string;
-    parts[i] = SIMPLE.test(p) && !RESERVED.has(p) ? p : quoteIdentifierPart(p, dialect);
-  }
+  for (let i = 0; i < parts.length; i++) parts[i] = quoteIdentifier(parts[i] as string, dialect);
   return parts.join(".");
 }
 

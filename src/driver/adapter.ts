@@ -54,6 +54,8 @@ export interface ServerVersion {
  */
 export interface Adapter<Conn = unknown> {
   readonly dialect: Dialect;
+  /** The engine behind the dialect when it changes strategy choices, e.g. "pglite" (embedded, COPY via Blob). */
+  readonly engine?: string;
   /** Native placeholder style, e.g. NUMERIC for PostgreSQL. */
   readonly parameterStyle: ParameterStyle;
   /** Human label used in error messages, e.g. "PostgreSQL". */

@@ -1,16 +1,19 @@
 import { type BuildContext, isQueryBuilder, type QueryBuilder } from "../core/builder-protocol.js";
 import { getPlan, type StatementPlan } from "../core/compiler.js";
 import { OperationCancelledError, ParameterError, SQLSpecError, TransactionError } from "../core/errors.js";
+import type { JsonSerializer } from "../core/json.js";
 import { SQLResult } from "../core/result.js";
 import { splitScript } from "../core/splitter.js";
 import type { StandardSchemaV1 } from "../core/standard-schema.js";
 import { SQL } from "../core/statement.js";
 import { type Dialect, type OperationType, ParameterStyle, type Params, type Row } from "../core/types.js";
 import type { Adapter, QueryOptions, RawResult } from "./adapter.js";
+import type { StatementConfig } from "./config.js";
 import { DataDictionary, type DataDictionaryCache } from "./data-dictionary.js";
 import { applyFilters, type StatementFilter } from "./filters.js";
 import { SchemaValidationError, validateRows } from "./schema.js";
 import {
+  executeStagedMerge,
   type LoadRecordsOptions,
   loadRecords,
   prepareMergeExecution,
@@ -46,6 +49,8 @@ export interface TransactionOptions {
 /** What the session needs from the config that created it. */
 export interface SessionOwner {
   readonly dictionaryCache: DataDictionaryCache;
+  readonly statementConfig: StatementConfig;
+  readonly features: { readonly jsonSerializer: JsonSerializer };
 }
 
 interface Prepared {
@@ -95,6 +100,16 @@ export class Session<Conn = unknown> implements AsyncDisposable {
     return this.#conn;
   }
 
+  /** The config's JSON serializer (driverFeatures.jsonSerializer or sqlspec's default). */
+  get jsonSerializer(): JsonSerializer {
+    return this.#owner.features.jsonSerializer;
+  }
+
+  /** statementConfig.copyThreshold: rows above which bulk upserts stage through COPY (undefined = measured default). */
+  get copyThreshold(): number | undefined {
+    return this.#owner.statementConfig.copyThreshold;
+  }
+
   get inTransaction(): boolean {
     return this.#depth > 0;
   }
@@ -102,10 +117,13 @@ export class Session<Conn = unknown> implements AsyncDisposable {
   // ---------------------------------------------------------------- execution
 
   async execute<T = Row>(statement: Statement, params?: Params, options?: ExecuteOptions): Promise<SQLResult<T>> {
-    const prepared = isQueryBuilder(statement)
-      ? await this.#prepareBuilder(statement, params)
-      : this.#prepareText(statement, params);
-    return this.#run<T>(prepared, options);
+    if (!isQueryBuilder(statement)) return this.#run<T>(this.#prepareText(statement, params), options);
+    if (this.dialect === "postgres" && statement.catalogTables && params === undefined) {
+      // MERGE from many rows: COPY-staged source in a transaction (the engine decides by row count).
+      const staged = await executeStagedMerge(this, statement);
+      if (staged) return staged as SQLResult<T>;
+    }
+    return this.#run<T>(await this.#prepareBuilder(statement, params), options);
   }
 
   /** One statement, many parameter sets, atomically; rowsAffected is the server's total. */
@@ -304,10 +322,13 @@ export class Session<Conn = unknown> implements AsyncDisposable {
     return upsertRows(this, table, rows, options);
   }
 
-  /** Plain bulk load (COPY on PostgreSQL). `rows` may be an array or an async iterable. */
+  /**
+   * Plain bulk load (COPY on PostgreSQL). `rows` are objects or value arrays (then `columns` names them), as an array
+   * or an (async) iterable, so millions of rows can stream through without being held in memory.
+   */
   loadRecords(
     table: string,
-    rows: readonly Record<string, unknown>[] | AsyncIterable<Record<string, unknown>>,
+    rows: Parameters<typeof loadRecords>[2],
     options?: LoadRecordsOptions,
   ): Promise<SQLResult> {
     return loadRecords(this, table, rows, options);

@@ -20,8 +20,8 @@ import { insertInto } from "../builder/insert.js";
 import { inferKind, type ValueKind } from "../builder/nodes.js";
 import type { QueryBuilder } from "../core/builder-protocol.js";
 import { SQLBuilderError } from "../core/errors.js";
-import { quoteIdentifierPart, quoteQualified as quoteQualifiedFor, RESERVED } from "../core/identifiers.js";
-import { defaultJsonSerializer, type JsonSerializer } from "../core/json.js";
+import { quoteIdentifier, quoteQualified as quoteQualifiedFor } from "../core/identifiers.js";
+import type { JsonSerializer } from "../core/json.js";
 import { SQLResult } from "../core/result.js";
 import type { Dialect, OperationType, Row } from "../core/types.js";
 import type { Adapter, ColumnInfo } from "./adapter.js";
@@ -49,13 +49,6 @@ export const DEFAULT_COPY_THRESHOLD = { server: 2000, pglite: 1500 } as const;
 
 type AnySession = Session<any>;
 type Rows = readonly Readonly<Record<string, unknown>>[];
-
-/** Facts the session may expose; read defensively so this module works with any Session revision. */
-interface SessionExtras {
-  copyThreshold?: number;
-  jsonSerializer?: JsonSerializer;
-  statementConfig?: { copyThreshold?: number };
-}
 
 /**
  * The staging table's name. One fixed name keeps the CREATE and MERGE texts stable, so they stay cached as prepared
@@ -240,57 +233,20 @@ function columnTypes(table: string, columns: readonly string[], catalog: readonl
 }
 
 function copyThresholdFor(session: AnySession, options: { copyThreshold?: number } | undefined): number {
-  const extras = session as unknown as SessionExtras;
-  const t = options?.copyThreshold ?? extras.copyThreshold ?? extras.statementConfig?.copyThreshold;
+  const t = options?.copyThreshold ?? session.copyThreshold;
   if (t !== undefined) return t;
-  return isPglite(session.adapter) ? DEFAULT_COPY_THRESHOLD.pglite : DEFAULT_COPY_THRESHOLD.server;
-}
-
-function isPglite(adapter: Adapter<any>): boolean {
-  const a = adapter as unknown as { engine?: string; constructor?: { name?: string } };
-  return a.engine === "pglite" || a.constructor?.name === "PgliteAdapter";
+  return session.adapter.engine === "pglite" ? DEFAULT_COPY_THRESHOLD.pglite : DEFAULT_COPY_THRESHOLD.server;
 }
 
 function serializerOf(session: AnySession): JsonSerializer {
-  const s = session as unknown as SessionExtras;
-  const a = session.adapter as unknown as {
-    jsonSerializer?: JsonSerializer;
-    features?: { jsonSerializer?: JsonSerializer };
-  };
-  const ser = s.jsonSerializer ?? a.jsonSerializer ?? a.features?.jsonSerializer ?? defaultJsonSerializer;
-  return ser === defaultJsonSerializer ? fastDefaultJson : ser;
-}
-
-/**
- * sqlspec's default serializer without its replacer (~25% of JSON.stringify time) when the rows hold nothing the
- * replacer would change: no bigint, no bytes, no foreign toJSON. Same output either way.
- */
-function fastDefaultJson(v: unknown): string {
-  return plainJsonSafe(v, 0) ? (JSON.stringify(v) ?? "null") : defaultJsonSerializer(v);
-}
-
-function plainJsonSafe(v: unknown, depth: number): boolean {
-  if (typeof v === "bigint") return false;
-  if (typeof v !== "object" || v === null) return true;
-  if (depth > 32 || v instanceof Uint8Array) return false;
-  if (Array.isArray(v)) {
-    for (let i = 0; i < v.length; i++) if (!plainJsonSafe(v[i], depth + 1)) return false;
-    return true;
-  }
-  if (v instanceof Date) return true;
-  const o = v as Record<string, unknown>;
-  if (typeof o.toJSON === "function" || (o.type === "Buffer" && Array.isArray(o.data))) return false;
-  for (const k in o) if (!plainJsonSafe(o[k], depth + 1)) return false;
-  return true;
+  return session.jsonSerializer;
 }
 
 // ---------------------------------------------------------------------------------------------------- SQL text
 
-const SIMPLE_IDENT = /^[a-z_][a-z0-9_$]*$/;
-
 /** A column name is one identifier even when it contains dots; quoted only when it needs it. */
 function quoteIdentPg(name: string): string {
-  return SIMPLE_IDENT.test(name) && !RESERVED.has(name) ? name : quoteIdentifierPart(name, "postgres");
+  return quoteIdentifier(name, "postgres");
 }
 
 function quoteTable(table: string): string {
@@ -347,12 +303,12 @@ async function stageRows(
   session: AnySession,
   columns: readonly string[],
   types: readonly string[],
-  rows: Rows | RowSource,
+  rows: Rows,
   name?: string,
 ): Promise<string> {
   const stage = name ?? `${STAGE}_${++stageSeq}`;
   await session.runCompiled(`CREATE TEMP TABLE ${stage} (${columnDefs(columns, types)}) ON COMMIT DROP`, [], "DDL");
-  await copyRows(session, stage, columns, types, rows);
+  await copyRows(session, stage, columns, types, arraysOf(rows, columns));
   return stage;
 }
 
@@ -363,31 +319,34 @@ async function dropStage(session: AnySession, stage: string): Promise<void> {
 
 type RowSource = AsyncIterable<Readonly<Record<string, unknown>> | readonly unknown[]>;
 
-async function* arraysOfAsync(rows: RowSource, columns: readonly string[], first?: unknown): AsyncGenerator<unknown[]> {
-  const n = columns.length;
-  const one = (row: unknown): unknown[] => {
-    if (Array.isArray(row)) return row;
-    const r = row as Readonly<Record<string, unknown>>;
-    const out = new Array<unknown>(n);
-    for (let i = 0; i < n; i++) out[i] = r[columns[i] as string];
-    return out;
-  };
-  if (first !== undefined) yield one(first);
-  for await (const row of rows) yield one(row);
+/** One row as an array in `columns` order (array rows pass through as they are). */
+function rowArray(row: unknown, columns: readonly string[]): unknown[] {
+  if (Array.isArray(row)) return row;
+  const r = row as Readonly<Record<string, unknown>>;
+  const out = new Array<unknown>(columns.length);
+  for (let i = 0; i < columns.length; i++) out[i] = r[columns[i] as string];
+  return out;
 }
 
+/** Rows as arrays, one at a time, so the encoder streams them and nothing is materialised. */
+function* arraysOf(rows: readonly unknown[], columns: readonly string[]): Generator<unknown[]> {
+  for (const row of rows) yield rowArray(row, columns);
+}
+
+async function* arraysOfAsync(rows: RowSource, columns: readonly string[], first: unknown): AsyncGenerator<unknown[]> {
+  yield rowArray(first, columns);
+  for await (const row of rows) yield rowArray(row, columns);
+}
+
+/** COPY through the adapter; driver errors come back typed. */
 async function copyRows(
   session: AnySession,
   table: string,
   columns: readonly string[],
   types: readonly string[],
-  rows: Rows | RowSource | AsyncIterable<unknown[]>,
+  source: Iterable<unknown[]> | AsyncIterable<unknown[]>,
 ): Promise<number> {
   const copyIn = session.adapter.copyIn as NonNullable<Adapter<unknown>["copyIn"]>;
-  const source =
-    Symbol.asyncIterator in rows
-      ? arraysOfAsync(rows as RowSource, columns)
-      : arraysOfMixed(rows as readonly unknown[], columns);
   try {
     return await copyIn.call(session.adapter, session.conn, table, [...columns], source, [...types]);
   } catch (err) {
@@ -432,69 +391,49 @@ export async function loadRecords(
     return nativeInsert(session, table, rows as readonly unknown[], columns, started);
   }
   const types = columnTypes(table, columns, await catalogColumns(session, table));
-  const arrays =
-    rest === undefined ? arraysOfMixed(rows as readonly unknown[], columns) : arraysOfAsync(rest, columns, first);
+  const source =
+    rest === undefined ? arraysOf(rows as readonly unknown[], columns) : arraysOfAsync(rest, columns, first);
+  const count = await copyRows(session, table, columns, types, source);
   const sql = `COPY ${quoteTable(table)} (${columns.map(quoteIdentPg).join(", ")}) FROM STDIN`;
-  let count: number;
-  try {
-    count = await session.adapter.copyIn(session.conn, table, [...columns], arrays, [...types]);
-  } catch (err) {
-    throw session.mapError(err, sql);
-  }
-  return new SQLResult<Row>({
-    data: [],
+  return result({
     rowsAffected: count,
-    columnNames: [],
     operationType: "COPY",
     statement: sql,
-    parameters: [],
-    executionTimeMs: performance.now() - started,
+    started,
     metadata: { strategy: "copy" },
   });
 }
 
-/** Rows as arrays in `columns` order (array rows pass through), one at a time: the encoder streams them. */
-function* arraysOfMixed(rows: readonly unknown[], columns: readonly string[]): Generator<unknown[]> {
-  const n = columns.length;
-  for (const row of rows) {
-    if (Array.isArray(row)) {
-      yield row;
-      continue;
-    }
-    const r = row as Readonly<Record<string, unknown>>;
-    const out = new Array<unknown>(n);
-    for (let i = 0; i < n; i++) out[i] = r[columns[i] as string];
-    yield out;
-  }
-}
-
 // ---------------------------------------------------------------------------------------------------- results
 
-function emptyResult(operationType: OperationType, started: number, strategy: string): SQLResult {
+/** A result for work this module did itself (no rows come back from an upsert or a COPY). */
+function result(r: {
+  rowsAffected: number;
+  operationType: OperationType;
+  statement: string;
+  started: number;
+  metadata: Record<string, unknown>;
+  parameters?: readonly unknown[];
+}): SQLResult {
   return new SQLResult<Row>({
     data: [],
-    rowsAffected: 0,
+    rowsAffected: r.rowsAffected,
     columnNames: [],
-    operationType,
-    statement: "",
-    parameters: [],
-    executionTimeMs: performance.now() - started,
-    metadata: { strategy, rows: 0 },
+    operationType: r.operationType,
+    statement: r.statement,
+    parameters: r.parameters ?? [],
+    executionTimeMs: performance.now() - r.started,
+    metadata: r.metadata,
   });
+}
+
+function emptyResult(operationType: OperationType, started: number, strategy: string): SQLResult {
+  return result({ rowsAffected: 0, operationType, statement: "", started, metadata: { strategy, rows: 0 } });
 }
 
 /** The whole call's time (catalog lookup, staging, the statement), not only the last statement's. */
 function retimed(r: SQLResult, started: number): SQLResult {
-  return new SQLResult<Row>({
-    data: r.data as Row[],
-    rowsAffected: r.rowsAffected,
-    columnNames: r.columnNames,
-    operationType: r.operationType,
-    statement: r.statement,
-    parameters: r.parameters,
-    executionTimeMs: performance.now() - started,
-    metadata: r.metadata,
-  });
+  return result({ ...r, started, metadata: r.metadata });
 }
 
 function list(names: readonly string[]): string {
@@ -578,21 +517,13 @@ async function runAll(
 ): Promise<SQLResult> {
   const run = async (): Promise<SQLResult> => {
     let total = 0;
-    let last: SQLResult | undefined;
+    let statement = "";
     for (const st of statements) {
-      last = await session.execute(st);
-      total += last.rowsAffected;
+      const r = await session.execute(st);
+      total += r.rowsAffected;
+      statement = r.statement;
     }
-    return new SQLResult<Row>({
-      data: [],
-      rowsAffected: total,
-      columnNames: [],
-      operationType,
-      statement: last?.statement ?? "",
-      parameters: [],
-      executionTimeMs: performance.now() - started,
-      metadata,
-    });
+    return result({ rowsAffected: total, operationType, statement, started, metadata });
   };
   return statements.length > 1 ? inTransaction(session, run) : run();
 }

@@ -99,6 +99,7 @@ function txVerb(sql: string): "begin" | "end" | undefined {
 
 export class PgliteAdapter implements Adapter<PgliteConnection> {
   readonly dialect = "postgres" as const;
+  readonly engine = "pglite";
   readonly parameterStyle = ParameterStyle.NUMERIC;
   readonly databaseLabel = "PostgreSQL";
   readonly transactionalDdl = true;
