@@ -61,17 +61,18 @@ export abstract class DatabaseConfig<Conn = unknown, P = unknown, Native = unkno
 
   /** Acquires a connection for a session that holds it until disposed (`await using`). */
   async provideSession(options: { signal?: AbortSignal } = {}): Promise<Session<Conn>> {
-    const adapter = await this.getAdapter();
+    const adapter = this.#resolved ?? (await this.getAdapter());
     const conn = await adapter.acquire(options.signal);
     return new Session<Conn>(adapter, conn, this);
   }
 
   /** Runs fn with a session and releases its connection when fn settles. */
   async withSession<T>(fn: (session: Session<Conn>) => Promise<T>): Promise<T> {
-    const session = await this.provideSession();
+    // Hot path: no extra await once the pool exists.
+    const adapter = this.#resolved ?? (await this.getAdapter());
+    const session = new Session<Conn>(adapter, await adapter.acquire(), this);
     let failure: unknown;
     try {
-      const adapter = session.adapter;
       return await (adapter.scope ? adapter.scope(session.conn, () => fn(session)) : fn(session));
     } catch (err) {
       failure = err;

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import {
   CheckViolationError,
   type DatabaseConfig,
+  DialectNotSupportedError,
   ForeignKeyViolationError,
   JsonValue,
   MultipleResultsFoundError,
@@ -385,6 +386,35 @@ export function runPostgresConformance(name: string, makeConfig: () => AnyConfig
         expect(await s.selectValue(`SELECT name FROM ${T.products} WHERE id = 2`)).toBe("Gadget 2");
         const viaSession = await s.upsert(T.products, [{ id: 3, name: "Thing", price: 1 }], { on: ["id"] });
         expect(viaSession.rowsAffected).toBe(1);
+        await s.execute(`DELETE FROM ${T.products}`);
+      });
+    });
+
+    test("MERGE capabilities follow the server version: BY SOURCE / RETURNING need 17, checked before sending", async () => {
+      await withSession(async (s) => {
+        await s.execute(`INSERT INTO ${T.products} (id, name, price) VALUES (1, 'keep', 1), (2, 'gone', 2)`);
+        const bySource = sql
+          .merge()
+          .into(T.products, "t")
+          .using([{ id: 1, name: "kept", price: 3 }], "src")
+          .on("t.id = src.id")
+          .whenMatchedThenUpdate({ name: "src.name" })
+          .whenNotMatchedBySourceThenDelete();
+        const { versionNum, version } = await s.dataDictionary.getVersion();
+        if (versionNum >= 170000) {
+          // PGlite is PostgreSQL 18: the clause runs.
+          expect((await s.execute(bySource)).rowsAffected).toBe(2);
+          expect(await s.select(`SELECT id, name FROM ${T.products} ORDER BY id`)).toEqual([{ id: 1, name: "kept" }]);
+        } else {
+          const err = await s.execute(bySource).catch((e) => e);
+          expect(err).toBeInstanceOf(DialectNotSupportedError);
+          expect(err.message).toContain(version.split(" ")[0]);
+          // Nothing reached the server: both rows are untouched.
+          expect(await s.select(`SELECT id, name FROM ${T.products} ORDER BY id`)).toEqual([
+            { id: 1, name: "keep" },
+            { id: 2, name: "gone" },
+          ]);
+        }
         await s.execute(`DELETE FROM ${T.products}`);
       });
     });

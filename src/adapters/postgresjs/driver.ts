@@ -466,15 +466,6 @@ export class PostgresJsAdapter implements Adapter<PostgresJsConnection> {
     return last;
   }
 
-  async execScript(conn: PostgresJsConnection, script: string): Promise<void> {
-    this.#check(conn);
-    try {
-      await (conn.sql as unknown as Unsafe).unsafe(script);
-    } catch (err) {
-      throw this.#error(conn, err, undefined);
-    }
-  }
-
   /**
    * postgres.js cursor (a portal read batchSize rows at a time); breaking out closes it. While it is open the
    * connection belongs to the portal, so other statements on the same session raise instead of waiting forever.
