@@ -172,24 +172,18 @@ export class Session<Conn = unknown> implements AsyncDisposable {
   // ---------------------------------------------------------------- select family
 
   async select<T = Row>(statement: Statement, params?: Params, options?: SelectOptions<T>): Promise<T[]> {
-    const prepared = isQueryBuilder(statement)
-      ? await this.#prepareBuilder(statement, params)
-      : this.#prepareText(statement, params);
-    const filters = options?.filters;
-    const r = await this.#run<T>(filters?.length ? this.#filtered(prepared, filters, true) : prepared, options);
+    const r = await this.#query<T>(statement, params, options);
     return options?.schema ? validateRows(options.schema, r.data) : r.data;
   }
 
   /** Exactly one row: 0 rows raise NotFoundError, more than one MultipleResultsFoundError. */
   async selectOne<T = Row>(statement: Statement, params?: Params, options?: SelectOptions<T>): Promise<T> {
-    const r = await this.execute<T>(statement, params, options);
-    const row = r.one();
+    const row = (await this.#query<T>(statement, params, options)).one();
     return options?.schema ? ((await validateRows(options.schema, [row]))[0] as T) : row;
   }
 
   async selectOneOrNull<T = Row>(statement: Statement, params?: Params, options?: SelectOptions<T>): Promise<T | null> {
-    const r = await this.execute<T>(statement, params, options);
-    const row = r.oneOrNull();
+    const row = (await this.#query<T>(statement, params, options)).oneOrNull();
     if (row === null || !options?.schema) return row;
     return (await validateRows(options.schema, [row]))[0] as T;
   }
@@ -377,6 +371,15 @@ export class Session<Conn = unknown> implements AsyncDisposable {
   /** Runs fn atomically: inside the caller's transaction (as a savepoint) or in its own. */
   #atomically<T>(fn: () => Promise<T>): Promise<T> {
     return this.transaction(fn);
+  }
+
+  /** A query for the select family: compiled, with filters applied. */
+  async #query<T>(statement: Statement, params: Params | undefined, options: SelectOptions<T> | undefined) {
+    const prepared = isQueryBuilder(statement)
+      ? await this.#prepareBuilder(statement, params)
+      : this.#prepareText(statement, params);
+    const filters = options?.filters;
+    return this.#run<T>(filters?.length ? this.#filtered(prepared, filters, true) : prepared, options);
   }
 
   async #run<T>(p: Prepared, options: ExecuteOptions | undefined): Promise<SQLResult<T>> {

@@ -53,6 +53,15 @@ describe("filters", () => {
     expect(rows.map((r) => r.id)).toEqual([2, 1]);
   });
 
+  test("selectOne applies filters too", async () => {
+    const row = await db.withSession((s) =>
+      s.selectOne<{ id: number }>("SELECT id FROM people WHERE team = $1", ["core"], {
+        filters: [new InCollectionFilter("id", [2, 3])],
+      }),
+    );
+    expect(row).toEqual({ id: 2 });
+  });
+
   test("SearchFilter escapes LIKE wildcards in the user's value", async () => {
     const rows = await db.withSession((s) =>
       s.select<{ id: number }>("SELECT * FROM people", undefined, { filters: [new SearchFilter("name", "%_")] }),
