@@ -14,12 +14,13 @@ export interface DatabaseErrorFields {
 }
 
 export class SQLSpecError extends Error {
-  sqlState?: string;
-  detail?: string;
-  hint?: string;
-  constraint?: string;
-  table?: string;
-  column?: string;
+  // `declare`: set only when present, so logged errors don't list a row of undefined fields.
+  declare sqlState?: string;
+  declare detail?: string;
+  declare hint?: string;
+  declare constraint?: string;
+  declare table?: string;
+  declare column?: string;
   declare cause: unknown;
 
   constructor(message: string, fields: DatabaseErrorFields = {}) {
