@@ -20,11 +20,24 @@ import { insertInto } from "../builder/insert.js";
 import { inferKind, type ValueKind } from "../builder/nodes.js";
 import type { QueryBuilder } from "../core/builder-protocol.js";
 import { SQLBuilderError } from "../core/errors.js";
-import { quoteIdentifier, quoteQualified as quoteQualifiedFor } from "../core/identifiers.js";
-import type { JsonSerializer } from "../core/json.js";
+import { quoteQualified as quoteQualifiedFor } from "../core/identifiers.js";
+import { defaultJsonSerializer, serializeRecords } from "../core/json.js";
 import { SQLResult } from "../core/result.js";
 import type { Dialect, OperationType, Row } from "../core/types.js";
-import type { Adapter, ColumnInfo } from "./adapter.js";
+import type { ColumnInfo } from "./adapter.js";
+import { ObjectRows } from "./copy-rows.js";
+import {
+  arraysOfAsync,
+  columnDefs,
+  copyRows,
+  dropStage,
+  inTransaction,
+  ownsTransaction,
+  quoteIdentPg,
+  type RowSource,
+  STAGE,
+  stageRows,
+} from "./copy-staging.js";
 import type { Session } from "./session.js";
 
 export type UpsertStrategy = "auto" | "merge-json" | "copy-merge" | "insert-on-conflict";
@@ -49,14 +62,6 @@ export const DEFAULT_COPY_THRESHOLD = { server: 2000, pglite: 1500 } as const;
 
 type AnySession = Session<any>;
 type Rows = readonly Readonly<Record<string, unknown>>[];
-
-/**
- * The staging table's name. One fixed name keeps the CREATE and MERGE texts stable, so they stay cached as prepared
- * statements instead of churning the per-connection LRU; it is free again after each call (ON COMMIT DROP, or an
- * explicit DROP inside a caller's transaction). Stages that must outlive the call get numbered names.
- */
-const STAGE = "sqlspec_stage";
-let stageSeq = 0;
 
 // ---------------------------------------------------------------------------------------------------- upsert
 
@@ -106,7 +111,7 @@ export async function upsertRows(
     // The JSON text is bound as a string: every PG adapter passes strings to json parameters untouched.
     const result = await session.runCompiled(
       sql,
-      [serializerOf(session)(rows)],
+      [recordsJson(session, rows, columns)],
       form === "merge" ? "MERGE" : "INSERT",
       metadata,
     );
@@ -116,7 +121,7 @@ export async function upsertRows(
     const stage = await stageRows(session, columns, types, rows, STAGE);
     const sql = form === "merge" ? mergeSql(target, stage, plan) : insertSql(target, `(SELECT * FROM ${stage})`, plan);
     const result = await session.runCompiled(sql, [], form === "merge" ? "MERGE" : "INSERT", metadata);
-    if (!ownsTransaction.has(session)) await dropStage(session, stage);
+    if (!ownsTransaction(session)) await dropStage(session, stage);
     return retimed(result, started);
   });
 }
@@ -186,10 +191,24 @@ function planColumns(
 export function rowColumns(rows: Rows): string[] {
   const first = rows[0] as Readonly<Record<string, unknown>>;
   const keys = Object.keys(first);
-  const set = new Set(keys);
+  const width = keys.length;
+  let set: Set<string> | undefined;
   for (let i = 1; i < rows.length; i++) {
     const row = rows[i] as Readonly<Record<string, unknown>>;
+    // Rows built alike list their keys in the same order: comparing in order is a pointer check per key, ~4× cheaper
+    // than a Set lookup. Any other order falls back to the set comparison.
     let n = 0;
+    let inOrder = true;
+    for (const k in row) {
+      if (k !== keys[n]) {
+        inOrder = false;
+        break;
+      }
+      n++;
+    }
+    if (inOrder && n === width) continue;
+    set ??= new Set(keys);
+    n = 0;
     let bad = false;
     for (const k in row) {
       n++;
@@ -198,7 +217,7 @@ export function rowColumns(rows: Rows): string[] {
         break;
       }
     }
-    if (bad || n !== keys.length) throw keyMismatch(i, keys, row);
+    if (bad || n !== width) throw keyMismatch(i, keys, row);
   }
   return keys;
 }
@@ -238,23 +257,16 @@ function copyThresholdFor(session: AnySession, options: { copyThreshold?: number
   return session.adapter.engine === "pglite" ? DEFAULT_COPY_THRESHOLD.pglite : DEFAULT_COPY_THRESHOLD.server;
 }
 
-function serializerOf(session: AnySession): JsonSerializer {
-  return session.jsonSerializer;
+/** The rows as one JSON array: the config's serializer, or (the default one) its faster same-text records form. */
+function recordsJson(session: AnySession, rows: Rows, columns: readonly string[]): string {
+  const ser = session.jsonSerializer;
+  return ser === defaultJsonSerializer ? serializeRecords(rows, columns) : ser(rows);
 }
 
 // ---------------------------------------------------------------------------------------------------- SQL text
 
-/** A column name is one identifier even when it contains dots; quoted only when it needs it. */
-function quoteIdentPg(name: string): string {
-  return quoteIdentifier(name, "postgres");
-}
-
 function quoteTable(table: string): string {
   return table.includes('"') ? table : quoteQualifiedFor(table, "postgres");
-}
-
-function columnDefs(columns: readonly string[], types: readonly string[]): string {
-  return columns.map((c, i) => `${quoteIdentPg(c)} ${types[i]}`).join(", ");
 }
 
 /** The upsert as MERGE from `source` (a parenthesised query or a table name), aliased `src`. */
@@ -279,79 +291,6 @@ export function insertSql(target: string, source: string, plan: ColumnPlan): str
       ? `UPDATE SET ${plan.update.map((c) => `${quoteIdentPg(c)} = excluded.${quoteIdentPg(c)}`).join(", ")}`
       : "NOTHING";
   return sql;
-}
-
-// ---------------------------------------------------------------------------------------------------- staging
-
-const ownsTransaction = new WeakSet<AnySession>();
-
-/** Runs fn in the caller's open transaction, or in a new one that this call commits (or rolls back on error). */
-async function inTransaction<T>(session: AnySession, fn: () => Promise<T>): Promise<T> {
-  if (session.inTransaction) return fn();
-  return session.transaction(async () => {
-    ownsTransaction.add(session);
-    try {
-      return await fn();
-    } finally {
-      ownsTransaction.delete(session);
-    }
-  });
-}
-
-/** COPYs rows into a fresh `ON COMMIT DROP` temp table typed like the target's columns; returns its name. */
-async function stageRows(
-  session: AnySession,
-  columns: readonly string[],
-  types: readonly string[],
-  rows: Rows,
-  name?: string,
-): Promise<string> {
-  const stage = name ?? `${STAGE}_${++stageSeq}`;
-  await session.runCompiled(`CREATE TEMP TABLE ${stage} (${columnDefs(columns, types)}) ON COMMIT DROP`, [], "DDL");
-  await copyRows(session, stage, columns, types, arraysOf(rows, columns));
-  return stage;
-}
-
-async function dropStage(session: AnySession, stage: string): Promise<void> {
-  // Inside a caller's transaction the table would live until its commit; free it now.
-  await session.runCompiled(`DROP TABLE IF EXISTS ${stage}`, [], "DDL");
-}
-
-type RowSource = AsyncIterable<Readonly<Record<string, unknown>> | readonly unknown[]>;
-
-/** One row as an array in `columns` order (array rows pass through as they are). */
-function rowArray(row: unknown, columns: readonly string[]): unknown[] {
-  if (Array.isArray(row)) return row;
-  const r = row as Readonly<Record<string, unknown>>;
-  const out = new Array<unknown>(columns.length);
-  for (let i = 0; i < columns.length; i++) out[i] = r[columns[i] as string];
-  return out;
-}
-
-/** Rows as arrays, one at a time, so the encoder streams them and nothing is materialised. */
-function* arraysOf(rows: readonly unknown[], columns: readonly string[]): Generator<unknown[]> {
-  for (const row of rows) yield rowArray(row, columns);
-}
-
-async function* arraysOfAsync(rows: RowSource, columns: readonly string[], first: unknown): AsyncGenerator<unknown[]> {
-  yield rowArray(first, columns);
-  for await (const row of rows) yield rowArray(row, columns);
-}
-
-/** COPY through the adapter; driver errors come back typed. */
-async function copyRows(
-  session: AnySession,
-  table: string,
-  columns: readonly string[],
-  types: readonly string[],
-  source: Iterable<unknown[]> | AsyncIterable<unknown[]>,
-): Promise<number> {
-  const copyIn = session.adapter.copyIn as NonNullable<Adapter<unknown>["copyIn"]>;
-  try {
-    return await copyIn.call(session.adapter, session.conn, table, [...columns], source, [...types]);
-  } catch (err) {
-    throw session.mapError(err, `COPY ${table} FROM STDIN`);
-  }
 }
 
 // ---------------------------------------------------------------------------------------------------- loadRecords
@@ -392,7 +331,7 @@ export async function loadRecords(
   }
   const types = columnTypes(table, columns, await catalogColumns(session, table));
   const source =
-    rest === undefined ? arraysOf(rows as readonly unknown[], columns) : arraysOfAsync(rest, columns, first);
+    rest === undefined ? new ObjectRows(rows as readonly unknown[], columns) : arraysOfAsync(rest, columns, first);
   const count = await copyRows(session, table, columns, types, source);
   const sql = `COPY ${quoteTable(table)} (${columns.map(quoteIdentPg).join(", ")}) FROM STDIN`;
   return result({
@@ -613,7 +552,7 @@ export async function executeStagedMerge(session: AnySession, builder: QueryBuil
   return inTransaction(session, async () => {
     const stage = await stageMergeSource(session, builder as StageableMerge, rows, STAGE);
     const result = await session.execute((builder as StageableMerge).withSourceTable(stage));
-    if (!ownsTransaction.has(session)) await dropStage(session, stage);
+    if (!ownsTransaction(session)) await dropStage(session, stage);
     const r = retimed(result, started);
     r.metadata.strategy = "copy-merge";
     r.metadata.rows = rows.length;

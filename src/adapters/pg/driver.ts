@@ -31,7 +31,7 @@ import {
   VECTOR_TYPE_SQL,
 } from "../postgres-common/codecs.js";
 import { parseCommandTag, rowsAffectedFor } from "../postgres-common/command-tag.js";
-import { copyFromStdinSql, encodeCopyRows } from "../postgres-common/copy.js";
+import { copyFromStdinSql, encodeCopyChunks, encodeCopyRows } from "../postgres-common/copy.js";
 import { isBrokenConnectionError, mapPostgresError } from "../postgres-common/errors.js";
 import { type PreparedStatement, StatementCache } from "../postgres-common/statement-cache.js";
 
@@ -626,10 +626,13 @@ export class PgAdapter implements Adapter<PgConnection> {
     ) as unknown as NodeJS.WritableStream & {
       rowCount?: number;
     };
-    const source = Readable.from(
-      encodeCopyRows(rows, columnTypes, columns.length, { jsonSerializer: this.#features.jsonSerializer }),
-      { objectMode: false },
-    );
+    const options = { jsonSerializer: this.#features.jsonSerializer };
+    // An in-memory source is encoded by a sync generator: no promise per chunk on the way into the stream.
+    const chunks =
+      Symbol.asyncIterator in rows
+        ? encodeCopyRows(rows, columnTypes, columns.length, options)
+        : encodeCopyChunks(rows, columnTypes, columns.length, options);
+    const source = Readable.from(chunks);
     try {
       await pipeline(source, sink);
     } catch (err) {
