@@ -511,32 +511,33 @@ export class Session<Conn = unknown> implements AsyncDisposable {
   async *#cursorStream<T>(p: Prepared, batchSize: number, options: ExecuteOptions | undefined): AsyncGenerator<T> {
     const ownTx = this.#depth === 0;
     const cursor = `sqlspec_cur_${++this.#savepointSeq}`;
+    // Cursor statements carry a unique name: never cache them as prepared statements.
+    const opts: QueryOptions = { ...this.#opts(options), prepare: false };
+    const step = async (sql: string, values: unknown[]): Promise<RawResult> => {
+      try {
+        return await this.adapter.query(this.conn, sql, values, opts);
+      } catch (err) {
+        throw this.#fail(err, sql);
+      }
+    };
     if (ownTx) await this.begin();
     let ok = false;
     try {
-      await this.#run(
-        { ...p, sql: `DECLARE ${cursor} NO SCROLL CURSOR FOR ${p.sql}`, operationType: "EXECUTE" },
-        options,
-      );
-      const fetch: Prepared = {
-        sql: `FETCH ${batchSize} FROM ${cursor}`,
-        values: [],
-        operationType: "SELECT",
-        plan: undefined,
-      };
+      await step(`DECLARE ${cursor} NO SCROLL CURSOR FOR ${p.sql}`, p.values);
+      const fetch = `FETCH ${Math.max(1, Math.floor(batchSize))} FROM ${cursor}`;
       for (;;) {
-        const batch = await this.#run<T>(fetch, options);
-        yield* batch.data;
-        if (batch.data.length < batchSize) break;
+        const batch = await step(fetch, []);
+        yield* batch.rows as T[];
+        if (batch.rows.length < batchSize) break;
       }
-      await this.#control(`CLOSE ${cursor}`);
+      await step(`CLOSE ${cursor}`, []);
       ok = true;
     } finally {
       if (ownTx && this.#depth > 0) {
         if (ok) await this.commit();
         else await this.rollback().catch(() => undefined);
       } else if (!ok && !ownTx) {
-        await this.#control(`CLOSE ${cursor}`).catch(() => undefined);
+        await step(`CLOSE ${cursor}`, []).catch(() => undefined);
       }
     }
   }

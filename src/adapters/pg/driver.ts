@@ -125,7 +125,6 @@ export class PgAdapter implements Adapter<PgConnection> {
   readonly #paramTypes = new Map<string, number[]>();
   #vectorOid = -1;
   #vectorChecked = false;
-  #cursorSeq = 0;
 
   constructor(pg: Pg, opts: PgAdapterOptions) {
     this.#pg = pg;
@@ -560,55 +559,6 @@ export class PgAdapter implements Adapter<PgConnection> {
         utils.prepareValue ?? (utils.default as { prepareValue: (v: unknown) => unknown }).prepareValue;
     }
     return this.#prepareValueFn;
-  }
-
-  async execScript(conn: PgConnection, script: string): Promise<void> {
-    try {
-      await conn.client.query(script);
-    } catch (err) {
-      throw this.#queryError(conn, err, undefined);
-    }
-  }
-
-  /**
-   * Server-side cursor: DECLARE … NO SCROLL CURSOR, then FETCH batchSize at a time, so memory is bounded by one
-   * batch. Outside a transaction it opens one (a cursor needs it) and ends it when the loop ends; inside the
-   * caller's transaction it only CLOSEs the cursor. Breaking out early runs the same cleanup.
-   */
-  async *stream(
-    conn: PgConnection,
-    sql: string,
-    params: unknown[],
-    batchSize: number,
-    opts: QueryOptions,
-  ): AsyncIterable<Row[]> {
-    const client = conn.client as PgClient;
-    const own = client.getTransactionStatus() === "I";
-    const name = `sqlspec_cursor_${++this.#cursorSeq}`;
-    const fetch = `FETCH ${Math.max(1, Math.floor(batchSize))} FROM ${name}`;
-    let failed = false;
-    if (own) await this.query(conn, "BEGIN", [], {});
-    try {
-      await this.query(conn, `DECLARE ${name} NO SCROLL CURSOR FOR ${sql}`, params, { ...opts, prepare: false });
-      for (;;) {
-        const r = await this.query(conn, fetch, [], opts);
-        if (r.rows.length > 0) yield r.rows;
-        if (r.rows.length < batchSize) break;
-      }
-    } catch (err) {
-      failed = true;
-      throw err;
-    } finally {
-      if (!conn.broken) {
-        try {
-          if (own) await client.query(failed ? "ROLLBACK" : "COMMIT");
-          else if (client.getTransactionStatus() === "T") await client.query(`CLOSE ${name}`);
-        } catch {
-          // The primary error (if any) is what the caller needs; a failed cleanup only matters for reuse.
-          if (own) conn.broken = true;
-        }
-      }
-    }
   }
 
   /** COPY … FROM STDIN through pg-copy-streams, fed by the shared text encoder with backpressure. */
