@@ -331,16 +331,23 @@ export class Session<Conn = unknown> implements AsyncDisposable {
   // ---------------------------------------------------------------- lifecycle
 
   /** Returns the connection to the pool (discarding it if it broke). An open transaction is rolled back first. */
-  async release(error?: unknown): Promise<void> {
-    if (this.#released) return;
-    let failure = this.#broken ?? (isBrokenError(error) ? error : undefined);
-    if (this.#depth > 0 && failure === undefined) {
-      this.#depth = 0;
-      try {
-        await this.adapter.query(this.#conn, "ROLLBACK", [], {});
-      } catch (err) {
-        failure = err;
-      }
+  release(error?: unknown): Promise<void> {
+    if (this.#released) return Promise.resolve();
+    const failure = this.#broken ?? (isBrokenError(error) ? error : undefined);
+    if (this.#depth > 0 && failure === undefined) return this.#releaseInTransaction();
+    // Common case without an extra async frame: hand the connection straight back.
+    this.#released = true;
+    return this.adapter.release(this.#conn, failure);
+  }
+
+  /** Never hand a connection back mid-transaction: roll back first (a failed rollback discards the connection). */
+  async #releaseInTransaction(): Promise<void> {
+    let failure: unknown;
+    this.#depth = 0;
+    try {
+      await this.adapter.query(this.#conn, "ROLLBACK", [], {});
+    } catch (err) {
+      failure = err;
     }
     this.#released = true;
     await this.adapter.release(this.#conn, failure);
@@ -373,12 +380,19 @@ export class Session<Conn = unknown> implements AsyncDisposable {
     return this.transaction(fn);
   }
 
-  /** A query for the select family: compiled, with filters applied. */
-  async #query<T>(statement: Statement, params: Params | undefined, options: SelectOptions<T> | undefined) {
-    const prepared = isQueryBuilder(statement)
-      ? await this.#prepareBuilder(statement, params)
-      : this.#prepareText(statement, params);
+  /** A query for the select family: compiled, with filters applied. Not async itself: one frame less per query. */
+  #query<T>(
+    statement: Statement,
+    params: Params | undefined,
+    options: SelectOptions<T> | undefined,
+  ): Promise<SQLResult<T>> {
     const filters = options?.filters;
+    if (isQueryBuilder(statement)) {
+      return this.#prepareBuilder(statement, params).then((p) =>
+        this.#run<T>(filters?.length ? this.#filtered(p, filters, true) : p, options),
+      );
+    }
+    const prepared = this.#prepareText(statement, params);
     return this.#run<T>(filters?.length ? this.#filtered(prepared, filters, true) : prepared, options);
   }
 
