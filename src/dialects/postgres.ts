@@ -11,7 +11,8 @@ import { JsonValue } from "../core/json.js";
 import type { Dialect } from "../core/types.js";
 import { BaseRenderer, inferKind, type ValueKind } from "./base.js";
 
-const PG_TYPES: Record<ValueKind, string> = {
+/** PostgreSQL type for each inferred value kind (recordset columns the catalog does not type). */
+export const PG_TYPES: Record<ValueKind, string> = {
   int: "integer",
   bigint: "bigint",
   float: "double precision",

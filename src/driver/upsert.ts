@@ -24,6 +24,7 @@ import { quoteQualified as quoteQualifiedFor } from "../core/identifiers.js";
 import { defaultJsonSerializer, serializeRecords } from "../core/json.js";
 import { SQLResult } from "../core/result.js";
 import type { Dialect, OperationType, Row } from "../core/types.js";
+import { PG_TYPES } from "../dialects/postgres.js";
 import type { ColumnInfo } from "./adapter.js";
 import { ObjectRows } from "./copy-rows.js";
 import {
@@ -487,17 +488,6 @@ function isStageable(b: QueryBuilder): b is StageableMerge {
   );
 }
 
-const PG_KIND_TYPES: Record<ValueKind, string> = {
-  int: "integer",
-  bigint: "bigint",
-  float: "double precision",
-  text: "text",
-  bool: "boolean",
-  json: "jsonb",
-  timestamp: "timestamptz",
-  bytes: "bytea",
-};
-
 /** Rows to stage for this MERGE, or undefined when it should render as-is (few rows, no COPY, not PostgreSQL). */
 function stagedRows(session: AnySession, builder: QueryBuilder): Rows | undefined {
   if (session.dialect !== "postgres" || typeof session.adapter.copyIn !== "function" || !isStageable(builder)) {
@@ -520,7 +510,7 @@ async function stageMergeSource(
     (await session.dataDictionary.getColumns(builder.targetTable())).map((c) => [c.name, c.type]),
   );
   const types = columns.map(
-    (c) => source?.types?.[c] ?? catalog.get(c) ?? PG_KIND_TYPES[source?.kinds?.[c] ?? inferKind(rows, c)],
+    (c) => source?.types?.[c] ?? catalog.get(c) ?? PG_TYPES[source?.kinds?.[c] ?? inferKind(rows, c)],
   );
   return stageRows(session, columns, types, rows, name);
 }

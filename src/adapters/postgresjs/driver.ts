@@ -409,22 +409,13 @@ export class PostgresJsAdapter implements Adapter<PostgresJsConnection> {
       q.catch(() => {});
       throw new OperationCancelledError("PostgreSQL query cancelled before it was sent", { cause: signal.reason });
     }
-    let kind: "timeout" | "cancel" | undefined;
-    const fire = (k: "timeout" | "cancel"): void => {
-      if (kind !== undefined) return;
-      kind = k;
-      q.cancel();
-    };
-    const onAbort = (): void => fire("cancel");
-    const timer = opts.timeoutMs !== undefined ? setTimeout(fire, opts.timeoutMs, "timeout") : undefined;
-    signal?.addEventListener("abort", onAbort, { once: true });
+    const cancel = armCancel(q, opts);
     try {
       return await q;
     } catch (err) {
-      throw this.#error(conn, err, kind);
+      throw this.#error(conn, err, cancel.kind);
     } finally {
-      if (timer !== undefined) clearTimeout(timer);
-      signal?.removeEventListener("abort", onAbort);
+      cancel.disarm();
     }
   }
 
@@ -479,27 +470,18 @@ export class PostgresJsAdapter implements Adapter<PostgresJsConnection> {
   ): AsyncIterable<Row[]> {
     this.#check(conn);
     const q = this.#start(conn, sql, params, false);
-    let kind: "timeout" | "cancel" | undefined;
-    const fire = (k: "timeout" | "cancel"): void => {
-      if (kind !== undefined) return;
-      kind = k;
-      q.cancel();
-    };
-    const onAbort = (): void => fire("cancel");
-    const timer = opts.timeoutMs !== undefined ? setTimeout(fire, opts.timeoutMs, "timeout") : undefined;
-    opts.signal?.addEventListener("abort", onAbort, { once: true });
+    const cancel = armCancel(q, opts);
     conn.streaming = true;
     try {
       for await (const batch of q.cursor(Math.max(1, Math.floor(batchSize)))) {
-        if (kind !== undefined) throw stoppedError(kind);
+        if (cancel.kind !== undefined) throw stoppedError(cancel.kind);
         yield batch;
       }
     } catch (err) {
-      throw this.#error(conn, err, kind);
+      throw this.#error(conn, err, cancel.kind);
     } finally {
       conn.streaming = false;
-      if (timer !== undefined) clearTimeout(timer);
-      opts.signal?.removeEventListener("abort", onAbort);
+      cancel.disarm();
     }
   }
 
@@ -593,4 +575,25 @@ function connectNoDelay(
       resolve(s);
     });
   });
+}
+
+/** Cancels `q` on the server when the per-call timeout fires or the signal aborts; `kind` says which happened. */
+function armCancel(
+  q: { cancel(): unknown },
+  opts: QueryOptions,
+): { readonly kind: "timeout" | "cancel" | undefined; disarm(): void } {
+  const state: { kind: "timeout" | "cancel" | undefined; disarm(): void } = { kind: undefined, disarm: () => {} };
+  const fire = (k: "timeout" | "cancel"): void => {
+    if (state.kind !== undefined) return;
+    state.kind = k;
+    q.cancel();
+  };
+  const onAbort = (): void => fire("cancel");
+  const timer = opts.timeoutMs !== undefined ? setTimeout(fire, opts.timeoutMs, "timeout") : undefined;
+  opts.signal?.addEventListener("abort", onAbort, { once: true });
+  state.disarm = () => {
+    if (timer !== undefined) clearTimeout(timer);
+    opts.signal?.removeEventListener("abort", onAbort);
+  };
+  return state;
 }
