@@ -101,7 +101,7 @@ export type Expr =
 export interface TableNode {
   /** A ref (table name), a subquery, or raw SQL (a table function). */
   readonly source: Expr;
-  readonly alias?: string;
+  readonly alias?: string | undefined;
 }
 export type JoinType = "INNER" | "LEFT" | "RIGHT" | "FULL" | "CROSS";
 export interface JoinNode {
@@ -174,7 +174,7 @@ export interface InsertNode {
   readonly keyed?: boolean;
   readonly rows: readonly (readonly Expr[])[];
   readonly select?: StatementNode;
-  readonly conflict?: ConflictNode;
+  readonly conflict?: ConflictNode | undefined;
   readonly duplicate?: readonly SetItem[];
   readonly returning?: readonly SelectItem[];
   /** MERGE-shaped calls of the unified upsert, turned into rows + ON CONFLICT at build time (see upsert.ts). */
@@ -182,7 +182,7 @@ export interface InsertNode {
 }
 export interface UpsertSpec {
   readonly targetAlias: string;
-  readonly source?: MergeSource & { readonly kind: "rows" };
+  readonly source?: (MergeSource & { readonly kind: "rows" }) | undefined;
   readonly on?: Expr;
   readonly update?: { readonly set: readonly SetItem[]; readonly cond?: Expr };
   readonly insert?: { readonly columns: readonly string[]; readonly values: readonly Expr[]; readonly cond?: Expr };

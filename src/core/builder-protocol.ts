@@ -22,7 +22,7 @@ export interface BuiltStatement {
 export interface QueryBuilder {
   readonly [QUERY_BUILDER]: true;
   /** The dialect given when the builder was created, if any. */
-  readonly dialect?: Dialect;
+  readonly dialect?: Dialect | undefined;
   build(dialect?: Dialect | string, ctx?: BuildContext): BuiltStatement;
   /** Tables whose catalog column types/unique keys the renderer wants before build (MERGE from rows). */
   catalogTables?(): string[];

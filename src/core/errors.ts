@@ -4,13 +4,13 @@
  */
 
 export interface DatabaseErrorFields {
-  sqlState?: string;
-  detail?: string;
-  hint?: string;
-  constraint?: string;
-  table?: string;
-  column?: string;
-  cause?: unknown;
+  sqlState?: string | undefined;
+  detail?: string | undefined;
+  hint?: string | undefined;
+  constraint?: string | undefined;
+  table?: string | undefined;
+  column?: string | undefined;
+  cause?: unknown | undefined;
 }
 
 export class SQLSpecError extends Error {

@@ -9,8 +9,8 @@ export interface SQLResultInit<T> {
   statement: string;
   parameters: readonly unknown[];
   executionTimeMs: number;
-  lastInsertId?: number | bigint | string;
-  metadata?: Record<string, unknown>;
+  lastInsertId?: number | bigint | string | undefined;
+  metadata?: Record<string, unknown> | undefined;
 }
 
 /** The outcome of one statement: rows, column names, the server's affected-row count, and what ran. */

@@ -14,7 +14,9 @@ import {
   SQLSpecError,
 } from "../../src/index.js";
 
-export const PG_URL = process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
+export { PG_URL } from "../support/servers.js";
+
+import { PG_URL } from "../support/servers.js";
 
 type AnyConfig = DatabaseConfig<any, any, any>;
 export interface FaultConfigOptions {

@@ -19,8 +19,7 @@ import {
   timestampText,
 } from "../../src/adapters/postgres-common/copy.js";
 import { JsonValue } from "../../src/core/json.js";
-
-const PG_URL = process.env.PG_URL ?? "postgres://postgres@127.0.0.1:5432/test";
+import { PG_URL } from "../support/servers.js";
 
 describe("COPY text encoding (pure)", () => {
   test("escapes backslash, tab, newline, CR and keeps \\N distinct from NULL", () => {

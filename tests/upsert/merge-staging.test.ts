@@ -10,8 +10,7 @@ import { merge } from "../../src/builder/merge.js";
 import type { DatabaseConfig } from "../../src/driver/database-config.js";
 import type { Session } from "../../src/driver/session.js";
 import { executeStagedMerge, prepareMergeExecution } from "../../src/driver/upsert.js";
-
-const PG_URL = process.env.PG_URL ?? "postgres://postgres@127.0.0.1:5432/test";
+import { PG_URL } from "../support/servers.js";
 
 function rows(from: number, n: number, v: number): Record<string, unknown>[] {
   return Array.from({ length: n }, (_, k) => ({

@@ -10,8 +10,7 @@ import { PostgresJsConfig } from "../../src/adapters/postgresjs/index.js";
 import { CheckViolationError, NotNullViolationError, SQLBuilderError } from "../../src/core/errors.js";
 import type { DatabaseConfig } from "../../src/driver/database-config.js";
 import type { Session } from "../../src/driver/session.js";
-
-const PG_URL = process.env.PG_URL ?? "postgres://postgres@127.0.0.1:5432/test";
+import { PG_URL } from "../support/servers.js";
 
 const COLUMNS = `(id int PRIMARY KEY, name text, price numeric(12,2), stock int CHECK (stock >= 0), updated_at timestamptz,
   tags text[], meta jsonb, big bigint, note text NOT NULL DEFAULT '')`;

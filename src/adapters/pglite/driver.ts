@@ -294,7 +294,10 @@ export async function createPgliteAdapter(
 ): Promise<PgliteAdapter> {
   const extensions = { ...(dbOptions.extensions ?? {}) } as Record<string, unknown>;
   if (vectorExtension && features.enablePgvector && !("vector" in extensions)) extensions.vector = vectorExtension;
-  const db = await pglite.PGlite.create({ ...dbOptions, extensions: extensions as PGliteOptions["extensions"] });
+  const db = await pglite.PGlite.create({
+    ...dbOptions,
+    extensions: extensions as NonNullable<PGliteOptions["extensions"]>,
+  });
   let vectorOid: number | undefined;
   if (features.enablePgvector && "vector" in extensions) {
     await db.exec("CREATE EXTENSION IF NOT EXISTS vector");
