@@ -2,10 +2,10 @@ import { describe, expect, test } from "vitest";
 import { PgConfig, type PgConnection } from "../../src/adapters/pg/index.js";
 import { importDriver } from "../../src/driver/dependencies.js";
 import { MissingDependencyError } from "../../src/index.js";
-import { runPostgresConformance } from "../conformance/postgres.js";
+import { runConformance } from "../conformance/suite.js";
 import { PG_URL, runServerFaultTests } from "./server-faults.js";
 
-runPostgresConformance("pg", () => new PgConfig({ poolConfig: { connectionString: PG_URL, maxSize: 4 } }));
+runConformance("pg", () => new PgConfig({ poolConfig: { connectionString: PG_URL, maxSize: 4 } }));
 runServerFaultTests(
   "pg",
   (o) =>

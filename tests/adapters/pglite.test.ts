@@ -1,4 +1,4 @@
 import { PgliteConfig } from "../../src/adapters/pglite/index.js";
-import { runPostgresConformance } from "../conformance/postgres.js";
+import { runConformance } from "../conformance/suite.js";
 
-runPostgresConformance("pglite", () => new PgliteConfig({ driverFeatures: { enablePgvector: false } }));
+runConformance("pglite", () => new PgliteConfig({ driverFeatures: { enablePgvector: false } }));

@@ -1,13 +1,10 @@
 import { describe, expect, test } from "vitest";
 import { PostgresJsConfig, type PostgresJsConnection } from "../../src/adapters/postgresjs/index.js";
 import { SQLSpecError } from "../../src/index.js";
-import { runPostgresConformance } from "../conformance/postgres.js";
+import { runConformance } from "../conformance/suite.js";
 import { PG_URL, runServerFaultTests } from "./server-faults.js";
 
-runPostgresConformance(
-  "postgresjs",
-  () => new PostgresJsConfig({ poolConfig: { connectionString: PG_URL, maxSize: 4 } }),
-);
+runConformance("postgresjs", () => new PostgresJsConfig({ poolConfig: { connectionString: PG_URL, maxSize: 4 } }));
 runServerFaultTests(
   "postgresjs",
   (o) =>

@@ -103,6 +103,8 @@ export class PgliteAdapter implements Adapter<PgliteConnection> {
   readonly parameterStyle = ParameterStyle.NUMERIC;
   readonly databaseLabel = "PostgreSQL";
   readonly transactionalDdl = true;
+  /** PGlite runs statements to completion: timeoutMs / AbortSignal cannot interrupt one (issue 8 §2). */
+  readonly capabilities = { cancel: false } as const;
   readonly introspector = postgresIntrospector;
   readonly db: PGlite;
   readonly #lock = new TransactionLock();
