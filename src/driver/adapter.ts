@@ -8,14 +8,20 @@ export interface RawResult {
   columns: string[];
   /** Server's count for DML (from the command tag on PostgreSQL); 0 for DDL. */
   rowsAffected: number;
-  /** PostgreSQL command tag verb, e.g. "INSERT", "MERGE", "SELECT". */
+  /**
+   * The command tag's verb as the server sent it, e.g. "INSERT", "MERGE", "SELECT". A COMMIT the server answered
+   * with "ROLLBACK" (the transaction had failed) must be reported as "ROLLBACK": the session raises on it.
+   */
   command?: string;
   lastInsertId?: number | bigint | string;
 }
 
 export interface QueryOptions {
   signal?: AbortSignal;
-  /** Per-call timeout; on expiry the adapter cancels on the server and raises QueryTimeoutError. */
+  /**
+   * Per-call timeout. On expiry an adapter whose `capabilities.cancel` is true cancels the statement on the server
+   * and raises QueryTimeoutError; it must never cancel anything but this statement (see {@link Adapter.query}).
+   */
   timeoutMs?: number;
   /** Whether the statement may be cached as a named prepared statement (repeated statements). */
   prepare?: boolean;
@@ -49,30 +55,123 @@ export interface ServerVersion {
 }
 
 /**
+ * A connection's transaction status as the server last reported it: PostgreSQL's ReadyForQuery byte
+ * (I → "idle", T → "active", E → "failed"), or the engine's own flag elsewhere. Never inferred from SQL text.
+ */
+export type TransactionStatus = "idle" | "active" | "failed";
+
+/** What a connection carries beyond its socket. Read by the session and by the adapter's own reset on release. */
+export interface ConnectionState {
+  /** Transaction status after the last completed statement, from the protocol. */
+  readonly transaction: TransactionStatus;
+  /** Driver-level cursors/portals/streams open on the connection; while one is open the connection is busy. */
+  readonly openCursors: number;
+  /** Named prepared statements the adapter has cached on the connection. */
+  readonly preparedStatements: number;
+  /**
+   * A statement changed session-level state that would leak to the next borrower (a `SET`/`RESET`, a reported
+   * parameter change, …) since the connection was last reset. `SET LOCAL` does not count.
+   */
+  readonly settingsChanged: boolean;
+}
+
+/**
+ * What the adapter's driver and engine can do. `driver/` chooses strategies from these, never from an engine name
+ * or the dialect. Declare only what is implemented and tested.
+ */
+export interface AdapterCapabilities {
+  /** `timeoutMs`/`signal` interrupt a running statement. When false the adapter rejects those options with a typed error. */
+  readonly cancel: boolean;
+  /** `copyIn` is implemented (COPY … FROM STDIN or the engine's equivalent). */
+  readonly copy: boolean;
+  /**
+   * How `queryMany` sends parameter sets: "atomic" = all sets in one pipeline that the server runs as one implicit
+   * transaction (no BEGIN/COMMIT needed); "pipelined" = sent before answers are read, but each set commits on its
+   * own; "none" = one round trip per set (or no queryMany).
+   */
+  readonly pipeline: "atomic" | "pipelined" | "none";
+  /**
+   * How `session.stream` reads in batches: "native" = the adapter's `stream` (a driver cursor/portal);
+   * "declare" = SQL `DECLARE … CURSOR` / `FETCH n` run by the session inside a transaction; "none" = buffered.
+   */
+  readonly cursors: "native" | "declare" | "none";
+  /** SAVEPOINT / ROLLBACK TO SAVEPOINT / RELEASE SAVEPOINT work (nested `transaction()` calls). */
+  readonly savepoints: boolean;
+  /** DDL runs inside transactions and rolls back with them (migrations, upsert staging). */
+  readonly transactionalDdl: boolean;
+  /** Most bind parameters one statement may carry (65,535 on PostgreSQL); more raise ParameterError before I/O. */
+  readonly maxParameters: number;
+  /**
+   * Every session uses one physical connection (embedded engines). Sessions interleave statement by statement, an
+   * open transaction holds the connection until it ends, and a session opened inside another session's callback
+   * receives that session's connection as `AcquireOptions.parent` (so it can join instead of deadlocking).
+   */
+  readonly sharedConnection: boolean;
+  /**
+   * Rows above which bulk upsert and MERGE-from-rows stage through COPY rather than one JSON parameter (measured
+   * per engine). Undefined when the adapter has no COPY.
+   */
+  readonly bulkCopyThreshold: number | undefined;
+}
+
+export interface AcquireOptions<Conn = unknown> {
+  /** Aborting gives up waiting for a connection (OperationCancelledError); a connection obtained later is returned. */
+  signal?: AbortSignal;
+  /** Waiting longer than this for a connection raises PoolTimeoutError (overrides poolConfig.acquireTimeoutMs). */
+  timeoutMs?: number;
+  /**
+   * For `sharedConnection` adapters: the connection of the session whose callback is running in this async flow.
+   * Ignored by pooled adapters.
+   */
+  parent?: Conn;
+}
+
+/**
  * The only thing a new driver implements. Everything else (select family, transactions, filters, upsert,
  * observability) is written once in driver/.
+ *
+ * Connection state is the adapter's and it is the truth: the adapter tracks each connection's transaction status
+ * from the protocol, its open cursors, cached statements and changed settings ({@link Adapter.state}); the session
+ * only reads it.
  */
 export interface Adapter<Conn = unknown> {
   readonly dialect: Dialect;
-  /** The engine behind the dialect when it changes strategy choices, e.g. "pglite" (embedded, COPY via Blob). */
-  readonly engine?: string;
   /** Native placeholder style, e.g. NUMERIC for PostgreSQL. */
   readonly parameterStyle: ParameterStyle;
   /** Human label used in error messages, e.g. "PostgreSQL". */
   readonly databaseLabel: string;
-  /** Whether DDL runs inside transactions (migrations, upsert staging). */
-  readonly transactionalDdl: boolean;
+  /** What this driver can do; strategy code in driver/ reads only this. */
+  readonly capabilities: AdapterCapabilities;
   readonly introspector?: Introspector<Conn>;
 
-  acquire(signal?: AbortSignal): Promise<Conn>;
-  /** Returns the connection; when `error` says the connection is broken, it is discarded, never reused. */
+  /**
+   * A connection for one session, idle (no open transaction, cursor or changed setting). Settles: honours
+   * `signal` and `timeoutMs`, and raises typed errors (PoolTimeoutError, DatabaseConnectionError, …).
+   */
+  acquire(options?: AcquireOptions<Conn>): Promise<Conn>;
+  /**
+   * Returns the connection and always resets it first: closes open cursors/streams, rolls back an open or failed
+   * transaction, and restores changed settings (per `poolConfig.resetOnRelease`), waiting for any cancel in
+   * flight to be resolved. A connection that `error` says is broken, or that cannot be reset, is discarded and
+   * never reused. Never rejects.
+   */
   release(conn: Conn, error?: unknown): Promise<void>;
+  /** The connection's current state (cheap; no I/O). */
+  state(conn: Conn): ConnectionState;
+  /**
+   * Runs one statement (the extended protocol where there is one, so stacked statements are rejected by the server)
+   * and maps the connection's state from the reply. With `timeoutMs`/`signal`, only a statement that is still running
+   * is cancelled, and the connection is not used again until that cancel is resolved. Settles on every path.
+   */
   query(conn: Conn, sql: string, params: unknown[], opts: QueryOptions): Promise<RawResult>;
-  /** One statement, many parameter sets; rowsAffected is the server's total. */
+  /** One statement, many parameter sets; rowsAffected is the server's total. See `capabilities.pipeline`. */
   queryMany?(conn: Conn, sql: string, paramSets: unknown[][], opts: QueryOptions): Promise<RawResult>;
-  /** Server-side cursor: yields batches of rows. Breaking out closes the cursor. */
+  /**
+   * Driver cursor (`capabilities.cursors === "native"`): yields batches of rows and counts in `openCursors` until it
+   * finishes or its iterator's `return()` is called, which closes it.
+   */
   stream?(conn: Conn, sql: string, params: unknown[], batchSize: number, opts: QueryOptions): AsyncIterable<Row[]>;
-  /** COPY table (columns) FROM STDIN; returns rows copied. */
+  /** COPY table (columns) FROM STDIN; returns rows copied. A rejected COPY settles with a typed error. */
   copyIn?(
     conn: Conn,
     table: string,
@@ -80,11 +179,6 @@ export interface Adapter<Conn = unknown> {
     rows: AsyncIterable<unknown[]> | Iterable<unknown[]>,
     columnTypes?: string[],
   ): Promise<number>;
-  /**
-   * Runs fn with `conn` marked as the current connection of this async flow. Single-connection drivers (PGlite) use
-   * it so a session opened inside another session's callback shares the connection instead of deadlocking.
-   */
-  scope?<T>(conn: Conn, fn: () => Promise<T>): Promise<T>;
   /** Converts a driver error into the typed hierarchy. Never includes parameter values in the message. */
   mapError(err: unknown, sql: string): SQLSpecError;
   close(): Promise<void>;

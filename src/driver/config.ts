@@ -20,7 +20,21 @@ export interface PoolConfig {
   /** Server-side statement_timeout for every connection. */
   statementTimeoutMs?: number;
   applicationName?: string;
+  /**
+   * What release does to a connection's session state before the next borrower gets it (an open or failed
+   * transaction is always rolled back, whatever this says):
+   * - `"auto"` (default): when a statement changed session settings (`SET`, `RESET`, a reported parameter), run
+   *   `RESET ALL` and restore what `onConnectionCreate` set. Costs nothing for sessions that change nothing.
+   * - `true`: `DISCARD ALL` on every release (also drops temp tables, advisory locks, LISTENs and the prepared-statement
+   *   cache, which is cleared with it), then restore what `onConnectionCreate` set. One round trip per release.
+   * - `false`: leave session state as it is (settings leak to the next borrower).
+   * Prefer `SET LOCAL` inside a transaction: it ends with the transaction and never needs a reset.
+   */
+  resetOnRelease?: ResetOnRelease;
 }
+
+/** See PoolConfig.resetOnRelease. */
+export type ResetOnRelease = boolean | "auto";
 
 export interface DriverFeatures<Conn = unknown> {
   /** Default: sqlspec's serializer (bigint exact, Date ISO, Buffer hex). */

@@ -1,8 +1,17 @@
 import { defaultJsonDeserializer, defaultJsonSerializer } from "../core/json.js";
-import type { Adapter } from "./adapter.js";
+import type { AcquireOptions, Adapter } from "./adapter.js";
 import type { ConfigOptions, MigrationConfig, ResolvedDriverFeatures, StatementConfig } from "./config.js";
 import { DataDictionaryCache } from "./data-dictionary.js";
+import { sessionScope } from "./scope.js";
 import { Session } from "./session.js";
+
+/** Options for acquiring a session's connection. */
+export interface SessionOptions {
+  /** Gives up waiting for a free connection (OperationCancelledError). */
+  signal?: AbortSignal;
+  /** Gives up waiting for a free connection after this long (PoolTimeoutError). */
+  timeoutMs?: number;
+}
 
 /**
  * Base of every adapter config (PgConfig, PgliteConfig, …). It owns the lazily-created adapter (pool) and hands out
@@ -59,27 +68,46 @@ export abstract class DatabaseConfig<Conn = unknown, P = unknown, Native = unkno
     return this.#adapter;
   }
 
-  /** Acquires a connection for a session that holds it until disposed (`await using`). */
-  async provideSession(options: { signal?: AbortSignal } = {}): Promise<Session<Conn>> {
+  /**
+   * Acquires a connection for a session that holds it until disposed (`await using`). `signal` and `timeoutMs` bound
+   * the wait for a free connection (OperationCancelledError / PoolTimeoutError).
+   */
+  async provideSession(options?: SessionOptions): Promise<Session<Conn>> {
     const adapter = this.#resolved ?? (await this.getAdapter());
-    const conn = await adapter.acquire(options.signal);
-    return new Session<Conn>(adapter, conn, this);
+    return new Session<Conn>(adapter, await adapter.acquire(this.#acquireOptions(adapter, options)), this);
   }
 
-  /** Runs fn with a session and releases its connection when fn settles. */
-  async withSession<T>(fn: (session: Session<Conn>) => Promise<T>): Promise<T> {
-    // Hot path: no extra await once the pool exists.
+  /** Runs fn with a session and releases its connection when fn settles (reset first; see Adapter.release). */
+  async withSession<T>(fn: (session: Session<Conn>) => Promise<T>, options?: SessionOptions): Promise<T> {
+    // Hot path: no extra await once the pool exists, and no async context unless the connection is shared.
     const adapter = this.#resolved ?? (await this.getAdapter());
-    const session = new Session<Conn>(adapter, await adapter.acquire(), this);
+    const shared = adapter.capabilities.sharedConnection;
+    const session = new Session<Conn>(
+      adapter,
+      await adapter.acquire(shared || options !== undefined ? this.#acquireOptions(adapter, options) : undefined),
+      this,
+    );
     let failure: unknown;
     try {
-      return await (adapter.scope ? adapter.scope(session.conn, () => fn(session)) : fn(session));
+      return await (shared ? sessionScope.run({ session, transaction: undefined }, () => fn(session)) : fn(session));
     } catch (err) {
       failure = err;
       throw err;
     } finally {
       await session.release(failure);
     }
+  }
+
+  #acquireOptions(adapter: Adapter<Conn>, options: SessionOptions | undefined): AcquireOptions<Conn> {
+    const o: AcquireOptions<Conn> = {};
+    if (options?.signal !== undefined) o.signal = options.signal;
+    if (options?.timeoutMs !== undefined) o.timeoutMs = options.timeoutMs;
+    if (adapter.capabilities.sharedConnection) {
+      // A session opened inside another session's callback: a shared-connection adapter may join it.
+      const outer = sessionScope.getStore()?.session;
+      if (outer instanceof Session && outer.adapter === adapter && !outer.released) o.parent = outer.conn as Conn;
+    }
+    return o;
   }
 
   /** Closes the pool. The config can be used again afterwards (a new pool is created on demand). */

@@ -12,6 +12,7 @@ import type { StatementConfig } from "./config.js";
 import { DataDictionary, type DataDictionaryCache } from "./data-dictionary.js";
 import { applyFilters, type StatementFilter } from "./filters.js";
 import { SchemaValidationError, validateRows } from "./schema.js";
+import { sessionScope } from "./scope.js";
 import {
   executeStagedMerge,
   type LoadRecordsOptions,
@@ -62,6 +63,8 @@ interface Prepared {
 }
 
 const NO_OPTIONS: QueryOptions = Object.freeze({ prepare: true });
+/** Transaction control and cursor statements: never cached as prepared statements. */
+const CONTROL: QueryOptions = Object.freeze({ prepare: false });
 const ISOLATION = new Set(["read uncommitted", "read committed", "repeatable read", "serializable"]);
 
 /**
@@ -75,10 +78,13 @@ export class Session<Conn = unknown> implements AsyncDisposable {
   #owner: SessionOwner;
   #conn: Conn;
   #style: ParameterStyle;
-  #depth = 0;
   #savepointSeq = 0;
   #released = false;
   #broken: unknown;
+  /** transaction() calls whose callbacks are running, innermost last (tells nested calls from concurrent ones). */
+  readonly #transactions: object[] = [];
+  /** Streams handed out and not yet finished: closed on release, so an abandoned iterator never holds the connection. */
+  readonly #streams = new Set<AsyncGenerator<unknown>>();
 
   constructor(adapter: Adapter<Conn>, conn: Conn, owner: SessionOwner) {
     this.adapter = adapter;
@@ -100,6 +106,11 @@ export class Session<Conn = unknown> implements AsyncDisposable {
     return this.#conn;
   }
 
+  /** Whether release() was called (the connection went back to the pool). */
+  get released(): boolean {
+    return this.#released;
+  }
+
   /** The config's JSON serializer (driverFeatures.jsonSerializer or sqlspec's default). */
   get jsonSerializer(): JsonSerializer {
     return this.#owner.features.jsonSerializer;
@@ -110,15 +121,16 @@ export class Session<Conn = unknown> implements AsyncDisposable {
     return this.#owner.statementConfig.copyThreshold;
   }
 
+  /** Whether the connection is inside a transaction (open or failed), as the adapter read it from the protocol. */
   get inTransaction(): boolean {
-    return this.#depth > 0;
+    return this.adapter.state(this.#conn).transaction !== "idle";
   }
 
   // ---------------------------------------------------------------- execution
 
   async execute<T = Row>(statement: Statement, params?: Params, options?: ExecuteOptions): Promise<SQLResult<T>> {
     if (!isQueryBuilder(statement)) return this.#run<T>(this.#prepareText(statement, params), options);
-    if (this.dialect === "postgres" && statement.catalogTables && params === undefined) {
+    if (this.adapter.capabilities.copy && statement.catalogTables && params === undefined) {
       // MERGE from many rows: COPY-staged source in a transaction (the engine decides by row count).
       const staged = await executeStagedMerge(this, statement);
       if (staged) return staged as SQLResult<T>;
@@ -137,6 +149,7 @@ export class Session<Conn = unknown> implements AsyncDisposable {
     const sets = paramSets.map((p) => plan.bind(p));
     const started = performance.now();
     if (sets.length === 0) return this.#result(plan.sql, [], plan.operationType, emptyRaw(), started);
+    this.#checkParameterCount(sets[0] as unknown[]);
     const raw = await this.#atomically(async () => {
       try {
         if (this.adapter.queryMany) return await this.adapter.queryMany(this.conn, plan.sql, sets, this.#opts(options));
@@ -226,13 +239,48 @@ export class Session<Conn = unknown> implements AsyncDisposable {
     return [data, Number(total.scalar())];
   }
 
-  /** Rows as an async iterable, fetched in batches through a server-side cursor where the driver has one. */
-  async *stream<T = Row>(statement: Statement, params?: Params, options?: StreamOptions): AsyncGenerator<T> {
+  /**
+   * Rows as an async iterable, fetched in batches through a server-side cursor where the driver has one. An iterator
+   * abandoned without `return()` is closed when the session is released.
+   */
+  stream<T = Row>(statement: Statement, params?: Params, options?: StreamOptions): AsyncGenerator<T> {
+    const batchSize = options?.batchSize ?? 1000;
+    if (!Number.isInteger(batchSize) || batchSize < 1) {
+      throw new ParameterError(`stream() batchSize must be a positive integer, got ${String(batchSize)}`);
+    }
+    const handle: { gen?: AsyncGenerator<unknown> } = {};
+    const gen = this.#stream<T>(statement, params, batchSize, options, handle);
+    handle.gen = gen as AsyncGenerator<unknown>;
+    this.#streams.add(handle.gen);
+    return gen;
+  }
+
+  async *#stream<T>(
+    statement: Statement,
+    params: Params | undefined,
+    batchSize: number,
+    options: StreamOptions | undefined,
+    handle: { gen?: AsyncGenerator<unknown> },
+  ): AsyncGenerator<T> {
+    try {
+      yield* this.#streamRows<T>(statement, params, batchSize, options);
+    } finally {
+      if (handle.gen) this.#streams.delete(handle.gen);
+    }
+  }
+
+  async *#streamRows<T>(
+    statement: Statement,
+    params: Params | undefined,
+    batchSize: number,
+    options: StreamOptions | undefined,
+  ): AsyncGenerator<T> {
     const prepared = isQueryBuilder(statement)
       ? await this.#prepareBuilder(statement, params)
       : this.#prepareText(statement, params);
-    const batchSize = options?.batchSize ?? 1000;
-    if (this.adapter.stream) {
+    this.#checkParameterCount(prepared.values);
+    const cursors = this.adapter.capabilities.cursors;
+    if (cursors === "native" && this.adapter.stream) {
       try {
         for await (const batch of this.adapter.stream(
           this.conn,
@@ -248,7 +296,7 @@ export class Session<Conn = unknown> implements AsyncDisposable {
       }
       return;
     }
-    if (this.dialect === "postgres") {
+    if (cursors === "declare") {
       yield* this.#cursorStream<T>(prepared, batchSize, options);
       return;
     }
@@ -258,55 +306,89 @@ export class Session<Conn = unknown> implements AsyncDisposable {
   // ---------------------------------------------------------------- transactions
 
   async begin(options?: TransactionOptions): Promise<void> {
-    if (this.#depth > 0)
+    if (this.inTransaction) {
       throw new TransactionError("A transaction is already open on this session; use transaction() to nest");
+    }
     await this.#control(beginStatement(options));
-    this.#depth = 1;
   }
 
+  /**
+   * Commits the open transaction. When the server rolled it back instead (a statement in it had failed, so COMMIT is
+   * answered with ROLLBACK), raises TransactionError: the work is gone.
+   */
   async commit(): Promise<void> {
-    if (this.#depth === 0) throw new TransactionError("commit() without an open transaction");
-    this.#depth = 0;
-    await this.#control("COMMIT");
+    const before = this.#transactionStatus();
+    if (before === "idle") throw new TransactionError("commit() without an open transaction");
+    const raw = await this.#control("COMMIT");
+    if (before === "failed" || raw.command === "ROLLBACK") {
+      throw new TransactionError("The transaction was rolled back: the transaction was aborted by an earlier error");
+    }
   }
 
   async rollback(): Promise<void> {
-    if (this.#depth === 0) throw new TransactionError("rollback() without an open transaction");
-    this.#depth = 0;
+    if (this.#transactionStatus() === "idle") throw new TransactionError("rollback() without an open transaction");
     await this.#control("ROLLBACK");
   }
 
   /**
-   * Runs fn in a transaction: COMMIT when it resolves, ROLLBACK when it throws. Nested calls use SAVEPOINTs, so an
-   * inner failure rolls back only the inner work.
+   * Runs fn in a transaction: COMMIT when it resolves, ROLLBACK when it throws. Nested calls (from inside fn) use
+   * SAVEPOINTs, so an inner failure rolls back only the inner work. A second call from another task while one is
+   * running raises TransactionError: a session is one connection, so concurrent tasks each need their own session.
    */
   async transaction<T>(fn: (tx: this) => Promise<T>, options?: TransactionOptions): Promise<T> {
-    if (this.#depth === 0) {
-      await this.begin(options);
-      let value: T;
-      try {
-        value = await (this.adapter.scope ? this.adapter.scope(this.conn, () => fn(this)) : fn(this));
-      } catch (err) {
-        if (this.#depth > 0) await this.rollback().catch(() => undefined);
-        throw err;
-      }
-      if (this.#depth > 0) await this.commit();
-      return value;
+    const running = this.#transactions;
+    const innermost = running[running.length - 1];
+    if (innermost !== undefined && sessionScope.getStore()?.transaction !== innermost) {
+      throw new TransactionError(
+        "transaction() called while another transaction() on this session is still running in a different task; " +
+          "concurrent tasks need a session each (nested calls belong inside the running callback)",
+      );
+    }
+    const token = {};
+    running.push(token);
+    try {
+      return await (this.inTransaction ? this.#savepoint(fn, token) : this.#topLevel(fn, options, token));
+    } finally {
+      running.splice(running.indexOf(token), 1);
+    }
+  }
+
+  async #topLevel<T>(fn: (tx: this) => Promise<T>, options: TransactionOptions | undefined, token: object): Promise<T> {
+    await this.begin(options);
+    let value: T;
+    try {
+      value = await sessionScope.run({ session: this, transaction: token }, () => fn(this));
+    } catch (err) {
+      if (!this.#released && this.inTransaction) await this.rollback().catch(() => undefined);
+      throw err;
+    }
+    // fn may have ended the transaction itself (commit()/rollback()).
+    if (this.inTransaction) await this.commit();
+    return value;
+  }
+
+  async #savepoint<T>(fn: (tx: this) => Promise<T>, token: object): Promise<T> {
+    if (!this.adapter.capabilities.savepoints) {
+      throw new TransactionError(`Nested transactions need savepoints, which ${this.adapter.databaseLabel} lacks`);
     }
     const name = `sqlspec_sp_${++this.#savepointSeq}`;
     await this.#control(`SAVEPOINT ${name}`);
-    this.#depth++;
+    let value: T;
     try {
-      const value = await fn(this);
-      await this.#control(`RELEASE SAVEPOINT ${name}`);
-      return value;
+      value = await sessionScope.run({ session: this, transaction: token }, () => fn(this));
     } catch (err) {
-      await this.#control(`ROLLBACK TO SAVEPOINT ${name}`).catch(() => undefined);
-      await this.#control(`RELEASE SAVEPOINT ${name}`).catch(() => undefined);
+      if (!this.#released) {
+        await this.#control(`ROLLBACK TO SAVEPOINT ${name}`).catch(() => undefined);
+        await this.#control(`RELEASE SAVEPOINT ${name}`).catch(() => undefined);
+      }
       throw err;
-    } finally {
-      this.#depth--;
     }
+    await this.#control(`RELEASE SAVEPOINT ${name}`);
+    return value;
+  }
+
+  #transactionStatus(): "idle" | "active" | "failed" {
+    return this.adapter.state(this.conn).transaction;
   }
 
   // ---------------------------------------------------------------- bulk
@@ -330,27 +412,23 @@ export class Session<Conn = unknown> implements AsyncDisposable {
 
   // ---------------------------------------------------------------- lifecycle
 
-  /** Returns the connection to the pool (discarding it if it broke). An open transaction is rolled back first. */
+  /**
+   * Returns the connection to the pool. Streams still open are closed first; the adapter then resets the connection
+   * (rolls back an open or failed transaction, restores settings) or discards it when it broke or cannot be reset.
+   */
   release(error?: unknown): Promise<void> {
     if (this.#released) return Promise.resolve();
-    const failure = this.#broken ?? (isBrokenError(error) ? error : undefined);
-    if (this.#depth > 0 && failure === undefined) return this.#releaseInTransaction();
-    // Common case without an extra async frame: hand the connection straight back.
+    if (this.#streams.size > 0) return this.#closeStreams().then(() => this.release(error));
     this.#released = true;
+    const failure = this.#broken ?? (isBrokenError(error) ? error : undefined);
     return this.adapter.release(this.#conn, failure);
   }
 
-  /** Never hand a connection back mid-transaction: roll back first (a failed rollback discards the connection). */
-  async #releaseInTransaction(): Promise<void> {
-    let failure: unknown;
-    this.#depth = 0;
-    try {
-      await this.adapter.query(this.#conn, "ROLLBACK", [], {});
-    } catch (err) {
-      failure = err;
-    }
-    this.#released = true;
-    await this.adapter.release(this.#conn, failure);
+  /** Abandoned iterators: return() runs their cleanup (CLOSE cursor, end the portal) while the session still holds the connection. */
+  async #closeStreams(): Promise<void> {
+    const open = [...this.#streams];
+    this.#streams.clear();
+    await Promise.all(open.map((g) => g.return(undefined).catch(() => undefined)));
   }
 
   [Symbol.asyncDispose](): Promise<void> {
@@ -377,7 +455,20 @@ export class Session<Conn = unknown> implements AsyncDisposable {
 
   /** Runs fn atomically: inside the caller's transaction (as a savepoint) or in its own. */
   #atomically<T>(fn: () => Promise<T>): Promise<T> {
-    return this.transaction(fn);
+    // An atomic pipeline is one implicit transaction already: no BEGIN/COMMIT round trips outside a transaction.
+    const atomic = this.adapter.capabilities.pipeline === "atomic" && this.adapter.queryMany !== undefined;
+    return atomic && !this.inTransaction ? fn() : this.transaction(fn);
+  }
+
+  /** More bind parameters than the adapter's protocol allows fail here, before anything is sent. */
+  #checkParameterCount(values: readonly unknown[] | undefined): void {
+    const max = this.adapter.capabilities.maxParameters;
+    if (values !== undefined && values.length > max) {
+      throw new ParameterError(
+        `The statement has ${values.length} bind parameters; ${this.adapter.databaseLabel} allows at most ${max}. ` +
+          "Split the work into batches, or pass rows as one JSON/array parameter (session.upsert / loadRecords).",
+      );
+    }
   }
 
   /** A query for the select family: compiled, with filters applied. Not async itself: one frame less per query. */
@@ -400,6 +491,7 @@ export class Session<Conn = unknown> implements AsyncDisposable {
     if (options?.signal?.aborted) {
       throw new OperationCancelledError("The statement was cancelled before it was sent (AbortSignal already aborted)");
     }
+    if (p.values.length > this.adapter.capabilities.maxParameters) this.#checkParameterCount(p.values);
     const started = performance.now();
     let raw: RawResult;
     try {
@@ -446,9 +538,9 @@ export class Session<Conn = unknown> implements AsyncDisposable {
     return mapped;
   }
 
-  async #control(sql: string): Promise<void> {
+  async #control(sql: string): Promise<RawResult> {
     try {
-      await this.adapter.query(this.conn, sql, [], {});
+      return await this.adapter.query(this.conn, sql, [], CONTROL);
     } catch (err) {
       throw this.#fail(err, sql);
     }
@@ -476,7 +568,7 @@ export class Session<Conn = unknown> implements AsyncDisposable {
       throw new ParameterError("A query builder carries its own parameters; pass none to execute()");
     }
     let metadata: Record<string, unknown> | undefined;
-    if (this.dialect === "postgres" && builder.catalogTables) {
+    if (this.adapter.capabilities.copy && builder.catalogTables) {
       const staged = await prepareMergeExecution(this, builder);
       if (staged) {
         builder = staged;
@@ -485,6 +577,7 @@ export class Session<Conn = unknown> implements AsyncDisposable {
     }
     const ctx = builder.catalogTables ? await this.#buildContext(builder.catalogTables()) : undefined;
     const built = builder.build(this.dialect, ctx);
+    // The renderer's own placeholder style (a fact of the dialect's SQL text, not a strategy choice).
     const nativeStyle = this.dialect === "postgres" ? ParameterStyle.NUMERIC : undefined;
     const plan = getPlan(
       built.sql,
@@ -523,7 +616,7 @@ export class Session<Conn = unknown> implements AsyncDisposable {
 
   /** Portable PostgreSQL cursor (DECLARE/FETCH) for adapters without a native one; opens a transaction if needed. */
   async *#cursorStream<T>(p: Prepared, batchSize: number, options: ExecuteOptions | undefined): AsyncGenerator<T> {
-    const ownTx = this.#depth === 0;
+    const ownTx = !this.inTransaction;
     const cursor = `sqlspec_cur_${++this.#savepointSeq}`;
     // Cursor statements carry a unique name: never cache them as prepared statements.
     const opts: QueryOptions = { ...this.#opts(options), prepare: false };
@@ -547,7 +640,7 @@ export class Session<Conn = unknown> implements AsyncDisposable {
       await step(`CLOSE ${cursor}`, []);
       ok = true;
     } finally {
-      if (ownTx && this.#depth > 0) {
+      if (ownTx && !this.#released && this.inTransaction) {
         if (ok) await this.commit();
         else await this.rollback().catch(() => undefined);
       } else if (!ok && !ownTx) {

@@ -1,5 +1,5 @@
 import { ImproperConfigurationError } from "../core/errors.js";
-import type { DatabaseConfig } from "./database-config.js";
+import type { DatabaseConfig, SessionOptions } from "./database-config.js";
 import type { Session } from "./session.js";
 
 /**
@@ -38,15 +38,19 @@ export class SQLSpec implements AsyncDisposable {
     return [...this.#configs];
   }
 
-  provideSession<Conn>(config: DatabaseConfig<Conn, any, any> | string): Promise<Session<Conn>> {
-    return this.#resolve(config).provideSession();
+  provideSession<Conn>(
+    config: DatabaseConfig<Conn, any, any> | string,
+    options?: SessionOptions,
+  ): Promise<Session<Conn>> {
+    return this.#resolve(config).provideSession(options);
   }
 
   withSession<Conn, T>(
     config: DatabaseConfig<Conn, any, any> | string,
     fn: (session: Session<Conn>) => Promise<T>,
+    options?: SessionOptions,
   ): Promise<T> {
-    return this.#resolve(config).withSession(fn);
+    return this.#resolve(config).withSession(fn, options);
   }
 
   async closeAllPools(): Promise<void> {

@@ -255,7 +255,8 @@ function columnTypes(table: string, columns: readonly string[], catalog: readonl
 function copyThresholdFor(session: AnySession, options: { copyThreshold?: number } | undefined): number {
   const t = options?.copyThreshold ?? session.copyThreshold;
   if (t !== undefined) return t;
-  return session.adapter.engine === "pglite" ? DEFAULT_COPY_THRESHOLD.pglite : DEFAULT_COPY_THRESHOLD.server;
+  // The adapter declares its measured crossover (capabilities.bulkCopyThreshold); no engine names here.
+  return session.adapter.capabilities.bulkCopyThreshold ?? DEFAULT_COPY_THRESHOLD.server;
 }
 
 /** The rows as one JSON array: the config's serializer, or (the default one) its faster same-text records form. */

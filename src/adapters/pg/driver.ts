@@ -17,10 +17,19 @@ import {
 } from "../../core/errors.js";
 import { isJsonValue } from "../../core/json.js";
 import { ParameterStyle, type Row } from "../../core/types.js";
-import type { Adapter, Introspector, QueryOptions, RawResult } from "../../driver/adapter.js";
-import type { PoolConfig, ResolvedDriverFeatures } from "../../driver/config.js";
+import type {
+  AcquireOptions,
+  Adapter,
+  AdapterCapabilities,
+  ConnectionState,
+  Introspector,
+  QueryOptions,
+  RawResult,
+  TransactionStatus,
+} from "../../driver/adapter.js";
+import type { PoolConfig, ResetOnRelease, ResolvedDriverFeatures } from "../../driver/config.js";
 import { importDriver } from "../../driver/dependencies.js";
-import { abortableAcquire, sendCancelRequest } from "../postgres-common/cancel.js";
+import { boundedAcquire, sendCancelRequest } from "../postgres-common/cancel.js";
 import { postgresIntrospector } from "../postgres-common/catalog.js";
 import {
   formatVector,
@@ -33,6 +42,16 @@ import {
 import { parseCommandTag, rowsAffectedFor } from "../postgres-common/command-tag.js";
 import { copyFromStdinSql, encodeCopyChunks, encodeCopyRows } from "../postgres-common/copy.js";
 import { isBrokenConnectionError, mapPostgresError } from "../postgres-common/errors.js";
+import { POSTGRES_MAX_PARAMETERS } from "../postgres-common/limits.js";
+import {
+  changesSettings,
+  type ResetOps,
+  resetPostgresConnection,
+  SESSION_SETTINGS_SQL,
+  type SessionSettings,
+  sessionSettingsOf,
+  transactionStatusOf,
+} from "../postgres-common/session-state.js";
 import { type PreparedStatement, StatementCache } from "../postgres-common/statement-cache.js";
 
 type Pg = typeof PgModule;
@@ -46,6 +65,7 @@ interface PgClientInternals {
   host: string;
   port: number;
   _queryable: boolean;
+  getTransactionStatus(): string | null;
   _ending: boolean;
   connection: {
     parsedStatements: Record<string, string>;
@@ -54,6 +74,7 @@ interface PgClientInternals {
     bind(b: { portal: string; statement: string; values: unknown[] }): void;
     execute(e: { portal: string; rows: number }): void;
     once(event: string, fn: (msg: unknown) => void): void;
+    on(event: string, fn: (msg: unknown) => void): void;
     removeListener(event: string, fn: (msg: unknown) => void): void;
     parse(q: { text: string; name: string; types: number[] }): void;
     describe(q: { type: "S" | "P"; name: string }): void;
@@ -73,12 +94,17 @@ interface PgResult {
   fields: { name: string }[];
 }
 
-/** One pooled connection plus the state sqlspec keeps for it. */
-export class PgConnection {
+/** One pooled connection plus the state sqlspec keeps for it (its ConnectionState, read from the protocol). */
+export class PgConnection implements ConnectionState {
   /** Named prepared statements on this connection (undefined when statementCacheSize is 0). */
   readonly statements: StatementCache | undefined;
   /** Set when the socket failed: the connection is discarded on release. */
   broken = false;
+  settingsChanged = false;
+  /** pg has no driver cursor here: streams use the session's DECLARE/FETCH, which the transaction owns. */
+  readonly openCursors = 0;
+  /** What onConnectionCreate set (restored after a reset). */
+  baseline: SessionSettings | undefined;
 
   constructor(
     /** The node-postgres client; use it for anything sqlspec does not wrap. */
@@ -86,6 +112,15 @@ export class PgConnection {
     cacheSize: number,
   ) {
     this.statements = cacheSize > 0 ? new StatementCache(cacheSize) : undefined;
+  }
+
+  /** ReadyForQuery's status byte as node-postgres last received it. */
+  get transaction(): TransactionStatus {
+    return transactionStatusOf((this.client as PgClient).getTransactionStatus() ?? undefined);
+  }
+
+  get preparedStatements(): number {
+    return this.statements?.size ?? 0;
   }
 }
 
@@ -111,7 +146,19 @@ export class PgAdapter implements Adapter<PgConnection> {
   readonly dialect = "postgres" as const;
   readonly parameterStyle = ParameterStyle.NUMERIC;
   readonly databaseLabel = "PostgreSQL";
-  readonly transactionalDdl = true;
+  readonly capabilities: AdapterCapabilities = {
+    cancel: true,
+    copy: true,
+    // Bind/Execute per set and one Sync: the server runs the pipeline as one implicit transaction.
+    pipeline: "atomic",
+    cursors: "declare",
+    savepoints: true,
+    transactionalDdl: true,
+    maxParameters: POSTGRES_MAX_PARAMETERS,
+    sharedConnection: false,
+    // Measured crossover of one JSON parameter vs COPY staging on PostgreSQL 15 (see driver/upsert.ts).
+    bulkCopyThreshold: 2000,
+  };
   readonly introspector = postgresIntrospector as Introspector<PgConnection>;
   readonly pool: PgModule.Pool;
 
@@ -119,6 +166,7 @@ export class PgAdapter implements Adapter<PgConnection> {
   readonly #features: ResolvedDriverFeatures<PgModule.PoolClient>;
   readonly #cacheSize: number;
   readonly #acquireTimeoutMs: number | undefined;
+  readonly #resetMode: ResetOnRelease;
   /** Parsers by OID, shared by every connection of the pool (pgvector's OID is added once it is known). */
   readonly #parsers = new Map<number, Parser>();
   /** Server-reported parameter types per statement text; only consulted when an array is bound. */
@@ -132,6 +180,7 @@ export class PgAdapter implements Adapter<PgConnection> {
     this.#cacheSize = opts.statementCacheSize;
     const p = opts.pool;
     this.#acquireTimeoutMs = p.acquireTimeoutMs;
+    this.#resetMode = p.resetOnRelease ?? "auto";
     this.#installParsers();
 
     const connectTimeoutMs = p.connectTimeoutMs ?? 10_000;
@@ -225,7 +274,15 @@ export class PgAdapter implements Adapter<PgConnection> {
         this.#parsers.set(row.array_oid, this.#arrayOf(parseVector));
       }
     }
-    if (this.#features.onConnectionCreate) await this.#features.onConnectionCreate(client);
+    if (this.#features.onConnectionCreate) {
+      await this.#features.onConnectionCreate(client);
+      // Whatever the hook SET is this connection's baseline: a reset restores it.
+      conn.baseline = sessionSettingsOf(((await client.query(SESSION_SETTINGS_SQL)) as unknown as PgResult).rows);
+    }
+    // A reported parameter (TimeZone, DateStyle, search_path on newer servers, …) changed behind a statement.
+    client.connection.on("parameterStatus", () => {
+      conn.settingsChanged = true;
+    });
   }
 
   /**
@@ -304,11 +361,13 @@ export class PgAdapter implements Adapter<PgConnection> {
 
   // ------------------------------------------------------------------------------------------------ pool
 
-  async acquire(signal?: AbortSignal): Promise<PgConnection> {
-    let pending: Promise<PgModule.PoolClient>;
+  async acquire(options?: AcquireOptions<PgConnection>): Promise<PgConnection> {
     try {
-      pending = this.pool.connect();
-      const client = signal ? await abortableAcquire(pending, signal) : await pending;
+      const pending = this.pool.connect();
+      const client =
+        options?.signal !== undefined || options?.timeoutMs !== undefined
+          ? await boundedAcquire(pending, options, (c) => c.release(), "PostgreSQL")
+          : await pending;
       return (client as unknown as Record<symbol, PgConnection>)[CONN] as PgConnection;
     } catch (err) {
       throw this.#mapAcquireError(err);
@@ -329,20 +388,52 @@ export class PgAdapter implements Adapter<PgConnection> {
     return mapPostgresError(err);
   }
 
-  async release(conn: PgConnection, error?: unknown): Promise<void> {
+  state(conn: PgConnection): ConnectionState {
+    return conn;
+  }
+
+  release(conn: PgConnection, error?: unknown): Promise<void> {
     const client = conn.client as PgClient;
-    let discard =
-      conn.broken || !client._queryable || client._ending || (error !== undefined && isBrokenConnectionError(error));
-    if (!discard && client.getTransactionStatus() !== "I") {
-      // Never hand a connection that is inside a transaction to the next user.
-      try {
-        await client.query("ROLLBACK");
-      } catch {
-        discard = true;
-      }
+    if (
+      conn.broken ||
+      !client._queryable ||
+      client._ending ||
+      (error !== undefined && isBrokenConnectionError(error))
+    ) {
+      return this.#giveBack(conn, true);
     }
+    // Common case: nothing to reset, hand it straight back.
+    if (client.getTransactionStatus() === "I" && !conn.settingsChanged && this.#resetMode !== true) {
+      client.release();
+      return Promise.resolve();
+    }
+    return resetPostgresConnection(this.#resetOps(conn), this.#resetMode, conn.baseline).then((ok) =>
+      this.#giveBack(conn, !ok),
+    );
+  }
+
+  async #giveBack(conn: PgConnection, discard: boolean): Promise<void> {
     if (discard) conn.statements?.clear();
-    client.release(discard ? new Error("sqlspec: connection discarded") : undefined);
+    (conn.client as PgClient).release(discard ? new Error("sqlspec: connection discarded") : undefined);
+  }
+
+  #resetOps(conn: PgConnection): ResetOps {
+    const client = conn.client as PgClient;
+    return {
+      state: conn,
+      run: (sql, params) => client.query(sql, params),
+      forgetPreparedStatements: () => this.#forgetStatements(conn),
+      settingsRestored: () => {
+        conn.settingsChanged = false;
+      },
+    };
+  }
+
+  /** The server dropped every prepared statement (DISCARD ALL / DEALLOCATE ALL): so do pg and our cache. */
+  #forgetStatements(conn: PgConnection): void {
+    conn.statements?.clear();
+    const parsed = (conn.client as PgClient).connection.parsedStatements;
+    for (const name of Object.keys(parsed)) delete parsed[name];
   }
 
   async close(): Promise<void> {
@@ -393,6 +484,13 @@ export class PgAdapter implements Adapter<PgConnection> {
       columns = res.fields.length === 0 ? EMPTY : fieldNames(res.fields);
     }
     const command = res.command ?? "";
+    if (command === "SET" || command === "RESET") {
+      if (changesSettings(command, sql)) conn.settingsChanged = true;
+    } else if (command === "DISCARD" || command === "DEALLOCATE") {
+      // node-postgres keeps only the tag's first word: assume every statement is gone (a re-Parse is cheap).
+      this.#forgetStatements(conn);
+      if (command === "DISCARD") conn.settingsChanged = true;
+    }
     return { rows: res.rows, columns, rowsAffected: rowsAffectedFor(command, res.rowCount), command };
   }
 

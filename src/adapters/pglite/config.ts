@@ -1,5 +1,5 @@
 import type { PGlite, PGliteOptions } from "@electric-sql/pglite";
-import type { ConfigOptions } from "../../driver/config.js";
+import type { ConfigOptions, ResetOnRelease } from "../../driver/config.js";
 import { DatabaseConfig } from "../../driver/database-config.js";
 import { importDriver } from "../../driver/dependencies.js";
 import { createPgliteAdapter, type PgliteAdapter, type PgliteConnection } from "./driver.js";
@@ -11,6 +11,8 @@ export interface PglitePoolConfig {
   extensions?: PGliteOptions["extensions"];
   /** How long a session waits while another session holds an open transaction. Default 30 000 ms. */
   acquireTimeoutMs?: number;
+  /** What release resets (see PoolConfig.resetOnRelease); default "auto". */
+  resetOnRelease?: ResetOnRelease;
   /** Passed through to PGlite. */
   relaxedDurability?: boolean;
   debug?: PGliteOptions["debug"];
@@ -44,6 +46,13 @@ export class PgliteConfig extends DatabaseConfig<PgliteConnection, PglitePoolCon
     if (p.extensions !== undefined) options.extensions = p.extensions;
     if (p.relaxedDurability !== undefined) options.relaxedDurability = p.relaxedDurability;
     if (p.debug !== undefined) options.debug = p.debug;
-    return createPgliteAdapter(pglite, vector, options, this.features, p.acquireTimeoutMs ?? 30_000);
+    return createPgliteAdapter(
+      pglite,
+      vector,
+      options,
+      this.features,
+      p.acquireTimeoutMs ?? 30_000,
+      p.resetOnRelease ?? "auto",
+    );
   }
 }

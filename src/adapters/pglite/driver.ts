@@ -1,10 +1,17 @@
-import { AsyncLocalStorage } from "node:async_hooks";
 import type { PGlite, PGliteOptions, Results } from "@electric-sql/pglite";
-import { PoolTimeoutError, type SQLSpecError } from "../../core/errors.js";
+import { OperationCancelledError, PoolTimeoutError, type SQLSpecError } from "../../core/errors.js";
 import { isJsonValue } from "../../core/json.js";
 import { ParameterStyle, type Row } from "../../core/types.js";
-import type { Adapter, QueryOptions, RawResult } from "../../driver/adapter.js";
-import type { ResolvedDriverFeatures } from "../../driver/config.js";
+import type {
+  AcquireOptions,
+  Adapter,
+  AdapterCapabilities,
+  ConnectionState,
+  QueryOptions,
+  RawResult,
+  TransactionStatus,
+} from "../../driver/adapter.js";
+import type { ResetOnRelease, ResolvedDriverFeatures } from "../../driver/config.js";
 import { postgresIntrospector } from "../postgres-common/catalog.js";
 import {
   encodeJsonParam,
@@ -19,19 +26,56 @@ import {
 import { rowsAffectedFor } from "../postgres-common/command-tag.js";
 import { copyFromStdinSql, encodeCopyBlob } from "../postgres-common/copy.js";
 import { mapPostgresError } from "../postgres-common/errors.js";
+import { POSTGRES_MAX_PARAMETERS } from "../postgres-common/limits.js";
+import {
+  changesSettings,
+  resetPostgresConnection,
+  SESSION_SETTINGS_SQL,
+  type SessionSettings,
+  sessionSettingsOf,
+} from "../postgres-common/session-state.js";
+
+/** The transaction status and failure flag of the one PGlite connection, shared by every lease. */
+interface EngineState {
+  /** The last statement inside the open transaction failed (ReadyForQuery would say E). */
+  failed: boolean;
+  /** A SET/RESET ran since the last reset. */
+  settingsChanged: boolean;
+}
 
 /**
  * A session's hold on the one PGlite connection. PGlite runs one statement at a time; sessions interleave
- * statement by statement, except that an open transaction holds the connection until COMMIT/ROLLBACK.
+ * statement by statement, except that an open transaction holds the connection (the lock) until it ends. Whether a
+ * transaction is open is read from the engine after every statement (`isInTransaction()`), never from SQL text.
  */
-export interface PgliteConnection {
-  readonly db: PGlite;
-  /** This lease holds the transaction lock (it ran BEGIN). */
-  holdsLock: boolean;
-  /** Set when the lease was opened inside a session that holds the lock: it shares that transaction. */
-  readonly parent: PgliteConnection | undefined;
-  /** Savepoints standing in for BEGIN on a shared lease. */
-  nestedTx: string[];
+export class PgliteConnection implements ConnectionState {
+  /** This lease holds the transaction lock (a statement it ran left a transaction open). */
+  holdsLock = false;
+  /** Savepoints standing in for BEGIN on a lease that shares its parent's transaction. */
+  nestedTx: string[] = [];
+  readonly openCursors = 0;
+  readonly preparedStatements = 0;
+
+  constructor(
+    readonly db: PGlite,
+    /** Set when the lease was opened inside a session that holds the lock: it shares that transaction. */
+    readonly parent: PgliteConnection | undefined,
+    readonly engine: EngineState,
+  ) {}
+
+  /**
+   * This lease's own view: the engine's transaction when this lease holds it; for a lease sharing its parent's
+   * transaction, its savepoint-backed nested transaction; otherwise idle (another lease's transaction is not ours).
+   */
+  get transaction(): TransactionStatus {
+    const own = this.parent !== undefined && holdsLock(this.parent) ? this.nestedTx.length > 0 : this.holdsLock;
+    if (!own || !this.db.isInTransaction()) return "idle";
+    return this.engine.failed ? "failed" : "active";
+  }
+
+  get settingsChanged(): boolean {
+    return this.engine.settingsChanged;
+  }
 }
 
 export interface PgliteAdapterOptions {
@@ -41,6 +85,7 @@ export interface PgliteAdapterOptions {
   acquireTimeoutMs: number;
   /** Close the PGlite instance when the pool closes (false when the user passed their own instance). */
   ownsDb: boolean;
+  resetOnRelease: ResetOnRelease;
 }
 
 /** FIFO mutex with a wait timeout, so a session blocked behind another's open transaction fails loudly. */
@@ -79,7 +124,10 @@ class TransactionLock {
   }
 }
 
-/** First keyword of a transaction-control statement, without allocating for ordinary statements. */
+/**
+ * First keyword of a transaction-control statement, used only on a lease that shares its parent's transaction,
+ * where BEGIN/COMMIT/ROLLBACK must become savepoint operations before they reach the engine.
+ */
 function txVerb(sql: string): "begin" | "end" | undefined {
   let i = 0;
   while (i < sql.length && sql.charCodeAt(i) <= 32) i++;
@@ -99,22 +147,33 @@ function txVerb(sql: string): "begin" | "end" | undefined {
 
 export class PgliteAdapter implements Adapter<PgliteConnection> {
   readonly dialect = "postgres" as const;
-  readonly engine = "pglite";
   readonly parameterStyle = ParameterStyle.NUMERIC;
   readonly databaseLabel = "PostgreSQL";
-  readonly transactionalDdl = true;
-  /** PGlite runs statements to completion: timeoutMs / AbortSignal cannot interrupt one (issue 8 §2). */
-  readonly capabilities = { cancel: false } as const;
+  readonly capabilities: AdapterCapabilities = {
+    // PGlite runs statements to completion: timeoutMs / AbortSignal cannot interrupt one (issue 8 §2).
+    cancel: false,
+    copy: true,
+    pipeline: "none",
+    cursors: "declare",
+    savepoints: true,
+    transactionalDdl: true,
+    maxParameters: POSTGRES_MAX_PARAMETERS,
+    sharedConnection: true,
+    // Measured crossover of one JSON parameter vs COPY staging on PGlite (COPY from a Blob; see driver/upsert.ts).
+    bulkCopyThreshold: 1500,
+  };
   readonly introspector = postgresIntrospector;
   readonly db: PGlite;
   readonly #lock = new TransactionLock();
-  readonly #scope = new AsyncLocalStorage<PgliteConnection>();
+  readonly #engine: EngineState = { failed: false, settingsChanged: false };
   readonly #options: PgliteAdapterOptions;
   readonly #queryOptions: {
     parsers: Record<number, (v: string) => unknown>;
     serializers: Record<number, (v: any) => string>;
   };
   #savepointSeq = 0;
+  /** What onConnectionCreate set (restored after a reset). */
+  baseline: SessionSettings | undefined;
 
   constructor(options: PgliteAdapterOptions, vectorOid: number | undefined) {
     this.#options = options;
@@ -140,56 +199,101 @@ export class PgliteAdapter implements Adapter<PgliteConnection> {
     this.#queryOptions = { parsers, serializers };
   }
 
-  async acquire(): Promise<PgliteConnection> {
-    const parent = this.#scope.getStore();
+  async acquire(options?: AcquireOptions<PgliteConnection>): Promise<PgliteConnection> {
+    if (options?.signal?.aborted) {
+      throw new OperationCancelledError("PGlite acquire cancelled", { cause: options.signal.reason });
+    }
+    const parent = options?.parent;
     const sharing = parent !== undefined && parent.db === this.db && holdsLock(parent);
-    return { db: this.db, holdsLock: false, parent: sharing ? parent : undefined, nestedTx: [] };
+    return new PgliteConnection(this.db, sharing ? parent : undefined, this.#engine);
   }
 
+  state(conn: PgliteConnection): ConnectionState {
+    return conn;
+  }
+
+  /** Rolls back what this lease left open, restores settings when asked, and frees the lock. Never rejects. */
   async release(conn: PgliteConnection): Promise<void> {
-    // A session released mid-transaction was already rolled back by the Session; free the lock regardless.
-    if (conn.holdsLock) {
-      conn.holdsLock = false;
-      this.#lock.release();
-    }
-  }
-
-  scope<T>(conn: PgliteConnection, fn: () => Promise<T>): Promise<T> {
-    return this.#scope.run(conn, fn);
-  }
-
-  async query(conn: PgliteConnection, sql: string, params: unknown[], _opts: QueryOptions): Promise<RawResult> {
-    const verb = txVerb(sql);
-    if (conn.parent !== undefined && holdsLock(conn.parent)) {
-      // Inside another session's transaction: BEGIN/COMMIT/ROLLBACK become a savepoint of that transaction.
-      if (verb === "begin") return this.#nestedBegin(conn);
-      if (verb === "end") return this.#nestedEnd(conn, sql);
-      return this.#exec(sql, params);
-    }
-    if (conn.holdsLock) {
-      const result = await this.#exec(sql, params);
-      if (verb === "end") {
+    try {
+      if (conn.parent !== undefined && holdsLock(conn.parent)) {
+        // Unfinished nested work on a shared lease: undo it, innermost first; the parent's transaction goes on.
+        for (let name = conn.nestedTx.pop(); name !== undefined; name = conn.nestedTx.pop()) {
+          await this.db.query(`ROLLBACK TO SAVEPOINT ${name}`);
+          await this.db.query(`RELEASE SAVEPOINT ${name}`);
+        }
+        return;
+      }
+      const mode = this.#options.resetOnRelease;
+      if (!conn.holdsLock && !(mode === true || (mode === "auto" && this.#engine.settingsChanged))) return;
+      if (!conn.holdsLock) await this.#lock.acquire(this.#options.acquireTimeoutMs);
+      conn.holdsLock = true;
+      const ok = await resetPostgresConnection(
+        {
+          state: conn,
+          run: (sql, params) => this.db.query(sql, params ?? []),
+          forgetPreparedStatements: () => {},
+          settingsRestored: () => {
+            this.#engine.settingsChanged = false;
+          },
+        },
+        mode,
+        this.baseline,
+      );
+      // One connection cannot be discarded: if the reset failed, at least never leave a transaction open.
+      if (!ok && this.db.isInTransaction()) await this.db.query("ROLLBACK").catch(() => undefined);
+    } catch {
+      // Release never rejects; the lock is freed below whatever happened.
+    } finally {
+      this.#engine.failed = false;
+      if (conn.holdsLock) {
         conn.holdsLock = false;
         this.#lock.release();
       }
-      return result;
     }
-    await this.#lock.acquire(this.#options.acquireTimeoutMs);
-    if (verb === "begin") {
-      try {
-        const result = await this.#exec(sql, params);
-        conn.holdsLock = true;
-        return result;
-      } catch (err) {
-        this.#lock.release();
-        throw err;
+  }
+
+  async query(conn: PgliteConnection, sql: string, params: unknown[], _opts: QueryOptions): Promise<RawResult> {
+    if (conn.parent !== undefined && holdsLock(conn.parent)) {
+      // Inside another session's transaction: BEGIN/COMMIT/ROLLBACK become a savepoint of that transaction.
+      const verb = txVerb(sql);
+      if (verb === "begin") return this.#nestedBegin(conn);
+      if (verb === "end") return this.#nestedEnd(conn, sql);
+      return this.#tracked(conn, sql, () => this.#exec(sql, params));
+    }
+    if (!conn.holdsLock) await this.#lock.acquire(this.#options.acquireTimeoutMs);
+    conn.holdsLock = true;
+    return this.#tracked(conn, sql, () => this.#exec(sql, params));
+  }
+
+  /**
+   * Runs a statement on a lease and derives the state from the engine afterwards: a transaction left open keeps
+   * the lock with this lease (however BEGIN was spelled), a transaction that ended (COMMIT, ROLLBACK, a COMMIT the
+   * server turned into a rollback) frees it; an error inside a transaction marks it failed.
+   */
+  async #tracked(conn: PgliteConnection, sql: string, run: () => Promise<RawResult>): Promise<RawResult> {
+    let result: RawResult | undefined;
+    let failure: unknown;
+    try {
+      result = await run();
+    } catch (err) {
+      failure = err;
+    }
+    const open = this.db.isInTransaction();
+    if (failure !== undefined) {
+      if (open) this.#engine.failed = true;
+    } else {
+      this.#engine.failed = false;
+      const command = (result as RawResult).command;
+      if ((command === "SET" || command === "RESET") && changesSettings(command, sql)) {
+        this.#engine.settingsChanged = true;
       }
     }
-    try {
-      return await this.#exec(sql, params);
-    } finally {
+    if (conn.holdsLock && !open) {
+      conn.holdsLock = false;
       this.#lock.release();
     }
+    if (failure !== undefined) throw failure;
+    return result as RawResult;
   }
 
   async copyIn(
@@ -203,9 +307,15 @@ export class PgliteAdapter implements Adapter<PgliteConnection> {
       jsonSerializer: this.#options.features.jsonSerializer,
     });
     const sql = copyFromStdinSql(table, columns).replace(/ FROM STDIN$/, " FROM '/dev/blob'");
-    const run = () => this.db.query(sql, [], { blob });
-    const r = conn.holdsLock || (conn.parent && holdsLock(conn.parent)) ? await run() : await this.#locked(run);
-    return r.affectedRows ?? 0;
+    const run = async (): Promise<RawResult> => {
+      const r = await this.db.query(sql, [], { blob });
+      return { rows: [], columns: [], rowsAffected: r.affectedRows ?? 0, command: "COPY" };
+    };
+    if (!(conn.parent !== undefined && holdsLock(conn.parent)) && !conn.holdsLock) {
+      await this.#lock.acquire(this.#options.acquireTimeoutMs);
+      conn.holdsLock = true;
+    }
+    return (await this.#tracked(conn, sql, run)).rowsAffected;
   }
 
   mapError(err: unknown): SQLSpecError {
@@ -219,15 +329,6 @@ export class PgliteAdapter implements Adapter<PgliteConnection> {
 
   async close(): Promise<void> {
     if (this.#options.ownsDb && !this.db.closed) await this.db.close();
-  }
-
-  async #locked<T>(fn: () => Promise<T>): Promise<T> {
-    await this.#lock.acquire(this.#options.acquireTimeoutMs);
-    try {
-      return await fn();
-    } finally {
-      this.#lock.release();
-    }
   }
 
   async #exec(sql: string, params: unknown[]): Promise<RawResult> {
@@ -255,12 +356,17 @@ export class PgliteAdapter implements Adapter<PgliteConnection> {
     return { rows: [], columns: [], rowsAffected: 0, command: "BEGIN" };
   }
 
+  /** COMMIT → RELEASE SAVEPOINT; ROLLBACK, or COMMIT of failed nested work → ROLLBACK TO (reported as "ROLLBACK"). */
   async #nestedEnd(conn: PgliteConnection, sql: string): Promise<RawResult> {
     const name = conn.nestedTx.pop();
-    if (name === undefined) return this.#exec(sql, []);
-    if (/^\s*(ROLLBACK|ABORT)/i.test(sql)) await this.db.query(`ROLLBACK TO SAVEPOINT ${name}`);
+    if (name === undefined) return this.#tracked(conn, sql, () => this.#exec(sql, []));
+    const rollback = /^\s*(ROLLBACK|ABORT)/i.test(sql) || this.#engine.failed;
+    if (rollback) {
+      await this.db.query(`ROLLBACK TO SAVEPOINT ${name}`);
+      this.#engine.failed = false;
+    }
     await this.db.query(`RELEASE SAVEPOINT ${name}`);
-    return { rows: [], columns: [], rowsAffected: 0, command: "COMMIT" };
+    return { rows: [], columns: [], rowsAffected: 0, command: rollback ? "ROLLBACK" : "COMMIT" };
   }
 }
 
@@ -293,6 +399,7 @@ export async function createPgliteAdapter(
   dbOptions: PGliteOptions,
   features: ResolvedDriverFeatures<PGlite>,
   acquireTimeoutMs: number,
+  resetOnRelease: ResetOnRelease = "auto",
 ): Promise<PgliteAdapter> {
   const extensions = { ...(dbOptions.extensions ?? {}) } as Record<string, unknown>;
   if (vectorExtension && features.enablePgvector && !("vector" in extensions)) extensions.vector = vectorExtension;
@@ -306,7 +413,10 @@ export async function createPgliteAdapter(
     const r = await db.query<{ oid: number }>(VECTOR_TYPE_SQL);
     vectorOid = r.rows[0]?.oid;
   }
-  const adapter = new PgliteAdapter({ db, features, acquireTimeoutMs, ownsDb: true }, vectorOid);
-  if (features.onConnectionCreate) await features.onConnectionCreate(db);
+  const adapter = new PgliteAdapter({ db, features, acquireTimeoutMs, ownsDb: true, resetOnRelease }, vectorOid);
+  if (features.onConnectionCreate) {
+    await features.onConnectionCreate(db);
+    adapter.baseline = sessionSettingsOf((await db.query<Row>(SESSION_SETTINGS_SQL)).rows);
+  }
   return adapter;
 }

@@ -2,7 +2,7 @@
  * Out-of-band cancellation helpers shared by the PostgreSQL server adapters.
  */
 import { connect as netConnect } from "node:net";
-import { OperationCancelledError } from "../../core/errors.js";
+import { OperationCancelledError, PoolTimeoutError } from "../../core/errors.js";
 
 /**
  * Sends the protocol's CancelRequest for backend `pid` on a fresh socket. It needs no pooled connection, so it works
@@ -20,44 +20,53 @@ export function sendCancelRequest(host: string | undefined, port: number, pid: n
 }
 
 /**
- * Races a pending checkout against an AbortSignal. When the signal wins, the checkout still completes later and that
- * connection is handed straight back with `release()`.
+ * Races a pending checkout against an AbortSignal and a per-call timeout. When either wins, the checkout still
+ * completes later and that connection is handed straight back with `giveBack`.
  */
-export function abortableAcquire<T extends { release?: () => void }>(
+export function boundedAcquire<T>(
   pending: Promise<T>,
-  signal: AbortSignal,
+  options: { signal?: AbortSignal | undefined; timeoutMs?: number | undefined },
+  giveBack: (conn: T) => void,
+  label: string,
 ): Promise<T> {
-  const giveBack = (): void => {
-    void pending.then(
-      (c) => c.release?.(),
-      () => {},
-    );
-  };
+  const { signal, timeoutMs } = options;
   const cancelled = (): OperationCancelledError =>
-    new OperationCancelledError("PostgreSQL acquire cancelled", { cause: signal.reason });
-  if (signal.aborted) {
-    giveBack();
+    new OperationCancelledError(`${label} acquire cancelled`, { cause: signal?.reason });
+  const abandon = (): void => {
+    pending.then(giveBack, () => {});
+  };
+  if (signal?.aborted) {
+    abandon();
     return Promise.reject(cancelled());
   }
   return new Promise<T>((resolve, reject) => {
     let done = false;
-    const onAbort = (): void => {
-      if (done) return;
+    const finish = (): boolean => {
+      if (done) return false;
       done = true;
-      giveBack();
-      reject(cancelled());
+      signal?.removeEventListener("abort", onAbort);
+      if (timer !== undefined) clearTimeout(timer);
+      return true;
     };
-    signal.addEventListener("abort", onAbort, { once: true });
+    // A checkout that completes after we gave up is handed back by the `pending.then` below.
+    const onAbort = (): void => {
+      if (finish()) reject(cancelled());
+    };
+    const timer =
+      timeoutMs !== undefined
+        ? setTimeout(() => {
+            if (finish())
+              reject(new PoolTimeoutError(`${label} pool: no free connection within timeoutMs=${timeoutMs} ms`));
+          }, timeoutMs)
+        : undefined;
+    signal?.addEventListener("abort", onAbort, { once: true });
     pending.then(
       (v) => {
-        signal.removeEventListener("abort", onAbort);
-        if (!done) resolve(v);
-        done = true;
+        if (finish()) resolve(v);
+        else giveBack(v);
       },
       (e) => {
-        signal.removeEventListener("abort", onAbort);
-        if (!done) reject(e);
-        done = true;
+        if (finish()) reject(e);
       },
     );
   });

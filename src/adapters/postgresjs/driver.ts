@@ -8,6 +8,7 @@
 import { connect as netConnect, type Socket } from "node:net";
 import { Readable, type Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
+import { type ConnectionOptions as TlsOptions, connect as tlsConnect } from "node:tls";
 import type * as PostgresNs from "postgres";
 import {
   DatabaseConnectionError,
@@ -18,8 +19,17 @@ import {
 } from "../../core/errors.js";
 import { isJsonValue } from "../../core/json.js";
 import { ParameterStyle, type Row } from "../../core/types.js";
-import type { Adapter, Introspector, QueryOptions, RawResult } from "../../driver/adapter.js";
-import type { PoolConfig, ResolvedDriverFeatures } from "../../driver/config.js";
+import type {
+  AcquireOptions,
+  Adapter,
+  AdapterCapabilities,
+  ConnectionState,
+  Introspector,
+  QueryOptions,
+  RawResult,
+  TransactionStatus,
+} from "../../driver/adapter.js";
+import type { PoolConfig, ResetOnRelease, ResolvedDriverFeatures } from "../../driver/config.js";
 import { importDriver } from "../../driver/dependencies.js";
 import { postgresIntrospector } from "../postgres-common/catalog.js";
 import {
@@ -33,6 +43,17 @@ import {
 import { rowsAffectedFor } from "../postgres-common/command-tag.js";
 import { copyFromStdinSql, encodeCopyRows } from "../postgres-common/copy.js";
 import { isBrokenConnectionError, mapPostgresError } from "../postgres-common/errors.js";
+import { POSTGRES_MAX_PARAMETERS } from "../postgres-common/limits.js";
+import {
+  changesSettings,
+  type ResetOps,
+  resetPostgresConnection,
+  SESSION_SETTINGS_SQL,
+  type SessionSettings,
+  sessionSettingsOf,
+  transactionStatusOf,
+} from "../postgres-common/session-state.js";
+import { WireObserver } from "./wire.js";
 
 type PostgresFn = typeof PostgresNs.default;
 export type PostgresSql = PostgresNs.Sql<Record<string, PostgresNs.PostgresType>>;
@@ -58,19 +79,37 @@ const NAMES = Symbol("sqlspec.columnNames");
 const EMPTY: string[] = [];
 
 /** One pooled connection: a single-connection postgres.js instance plus sqlspec's state for it. */
-export class PostgresJsConnection {
+export class PostgresJsConnection implements ConnectionState {
   /** Statement texts postgres.js has prepared here (bounded by statementCacheSize; later ones run unnamed). */
   readonly prepared = new Set<string>();
   broken = false;
-  /** An open cursor holds the connection (its portal is suspended between batches, see stream()). */
-  streaming = false;
+  /** Driver cursors open on this connection (see stream()): the connection belongs to the portal meanwhile. */
+  openCursors = 0;
   readonly createdAt = Date.now();
   idleTimer: NodeJS.Timeout | undefined;
+  /** A SET/RESET ran through this connection since its last reset. */
+  settingsSet = false;
+  /** What onConnectionCreate set (restored after a reset). */
+  baseline: SessionSettings | undefined;
 
   constructor(
     /** The postgres.js `sql` bound to this one connection. */
     readonly sql: PostgresSql,
+    /** The server's messages as they arrive: transaction status, backend key, COPY and parameter changes. */
+    readonly wire: WireObserver,
   ) {}
+
+  get transaction(): TransactionStatus {
+    return transactionStatusOf(this.wire.status);
+  }
+
+  get preparedStatements(): number {
+    return this.prepared.size;
+  }
+
+  get settingsChanged(): boolean {
+    return this.settingsSet || this.wire.parameterChanged;
+  }
 }
 
 export interface PostgresJsAdapterOptions {
@@ -97,13 +136,29 @@ export class PostgresJsAdapter implements Adapter<PostgresJsConnection> {
   readonly dialect = "postgres" as const;
   readonly parameterStyle = ParameterStyle.NUMERIC;
   readonly databaseLabel = "PostgreSQL";
-  readonly transactionalDdl = true;
+  readonly capabilities: AdapterCapabilities = {
+    cancel: true,
+    copy: true,
+    // Every set is written before any answer is read, but each carries its own Sync (commits on its own).
+    pipeline: "pipelined",
+    cursors: "native",
+    savepoints: true,
+    transactionalDdl: true,
+    maxParameters: POSTGRES_MAX_PARAMETERS,
+    sharedConnection: false,
+    // Measured crossover of one JSON parameter vs COPY staging on PostgreSQL 15 (see driver/upsert.ts).
+    bulkCopyThreshold: 2000,
+  };
   readonly introspector = postgresIntrospector as Introspector<PostgresJsConnection>;
 
   readonly #postgres: PostgresFn;
   readonly #features: ResolvedDriverFeatures<PostgresSql>;
   readonly #pool: PoolConfig;
   readonly #cacheSize: number;
+  readonly #resetMode: ResetOnRelease;
+  /** TLS settings sqlspec negotiates itself (postgres.js gets a ready socket), or undefined for plain TCP. */
+  readonly #tls: { options: TlsOptions; optional: boolean } | undefined;
+  readonly #target: string | undefined;
   readonly #max: number;
   readonly #options: Record<string, unknown>;
   readonly #idle: PostgresJsConnection[] = [];
@@ -117,6 +172,10 @@ export class PostgresJsAdapter implements Adapter<PostgresJsConnection> {
     this.#features = opts.features;
     this.#pool = opts.pool;
     this.#cacheSize = opts.statementCacheSize;
+    this.#resetMode = opts.pool.resetOnRelease ?? "auto";
+    const { tls, target } = tlsSettings(opts.pool);
+    this.#tls = tls;
+    this.#target = target;
     this.#max = Math.max(1, opts.pool.maxSize ?? 10);
     this.#options = this.#driverOptions();
     for (let i = 0; i < (opts.pool.minSize ?? 0); i++) {
@@ -145,6 +204,8 @@ export class PostgresJsAdapter implements Adapter<PostgresJsConnection> {
       onnotice: () => {},
       connection: startup,
       transform: { undefined: null },
+      // TLS is negotiated by our socket factory, so the wire observer sees plain protocol bytes.
+      ssl: false,
       types: {
         bigint: { to: PgOid.INT8, from: [PgOid.INT8], parse: parseInt8, serialize: (x: unknown) => String(x) },
         // Strings are JSON text already (as with pg and PGlite): never stringify them again.
@@ -157,7 +218,6 @@ export class PostgresJsAdapter implements Adapter<PostgresJsConnection> {
         },
         jsonb: { to: PgOid.JSONB, from: [], serialize: (x: unknown) => (typeof x === "string" ? x : ser(x)) },
       },
-      socket: (o: { host: string[]; port: number[]; path?: string | false }) => connectNoDelay(o, connectTimeoutMs),
     };
     if (p.connectionString === undefined) {
       o.host = p.host ?? "localhost";
@@ -166,13 +226,13 @@ export class PostgresJsAdapter implements Adapter<PostgresJsConnection> {
     if (p.user !== undefined) o.user = p.user;
     if (p.password !== undefined) o.password = p.password;
     if (p.database !== undefined) o.database = p.database;
-    if (p.ssl !== undefined) o.ssl = p.ssl;
     return o;
   }
 
   // ------------------------------------------------------------------------------------------------ pool
 
-  async acquire(signal?: AbortSignal): Promise<PostgresJsConnection> {
+  async acquire(options?: AcquireOptions<PostgresJsConnection>): Promise<PostgresJsConnection> {
+    const signal = options?.signal;
     if (signal?.aborted) throw new OperationCancelledError("PostgreSQL acquire cancelled", { cause: signal.reason });
     if (this.#closed) throw new DatabaseConnectionError("PostgreSQL pool closed");
     for (;;) {
@@ -195,11 +255,10 @@ export class PostgresJsAdapter implements Adapter<PostgresJsConnection> {
         throw err;
       }
     }
-    return this.#wait(signal);
+    return this.#wait(signal, options?.timeoutMs ?? this.#pool.acquireTimeoutMs);
   }
 
-  #wait(signal: AbortSignal | undefined): Promise<PostgresJsConnection> {
-    const timeoutMs = this.#pool.acquireTimeoutMs;
+  #wait(signal: AbortSignal | undefined, timeoutMs: number | undefined): Promise<PostgresJsConnection> {
     return new Promise<PostgresJsConnection>((resolve, reject) => {
       let timer: NodeJS.Timeout | undefined;
       const done = (): void => {
@@ -225,7 +284,7 @@ export class PostgresJsAdapter implements Adapter<PostgresJsConnection> {
           () =>
             waiter.reject(
               new PoolTimeoutError(
-                `PostgreSQL pool: no free connection within acquireTimeoutMs=${timeoutMs} ms (maxSize=${this.#max} in use)`,
+                `PostgreSQL pool: no free connection within ${timeoutMs} ms (maxSize=${this.#max} in use)`,
               ),
             ),
           timeoutMs,
@@ -238,17 +297,21 @@ export class PostgresJsAdapter implements Adapter<PostgresJsConnection> {
   async #create(): Promise<PostgresJsConnection> {
     const f = this.#features;
     let conn: PostgresJsConnection | undefined;
+    const wire = new WireObserver();
+    const connectTimeoutMs = this.#pool.connectTimeoutMs ?? 10_000;
     const options = {
       ...this.#options,
       onclose: () => {
         if (conn) conn.broken = true;
       },
+      socket: (o: { host: string[]; port: number[]; path?: string | false }) =>
+        connectSocket(o, connectTimeoutMs, this.#tls, wire),
     };
-    const target = this.#pool.connectionString;
+    const target = this.#target;
     const sql = (
       target !== undefined ? this.#postgres(target, options as never) : this.#postgres(options as never)
     ) as PostgresSql;
-    conn = new PostgresJsConnection(sql);
+    conn = new PostgresJsConnection(sql, wire);
     try {
       // Connects eagerly, so a refused connection or bad credentials surface here, typed. postgres.js prepared its
       // array-type lookup as a named statement it never runs again: drop it so the cache bound is exact.
@@ -269,7 +332,14 @@ export class PostgresJsAdapter implements Adapter<PostgresJsConnection> {
         o.serializers[this.#vector.oid] = (x: unknown) =>
           typeof x === "string" ? x : formatVector(x as ArrayLike<number>);
       }
-      if (f.onConnectionCreate) await f.onConnectionCreate(sql);
+      if (f.onConnectionCreate) {
+        await f.onConnectionCreate(sql);
+        // Whatever the hook SET is this connection's baseline: a reset restores it.
+        conn.baseline = sessionSettingsOf(
+          (await (sql as unknown as Unsafe).unsafe(SESSION_SETTINGS_SQL)) as unknown as Record<string, unknown>[],
+        );
+      }
+      wire.parameterChanged = false;
     } catch (err) {
       void sql.end({ timeout: 0 });
       throw mapPostgresError(err);
@@ -300,10 +370,20 @@ export class PostgresJsAdapter implements Adapter<PostgresJsConnection> {
     });
   }
 
+  state(conn: PostgresJsConnection): ConnectionState {
+    return conn;
+  }
+
   async release(conn: PostgresJsConnection, error?: unknown): Promise<void> {
     let discard = conn.broken || this.#closed || (error !== undefined && isBrokenConnectionError(error));
     if (!discard && this.#expired(conn)) discard = true;
-    if (discard) {
+    if (
+      !discard &&
+      (conn.transaction !== "idle" || conn.settingsChanged || this.#resetMode === true || conn.openCursors > 0)
+    ) {
+      discard = !(await resetPostgresConnection(this.#resetOps(conn), this.#resetMode, conn.baseline));
+    }
+    if (discard || conn.wire.lost) {
       this.#destroy(conn);
       this.#wakeCreator();
       return;
@@ -325,6 +405,18 @@ export class PostgresJsAdapter implements Adapter<PostgresJsConnection> {
       }, idleMs);
       conn.idleTimer.unref();
     }
+  }
+
+  #resetOps(conn: PostgresJsConnection): ResetOps {
+    return {
+      state: conn,
+      run: (sql, params) => (conn.sql as unknown as Unsafe).unsafe(sql, params ?? [], { prepare: false }),
+      forgetPreparedStatements: () => conn.prepared.clear(),
+      settingsRestored: () => {
+        conn.settingsSet = false;
+        conn.wire.parameterChanged = false;
+      },
+    };
   }
 
   async close(): Promise<void> {
@@ -400,7 +492,10 @@ export class PostgresJsAdapter implements Adapter<PostgresJsConnection> {
       }
     }
     // A multi-statement simple query answers with a plain array of results; the last one is the answer.
-    return toRaw(res.command === undefined ? lastOf(res) : res);
+    const raw = toRaw(res.command === undefined ? lastOf(res) : res);
+    if ((raw.command === "SET" || raw.command === "RESET") && changesSettings(raw.command, sql))
+      conn.settingsSet = true;
+    return raw;
   }
 
   async #cancellable(conn: PostgresJsConnection, q: PjsQuery, opts: QueryOptions): Promise<PjsResult> {
@@ -421,7 +516,7 @@ export class PostgresJsAdapter implements Adapter<PostgresJsConnection> {
 
   #check(conn: PostgresJsConnection): void {
     if (conn.broken) throw brokenError();
-    if (conn.streaming) {
+    if (conn.openCursors > 0) {
       throw new SQLSpecError(
         "This session is reading a stream; finish or break the loop before running other statements",
       );
@@ -471,7 +566,7 @@ export class PostgresJsAdapter implements Adapter<PostgresJsConnection> {
     this.#check(conn);
     const q = this.#start(conn, sql, params, false);
     const cancel = armCancel(q, opts);
-    conn.streaming = true;
+    conn.openCursors++;
     try {
       for await (const batch of q.cursor(Math.max(1, Math.floor(batchSize)))) {
         if (cancel.kind !== undefined) throw stoppedError(cancel.kind);
@@ -480,7 +575,7 @@ export class PostgresJsAdapter implements Adapter<PostgresJsConnection> {
     } catch (err) {
       throw this.#error(conn, err, cancel.kind);
     } finally {
-      conn.streaming = false;
+      conn.openCursors--;
       cancel.disarm();
     }
   }
@@ -549,32 +644,105 @@ async function* countRows<T>(rows: AsyncIterable<T> | Iterable<T>, tick: () => v
   }
 }
 
-/** postgres.js socket factory: a connected socket with TCP_NODELAY and our connect timeout. */
-function connectNoDelay(
+/**
+ * postgres.js socket factory: a connected socket with TCP_NODELAY and our connect timeout, TLS negotiated here when
+ * configured (SSLRequest, then a TLS handshake), and the wire observer listening before postgres.js does.
+ */
+function connectSocket(
   o: { host: string[]; port: number[]; path?: string | false },
   timeoutMs: number,
+  tls: { options: TlsOptions; optional: boolean } | undefined,
+  wire: WireObserver,
 ): Promise<Socket> {
   return new Promise<Socket>((resolve, reject) => {
     const host = o.host[0] ?? "localhost";
     const port = o.port[0] ?? 5432;
     const s = o.path ? netConnect(o.path) : netConnect({ host, port, noDelay: true });
     s.setNoDelay(true);
-    const timer = setTimeout(() => {
+    let settled = false;
+    const fail = (e: unknown): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
       s.destroy();
-      reject(
-        Object.assign(new Error(`connect timeout after ${timeoutMs} ms to ${host}:${port}`), { code: "ETIMEDOUT" }),
-      );
-    }, timeoutMs);
-    s.once("error", (e) => {
-      clearTimeout(timer);
       reject(e);
-    });
-    s.once("connect", () => {
+    };
+    const ready = (socket: Socket): void => {
+      if (settled) return;
+      settled = true;
       clearTimeout(timer);
-      (s as Socket & { host?: string }).host = host;
-      resolve(s);
+      (socket as Socket & { host?: string }).host = host;
+      socket.on("data", wire.feed);
+      resolve(socket);
+    };
+    const timer = setTimeout(
+      () =>
+        fail(
+          Object.assign(new Error(`connect timeout after ${timeoutMs} ms to ${host}:${port}`), { code: "ETIMEDOUT" }),
+        ),
+      timeoutMs,
+    );
+    s.once("error", fail);
+    s.once("connect", () => {
+      if (tls === undefined) return ready(s);
+      // SSLRequest: length 8, code 80877103. The server answers one byte: S (go ahead) or N (no TLS here).
+      const request = Buffer.alloc(8);
+      request.writeInt32BE(8, 0);
+      request.writeInt32BE(80877103, 4);
+      s.once("data", (answer: Buffer) => {
+        if (answer[0] === 78 /* N */) {
+          if (tls.optional) return ready(s);
+          return fail(Object.assign(new Error("The server does not support SSL connections"), { code: "08P01" }));
+        }
+        if (answer[0] !== 83 /* S */) return fail(new Error("Unexpected answer to SSLRequest"));
+        const servername = /^[\d.:]+$/.test(host) ? undefined : host;
+        const secure = tlsConnect({ socket: s, ...(servername ? { servername } : {}), ...tls.options });
+        secure.once("error", fail);
+        secure.once("secureConnect", () => ready(secure));
+      });
+      s.write(request);
     });
   });
+}
+
+/**
+ * TLS from `poolConfig.ssl` or the connection string's `sslmode` (which is then removed, so postgres.js does not
+ * negotiate a second time). disable → none; allow/prefer → optional, unverified; require → unverified;
+ * verify-ca/verify-full (or `ssl: true`) → verified.
+ */
+function tlsSettings(pool: PoolConfig): {
+  tls: { options: TlsOptions; optional: boolean } | undefined;
+  target: string | undefined;
+} {
+  let target = pool.connectionString;
+  let mode: string | undefined;
+  if (target !== undefined) {
+    try {
+      const url = new URL(target);
+      mode = url.searchParams.get("sslmode") ?? undefined;
+      if (mode !== undefined) {
+        url.searchParams.delete("sslmode");
+        target = url.toString();
+      }
+    } catch {
+      // Not a URL: postgres.js reports it.
+    }
+  }
+  if (pool.ssl !== undefined && pool.ssl !== false) {
+    return { tls: { options: pool.ssl === true ? {} : (pool.ssl as TlsOptions), optional: false }, target };
+  }
+  switch (mode) {
+    case "allow":
+    case "prefer":
+      return { tls: { options: { rejectUnauthorized: false }, optional: true }, target };
+    case "require":
+      return { tls: { options: { rejectUnauthorized: false }, optional: false }, target };
+    case "verify-ca":
+    case "verify-full":
+      return { tls: { options: {}, optional: false }, target };
+    default:
+      return { tls: undefined, target };
+  }
 }
 
 /** Cancels `q` on the server when the per-call timeout fires or the signal aborts; `kind` says which happened. */

@@ -1,0 +1,129 @@
+/**
+ * Reads the server's side of a postgres.js connection as it arrives, without changing it: postgres.js keeps the
+ * ReadyForQuery status, the backend key and COPY states to itself, and sqlspec's connection state must come from the
+ * protocol. The observer listens on the socket before postgres.js does, so by the time a query's promise settles its
+ * ReadyForQuery has been seen. It only walks message headers (type + length); the few bodies it reads are tiny.
+ */
+
+const READY_FOR_QUERY = 90; // Z
+const BACKEND_KEY = 75; // K
+const PARAMETER_STATUS = 83; // S
+const COPY_IN = 71; // G
+const COPY_OUT = 72; // H
+const COPY_BOTH = 87; // W
+const AUTH = 82; // R: the first message of a session; ParameterStatus before its ReadyForQuery is startup noise
+
+/** Bodies at most this long are kept when a message straddles two chunks (all the ones read here are tiny). */
+const SMALL_BODY = 64;
+const EMPTY = Buffer.alloc(0);
+
+export class WireObserver {
+  /** ReadyForQuery status byte: 73 I(dle), 84 T(ransaction), 69 E(rror in transaction). */
+  status = 73;
+  /** BackendKeyData, for CancelRequest. 0 until the server sent it. */
+  pid = 0;
+  secret = 0;
+  /** A ParameterStatus arrived after startup: a reported setting changed. */
+  parameterChanged = false;
+  /** The server entered COPY IN/OUT/BOTH since this was last cleared. */
+  copyStarted = false;
+  /** Count of ReadyForQuery messages seen (a sync point passed). */
+  readyCount = 0;
+  /** Set when the stream could not be framed (never expected); the connection's state is then unknown. */
+  lost = false;
+
+  #started = false;
+  #type = 0;
+  #remaining = 0;
+  readonly #header = Buffer.alloc(5);
+  #headerLen = 0;
+  #body: Buffer | undefined;
+  #bodyLen = 0;
+
+  /** Feed every chunk the socket emits, in order. */
+  readonly feed = (chunk: Buffer): void => {
+    const n = chunk.length;
+    let i = 0;
+    while (i < n) {
+      if (this.#remaining > 0) {
+        const take = Math.min(this.#remaining, n - i);
+        if (this.#body !== undefined) {
+          chunk.copy(this.#body, this.#bodyLen, i, i + take);
+          this.#bodyLen += take;
+        }
+        i += take;
+        this.#remaining -= take;
+        if (this.#remaining === 0) {
+          const body = this.#body ?? EMPTY;
+          this.#body = undefined;
+          this.#message(this.#type, body, 0, body.length);
+        }
+        continue;
+      }
+      let type: number;
+      let length: number;
+      if (this.#headerLen === 0 && n - i >= 5) {
+        type = chunk[i] as number;
+        length = chunk.readInt32BE(i + 1);
+        i += 5;
+      } else {
+        while (this.#headerLen < 5 && i < n) this.#header[this.#headerLen++] = chunk[i++] as number;
+        if (this.#headerLen < 5) return;
+        this.#headerLen = 0;
+        type = this.#header[0] as number;
+        length = this.#header.readInt32BE(1);
+      }
+      if (length < 4) {
+        this.lost = true;
+        return;
+      }
+      const bodyLength = length - 4;
+      if (n - i >= bodyLength) {
+        // The whole body is in this chunk: read it in place.
+        this.#message(type, chunk, i, i + bodyLength);
+        i += bodyLength;
+      } else {
+        this.#type = type;
+        this.#remaining = bodyLength - (n - i);
+        if (bodyLength <= SMALL_BODY && wanted(type)) {
+          this.#body = Buffer.allocUnsafe(bodyLength);
+          this.#bodyLen = n - i;
+          chunk.copy(this.#body, 0, i, n);
+        } else {
+          this.#body = undefined;
+        }
+        i = n;
+      }
+    }
+  };
+
+  #message(type: number, buf: Buffer, start: number, end: number): void {
+    switch (type) {
+      case READY_FOR_QUERY:
+        if (end > start) this.status = buf[start] as number;
+        this.#started = true;
+        this.readyCount++;
+        return;
+      case BACKEND_KEY:
+        if (end - start >= 8) {
+          this.pid = buf.readInt32BE(start);
+          this.secret = buf.readInt32BE(start + 4);
+        }
+        return;
+      case PARAMETER_STATUS:
+        if (this.#started) this.parameterChanged = true;
+        return;
+      case COPY_IN:
+      case COPY_OUT:
+      case COPY_BOTH:
+        this.copyStarted = true;
+        return;
+      case AUTH:
+        return;
+    }
+  }
+}
+
+function wanted(type: number): boolean {
+  return type === READY_FOR_QUERY || type === BACKEND_KEY;
+}
