@@ -14,6 +14,8 @@ export interface RawResult {
    */
   command?: string;
   lastInsertId?: number | bigint | string;
+  /** Driver facts for `SQLResult.metadata`, e.g. MySQL's inserted/updated split of ON DUPLICATE KEY UPDATE. */
+  metadata?: Record<string, unknown>;
 }
 
 export interface QueryOptions {

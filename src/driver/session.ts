@@ -519,7 +519,7 @@ export class Session<Conn = unknown> implements AsyncDisposable {
       parameters,
       executionTimeMs: performance.now() - started,
       lastInsertId: raw.lastInsertId,
-      metadata,
+      metadata: raw.metadata === undefined ? metadata : { ...raw.metadata, ...metadata },
     });
   }
 

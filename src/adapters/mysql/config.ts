@@ -1,0 +1,66 @@
+import type * as Mysql2 from "mysql2";
+import type { ConfigOptions, DriverFeatures, PoolConfig } from "../../driver/config.js";
+import { DatabaseConfig } from "../../driver/database-config.js";
+import { loadMysql2, MysqlAdapter, type MysqlConnection } from "./driver.js";
+
+/** Pool settings for MySQL / MariaDB: every DESIGN pool key plus the connection's charset and time zone. */
+export interface MysqlPoolConfig extends PoolConfig {
+  /** Connection character set. Default `utf8mb4` (full Unicode, 4-byte characters included). */
+  charset?: string;
+  /**
+   * Session time zone, `"UTC"` (default) or an offset like `"+02:00"`. DATETIME/TIMESTAMP values are read and written
+   * in it, so with the default a `Date` round-trips exactly whatever the process `TZ` is.
+   */
+  timezone?: string;
+  /**
+   * `true`: every release runs COM_RESET_CONNECTION (session variables, user variables, temporary tables and
+   * prepared statements are dropped, then sqlspec's own settings re-applied). Default `false`: a release resets only
+   * a connection whose session state the server reported as changed (`SET time_zone`, `USE db`, …) and always
+   * rolls back an open transaction. See the README for what is and is not tracked.
+   */
+  resetOnRelease?: boolean;
+}
+
+export interface MysqlDriverFeatures extends DriverFeatures<Mysql2.Connection> {
+  /**
+   * BIGINT results: `"number"` (default; a value beyond ±2^53 raises DataError rather than being rounded),
+   * `"bigint"` or `"string"`. A column has one JS type whatever its values.
+   */
+  int8?: "number" | "bigint" | "string";
+  /** DATETIME/TIMESTAMP/DATE results: `"date"` (default, a `Date` in the session time zone) or `"string"` (full precision). */
+  timestamps?: "date" | "string";
+  /** TINYINT(1) results as booleans. Default `false`: MySQL has no boolean type, so they stay numbers unless asked. */
+  tinyInt1AsBoolean?: boolean;
+}
+
+export interface MysqlConfigOptions extends Omit<ConfigOptions<MysqlPoolConfig, Mysql2.Connection>, "driverFeatures"> {
+  driverFeatures?: MysqlDriverFeatures;
+}
+
+/**
+ * MySQL 8 and MariaDB 10.6+ through mysql2. Every statement with values runs as a server-side prepared statement
+ * (cached per connection in an LRU of `statementConfig.statementCacheSize`, default 100); values never become SQL text.
+ */
+export class MysqlConfig extends DatabaseConfig<MysqlConnection, MysqlPoolConfig, Mysql2.Connection> {
+  readonly mysqlFeatures: Required<Pick<MysqlDriverFeatures, "int8" | "timestamps" | "tinyInt1AsBoolean">>;
+
+  constructor(options: MysqlConfigOptions = {}) {
+    super(options, {});
+    const f = options.driverFeatures ?? {};
+    this.mysqlFeatures = {
+      int8: f.int8 ?? "number",
+      timestamps: f.timestamps ?? "date",
+      tinyInt1AsBoolean: f.tinyInt1AsBoolean ?? false,
+    };
+  }
+
+  protected async createAdapter(): Promise<MysqlAdapter> {
+    const mysql2 = await loadMysql2("MysqlConfig");
+    return new MysqlAdapter(mysql2, {
+      pool: this.poolConfig,
+      features: this.features,
+      mysql: this.mysqlFeatures,
+      statementCacheSize: this.statementConfig.statementCacheSize ?? 100,
+    });
+  }
+}

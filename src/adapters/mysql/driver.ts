@@ -1,0 +1,719 @@
+/**
+ * The mysql2 adapter (MySQL 8, MariaDB 10.6+). Everything here is the Adapter contract plus connection state:
+ *
+ * - Statements with values run as server-side prepared statements (COM_STMT_PREPARE/EXECUTE through mysql2's
+ *   `execute`), cached per connection in mysql2's bounded LRU, whose evictions send COM_STMT_CLOSE. mysql2's
+ *   `query()` with values interpolates on the client and is never used; parameterless statements use the text
+ *   protocol (nothing to bind, and some statements cannot be prepared), with multi-statements off so a stacked
+ *   `; DROP …` is rejected by the server.
+ * - Transaction status comes from the server: the status flags of every OK packet (SERVER_STATUS_IN_TRANS), and
+ *   `@@in_transaction` when the last statement failed or returned rows with autocommit off.
+ * - Cancellation is `KILL QUERY <thread id>` from a separate connection. The session's connection is not used again
+ *   until the KILL has settled, and a KILL that lands after the statement already finished is absorbed.
+ */
+import type * as Mysql2 from "mysql2";
+import {
+  DatabaseConnectionError,
+  DataError,
+  OperationCancelledError,
+  ParameterError,
+  type SQLSpecError,
+} from "../../core/errors.js";
+import { isJsonValue } from "../../core/json.js";
+import { ParameterStyle, type Row } from "../../core/types.js";
+import { loadDataSql } from "../../dialects/mysql.js";
+import type { Adapter, Introspector, QueryOptions, RawResult } from "../../driver/adapter.js";
+import type { ResolvedDriverFeatures } from "../../driver/config.js";
+import { importDriver } from "../../driver/dependencies.js";
+import { type MysqlServer, mysqlIntrospector, parseServerVersion } from "./catalog.js";
+import type { MysqlDriverFeatures, MysqlPoolConfig } from "./config.js";
+import { ErrNo, isFatalMysqlError, mapMysqlError } from "./errors.js";
+import { encodeLoadDataRows } from "./load-data.js";
+import { ConnectionPool, type PoolResource } from "./pool.js";
+
+type Mysql2Module = typeof Mysql2;
+
+/** Column metadata as mysql2 reports it (ColumnDefinition). */
+interface Field {
+  name: string;
+  columnType: number;
+  columnLength: number;
+  flags: number;
+  extendedFormat?: string;
+}
+
+interface OkPacket {
+  affectedRows: number;
+  insertId: number | string;
+  serverStatus?: number;
+  warningStatus?: number;
+  info?: string;
+  changedRows?: number;
+}
+
+const TYPE = { TINY: 1, LONGLONG: 8, JSON: 245 } as const;
+const STATUS_IN_TRANS = 0x0001;
+const STATUS_AUTOCOMMIT = 0x0002;
+const STATUS_SESSION_STATE_CHANGED = 0x4000;
+const EMPTY: string[] = [];
+
+/** One pooled connection plus the state sqlspec keeps for it. */
+export class MysqlConnection implements PoolResource {
+  broken = false;
+  readonly createdAt = Date.now();
+  /** Status flags of the last OK packet; undefined when unknown (after an error, or rows read with autocommit off). */
+  status: number | undefined;
+  /** Session state changed since the connection was set up (`SET`, `USE`, …), as the server reported it. */
+  stateChanged = false;
+  /** A KILL QUERY in flight against this connection: nothing else runs on it until it has settled. */
+  pendingCancel: Promise<void> | undefined;
+
+  constructor(
+    /** The mysql2 connection (callback API); use it for anything sqlspec does not wrap. */
+    readonly client: Mysql2.Connection,
+    /** The server's thread (connection) id: the target of KILL QUERY. */
+    readonly threadId: number,
+  ) {}
+
+  destroy(): void {
+    this.broken = true;
+    this.client.destroy();
+  }
+}
+
+export interface MysqlAdapterOptions {
+  pool: MysqlPoolConfig;
+  features: ResolvedDriverFeatures<Mysql2.Connection>;
+  mysql: Required<Pick<MysqlDriverFeatures, "int8" | "timestamps" | "tinyInt1AsBoolean">>;
+  statementCacheSize: number;
+}
+
+export async function loadMysql2(feature: string): Promise<Mysql2Module> {
+  const mod = await importDriver(
+    "mysql2",
+    feature,
+    () => import("mysql2") as Promise<Mysql2Module & { default?: Mysql2Module }>,
+  );
+  return mod.default ?? mod;
+}
+
+export class MysqlAdapter implements Adapter<MysqlConnection> {
+  readonly dialect = "mysql" as const;
+  readonly parameterStyle = ParameterStyle.QMARK;
+  /** DDL commits implicitly on MySQL and MariaDB: a failed script leaves the statements before it applied. */
+  readonly transactionalDdl = false;
+  readonly introspector = mysqlIntrospector as Introspector<MysqlConnection>;
+  readonly pool: ConnectionPool<MysqlConnection>;
+
+  readonly #mysql2: Mysql2Module;
+  readonly #o: MysqlAdapterOptions;
+  readonly #connectionOptions: Mysql2.ConnectionOptions;
+  #killer: Promise<Mysql2.Connection> | undefined;
+  /** Learned from the first handshake. */
+  #server: MysqlServer | undefined;
+  readonly #setupSql: (server: MysqlServer) => string;
+
+  constructor(mysql2: Mysql2Module, o: MysqlAdapterOptions) {
+    this.#mysql2 = mysql2;
+    this.#o = o;
+    const p = o.pool;
+    const zone = timeZoneOffset(p.timezone ?? "UTC");
+    const m = o.mysql;
+    const options: Mysql2.ConnectionOptions = {
+      ...(p.connectionString !== undefined ? { uri: p.connectionString } : {}),
+      charset: p.charset ?? "utf8mb4",
+      timezone: zone === "+00:00" ? "Z" : zone,
+      connectTimeout: p.connectTimeoutMs ?? 10_000,
+      supportBigNumbers: true,
+      bigNumberStrings: m.int8 !== "number",
+      dateStrings: m.timestamps === "string",
+      decimalNumbers: false,
+      jsonStrings: true,
+      multipleStatements: false,
+      namedPlaceholders: false,
+      maxPreparedStatements: Math.max(1, o.statementCacheSize),
+    };
+    if (p.host !== undefined) options.host = p.host;
+    if (p.port !== undefined) options.port = p.port;
+    if (p.user !== undefined) options.user = p.user;
+    if (p.password !== undefined) options.password = p.password;
+    if (p.database !== undefined) options.database = p.database;
+    if (p.ssl !== undefined && p.ssl !== false) options.ssl = (p.ssl === true ? {} : p.ssl) as Mysql2.SslOptions;
+    this.#connectionOptions = options;
+    this.#setupSql = (server) => {
+      let sql = `SET time_zone = '${zone}'`;
+      const t = p.statementTimeoutMs;
+      if (t !== undefined && t > 0) {
+        // MariaDB: max_statement_time (seconds, any statement); MySQL: max_execution_time (ms, SELECT only).
+        sql +=
+          server.flavor === "mariadb" ? `, max_statement_time = ${t / 1000}` : `, max_execution_time = ${Math.ceil(t)}`;
+      }
+      return sql;
+    };
+    this.pool = new ConnectionPool<MysqlConnection>({
+      create: () => this.#connect(),
+      maxSize: p.maxSize ?? 10,
+      minSize: p.minSize ?? 0,
+      acquireTimeoutMs: p.acquireTimeoutMs,
+      idleTimeoutMs: p.idleTimeoutMs ?? 10_000,
+      maxLifetimeMs: p.maxLifetimeMs,
+      label: "MySQL",
+      aborted: (reason) => new OperationCancelledError("MySQL pool: acquire aborted (AbortSignal)", { cause: reason }),
+    });
+  }
+
+  /** "MariaDB" or "MySQL", once a connection has told which. */
+  get databaseLabel(): string {
+    return this.#server?.flavor === "mariadb" ? "MariaDB" : "MySQL";
+  }
+
+  /** Flavor and version from the handshake (undefined before the first connection). */
+  get server(): MysqlServer | undefined {
+    return this.#server;
+  }
+
+  // ------------------------------------------------------------------------------------------------ connections
+
+  #openClient(extra?: Partial<Mysql2.ConnectionOptions>): Promise<Mysql2.Connection> {
+    return new Promise<Mysql2.Connection>((resolve, reject) => {
+      const client = this.#mysql2.createConnection({ ...this.#connectionOptions, ...extra });
+      client.connect((err) => {
+        if (err) {
+          client.destroy();
+          reject(err);
+        } else resolve(client);
+      });
+    });
+  }
+
+  async #connect(): Promise<MysqlConnection> {
+    let client: Mysql2.Connection;
+    try {
+      client = await this.#openClient();
+    } catch (err) {
+      throw this.#mapConnectError(err);
+    }
+    const conn = new MysqlConnection(client, client.threadId as number);
+    // While idle in the pool or checked out, a dying socket must not become an uncaught 'error'.
+    client.on("error", () => {
+      conn.broken = true;
+    });
+    client.on("end", () => {
+      conn.broken = true;
+    });
+    try {
+      this.#server ??= parseServerVersion(serverVersionOf(client));
+      await this.#text(conn, this.#setupSql(this.#server));
+      if (this.#o.features.onConnectionCreate) await this.#o.features.onConnectionCreate(client);
+      conn.stateChanged = false;
+    } catch (err) {
+      conn.destroy();
+      throw this.mapError(err, "");
+    }
+    return conn;
+  }
+
+  #mapConnectError(err: unknown): SQLSpecError {
+    const mapped = mapMysqlError(err, this.databaseLabel);
+    if ((err as { code?: string }).code === "ETIMEDOUT" && !(mapped instanceof DatabaseConnectionError)) {
+      return new DatabaseConnectionError(`${this.databaseLabel} connection error: connect timeout`, { cause: err });
+    }
+    return mapped;
+  }
+
+  async acquire(signal?: AbortSignal): Promise<MysqlConnection> {
+    const conn = await this.pool.acquire(signal);
+    refSocket(conn, true);
+    return conn;
+  }
+
+  async release(conn: MysqlConnection, error?: unknown): Promise<void> {
+    let discard = conn.broken || (error !== undefined && isFatalMysqlError(error));
+    if (!discard) {
+      try {
+        if (conn.pendingCancel) await conn.pendingCancel;
+        if (this.#o.pool.resetOnRelease || conn.stateChanged) {
+          await this.reset(conn);
+        } else if (await this.inTransaction(conn)) {
+          // Never hand a connection that is inside a transaction to the next user.
+          await this.#text(conn, "ROLLBACK");
+        }
+      } catch {
+        discard = true;
+      }
+    }
+    if (!discard) refSocket(conn, false);
+    this.pool.release(conn, discard);
+  }
+
+  /**
+   * COM_RESET_CONNECTION: rolls back, drops temporary tables, user variables and prepared statements, restores
+   * session variables; then sqlspec's own settings are applied again.
+   */
+  async reset(conn: MysqlConnection): Promise<void> {
+    await new Promise<void>((resolve, reject) => {
+      conn.client.reset((err: unknown) => (err ? reject(err) : resolve()));
+    });
+    await this.#text(conn, this.#setupSql(this.#server as MysqlServer));
+    conn.stateChanged = false;
+    conn.status = STATUS_AUTOCOMMIT;
+  }
+
+  /** Transaction status from the server: the last OK packet's flags, or `@@in_transaction` when they are stale. */
+  async inTransaction(conn: MysqlConnection): Promise<boolean> {
+    if (conn.status !== undefined) return (conn.status & STATUS_IN_TRANS) !== 0;
+    const r = await this.#text(conn, "SELECT @@in_transaction AS t");
+    const rows = r as unknown as { t: number | string }[];
+    return Number(rows[0]?.t ?? 0) === 1;
+  }
+
+  async close(): Promise<void> {
+    await this.pool.close();
+    const killer = this.#killer;
+    this.#killer = undefined;
+    if (killer) (await killer.catch(() => undefined))?.destroy();
+  }
+
+  // ------------------------------------------------------------------------------------------------ statements
+
+  async query(conn: MysqlConnection, sql: string, params: unknown[], opts: QueryOptions): Promise<RawResult> {
+    if (conn.broken) throw brokenError(this.databaseLabel);
+    if (conn.pendingCancel) await conn.pendingCancel;
+    const values = params.length > 0 ? this.#encode(params) : undefined;
+    if (opts.signal !== undefined || opts.timeoutMs !== undefined) return this.#cancellable(conn, sql, values, opts);
+    try {
+      return this.#shape(conn, await run(conn.client, sql, values));
+    } catch (err) {
+      throw this.#fail(conn, err, undefined);
+    }
+  }
+
+  #fail(conn: MysqlConnection, err: unknown, kind: "timeout" | "cancel" | undefined): SQLSpecError {
+    conn.status = undefined;
+    const mapped = mapMysqlError(err, this.databaseLabel, kind);
+    if (isFatalMysqlError(err) || mapped instanceof DatabaseConnectionError) conn.broken = true;
+    return mapped;
+  }
+
+  /** A parameterless statement over the text protocol, for sqlspec's own control statements. */
+  #text(conn: MysqlConnection, sql: string): Promise<unknown> {
+    return run(conn.client, sql, undefined).then(
+      (r) => {
+        if (!Array.isArray(r.result)) this.#track(conn, r.result as OkPacket);
+        return r.result;
+      },
+      (err) => {
+        conn.status = undefined;
+        if (isFatalMysqlError(err)) conn.broken = true;
+        throw err;
+      },
+    );
+  }
+
+  #track(conn: MysqlConnection, ok: OkPacket): void {
+    const s = ok.serverStatus;
+    conn.status = s;
+    if (s !== undefined && (s & STATUS_SESSION_STATE_CHANGED) !== 0) conn.stateChanged = true;
+  }
+
+  #shape(conn: MysqlConnection, r: Outcome): RawResult {
+    const { result, fields } = r;
+    if (!Array.isArray(result)) {
+      const ok = result as OkPacket;
+      this.#track(conn, ok);
+      const out: RawResult = { rows: [], columns: EMPTY, rowsAffected: ok.affectedRows };
+      const id = ok.insertId;
+      if (id !== 0 && id !== "0" && id !== undefined) out.lastInsertId = id;
+      const split = duplicateSplit(ok);
+      if (split !== undefined) (out as RawResult & { metadata?: unknown }).metadata = split;
+      return out;
+    }
+    // Rows read with autocommit off may have opened a transaction: the flags are stale until asked.
+    if (conn.status === undefined || (conn.status & STATUS_AUTOCOMMIT) === 0) conn.status = undefined;
+    // CALL returns several result sets (the last is the OK packet): the first set of rows is the answer.
+    let rows = result as Row[];
+    let fieldList = fields as Field[] | undefined;
+    if (Array.isArray(fieldList) && Array.isArray(fieldList[0])) {
+      rows = (result as unknown[])[0] as Row[];
+      fieldList = fieldList[0] as unknown as Field[];
+    }
+    if (fieldList === undefined) return { rows, columns: EMPTY, rowsAffected: 0, command: "SELECT" };
+    const columns = new Array<string>(fieldList.length);
+    for (let i = 0; i < fieldList.length; i++) columns[i] = (fieldList[i] as Field).name;
+    if (rows.length > 0) this.#decode(rows, fieldList);
+    return { rows, columns, rowsAffected: 0, command: "SELECT" };
+  }
+
+  /**
+   * Post-decoding for the columns mysql2 leaves as text by our settings: BIGINT by the int8 rule, JSON through the
+   * configured deserializer (MySQL's JSON type and MariaDB's JSON-checked LONGTEXT, which the server flags in its
+   * extended metadata), TINYINT(1) as boolean when asked. Costs nothing for results without such columns.
+   */
+  #decode(rows: Row[], fields: readonly Field[]): void {
+    const m = this.#o.mysql;
+    const f = this.#o.features;
+    for (let i = 0; i < fields.length; i++) {
+      const field = fields[i] as Field;
+      const t = field.columnType;
+      let fn: ((v: unknown) => unknown) | undefined;
+      if (t === TYPE.LONGLONG) {
+        if (m.int8 === "number") fn = (v) => checkSafeInt(v, field.name);
+        else if (m.int8 === "bigint") fn = (v) => (typeof v === "string" ? BigInt(v) : v);
+      } else if (t === TYPE.JSON || field.extendedFormat === "json") {
+        if (f.enableJsonCodecs) {
+          const des = f.jsonDeserializer;
+          fn = (v) => (typeof v === "string" ? des(v) : Buffer.isBuffer(v) ? des(v.toString("utf8")) : v);
+        }
+      } else if (t === TYPE.TINY && field.columnLength === 1 && m.tinyInt1AsBoolean) {
+        fn = (v) => (typeof v === "number" ? v !== 0 : v);
+      }
+      if (fn === undefined) continue;
+      const name = field.name;
+      for (const row of rows) {
+        const v = row[name];
+        if (v !== null && v !== undefined) row[name] = fn(v);
+      }
+    }
+  }
+
+  /**
+   * Values mysql2 would not encode the way sqlspec documents: objects, arrays and `sql.json()` become JSON text
+   * through the configured serializer (mysql2 would use JSON.stringify), typed arrays become Buffers, and values
+   * that have no SQL meaning raise ParameterError before anything is sent. Copy-on-write.
+   */
+  #encode(params: unknown[]): unknown[] {
+    let out = params;
+    for (let i = 0; i < params.length; i++) {
+      const v = params[i];
+      let enc: unknown = v;
+      switch (typeof v) {
+        case "object":
+          if (v === null || Buffer.isBuffer(v)) continue;
+          if (v instanceof Date) {
+            if (Number.isNaN(v.getTime())) throw new ParameterError(`Parameter ${i + 1} is an Invalid Date`);
+            continue;
+          }
+          if (isJsonValue(v)) enc = this.#o.features.jsonSerializer(v.value);
+          else if (ArrayBuffer.isView(v)) enc = Buffer.from(v.buffer, v.byteOffset, v.byteLength);
+          else enc = this.#o.features.jsonSerializer(v);
+          break;
+        case "undefined":
+          enc = null;
+          break;
+        case "symbol":
+        case "function":
+          throw new ParameterError(`Parameter ${i + 1} is a ${typeof v}, which has no SQL value`);
+        case "number":
+          if (!Number.isFinite(v)) throw new ParameterError(`Parameter ${i + 1} is ${v}, which MySQL cannot store`);
+          continue;
+        default:
+          continue;
+      }
+      if (out === params) out = params.slice();
+      out[i] = enc;
+    }
+    return out;
+  }
+
+  // ------------------------------------------------------------------------------------------------ cancellation
+
+  /** Per-call timeout and AbortSignal: KILL QUERY from another connection; this connection stays usable. */
+  async #cancellable(
+    conn: MysqlConnection,
+    sql: string,
+    values: unknown[] | undefined,
+    opts: QueryOptions,
+  ): Promise<RawResult> {
+    const signal = opts.signal;
+    if (signal?.aborted) {
+      throw new OperationCancelledError(`${this.databaseLabel} query cancelled before it was sent`, {
+        cause: signal.reason,
+      });
+    }
+    let kind: "timeout" | "cancel" | undefined;
+    let running = true;
+    const fire = (k: "timeout" | "cancel"): void => {
+      if (kind !== undefined || !running) return;
+      kind = k;
+      conn.pendingCancel = this.#kill(conn.threadId);
+    };
+    const onAbort = (): void => fire("cancel");
+    const timer = opts.timeoutMs !== undefined ? setTimeout(fire, opts.timeoutMs, "timeout") : undefined;
+    signal?.addEventListener("abort", onAbort, { once: true });
+    let outcome: Outcome | undefined;
+    let failure: unknown;
+    try {
+      outcome = await run(conn.client, sql, values);
+    } catch (err) {
+      failure = err;
+    } finally {
+      running = false;
+      if (timer !== undefined) clearTimeout(timer);
+      signal?.removeEventListener("abort", onAbort);
+    }
+    if (kind !== undefined) await this.#settleCancel(conn, failure === undefined);
+    if (failure !== undefined) throw this.#fail(conn, failure, kind);
+    // A statement that finished before the KILL reached it keeps its result: the work was done.
+    const raw = this.#shape(conn, outcome as Outcome);
+    return raw;
+  }
+
+  /**
+   * Waits for the KILL to finish. When the statement completed before the KILL arrived, the KILL may have marked the
+   * idle thread: one throwaway statement absorbs that mark so it never interrupts the next caller's statement.
+   */
+  async #settleCancel(conn: MysqlConnection, completed: boolean): Promise<void> {
+    const pending = conn.pendingCancel;
+    if (pending === undefined) return;
+    try {
+      await pending;
+      if (completed && !conn.broken) {
+        await run(conn.client, "DO 0", undefined).catch((err) => {
+          if ((err as { errno?: number }).errno !== ErrNo.QUERY_INTERRUPTED) throw err;
+        });
+      }
+    } catch {
+      conn.broken = true;
+    } finally {
+      if (conn.pendingCancel === pending) conn.pendingCancel = undefined;
+    }
+  }
+
+  /** KILL QUERY over a dedicated connection (outside the pool, so an exhausted pool can still cancel). */
+  async #kill(threadId: number): Promise<void> {
+    this.#killer ??= this.#openClient().then((c) => {
+      c.on("error", () => {
+        this.#killer = undefined;
+      });
+      (c as unknown as { stream?: { unref?: () => void } }).stream?.unref?.();
+      return c;
+    });
+    let killer: Mysql2.Connection;
+    try {
+      killer = await this.#killer;
+    } catch (err) {
+      this.#killer = undefined;
+      throw err;
+    }
+    await run(killer, `KILL QUERY ${Math.trunc(threadId)}`, undefined).catch((err) => {
+      // Unknown thread: it is gone already, nothing left to cancel.
+      if ((err as { errno?: number }).errno !== 1094) throw err;
+    });
+  }
+
+  // ------------------------------------------------------------------------------------------------ streaming
+
+  /**
+   * mysql2's row events with backpressure: the socket is paused while a batch is handed out, so memory stays at
+   * about one batch. Breaking out early kills the statement on the server and drains what was already sent.
+   */
+  async *stream(
+    conn: MysqlConnection,
+    sql: string,
+    params: unknown[],
+    batchSize: number,
+    opts: QueryOptions,
+  ): AsyncIterable<Row[]> {
+    if (conn.broken) throw brokenError(this.databaseLabel);
+    if (conn.pendingCancel) await conn.pendingCancel;
+    const size = Math.max(1, Math.floor(batchSize) || 1);
+    const values = params.length > 0 ? this.#encode(params) : undefined;
+    const client = conn.client as Mysql2.Connection & { pause(): void; resume(): void };
+    let batch: Row[] = [];
+    let fields: Field[] | undefined;
+    let done = false;
+    let failure: unknown;
+    let wake: (() => void) | undefined;
+    const notify = (): void => {
+      const w = wake;
+      wake = undefined;
+      w?.();
+    };
+    const cmd = (values !== undefined
+      ? client.execute(sql, values as never)
+      : client.query(sql)) as unknown as NodeJS.EventEmitter;
+    cmd.on("fields", (f: Field[]) => {
+      fields = f;
+    });
+    cmd.on("result", (row: Row | OkPacket) => {
+      if (fields === undefined) {
+        this.#track(conn, row as OkPacket);
+        return;
+      }
+      batch.push(row as Row);
+      if (batch.length >= size) {
+        client.pause();
+        notify();
+      }
+    });
+    cmd.on("end", () => {
+      done = true;
+      notify();
+    });
+    cmd.on("error", (err: unknown) => {
+      failure = err;
+      done = true;
+      notify();
+    });
+    let kind: "timeout" | "cancel" | undefined;
+    const onAbort = (): void => {
+      if (kind !== undefined || done) return;
+      kind = "cancel";
+      conn.pendingCancel = this.#kill(conn.threadId);
+    };
+    opts.signal?.addEventListener("abort", onAbort, { once: true });
+    let finished = false;
+    try {
+      for (;;) {
+        if (!done && batch.length < size) {
+          await new Promise<void>((r) => {
+            wake = r;
+          });
+        }
+        if (failure !== undefined) throw this.#fail(conn, failure, kind);
+        if (batch.length > 0) {
+          const out = batch;
+          batch = [];
+          if (fields !== undefined) this.#decode(out, fields);
+          client.resume();
+          yield out;
+        }
+        if (done && batch.length === 0) {
+          if (failure !== undefined) throw this.#fail(conn, failure, kind);
+          break;
+        }
+      }
+      finished = true;
+      if (conn.status === undefined || (conn.status & STATUS_AUTOCOMMIT) === 0) conn.status = undefined;
+    } finally {
+      opts.signal?.removeEventListener("abort", onAbort);
+      if (!finished && !done) {
+        // Abandoned mid-result: stop the statement and read what is still in flight, so the connection is clean.
+        kind ??= "cancel";
+        conn.pendingCancel ??= this.#kill(conn.threadId);
+        batch = [];
+        cmd.removeAllListeners("result");
+        cmd.on("result", () => {});
+        const drained = new Promise<void>((r) => {
+          if (done) r();
+          else wake = r;
+        });
+        client.resume();
+        await drained;
+        await this.#settleCancel(conn, failure === undefined);
+        conn.status = undefined;
+      } else if (kind !== undefined) {
+        await this.#settleCancel(conn, failure === undefined);
+      }
+    }
+  }
+
+  // ------------------------------------------------------------------------------------------------ bulk
+
+  /**
+   * `LOAD DATA LOCAL INFILE` from sqlspec's own stream: the rows are encoded here (one value encoder), and the
+   * stream factory only ever answers the file name sqlspec generated, never a path from a user's statement.
+   * Returns the rows loaded. The server counts conversions it had to make as warnings; any warning fails the load.
+   */
+  async copyIn(
+    conn: MysqlConnection,
+    table: string,
+    columns: string[],
+    rows: AsyncIterable<unknown[]> | Iterable<unknown[]>,
+  ): Promise<number> {
+    if (conn.broken) throw brokenError(this.databaseLabel);
+    const token = `sqlspec-${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2)}`;
+    const sql = loadDataSql(table, columns, token);
+    const { Readable } = await import("node:stream");
+    const serializer = this.#o.features.jsonSerializer;
+    const factory = (name: string): NodeJS.ReadableStream => {
+      if (name !== token) throw new Error("sqlspec: LOAD DATA LOCAL INFILE is only served for sqlspec's own stream");
+      return Readable.from(encodeLoadDataRows(rows, columns.length, serializer));
+    };
+    let ok: OkPacket;
+    try {
+      ok = await new Promise<OkPacket>((resolve, reject) => {
+        conn.client.query({ sql, infileStreamFactory: factory } as unknown as Mysql2.QueryOptions, (err, result) => {
+          if (err) reject(err);
+          else resolve(result as unknown as OkPacket);
+        });
+      });
+    } catch (err) {
+      throw this.#fail(conn, err, undefined);
+    }
+    this.#track(conn, ok);
+    if ((ok.warningStatus ?? 0) > 0) {
+      throw new DataError(
+        `${this.databaseLabel} LOAD DATA: the server converted ${ok.warningStatus} value(s) with warnings; nothing was kept`,
+      );
+    }
+    return ok.affectedRows;
+  }
+
+  mapError(err: unknown, _sql: string): SQLSpecError {
+    return mapMysqlError(err, this.databaseLabel);
+  }
+}
+
+interface Outcome {
+  result: unknown;
+  fields: unknown;
+}
+
+/** One statement: prepared (execute) when it has values, text protocol otherwise. */
+function run(client: Mysql2.Connection, sql: string, values: unknown[] | undefined): Promise<Outcome> {
+  return new Promise<Outcome>((resolve, reject) => {
+    const cb = (err: unknown, result: unknown, fields: unknown): void => {
+      if (err) reject(err);
+      else resolve({ result, fields });
+    };
+    if (values !== undefined) client.execute(sql, values as never, cb as never);
+    else client.query(sql, cb as never);
+  });
+}
+
+/** MySQL's INSERT … ON DUPLICATE KEY UPDATE counts: "Records: N  Duplicates: D" → the inserted/updated split. */
+function duplicateSplit(ok: OkPacket): Record<string, number> | undefined {
+  const info = ok.info;
+  if (!info?.startsWith("Records:")) return undefined;
+  const m = /Records:\s*(\d+)\s+Duplicates:\s*(\d+)/.exec(info);
+  if (!m) return undefined;
+  const records = Number(m[1]);
+  const duplicates = Number(m[2]);
+  const inserted = records - duplicates;
+  const updated = Math.max(0, (ok.affectedRows - inserted) / 2);
+  return { inserted, updated, unchanged: Math.max(0, duplicates - updated) };
+}
+
+function checkSafeInt(v: unknown, column: string): unknown {
+  if (typeof v === "string") {
+    throw new DataError(
+      `BIGINT value in column "${column}" is beyond ±2^53 and would lose precision as a number; ` +
+        'set driverFeatures.int8 to "bigint" or "string"',
+    );
+  }
+  return v;
+}
+
+function brokenError(label: string): SQLSpecError {
+  return new DatabaseConnectionError(`${label} connection error: the connection was lost; open a new session`);
+}
+
+function serverVersionOf(client: Mysql2.Connection): string {
+  const c = client as unknown as { serverVersion?: string; _handshakePacket?: { serverVersion?: string } };
+  return c._handshakePacket?.serverVersion ?? c.serverVersion ?? "";
+}
+
+/** Idle pooled sockets must not keep a script alive after its work is done. */
+function refSocket(conn: MysqlConnection, on: boolean): void {
+  const s = (conn.client as unknown as { stream?: { ref?: () => void; unref?: () => void } }).stream;
+  if (on) s?.ref?.();
+  else s?.unref?.();
+}
+
+/** "UTC" / "Z" / "+02:00" → the `±hh:mm` form both the server's time_zone and mysql2 accept. */
+function timeZoneOffset(tz: string): string {
+  if (tz === "UTC" || tz === "Z" || tz === "utc") return "+00:00";
+  if (/^[+-]\d{2}:\d{2}$/.test(tz)) return tz;
+  throw new ParameterError(`poolConfig.timezone must be "UTC" or an offset like "+02:00", got "${tz}"`);
+}

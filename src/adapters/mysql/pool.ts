@@ -1,0 +1,222 @@
+/**
+ * A small explicit connection pool (pg-pool's lifecycle): a connection is checked out, then released clean or
+ * released with an error and destroyed. mysql2's own pool has no acquire timeout, no abortable acquire, no minimum
+ * size and no maximum lifetime, and it cannot tell a reset connection from a dirty one; this one owns all of that.
+ */
+import { PoolTimeoutError } from "../../core/errors.js";
+
+export interface PoolResource {
+  /** Set when the socket failed or the server killed the connection: it is never handed out again. */
+  broken: boolean;
+  readonly createdAt: number;
+  destroy(): void;
+}
+
+export interface PoolOptions<T extends PoolResource> {
+  create(): Promise<T>;
+  maxSize: number;
+  minSize: number;
+  /** Waiting longer than this for a free connection raises PoolTimeoutError. Undefined = wait forever. */
+  acquireTimeoutMs: number | undefined;
+  idleTimeoutMs: number;
+  maxLifetimeMs: number | undefined;
+  label: string;
+  /** Maps a failed acquire's abort to the library's error. */
+  aborted(reason: unknown): Error;
+}
+
+interface Waiter<T> {
+  resolve(conn: T): void;
+  reject(err: unknown): void;
+  cleanup(): void;
+}
+
+interface Idle<T> {
+  conn: T;
+  since: number;
+}
+
+export class ConnectionPool<T extends PoolResource> {
+  readonly #o: PoolOptions<T>;
+  readonly #idle: Idle<T>[] = [];
+  readonly #waiters: Waiter<T>[] = [];
+  /** Open connections (idle, checked out or being created). */
+  #size = 0;
+  #closed = false;
+  #reaper: ReturnType<typeof setInterval> | undefined;
+
+  constructor(options: PoolOptions<T>) {
+    this.#o = options;
+    if (options.minSize > 0) this.#fill();
+  }
+
+  get size(): number {
+    return this.#size;
+  }
+
+  get idleCount(): number {
+    return this.#idle.length;
+  }
+
+  acquire(signal?: AbortSignal): Promise<T> {
+    if (this.#closed) return Promise.reject(new PoolTimeoutError(`${this.#o.label} pool is closed`));
+    if (signal?.aborted) return Promise.reject(this.#o.aborted(signal.reason));
+    const idle = this.#takeIdle();
+    if (idle !== undefined) return Promise.resolve(idle);
+    if (this.#size < this.#o.maxSize) return this.#open();
+    return this.#wait(signal);
+  }
+
+  /** Returns a connection; `discard` (or a broken connection) destroys it instead of keeping it. */
+  release(conn: T, discard: boolean): void {
+    if (discard || conn.broken || this.#closed || this.#expired(conn)) {
+      this.#destroy(conn);
+      // A waiter gets a fresh connection in place of the destroyed one.
+      if (this.#waiters.length > 0 && this.#size < this.#o.maxSize) this.#openFor(this.#waiters.shift() as Waiter<T>);
+      else if (this.#size < this.#o.minSize && !this.#closed) this.#fill();
+      return;
+    }
+    const waiter = this.#waiters.shift();
+    if (waiter !== undefined) {
+      waiter.cleanup();
+      waiter.resolve(conn);
+      return;
+    }
+    this.#idle.push({ conn, since: Date.now() });
+    this.#startReaper();
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    if (this.#reaper !== undefined) clearInterval(this.#reaper);
+    for (const w of this.#waiters.splice(0)) {
+      w.cleanup();
+      w.reject(new PoolTimeoutError(`${this.#o.label} pool was closed while waiting for a connection`));
+    }
+    for (const { conn } of this.#idle.splice(0)) this.#destroy(conn);
+  }
+
+  #takeIdle(): T | undefined {
+    for (;;) {
+      const entry = this.#idle.pop();
+      if (entry === undefined) return undefined;
+      if (!entry.conn.broken && !this.#expired(entry.conn)) return entry.conn;
+      this.#destroy(entry.conn);
+    }
+  }
+
+  #expired(conn: T): boolean {
+    const max = this.#o.maxLifetimeMs;
+    return max !== undefined && max > 0 && Date.now() - conn.createdAt > max;
+  }
+
+  #destroy(conn: T): void {
+    this.#size--;
+    try {
+      conn.destroy();
+    } catch {
+      // already gone
+    }
+  }
+
+  #open(): Promise<T> {
+    this.#size++;
+    return this.#o.create().then(
+      (conn) => {
+        if (this.#closed) {
+          this.#destroy(conn);
+          throw new PoolTimeoutError(`${this.#o.label} pool was closed`);
+        }
+        return conn;
+      },
+      (err) => {
+        this.#size--;
+        throw err;
+      },
+    );
+  }
+
+  #openFor(waiter: Waiter<T>): void {
+    this.#open().then(
+      (conn) => {
+        waiter.cleanup();
+        waiter.resolve(conn);
+      },
+      (err) => {
+        waiter.cleanup();
+        waiter.reject(err);
+      },
+    );
+  }
+
+  #wait(signal: AbortSignal | undefined): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const remove = (): void => {
+        const i = this.#waiters.indexOf(waiter);
+        if (i >= 0) this.#waiters.splice(i, 1);
+      };
+      const onAbort = (): void => {
+        remove();
+        waiter.cleanup();
+        reject(this.#o.aborted(signal?.reason));
+      };
+      const waiter: Waiter<T> = {
+        resolve,
+        reject,
+        cleanup: () => {
+          if (timer !== undefined) clearTimeout(timer);
+          signal?.removeEventListener("abort", onAbort);
+        },
+      };
+      const ms = this.#o.acquireTimeoutMs;
+      if (ms !== undefined) {
+        timer = setTimeout(() => {
+          remove();
+          signal?.removeEventListener("abort", onAbort);
+          reject(
+            new PoolTimeoutError(
+              `${this.#o.label} pool: no free connection within acquireTimeoutMs=${ms} ms (maxSize ${this.#o.maxSize} reached)`,
+            ),
+          );
+        }, ms);
+      }
+      signal?.addEventListener("abort", onAbort, { once: true });
+      this.#waiters.push(waiter);
+    });
+  }
+
+  /** Opens connections up to minSize in the background; failures surface on the next acquire instead. */
+  #fill(): void {
+    const missing = this.#o.minSize - this.#size;
+    for (let i = 0; i < missing; i++) {
+      this.#open().then(
+        (conn) => this.release(conn, false),
+        () => {},
+      );
+    }
+  }
+
+  /** Closes connections idle longer than idleTimeoutMs (keeping minSize). The timer never keeps the process alive. */
+  #startReaper(): void {
+    if (this.#reaper !== undefined || this.#o.idleTimeoutMs <= 0) return;
+    this.#reaper = setInterval(
+      () => {
+        const now = Date.now();
+        for (let i = 0; i < this.#idle.length && this.#size > this.#o.minSize; ) {
+          const e = this.#idle[i] as Idle<T>;
+          if (e.conn.broken || now - e.since > this.#o.idleTimeoutMs) {
+            this.#idle.splice(i, 1);
+            this.#destroy(e.conn);
+          } else i++;
+        }
+        if (this.#idle.length === 0 && this.#reaper !== undefined) {
+          clearInterval(this.#reaper);
+          this.#reaper = undefined;
+        }
+      },
+      Math.max(100, Math.min(this.#o.idleTimeoutMs, 5000)),
+    );
+    this.#reaper.unref?.();
+  }
+}
