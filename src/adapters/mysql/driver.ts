@@ -132,6 +132,9 @@ export class MysqlAdapter implements Adapter<MysqlConnection> {
       multipleStatements: false,
       namedPlaceholders: false,
       maxPreparedStatements: Math.max(1, o.statementCacheSize),
+      // affectedRows is what the server changed: an UPDATE counts changed rows, ON DUPLICATE KEY UPDATE counts 1 per
+      // inserted row, 2 per updated and 0 per unchanged one (mysql2 asks for found rows by default).
+      flags: ["-FOUND_ROWS"],
     };
     if (p.host !== undefined) options.host = p.host;
     if (p.port !== undefined) options.port = p.port;
@@ -672,17 +675,22 @@ function run(client: Mysql2.Connection, sql: string, values: unknown[] | undefin
   });
 }
 
-/** MySQL's INSERT … ON DUPLICATE KEY UPDATE counts: "Records: N  Duplicates: D" → the inserted/updated split. */
+/**
+ * The OK packet's info text as numbers: "Records: N  Duplicates: D" (multi-row INSERT, ON DUPLICATE KEY UPDATE) →
+ * the inserted/updated/unchanged split; "Rows matched: M  Changed: C" (UPDATE) → matched/changed.
+ */
 function duplicateSplit(ok: OkPacket): Record<string, number> | undefined {
   const info = ok.info;
-  if (!info?.startsWith("Records:")) return undefined;
-  const m = /Records:\s*(\d+)\s+Duplicates:\s*(\d+)/.exec(info);
-  if (!m) return undefined;
-  const records = Number(m[1]);
-  const duplicates = Number(m[2]);
-  const inserted = records - duplicates;
-  const updated = Math.max(0, (ok.affectedRows - inserted) / 2);
-  return { inserted, updated, unchanged: Math.max(0, duplicates - updated) };
+  if (!info) return undefined;
+  const dup = /^Records:\s*(\d+)\s+Duplicates:\s*(\d+)/.exec(info);
+  if (dup) {
+    // "Duplicates" counts the rows an ON DUPLICATE KEY UPDATE changed; an unchanged duplicate counts in neither.
+    const updated = Number(dup[2]);
+    const inserted = Math.max(0, ok.affectedRows - 2 * updated);
+    return { inserted, updated, unchanged: Math.max(0, Number(dup[1]) - inserted - updated) };
+  }
+  const upd = /^Rows matched:\s*(\d+)\s+Changed:\s*(\d+)/.exec(info);
+  return upd ? { matched: Number(upd[1]), changed: Number(upd[2]) } : undefined;
 }
 
 function checkSafeInt(v: unknown, column: string): unknown {
