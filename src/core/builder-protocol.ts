@@ -11,6 +11,8 @@ export interface BuildContext {
   uniqueKeys?: ReadonlyMap<string, readonly (readonly string[])[]>;
   /** PostgreSQL server_version_num (e.g. 150004); capability checks use it. Undefined = assume newest. */
   serverVersionNum?: number;
+  /** The server behind the dialect when it changes the SQL, e.g. "mysql" vs "mariadb" (ON DUPLICATE KEY UPDATE form). */
+  serverFlavor?: string;
 }
 
 export interface BuiltStatement {

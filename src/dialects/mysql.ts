@@ -18,6 +18,7 @@ import { mapRaw, rewriteQualifier } from "../builder/rewrite.js";
 import { RESERVED } from "../core/identifiers.js";
 import type { Dialect } from "../core/types.js";
 import { BaseRenderer } from "./base.js";
+import type { BulkUpsertShape, InsertUpsertSql, JsonColumnKind } from "./bulk.js";
 
 const MYSQL_RESERVED = new Set([
   ...RESERVED,
@@ -58,7 +59,18 @@ export class MysqlRenderer extends BaseRenderer {
       this.sql += ` ON DUPLICATE KEY UPDATE ${this.ident(key)} = ${this.ident(key)}`;
       return;
     }
-    const toValues = (s: string) => rewriteQualifier(s, "excluded", (col) => `VALUES(${this.ident(col)})`);
+    // MySQL ≥ 8.0.19 names the inserted row with an alias (VALUES() is deprecated there); MariaDB only has VALUES().
+    const alias =
+      this.ctx?.serverFlavor !== undefined &&
+      mysqlHasRowAlias({
+        flavor: this.ctx.serverFlavor,
+        versionNum: this.ctx.serverVersionNum ?? 0,
+      });
+    if (alias && !n.select) this.sql += " AS new";
+    const toValues = (s: string) =>
+      rewriteQualifier(s, "excluded", (col) =>
+        alias && !n.select ? `new.${this.ident(col)}` : `VALUES(${this.ident(col)})`,
+      );
     this.duplicate(c.set!.map((s) => ({ column: s.column, value: mapRaw(s.value, toValues) })));
   }
 
@@ -148,17 +160,8 @@ export function stageTableSql(stage: string, table: string, columns: readonly st
   return `CREATE TEMPORARY TABLE ${mysqlIdent(stage)} AS SELECT ${columns.map(mysqlIdent).join(", ")} FROM ${mysqlTable(table)} LIMIT 0`;
 }
 
-export interface MysqlUpsertShape {
-  table: string;
-  columns: readonly string[];
-  /** Columns updated on a duplicate key; empty = keep the existing row. */
-  update: readonly string[];
-  /** The first key column (the no-op assignment when nothing is updated). */
-  key: string;
-}
-
 /** `ON DUPLICATE KEY UPDATE` from the inserted row, referring to it as `ref(col)`. */
-function duplicateClause(s: MysqlUpsertShape, ref: (col: string) => string): string {
+function duplicateClause(s: BulkUpsertShape, ref: (col: string) => string): string {
   const set =
     s.update.length > 0
       ? s.update.map((c) => `${mysqlIdent(c)} = ${ref(c)}`)
@@ -166,80 +169,88 @@ function duplicateClause(s: MysqlUpsertShape, ref: (col: string) => string): str
   return ` ON DUPLICATE KEY UPDATE ${set.join(", ")}`;
 }
 
-/**
- * `INSERT … SELECT … FROM (<source>) AS src ON DUPLICATE KEY UPDATE col = src.col`: the derived table's columns
- * are referenced by name, which MySQL 8 and MariaDB both accept (no deprecated VALUES()).
- */
-export function upsertFromSelectSql(s: MysqlUpsertShape, source: string): string {
-  const cols = s.columns.map(mysqlIdent).join(", ");
-  return (
-    `INSERT INTO ${mysqlTable(s.table)} (${cols}) SELECT ${s.columns.map((c) => `src.${mysqlIdent(c)}`).join(", ")} ` +
-    `FROM ${source} AS src` +
-    duplicateClause(s, (c) => `src.${mysqlIdent(c)}`)
-  );
-}
-
-/**
- * Multi-row `INSERT … VALUES (?, …), … ON DUPLICATE KEY UPDATE`: with a row alias (`AS new`, `col = new.col`) on
- * MySQL ≥ 8.0.19, where VALUES() is deprecated; with `VALUES(col)` on MariaDB and older MySQL.
- */
-export function upsertValuesSql(s: MysqlUpsertShape, rowCount: number, rowAlias: boolean): string {
-  const row = `(${s.columns.map(() => "?").join(", ")})`;
-  const rows = new Array<string>(rowCount).fill(row).join(", ");
-  const head = `INSERT INTO ${mysqlTable(s.table)} (${s.columns.map(mysqlIdent).join(", ")}) VALUES ${rows}`;
-  return rowAlias
-    ? `${head} AS new${duplicateClause(s, (c) => `new.${mysqlIdent(c)}`)}`
-    : head + duplicateClause(s, (c) => `VALUES(${mysqlIdent(c)})`);
-}
-
 /** Whether the server takes the row-alias form of ON DUPLICATE KEY UPDATE (MySQL 8.0.19+, not MariaDB). */
-export function mysqlHasRowAlias(flavor: string | undefined, versionNum: number): boolean {
-  return flavor === "mysql" && versionNum >= 80019;
+export function mysqlHasRowAlias(server: { versionNum: number; flavor?: string | undefined }): boolean {
+  return server.flavor === "mysql" && server.versionNum >= 80019;
+}
+
+function valuesList(width: number, rowCount: number): string {
+  const row = `(${new Array<string>(width).fill("?").join(", ")})`;
+  return new Array<string>(rowCount).fill(row).join(", ");
+}
+
+/** Base type of a catalog column type: `int(11) unsigned` → `int`, `decimal(10,2)` → `decimal`. */
+function baseType(type: string): string {
+  return type
+    .toLowerCase()
+    .replace(/\(.*$/, "")
+    .replace(/ (unsigned|zerofill|signed)/g, "")
+    .trim();
+}
+
+function jsonKind(type: string): JsonColumnKind {
+  const base = baseType(type);
+  if (/^(datetime|timestamp|date|time)$/.test(base)) return "temporal";
+  if (/(blob|binary)$/.test(base)) return "binary";
+  if (base === "json") return "json";
+  if (base === "bigint") return "integer-text";
+  return "plain";
+}
+
+/** A JSON array index path inside a SQL string literal. */
+function jsonIndexPath(i: number): string {
+  return `'$[${i}]'`;
 }
 
 /**
- * `JSON_TABLE(?, '$[*]' COLUMNS (…))` typed from the target's catalog types. Temporal columns are read as text and
- * converted (MySQL's JSON_TABLE rejects ISO `T…Z` text where MariaDB accepts it), binary columns arrive hex-encoded
- * (`\x…`), JSON columns as their document text, BIGINT as text (JSON numbers pass through a double).
+ * Bulk statement text for MySQL and MariaDB:
+ * - multi-row `INSERT … VALUES (?, …), … ON DUPLICATE KEY UPDATE`: a row alias (`AS new`, `col = new.col`) on
+ *   MySQL ≥ 8.0.19, where VALUES() is deprecated; `VALUES(col)` on MariaDB and older MySQL;
+ * - `INSERT … SELECT … FROM (<source>) AS src ON DUPLICATE KEY UPDATE col = src.col`: the derived table's columns by
+ *   name, which both accept;
+ * - `JSON_TABLE(?, '$[*]' COLUMNS (…))` over rows sent as JSON arrays, every column read as text so the INSERT
+ *   converts it exactly as it converts a bound value (strict mode errors, not JSON_TABLE's silent truncation);
+ *   the encoder writes dates as UTC DATETIME text, binary values as hex, JSON columns as their document text and
+ *   BIGINT as digits (a JSON number would pass through a double);
+ * - a keyless temporary stage (`CREATE TEMPORARY TABLE … AS SELECT cols FROM t LIMIT 0`: exact server types, no
+ *   constraints for LOAD DATA to trip over, since LOAD DATA LOCAL turns errors into skipped rows).
  */
-export function jsonTableSource(columns: readonly string[], types: readonly string[]): string {
-  const defs: string[] = [];
-  const picks: string[] = [];
-  for (let i = 0; i < columns.length; i++) {
-    const col = columns[i] as string;
-    const type = (types[i] ?? "text").toLowerCase();
-    const id = mysqlIdent(col);
-    const path = `'$.${jsonPathKey(col)}'`;
-    const base = type
-      .replace(/\(.*$/, "")
-      .replace(/ unsigned| zerofill/g, "")
-      .trim();
-    if (/^(datetime|timestamp|date|time)$/.test(base)) {
-      defs.push(`${id} VARCHAR(64) PATH ${path}`);
-      const cast = base === "timestamp" ? "datetime" : base;
-      const fsp = /\((\d)\)/.exec(type)?.[1];
-      picks.push(
-        `CAST(REPLACE(REPLACE(jt.${id}, 'T', ' '), 'Z', '') AS ${cast.toUpperCase()}${fsp ? `(${fsp})` : ""}) AS ${id}`,
-      );
-    } else if (/(blob|binary|varbinary)$/.test(base)) {
-      defs.push(`${id} LONGTEXT PATH ${path}`);
-      picks.push(`UNHEX(SUBSTRING(jt.${id}, 3)) AS ${id}`);
-    } else if (base === "json" || base === "bigint") {
-      defs.push(`${id} ${base === "json" ? "LONGTEXT" : "VARCHAR(32)"} PATH ${path}`);
-      picks.push(
-        base === "json"
-          ? `jt.${id} AS ${id}`
-          : `CAST(jt.${id} AS ${type.includes("unsigned") ? "UNSIGNED" : "SIGNED"}) AS ${id}`,
-      );
-    } else {
-      defs.push(`${id} ${type} PATH ${path}`);
-      picks.push(`jt.${id} AS ${id}`);
+export const mysqlBulkSql: InsertUpsertSql = {
+  upsertValues(shape, rowCount, server) {
+    const head = `INSERT INTO ${mysqlTable(shape.table)} (${shape.columns.map(mysqlIdent).join(", ")}) VALUES ${valuesList(shape.columns.length, rowCount)}`;
+    return mysqlHasRowAlias(server)
+      ? `${head} AS new${duplicateClause(shape, (c) => `new.${mysqlIdent(c)}`)}`
+      : head + duplicateClause(shape, (c) => `VALUES(${mysqlIdent(c)})`);
+  },
+  insertValues(table, columns, rowCount) {
+    return `INSERT INTO ${mysqlTable(table)} (${columns.map(mysqlIdent).join(", ")}) VALUES ${valuesList(columns.length, rowCount)}`;
+  },
+  upsertFromSelect(shape, source) {
+    const cols = shape.columns.map(mysqlIdent);
+    return (
+      `INSERT INTO ${mysqlTable(shape.table)} (${cols.join(", ")}) SELECT ${cols.map((c) => `src.${c}`).join(", ")} ` +
+      `FROM ${source} AS src${duplicateClause(shape, (c) => `src.${mysqlIdent(c)}`)}`
+    );
+  },
+  jsonKind,
+  jsonRowsSource(columns, types) {
+    // Every column is read as text and converted by the INSERT itself, under the session's strict sql_mode: a
+    // typed JSON_TABLE column would truncate or zero a bad value with only a warning.
+    const defs: string[] = [];
+    const picks: string[] = [];
+    for (let i = 0; i < columns.length; i++) {
+      const id = mysqlIdent(columns[i] as string);
+      defs.push(`${id} LONGTEXT PATH ${jsonIndexPath(i)}`);
+      picks.push(jsonKind(types[i] ?? "text") === "binary" ? `UNHEX(jt.${id}) AS ${id}` : `jt.${id} AS ${id}`);
     }
-  }
-  return `(SELECT ${picks.join(", ")} FROM JSON_TABLE(?, '$[*]' COLUMNS (${defs.join(", ")})) AS jt)`;
-}
-
-/** A JSON object key inside a path literal: always double-quoted, with `"`, `\` and `'` escaped. */
-function jsonPathKey(key: string): string {
-  return `"${key.replace(/\\/g, "\\\\\\\\").replace(/"/g, '\\\\"').replace(/'/g, "''")}"`;
-}
+    return `(SELECT ${picks.join(", ")} FROM JSON_TABLE(?, '$[*]' COLUMNS (${defs.join(", ")})) AS jt)`;
+  },
+  stageTable(stage, table, columns) {
+    return `CREATE TEMPORARY TABLE ${mysqlIdent(stage)} AS SELECT ${columns.map(mysqlIdent).join(", ")} FROM ${mysqlTable(table)} LIMIT 0`;
+  },
+  dropStage(stage) {
+    return `DROP TEMPORARY TABLE IF EXISTS ${mysqlIdent(stage)}`;
+  },
+  quoteTable: mysqlTable,
+  quoteIdent: mysqlIdent,
+};

@@ -1,5 +1,6 @@
 import type { SQLSpecError } from "../core/errors.js";
 import type { Dialect, ParameterStyle, Row } from "../core/types.js";
+import type { InsertUpsertSql } from "../dialects/bulk.js";
 
 /** What a driver returns for one statement. */
 export interface RawResult {
@@ -51,9 +52,22 @@ export interface Introspector<Conn = unknown> {
 }
 
 export interface ServerVersion {
-  /** Major*10000 + minor, as PostgreSQL's server_version_num. */
+  /** Major*10000 + minor, as PostgreSQL's server_version_num (MySQL_VERSION_ID form on MySQL/MariaDB). */
   versionNum: number;
   version: string;
+  /** Which server speaks the dialect when that changes the SQL, e.g. "mariadb" vs "mysql". */
+  flavor?: string;
+}
+
+/** Bulk paths an adapter offers to `session.upsert` / `loadRecords` on INSERT-form engines. */
+export interface BulkCapabilities {
+  sql: InsertUpsertSql;
+  /** Bound parameters per statement. */
+  maxParameters: number;
+  /** Largest statement packet the server accepts (max_allowed_packet), once known. */
+  maxPacketBytes(conn: unknown): Promise<number>;
+  /** One JSON parameter as a row source (JSON_TABLE). */
+  jsonRows: boolean;
 }
 
 /**
@@ -145,6 +159,10 @@ export interface Adapter<Conn = unknown> {
   /** What this driver can do; strategy code in driver/ reads only this. */
   readonly capabilities: AdapterCapabilities;
   readonly introspector?: Introspector<Conn>;
+  /** The dialect renders builders differently per server version/flavor: sessions pass both in the build context. */
+  readonly renderNeedsServer?: boolean;
+  /** Bulk upsert/load paths for engines whose upsert is an INSERT form (MySQL/MariaDB). */
+  readonly bulk?: BulkCapabilities;
 
   /**
    * A connection for one session, idle (no open transaction, cursor or changed setting). Settles: honours

@@ -575,7 +575,11 @@ export class Session<Conn = unknown> implements AsyncDisposable {
         metadata = { strategy: "copy-merge" };
       }
     }
-    const ctx = builder.catalogTables ? await this.#buildContext(builder.catalogTables()) : undefined;
+    const ctx = builder.catalogTables
+      ? await this.#buildContext(builder.catalogTables())
+      : this.adapter.renderNeedsServer
+        ? await this.#serverContext()
+        : undefined;
     const built = builder.build(this.dialect, ctx);
     // The renderer's own placeholder style (a fact of the dialect's SQL text, not a strategy choice).
     const nativeStyle = this.dialect === "postgres" ? ParameterStyle.NUMERIC : undefined;
@@ -593,6 +597,11 @@ export class Session<Conn = unknown> implements AsyncDisposable {
     };
     if (metadata) prepared.metadata = metadata;
     return prepared;
+  }
+
+  async #serverContext(): Promise<BuildContext> {
+    const v = await this.dataDictionary.getVersion();
+    return { serverVersionNum: v.versionNum, ...(v.flavor !== undefined ? { serverFlavor: v.flavor } : {}) };
   }
 
   async #buildContext(tables: readonly string[]): Promise<BuildContext> {

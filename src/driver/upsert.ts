@@ -39,9 +39,11 @@ import {
   STAGE,
   stageRows,
 } from "./copy-staging.js";
+import { bulkOf, type NativeBulkStrategy, nativeBulkLoad, nativeBulkUpsert } from "./native-bulk.js";
 import type { Session } from "./session.js";
 
-export type UpsertStrategy = "auto" | "merge-json" | "copy-merge" | "insert-on-conflict";
+/** `values` / `json` / `copy` are the INSERT-form engines' sources (MySQL/MariaDB, see native-bulk.ts). */
+export type UpsertStrategy = "auto" | "merge-json" | "copy-merge" | "insert-on-conflict" | NativeBulkStrategy;
 
 export interface UpsertOptions {
   /** Key columns: the MERGE ON equality / the ON CONFLICT target. */
@@ -88,6 +90,15 @@ export async function upsertRows(
   const plan = planColumns(table, columns, on, options.update);
 
   if (session.dialect !== "postgres") {
+    const bulk = bulkOf(session);
+    if (
+      bulk !== undefined &&
+      strategy !== "merge-json" &&
+      strategy !== "copy-merge" &&
+      strategy !== "insert-on-conflict"
+    ) {
+      return nativeBulkUpsert(session, bulk, table, rows, plan, strategy, started);
+    }
     if (strategy === "merge-json" || strategy === "copy-merge") {
       throw new SQLBuilderError(
         `upsert strategy "${strategy}" needs PostgreSQL; ${session.dialect} uses its native upsert`,
@@ -127,7 +138,15 @@ export async function upsertRows(
   });
 }
 
-const STRATEGIES = new Set<UpsertStrategy>(["auto", "merge-json", "copy-merge", "insert-on-conflict"]);
+const STRATEGIES = new Set<UpsertStrategy>([
+  "auto",
+  "merge-json",
+  "copy-merge",
+  "insert-on-conflict",
+  "values",
+  "json",
+  "copy",
+]);
 
 /**
  * The statement form (MERGE, or INSERT … ON CONFLICT before 15 / on request) and the source (one JSON parameter,
@@ -327,6 +346,17 @@ export async function loadRecords(
     columns = rest === undefined ? rowColumns(rows as Rows) : Object.keys(first as object);
   }
   if (columns.length === 0) throw new SQLBuilderError(`loadRecords into "${table}": the rows have no columns`);
+  const bulk = bulkOf(session);
+  if (bulk !== undefined) {
+    return nativeBulkLoad(
+      session,
+      bulk,
+      table,
+      rest === undefined ? (rows as readonly unknown[]) : replay(first, rest),
+      columns,
+      started,
+    );
+  }
   if (session.dialect !== "postgres" || typeof session.adapter.copyIn !== "function") {
     if (rest !== undefined) throw new SQLBuilderError("loadRecords from an async iterable needs COPY (PostgreSQL)");
     return nativeInsert(session, table, rows as readonly unknown[], columns, started);
@@ -440,6 +470,11 @@ async function nativeInsert(
     insertInto(table, undefined, session.dialect).values(chunk),
   );
   return runAll(session, statements, "COPY", { strategy: "insert", rows: rows.length }, started);
+}
+
+async function* replay(first: unknown, rest: RowSource): AsyncGenerator<unknown> {
+  yield first;
+  yield* rest;
 }
 
 function pick(row: Readonly<Record<string, unknown>>, columns: readonly string[]): Record<string, unknown> {

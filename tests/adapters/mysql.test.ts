@@ -136,7 +136,9 @@ describe("mysql: statements and results", () => {
   test("a stacked statement without values is refused by the server (multi-statements off)", async () => {
     await run(async (s) => {
       await expect(s.execute("SELECT 1; DROP TABLE myad_kv")).rejects.toBeInstanceOf(SQLParsingError);
-      expect(await s.selectValue("SELECT count(*) FROM information_schema.tables WHERE table_name = 'myad_kv'")).toBe(1);
+      expect(await s.selectValue("SELECT count(*) FROM information_schema.tables WHERE table_name = 'myad_kv'")).toBe(
+        1,
+      );
     });
   });
 });
@@ -243,7 +245,9 @@ describe("mysql: errors by error number", () => {
       await s.execute("INSERT IGNORE INTO myad_parent (id) VALUES (1)");
       const secret = "sk_live_secret";
       await s.execute("INSERT INTO myad_items (id, name, qty) VALUES (?, ?, 0)", [60, secret]);
-      const uniq = await s.execute("INSERT INTO myad_items (id, name, qty) VALUES (?, ?, 0)", [61, secret]).catch((e) => e);
+      const uniq = await s
+        .execute("INSERT INTO myad_items (id, name, qty) VALUES (?, ?, 0)", [61, secret])
+        .catch((e) => e);
       expect(uniq).toBeInstanceOf(UniqueViolationError);
       expect(uniq.constraint).toBe("myad_items_name");
       expect(uniq.sqlState).toBe("23000");
@@ -263,7 +267,9 @@ describe("mysql: errors by error number", () => {
       expect(nd).toBeInstanceOf(NotNullViolationError);
       const ck = await s.execute("INSERT INTO myad_items (id, name, qty) VALUES (64, 'ck', ?)", [-1]).catch((e) => e);
       expect(ck).toBeInstanceOf(CheckViolationError);
-      const bad = await s.execute("INSERT INTO myad_items (id, name, qty) VALUES (65, 'x', ?)", [secret]).catch((e) => e);
+      const bad = await s
+        .execute("INSERT INTO myad_items (id, name, qty) VALUES (65, 'x', ?)", [secret])
+        .catch((e) => e);
       expect(bad).toBeInstanceOf(DataError);
       expect(bad.message).not.toContain(secret);
       expect(await s.execute("SELEKT 1").catch((e) => e)).toBeInstanceOf(SQLParsingError);
@@ -275,7 +281,9 @@ describe("mysql: errors by error number", () => {
   });
 
   test("deadlock → DeadlockError; lock wait timeout → OperationalError", async () => {
-    await run((s) => s.execute("INSERT INTO myad_kv (k, v) VALUES ('d1', ''), ('d2', '') ON DUPLICATE KEY UPDATE v = ''"));
+    await run((s) =>
+      s.execute("INSERT INTO myad_kv (k, v) VALUES ('d1', ''), ('d2', '') ON DUPLICATE KEY UPDATE v = ''"),
+    );
     const a = await db.provideSession();
     const b = await db.provideSession();
     try {
@@ -328,7 +336,9 @@ describe("mysql: transactions and connection state", () => {
       await s.execute("DELETE FROM myad_kv");
       await s.execute("/* hidden */ START TRANSACTION");
       await s.execute("INSERT INTO myad_kv (k, v) VALUES ('leak', '')");
-      expect(await (s.adapter as import("../../src/adapters/mysql/index.js").MysqlAdapter).inTransaction(s.conn)).toBe(true);
+      expect(await (s.adapter as import("../../src/adapters/mysql/index.js").MysqlAdapter).inTransaction(s.conn)).toBe(
+        true,
+      );
     });
     await one.withSession(async (s) => {
       expect(await s.selectValue("SELECT @@in_transaction")).toBe(0);
@@ -390,9 +400,7 @@ describe("mysql: faults against the real server", () => {
       const ac = new AbortController();
       setTimeout(() => ac.abort(), 100);
       t = Date.now();
-      const cancelled = await s
-        .execute("SELECT SLEEP(?)", [5], { signal: ac.signal })
-        .catch((e) => e);
+      const cancelled = await s.execute("SELECT SLEEP(?)", [5], { signal: ac.signal }).catch((e) => e);
       expect(cancelled).toBeInstanceOf(OperationCancelledError);
       expect(Date.now() - t).toBeLessThan(1000);
       expect(await s.selectValue("SELECT ?", [8])).toBe(8);
@@ -420,7 +428,9 @@ describe("mysql: faults against the real server", () => {
       expect(Number(await s.selectValue("SELECT @@max_statement_time"))).toBeCloseTo(0.2);
       const t = Date.now();
       const err = await s
-        .execute("SELECT count(*) FROM information_schema.columns a, information_schema.columns b, information_schema.columns c")
+        .execute(
+          "SELECT count(*) FROM information_schema.columns a, information_schema.columns b, information_schema.columns c",
+        )
         .catch((e) => e);
       expect(err).toBeInstanceOf(QueryTimeoutError);
       expect(err.message).toContain("1969");
@@ -450,7 +460,7 @@ describe("mysql: faults against the real server", () => {
     let t = Date.now();
     const bad = new MysqlConfig({ poolConfig: { connectionString: url.toString(), connectTimeoutMs: 3000 } });
     opened.push(bad);
-    const authErr = await bad.withSession((s) => s.selectValue("SELECT 1")).catch((e) => e);
+    const authErr = (await bad.withSession((s) => s.selectValue("SELECT 1")).catch((e) => e)) as SQLSpecError;
     expect(authErr).toBeInstanceOf(PermissionDeniedError);
     expect(authErr.message).toContain("1045");
     expect(Date.now() - t).toBeLessThan(5000);
@@ -533,7 +543,9 @@ describe("mysql: dialect", () => {
       await s.execute("DROP TABLE IF EXISTS myad_ddl");
       const err = await s.executeScript("CREATE TABLE myad_ddl (id int); SELEKT broken").catch((e) => e);
       expect(err).toBeInstanceOf(SQLSpecError);
-      expect(await s.selectValue("SELECT count(*) FROM information_schema.tables WHERE table_name = 'myad_ddl'")).toBe(1);
+      expect(await s.selectValue("SELECT count(*) FROM information_schema.tables WHERE table_name = 'myad_ddl'")).toBe(
+        1,
+      );
       await s.execute("DROP TABLE myad_ddl");
     });
   });

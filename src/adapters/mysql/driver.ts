@@ -21,8 +21,8 @@ import {
 } from "../../core/errors.js";
 import { isJsonValue } from "../../core/json.js";
 import { ParameterStyle, type Row } from "../../core/types.js";
-import { loadDataSql } from "../../dialects/mysql.js";
-import type { Adapter, Introspector, QueryOptions, RawResult } from "../../driver/adapter.js";
+import { loadDataSql, mysqlBulkSql } from "../../dialects/mysql.js";
+import type { Adapter, BulkCapabilities, Introspector, QueryOptions, RawResult } from "../../driver/adapter.js";
 import type { ResolvedDriverFeatures } from "../../driver/config.js";
 import { importDriver } from "../../driver/dependencies.js";
 import { type MysqlServer, mysqlIntrospector, parseServerVersion } from "./catalog.js";
@@ -102,6 +102,8 @@ export class MysqlAdapter implements Adapter<MysqlConnection> {
   readonly parameterStyle = ParameterStyle.QMARK;
   /** DDL commits implicitly on MySQL and MariaDB: a failed script leaves the statements before it applied. */
   readonly transactionalDdl = false;
+  /** ON DUPLICATE KEY UPDATE takes a row alias on MySQL ≥ 8.0.19 and VALUES() on MariaDB: builders need the server. */
+  readonly renderNeedsServer = true;
   readonly introspector = mysqlIntrospector as Introspector<MysqlConnection>;
   readonly pool: ConnectionPool<MysqlConnection>;
 
@@ -163,6 +165,32 @@ export class MysqlAdapter implements Adapter<MysqlConnection> {
       label: "MySQL",
       aborted: (reason) => new OperationCancelledError("MySQL pool: acquire aborted (AbortSignal)", { cause: reason }),
     });
+  }
+
+  #maxPacket: Promise<number> | undefined;
+
+  /**
+   * Bulk upsert/load paths (driver/native-bulk.ts): multi-row VALUES, a JSON_TABLE source (MySQL ≥ 8.0.4, MariaDB
+   * ≥ 10.6) and LOAD DATA LOCAL INFILE through `copyIn`.
+   */
+  get bulk(): BulkCapabilities {
+    const s = this.#server;
+    const jsonRows = s === undefined || (s.flavor === "mariadb" ? s.versionNum >= 100600 : s.versionNum >= 80004);
+    return {
+      sql: mysqlBulkSql,
+      maxParameters: 65_535,
+      jsonRows,
+      maxPacketBytes: (conn) => {
+        this.#maxPacket ??= this.#text(conn as MysqlConnection, "SELECT @@max_allowed_packet AS m").then(
+          (rows) => Number((rows as { m: number | string }[])[0]?.m ?? 4_194_304),
+          (err) => {
+            this.#maxPacket = undefined;
+            throw err;
+          },
+        );
+        return this.#maxPacket;
+      },
+    };
   }
 
   /** "MariaDB" or "MySQL", once a connection has told which. */

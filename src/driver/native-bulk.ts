@@ -1,0 +1,334 @@
+/**
+ * Bulk upsert and load for engines whose upsert is an INSERT form (`ON DUPLICATE KEY UPDATE`) and that declare
+ * `adapter.bulk` (MySQL/MariaDB). Three sources feed the same `INSERT … ON DUPLICATE KEY UPDATE`:
+ *
+ *   values  multi-row VALUES of bound parameters, chunked under the parameter limit and the packet size
+ *   json    one JSON parameter read by the dialect's JSON row source (JSON_TABLE), chunked under the packet size
+ *   copy    the adapter's loader (LOAD DATA LOCAL INFILE from sqlspec's own stream) into a keyless temporary stage,
+ *           then INSERT … SELECT from it
+ *
+ * Measured on MariaDB 10.11 here (2 cores; half-new/half-existing rows into (id int pk, name varchar, price
+ * decimal(10,2), stock int, updated_at datetime(3)); median ms of `session.upsert`, see `npm run bench -- mysql`):
+ *
+ *   rows      values    json     copy
+ *   1k         11.5     10.4     17.9
+ *   10k        89.6     80.7     93.6
+ *   100k      1016      861      870
+ *
+ * JSON_TABLE wins up to about 100k rows, where the loader catches up while holding far less memory (the JSON text
+ * for 100k rows is ~8 MB), so `auto` picks json up to COPY_THRESHOLD rows and the loader past it. Every path encodes
+ * values alike (Date → UTC DATETIME text, Buffer → bytes, objects → the configured JSON serializer, JSON strings as
+ * the document text), so a result never changes at a threshold.
+ */
+
+import { millisText, splitUtc, TWO_DIGITS, UTC_FIELDS } from "../core/datetime.js";
+import { ParameterError, SQLBuilderError } from "../core/errors.js";
+import { isJsonValue, type JsonSerializer } from "../core/json.js";
+import { SQLResult } from "../core/result.js";
+import type { OperationType, Row } from "../core/types.js";
+import type { BulkUpsertShape, InsertUpsertSql, JsonColumnKind } from "../dialects/bulk.js";
+import type { BulkCapabilities } from "./adapter.js";
+import { ObjectRows, rowArray } from "./copy-rows.js";
+import { inTransaction } from "./copy-staging.js";
+import type { Session } from "./session.js";
+
+type AnySession = Session<any>;
+type Rows = readonly Readonly<Record<string, unknown>>[];
+
+export type NativeBulkStrategy = "values" | "json" | "copy";
+
+/** Above this many rows `auto` loads through the adapter's loader instead of one JSON parameter per chunk. */
+export const COPY_THRESHOLD = 50_000;
+/** Rows per multi-row VALUES statement: larger statements cost more to prepare than they save in round trips. */
+const VALUES_CHUNK_ROWS = 1000;
+/** Headroom under max_allowed_packet for the statement text and protocol framing. */
+const PACKET_MARGIN = 64 * 1024;
+const STAGE = "sqlspec_stage";
+
+export function bulkOf(session: AnySession): BulkCapabilities | undefined {
+  return session.adapter.bulk;
+}
+
+export interface NativePlan {
+  columns: string[];
+  on: string[];
+  update: string[];
+}
+
+/** `session.upsert` on an INSERT-form engine. Atomic: one statement, or its own transaction (or the caller's). */
+export async function nativeBulkUpsert(
+  session: AnySession,
+  bulk: BulkCapabilities,
+  table: string,
+  rows: Rows,
+  plan: NativePlan,
+  strategy: NativeBulkStrategy | "auto",
+  started: number,
+): Promise<SQLResult> {
+  const types = await catalogTypes(session, table, plan.columns);
+  const shape: BulkUpsertShape = { table, columns: plan.columns, update: plan.update, key: plan.on[0] as string };
+  const chosen = strategy === "auto" ? autoStrategy(bulk, rows.length) : strategy;
+  if (chosen === "json" && !bulk.jsonRows) throw new SQLBuilderError("This server has no JSON row source");
+  if (chosen === "copy" && typeof session.adapter.copyIn !== "function") {
+    throw new SQLBuilderError(`The ${session.adapter.databaseLabel} adapter has no bulk loader`);
+  }
+  const metadata = { strategy: chosen, rows: rows.length };
+  const sql = bulk.sql;
+  const version = await session.dataDictionary.getVersion();
+  return inTransaction(session, async () => {
+    let total = 0;
+    let statement = "";
+    const counts = { inserted: 0, updated: 0, unchanged: 0 };
+    const add = (r: SQLResult): void => {
+      total += r.rowsAffected;
+      statement = r.statement;
+      const m = r.metadata as Partial<typeof counts>;
+      if (m.inserted !== undefined) {
+        counts.inserted += m.inserted;
+        counts.updated += m.updated ?? 0;
+        counts.unchanged += m.unchanged ?? 0;
+      }
+    };
+    if (chosen === "values") {
+      const maxBytes = (await bulk.maxPacketBytes(session.conn)) - PACKET_MARGIN;
+      for (const chunk of valueChunks(rows, plan.columns, bulk.maxParameters, maxBytes)) {
+        add(await session.runCompiled(sql.upsertValues(shape, chunk.rows, version), chunk.values, "INSERT"));
+      }
+    } else if (chosen === "json") {
+      const maxBytes = (await bulk.maxPacketBytes(session.conn)) - PACKET_MARGIN;
+      const source = (sql.jsonRowsSource as NonNullable<InsertUpsertSql["jsonRowsSource"]>)(plan.columns, types);
+      const text = sql.upsertFromSelect(shape, source);
+      const kinds = types.map((t) => sql.jsonKind?.(t) ?? "plain");
+      for (const payload of jsonChunks(rows, plan.columns, kinds, session.jsonSerializer, maxBytes)) {
+        add(await session.runCompiled(text, [payload], "INSERT"));
+      }
+    } else {
+      const stage = await loadStage(session, sql, table, plan.columns, new ObjectRows(rows, plan.columns));
+      try {
+        add(await session.runCompiled(sql.upsertFromSelect(shape, sql.quoteTable(stage)), [], "INSERT"));
+      } finally {
+        await session.runCompiled((sql.dropStage as (s: string) => string)(stage), [], "DDL");
+      }
+    }
+    return result(total, "INSERT", statement, started, { ...metadata, ...counts });
+  });
+}
+
+/** `loadRecords` on an INSERT-form engine: the loader past a few rows (streams, bounded memory), VALUES below. */
+export async function nativeBulkLoad(
+  session: AnySession,
+  bulk: BulkCapabilities,
+  table: string,
+  rows: readonly unknown[] | AsyncIterable<unknown>,
+  columns: readonly string[],
+  started: number,
+): Promise<SQLResult> {
+  await catalogTypes(session, table, columns);
+  const sql = bulk.sql;
+  if (!Array.isArray(rows) || (typeof session.adapter.copyIn === "function" && rows.length > 1000)) {
+    if (typeof session.adapter.copyIn !== "function") {
+      throw new SQLBuilderError("loadRecords from an async iterable needs the adapter's bulk loader");
+    }
+    const source = Array.isArray(rows)
+      ? new ObjectRows(rows, columns)
+      : arraysOf(rows as AsyncIterable<unknown>, columns);
+    // LOAD DATA LOCAL cannot stop mid-file, so it turns errors into skipped rows: load a keyless stage, then copy it
+    // into the target with one INSERT … SELECT, which fails whole on the first bad row.
+    return inTransaction(session, async () => {
+      const stage = await loadStage(session, sql, table, columns, source);
+      try {
+        const cols = columns.map((c) => sql.quoteIdent(c)).join(", ");
+        const r = await session.runCompiled(
+          `INSERT INTO ${sql.quoteTable(table)} (${cols}) SELECT ${cols} FROM ${sql.quoteTable(stage)}`,
+          [],
+          "INSERT",
+        );
+        return result(r.rowsAffected, "COPY", r.statement, started, { strategy: "copy" });
+      } finally {
+        await session.runCompiled((sql.dropStage as (s: string) => string)(stage), [], "DDL");
+      }
+    });
+  }
+  const maxBytes = (await bulk.maxPacketBytes(session.conn)) - PACKET_MARGIN;
+  return inTransaction(session, async () => {
+    let total = 0;
+    let statement = "";
+    for (const chunk of valueChunks(rows as Rows, columns, bulk.maxParameters, maxBytes)) {
+      const r = await session.runCompiled(sql.insertValues(table, columns, chunk.rows), chunk.values, "INSERT");
+      total += r.rowsAffected;
+      statement = r.statement;
+    }
+    return result(total, "COPY", statement, started, { strategy: "values" });
+  });
+}
+
+function autoStrategy(bulk: BulkCapabilities, n: number): NativeBulkStrategy {
+  if (!bulk.jsonRows) return "values";
+  return n > COPY_THRESHOLD ? "copy" : "json";
+}
+
+async function* arraysOf(rows: AsyncIterable<unknown>, columns: readonly string[]): AsyncGenerator<unknown[]> {
+  for await (const row of rows) yield rowArray(row, columns);
+}
+
+async function loadStage(
+  session: AnySession,
+  sql: InsertUpsertSql,
+  table: string,
+  columns: readonly string[],
+  source: Iterable<unknown[]> | AsyncIterable<unknown[]>,
+): Promise<string> {
+  const stage = STAGE;
+  const create = sql.stageTable as NonNullable<InsertUpsertSql["stageTable"]>;
+  await session.runCompiled((sql.dropStage as (s: string) => string)(stage), [], "DDL");
+  await session.runCompiled(create(stage, table, columns), [], "DDL");
+  const copyIn = session.adapter.copyIn as NonNullable<typeof session.adapter.copyIn>;
+  try {
+    await copyIn.call(session.adapter, session.conn, stage, [...columns], source);
+  } catch (err) {
+    await session.runCompiled((sql.dropStage as (s: string) => string)(stage), [], "DDL").catch(() => {});
+    throw session.mapError(err, `LOAD DATA INTO ${stage}`);
+  }
+  return stage;
+}
+
+/** Catalog types for the data columns; a column the table lacks raises before anything is written. */
+async function catalogTypes(session: AnySession, table: string, columns: readonly string[]): Promise<string[]> {
+  const cols = await session.dataDictionary.getColumns(table);
+  if (cols.length === 0) throw new SQLBuilderError(`Table "${table}" was not found (no columns in the catalog)`);
+  const byName = new Map(cols.map((c) => [c.name, c.type]));
+  const unknown = columns.filter((c) => !byName.has(c));
+  if (unknown.length > 0) {
+    throw new SQLBuilderError(
+      `Table "${table}" has no column(s) ${unknown.map((c) => `"${c}"`).join(", ")} (its columns: ${cols.map((c) => c.name).join(", ")})`,
+    );
+  }
+  return columns.map((c) => byName.get(c) as string);
+}
+
+// ---------------------------------------------------------------------------------------------------- chunks
+
+interface ValueChunk {
+  rows: number;
+  values: unknown[];
+}
+
+/** Rough wire size of a bound value (enough to stay under max_allowed_packet). */
+function approxBytes(v: unknown): number {
+  if (typeof v === "string") return v.length * 3 + 9;
+  if (v instanceof Uint8Array) return v.byteLength + 9;
+  if (v !== null && typeof v === "object" && !(v instanceof Date)) return 1024;
+  return 12;
+}
+
+/** Full chunks share one statement text (one prepared statement per connection); the last one is shorter. */
+function* valueChunks(
+  rows: Rows,
+  columns: readonly string[],
+  maxParameters: number,
+  maxBytes: number,
+): Generator<ValueChunk> {
+  const width = columns.length;
+  const perChunk = Math.max(1, Math.min(VALUES_CHUNK_ROWS, Math.floor(maxParameters / Math.max(1, width))));
+  let values: unknown[] = [];
+  let n = 0;
+  let bytes = 0;
+  for (const row of rows) {
+    let rowBytes = 0;
+    for (let i = 0; i < width; i++) {
+      const v = (row as Record<string, unknown>)[columns[i] as string];
+      values.push(v === undefined ? null : v);
+      rowBytes += approxBytes(v);
+    }
+    n++;
+    bytes += rowBytes;
+    if (n === perChunk || bytes > maxBytes) {
+      yield { rows: n, values };
+      values = [];
+      n = 0;
+      bytes = 0;
+    }
+  }
+  if (n > 0) yield { rows: n, values };
+}
+
+/** A Date as DATETIME text in UTC (the session time zone), as the loader writes it too. */
+function dateText(d: Date): string {
+  const t = d.getTime();
+  if (!Number.isFinite(t)) throw new ParameterError("Invalid Date in an upsert row");
+  splitUtc(t);
+  const f = UTC_FIELDS;
+  const D = TWO_DIGITS;
+  return `${f[0]}-${D[f[1] as number]}-${D[f[2] as number]} ${D[f[3] as number]}:${D[f[4] as number]}:${D[f[5] as number]}.${millisText(f[6] as number)}`;
+}
+
+/** One value as JSON text for its column kind. */
+function jsonValue(v: unknown, kind: JsonColumnKind, ser: JsonSerializer, column: string): string {
+  if (v === null || v === undefined) return "null";
+  switch (typeof v) {
+    case "string":
+      return JSON.stringify(kind === "binary" ? Buffer.from(v, "utf8").toString("hex") : v);
+    case "number":
+      if (!Number.isFinite(v)) throw new ParameterError(`Column "${column}": ${v} cannot be stored by MySQL`);
+      return `"${v}"`;
+    case "bigint":
+      return `"${v}"`;
+    case "boolean":
+      return kind === "json" ? (v ? '"true"' : '"false"') : v ? '"1"' : '"0"';
+    case "object":
+      if (v instanceof Date) return `"${dateText(v)}"`;
+      if (v instanceof Uint8Array) return `"${Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString("hex")}"`;
+      return JSON.stringify(ser(isJsonValue(v) ? v.value : v));
+    default:
+      throw new ParameterError(`Column "${column}": a ${typeof v} has no SQL value`);
+  }
+}
+
+/** Rows as JSON arrays, chunked under the packet size. */
+function* jsonChunks(
+  rows: Rows,
+  columns: readonly string[],
+  kinds: readonly JsonColumnKind[],
+  ser: JsonSerializer,
+  maxBytes: number,
+): Generator<string> {
+  let out = "[";
+  let first = true;
+  const width = columns.length;
+  for (const row of rows) {
+    let text = first ? "[" : ",[";
+    for (let i = 0; i < width; i++) {
+      const col = columns[i] as string;
+      if (i > 0) text += ",";
+      text += jsonValue((row as Record<string, unknown>)[col], kinds[i] as JsonColumnKind, ser, col);
+    }
+    text += "]";
+    if (!first && (out.length + text.length) * 3 > maxBytes) {
+      yield `${out}]`;
+      out = "[";
+      text = text.slice(1);
+    }
+    out += text;
+    first = false;
+  }
+  yield `${out}]`;
+}
+
+function result(
+  rowsAffected: number,
+  operationType: OperationType,
+  statement: string,
+  started: number,
+  metadata: Record<string, unknown>,
+): SQLResult {
+  return new SQLResult<Row>({
+    data: [],
+    rowsAffected,
+    columnNames: [],
+    operationType,
+    statement,
+    parameters: [],
+    executionTimeMs: performance.now() - started,
+    metadata,
+  });
+}
