@@ -7,6 +7,7 @@ const parts: Record<string, () => Promise<{ run: () => Promise<void> }>> = {
   build: () => import("./build.js"),
   point: () => import("./point-query.js"),
   upsert: () => import("./upsert.js"),
+  mysql: () => import("./mysql.js"),
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith("-"));
