@@ -15,15 +15,16 @@
  * `BENCH_UPSERT_SIZES` the size; `BENCH_MYSQL_PARTS=point` or `=upsert` one part.
  */
 import { Readable } from "node:stream";
-import { eq, sql as dsql } from "drizzle-orm";
-import { drizzle } from "drizzle-orm/mysql2";
+import { sql as dsql, eq } from "drizzle-orm";
 import { datetime, decimal, int, mysqlTable, varchar } from "drizzle-orm/mysql-core";
+import { drizzle } from "drizzle-orm/mysql2";
 import knexFactory from "knex";
-import { Kysely, MysqlDialect, sql as ksql } from "kysely";
+import { Kysely, sql as ksql, MysqlDialect } from "kysely";
 import mysql from "mysql2";
 import { MysqlConfig } from "../src/adapters/mysql/index.js";
 
-const URL = process.env.SQLSPEC_BENCH_MYSQL_URL ?? process.env.SQLSPEC_TEST_MYSQL_URL ?? "mysql://root@127.0.0.1:3306/test";
+const URL =
+  process.env.SQLSPEC_BENCH_MYSQL_URL ?? process.env.SQLSPEC_TEST_MYSQL_URL ?? "mysql://root@127.0.0.1:3306/test";
 const POINT = "bench_my_point";
 const BULK = "bench_my_upsert";
 const ROWS = 100_000;
@@ -44,7 +45,9 @@ interface Contender {
 
 const rawPool = () => mysql.createPool({ uri: URL, connectionLimit: POOL, timezone: "Z" });
 
-async function admin<T>(fn: (c: ReturnType<ReturnType<typeof mysql.createConnection>["promise"]>) => Promise<T>): Promise<T> {
+async function admin<T>(
+  fn: (c: ReturnType<ReturnType<typeof mysql.createConnection>["promise"]>) => Promise<T>,
+): Promise<T> {
   const c = mysql.createConnection({ uri: URL }).promise();
   try {
     return await fn(c);
@@ -61,7 +64,11 @@ async function pointContenders(): Promise<Contender[]> {
   out.push({ name: "raw mysql2 execute", query: (id) => raw.execute(POINT_SQL, [id]), close: () => raw.end() });
 
   const spec = new MysqlConfig({ poolConfig: { connectionString: URL, maxSize: POOL } });
-  out.push({ name: "sqlspec mysql", query: (id) => spec.withSession((s) => s.select(POINT_SQL, [id])), close: () => spec.close() });
+  out.push({
+    name: "sqlspec mysql",
+    query: (id) => spec.withSession((s) => s.select(POINT_SQL, [id])),
+    close: () => spec.close(),
+  });
 
   interface DB {
     bench_my_point: { id: number; name: string; price: string };
@@ -73,17 +80,29 @@ async function pointContenders(): Promise<Contender[]> {
     close: () => ky.destroy(),
   });
 
-  const products = mysqlTable(POINT, { id: int("id").primaryKey(), name: varchar("name", { length: 100 }), price: decimal("price") });
+  const products = mysqlTable(POINT, {
+    id: int("id").primaryKey(),
+    name: varchar("name", { length: 100 }),
+    price: decimal("price"),
+  });
   const drPool = rawPool();
   const dr = drizzle(drPool);
   out.push({
     name: "drizzle (mysql2)",
-    query: (id) => dr.select({ id: products.id, name: products.name, price: products.price }).from(products).where(eq(products.id, id)),
+    query: (id) =>
+      dr
+        .select({ id: products.id, name: products.name, price: products.price })
+        .from(products)
+        .where(eq(products.id, id)),
     close: () => new Promise<void>((r) => drPool.end(() => r())),
   });
 
   const kx = knexFactory({ client: "mysql2", connection: URL, pool: { min: 0, max: POOL } });
-  out.push({ name: "knex (mysql2)", query: (id) => kx(POINT).select("id", "name", "price").where("id", id), close: () => kx.destroy() });
+  out.push({
+    name: "knex (mysql2)",
+    query: (id) => kx(POINT).select("id", "name", "price").where("id", id),
+    close: () => kx.destroy(),
+  });
   return out;
 }
 
@@ -137,7 +156,9 @@ function median(xs: number[]): number {
 async function runPoint(): Promise<void> {
   await admin(async (c) => {
     await c.query(`DROP TABLE IF EXISTS ${POINT}`);
-    await c.query(`CREATE TABLE ${POINT} (id int PRIMARY KEY, name varchar(100) NOT NULL, price decimal(10,2) NOT NULL)`);
+    await c.query(
+      `CREATE TABLE ${POINT} (id int PRIMARY KEY, name varchar(100) NOT NULL, price decimal(10,2) NOT NULL)`,
+    );
     await c.query(
       `INSERT INTO ${POINT} SELECT seq, CONCAT('product ', seq), (seq % 1000) / 10.0 FROM seq_1_to_${ROWS}`,
     );
@@ -165,7 +186,11 @@ async function runPoint(): Promise<void> {
         const overhead = (median(xs.map((x, i) => (base[i] as Sample).qps / x.qps)) - 1) * 100;
         const rel = c.name === BASE ? "baseline" : `${overhead >= 0 ? "+" : ""}${overhead.toFixed(1)}%`;
         console.log(
-          `${c.name.padEnd(22)} ${median(xs.map((x) => x.qps)).toFixed(0).padStart(8)} ${median(xs.map((x) => x.cpuUs)).toFixed(1).padStart(9)}  ${rel}`,
+          `${c.name.padEnd(22)} ${median(xs.map((x) => x.qps))
+            .toFixed(0)
+            .padStart(8)} ${median(xs.map((x) => x.cpuUs))
+            .toFixed(1)
+            .padStart(9)}  ${rel}`,
         );
       }
     }
@@ -202,7 +227,8 @@ function makeRows(n: number): BenchRow[] {
 }
 
 const COLS = ["id", "name", "price", "stock", "updated_at"] as const;
-const ODKU = "ON DUPLICATE KEY UPDATE name = VALUES(name), price = VALUES(price), stock = VALUES(stock), updated_at = VALUES(updated_at)";
+const ODKU =
+  "ON DUPLICATE KEY UPDATE name = VALUES(name), price = VALUES(price), stock = VALUES(stock), updated_at = VALUES(updated_at)";
 
 function dateText(d: Date): string {
   return d.toISOString().replace("T", " ").replace("Z", "");
@@ -217,7 +243,9 @@ async function upsertContenders(): Promise<{ name: string; run: Upsert; raw?: bo
     out.push({
       name: `sqlspec upsert (${strategy})`,
       run: async (rows) => {
-        await spec.withSession((s) => s.upsert(BULK, rows as unknown as Record<string, unknown>[], { on: ["id"], strategy }));
+        await spec.withSession((s) =>
+          s.upsert(BULK, rows as unknown as Record<string, unknown>[], { on: ["id"], strategy }),
+        );
       },
       close: async () => {},
     });
@@ -260,7 +288,9 @@ async function upsertContenders(): Promise<{ name: string; run: Upsert; raw?: bo
       inTx(async (c) => {
         const step = 50_000;
         for (let i = 0; i < rows.length; i += step) {
-          const json = JSON.stringify(rows.slice(i, i + step).map((r) => [r.id, r.name, r.price, r.stock, dateText(r.updated_at)]));
+          const json = JSON.stringify(
+            rows.slice(i, i + step).map((r) => [r.id, r.name, r.price, r.stock, dateText(r.updated_at)]),
+          );
           await c.execute(
             `INSERT INTO ${BULK} (id, name, price, stock, updated_at) SELECT * FROM JSON_TABLE(?, '$[*]' COLUMNS (id int PATH '$[0]', name varchar(100) PATH '$[1]', price decimal(10,2) PATH '$[2]', stock int PATH '$[3]', updated_at datetime(3) PATH '$[4]')) AS jt ${ODKU}`,
             [json],
@@ -275,13 +305,19 @@ async function upsertContenders(): Promise<{ name: string; run: Upsert; raw?: bo
     run: (rows) =>
       inTx(async (c) => {
         await c.query("DROP TEMPORARY TABLE IF EXISTS bench_stage");
-        await c.query(`CREATE TEMPORARY TABLE bench_stage AS SELECT id, name, price, stock, updated_at FROM ${BULK} LIMIT 0`);
-        const text = rows.map((r) => `${r.id}\t${r.name}\t${r.price}\t${r.stock}\t${dateText(r.updated_at)}\n`).join("");
+        await c.query(
+          `CREATE TEMPORARY TABLE bench_stage AS SELECT id, name, price, stock, updated_at FROM ${BULK} LIMIT 0`,
+        );
+        const text = rows
+          .map((r) => `${r.id}\t${r.name}\t${r.price}\t${r.stock}\t${dateText(r.updated_at)}\n`)
+          .join("");
         await c.query({
           sql: "LOAD DATA LOCAL INFILE 'bench' INTO TABLE bench_stage (id, name, price, stock, updated_at)",
           infileStreamFactory: () => Readable.from([Buffer.from(text)]),
         } as never);
-        await c.query(`INSERT INTO ${BULK} (id, name, price, stock, updated_at) SELECT * FROM bench_stage AS s ${ODKU}`);
+        await c.query(
+          `INSERT INTO ${BULK} (id, name, price, stock, updated_at) SELECT * FROM bench_stage AS s ${ODKU}`,
+        );
         await c.query("DROP TEMPORARY TABLE bench_stage");
       }),
     close: () => raw.end(),
@@ -290,7 +326,9 @@ async function upsertContenders(): Promise<{ name: string; run: Upsert; raw?: bo
   interface KDB {
     bench_my_upsert: BenchRow;
   }
-  const ky = new Kysely<KDB>({ dialect: new MysqlDialect({ pool: mysql.createPool({ uri: URL, connectionLimit: 2, timezone: "Z" }) }) });
+  const ky = new Kysely<KDB>({
+    dialect: new MysqlDialect({ pool: mysql.createPool({ uri: URL, connectionLimit: 2, timezone: "Z" }) }),
+  });
   out.push({
     name: "Kysely insert…onDuplicateKeyUpdate",
     run: (rows) =>
@@ -353,9 +391,7 @@ async function reset(n: number): Promise<void> {
     );
     const half = Math.floor(n / 2);
     if (half > 0) {
-      await c.query(
-        `INSERT INTO ${BULK} SELECT seq - 1, 'old', 0, 0, '2000-01-01' FROM seq_1_to_${half}`,
-      );
+      await c.query(`INSERT INTO ${BULK} SELECT seq - 1, 'old', 0, 0, '2000-01-01' FROM seq_1_to_${half}`);
     }
   });
 }

@@ -162,10 +162,10 @@ export function stageTableSql(stage: string, table: string, columns: readonly st
 
 /** `ON DUPLICATE KEY UPDATE` from the inserted row, referring to it as `ref(col)`. */
 function duplicateClause(s: BulkUpsertShape, ref: (col: string) => string): string {
-  const set =
-    s.update.length > 0
-      ? s.update.map((c) => `${mysqlIdent(c)} = ${ref(c)}`)
-      : [`${mysqlIdent(s.key)} = ${mysqlIdent(s.key)}`];
+  // Nothing to update: a no-op assignment keeps the row (INSERT IGNORE would also hide unrelated errors). The key is
+  // qualified by the target table, since an INSERT … SELECT source has a column of the same name.
+  const key = `${mysqlTable(s.table)}.${mysqlIdent(s.key)}`;
+  const set = s.update.length > 0 ? s.update.map((c) => `${mysqlIdent(c)} = ${ref(c)}`) : [`${key} = ${key}`];
   return ` ON DUPLICATE KEY UPDATE ${set.join(", ")}`;
 }
 

@@ -235,8 +235,9 @@ function* valueChunks(
   let bytes = 0;
   for (const row of rows) {
     let rowBytes = 0;
+    const arr = Array.isArray(row) ? (row as unknown[]) : undefined;
     for (let i = 0; i < width; i++) {
-      const v = (row as Record<string, unknown>)[columns[i] as string];
+      const v = arr !== undefined ? arr[i] : (row as Record<string, unknown>)[columns[i] as string];
       values.push(v === undefined ? null : v);
       rowBytes += approxBytes(v);
     }

@@ -24,7 +24,18 @@ import {
   sql,
   UniqueViolationError,
 } from "../../src/index.js";
+import { runConformance } from "../conformance/suite.js";
 import { MYSQL_URL } from "../support/servers.js";
+
+// MySQL has no boolean type: the suite's boolean column is TINYINT(1), read as boolean when asked.
+runConformance(
+  "mysql",
+  () =>
+    new MysqlConfig({
+      poolConfig: { connectionString: MYSQL_URL, maxSize: 4 },
+      driverFeatures: { tinyInt1AsBoolean: true },
+    }),
+);
 
 const opened: MysqlConfig[] = [];
 function config(o: MysqlConfigOptions = {}): MysqlConfig {

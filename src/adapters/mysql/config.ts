@@ -52,6 +52,8 @@ export class MysqlConfig extends DatabaseConfig<MysqlConnection, MysqlPoolConfig
       timestamps: f.timestamps ?? "date",
       tinyInt1AsBoolean: f.tinyInt1AsBoolean ?? false,
     };
+    // The resolved int8 mode, where DESIGN's driverFeatures.int8 puts it for every adapter.
+    Object.assign(this.features, { int8: this.mysqlFeatures.int8 });
   }
 
   protected async createAdapter(): Promise<MysqlAdapter> {

@@ -104,6 +104,8 @@ export class MysqlAdapter implements Adapter<MysqlConnection> {
   readonly transactionalDdl = false;
   /** ON DUPLICATE KEY UPDATE takes a row alias on MySQL ≥ 8.0.19 and VALUES() on MariaDB: builders need the server. */
   readonly renderNeedsServer = true;
+  /** KILL QUERY cancels a running statement; nested transactions are SAVEPOINTs. */
+  readonly capabilities = { cancel: true, savepoints: true } as const;
   readonly introspector = mysqlIntrospector as Introspector<MysqlConnection>;
   readonly pool: ConnectionPool<MysqlConnection>;
 

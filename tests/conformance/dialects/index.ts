@@ -1,5 +1,6 @@
 import type { Dialect } from "../../../src/index.js";
 import { duckdbProfile } from "./duckdb.js";
+import { mysqlProfile } from "./mysql.js";
 import { postgresProfile } from "./postgres.js";
 import { sqliteProfile } from "./sqlite.js";
 import type { DialectProfile } from "./types.js";
@@ -11,4 +12,5 @@ export const PROFILES: Partial<Record<Dialect, DialectProfile>> = {
   postgres: postgresProfile,
   sqlite: sqliteProfile,
   duckdb: duckdbProfile,
+  mysql: mysqlProfile,
 };

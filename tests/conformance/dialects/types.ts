@@ -39,4 +39,10 @@ export interface DialectProfile {
   jsonField(column: string, key: string): string;
   /** The name of the unique-key constraint on items(id) as the engine reports it; undefined when it has none. */
   itemsPrimaryKey?(t: Tables): string;
+  /** DML takes RETURNING (default true). MySQL has none. */
+  readonly returning?: boolean;
+  /** A text column type usable in ALTER TABLE … ADD COLUMN (default `varchar`). */
+  readonly textType?: string;
+  /** The engine's rowsAffected for an upsert that inserted and updated this many rows (default their sum). */
+  upsertCount?(inserted: number, updated: number): number;
 }
