@@ -67,7 +67,7 @@ export async function nativeBulkUpsert(
 ): Promise<SQLResult> {
   const types = await catalogTypes(session, table, plan.columns);
   const shape: BulkUpsertShape = { table, columns: plan.columns, update: plan.update, key: plan.on[0] as string };
-  const chosen = strategy === "auto" ? autoStrategy(bulk, rows.length) : strategy;
+  const chosen = strategy === "auto" ? autoStrategy(session, bulk, rows.length) : strategy;
   if (chosen === "json" && !bulk.jsonRows) throw new SQLBuilderError("This server has no JSON row source");
   if (chosen === "copy" && typeof session.adapter.copyIn !== "function") {
     throw new SQLBuilderError(`The ${session.adapter.databaseLabel} adapter has no bulk loader`);
@@ -162,9 +162,10 @@ export async function nativeBulkLoad(
   });
 }
 
-function autoStrategy(bulk: BulkCapabilities, n: number): NativeBulkStrategy {
+function autoStrategy(session: AnySession, bulk: BulkCapabilities, n: number): NativeBulkStrategy {
   if (!bulk.jsonRows) return "values";
-  return n > COPY_THRESHOLD ? "copy" : "json";
+  const caps = session.adapter.capabilities;
+  return caps.copy && n > (caps.bulkCopyThreshold ?? COPY_THRESHOLD) ? "copy" : "json";
 }
 
 async function* arraysOf(rows: AsyncIterable<unknown>, columns: readonly string[]): AsyncGenerator<unknown[]> {

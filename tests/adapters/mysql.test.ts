@@ -22,6 +22,7 @@ import {
   SQLParsingError,
   SQLSpecError,
   sql,
+  TransactionError,
   UniqueViolationError,
 } from "../../src/index.js";
 import { runConformance } from "../conformance/suite.js";
@@ -341,15 +342,48 @@ describe("mysql: transactions and connection state", () => {
     });
   });
 
+  test("a transaction the server rolled back (deadlock) is 'failed': later statements are refused, commit raises", async () => {
+    await run((s) =>
+      s.execute("INSERT INTO myad_kv (k, v) VALUES ('f1', ''), ('f2', '') ON DUPLICATE KEY UPDATE v = ''"),
+    );
+    const a = await db.provideSession();
+    const b = await db.provideSession();
+    try {
+      let victim: Session<MysqlConnection> | undefined;
+      const work = (me: Session<MysqlConnection>, first: string, second: string, delay: number) =>
+        me.transaction(async (tx) => {
+          await tx.execute("UPDATE myad_kv SET v = ? WHERE k = ?", ["x", first]);
+          await new Promise((r) => setTimeout(r, delay));
+          const err = await tx.execute("UPDATE myad_kv SET v = ? WHERE k = ?", ["x", second]).catch((e) => e);
+          if (err instanceof DeadlockError) {
+            victim = me;
+            expect(tx.adapter.state(tx.conn).transaction).toBe("failed");
+            // MySQL would autocommit this after the rollback; sqlspec refuses it like PostgreSQL does.
+            const refused = await tx.execute("INSERT INTO myad_kv (k, v) VALUES ('after', '')").catch((e) => e);
+            expect(refused).toBeInstanceOf(TransactionError);
+          } else if (err instanceof Error) throw err;
+        });
+      const outcomes = await Promise.allSettled([work(a, "f1", "f2", 150), work(b, "f2", "f1", 150)]);
+      expect(victim).toBeDefined();
+      const failed = outcomes.filter((o) => o.status === "rejected") as PromiseRejectedResult[];
+      expect(failed).toHaveLength(1);
+      expect(failed[0]?.reason).toBeInstanceOf(TransactionError);
+      expect(victim?.inTransaction).toBe(false);
+      expect(await a.selectValue("SELECT count(*) FROM myad_kv WHERE k = 'after'")).toBe(0);
+    } finally {
+      await a.release();
+      await b.release();
+    }
+  });
+
   test("a raw BEGIN left open is rolled back on release (state read from the server, not from SQL text)", async () => {
     const one = config({ poolConfig: { maxSize: 1 } });
     await one.withSession(async (s) => {
       await s.execute("DELETE FROM myad_kv");
       await s.execute("/* hidden */ START TRANSACTION");
       await s.execute("INSERT INTO myad_kv (k, v) VALUES ('leak', '')");
-      expect(await (s.adapter as import("../../src/adapters/mysql/index.js").MysqlAdapter).inTransaction(s.conn)).toBe(
-        true,
-      );
+      expect(s.adapter.state(s.conn).transaction).toBe("active");
+      expect(s.inTransaction).toBe(true);
     });
     await one.withSession(async (s) => {
       expect(await s.selectValue("SELECT @@in_transaction")).toBe(0);
@@ -545,7 +579,7 @@ describe("mysql: dialect", () => {
       ]);
       expect(await s.dataDictionary.getUniqueKeys("myad_items")).toEqual([["id"], ["name"]]);
       expect(await s.dataDictionary.supports("savepoints")).toBe(true);
-      expect(s.adapter.transactionalDdl).toBe(false);
+      expect(s.adapter.capabilities.transactionalDdl).toBe(false);
     });
   });
 

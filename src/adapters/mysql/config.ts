@@ -4,6 +4,11 @@ import { DatabaseConfig } from "../../driver/database-config.js";
 import { loadMysql2, MysqlAdapter, type MysqlConnection } from "./driver.js";
 
 /** Pool settings for MySQL / MariaDB: every DESIGN pool key plus the connection's charset and time zone. */
+/**
+ * `resetOnRelease`: `"auto"` (default) runs COM_RESET_CONNECTION only for a connection whose session state the server
+ * reported as changed (`SET time_zone`, `USE db`, …); `true` on every release (user variables and temporary tables
+ * too, and the prepared-statement cache with them); `false` never. An open transaction is always rolled back.
+ */
 export interface MysqlPoolConfig extends PoolConfig {
   /** Connection character set. Default `utf8mb4` (full Unicode, 4-byte characters included). */
   charset?: string;
@@ -12,13 +17,6 @@ export interface MysqlPoolConfig extends PoolConfig {
    * in it, so with the default a `Date` round-trips exactly whatever the process `TZ` is.
    */
   timezone?: string;
-  /**
-   * `true`: every release runs COM_RESET_CONNECTION (session variables, user variables, temporary tables and
-   * prepared statements are dropped, then sqlspec's own settings re-applied). Default `false`: a release resets only
-   * a connection whose session state the server reported as changed (`SET time_zone`, `USE db`, …) and always
-   * rolls back an open transaction. See the README for what is and is not tracked.
-   */
-  resetOnRelease?: boolean;
 }
 
 export interface MysqlDriverFeatures extends DriverFeatures<Mysql2.Connection> {

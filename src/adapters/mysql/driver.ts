@@ -18,13 +18,24 @@ import {
   OperationCancelledError,
   ParameterError,
   type SQLSpecError,
+  TransactionError,
 } from "../../core/errors.js";
 import { isJsonValue } from "../../core/json.js";
 import { ParameterStyle, type Row } from "../../core/types.js";
 import { loadDataSql, mysqlBulkSql } from "../../dialects/mysql.js";
-import type { Adapter, BulkCapabilities, Introspector, QueryOptions, RawResult } from "../../driver/adapter.js";
+import type {
+  AcquireOptions,
+  Adapter,
+  AdapterCapabilities,
+  BulkCapabilities,
+  ConnectionState,
+  Introspector,
+  QueryOptions,
+  RawResult,
+} from "../../driver/adapter.js";
 import type { ResolvedDriverFeatures } from "../../driver/config.js";
 import { importDriver } from "../../driver/dependencies.js";
+import { COPY_THRESHOLD } from "../../driver/native-bulk.js";
 import { type MysqlServer, mysqlIntrospector, parseServerVersion } from "./catalog.js";
 import type { MysqlDriverFeatures, MysqlPoolConfig } from "./config.js";
 import { ErrNo, isFatalMysqlError, mapMysqlError } from "./errors.js";
@@ -61,10 +72,17 @@ const EMPTY: string[] = [];
 export class MysqlConnection implements PoolResource {
   broken = false;
   readonly createdAt = Date.now();
-  /** Status flags of the last OK packet; undefined when unknown (after an error, or rows read with autocommit off). */
-  status: number | undefined;
+  /** Server status flags (SERVER_STATUS_IN_TRANS, SERVER_STATUS_AUTOCOMMIT, …) after the last statement. */
+  status = STATUS_AUTOCOMMIT;
+  /**
+   * The server rolled back the open transaction because a statement in it failed (a deadlock, a lock wait timeout
+   * with innodb_rollback_on_timeout, …). Until COMMIT/ROLLBACK, statements are refused rather than autocommitted.
+   */
+  failed = false;
   /** Session state changed since the connection was set up (`SET`, `USE`, …), as the server reported it. */
   stateChanged = false;
+  /** Row streams open on the connection (it is busy until they end). */
+  openStreams = 0;
   /** A KILL QUERY in flight against this connection: nothing else runs on it until it has settled. */
   pendingCancel: Promise<void> | undefined;
 
@@ -100,12 +118,23 @@ export async function loadMysql2(feature: string): Promise<Mysql2Module> {
 export class MysqlAdapter implements Adapter<MysqlConnection> {
   readonly dialect = "mysql" as const;
   readonly parameterStyle = ParameterStyle.QMARK;
-  /** DDL commits implicitly on MySQL and MariaDB: a failed script leaves the statements before it applied. */
-  readonly transactionalDdl = false;
   /** ON DUPLICATE KEY UPDATE takes a row alias on MySQL ≥ 8.0.19 and VALUES() on MariaDB: builders need the server. */
   readonly renderNeedsServer = true;
-  /** KILL QUERY cancels a running statement; nested transactions are SAVEPOINTs. */
-  readonly capabilities = { cancel: true, savepoints: true } as const;
+  /**
+   * KILL QUERY cancels a running statement; nested transactions are SAVEPOINTs; LOAD DATA LOCAL INFILE is the COPY
+   * equivalent; mysql2's row events stream; DDL commits implicitly (a failed script keeps what ran before it).
+   */
+  readonly capabilities: AdapterCapabilities = {
+    cancel: true,
+    copy: true,
+    pipeline: "none",
+    cursors: "native",
+    savepoints: true,
+    transactionalDdl: false,
+    maxParameters: 65_535,
+    sharedConnection: false,
+    bulkCopyThreshold: COPY_THRESHOLD,
+  };
   readonly introspector = mysqlIntrospector as Introspector<MysqlConnection>;
   readonly pool: ConnectionPool<MysqlConnection>;
 
@@ -254,23 +283,41 @@ export class MysqlAdapter implements Adapter<MysqlConnection> {
     return mapped;
   }
 
-  async acquire(signal?: AbortSignal): Promise<MysqlConnection> {
-    const conn = await this.pool.acquire(signal);
+  async acquire(options?: AcquireOptions<MysqlConnection>): Promise<MysqlConnection> {
+    const conn = await this.pool.acquire(options?.signal, options?.timeoutMs);
     refSocket(conn, true);
     return conn;
   }
 
+  /** The connection's state as the server last reported it (no I/O). */
+  state(conn: MysqlConnection): ConnectionState {
+    return {
+      transaction: conn.failed ? "failed" : (conn.status & STATUS_IN_TRANS) !== 0 ? "active" : "idle",
+      openCursors: conn.openStreams,
+      preparedStatements: (conn.client as unknown as { _statements?: { size: number } })._statements?.size ?? 0,
+      settingsChanged: conn.stateChanged,
+    };
+  }
+
+  /**
+   * Always resets before the pool gets the connection back: waits for a cancel in flight, rolls back an open or failed
+   * transaction, and per `resetOnRelease` ("auto" by default: only when the server reported changed session state)
+   * runs COM_RESET_CONNECTION and re-applies sqlspec's settings. A connection that broke, still has a stream open or
+   * cannot be reset is discarded. Never rejects.
+   */
   async release(conn: MysqlConnection, error?: unknown): Promise<void> {
-    let discard = conn.broken || (error !== undefined && isFatalMysqlError(error));
+    let discard = conn.broken || conn.openStreams > 0 || (error !== undefined && isFatalMysqlError(error));
     if (!discard) {
       try {
         if (conn.pendingCancel) await conn.pendingCancel;
-        if (this.#o.pool.resetOnRelease || conn.stateChanged) {
+        const mode = this.#o.pool.resetOnRelease ?? "auto";
+        if (mode === true || (mode === "auto" && conn.stateChanged)) {
           await this.reset(conn);
-        } else if (await this.inTransaction(conn)) {
+        } else if (conn.failed || (conn.status & STATUS_IN_TRANS) !== 0) {
           // Never hand a connection that is inside a transaction to the next user.
           await this.#text(conn, "ROLLBACK");
         }
+        discard = conn.broken || conn.failed || (conn.status & STATUS_IN_TRANS) !== 0;
       } catch {
         discard = true;
       }
@@ -287,17 +334,10 @@ export class MysqlAdapter implements Adapter<MysqlConnection> {
     await new Promise<void>((resolve, reject) => {
       conn.client.reset((err: unknown) => (err ? reject(err) : resolve()));
     });
+    conn.failed = false;
+    conn.status = STATUS_AUTOCOMMIT;
     await this.#text(conn, this.#setupSql(this.#server as MysqlServer));
     conn.stateChanged = false;
-    conn.status = STATUS_AUTOCOMMIT;
-  }
-
-  /** Transaction status from the server: the last OK packet's flags, or `@@in_transaction` when they are stale. */
-  async inTransaction(conn: MysqlConnection): Promise<boolean> {
-    if (conn.status !== undefined) return (conn.status & STATUS_IN_TRANS) !== 0;
-    const r = await this.#text(conn, "SELECT @@in_transaction AS t");
-    const rows = r as unknown as { t: number | string }[];
-    return Number(rows[0]?.t ?? 0) === 1;
   }
 
   async close(): Promise<void> {
@@ -312,19 +352,40 @@ export class MysqlAdapter implements Adapter<MysqlConnection> {
   async query(conn: MysqlConnection, sql: string, params: unknown[], opts: QueryOptions): Promise<RawResult> {
     if (conn.broken) throw brokenError(this.databaseLabel);
     if (conn.pendingCancel) await conn.pendingCancel;
+    if (conn.failed && !ENDS_TRANSACTION.test(sql)) throw failedTransactionError(this.databaseLabel);
     const values = params.length > 0 ? this.#encode(params) : undefined;
     if (opts.signal !== undefined || opts.timeoutMs !== undefined) return this.#cancellable(conn, sql, values, opts);
+    let outcome: Outcome;
     try {
-      return this.#shape(conn, await run(conn.client, sql, values));
+      outcome = await run(conn.client, sql, values);
     } catch (err) {
-      throw this.#fail(conn, err, undefined);
+      throw await this.#fail(conn, err, undefined);
     }
+    return this.#shape(conn, outcome, sql);
   }
 
-  #fail(conn: MysqlConnection, err: unknown, kind: "timeout" | "cancel" | undefined): SQLSpecError {
-    conn.status = undefined;
+  /**
+   * Maps a failed statement and brings the connection's state up to date. An error inside a transaction (or with
+   * autocommit off) may have ended or begun one, which no packet reports: `@@in_transaction` says which.
+   */
+  async #fail(conn: MysqlConnection, err: unknown, kind: "timeout" | "cancel" | undefined): Promise<SQLSpecError> {
     const mapped = mapMysqlError(err, this.databaseLabel, kind);
-    if (isFatalMysqlError(err) || mapped instanceof DatabaseConnectionError) conn.broken = true;
+    if (isFatalMysqlError(err) || mapped instanceof DatabaseConnectionError) {
+      conn.broken = true;
+      return mapped;
+    }
+    const wasIn = (conn.status & STATUS_IN_TRANS) !== 0;
+    if (wasIn || (conn.status & STATUS_AUTOCOMMIT) === 0) {
+      try {
+        if (conn.pendingCancel) await conn.pendingCancel;
+        const rows = (await run(conn.client, "SELECT @@in_transaction AS t", undefined)).result as { t: number }[];
+        const isIn = Number(rows[0]?.t ?? 0) === 1;
+        conn.status = isIn ? conn.status | STATUS_IN_TRANS : conn.status & ~STATUS_IN_TRANS;
+        if (wasIn && !isIn) conn.failed = true;
+      } catch {
+        conn.broken = true;
+      }
+    }
     return mapped;
   }
 
@@ -332,28 +393,34 @@ export class MysqlAdapter implements Adapter<MysqlConnection> {
   #text(conn: MysqlConnection, sql: string): Promise<unknown> {
     return run(conn.client, sql, undefined).then(
       (r) => {
-        if (!Array.isArray(r.result)) this.#track(conn, r.result as OkPacket);
+        if (!Array.isArray(r.result)) this.#track(conn, r.result as OkPacket, sql);
         return r.result;
       },
       (err) => {
-        conn.status = undefined;
         if (isFatalMysqlError(err)) conn.broken = true;
         throw err;
       },
     );
   }
 
-  #track(conn: MysqlConnection, ok: OkPacket): void {
+  #track(conn: MysqlConnection, ok: OkPacket, sql: string): void {
     const s = ok.serverStatus;
+    if (s === undefined) return;
     conn.status = s;
-    if (s !== undefined && (s & STATUS_SESSION_STATE_CHANGED) !== 0) conn.stateChanged = true;
+    if ((s & STATUS_SESSION_STATE_CHANGED) !== 0) conn.stateChanged = true;
+    if (conn.failed && ENDS_TRANSACTION.test(sql)) conn.failed = false;
   }
 
-  #shape(conn: MysqlConnection, r: Outcome): RawResult {
+  /** Rows read with autocommit off open a transaction (InnoDB starts one on the first read). */
+  #afterRows(conn: MysqlConnection): void {
+    if ((conn.status & STATUS_AUTOCOMMIT) === 0) conn.status |= STATUS_IN_TRANS;
+  }
+
+  #shape(conn: MysqlConnection, r: Outcome, sql: string): RawResult {
     const { result, fields } = r;
     if (!Array.isArray(result)) {
       const ok = result as OkPacket;
-      this.#track(conn, ok);
+      this.#track(conn, ok, sql);
       const out: RawResult = { rows: [], columns: EMPTY, rowsAffected: ok.affectedRows };
       const id = ok.insertId;
       if (id !== 0 && id !== "0" && id !== undefined) out.lastInsertId = id;
@@ -361,8 +428,7 @@ export class MysqlAdapter implements Adapter<MysqlConnection> {
       if (split !== undefined) (out as RawResult & { metadata?: unknown }).metadata = split;
       return out;
     }
-    // Rows read with autocommit off may have opened a transaction: the flags are stale until asked.
-    if (conn.status === undefined || (conn.status & STATUS_AUTOCOMMIT) === 0) conn.status = undefined;
+    this.#afterRows(conn);
     // CALL returns several result sets (the last is the OK packet): the first set of rows is the answer.
     let rows = result as Row[];
     let fieldList = fields as Field[] | undefined;
@@ -485,9 +551,9 @@ export class MysqlAdapter implements Adapter<MysqlConnection> {
       signal?.removeEventListener("abort", onAbort);
     }
     if (kind !== undefined) await this.#settleCancel(conn, failure === undefined);
-    if (failure !== undefined) throw this.#fail(conn, failure, kind);
+    if (failure !== undefined) throw await this.#fail(conn, failure, kind);
     // A statement that finished before the KILL reached it keeps its result: the work was done.
-    const raw = this.#shape(conn, outcome as Outcome);
+    const raw = this.#shape(conn, outcome as Outcome, sql);
     return raw;
   }
 
@@ -549,6 +615,7 @@ export class MysqlAdapter implements Adapter<MysqlConnection> {
   ): AsyncIterable<Row[]> {
     if (conn.broken) throw brokenError(this.databaseLabel);
     if (conn.pendingCancel) await conn.pendingCancel;
+    if (conn.failed) throw failedTransactionError(this.databaseLabel);
     const size = Math.max(1, Math.floor(batchSize) || 1);
     const values = params.length > 0 ? this.#encode(params) : undefined;
     const client = conn.client as Mysql2.Connection & { pause(): void; resume(): void };
@@ -570,7 +637,7 @@ export class MysqlAdapter implements Adapter<MysqlConnection> {
     });
     cmd.on("result", (row: Row | OkPacket) => {
       if (fields === undefined) {
-        this.#track(conn, row as OkPacket);
+        this.#track(conn, row as OkPacket, sql);
         return;
       }
       batch.push(row as Row);
@@ -596,6 +663,7 @@ export class MysqlAdapter implements Adapter<MysqlConnection> {
     };
     opts.signal?.addEventListener("abort", onAbort, { once: true });
     let finished = false;
+    conn.openStreams++;
     try {
       for (;;) {
         if (!done && batch.length < size) {
@@ -603,7 +671,7 @@ export class MysqlAdapter implements Adapter<MysqlConnection> {
             wake = r;
           });
         }
-        if (failure !== undefined) throw this.#fail(conn, failure, kind);
+        if (failure !== undefined) throw await this.#fail(conn, failure, kind);
         if (batch.length > 0) {
           const out = batch;
           batch = [];
@@ -612,12 +680,12 @@ export class MysqlAdapter implements Adapter<MysqlConnection> {
           yield out;
         }
         if (done && batch.length === 0) {
-          if (failure !== undefined) throw this.#fail(conn, failure, kind);
+          if (failure !== undefined) throw await this.#fail(conn, failure, kind);
           break;
         }
       }
       finished = true;
-      if (conn.status === undefined || (conn.status & STATUS_AUTOCOMMIT) === 0) conn.status = undefined;
+      this.#afterRows(conn);
     } finally {
       opts.signal?.removeEventListener("abort", onAbort);
       if (!finished && !done) {
@@ -634,10 +702,11 @@ export class MysqlAdapter implements Adapter<MysqlConnection> {
         client.resume();
         await drained;
         await this.#settleCancel(conn, failure === undefined);
-        conn.status = undefined;
+        this.#afterRows(conn);
       } else if (kind !== undefined) {
         await this.#settleCancel(conn, failure === undefined);
       }
+      conn.openStreams--;
     }
   }
 
@@ -672,9 +741,9 @@ export class MysqlAdapter implements Adapter<MysqlConnection> {
         });
       });
     } catch (err) {
-      throw this.#fail(conn, err, undefined);
+      throw await this.#fail(conn, err, undefined);
     }
-    this.#track(conn, ok);
+    this.#track(conn, ok, sql);
     if ((ok.warningStatus ?? 0) > 0) {
       throw new DataError(
         `${this.databaseLabel} LOAD DATA: the server converted ${ok.warningStatus} value(s) with warnings; nothing was kept`,
@@ -731,6 +800,17 @@ function checkSafeInt(v: unknown, column: string): unknown {
     );
   }
   return v;
+}
+
+/** sqlspec's own transaction-ending statements (the only ones accepted while a transaction is failed). */
+const ENDS_TRANSACTION = /^\s*(COMMIT|ROLLBACK)\s*;?\s*$/i;
+
+function failedTransactionError(label: string): SQLSpecError {
+  return new TransactionError(
+    `${label}: the transaction was rolled back by the server after an error in it; ` +
+      "ROLLBACK (or leave transaction()) before running more statements",
+    { sqlState: "25P02" },
+  );
 }
 
 function brokenError(label: string): SQLSpecError {

@@ -58,13 +58,13 @@ export class ConnectionPool<T extends PoolResource> {
     return this.#idle.length;
   }
 
-  acquire(signal?: AbortSignal): Promise<T> {
+  acquire(signal?: AbortSignal, timeoutMs?: number): Promise<T> {
     if (this.#closed) return Promise.reject(new PoolTimeoutError(`${this.#o.label} pool is closed`));
     if (signal?.aborted) return Promise.reject(this.#o.aborted(signal.reason));
     const idle = this.#takeIdle();
     if (idle !== undefined) return Promise.resolve(idle);
     if (this.#size < this.#o.maxSize) return this.#open();
-    return this.#wait(signal);
+    return this.#wait(signal, timeoutMs ?? this.#o.acquireTimeoutMs);
   }
 
   /** Returns a connection; `discard` (or a broken connection) destroys it instead of keeping it. */
@@ -149,7 +149,7 @@ export class ConnectionPool<T extends PoolResource> {
     );
   }
 
-  #wait(signal: AbortSignal | undefined): Promise<T> {
+  #wait(signal: AbortSignal | undefined, ms: number | undefined): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       let timer: ReturnType<typeof setTimeout> | undefined;
       const remove = (): void => {
@@ -169,7 +169,6 @@ export class ConnectionPool<T extends PoolResource> {
           signal?.removeEventListener("abort", onAbort);
         },
       };
-      const ms = this.#o.acquireTimeoutMs;
       if (ms !== undefined) {
         timer = setTimeout(() => {
           remove();
