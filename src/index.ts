@@ -5,6 +5,8 @@
  */
 import * as builders from "./builder/index.js";
 import { sqlTag } from "./core/statement.js";
+// Registers one renderer per dialect with the registry builders render through.
+import "./dialects/index.js";
 
 export * from "./builder/index.js";
 export type { BuildContext, BuiltStatement, QueryBuilder } from "./core/builder-protocol.js";

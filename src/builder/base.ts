@@ -3,25 +3,22 @@
  * family used by SELECT, UPDATE and DELETE. Builders never mutate: each call returns a new builder around a new
  * node, so a derived builder can never change its parent.
  */
-import { type BuildContext, type BuiltStatement, QUERY_BUILDER, type QueryBuilder } from "../core/builder-protocol.js";
-import { SQLBuilderError } from "../core/errors.js";
-import { type Dialect, normalizeDialect } from "../core/types.js";
-import { getRenderer } from "../dialects/index.js";
 import {
   and,
-  type ConditionInput,
   type CteNode,
-  columnRef,
-  condition,
   type Expr,
-  exprOf,
   hasNode,
   or,
   paramName,
   type SelectItem,
   type StatementNode,
-  selectItem,
-} from "./nodes.js";
+} from "../core/ast/nodes.js";
+import { getRenderer } from "../core/ast/render.js";
+import { type BuildContext, type BuiltStatement, QUERY_BUILDER, type QueryBuilder } from "../core/builder-protocol.js";
+import { SQLBuilderError } from "../core/errors.js";
+import { RawFragment, SQL } from "../core/statement.js";
+import { type Dialect, normalizeDialect } from "../core/types.js";
+import { aliasName, type ConditionInput, condition, exprOf, nameExpr, selectItem } from "./input.js";
 
 const KNOWN = new Set<string>(["postgres", "sqlite", "mysql", "duckdb", "oracle", "bigquery"]);
 
@@ -87,15 +84,27 @@ export abstract class BaseBuilder<N extends StatementNode> implements QueryBuild
 }
 
 export function cte(name: string, query: unknown, recursive: boolean, columns?: readonly string[]): CteNode {
-  let q: StatementNode;
+  const n = aliasName(name, "with() name");
+  let q: StatementNode | undefined;
   if (hasNode(query)) q = query.node;
-  else if (typeof query === "string") q = { kind: "rawStatement", expr: { kind: "raw", sql: query } };
-  else q = { kind: "rawStatement", expr: exprOf(query, "value", "raw") };
-  return columns ? { name, query: q, recursive, columns } : { name, query: q, recursive };
+  else if (typeof query === "string") {
+    if (query.trim() !== "") q = { kind: "rawStatement", expr: { kind: "raw", sql: query } };
+  } else if (query instanceof SQL || query instanceof RawFragment) {
+    q = { kind: "rawStatement", expr: exprOf(query, "value", "raw") };
+  }
+  if (q === undefined) throw new SQLBuilderError(`with("${n}", …) needs a query builder, sql\`…\` or SQL text.`);
+  if (columns === undefined) return { name: n, query: q, recursive };
+  if (columns.length === 0) throw new SQLBuilderError(`with("${n}", …): the column list is empty.`);
+  return { name: n, query: q, recursive, columns: columns.map((c) => aliasName(c, "with() column")) };
 }
 
 export function returningItems(cols: readonly unknown[]): SelectItem[] {
-  return cols.length === 0 ? [{ expr: { kind: "raw", sql: "*" } }] : cols.map(selectItem);
+  return cols.length === 0 ? [{ expr: { kind: "raw", sql: "*" } }] : cols.map((c) => selectItem(c, "returning()"));
+}
+
+/** A readable parameter name after a column argument (which may also be sql.raw(…)). */
+function valueName(column: unknown): string {
+  return typeof column === "string" ? paramName(column) : "param";
 }
 
 /** The where family, shared by SELECT, UPDATE and DELETE. */
@@ -109,11 +118,11 @@ export abstract class FilterableBuilder<N extends StatementNode & { readonly whe
    * `where({ col: value })`: every object value is bound; null → IS NULL; an array → IN (= ANY on postgres).
    */
   where(cond: ConditionInput, params?: Params): this {
-    return this.addWhere(condition(cond, params, this.dialect));
+    return this.addWhere(condition(cond, params, this.dialect, "where()"));
   }
 
   orWhere(cond: ConditionInput, params?: Params): this {
-    return this.addWhere(condition(cond, params, this.dialect), true);
+    return this.addWhere(condition(cond, params, this.dialect, "orWhere()"), true);
   }
 
   whereIn(column: string, values: readonly unknown[] | QueryBuilder): this {
@@ -125,17 +134,18 @@ export abstract class FilterableBuilder<N extends StatementNode & { readonly whe
   }
 
   private in(column: string, values: readonly unknown[] | QueryBuilder, not: boolean): this {
-    const left = columnRef(column);
+    const left = nameExpr(column, "whereIn() column");
     if (hasNode(values)) return this.addWhere({ kind: "in", left, not, list: { kind: "sub", query: values.node } });
-    if (!Array.isArray(values)) throw new SQLBuilderError(`whereIn("${column}", …) needs an array or a subquery.`);
-    return this.addWhere({ kind: "in", left, not, list: { kind: "param", name: paramName(column), value: values } });
+    if (!Array.isArray(values))
+      throw new SQLBuilderError(`whereIn(${JSON.stringify(column)}, …) needs an array or a subquery.`);
+    return this.addWhere({ kind: "in", left, not, list: { kind: "param", name: valueName(column), value: values } });
   }
 
   whereBetween(column: string, low: unknown, high: unknown): this {
-    const name = paramName(column);
+    const name = valueName(column);
     return this.addWhere({
       kind: "between",
-      left: columnRef(column),
+      left: nameExpr(column, "whereBetween() column"),
       low: exprOf(low, `${name}_low`, "value"),
       high: exprOf(high, `${name}_high`, "value"),
       not: false,
@@ -156,8 +166,8 @@ export abstract class FilterableBuilder<N extends StatementNode & { readonly whe
   }
 
   private like(column: string, pattern: unknown, ci: boolean, not: boolean): this {
-    const right = exprOf(pattern, paramName(column), "value");
-    return this.addWhere({ kind: "like", left: columnRef(column), right, not, ci });
+    const right = exprOf(pattern, valueName(column), "value");
+    return this.addWhere({ kind: "like", left: nameExpr(column, "whereLike() column"), right, not, ci });
   }
 
   whereExists(query: QueryBuilder): this {
@@ -174,10 +184,10 @@ export abstract class FilterableBuilder<N extends StatementNode & { readonly whe
   }
 
   whereNull(column: string): this {
-    return this.addWhere({ kind: "null", left: columnRef(column), not: false });
+    return this.addWhere({ kind: "null", left: nameExpr(column, "whereNull() column"), not: false });
   }
 
   whereNotNull(column: string): this {
-    return this.addWhere({ kind: "null", left: columnRef(column), not: true });
+    return this.addWhere({ kind: "null", left: nameExpr(column, "whereNotNull() column"), not: true });
   }
 }

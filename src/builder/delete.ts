@@ -1,7 +1,8 @@
 /** DELETE FROM … [USING …] WHERE … RETURNING. */
+import type { DeleteNode } from "../core/ast/nodes.js";
 import type { Dialect } from "../core/types.js";
 import { cte, FilterableBuilder, returningItems } from "./base.js";
-import { type DeleteNode, tableNode } from "./nodes.js";
+import { tableNode } from "./input.js";
 import type { TableInput } from "./select.js";
 
 export class DeleteBuilder extends FilterableBuilder<DeleteNode> {
@@ -11,7 +12,7 @@ export class DeleteBuilder extends FilterableBuilder<DeleteNode> {
 
   /** `DELETE FROM t USING other WHERE …` (PostgreSQL, DuckDB; MySQL renders its multi-table form). */
   using(table: TableInput, alias?: string): this {
-    return this.patch({ using: [...(this.node.using ?? []), tableNode(table, alias)] });
+    return this.patch({ using: [...(this.node.using ?? []), tableNode(table, alias, "using()")] });
   }
 
   returning(...columns: unknown[]): this {
@@ -24,5 +25,5 @@ export class DeleteBuilder extends FilterableBuilder<DeleteNode> {
 }
 
 export function deleteFrom(table: string, alias?: string, dialect?: Dialect): DeleteBuilder {
-  return new DeleteBuilder({ kind: "delete", table: tableNode(table, alias) }, dialect);
+  return new DeleteBuilder({ kind: "delete", table: tableNode(table, alias, "deleteFrom()") }, dialect);
 }

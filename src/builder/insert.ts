@@ -3,22 +3,11 @@
  * ON DUPLICATE KEY UPDATE and RETURNING. `values()` is a data position: every value is bound, strings included.
  * `doUpdate`/`onDuplicateKeyUpdate` are action positions: strings are SQL (`"EXCLUDED.name"`), others bound.
  */
+import { type Expr, hasNode, type InsertNode, paramName, type StatementNode } from "../core/ast/nodes.js";
 import { SQLBuilderError } from "../core/errors.js";
 import type { Dialect } from "../core/types.js";
 import { BaseBuilder, cte, returningItems } from "./base.js";
-import {
-  actionSet,
-  type ConditionInput,
-  checkSameKeys,
-  condition,
-  type Expr,
-  exprOf,
-  hasNode,
-  type InsertNode,
-  paramName,
-  type StatementNode,
-  tableNode,
-} from "./nodes.js";
+import { actionSet, aliasName, type ConditionInput, checkSameKeys, condition, exprOf, tableNode } from "./input.js";
 
 type Row = Readonly<Record<string, unknown>>;
 
@@ -28,7 +17,7 @@ function isPlainObject(v: unknown): v is Row {
   return proto === Object.prototype || proto === null;
 }
 
-export class InsertBuilder extends BaseBuilder<InsertNode> {
+export class InsertBuilder<N extends InsertNode = InsertNode> extends BaseBuilder<N> {
   get kind(): "insert" {
     return "insert";
   }
@@ -38,7 +27,11 @@ export class InsertBuilder extends BaseBuilder<InsertNode> {
     if (this.node.rows.length > 0) {
       throw new SQLBuilderError("Call .columns() before .values(): the rows already fix the column list.");
     }
-    return this.patch({ columns, keyed: false });
+    if (columns.length === 0) throw new SQLBuilderError("columns() needs at least one column name.");
+    return this.patch({
+      columns: columns.map((c) => aliasName(c, "columns()")),
+      keyed: false,
+    } as unknown as Partial<N>);
   }
 
   /**
@@ -46,6 +39,9 @@ export class InsertBuilder extends BaseBuilder<InsertNode> {
    * `values([1, "x"])`, `values([[1, "x"], [2, "y"]])`. Object rows must all have the same keys.
    */
   values(rows: Row | readonly Row[] | readonly unknown[]): this {
+    if (typeof rows !== "object" || rows === null) {
+      throw new SQLBuilderError("values() takes a row object, an array of rows, or tuples after .columns().");
+    }
     let list: readonly (Row | readonly unknown[])[];
     if (Array.isArray(rows)) {
       const nested = rows.length > 0 && rows.every((r) => isPlainObject(r) || Array.isArray(r));
@@ -84,6 +80,7 @@ export class InsertBuilder extends BaseBuilder<InsertNode> {
           );
         }
         if (columns.length === 0) columns = Object.keys(first as Row);
+        if (columns.length === 0) throw new SQLBuilderError("values({}): the row has no columns.");
         keyed = true;
       }
       // Compare every row with the column list fixed by the first row (or an earlier values() call).
@@ -95,41 +92,46 @@ export class InsertBuilder extends BaseBuilder<InsertNode> {
         out.push(row);
       }
     }
-    return this.patch({ columns, keyed, rows: [...this.node.rows, ...out] });
+    return this.patch({ columns, keyed, rows: [...this.node.rows, ...out] } as unknown as Partial<N>);
   }
 
   /** `INSERT INTO t (columns) SELECT …`. */
   fromSelect(query: object, columns?: readonly string[]): this {
     if (!hasNode(query)) throw new SQLBuilderError("fromSelect() needs a query builder.");
     const select: StatementNode = query.node;
-    return this.patch(columns ? { select, columns } : { select });
+    const p = columns ? { select, columns: columns.map((c) => aliasName(c, "fromSelect() column")) } : { select };
+    return this.patch(p as unknown as Partial<N>);
   }
 
   /** `ON CONFLICT (cols) DO NOTHING | DO UPDATE SET …` (MySQL renders ON DUPLICATE KEY UPDATE). */
   onConflict(...columns: string[]): OnConflictBuilder<this> {
-    return new OnConflictBuilder(this, columns);
+    return new OnConflictBuilder(
+      this,
+      columns.map((c) => aliasName(c, "onConflict() column")),
+    );
   }
 
   /** MySQL `ON DUPLICATE KEY UPDATE`; strings are SQL (`"VALUES(name)"`), other values are bound. */
   onDuplicateKeyUpdate(set: Row): this {
-    return this.patch({ duplicate: actionSet(set) });
+    return this.patch({ duplicate: actionSet(set, "onDuplicateKeyUpdate()") } as unknown as Partial<N>);
   }
 
   returning(...columns: unknown[]): this {
-    return this.patch({ returning: returningItems(columns) });
+    return this.patch({ returning: returningItems(columns) } as unknown as Partial<N>);
   }
 
   with(name: string, query: unknown, opts?: { recursive?: boolean; columns?: readonly string[] }): this {
-    return this.patch({ with: [...(this.node.with ?? []), cte(name, query, opts?.recursive === true, opts?.columns)] });
+    const ctes = [...(this.node.with ?? []), cte(name, query, opts?.recursive === true, opts?.columns)];
+    return this.patch({ with: ctes } as unknown as Partial<N>);
   }
 
   /** @internal used by OnConflictBuilder */
   withConflict(conflict: InsertNode["conflict"]): this {
-    return this.patch({ conflict });
+    return this.patch({ conflict } as unknown as Partial<N>);
   }
 }
 
-export class OnConflictBuilder<B extends InsertBuilder> {
+export class OnConflictBuilder<B extends InsertBuilder<any>> {
   constructor(
     private readonly parent: B,
     private readonly columns: readonly string[],
@@ -141,8 +143,9 @@ export class OnConflictBuilder<B extends InsertBuilder> {
 
   /** `set` is an action position: `{ name: "EXCLUDED.name", hits: "t.hits + 1", price: 9.5 }`. */
   doUpdate(set: Row | readonly string[], opts?: { where?: ConditionInput }): B {
-    const items = actionSet(set, "excluded");
-    const where = opts?.where === undefined ? undefined : condition(opts.where, undefined, this.parent.dialect);
+    const items = actionSet(set, "doUpdate()", "excluded");
+    const where =
+      opts?.where === undefined ? undefined : condition(opts.where, undefined, this.parent.dialect, "doUpdate() where");
     return this.parent.withConflict(
       where
         ? { columns: this.columns, action: "update", set: items, where }
@@ -152,5 +155,8 @@ export class OnConflictBuilder<B extends InsertBuilder> {
 }
 
 export function insertInto(table: string, alias?: string, dialect?: Dialect): InsertBuilder {
-  return new InsertBuilder({ kind: "insert", table: tableNode(table, alias), columns: [], rows: [] }, dialect);
+  return new InsertBuilder(
+    { kind: "insert", table: tableNode(table, alias, "insertInto()"), columns: [], rows: [] },
+    dialect,
+  );
 }

@@ -1,27 +1,35 @@
 /**
  * MERGE (the seed's statement). Sources: one row, many rows, a table name, or a query builder. Rows are a data
- * position (always bound; on PostgreSQL as ONE jsonb parameter whatever the row count); the WHEN clauses are action
+ * position (always bound; on PostgreSQL as ONE JSON parameter whatever the row count); the WHEN clauses are action
  * positions (strings are SQL such as `"src.name"` or `"t.stock + src.qty"`, other values are bound).
  */
-import { SQLBuilderError } from "../core/errors.js";
-import { type Dialect, normalizeDialect } from "../core/types.js";
-import { BaseBuilder, returningItems } from "./base.js";
+
 import {
-  actionSet,
-  type ConditionInput,
-  checkSameKeys,
-  condition,
   type Expr,
-  exprOf,
   hasNode,
   inferKind,
   type MergeNode,
   type MergeSource,
   paramName,
-  tableNode,
+  type RowsSource,
   type ValueKind,
   type WhenNode,
-} from "./nodes.js";
+} from "../core/ast/nodes.js";
+import { rowsOf, withTableSource } from "../core/ast/rewrite.js";
+import { SQLBuilderError } from "../core/errors.js";
+import { quotePath } from "../core/identifiers.js";
+import { type Dialect, normalizeDialect } from "../core/types.js";
+import { BaseBuilder, returningItems } from "./base.js";
+import {
+  actionSet,
+  aliasName,
+  type ConditionInput,
+  checkSameKeys,
+  condition,
+  exprOf,
+  tableNode,
+  tablePath,
+} from "./input.js";
 
 type Row = Readonly<Record<string, unknown>>;
 type Params = readonly unknown[] | Readonly<Record<string, unknown>>;
@@ -29,7 +37,10 @@ export interface WhenOptions {
   where?: ConditionInput;
 }
 export interface UsingOptions {
-  /** Column types for the rows source, overriding the catalog and value inference: `{ price: "numeric(10,2)" }`. */
+  /**
+   * SQL types for columns of a rows source, overriding the target's types and value inference:
+   * `{ price: "numeric(10,2)" }`. Trusted text (written into the statement), like sql.raw.
+   */
   types?: Readonly<Record<string, string>>;
 }
 
@@ -40,7 +51,7 @@ function isRowObject(v: unknown): v is Row {
 }
 
 /** Turns user rows into a rows source: same key set everywhere, value kinds inferred once. */
-export function rowsSource(input: Row | readonly Row[], alias: string, opts?: UsingOptions): MergeSource {
+export function rowsSource(input: Row | readonly Row[], alias: string, opts?: UsingOptions): RowsSource {
   const rows = Array.isArray(input) ? (input as readonly Row[]).slice() : [input as Row];
   if (rows.length === 0) {
     throw new SQLBuilderError(
@@ -54,9 +65,19 @@ export function rowsSource(input: Row | readonly Row[], alias: string, opts?: Us
   if (columns.length === 0) throw new SQLBuilderError("using(rows): the rows have no columns.");
   const kinds: Record<string, ValueKind> = {};
   for (const c of columns) kinds[c] = inferKind(rows, c);
-  return opts?.types
-    ? { kind: "rows", rows, columns, alias, kinds, types: opts.types }
-    : { kind: "rows", rows, columns, alias, kinds };
+  const types = opts?.types;
+  if (types !== undefined) {
+    for (const [c, t] of Object.entries(types)) {
+      if (!columns.includes(c)) {
+        throw new SQLBuilderError(
+          `using(rows, …, { types }): "${c}" is not a column of the rows (${columns.join(", ")}).`,
+        );
+      }
+      if (typeof t !== "string" || t.trim() === "")
+        throw new SQLBuilderError(`using(…, { types }): "${c}" needs a type name.`);
+    }
+  }
+  return types ? { kind: "rows", rows, columns, alias, kinds, types } : { kind: "rows", rows, columns, alias, kinds };
 }
 
 export class MergeBuilder extends BaseBuilder<MergeNode> {
@@ -64,25 +85,30 @@ export class MergeBuilder extends BaseBuilder<MergeNode> {
     return "merge";
   }
 
+  /** The target: `into("products", "t")`, `into("products t")`, `into('"Bulk"."Record.Target"', "t")`. */
   into(table: string, alias?: string): this {
-    return this.patch(alias === undefined ? { target: table } : { target: table, alias });
+    const t = tableNode(table, alias, "into()");
+    if (t.source.kind !== "ref") throw new SQLBuilderError("into() takes a table name.");
+    return this.patch(t.alias === undefined ? { target: t.source.path } : { target: t.source.path, alias: t.alias });
   }
 
   /** `using(row | rows, "src", { types })`, `using("staging", "src")`, `using(sql.select(…), "src")`. */
   using(source: Row | readonly Row[] | string | object, alias = "src", opts?: UsingOptions): this {
+    const a = aliasName(alias, "using() alias");
     if (typeof source === "string" || hasNode(source) || !(Array.isArray(source) || isRowObject(source))) {
-      const t = tableNode(source, alias);
-      return this.patch({ source: { kind: "table", table: { ...t, alias: t.alias ?? alias } } });
+      const t = tableNode(source, a, "using()");
+      return this.patch({ source: { kind: "table", table: { ...t, alias: t.alias ?? a } } });
     }
-    return this.patch({ source: rowsSource(source as Row | readonly Row[], alias, opts) });
+    return this.patch({ source: rowsSource(source as Row | readonly Row[], a, opts) });
   }
 
   on(cond: ConditionInput, params?: Params): this {
-    return this.patch({ on: condition(cond, params, this.dialect) });
+    return this.patch({ on: condition(cond, params, this.dialect, "on()") });
   }
 
   private addWhen(w: WhenNode, opts: WhenOptions | undefined): this {
-    const when = opts?.where === undefined ? w : { ...w, cond: condition(opts.where, undefined, this.dialect) };
+    const when =
+      opts?.where === undefined ? w : { ...w, cond: condition(opts.where, undefined, this.dialect, "when … where") };
     return this.patch({ whens: [...this.node.whens, when] });
   }
 
@@ -93,7 +119,8 @@ export class MergeBuilder extends BaseBuilder<MergeNode> {
 
   /** `{ name: "src.name" }` (strings are SQL) or `["name", "price"]` meaning `name = src.name, …`. */
   whenMatchedThenUpdate(set: Row | readonly string[], opts?: WhenOptions): this {
-    return this.addWhen({ match: "MATCHED", action: "UPDATE", set: actionSet(set, this.sourceAlias()) }, opts);
+    const items = actionSet(set, "whenMatchedThenUpdate()", this.sourceAlias());
+    return this.addWhen({ match: "MATCHED", action: "UPDATE", set: items }, opts);
   }
 
   whenMatchedThenDelete(opts?: WhenOptions): this {
@@ -102,64 +129,63 @@ export class MergeBuilder extends BaseBuilder<MergeNode> {
 
   /** `{ id: "src.id", created: "CURRENT_TIMESTAMP" }` or `["id", "name"]` meaning `VALUES (src.id, src.name)`. */
   whenNotMatchedThenInsert(values: Row | readonly string[], opts?: WhenOptions): this {
-    let columns: string[];
-    let exprs: Expr[];
-    if (Array.isArray(values)) {
-      const alias = this.sourceAlias();
-      if (!alias) throw new SQLBuilderError("Call .using(source, alias) before passing a column list.");
-      columns = [...(values as readonly string[])];
-      exprs = columns.map((c) => ({ kind: "ref", path: [alias, c] }));
-    } else {
-      const obj = values as Row;
-      columns = Object.keys(obj);
-      exprs = columns.map((c) => exprOf(obj[c], paramName(c), "raw"));
-    }
-    if (columns.length === 0) throw new SQLBuilderError("whenNotMatchedThenInsert() needs at least one column.");
+    const { columns, exprs } = insertList(values, this.sourceAlias());
     return this.addWhen({ match: "NOT MATCHED", action: "INSERT", insertColumns: columns, insertValues: exprs }, opts);
   }
 
   /** PostgreSQL 17+, BigQuery. `{ active: false }` binds false; strings are SQL. */
   whenNotMatchedBySourceThenUpdate(set: Row, opts?: WhenOptions): this {
-    return this.addWhen({ match: "NOT MATCHED BY SOURCE", action: "UPDATE", set: actionSet(set) }, opts);
+    const items = actionSet(set, "whenNotMatchedBySourceThenUpdate()");
+    return this.addWhen({ match: "NOT MATCHED BY SOURCE", action: "UPDATE", set: items }, opts);
   }
 
   whenNotMatchedBySourceThenDelete(opts?: WhenOptions): this {
     return this.addWhen({ match: "NOT MATCHED BY SOURCE", action: "DELETE" }, opts);
   }
 
-  /** PostgreSQL 17+: `returning("merge_action()", "t.*")`. */
+  /** PostgreSQL 17+: `returning("t.id", sql.raw("merge_action()"))`. */
   returning(...columns: unknown[]): this {
     return this.patch({ returning: returningItems(columns) });
   }
 
-  /** The target table as written in into(): the session loads its catalog types/unique keys. */
+  /** The target table (quoted, PostgreSQL style): the session loads its unique keys for servers before 15. */
   catalogTables(): string[] {
-    return this.node.target === undefined ? [] : [this.node.target];
-  }
-
-  targetTable(): string {
-    if (this.node.target === undefined) throw new SQLBuilderError("MERGE needs a target: call .into(table, alias).");
-    return this.node.target;
+    return this.node.target === undefined ? [] : [quotePath(this.node.target, "postgres")];
   }
 
   /** The rows given to using(rows), or undefined for a table/query source. */
   sourceRows(): readonly Row[] | undefined {
-    const s = this.node.source;
-    return s?.kind === "rows" ? s.rows : undefined;
-  }
-
-  /** The source column names of a rows source (stable order), or undefined. */
-  sourceColumns(): readonly string[] | undefined {
-    const s = this.node.source;
-    return s?.kind === "rows" ? s.columns : undefined;
+    return rowsOf(this.node)?.source.rows;
   }
 
   /** Same MERGE reading from `table` (e.g. a COPY-staged temp table) under the same alias and WHEN clauses. */
   withSourceTable(table: string): this {
-    const alias = this.sourceAlias() ?? "src";
-    return this.patch({ source: { kind: "table", table: { source: tableNode(table).source, alias } } });
+    return this.derive(withTableSource(this.node, tablePath(table)));
   }
 }
+
+/** A WHEN NOT MATCHED insert list: `{ col: expr }` (strings are SQL) or `[cols]` meaning `<alias>.<col>`. */
+export function insertList(
+  values: Row | readonly string[],
+  alias: string | undefined,
+): { columns: string[]; exprs: Expr[] } {
+  let columns: string[];
+  let exprs: Expr[];
+  if (Array.isArray(values)) {
+    if (!alias) throw new SQLBuilderError("Call .using(source, alias) before passing a column list.");
+    columns = values.map((c: unknown) => aliasName(c, "whenNotMatchedThenInsert() column"));
+    exprs = columns.map((c) => ({ kind: "ref", path: [alias, c] }));
+  } else if (isRowObject(values)) {
+    columns = Object.keys(values);
+    exprs = columns.map((c) => exprOf(values[c], paramName(c), "raw"));
+  } else {
+    throw new SQLBuilderError("whenNotMatchedThenInsert() takes an object of column expressions or a column list.");
+  }
+  if (columns.length === 0) throw new SQLBuilderError("whenNotMatchedThenInsert() needs at least one column.");
+  return { columns, exprs };
+}
+
+export type { MergeSource };
 
 export function merge(opts?: { dialect?: Dialect | string }): MergeBuilder {
   const d = opts?.dialect === undefined ? undefined : normalizeDialect(opts.dialect);

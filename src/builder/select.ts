@@ -1,23 +1,19 @@
 /** SELECT: columns, FROM/joins, the where family, grouping, ordering, paging, CTEs, set operations, row locks. */
 
+import {
+  and,
+  hasNode,
+  type JoinType,
+  type LockNode,
+  type OrderItem,
+  type SelectNode,
+  type SetOpNode,
+} from "../core/ast/nodes.js";
 import type { QueryBuilder } from "../core/builder-protocol.js";
 import { SQLBuilderError } from "../core/errors.js";
 import type { RawFragment } from "../core/statement.js";
 import { cte, FilterableBuilder } from "./base.js";
-import {
-  and,
-  type ConditionInput,
-  columnRef,
-  condition,
-  type JoinType,
-  type LockNode,
-  type OrderItem,
-  refOrRaw,
-  type SelectNode,
-  type SetOpNode,
-  selectItem,
-  tableNode,
-} from "./nodes.js";
+import { type ConditionInput, condition, nameExpr, selectItem, tableNode, tablePath } from "./input.js";
 
 type Params = readonly unknown[] | Readonly<Record<string, unknown>>;
 /** A table name (`products`, `products p`, `public.products`), a subquery builder, or SQL. */
@@ -33,9 +29,12 @@ export class SelectBuilder extends FilterableBuilder<SelectNode> {
     return "select";
   }
 
-  /** Adds columns: identifier paths are quoted as needed, `col AS alias` is split, anything else is SQL. */
+  /**
+   * Adds columns. A string is a column name (`"p.name"`, `"p.name AS product"`, quoted parts allowed), never SQL:
+   * pass expressions as `sql.raw("count(*)")` or `` sql`lower(${sql.ref("name")})` ``.
+   */
   select(...columns: unknown[]): SelectBuilder {
-    return this.patch({ columns: [...this.node.columns, ...columns.map(selectItem)] });
+    return this.patch({ columns: [...this.node.columns, ...columns.map((c) => selectItem(c))] });
   }
 
   columns(...columns: unknown[]): SelectBuilder {
@@ -46,18 +45,27 @@ export class SelectBuilder extends FilterableBuilder<SelectNode> {
     return this.patch({ distinct: on });
   }
 
-  /** PostgreSQL/DuckDB `DISTINCT ON (…)`. */
-  distinctOn(...columns: string[]): SelectBuilder {
-    return this.patch({ distinctOn: columns.map(refOrRaw) });
+  /** PostgreSQL/DuckDB `DISTINCT ON (…)`; names, or sql.raw(…) for expressions. */
+  distinctOn(...columns: (string | RawFragment | object)[]): SelectBuilder {
+    if (columns.length === 0) throw new SQLBuilderError("distinctOn() needs at least one column.");
+    return this.patch({ distinctOn: columns.map((c) => nameExpr(c, "distinctOn()")) });
   }
 
   from(table: TableInput, alias?: string): SelectBuilder {
-    return this.patch({ from: [...(this.node.from ?? []), tableNode(table, alias)] });
+    return this.patch({ from: [...(this.node.from ?? []), tableNode(table, alias, "from()")] });
   }
 
-  private addJoin(type: JoinType, lateral: boolean, table: TableInput, on: ConditionInput | undefined, alias?: string) {
-    const t = tableNode(table, alias);
-    const j = on === undefined ? { type, lateral, table: t } : { type, lateral, table: t, on: condition(on) };
+  private addJoin(
+    type: JoinType,
+    lateral: boolean,
+    table: TableInput,
+    on: ConditionInput | undefined,
+    alias?: string,
+  ): SelectBuilder {
+    const t = tableNode(table, alias, "join");
+    if (type === "CROSS") return this.patch({ joins: [...(this.node.joins ?? []), { type, lateral, table: t }] });
+    if (on === undefined) throw new SQLBuilderError(`A ${type} JOIN needs its ON condition.`);
+    const j = { type, lateral, table: t, on: condition(on, undefined, this.dialect, "join … ON") };
     return this.patch({ joins: [...(this.node.joins ?? []), j] });
   }
 
@@ -90,12 +98,16 @@ export class SelectBuilder extends FilterableBuilder<SelectNode> {
     return this.addJoin("CROSS", true, table, undefined, alias);
   }
 
-  groupBy(...columns: string[]): SelectBuilder {
-    return this.patch({ groupBy: [...(this.node.groupBy ?? []), ...columns.map(refOrRaw)] });
+  /** Names, or sql.raw(…) for expressions. */
+  groupBy(...columns: (string | RawFragment | object)[]): SelectBuilder {
+    if (columns.length === 0) throw new SQLBuilderError("groupBy() needs at least one column.");
+    return this.patch({
+      groupBy: [...(this.node.groupBy ?? []), ...columns.map((c) => nameExpr(c, "groupBy()"))],
+    });
   }
 
   having(cond: ConditionInput, params?: Params): SelectBuilder {
-    return this.patch({ having: and(this.node.having, condition(cond, params, this.dialect)) });
+    return this.patch({ having: and(this.node.having, condition(cond, params, this.dialect, "having()")) });
   }
 
   /** `orderBy("name")`, `orderBy("price", "desc", "last")`; the column is an identifier (sql.raw for expressions). */
@@ -104,7 +116,7 @@ export class SelectBuilder extends FilterableBuilder<SelectNode> {
     direction?: "asc" | "desc" | "ASC" | "DESC",
     nulls?: "first" | "last" | "FIRST" | "LAST",
   ) {
-    const item: { -readonly [K in keyof OrderItem]: OrderItem[K] } = { expr: columnRef(column) };
+    const item: { -readonly [K in keyof OrderItem]: OrderItem[K] } = { expr: nameExpr(column, "orderBy()") };
     if (direction !== undefined) item.dir = direction.toUpperCase() === "DESC" ? "DESC" : "ASC";
     if (nulls !== undefined) item.nulls = nulls.toUpperCase() === "LAST" ? "LAST" : "FIRST";
     return this.patch({ orderBy: [...(this.node.orderBy ?? []), item] });
@@ -128,9 +140,8 @@ export class SelectBuilder extends FilterableBuilder<SelectNode> {
   }
 
   private setOp(op: SetOpNode["op"], all: boolean, query: QueryBuilder | object): SelectBuilder {
-    const q = (query as { node?: SetOpNode["query"] }).node;
-    if (!q) throw new SQLBuilderError(`${op} needs another query builder.`);
-    return this.patch({ setOps: [...(this.node.setOps ?? []), { op, all, query: q }] });
+    if (!hasNode(query)) throw new SQLBuilderError(`${op} needs another query builder.`);
+    return this.patch({ setOps: [...(this.node.setOps ?? []), { op, all, query: query.node }] });
   }
   union(query: QueryBuilder): SelectBuilder {
     return this.setOp("UNION", false, query);
@@ -168,10 +179,11 @@ export class SelectBuilder extends FilterableBuilder<SelectNode> {
   }
   /** `FOR UPDATE OF t1, t2`. */
   of(...tables: string[]): SelectBuilder {
-    return this.lockWith({ of: tables });
+    if (tables.length === 0) throw new SQLBuilderError("of() needs at least one table.");
+    return this.lockWith({ of: tables.map((t) => tablePath(t, "of() table")) });
   }
 }
 
 export function select(...columns: unknown[]): SelectBuilder {
-  return new SelectBuilder({ kind: "select", columns: columns.map(selectItem) });
+  return new SelectBuilder({ kind: "select", columns: columns.map((c) => selectItem(c)) });
 }

@@ -1,8 +1,10 @@
 /** UPDATE … SET … [FROM …] WHERE … RETURNING. `set()` is a data position: every value is bound. */
+import { paramName, type UpdateNode } from "../core/ast/nodes.js";
 import { SQLBuilderError } from "../core/errors.js";
+import { parseName } from "../core/identifiers.js";
 import type { Dialect } from "../core/types.js";
 import { cte, FilterableBuilder, returningItems } from "./base.js";
-import { dataSet, exprOf, paramName, tableNode, type UpdateNode } from "./nodes.js";
+import { dataSet, exprOf, tableNode } from "./input.js";
 import type { TableInput } from "./select.js";
 
 export class UpdateBuilder extends FilterableBuilder<UpdateNode> {
@@ -12,17 +14,19 @@ export class UpdateBuilder extends FilterableBuilder<UpdateNode> {
 
   /** `set({ price: 9.5 })` or `set("price", 9.5)`; cross into SQL with `sql.raw("price * 2")`. */
   set(values: Readonly<Record<string, unknown>> | string, value?: unknown): this {
-    const items =
-      typeof values === "string"
-        ? [{ column: values, value: exprOf(value, paramName(values), "value") }]
-        : dataSet(values);
-    if (items.length === 0) throw new SQLBuilderError("set({}) is empty: pass at least one column.");
+    let items: UpdateNode["set"];
+    if (typeof values === "string") {
+      if (value === undefined) {
+        throw new SQLBuilderError(`set("${values}", value) needs a value (null for NULL, sql.raw(…) for SQL).`);
+      }
+      items = [{ column: parseName(values, "set() column"), value: exprOf(value, paramName(values), "value") }];
+    } else items = dataSet(values, "set()");
     return this.patch({ set: [...this.node.set, ...items] });
   }
 
   /** `UPDATE t SET … FROM other` (MySQL renders the multi-table form). */
   from(table: TableInput, alias?: string): this {
-    return this.patch({ from: [...(this.node.from ?? []), tableNode(table, alias)] });
+    return this.patch({ from: [...(this.node.from ?? []), tableNode(table, alias, "from()")] });
   }
 
   returning(...columns: unknown[]): this {
@@ -35,5 +39,5 @@ export class UpdateBuilder extends FilterableBuilder<UpdateNode> {
 }
 
 export function update(table: string, alias?: string, dialect?: Dialect): UpdateBuilder {
-  return new UpdateBuilder({ kind: "update", table: tableNode(table, alias), set: [] }, dialect);
+  return new UpdateBuilder({ kind: "update", table: tableNode(table, alias, "update()"), set: [] }, dialect);
 }

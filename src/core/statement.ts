@@ -4,6 +4,8 @@
  */
 import { isQueryBuilder } from "./builder-protocol.js";
 import { getPlan, type StatementPlan } from "./compiler.js";
+import { SQLBuilderError } from "./errors.js";
+import { parseName, quotePath } from "./identifiers.js";
 import { JsonValue } from "./json.js";
 import { splitPlaceholders } from "./parameters.js";
 import type { Dialect, Params } from "./types.js";
@@ -16,19 +18,22 @@ export class RawFragment {
   constructor(readonly text: string) {}
 }
 
-/** An identifier (`"t"."col"`), quoted per dialect at compile time: backticks on MySQL and BigQuery. */
+/**
+ * An identifier (`"t"."col"`), quoted per dialect at compile time with the dialect's one quoting function. A string
+ * is read like every other name (`schema.table`, quoted parts such as `"Bulk"."Record.Target"`); an array gives the
+ * parts as they are.
+ */
 export class RefFragment {
   readonly parts: readonly string[];
   constructor(name: string | readonly string[]) {
-    this.parts = typeof name === "string" ? name.split(".") : [...name];
-    if (this.parts.length === 0 || this.parts.some((p) => p.length === 0)) {
-      throw new TypeError(`sql.ref: invalid identifier "${typeof name === "string" ? name : name.join(".")}"`);
+    this.parts = typeof name === "string" ? parseName(name, "sql.ref()") : [...name];
+    if (this.parts.length === 0 || this.parts.some((p) => typeof p !== "string" || p.length === 0)) {
+      throw new SQLBuilderError(`sql.ref(): invalid identifier ${JSON.stringify(name)}`);
     }
   }
   render(dialect: Dialect = "postgres"): string {
-    const q = dialect === "mysql" || dialect === "bigquery" ? "`" : '"';
     // `*` stays bare so sql.ref("t.*") works
-    return this.parts.map((p) => (p === "*" ? p : q + p.split(q).join(q + q) + q)).join(".");
+    return quotePath(this.parts, dialect);
   }
 }
 
@@ -52,7 +57,7 @@ export class SQL {
   readonly text: string;
   readonly params: Params | undefined;
   readonly inputStyle?: ParameterStyle;
-  #mysqlText: string | undefined;
+  #otherText: { dialect: Dialect; text: string } | undefined;
 
   constructor(text: string, params?: Params, options?: { inputStyle?: ParameterStyle }) {
     this.text = text;
@@ -62,11 +67,12 @@ export class SQL {
 
   /** The text as the given dialect must see it (identifiers from `sql.ref` are quoted per dialect). */
   textFor(dialect: Dialect = "postgres"): string {
-    if (dialect !== "mysql" && dialect !== "bigquery") return this.text;
+    // PostgreSQL, SQLite and DuckDB quote alike; the text was rendered for PostgreSQL.
+    if (dialect === "postgres" || dialect === "sqlite" || dialect === "duckdb") return this.text;
     const chunks = TEMPLATE_CHUNKS.get(this);
     if (chunks === undefined || !chunks.some((c) => c instanceof RefFragment)) return this.text;
-    this.#mysqlText ??= renderChunks(chunks, "mysql");
-    return this.#mysqlText;
+    if (this.#otherText?.dialect !== dialect) this.#otherText = { dialect, text: renderChunks(chunks, dialect) };
+    return this.#otherText.text;
   }
 
   /** The cached plan for this statement's text in the target style. */

@@ -17,22 +17,24 @@ import {
   type MergeSource,
   type OrderItem,
   paramName,
+  type RowsSource,
   type SelectItem,
   type SelectNode,
   type SetItem,
   type StatementNode,
   type UpdateNode,
   type WhenNode,
-} from "../builder/nodes.js";
+} from "../core/ast/nodes.js";
+import type { Renderer } from "../core/ast/render.js";
+import { directColumns } from "../core/ast/rewrite.js";
 import type { BuildContext, BuiltStatement } from "../core/builder-protocol.js";
 import { SQLBuilderError } from "../core/errors.js";
-
 import { type RenderOptions, SqlWriter } from "./writer.js";
 
-export { inferKind, type ValueKind } from "../builder/nodes.js";
+export { inferKind, type ValueKind } from "../core/ast/nodes.js";
 export { type RenderOptions, SqlWriter } from "./writer.js";
 
-export class BaseRenderer extends SqlWriter {
+export class BaseRenderer extends SqlWriter implements Renderer {
   render(node: StatementNode, ctx?: BuildContext, opts?: RenderOptions): BuiltStatement {
     this.sql = "";
     this.params = [];
@@ -199,7 +201,7 @@ export class BaseRenderer extends SqlWriter {
       this.sql += " OF ";
       for (let i = 0; i < l.of.length; i++) {
         if (i > 0) this.sql += ", ";
-        this.expr({ kind: "ref", path: l.of[i]!.split(".") });
+        this.path(l.of[i]!);
       }
     }
     if (l.wait) this.sql += ` ${l.wait}`;
@@ -229,8 +231,18 @@ export class BaseRenderer extends SqlWriter {
       this.statement(n.select);
       return;
     }
+    if (n.from) {
+      this.sql += " SELECT ";
+      this.exprList(n.from.values);
+      this.sql += " FROM ";
+      const target = n.table.source.kind === "ref" ? n.table.source.path : [];
+      this.source(n.from.source, target, n.from.source.kind === "rows" ? directColumns(n) : undefined);
+      return;
+    }
     if (n.rows.length === 0) {
-      throw new SQLBuilderError("INSERT has no rows: call .values(row | rows) or .fromSelect(query).");
+      throw new SQLBuilderError(
+        "INSERT has no rows: call .values(row | rows), .fromSelect(query), or on sql.upsert(…) .using(rows).",
+      );
     }
     this.sql += " VALUES ";
     for (let r = 0; r < n.rows.length; r++) {
@@ -255,6 +267,7 @@ export class BaseRenderer extends SqlWriter {
     if (c.columns.length === 0) {
       throw new SQLBuilderError("ON CONFLICT DO UPDATE needs conflict columns: call .onConflict('id', …).");
     }
+    if (!c.set || c.set.length === 0) throw new SQLBuilderError("ON CONFLICT DO UPDATE needs at least one column.");
     this.sql += " DO UPDATE SET ";
     this.setList(c.set!);
     if (c.where) {
@@ -309,7 +322,9 @@ export class BaseRenderer extends SqlWriter {
   // ---------------------------------------------------------------------------------------------------------
   // MERGE (ANSI shape: PostgreSQL, BigQuery; Oracle overrides)
 
-  protected checkMerge(n: MergeNode): asserts n is MergeNode & { target: string; source: MergeSource; on: Expr } {
+  protected checkMerge(
+    n: MergeNode,
+  ): asserts n is MergeNode & { target: readonly string[]; source: MergeSource; on: Expr } {
     if (n.target === undefined) throw new SQLBuilderError("MERGE needs a target: call .into(table, alias).");
     if (n.source === undefined) {
       throw new SQLBuilderError("MERGE needs a source: call .using(rows | table | query, alias).");
@@ -325,26 +340,27 @@ export class BaseRenderer extends SqlWriter {
   protected merge(n: MergeNode): void {
     this.checkMerge(n);
     this.sql += "MERGE INTO ";
-    this.path(n.target.split("."));
+    this.path(n.target);
     if (n.alias !== undefined) this.sql += this.tableAs + this.ident(n.alias);
     this.sql += " USING ";
-    this.mergeSource(n.source, n.target);
+    this.source(n.source, n.target, n.source.kind === "rows" ? directColumns(n) : undefined);
     this.sql += " ON ";
     this.expr(n.on);
     for (const w of n.whens) this.when(w);
     if (n.returning) this.returning(n.returning);
   }
 
-  protected mergeSource(s: MergeSource, _target: string): void {
+  /** A MERGE/INSERT … SELECT source: a (staged) table, or rows typed per `direct` (see core/ast directColumns). */
+  protected source(s: MergeSource, target: readonly string[], direct: ReadonlySet<string> | undefined): void {
     if (s.kind === "table") {
       this.table(s.table);
       return;
     }
-    this.unionAllSource(s);
+    this.rowsSource(s, target, direct ?? new Set());
   }
 
   /** Portable rows source: `(SELECT ? AS a, ? AS b UNION ALL SELECT ?, ?) AS src`. */
-  protected unionAllSource(s: MergeSource & { kind: "rows" }): void {
+  protected rowsSource(s: RowsSource, _target: readonly string[], _direct: ReadonlySet<string>): void {
     this.sql += "(";
     const names = s.columns.map(paramName);
     for (let r = 0; r < s.rows.length; r++) {
@@ -376,8 +392,9 @@ export class BaseRenderer extends SqlWriter {
     if (w.action === "DELETE") {
       this.sql += "DELETE";
     } else if (w.action === "UPDATE") {
+      if (!w.set || w.set.length === 0) throw new SQLBuilderError("WHEN … THEN UPDATE needs at least one column.");
       this.sql += "UPDATE SET ";
-      this.setList(w.set!);
+      this.setList(w.set);
     } else {
       this.sql += "INSERT (";
       this.columnList(w.insertColumns!);

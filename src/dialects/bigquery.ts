@@ -1,28 +1,15 @@
 /**
- * BigQuery: backtick quoting, `@name` parameters, `UNION/INTERSECT/EXCEPT DISTINCT` (a bare UNION is an error),
+ * BigQuery: backtick quoting (backslash escapes), `@name` parameters, `UNION/INTERSECT/EXCEPT DISTINCT` (a bare UNION is an error),
  * backslash-escaped string literals, and a WHERE clause that UPDATE/DELETE require. MERGE from rows uses the
  * portable `SELECT … UNION ALL` source. No ON CONFLICT, RETURNING or row locks.
  */
 
-import type { ConflictNode, DeleteNode, Expr, InsertNode, LockNode, SelectItem } from "../builder/nodes.js";
+import type { ConflictNode, DeleteNode, Expr, InsertNode, LockNode, SelectItem } from "../core/ast/nodes.js";
 import type { Dialect } from "../core/types.js";
 import { BaseRenderer } from "./base.js";
 
-const BQ_RESERVED = new Set(
-  (
-    "all and any array as asc assert_rows_modified at between by case cast collate contains create cross cube " +
-    "current default define desc distinct else end enum escape except exclude exists extract false fetch following " +
-    "for from full group grouping groups hash having if ignore in inner intersect interval into is join lateral " +
-    "left like limit lookup merge natural new no not null nulls of on or order outer over partition preceding proto " +
-    "qualify range recursive respect right rollup rows select set some struct tablesample then to treat true " +
-    "unbounded union unnest using when where window with within"
-  ).split(" "),
-);
-
 export class BigQueryRenderer extends BaseRenderer {
   override readonly dialect: Dialect = "bigquery";
-  protected override quoteChar = "`";
-  protected override reserved: ReadonlySet<string> = BQ_RESERVED;
   protected override namedPrefix: string | undefined = "@";
   protected override setOpDistinct = " DISTINCT ";
   protected override noLimit = "9223372036854775807";

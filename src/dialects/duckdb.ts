@@ -3,7 +3,7 @@
  * MERGE is refused in favour of INSERT … ON CONFLICT; there are no row locks.
  */
 
-import type { LockNode, MergeNode } from "../builder/nodes.js";
+import type { LockNode, MergeNode } from "../core/ast/nodes.js";
 import type { Dialect } from "../core/types.js";
 import { BaseRenderer } from "./base.js";
 

@@ -13,24 +13,15 @@ import type {
   SelectItem,
   SetItem,
   UpdateNode,
-} from "../builder/nodes.js";
-import { mapRaw, rewriteQualifier } from "../builder/rewrite.js";
-import { RESERVED } from "../core/identifiers.js";
+} from "../core/ast/nodes.js";
+import { mapQualifier } from "../core/ast/rewrite.js";
+import { quoteIdent, quoteQualified } from "../core/identifiers.js";
 import type { Dialect } from "../core/types.js";
 import { BaseRenderer } from "./base.js";
 import type { BulkUpsertShape, InsertUpsertSql, JsonColumnKind } from "./bulk.js";
 
-const MYSQL_RESERVED = new Set([
-  ...RESERVED,
-  ..."accessible add alter change condition database databases div dual explain force ignore int integer interval key keys kill load lock long match mod rank read release rename repeat replace require schema show signal sql ssl starting straight_join usage utc_date write xor zerofill".split(
-    " ",
-  ),
-]);
-
 export class MysqlRenderer extends BaseRenderer {
   override readonly dialect: Dialect = "mysql";
-  protected override quoteChar = "`";
-  protected override reserved: ReadonlySet<string> = MYSQL_RESERVED;
   protected override hasNullsOrder = false;
   protected override noLimit = "18446744073709551615";
 
@@ -67,11 +58,8 @@ export class MysqlRenderer extends BaseRenderer {
         versionNum: this.ctx.serverVersionNum ?? 0,
       });
     if (alias && !n.select) this.sql += " AS new";
-    const toValues = (s: string) =>
-      rewriteQualifier(s, "excluded", (col) =>
-        alias && !n.select ? `new.${this.ident(col)}` : `VALUES(${this.ident(col)})`,
-      );
-    this.duplicate(c.set!.map((s) => ({ column: s.column, value: mapRaw(s.value, toValues) })));
+    const toValues = (col: string) => (alias && !n.select ? `new.${this.ident(col)}` : `VALUES(${this.ident(col)})`);
+    this.duplicate(c.set!.map((s) => ({ column: s.column, value: mapQualifier(s.value, "excluded", toValues) })));
   }
 
   protected override duplicate(set: readonly SetItem[]): void {
@@ -123,24 +111,14 @@ export class MysqlRenderer extends BaseRenderer {
 // Statement text for the bulk paths (session.upsert / loadRecords on MySQL and MariaDB). Every identifier is quoted
 // here; values are never part of the text.
 
-/** One identifier part, always quoted. */
+/** One identifier part, always quoted: the dialect's one quoting function (core/identifiers). */
 export function mysqlIdent(part: string): string {
-  return `\`${part.replace(/`/g, "``")}\``;
+  return quoteIdent(part, "mysql");
 }
 
-/** Splits `db.t` / `` `db`.`t` `` into its parts (a quoted part may contain dots). */
-export function mysqlNameParts(name: string): string[] {
-  const parts: string[] = [];
-  const re = /`((?:[^`]|``)*)`|([^.`]+)/g;
-  for (let m = re.exec(name); m !== null; m = re.exec(name)) {
-    parts.push(m[1] !== undefined ? m[1].replace(/``/g, "`") : (m[2] as string).trim());
-  }
-  return parts.length > 0 ? parts : [name];
-}
-
-/** A possibly schema-qualified table name, every part quoted. */
+/** A possibly schema-qualified table name, parsed like every name (quoted parts understood), every part quoted. */
 export function mysqlTable(name: string): string {
-  return mysqlNameParts(name).map(mysqlIdent).join(".");
+  return quoteQualified(name, "mysql");
 }
 
 /**

@@ -2,7 +2,9 @@
  * Oracle: `:name` binds, table aliases without AS, `OFFSET … ROWS FETCH NEXT … ROWS ONLY`, booleans as 1/0, MINUS,
  * no RECURSIVE keyword, and its own MERGE shape (ON in parentheses, one WHEN MATCHED whose UPDATE may carry
  * `WHERE` and `DELETE WHERE`). Rows become a MERGE source through `JSON_TABLE(:payload, '$[*]' COLUMNS …)`.
- * Unquoted identifiers fold to upper case in Oracle, so upper-case names are left bare too.
+ * Every identifier is quoted; an all-lower-case name is folded to upper case as Oracle folds unquoted names
+ * (`products` → `"PRODUCTS"`), any other keeps its case. JSON_TABLE booleans are NUMBER(1) (1/0 in the payload)
+ * unless the context says the server is 23 or newer (`serverVersionNum` ≥ 230000), which has BOOLEAN.
  */
 
 import type {
@@ -12,11 +14,13 @@ import type {
   InsertNode,
   LockNode,
   MergeNode,
-  MergeSource,
+  RowsSource,
   SelectItem,
   UpdateNode,
   WhenNode,
-} from "../builder/nodes.js";
+} from "../core/ast/nodes.js";
+import { directColumns } from "../core/ast/rewrite.js";
+import { parseName, quotePath } from "../core/identifiers.js";
 import { JsonValue } from "../core/json.js";
 import type { Dialect } from "../core/types.js";
 import { BaseRenderer, inferKind, type ValueKind } from "./base.js";
@@ -33,18 +37,12 @@ const ORACLE_BIND_RESERVED = new Set(
     "varchar varchar2 view whenever where with"
   ).split(" "),
 );
-/** Keywords that are safer quoted as identifiers in modern Oracle SQL. */
-const ORACLE_RESERVED = new Set([
-  ...ORACLE_BIND_RESERVED,
-  ..."fetch offset join inner outer left right full cross natural using limit true false".split(" "),
-]);
-
 const ORACLE_TYPES: Record<ValueKind, string> = {
   int: "NUMBER",
   bigint: "NUMBER",
   float: "NUMBER",
   text: "VARCHAR2(4000)",
-  bool: "BOOLEAN",
+  bool: "NUMBER(1)",
   json: "CLOB FORMAT JSON",
   timestamp: "TIMESTAMP WITH TIME ZONE",
   bytes: "VARCHAR2(4000)",
@@ -52,22 +50,10 @@ const ORACLE_TYPES: Record<ValueKind, string> = {
 
 export class OracleRenderer extends BaseRenderer {
   override readonly dialect: Dialect = "oracle";
-  protected override reserved: ReadonlySet<string> = ORACLE_RESERVED;
   protected override namedPrefix: string | undefined = ":";
   protected override boolAsInt = true;
   protected override tableAs = " ";
   protected override dualTable = " FROM DUAL";
-
-  protected override needsQuote(name: string): boolean {
-    const n = name.length;
-    if (n === 0) return true;
-    for (let i = 0; i < n; i++) {
-      const c = name.charCodeAt(i);
-      const letter = (c >= 97 && c <= 122) || (c >= 65 && c <= 90);
-      if (!(letter || (i > 0 && ((c >= 48 && c <= 57) || c === 95)))) return true;
-    }
-    return ORACLE_RESERVED.has(name.toLowerCase());
-  }
 
   /** ORA-01745: a bind name may not be a reserved word (`:date`), so such names start at `_1`. */
   protected override bindReserved(name: string): boolean {
@@ -142,24 +128,44 @@ export class OracleRenderer extends BaseRenderer {
     super.delete(n);
   }
 
-  protected override mergeSource(s: MergeSource, target: string): void {
-    if (s.kind === "table") {
-      this.table(s.table);
-      return;
+  /** Oracle 23 has BOOLEAN (in SQL and JSON_TABLE); before it, booleans are NUMBER(1). */
+  private hasBoolean(): boolean {
+    const v = this.ctx?.serverVersionNum;
+    return v !== undefined && v >= 230000;
+  }
+
+  protected override rowsSource(s: RowsSource, target: readonly string[], direct: ReadonlySet<string>): void {
+    let catalog: ReadonlyMap<string, string> | undefined;
+    const name = quotePath(target, "postgres");
+    for (const [table, cols] of this.ctx?.columnTypes ?? []) {
+      if (quotePath(parseName(table), "postgres") === name) catalog = cols;
     }
-    const catalog = this.ctx?.columnTypes?.get(target);
-    this.sql += "(SELECT * FROM JSON_TABLE(";
-    this.param({ kind: "param", name: "payload", value: new JsonValue(s.rows) });
-    this.sql += ", '$[*]' COLUMNS (";
+    const bool = this.hasBoolean() ? "BOOLEAN" : "NUMBER(1)";
+    const boolCols: string[] = [];
+    let cols = "";
     for (let i = 0; i < s.columns.length; i++) {
       const c = s.columns[i]!;
-      if (i > 0) this.sql += ", ";
-      const type = s.types?.[c] ?? catalog?.get(c) ?? ORACLE_TYPES[s.kinds?.[c] ?? inferKind(s.rows, c)];
+      if (i > 0) cols += ", ";
+      const kind = s.kinds?.[c] ?? inferKind(s.rows, c);
+      let type = s.types?.[c] ?? (direct.has(c) ? catalog?.get(c) : undefined);
+      if (type === undefined) type = kind === "bool" ? bool : ORACLE_TYPES[kind];
+      if (kind === "bool" && !/^boolean$/i.test(type)) boolCols.push(c);
       const simple = /^[A-Za-z_][A-Za-z0-9_]*$/.test(c);
       const jsonPath = simple ? `$.${c}` : `$."${c.replace(/["\\]/g, "\\$&")}"`;
-      this.sql += `${this.ident(c)} ${type} PATH ${this.quoteString(jsonPath)}`;
+      cols += `${this.ident(c)} ${type} PATH ${this.quoteString(jsonPath)}`;
     }
-    this.sql += `))) ${this.ident(s.alias)}`;
+    // Without BOOLEAN, JSON true/false cannot be read as a number: the payload carries 1/0 instead.
+    const rows =
+      boolCols.length === 0
+        ? s.rows
+        : s.rows.map((r) => {
+            const o: Record<string, unknown> = { ...r };
+            for (const c of boolCols) if (typeof o[c] === "boolean") o[c] = o[c] ? 1 : 0;
+            return o;
+          });
+    this.sql += "(SELECT * FROM JSON_TABLE(";
+    this.param({ kind: "param", name: "payload", value: new JsonValue(rows) });
+    this.sql += `, '$[*]' COLUMNS (${cols}))) ${this.ident(s.alias)}`;
   }
 
   protected override merge(n: MergeNode): void {
@@ -185,10 +191,10 @@ export class OracleRenderer extends BaseRenderer {
     }
     if (n.returning) this.returning(n.returning);
     this.sql += "MERGE INTO ";
-    this.path(n.target.split("."));
+    this.path(n.target);
     if (n.alias !== undefined) this.sql += ` ${this.ident(n.alias)}`;
     this.sql += " USING ";
-    this.mergeSource(n.source, n.target);
+    this.source(n.source, n.target, n.source.kind === "rows" ? directColumns(n) : undefined);
     this.sql += " ON (";
     this.expr(n.on);
     this.sql += ")";

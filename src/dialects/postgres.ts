@@ -1,17 +1,32 @@
 /**
- * PostgreSQL: `$n` placeholders, `= ANY($n)` for arrays, MERGE from rows through ONE jsonb parameter
- * (`jsonb_to_recordset`), and server-version guards: MERGE needs 15, `WHEN NOT MATCHED BY SOURCE` and MERGE
- * `RETURNING` need 17. Before 15 a MERGE that is really an upsert on a unique key becomes INSERT … ON CONFLICT.
+ * PostgreSQL: `$n` placeholders, `= ANY($n)` for arrays, rows sources through ONE json parameter typed by the server,
+ * the COPY staging SQL the bulk engine runs, and server-version guards: MERGE needs 15, `WHEN NOT MATCHED BY
+ * SOURCE` and MERGE `RETURNING` need 17. Before 15 a MERGE that is really an upsert on a unique key becomes
+ * INSERT … ON CONFLICT (the one translation in core/ast, `mergeToInsert`).
+ *
+ * A rows source is typed where it runs, by the server, never from a client-side catalog copy that DDL can outdate:
+ * a column the statement copies unchanged into the same-named target column comes from
+ * `json_populate_recordset(NULL::<target>, $1)` (exact type, typmod included); any other column is typed from its
+ * values (or `types`) through `json_to_recordset`. So `toSQL()` shows exactly what a session runs.
  */
 
-import type { Expr, MergeNode, MergeSource, ParamExpr, StatementNode, WhenNode } from "../builder/nodes.js";
-import { equalityPairs, mapRaw, rewriteQualifier } from "../builder/rewrite.js";
+import {
+  type Expr,
+  inferKind,
+  type MergeNode,
+  type ParamExpr,
+  type RowsSource,
+  type StatementNode,
+  type ValueKind,
+} from "../core/ast/nodes.js";
+import { RecordsPayload, type StagingSql } from "../core/ast/render.js";
+import { directColumns, mergeToInsert, rowsOf } from "../core/ast/rewrite.js";
 import { DialectNotSupportedError } from "../core/errors.js";
-import { JsonValue } from "../core/json.js";
+import { parseName, quoteIdent, quotePath } from "../core/identifiers.js";
 import type { Dialect } from "../core/types.js";
-import { BaseRenderer, inferKind, type ValueKind } from "./base.js";
+import { BaseRenderer } from "./base.js";
 
-/** PostgreSQL type for each inferred value kind (recordset columns the catalog does not type). */
+/** PostgreSQL type for each inferred value kind (source columns the target does not type). */
 export const PG_TYPES: Record<ValueKind, string> = {
   int: "integer",
   bigint: "bigint",
@@ -27,10 +42,44 @@ function versionLabel(v: number): string {
   return `${Math.floor(v / 10000)}.${v % 10000} (server_version_num ${v})`;
 }
 
+/** How each source column is typed: from the target (`undefined`) or as the given SQL type. */
+function columnTypes(s: RowsSource, direct: ReadonlySet<string>): (string | undefined)[] {
+  return s.columns.map((c) => {
+    const explicit = s.types?.[c];
+    if (explicit !== undefined) return explicit;
+    if (direct.has(c)) return undefined;
+    return PG_TYPES[s.kinds?.[c] ?? inferKind(s.rows, c)];
+  });
+}
+
+const q = (part: string) => quoteIdent(part, "postgres");
+
+/** The COPY staging statements (bulk engine). */
+const STAGING: StagingSql = {
+  createStage(stage, statement) {
+    const r = rowsOf(statement);
+    if (!r) throw new DialectNotSupportedError("Only a statement reading rows can be staged.");
+    const types = columnTypes(r.source, directColumns(statement));
+    const target = `(NULL::${quotePath(r.target, "postgres")})`;
+    const cols = r.source.columns.map((c, i) => {
+      const t = types[i];
+      return `${t === undefined ? `${target}.${q(c)}` : `NULL::${t}`} AS ${q(c)}`;
+    });
+    return `CREATE TEMP TABLE ${q(stage[stage.length - 1] as string)} ON COMMIT DROP AS SELECT ${cols.join(", ")} WITH NO DATA`;
+  },
+  stageTypesSql:
+    "SELECT format_type(atttypid, atttypmod) AS type FROM pg_attribute " +
+    "WHERE attrelid = $1::regclass AND attnum > 0 AND NOT attisdropped ORDER BY attnum",
+  dropStage(stage) {
+    return `DROP TABLE IF EXISTS ${quotePath(stage, "postgres")}`;
+  },
+};
+
 export class PostgresRenderer extends BaseRenderer {
   override readonly dialect: Dialect = "postgres";
   protected override numbered = true;
   protected override hasILike = true;
+  readonly staging: StagingSql = STAGING;
 
   /** Arrays bind as ONE parameter: `= ANY($1)` keeps the statement text stable for any list length. */
   protected override inList(left: Expr, list: ParamExpr | { kind: "sub"; query: StatementNode }, not: boolean): void {
@@ -55,26 +104,43 @@ export class PostgresRenderer extends BaseRenderer {
     return `'\\x${hex}'::bytea`;
   }
 
-  /** Recordset column types: `types` option, then the target's catalog (session), then value inference. */
-  columnTypes(s: MergeSource & { kind: "rows" }, target: string): string[] {
-    const catalog = this.ctx?.columnTypes?.get(target);
-    return s.columns.map((c) => s.types?.[c] ?? catalog?.get(c) ?? PG_TYPES[s.kinds?.[c] ?? inferKind(s.rows, c)]);
+  /**
+   * One json parameter, typed by the server where a column takes its target's type:
+   * - every column direct: `(SELECT "a", "b" FROM json_populate_recordset(NULL::"t", $1::json)) AS "src"`;
+   * - none direct: `(SELECT * FROM json_to_recordset($1::json) AS "src"("a" integer, …)) AS "src"`;
+   * - mixed: each element read twice, laterally, by json_populate_record and json_to_record.
+   */
+  protected override rowsSource(s: RowsSource, target: readonly string[], direct: ReadonlySet<string>): void {
+    const types = columnTypes(s, direct);
+    const alias = this.ident(s.alias);
+    const fromTarget = types.filter((t) => t === undefined).length;
+    const typed = (cols: (t: string, c: string) => string) =>
+      s.columns
+        .map((c, i) => (types[i] === undefined ? "" : cols(types[i] as string, c)))
+        .filter(Boolean)
+        .join(", ");
+    const rowType = `NULL::${this.quoteName(target)}`;
+    if (fromTarget === s.columns.length) {
+      this.sql += `(SELECT ${s.columns.map((c) => this.ident(c)).join(", ")} FROM json_populate_recordset(${rowType}, `;
+      this.payload(s);
+      this.sql += `)) AS ${alias}`;
+    } else if (fromTarget === 0) {
+      this.sql += "(SELECT * FROM json_to_recordset(";
+      this.payload(s);
+      this.sql += `) AS ${alias}(${typed((t, c) => `${this.ident(c)} ${t}`)})) AS ${alias}`;
+    } else {
+      const cols = s.columns.map((c, i) => `${types[i] === undefined ? '"p"' : '"x"'}.${this.ident(c)}`);
+      this.sql += `(SELECT ${cols.join(", ")} FROM json_array_elements(`;
+      this.payload(s);
+      this.sql +=
+        `) AS "e"("v") CROSS JOIN LATERAL json_populate_record(${rowType}, "e"."v") AS "p" ` +
+        `CROSS JOIN LATERAL json_to_record("e"."v") AS "x"(${typed((t, c) => `${this.ident(c)} ${t}`)})) AS ${alias}`;
+    }
   }
 
-  protected override mergeSource(s: MergeSource, target: string): void {
-    if (s.kind === "table") {
-      this.table(s.table);
-      return;
-    }
-    const types = this.columnTypes(s, target);
-    this.sql += "(SELECT * FROM jsonb_to_recordset(";
-    this.param({ kind: "param", name: "payload", value: new JsonValue(s.rows) });
-    this.sql += `::jsonb) AS ${this.ident(s.alias)}(`;
-    for (let i = 0; i < s.columns.length; i++) {
-      if (i > 0) this.sql += ", ";
-      this.sql += `${this.ident(s.columns[i]!)} ${types[i]}`;
-    }
-    this.sql += `)) AS ${this.ident(s.alias)}`;
+  private payload(s: RowsSource): void {
+    this.param({ kind: "param", name: "payload", value: new RecordsPayload(s.rows, s.columns) });
+    this.sql += "::json";
   }
 
   protected override merge(n: MergeNode): void {
@@ -102,74 +168,24 @@ export class PostgresRenderer extends BaseRenderer {
 
   /**
    * PostgreSQL < 15 has no MERGE. An upsert-shaped MERGE (ON = equality on a unique key, one unconditional
-   * INSERT, at most one UPDATE) is exactly INSERT … SELECT … ON CONFLICT (key) DO UPDATE, with `src.col` in the
-   * update rewritten to `excluded.<inserted column>`.
+   * INSERT, at most one UPDATE) is exactly INSERT … SELECT … ON CONFLICT (key) DO UPDATE.
    */
-  protected mergeAsInsert(n: MergeNode & { target: string; source: MergeSource; on: Expr }, v: number): void {
+  protected mergeAsInsert(n: MergeNode & { target: readonly string[] }, v: number): void {
     const fail = (why: string): never => {
       throw new DialectNotSupportedError(
         `MERGE needs PostgreSQL 15+, but the server is ${versionLabel(v)}; it can only be rewritten to ` +
           `INSERT … ON CONFLICT when ${why}.`,
       );
     };
-    const srcAlias = n.source.kind === "rows" ? n.source.alias : n.source.table.alias;
-    const tgtAlias = n.alias ?? n.target.slice(n.target.lastIndexOf(".") + 1);
-    let ins: WhenNode | undefined;
-    let upd: WhenNode | undefined;
-    for (const w of n.whens) {
-      if (w.action === "INSERT" && !ins && !w.cond) ins = w;
-      else if (w.action === "UPDATE" && w.match === "MATCHED" && !upd) upd = w;
-      else fail("it has one unconditional WHEN NOT MATCHED THEN INSERT and at most one WHEN MATCHED THEN UPDATE");
+    const insert = mergeToInsert(n, { form: "select", dialect: "postgres", defaultInsert: false, fail });
+    const keys = insert.conflict?.columns ?? [];
+    const name = quotePath(n.target, "postgres");
+    let known: readonly (readonly string[])[] | undefined;
+    for (const [table, sets] of this.ctx?.uniqueKeys ?? []) {
+      if (quotePath(parseName(table), "postgres") === name) known = sets;
     }
-    if (!ins) {
-      fail("it has a WHEN NOT MATCHED THEN INSERT clause");
-      return;
-    }
-    const keys = equalityPairs(n.on, tgtAlias, srcAlias);
-    if (!keys) {
-      fail(`the ON clause is an equality conjunction like ${tgtAlias}.id = ${srcAlias}.id`);
-      return;
-    }
-    const known = this.ctx?.uniqueKeys?.get(n.target);
     const isUnique = known?.some((k) => k.length === keys.length && k.every((c) => keys.includes(c)));
-    if (!isUnique) fail(`the ON columns (${keys.join(", ")}) are a unique key of ${n.target}`);
-
-    // Source column → inserted column, for `src.x` → `excluded.<col>` in the update.
-    const direct = new Map<string, string>();
-    ins.insertColumns!.forEach((col, i) => {
-      const e = ins.insertValues![i]!;
-      const text = e.kind === "ref" ? e.path.join(".") : e.kind === "raw" ? e.sql : "";
-      const dot = text.indexOf(".");
-      if (dot > 0 && text.slice(0, dot).toLowerCase() === srcAlias.toLowerCase()) direct.set(text.slice(dot + 1), col);
-    });
-    const toExcluded = (s: string) =>
-      rewriteQualifier(s, srcAlias, (col) => {
-        const target = direct.get(col);
-        if (target === undefined)
-          return fail(`every ${srcAlias}.<col> in the update is inserted as is (${col} is not)`);
-        return `excluded.${this.ident(target)}`;
-      });
-
-    this.sql += "INSERT INTO ";
-    this.path(n.target.split("."));
-    this.sql += ` AS ${this.ident(tgtAlias)} (`;
-    this.columnList(ins.insertColumns!);
-    this.sql += ") SELECT ";
-    this.exprList(ins.insertValues!);
-    this.sql += " FROM ";
-    this.mergeSource(n.source, n.target);
-    this.sql += " ON CONFLICT (";
-    this.columnList(keys);
-    if (!upd) {
-      this.sql += ") DO NOTHING";
-    } else {
-      this.sql += ") DO UPDATE SET ";
-      this.setList(upd.set!.map((s) => ({ column: s.column, value: mapRaw(s.value, toExcluded) })));
-      if (upd.cond) {
-        this.sql += " WHERE ";
-        this.expr(mapRaw(upd.cond, toExcluded));
-      }
-    }
-    if (n.returning) this.returning(n.returning);
+    if (!isUnique) fail(`the ON columns (${keys.join(", ")}) are a unique key of ${name}`);
+    this.insert(insert);
   }
 }

@@ -3,7 +3,7 @@
  * ILIKE, `LIMIT -1` for a bare OFFSET. No MERGE (use INSERT … ON CONFLICT) and no row locks.
  */
 
-import type { DeleteNode, InsertNode, LockNode, MergeNode } from "../builder/nodes.js";
+import type { DeleteNode, InsertNode, LockNode, MergeNode } from "../core/ast/nodes.js";
 import type { Dialect } from "../core/types.js";
 import { BaseRenderer } from "./base.js";
 

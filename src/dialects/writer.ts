@@ -1,23 +1,20 @@
 /**
- * The expression half of every renderer: per-render state, identifier quoting, placeholders and parameter names,
- * literals for logs, and expressions. Statements are rendered by BaseRenderer (base.ts), which extends this.
+ * The expression half of every renderer: per-render state, identifier quoting (the dialect's one quoting function
+ * from core/identifiers), placeholders and parameter names, literals for logs, and expressions. Statements are
+ * rendered by BaseRenderer (base.ts), which extends this.
  */
-import type { Expr, ParamExpr, SelectItem, SetItem, StatementNode, TableNode } from "../builder/nodes.js";
+import type { Expr, ParamExpr, SelectItem, SetItem, StatementNode, TableNode } from "../core/ast/nodes.js";
+import type { RenderOptions } from "../core/ast/render.js";
 import type { BuildContext } from "../core/builder-protocol.js";
 import { DialectNotSupportedError } from "../core/errors.js";
-import { RESERVED } from "../core/identifiers.js";
+import { quoteIdent, quotePath } from "../core/identifiers.js";
 import { defaultJsonSerializer, JsonValue } from "../core/json.js";
 import type { Dialect } from "../core/types.js";
 
-export interface RenderOptions {
-  /** Inline every value as an escaped literal (toSQL with showParameters, for logs). */
-  inline?: boolean;
-}
+export type { RenderOptions };
 
 export abstract class SqlWriter {
   readonly dialect: Dialect = "postgres";
-  protected quoteChar = '"';
-  protected reserved: ReadonlySet<string> = RESERVED;
   /** Placeholder prefix for named dialects (`:` / `@`); undefined = positional. */
   protected namedPrefix: string | undefined = undefined;
   /** `$n` instead of `?`. */
@@ -42,30 +39,18 @@ export abstract class SqlWriter {
   // ---------------------------------------------------------------------------------------------------------
   // Identifiers, values
 
-  protected needsQuote(name: string): boolean {
-    const n = name.length;
-    if (n === 0) return true;
-    let c = name.charCodeAt(0);
-    if (!((c >= 97 && c <= 122) || c === 95)) return true;
-    for (let i = 1; i < n; i++) {
-      c = name.charCodeAt(i);
-      if (!((c >= 97 && c <= 122) || (c >= 48 && c <= 57) || c === 95)) return true;
-    }
-    return this.reserved.has(name);
+  /** One identifier part, quoted by the dialect's one quoting function. */
+  ident(name: string): string {
+    return quoteIdent(name, this.dialect);
   }
 
-  ident(name: string): string {
-    if (!this.needsQuote(name)) return name;
-    const q = this.quoteChar;
-    return q + (name.includes(q) ? name.split(q).join(q + q) : name) + q;
+  /** A parsed (possibly qualified) name, every part quoted; a last `*` stays bare. */
+  quoteName(parts: readonly string[]): string {
+    return quotePath(parts, this.dialect);
   }
 
   protected path(parts: readonly string[]): void {
-    for (let i = 0; i < parts.length; i++) {
-      if (i > 0) this.sql += ".";
-      const p = parts[i]!;
-      this.sql += p === "*" ? p : this.ident(p);
-    }
+    this.sql += quotePath(parts, this.dialect);
   }
 
   /** The value actually bound: sqlite/oracle cannot bind booleans. */
@@ -294,8 +279,7 @@ export abstract class SqlWriter {
     for (let i = 0; i < set.length; i++) {
       if (i > 0) this.sql += ", ";
       const s = set[i]!;
-      if (s.column.includes(".")) this.path(s.column.split("."));
-      else this.sql += this.ident(s.column);
+      this.path(s.column);
       this.sql += " = ";
       this.expr(s.value);
     }

@@ -3,7 +3,7 @@
  * the caller's transaction or one of the engine's own. The rows reach the adapter as an ObjectRows source, which the
  * shared encoder reads in place.
  */
-import { quoteIdentifier } from "../core/identifiers.js";
+import { quoteIdent } from "../core/identifiers.js";
 import type { Adapter } from "./adapter.js";
 import { ObjectRows, rowArray } from "./copy-rows.js";
 import type { Session } from "./session.js";
@@ -19,9 +19,9 @@ type Rows = readonly Readonly<Record<string, unknown>>[];
 export const STAGE = "sqlspec_stage";
 let stageSeq = 0;
 
-/** A column name is one identifier even when it contains dots; quoted only when it needs it. */
+/** A column name is one identifier even when it contains dots; always quoted. */
 export function quoteIdentPg(name: string): string {
-  return quoteIdentifier(name, "postgres");
+  return quoteIdent(name, "postgres");
 }
 
 /** `"col" type, …` for a recordset alias or a staging table. */
@@ -58,14 +58,18 @@ export async function stageRows(
   name?: string,
 ): Promise<string> {
   const stage = name ?? `${STAGE}_${++stageSeq}`;
-  await session.runCompiled(`CREATE TEMP TABLE ${stage} (${columnDefs(columns, types)}) ON COMMIT DROP`, [], "DDL");
+  await session.runCompiled(
+    `CREATE TEMP TABLE ${quoteIdentPg(stage)} (${columnDefs(columns, types)}) ON COMMIT DROP`,
+    [],
+    "DDL",
+  );
   await copyRows(session, stage, columns, types, new ObjectRows(rows, columns));
   return stage;
 }
 
 export async function dropStage(session: AnySession, stage: string): Promise<void> {
   // Inside a caller's transaction the table would live until its commit; free it now.
-  await session.runCompiled(`DROP TABLE IF EXISTS ${stage}`, [], "DDL");
+  await session.runCompiled(`DROP TABLE IF EXISTS ${quoteIdentPg(stage)}`, [], "DDL");
 }
 
 export type RowSource = AsyncIterable<Readonly<Record<string, unknown>> | readonly unknown[]>;

@@ -7,6 +7,8 @@ import { splitScript } from "../core/splitter.js";
 import type { StandardSchemaV1 } from "../core/standard-schema.js";
 import { SQL } from "../core/statement.js";
 import { type Dialect, type OperationType, ParameterStyle, type Params, type Row } from "../core/types.js";
+// A session renders builders: make sure every dialect's renderer is registered.
+import "../dialects/index.js";
 import type { Adapter, QueryOptions, RawResult } from "./adapter.js";
 import type { StatementConfig } from "./config.js";
 import { DataDictionary, type DataDictionaryCache } from "./data-dictionary.js";

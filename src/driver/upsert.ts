@@ -17,14 +17,15 @@
  */
 
 import { insertInto } from "../builder/insert.js";
-import { inferKind, type ValueKind } from "../builder/nodes.js";
+import { hasNode } from "../core/ast/nodes.js";
+import { getRenderer } from "../core/ast/render.js";
+import { rowsOf } from "../core/ast/rewrite.js";
 import type { QueryBuilder } from "../core/builder-protocol.js";
 import { SQLBuilderError } from "../core/errors.js";
 import { quoteQualified as quoteQualifiedFor } from "../core/identifiers.js";
 import { defaultJsonSerializer, serializeRecords } from "../core/json.js";
 import { SQLResult } from "../core/result.js";
 import type { Dialect, OperationType, Row } from "../core/types.js";
-import { PG_TYPES } from "../dialects/postgres.js";
 import type { ColumnInfo } from "./adapter.js";
 import { ObjectRows } from "./copy-rows.js";
 import {
@@ -287,7 +288,7 @@ function recordsJson(session: AnySession, rows: Rows, columns: readonly string[]
 // ---------------------------------------------------------------------------------------------------- SQL text
 
 function quoteTable(table: string): string {
-  return table.includes('"') ? table : quoteQualifiedFor(table, "postgres");
+  return quoteQualifiedFor(table, "postgres");
 }
 
 /** The upsert as MERGE from `source` (a parenthesised query or a table name), aliased `src`. */
@@ -506,21 +507,15 @@ async function runAll(
 
 // ---------------------------------------------------------------------------------------------------- MERGE hook
 
-/** What the MergeBuilder exposes for staging (duck-typed so driver/ needs no builder class). */
+/** What the MergeBuilder exposes for staging (driver/ reads its node; it needs no builder class). */
 interface StageableMerge extends QueryBuilder {
-  sourceRows(): readonly Readonly<Record<string, unknown>>[] | undefined;
-  sourceColumns?(): readonly string[] | undefined;
-  targetTable(): string;
+  readonly node: import("../core/ast/nodes.js").StatementNode;
   withSourceTable(table: string): QueryBuilder;
-  readonly node?: {
-    source?: { types?: Readonly<Record<string, string>>; kinds?: Readonly<Record<string, ValueKind>> };
-  };
 }
 
 function isStageable(b: QueryBuilder): b is StageableMerge {
-  const m = b as Partial<StageableMerge>;
   return (
-    typeof m.sourceRows === "function" && typeof m.withSourceTable === "function" && typeof m.targetTable === "function"
+    hasNode(b) && typeof (b as Partial<StageableMerge>).withSourceTable === "function" && rowsOf(b.node) !== undefined
   );
 }
 
@@ -529,32 +524,26 @@ function stagedRows(session: AnySession, builder: QueryBuilder): Rows | undefine
   if (session.dialect !== "postgres" || typeof session.adapter.copyIn !== "function" || !isStageable(builder)) {
     return undefined;
   }
-  const rows = builder.sourceRows();
+  const rows = rowsOf(builder.node)?.source.rows;
   return rows !== undefined && rows.length > copyThresholdFor(session, undefined) ? rows : undefined;
 }
 
-/** COPYs a MERGE's rows into a temp table typed like the recordset would be: `types`, then catalog, then values. */
-async function stageMergeSource(
-  session: AnySession,
-  builder: StageableMerge,
-  rows: Rows,
-  name?: string,
-): Promise<string> {
-  const columns = [...(builder.sourceColumns?.() ?? rowColumns(rows))];
-  const source = builder.node?.source;
-  const catalog = new Map(
-    (await session.dataDictionary.getColumns(builder.targetTable())).map((c) => [c.name, c.type]),
-  );
-  const types = columns.map(
-    (c) => source?.types?.[c] ?? catalog.get(c) ?? PG_TYPES[source?.kinds?.[c] ?? inferKind(rows, c)],
-  );
-  return stageRows(session, columns, types, rows, name);
+/** COPYs a MERGE's rows into a temp table typed as its rows source is (created AS SELECT … WITH NO DATA). */
+async function stageMergeSource(session: AnySession, builder: StageableMerge, name?: string): Promise<string> {
+  const staging = getRenderer("postgres").staging!;
+  const source = rowsOf(builder.node)!.source;
+  const stage = name ?? `${STAGE}_${Date.now()}`;
+  await session.runCompiled(staging.createStage([stage], builder.node), [], "DDL");
+  const typeRows = await session.runCompiled<{ type: string }>(staging.stageTypesSql, [quoteIdentPg(stage)], "SELECT");
+  const types = typeRows.data.map((r) => r.type);
+  await copyRows(session, stage, source.columns, types, new ObjectRows(source.rows, source.columns));
+  return stage;
 }
 
 /**
  * Session hook for `execute(sql.merge()…using(rows)…)` on PostgreSQL: past the COPY threshold, and inside an open
  * transaction (an `ON COMMIT DROP` table needs one), the rows are COPY-staged and the same MERGE reads the staged
- * table. Otherwise undefined: the builder renders its single-parameter jsonb source. `executeStagedMerge` covers
+ * table. Otherwise undefined: the builder renders its single-parameter json source. `executeStagedMerge` covers
  * the no-transaction case too.
  */
 export async function prepareMergeExecution(
@@ -563,8 +552,8 @@ export async function prepareMergeExecution(
 ): Promise<QueryBuilder | undefined> {
   const rows = stagedRows(session, builder);
   if (rows === undefined || !session.inTransaction) return undefined;
-  const stage = await stageMergeSource(session, builder as StageableMerge, rows);
-  return (builder as StageableMerge).withSourceTable(stage);
+  const stage = await stageMergeSource(session, builder as StageableMerge);
+  return (builder as StageableMerge).withSourceTable(quoteIdentPg(stage));
 }
 
 /**
@@ -576,8 +565,8 @@ export async function executeStagedMerge(session: AnySession, builder: QueryBuil
   if (rows === undefined) return undefined;
   const started = performance.now();
   return inTransaction(session, async () => {
-    const stage = await stageMergeSource(session, builder as StageableMerge, rows, STAGE);
-    const result = await session.execute((builder as StageableMerge).withSourceTable(stage));
+    const stage = await stageMergeSource(session, builder as StageableMerge, STAGE);
+    const result = await session.execute((builder as StageableMerge).withSourceTable(quoteIdentPg(stage)));
     if (!ownsTransaction(session)) await dropStage(session, stage);
     const r = retimed(result, started);
     r.metadata.strategy = "copy-merge";

@@ -282,10 +282,10 @@ describe("mysql: bulk semantics", () => {
     expect(mysqlBulkSql.upsertValues(shape, 1, { flavor: "mysql", versionNum: 80018 })).toContain("VALUES(`name`)");
     const b = sql.insertInto("t").values({ id: 1, name: "x" }).onConflict("id").doUpdate(["name"]);
     expect(b.build("mysql", { serverFlavor: "mysql", serverVersionNum: 80036 }).sql).toBe(
-      "INSERT INTO t (id, name) VALUES (?, ?) AS new ON DUPLICATE KEY UPDATE name = new.name",
+      "INSERT INTO `t` (`id`, `name`) VALUES (?, ?) AS new ON DUPLICATE KEY UPDATE `name` = new.`name`",
     );
     expect(b.build("mysql", { serverFlavor: "mariadb", serverVersionNum: 101119 }).sql).toBe(
-      "INSERT INTO t (id, name) VALUES (?, ?) ON DUPLICATE KEY UPDATE name = VALUES(name)",
+      "INSERT INTO `t` (`id`, `name`) VALUES (?, ?) ON DUPLICATE KEY UPDATE `name` = VALUES(`name`)",
     );
   });
 

@@ -114,8 +114,11 @@ describe("COPY text encoding (pure)", () => {
 
   test("COPY statement quoting", () => {
     expect(copyFromStdinSql("public.items", ["id", "Name", "order"])).toBe(
-      'COPY public.items (id, "Name", "order") FROM STDIN',
+      'COPY "public"."items" ("id", "Name", "order") FROM STDIN',
     );
+    // Table names are parsed, never pasted: quoted parts keep their dots and quotes.
+    expect(copyFromStdinSql('"Bulk"."Record.Target"', ["a.b"])).toBe('COPY "Bulk"."Record.Target" ("a.b") FROM STDIN');
+    expect(copyFromStdinSql('we"ird', ["x"])).toBe('COPY "we""ird" ("x") FROM STDIN');
   });
 });
 

@@ -141,7 +141,7 @@ function stagingSuite(engine: string, makeConfig: () => DatabaseConfig<any, any,
         const plain = rows(1000, 3000, 5).map(({ qty, ...r }) => ({ ...r, stock: qty }));
         const small = await s.upsert(T, plain.slice(0, 100), { on: ["id"] });
         expect(small.metadata.strategy).toBe("insert-on-conflict");
-        expect(small.statement).toMatch(/^INSERT INTO .* ON CONFLICT \(id\) DO UPDATE SET/);
+        expect(small.statement).toMatch(/^INSERT INTO .* ON CONFLICT \("id"\) DO UPDATE SET/);
         const big = await s.upsert(T, plain.slice(100), { on: ["id"] });
         expect(big.metadata.strategy).toBe("copy-insert-on-conflict");
         expect(big.rowsAffected).toBe(2900);

@@ -2,6 +2,7 @@
  * Pure (no database) checks of the upsert engine's SQL: the PostgreSQL MERGE / ON CONFLICT text, and the native
  * upsert other dialects fall back to, built with the builder and checked through build().
  */
+import "../../src/dialects/index.js";
 import { describe, expect, test } from "vitest";
 import type { QueryBuilder } from "../../src/core/builder-protocol.js";
 import { SQLBuilderError } from "../../src/core/errors.js";
@@ -21,22 +22,23 @@ const plan = { columns: ["id", "Name", "order"], on: ["id"], update: ["Name", "o
 
 describe("PostgreSQL upsert SQL", () => {
   test("MERGE from a source, reserved and mixed-case names quoted", () => {
-    expect(mergeSql("items", "stage_1", plan)).toBe(
-      'MERGE INTO items AS t USING stage_1 AS src ON t.id = src.id WHEN MATCHED THEN UPDATE SET "Name" = src."Name", ' +
-        '"order" = src."order" WHEN NOT MATCHED THEN INSERT (id, "Name", "order") VALUES (src.id, src."Name", src."order")',
+    expect(mergeSql('"items"', '"stage_1"', plan)).toBe(
+      'MERGE INTO "items" AS t USING "stage_1" AS src ON t."id" = src."id" WHEN MATCHED THEN UPDATE SET "Name" = ' +
+        'src."Name", "order" = src."order" WHEN NOT MATCHED THEN INSERT ("id", "Name", "order") VALUES (src."id", ' +
+        'src."Name", src."order")',
     );
-    expect(mergeSql("items", "s", { ...plan, on: ["id", "order"], update: [] })).toBe(
-      'MERGE INTO items AS t USING s AS src ON t.id = src.id AND t."order" = src."order" WHEN NOT MATCHED THEN ' +
-        'INSERT (id, "Name", "order") VALUES (src.id, src."Name", src."order")',
+    expect(mergeSql('"items"', '"s"', { ...plan, on: ["id", "order"], update: [] })).toBe(
+      'MERGE INTO "items" AS t USING "s" AS src ON t."id" = src."id" AND t."order" = src."order" WHEN NOT MATCHED ' +
+        'THEN INSERT ("id", "Name", "order") VALUES (src."id", src."Name", src."order")',
     );
   });
 
   test("INSERT … ON CONFLICT for servers before 15", () => {
-    expect(insertSql("items", "s", plan)).toBe(
-      'INSERT INTO items AS t (id, "Name", "order") SELECT src.id, src."Name", src."order" FROM s AS src ' +
-        'ON CONFLICT (id) DO UPDATE SET "Name" = excluded."Name", "order" = excluded."order"',
+    expect(insertSql('"items"', '"s"', plan)).toBe(
+      'INSERT INTO "items" AS t ("id", "Name", "order") SELECT src."id", src."Name", src."order" FROM "s" AS src ' +
+        'ON CONFLICT ("id") DO UPDATE SET "Name" = excluded."Name", "order" = excluded."order"',
     );
-    expect(insertSql("items", "s", { ...plan, update: [] })).toMatch(/ON CONFLICT \(id\) DO NOTHING$/);
+    expect(insertSql('"items"', '"s"', { ...plan, update: [] })).toMatch(/ON CONFLICT \("id"\) DO NOTHING$/);
   });
 
   test("measured thresholds", () => {
@@ -74,7 +76,7 @@ describe("native upsert for other dialects (built with the builder)", () => {
       expect(rest).toEqual([]);
       const built = st!.build(d);
       expect(built.sql).toMatch(
-        /^INSERT INTO items \(id, name, "order"\) VALUES \((\?|\$1), (\?|\$2), (\?|\$3)\), .* ON CONFLICT \(id\) DO UPDATE SET name = excluded\.name, "order" = excluded\."order"$/,
+        /^INSERT INTO "items" \("id", "name", "order"\) VALUES \((\?|\$1), (\?|\$2), (\?|\$3)\), .* ON CONFLICT \("id"\) DO UPDATE SET "name" = "excluded"\."name", "order" = "excluded"\."order"$/,
       );
       expect(built.sql).not.toContain("DROP");
       expect(Object.values(built.parameters)).toEqual([1, rows[0]!.name, 2, 2, "b", 3]);
@@ -84,13 +86,13 @@ describe("native upsert for other dialects (built with the builder)", () => {
   test("mysql: ON DUPLICATE KEY UPDATE col = VALUES(col)", () => {
     const [st] = nativeUpsertStatements("mysql", "items", rows, { on: ["id"], update: ["name"] });
     expect(st!.build("mysql").sql).toBe(
-      "INSERT INTO items (id, name, `order`) VALUES (?, ?, ?), (?, ?, ?) ON DUPLICATE KEY UPDATE name = VALUES(name)",
+      "INSERT INTO `items` (`id`, `name`, `order`) VALUES (?, ?, ?), (?, ?, ?) ON DUPLICATE KEY UPDATE `name` = VALUES(`name`)",
     );
   });
 
   test("update: [] inserts only", () => {
     const [st] = nativeUpsertStatements("sqlite", "items", rows, { on: ["id"], update: [] });
-    expect(st!.build("sqlite").sql).toMatch(/ON CONFLICT \(id\) DO NOTHING$/);
+    expect(st!.build("sqlite").sql).toMatch(/ON CONFLICT \("id"\) DO NOTHING$/);
   });
 
   test("chunked under the dialect's parameter limit", () => {
@@ -153,7 +155,7 @@ describe("session-level fallback on a non-PostgreSQL session (stub session, stat
     expect(r.rowsAffected).toBe(40_000); // the stub reports one per bound value
     expect(built.length).toBe(2);
     expect(transactions()).toBe(1);
-    expect(built[0]!.sql).toMatch(/ON CONFLICT \(id\) DO UPDATE SET name = excluded\.name$/);
+    expect(built[0]!.sql).toMatch(/ON CONFLICT \("id"\) DO UPDATE SET "name" = "excluded"\."name"$/);
     await expect(upsertRows(session, "items", many, { on: ["id"], strategy: "copy-merge" })).rejects.toThrow(
       /needs PostgreSQL/,
     );
@@ -164,10 +166,10 @@ describe("session-level fallback on a non-PostgreSQL session (stub session, stat
     const r = await upsertRows(session, "items", [{ id: 1, name: "a" }], { on: ["id"] });
     expect(r.metadata.strategy).toBe("on-duplicate-key-update");
     expect(built[0]!.sql).toBe(
-      "INSERT INTO items (id, name) VALUES (?, ?) ON DUPLICATE KEY UPDATE name = VALUES(name)",
+      "INSERT INTO `items` (`id`, `name`) VALUES (?, ?) ON DUPLICATE KEY UPDATE `name` = VALUES(`name`)",
     );
     const l = await loadRecords(session, "items", [[2, "b"]] as never, { columns: ["id", "name"] });
     expect(l.operationType).toBe("COPY");
-    expect(built[1]!).toEqual({ sql: "INSERT INTO items (id, name) VALUES (?, ?)", parameters: [2, "b"] });
+    expect(built[1]!).toEqual({ sql: "INSERT INTO `items` (`id`, `name`) VALUES (?, ?)", parameters: [2, "b"] });
   });
 });

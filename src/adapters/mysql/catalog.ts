@@ -2,7 +2,7 @@
  * Server facts for MySQL / MariaDB: the version from the handshake (no round trip), columns and unique keys from
  * information_schema. A table name may be schema-qualified (`db.t`); otherwise the connection's current database.
  */
-import { mysqlNameParts } from "../../dialects/mysql.js";
+import { parseName } from "../../core/identifiers.js";
 import type { Adapter, ColumnInfo, Introspector, ServerVersion } from "../../driver/adapter.js";
 
 export interface MysqlServer extends ServerVersion {
@@ -25,7 +25,7 @@ export function parseServerVersion(text: string): MysqlServer {
 
 /** Splits `db.t` / `` `db`.`t` `` into schema and table (undefined schema = the current database). */
 export function splitTableName(table: string): { schema: string | undefined; name: string } {
-  const parts = mysqlNameParts(table);
+  const parts = parseName(table, "table name");
   if (parts.length >= 2) return { schema: parts[parts.length - 2], name: parts[parts.length - 1] as string };
   return { schema: undefined, name: parts[0] ?? table };
 }

@@ -1,11 +1,12 @@
+import { quoteQualified } from "../../core/identifiers.js";
 import type { Adapter, ColumnInfo, Introspector, ServerVersion } from "../../driver/adapter.js";
 
-/** Quotes each dotted part unless already quoted, so to_regclass keeps the case the builder used. */
+/**
+ * A table name as to_regclass text: parsed like every table name (quoted parts understood, `"Record.Target"` one
+ * part) and quoted part by part, so the lookup keeps the case the caller used.
+ */
 export function regclassLiteral(table: string): string {
-  return table
-    .split(".")
-    .map((part) => (part.startsWith('"') ? part : `"${part.replace(/"/g, '""')}"`))
-    .join(".");
+  return quoteQualified(table, "postgres");
 }
 
 const VERSION_SQL =

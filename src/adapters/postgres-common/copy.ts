@@ -11,7 +11,7 @@
  * UTF-8 (Node writes U+FFFD). Everything else round-trips byte for byte.
  */
 import { millisText, splitUtc, TWO_DIGITS, UTC_FIELDS } from "../../core/datetime.js";
-import { quoteIdentifier, quoteQualified } from "../../core/identifiers.js";
+import { quoteIdent, quoteQualified } from "../../core/identifiers.js";
 import { defaultJsonSerializer, isJsonValue, type JsonSerializer } from "../../core/json.js";
 import { ObjectRows } from "../../driver/copy-rows.js";
 
@@ -350,12 +350,10 @@ export async function encodeCopyBlob(
   return new Blob(parts);
 }
 
-/** Quotes `schema.table` part by part; a name that already contains quotes is trusted as written. */
-function quoteTable(name: string): string {
-  return name.includes('"') ? name : quoteQualified(name, "postgres");
-}
-
-/** `COPY table (cols) FROM STDIN` in text format. */
+/**
+ * `COPY table (cols) FROM STDIN` in text format. The table name is parsed like every table name (`schema.table`,
+ * quoted parts such as `"Bulk"."Record.Target"`), never pasted; each column is one identifier.
+ */
 export function copyFromStdinSql(table: string, columns: readonly string[]): string {
-  return `COPY ${quoteTable(table)} (${columns.map((c) => quoteIdentifier(c, "postgres")).join(", ")}) FROM STDIN`;
+  return `COPY ${quoteQualified(table, "postgres")} (${columns.map((c) => quoteIdent(c, "postgres")).join(", ")}) FROM STDIN`;
 }

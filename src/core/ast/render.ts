@@ -1,0 +1,66 @@
+/**
+ * The renderer registry: below both builder/ and dialects/, so builders render through it without importing a
+ * renderer, and renderers register themselves without importing a builder. `dialects/index.ts` registers one
+ * renderer per dialect when it is loaded; the package entry point and the session load it.
+ */
+import type { BuildContext, BuiltStatement } from "../builder-protocol.js";
+import { SQLSpecError } from "../errors.js";
+import { JsonValue } from "../json.js";
+import type { Dialect } from "../types.js";
+import type { StatementNode } from "./nodes.js";
+
+export interface RenderOptions {
+  /** Inline every value as an escaped literal (toSQL with showParameters, for logs). */
+  inline?: boolean;
+}
+
+/** SQL text the bulk engine needs from a dialect that can stage rows (PostgreSQL: COPY into a temp table). */
+export interface StagingSql {
+  /**
+   * `CREATE TEMP TABLE <stage> … ON COMMIT DROP` whose columns are typed as the statement's rows source would be
+   * (the same-named target column's type, `types`, or the inferred type), so the staged rows mean what the JSON
+   * source means.
+   */
+  createStage(stage: readonly string[], statement: StatementNode): string;
+  /** One row per staged column, in order, with its type as text (`type`); `$1` is the stage name as regclass text. */
+  readonly stageTypesSql: string;
+  dropStage(stage: readonly string[]): string;
+}
+
+export interface Renderer {
+  readonly dialect: Dialect;
+  render(node: StatementNode, ctx?: BuildContext, opts?: RenderOptions): BuiltStatement;
+  /** Present where rows can be COPY-staged. */
+  readonly staging?: StagingSql;
+  /** The dialect's quoting of a (possibly qualified) parsed name. */
+  quoteName(parts: readonly string[]): string;
+}
+
+const renderers = new Map<Dialect, Renderer>();
+
+export function registerRenderer(renderer: Renderer): void {
+  renderers.set(renderer.dialect, renderer);
+}
+
+export function getRenderer(dialect: Dialect): Renderer {
+  const r = renderers.get(dialect);
+  if (r === undefined) {
+    throw new SQLSpecError(
+      `No SQL renderer is registered for ${dialect}: import "sqlspec" (it loads every dialect) before building.`,
+    );
+  }
+  return r;
+}
+
+/**
+ * The rows of a rows source as one JSON parameter. It is a JsonValue, so any adapter binds it as JSON through its
+ * serializer; the bulk engine swaps it for the records serializer's text (the same text, faster).
+ */
+export class RecordsPayload extends JsonValue {
+  constructor(
+    readonly rows: readonly Readonly<Record<string, unknown>>[],
+    readonly columns: readonly string[],
+  ) {
+    super(rows);
+  }
+}
