@@ -9,6 +9,7 @@ import { SQL } from "../core/statement.js";
 import { type Dialect, type OperationType, ParameterStyle, type Params, type Row } from "../core/types.js";
 // A session renders builders: make sure every dialect's renderer is registered.
 import "../dialects/index.js";
+import { beginStatements as dialectBegin } from "../dialects/transaction.js";
 import type { Adapter, QueryOptions, RawResult } from "./adapter.js";
 import type { StatementConfig } from "./config.js";
 import { DataDictionary, type DataDictionaryCache } from "./data-dictionary.js";
@@ -311,7 +312,7 @@ export class Session<Conn = unknown> implements AsyncDisposable {
     if (this.inTransaction) {
       throw new TransactionError("A transaction is already open on this session; use transaction() to nest");
     }
-    await this.#control(beginStatement(options));
+    for (const stmt of beginStatements(this.dialect, options)) await this.#control(stmt);
   }
 
   /**
@@ -671,18 +672,16 @@ function emptyRaw(): RawResult {
   return { rows: [], columns: [], rowsAffected: 0 };
 }
 
-function beginStatement(options: TransactionOptions | undefined): string {
-  if (!options) return "BEGIN";
-  let sql = "BEGIN";
-  if (options.isolationLevel) {
-    if (!ISOLATION.has(options.isolationLevel)) {
-      throw new TransactionError(`Unknown isolation level "${options.isolationLevel}"`);
-    }
-    sql += ` ISOLATION LEVEL ${options.isolationLevel.toUpperCase()}`;
+function beginStatements(dialect: Dialect, options: TransactionOptions | undefined): string[] {
+  if (!options) return BEGIN;
+  if (options.isolationLevel && !ISOLATION.has(options.isolationLevel)) {
+    throw new TransactionError(`Unknown isolation level "${options.isolationLevel}"`);
   }
-  if (options.readOnly) sql += " READ ONLY";
-  return sql;
+  if (!options.isolationLevel && !options.readOnly) return BEGIN;
+  return dialectBegin(dialect, options.isolationLevel, options.readOnly);
 }
+
+const BEGIN = ["BEGIN"];
 
 function isBrokenError(err: unknown): boolean {
   if (!err || typeof err !== "object") return false;

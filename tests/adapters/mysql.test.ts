@@ -376,6 +376,27 @@ describe("mysql: transactions and connection state", () => {
     }
   });
 
+  test("transaction options: isolation level and READ ONLY in MySQL's own syntax", async () => {
+    await run(async (s) => {
+      await s.transaction(
+        async (tx) => {
+          await tx.select("SELECT * FROM myad_kv");
+          expect(
+            await tx.selectValue(
+              "SELECT trx_isolation_level FROM information_schema.innodb_trx WHERE trx_mysql_thread_id = CONNECTION_ID()",
+            ),
+          ).toBe("SERIALIZABLE");
+          const err = await tx.execute("INSERT INTO myad_kv (k, v) VALUES ('ro', '')").catch((e) => e);
+          expect(err).toBeInstanceOf(TransactionError);
+          expect(err.message).toContain("1792");
+        },
+        { isolationLevel: "serializable", readOnly: true },
+      );
+      // The level applied to that transaction only (SET TRANSACTION without SESSION/GLOBAL).
+      expect(await s.selectValue("SELECT @@session.tx_isolation")).toBe("REPEATABLE-READ");
+    });
+  });
+
   test("a raw BEGIN left open is rolled back on release (state read from the server, not from SQL text)", async () => {
     const one = config({ poolConfig: { maxSize: 1 } });
     await one.withSession(async (s) => {

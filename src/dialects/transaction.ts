@@ -1,0 +1,24 @@
+/**
+ * BEGIN with options, per dialect. PostgreSQL (and DuckDB) take the characteristics in BEGIN itself; MySQL/MariaDB
+ * set the isolation level for the next transaction with `SET TRANSACTION` (it is refused inside one) and take
+ * READ ONLY in `START TRANSACTION`.
+ */
+import type { Dialect } from "../core/types.js";
+
+export type IsolationLevel = "read uncommitted" | "read committed" | "repeatable read" | "serializable";
+
+export function beginStatements(
+  dialect: Dialect,
+  isolationLevel: IsolationLevel | undefined,
+  readOnly: boolean | undefined,
+): string[] {
+  const level = isolationLevel?.toUpperCase();
+  if (dialect === "mysql") {
+    const start = readOnly ? "START TRANSACTION READ ONLY" : "START TRANSACTION";
+    return level ? [`SET TRANSACTION ISOLATION LEVEL ${level}`, start] : [start];
+  }
+  let sql = "BEGIN";
+  if (level) sql += ` ISOLATION LEVEL ${level}`;
+  if (readOnly) sql += " READ ONLY";
+  return [sql];
+}
