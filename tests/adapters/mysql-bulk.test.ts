@@ -170,6 +170,20 @@ describe("mysql: injection corpus through every data position", () => {
   });
 });
 
+describe("mysql: LOAD DATA LOCAL is served only for sqlspec's own stream", () => {
+  test("a user's LOAD DATA LOCAL INFILE naming a client file reads nothing", async () => {
+    await run(async (s) => {
+      await s.execute("DELETE FROM myblk_corpus");
+      const err = await s
+        .execute("LOAD DATA LOCAL INFILE '/etc/hostname' INTO TABLE myblk_corpus (v)")
+        .catch((e) => e);
+      expect(err).toBeInstanceOf(Error);
+      expect(await s.selectValue("SELECT count(*) FROM myblk_corpus")).toBe(0);
+      expect(await s.selectValue("SELECT 1")).toBe(1);
+    });
+  });
+});
+
 describe("mysql: bulk semantics", () => {
   const rows = (n: number, from = 0) =>
     Array.from({ length: n }, (_, i) => ({
