@@ -68,6 +68,8 @@ export interface BulkCapabilities {
   maxPacketBytes(conn: unknown): Promise<number>;
   /** One JSON parameter as a row source (JSON_TABLE). */
   jsonRows: boolean;
+  /** Measured per engine: above `threshold` rows `session.upsert` switches from the JSON source to `source`. */
+  largeBatch: { threshold: number; source: "values" | "copy" };
 }
 
 /**

@@ -37,10 +37,13 @@ type Rows = readonly Readonly<Record<string, unknown>>[];
 
 export type NativeBulkStrategy = "values" | "json" | "copy";
 
-/** Above this many rows `auto` loads through the adapter's loader instead of one JSON parameter per chunk. */
-export const COPY_THRESHOLD = 50_000;
-/** Rows per multi-row VALUES statement: larger statements cost more to prepare than they save in round trips. */
-const VALUES_CHUNK_ROWS = 1000;
+/**
+ * Rows per multi-row VALUES statement (capped by the parameter limit): full chunks share one prepared statement;
+ * 3,000 beat 500, 1,000, 6,000 and the 13,107 that 65,535 parameters allow for 5 columns at 100k rows.
+ */
+const VALUES_CHUNK_ROWS = 3000;
+/** Rows per JSON_TABLE document: the server's cost grows faster than the document (1,000 beat 2,000, 10,000 and 50,000). */
+const JSON_CHUNK_ROWS = 1000;
 /** Headroom under max_allowed_packet for the statement text and protocol framing. */
 const PACKET_MARGIN = 64 * 1024;
 const STAGE = "sqlspec_stage";
@@ -164,8 +167,8 @@ export async function nativeBulkLoad(
 
 function autoStrategy(session: AnySession, bulk: BulkCapabilities, n: number): NativeBulkStrategy {
   if (!bulk.jsonRows) return "values";
-  const caps = session.adapter.capabilities;
-  return caps.copy && n > (caps.bulkCopyThreshold ?? COPY_THRESHOLD) ? "copy" : "json";
+  if (n <= bulk.largeBatch.threshold) return "json";
+  return bulk.largeBatch.source === "copy" && !session.adapter.capabilities.copy ? "values" : bulk.largeBatch.source;
 }
 
 async function* arraysOf(rows: AsyncIterable<unknown>, columns: readonly string[]): AsyncGenerator<unknown[]> {
@@ -296,6 +299,7 @@ function* jsonChunks(
 ): Generator<string> {
   let out = "[";
   let first = true;
+  let n = 0;
   const width = columns.length;
   for (const row of rows) {
     let text = first ? "[" : ",[";
@@ -305,7 +309,8 @@ function* jsonChunks(
       text += jsonValue((row as Record<string, unknown>)[col], kinds[i] as JsonColumnKind, ser, col);
     }
     text += "]";
-    if (!first && (out.length + text.length) * 3 > maxBytes) {
+    if (!first && (++n >= JSON_CHUNK_ROWS || (out.length + text.length) * 3 > maxBytes)) {
+      n = 0;
       yield `${out}]`;
       out = "[";
       text = text.slice(1);

@@ -174,9 +174,7 @@ describe("mysql: LOAD DATA LOCAL is served only for sqlspec's own stream", () =>
   test("a user's LOAD DATA LOCAL INFILE naming a client file reads nothing", async () => {
     await run(async (s) => {
       await s.execute("DELETE FROM myblk_corpus");
-      const err = await s
-        .execute("LOAD DATA LOCAL INFILE '/etc/hostname' INTO TABLE myblk_corpus (v)")
-        .catch((e) => e);
+      const err = await s.execute("LOAD DATA LOCAL INFILE '/etc/hostname' INTO TABLE myblk_corpus (v)").catch((e) => e);
       expect(err).toBeInstanceOf(Error);
       expect(await s.selectValue("SELECT count(*) FROM myblk_corpus")).toBe(0);
       expect(await s.selectValue("SELECT 1")).toBe(1);

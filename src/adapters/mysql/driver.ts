@@ -35,7 +35,6 @@ import type {
 } from "../../driver/adapter.js";
 import type { ResolvedDriverFeatures } from "../../driver/config.js";
 import { importDriver } from "../../driver/dependencies.js";
-import { COPY_THRESHOLD } from "../../driver/native-bulk.js";
 import { type MysqlServer, mysqlIntrospector, parseServerVersion } from "./catalog.js";
 import type { MysqlDriverFeatures, MysqlPoolConfig } from "./config.js";
 import { ErrNo, isFatalMysqlError, mapMysqlError } from "./errors.js";
@@ -133,7 +132,8 @@ export class MysqlAdapter implements Adapter<MysqlConnection> {
     transactionalDdl: false,
     maxParameters: 65_535,
     sharedConnection: false,
-    bulkCopyThreshold: COPY_THRESHOLD,
+    // Upsert sources are chosen by `bulk.largeBatch` (driver/native-bulk.ts), not the PostgreSQL COPY threshold.
+    bulkCopyThreshold: undefined,
   };
   readonly introspector = mysqlIntrospector as Introspector<MysqlConnection>;
   readonly pool: ConnectionPool<MysqlConnection>;
@@ -211,6 +211,9 @@ export class MysqlAdapter implements Adapter<MysqlConnection> {
       sql: mysqlBulkSql,
       maxParameters: 65_535,
       jsonRows,
+      // MariaDB 10.11 here: JSON_TABLE (1,000-row documents) leads up to ~10k rows; multi-row VALUES (3,000-row
+      // chunks) above. See the table in driver/native-bulk.ts.
+      largeBatch: { threshold: 20_000, source: "values" },
       maxPacketBytes: (conn) => {
         this.#maxPacket ??= this.#text(conn as MysqlConnection, "SELECT @@max_allowed_packet AS m").then(
           (rows) => Number((rows as { m: number | string }[])[0]?.m ?? 4_194_304),
