@@ -3,7 +3,12 @@
  * prefixed `myad_` and live in the database of SQLSPEC_TEST_MYSQL_URL.
  */
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { MysqlConfig, type MysqlConfigOptions, type MysqlConnection } from "../../src/adapters/mysql/index.js";
+import {
+  type MysqlAdapter,
+  MysqlConfig,
+  type MysqlConfigOptions,
+  type MysqlConnection,
+} from "../../src/adapters/mysql/index.js";
 import {
   CheckViolationError,
   DatabaseConnectionError,
@@ -429,6 +434,53 @@ describe("mysql: transactions and connection state", () => {
     const always = config({ poolConfig: { maxSize: 1, resetOnRelease: true } });
     await always.withSession((s) => s.execute("SET @user_var = 42"));
     expect(await always.withSession((s) => s.selectValue("SELECT @user_var"))).toBeNull();
+  });
+});
+
+describe("mysql: pool and connection settings", () => {
+  test("minSize warms the pool, idleTimeoutMs trims it back, maxLifetimeMs recycles connections", async () => {
+    const warm = config({ poolConfig: { minSize: 2, maxSize: 4, idleTimeoutMs: 200, maxLifetimeMs: 400 } });
+    const adapter = (await warm.getAdapter()) as MysqlAdapter;
+    for (let i = 0; i < 50 && adapter.pool.idleCount < 2; i++) await new Promise((r) => setTimeout(r, 20));
+    expect(adapter.pool.idleCount).toBe(2);
+    const sessions = await Promise.all([0, 1, 2, 3].map(() => warm.provideSession()));
+    expect(adapter.pool.size).toBe(4);
+    const first = sessions[0]?.conn.threadId;
+    for (const s of sessions) await s.release();
+    await new Promise((r) => setTimeout(r, 700));
+    // Idle beyond minSize closed; the survivors outlived maxLifetimeMs and are replaced on their next checkout.
+    expect(adapter.pool.size).toBeLessThanOrEqual(2);
+    const again = await warm.withSession(async (s) => s.conn.threadId);
+    expect(again).not.toBe(first);
+  });
+
+  test("host/port/user/database keys, charset and a non-UTC timezone", async () => {
+    const u = new URL(MYSQL_URL);
+    const tz = config({
+      poolConfig: {
+        connectionString: undefined as unknown as string,
+        host: u.hostname,
+        port: Number(u.port || 3306),
+        user: decodeURIComponent(u.username),
+        database: u.pathname.slice(1),
+        charset: "utf8mb4",
+        timezone: "+02:00",
+        maxSize: 1,
+      },
+    });
+    const when = new Date(Date.UTC(2024, 5, 1, 10, 0, 0));
+    await tz.withSession(async (s) => {
+      expect(await s.selectValue("SELECT @@session.time_zone")).toBe("+02:00");
+      expect(await s.selectValue("SELECT @@character_set_client")).toBe("utf8mb4");
+      expect(await s.selectValue("SELECT 'ü🎉' AS v")).toBe("ü🎉");
+      await s.execute("DELETE FROM myad_types");
+      await s.execute("INSERT INTO myad_types (id, dt) VALUES (1, ?)", [when]);
+      expect(((await s.selectValue("SELECT dt FROM myad_types WHERE id = 1")) as Date).toISOString()).toBe(
+        when.toISOString(),
+      );
+      expect(await s.selectValue("SELECT DATE_FORMAT(dt, '%H:%i') FROM myad_types WHERE id = 1")).toBe("12:00");
+      await s.execute("DELETE FROM myad_types");
+    });
   });
 });
 
