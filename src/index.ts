@@ -25,6 +25,18 @@ export { splitScript } from "./core/splitter.js";
 export type { StandardSchemaV1 } from "./core/standard-schema.js";
 export { isSQL, RawFragment, RefFragment, SQL, type SqlTag, ValueFragment } from "./core/statement.js";
 export {
+  NamedSQL,
+  type NamedSQLOptions,
+  type ParamsOf,
+  type QueryParameters,
+  type RowOf,
+  type SqlSource,
+  type StatementArgs,
+  type TypedQuery,
+  typedQuery,
+  type ValueOf,
+} from "./core/typed-query.js";
+export {
   type Dialect,
   normalizeDialect,
   type OperationType,

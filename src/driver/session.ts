@@ -6,6 +6,7 @@ import { SQLResult } from "../core/result.js";
 import { splitScript } from "../core/splitter.js";
 import type { StandardSchemaV1 } from "../core/standard-schema.js";
 import { SQL } from "../core/statement.js";
+import type { ParamsOf, RowOf, StatementArgs, ValueOf } from "../core/typed-query.js";
 import { type Dialect, type OperationType, ParameterStyle, type Params, type Row } from "../core/types.js";
 // A session renders builders: make sure every dialect's renderer is registered.
 import "../dialects/index.js";
@@ -131,6 +132,10 @@ export class Session<Conn = unknown> implements AsyncDisposable {
 
   // ---------------------------------------------------------------- execution
 
+  execute<T = Row, S extends Statement = Statement>(
+    statement: S,
+    ...args: StatementArgs<S, ExecuteOptions>
+  ): Promise<SQLResult<RowOf<S, T>>>;
   async execute<T = Row>(statement: Statement, params?: Params, options?: ExecuteOptions): Promise<SQLResult<T>> {
     if (!isQueryBuilder(statement)) return this.#run<T>(this.#prepareText(statement, params), options);
     if (this.adapter.capabilities.copy && statement.catalogTables && params === undefined) {
@@ -142,6 +147,11 @@ export class Session<Conn = unknown> implements AsyncDisposable {
   }
 
   /** One statement, many parameter sets, atomically; rowsAffected is the server's total. */
+  executeMany<S extends string | SQL = string | SQL>(
+    statement: S,
+    paramSets: readonly ParamsOf<S>[],
+    options?: ExecuteOptions,
+  ): Promise<SQLResult>;
   async executeMany(
     statement: string | SQL,
     paramSets: readonly Params[],
@@ -187,17 +197,29 @@ export class Session<Conn = unknown> implements AsyncDisposable {
 
   // ---------------------------------------------------------------- select family
 
+  select<T = Row, S extends Statement = Statement>(
+    statement: S,
+    ...args: StatementArgs<S, SelectOptions<RowOf<S, T>>>
+  ): Promise<RowOf<S, T>[]>;
   async select<T = Row>(statement: Statement, params?: Params, options?: SelectOptions<T>): Promise<T[]> {
     const r = await this.#query<T>(statement, params, options);
     return options?.schema ? validateRows(options.schema, r.data) : r.data;
   }
 
   /** Exactly one row: 0 rows raise NotFoundError, more than one MultipleResultsFoundError. */
+  selectOne<T = Row, S extends Statement = Statement>(
+    statement: S,
+    ...args: StatementArgs<S, SelectOptions<RowOf<S, T>>>
+  ): Promise<RowOf<S, T>>;
   async selectOne<T = Row>(statement: Statement, params?: Params, options?: SelectOptions<T>): Promise<T> {
     const row = (await this.#query<T>(statement, params, options)).one();
     return options?.schema ? ((await validateRows(options.schema, [row]))[0] as T) : row;
   }
 
+  selectOneOrNull<T = Row, S extends Statement = Statement>(
+    statement: S,
+    ...args: StatementArgs<S, SelectOptions<RowOf<S, T>>>
+  ): Promise<RowOf<S, T> | null>;
   async selectOneOrNull<T = Row>(statement: Statement, params?: Params, options?: SelectOptions<T>): Promise<T | null> {
     const row = (await this.#query<T>(statement, params, options)).oneOrNull();
     if (row === null || !options?.schema) return row;
@@ -205,10 +227,18 @@ export class Session<Conn = unknown> implements AsyncDisposable {
   }
 
   /** The first column of exactly one row. */
+  selectValue<T = unknown, S extends Statement = Statement>(
+    statement: S,
+    ...args: StatementArgs<S, ExecuteOptions>
+  ): Promise<ValueOf<S, T>>;
   async selectValue<T = unknown>(statement: Statement, params?: Params, options?: ExecuteOptions): Promise<T> {
     return (await this.execute(statement, params, options)).scalar<T>();
   }
 
+  selectValueOrNull<T = unknown, S extends Statement = Statement>(
+    statement: S,
+    ...args: StatementArgs<S, ExecuteOptions>
+  ): Promise<ValueOf<S, T> | null>;
   async selectValueOrNull<T = unknown>(
     statement: Statement,
     params?: Params,
@@ -218,6 +248,10 @@ export class Session<Conn = unknown> implements AsyncDisposable {
   }
 
   /** The page of rows and the total without the top-level LIMIT/OFFSET/FETCH (and without pagination filters). */
+  selectWithTotal<T = Row, S extends Statement = Statement>(
+    statement: S,
+    ...args: StatementArgs<S, SelectOptions<RowOf<S, T>>>
+  ): Promise<[RowOf<S, T>[], number]>;
   async selectWithTotal<T = Row>(
     statement: Statement,
     params?: Params,
@@ -246,6 +280,10 @@ export class Session<Conn = unknown> implements AsyncDisposable {
    * Rows as an async iterable, fetched in batches through a server-side cursor where the driver has one. An iterator
    * abandoned without `return()` is closed when the session is released.
    */
+  stream<T = Row, S extends Statement = Statement>(
+    statement: S,
+    ...args: StatementArgs<S, StreamOptions>
+  ): AsyncGenerator<RowOf<S, T>>;
   stream<T = Row>(statement: Statement, params?: Params, options?: StreamOptions): AsyncGenerator<T> {
     const batchSize = options?.batchSize ?? 1000;
     if (!Number.isInteger(batchSize) || batchSize < 1) {

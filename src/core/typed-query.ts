@@ -1,0 +1,74 @@
+/**
+ * Statements known by name (from `.sql` files) and typed queries (from `sqlspec generate`). A TypedQuery is a
+ * plain SQL object at runtime; its parameter and row types exist only for the compiler, so a session infers them
+ * from the object itself: `session.select(queries.users.getById, { id: 1 })` needs no generic written by hand.
+ */
+import { SQL } from "./statement.js";
+import type { Dialect, Params, Row } from "./types.js";
+
+/** Where a named statement was defined: the file and the 1-based line of its `-- name:` line. */
+export interface SqlSource {
+  readonly file: string;
+  readonly line: number;
+}
+
+export interface NamedSQLOptions {
+  /** The dialect the text is written for (`-- dialect:` line or the generator's engine). */
+  dialect?: Dialect | undefined;
+  source?: SqlSource | undefined;
+}
+
+/** A SQL statement with a name, and the dialect it is written for when known. Any session method accepts it. */
+export class NamedSQL extends SQL {
+  readonly name: string;
+  readonly dialect: Dialect | undefined;
+  readonly source: SqlSource | undefined;
+
+  constructor(name: string, text: string, options: NamedSQLOptions = {}) {
+    super(text);
+    this.name = name;
+    this.dialect = options.dialect;
+    this.source = options.source;
+  }
+}
+
+/** Parameters of a typed query: a named object, a positional tuple, or `undefined` when it has no placeholders. */
+export type QueryParameters = Readonly<Record<string, unknown>> | readonly unknown[] | undefined;
+
+declare const QUERY_TYPES: unique symbol;
+
+/**
+ * A named statement carrying its parameter type `P`, row type `R` and first-column type `V` (for `selectValue`).
+ * The types are phantom: nothing of them exists at runtime.
+ */
+export interface TypedQuery<P extends QueryParameters = QueryParameters, R = Row, V = unknown> extends NamedSQL {
+  readonly [QUERY_TYPES]: { readonly params: P; readonly row: R; readonly value: V };
+}
+
+/** Used by generated modules: the statement text typed with its described parameters and rows. */
+export function typedQuery<P extends QueryParameters, R, V = unknown>(
+  name: string,
+  text: string,
+  options?: NamedSQLOptions,
+): TypedQuery<P, R, V> {
+  return new NamedSQL(name, text, options) as TypedQuery<P, R, V>;
+}
+
+/** The parameter argument a statement takes: its own type for a typed query, any `Params` otherwise. */
+export type ParamsOf<S> = [S] extends [TypedQuery<infer P, any, any>] ? P : Params;
+
+/**
+ * The `(params, options)` arguments of a session method for statement `S`: required and exactly typed for a typed
+ * query with placeholders, absent for one without, free-form for anything else.
+ */
+export type StatementArgs<S, O> = [S] extends [TypedQuery<infer P, any, any>]
+  ? [P] extends [undefined]
+    ? [params?: undefined, options?: O]
+    : [params: P, options?: O]
+  : [params?: Params, options?: O];
+
+/** The row type of statement `S`: the typed query's own, else `T` (the method's generic, `Row` by default). */
+export type RowOf<S, T> = [S] extends [TypedQuery<any, infer R, any>] ? R : T;
+
+/** The first column's type of statement `S` (for `selectValue`), else `T`. */
+export type ValueOf<S, T> = [S] extends [TypedQuery<any, any, infer V>] ? V : T;
