@@ -1,4 +1,6 @@
 import { ImproperConfigurationError } from "../core/errors.js";
+import type { NamedSQL } from "../core/typed-query.js";
+import { SQLFileLoader } from "../loader/loader.js";
 import type { DatabaseConfig, SessionOptions } from "./database-config.js";
 import type { Session } from "./session.js";
 
@@ -9,6 +11,7 @@ import type { Session } from "./session.js";
 export class SQLSpec implements AsyncDisposable {
   readonly #configs = new Set<DatabaseConfig<any, any, any>>();
   readonly #byKey = new Map<string, DatabaseConfig<any, any, any>>();
+  #loader: SQLFileLoader | undefined;
 
   addConfig<C extends DatabaseConfig<any, any, any>>(config: C): C {
     if (config.bindKey !== undefined) {
@@ -61,6 +64,37 @@ export class SQLSpec implements AsyncDisposable {
 
   [Symbol.asyncDispose](): Promise<void> {
     return this.closeAllPools();
+  }
+
+  // ---------------------------------------------------------------- named SQL from .sql files
+
+  /** The registry's SQL file loader (created on first use). */
+  get sqlFiles(): SQLFileLoader {
+    this.#loader ??= new SQLFileLoader();
+    return this.#loader;
+  }
+
+  /** Loads `-- name:` statements from files and folders (recursively; folders become dot namespaces). */
+  loadSqlFiles(...paths: string[]): this {
+    this.sqlFiles.load(...paths);
+    return this;
+  }
+
+  /** A loaded statement as a SQL object; an unknown name raises SQLFileNotFoundError listing the closest names. */
+  getSql(name: string): NamedSQL {
+    return this.sqlFiles.getSql(name);
+  }
+
+  listQueries(namespace?: string): string[] {
+    return this.sqlFiles.listQueries(namespace);
+  }
+
+  hasQuery(name: string): boolean {
+    return this.sqlFiles.hasQuery(name);
+  }
+
+  getQueryText(name: string): string {
+    return this.sqlFiles.getQueryText(name);
   }
 
   #resolve<Conn>(config: DatabaseConfig<Conn, any, any> | string): DatabaseConfig<Conn, any, any> {
