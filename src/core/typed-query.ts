@@ -32,8 +32,11 @@ export class NamedSQL extends SQL {
   }
 }
 
-/** Parameters of a typed query: a named object, a positional tuple, or `undefined` when it has no placeholders. */
-export type QueryParameters = Readonly<Record<string, unknown>> | readonly unknown[] | undefined;
+/**
+ * Parameters of a typed query: a named object (an interface), a positional tuple, or `undefined` when it has no
+ * placeholders. (`object` rather than `Record<string, unknown>`, which an interface does not satisfy.)
+ */
+export type QueryParameters = object | undefined;
 
 declare const QUERY_TYPES: unique symbol;
 

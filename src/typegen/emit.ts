@@ -81,7 +81,10 @@ export function renderModule(queries: readonly DescribedQuery[], options: Module
     let node = tree;
     for (const seg of path.slice(0, -1)) {
       let child = node.get(seg);
-      if (child === undefined) node.set(seg, (child = new Map()));
+      if (child === undefined) {
+        child = new Map();
+        node.set(seg, child);
+      }
       if (!(child instanceof Map))
         throw new Error(`"${q.name}": namespace "${seg}" collides with a query of that name`);
       node = child as Map<string, unknown>;

@@ -35,6 +35,8 @@ export interface GenerateOptions {
   readonly importFrom?: string | undefined;
   /** Module that exports the types named in column annotations (`AS "meta: OrderMeta"`). */
   readonly typesFrom?: string | undefined;
+  /** An engine to describe on instead of opening one (left open; tests share one PGlite this way). */
+  readonly engine?: PgDescriber | undefined;
 }
 
 export interface GenerateResult {
@@ -135,25 +137,13 @@ async function describePostgres(
   fileOf: (q: LoadedQuery) => string,
 ): Promise<{ queries: DescribedQuery[]; enums: { alias: string; labels: readonly string[] }[] }> {
   let engine: PgDescriber;
-  if (options.databaseUrl) {
+  if (options.engine) {
+    engine = options.engine;
+  } else if (options.databaseUrl) {
     const { createPgDescriber } = await import("../adapters/pg/describe.js");
     engine = await createPgDescriber(options.databaseUrl);
   } else if (options.schema) {
-    const { createPgliteDescriber } = await import("../adapters/pglite/describe.js");
-    const pglite = await createPgliteDescriber();
-    engine = pglite;
-    try {
-      for (const step of schemaSteps(options.schema)) {
-        try {
-          await pglite.exec(step.sql);
-        } catch (err) {
-          throw new TypegenError(`schema ${step.label}: ${(err as Error).message}`, { cause: err });
-        }
-      }
-    } catch (err) {
-      await engine.close().catch(() => undefined);
-      throw err;
-    }
+    engine = await createSchemaEngine(options.schema);
   } else {
     throw new TypegenError("Give --schema <file.sql | migrations folder> (embedded PGlite) or --database-url <url>");
   }
@@ -205,7 +195,7 @@ async function describePostgres(
     }
     return { queries: out, enums: [...types.enums.values()] };
   } finally {
-    await engine.close().catch(() => undefined);
+    if (engine !== options.engine) await engine.close().catch(() => undefined);
   }
 }
 
@@ -250,6 +240,25 @@ function collectRelids(node: unknown, out: Set<number>): void {
  * What `--schema` applies, in order: a file as is; a folder's `.sql` files recursively in path order. A file of
  * `-- name:` blocks (sqlspec migrations) contributes its `…_up` blocks only.
  */
+/** An in-memory PGlite with the schema applied, for describing (see `engine`). */
+export async function createSchemaEngine(schema: string): Promise<PgDescriber> {
+  const { createPgliteDescriber } = await import("../adapters/pglite/describe.js");
+  const pglite = await createPgliteDescriber();
+  try {
+    for (const step of schemaSteps(schema)) {
+      try {
+        await pglite.exec(step.sql);
+      } catch (err) {
+        throw new TypegenError(`schema ${step.label}: ${(err as Error).message}`, { cause: err });
+      }
+    }
+  } catch (err) {
+    await pglite.close().catch(() => undefined);
+    throw err;
+  }
+  return pglite;
+}
+
 export function schemaSteps(path: string): { label: string; sql: string }[] {
   const abs = resolve(path);
   const stat = statSync(abs, { throwIfNoEntry: false });

@@ -91,7 +91,10 @@ export async function describeSqlite(
         let nonNull = false;
         if (c.table && c.column && !joins.all && !joins.tables.has(c.table.toLowerCase())) {
           let cols = notNull.get(c.table);
-          if (!cols) notNull.set(c.table, (cols = db.notNullColumns(c.table)));
+          if (!cols) {
+            cols = db.notNullColumns(c.table);
+            notNull.set(c.table, cols);
+          }
           nonNull = cols.has(c.column);
         }
         return applyAnnotation(q, { name: c.name, type: affinityType(c.type, options.int8), nullable: !nonNull });

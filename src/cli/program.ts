@@ -1,0 +1,87 @@
+/**
+ * The `sqlspec` command line. Each subcommand lives in its own module under `commands/` and registers itself on the
+ * program; add a new one to COMMANDS. Actions return an exit code (see errors.ts) or throw: a SQLSpecError or
+ * CliError is printed as one line without a stack, anything else is a bug and prints its stack.
+ */
+import { readFileSync } from "node:fs";
+import { Command, CommanderError } from "commander";
+import { SQLSpecError } from "../core/errors.js";
+import { generateCommand } from "./commands/generate.js";
+import { CliError, ExitCode } from "./errors.js";
+
+export interface CliIO {
+  out(text: string): void;
+  err(text: string): void;
+}
+
+export interface CliContext {
+  readonly io: CliIO;
+  /** Subcommand actions report their exit code here (the default is OK). */
+  setExitCode(code: ExitCode): void;
+}
+
+export interface CliCommand {
+  register(program: Command, ctx: CliContext): void;
+}
+
+/** Every subcommand, in help order. */
+export const COMMANDS: readonly CliCommand[] = [generateCommand];
+
+function version(): string {
+  try {
+    const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string };
+    return pkg.version;
+  } catch {
+    return "unknown";
+  }
+}
+
+const defaultIO: CliIO = {
+  out: (text) => process.stdout.write(text.endsWith("\n") ? text : `${text}\n`),
+  err: (text) => process.stderr.write(text.endsWith("\n") ? text : `${text}\n`),
+};
+
+export function buildProgram(ctx: CliContext): Command {
+  const program = new Command("sqlspec")
+    .description("sqlspec command line: typed queries from .sql files")
+    .version(version(), "-v, --version")
+    .showHelpAfterError("(run with --help for usage)")
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => ctx.io.out(s), writeErr: (s) => ctx.io.err(s) });
+  for (const command of COMMANDS) command.register(program, ctx);
+  for (const sub of program.commands) {
+    sub.exitOverride().configureOutput({ writeOut: (s) => ctx.io.out(s), writeErr: (s) => ctx.io.err(s) });
+  }
+  return program;
+}
+
+/** Runs the CLI on `argv` (as process.argv: node, script, args…) and resolves to the exit code. Never throws. */
+export async function run(argv: readonly string[], io: CliIO = defaultIO): Promise<number> {
+  let code: ExitCode = ExitCode.OK;
+  const ctx: CliContext = {
+    io,
+    setExitCode: (c) => {
+      code = c;
+    },
+  };
+  const program = buildProgram(ctx);
+  try {
+    await program.parseAsync([...argv]);
+    return code;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // help and version exit 0; usage errors were already printed by commander
+      return err.exitCode === 0 ? ExitCode.OK : ExitCode.ERROR;
+    }
+    if (err instanceof CliError) {
+      io.err(`error: ${err.message}`);
+      return err.exitCode;
+    }
+    if (err instanceof SQLSpecError) {
+      io.err(`error: ${err.message}`);
+      return ExitCode.ERROR;
+    }
+    io.err(`internal error (please report it): ${(err as Error)?.stack ?? String(err)}`);
+    return ExitCode.INTERNAL;
+  }
+}
