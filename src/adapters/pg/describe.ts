@@ -1,5 +1,6 @@
 /** Statement description on a live PostgreSQL server through node-postgres (typegen with `--database-url`). */
 import type { Client } from "pg";
+import { DatabaseConnectionError } from "../../core/errors.js";
 import {
   DESCRIBE_SESSION_SETTINGS,
   type DescribedField,
@@ -75,7 +76,15 @@ class DescribeStatement {
 export async function createPgDescriber(connectionString: string): Promise<PgDescriber> {
   const pg = await loadPg("sqlspec generate --database-url");
   const client: Client = new pg.Client({ connectionString, application_name: "sqlspec generate" });
-  await client.connect();
+  try {
+    await client.connect();
+  } catch (err) {
+    const e = err as { message?: string; code?: string };
+    throw new DatabaseConnectionError(
+      `Cannot connect to the --database-url server (${redactUrl(connectionString)}): ${e.message || e.code || String(err)}`,
+      { cause: err },
+    );
+  }
   try {
     // Describing must never write: a read-only transaction for the whole session.
     await client.query(`${DESCRIBE_SESSION_SETTINGS}; SET default_transaction_read_only = on`);
@@ -94,4 +103,15 @@ export async function createPgDescriber(connectionString: string): Promise<PgDes
     },
     close: () => client.end(),
   };
+}
+
+/** The URL without its password, for messages. */
+function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = "***";
+    return u.toString();
+  } catch {
+    return "an unparsable URL";
+  }
 }

@@ -63,7 +63,8 @@ export const generateCommand: CliCommand = {
           typesFrom: flags.typesFrom,
         });
         const target = resolve(flags.out);
-        const shown = relative(process.cwd(), target) || target;
+        const rel = relative(process.cwd(), target);
+        const shown = rel && !rel.startsWith("..") ? rel : target;
         if (result.skipped.length) {
           ctx.io.err(
             `note: skipped ${result.skipped.length} queries written for another dialect: ${result.skipped.join(", ")}`,
