@@ -31,11 +31,7 @@ export interface OrdersUsersWithLastOrderRow {
   status: OrderStatus | null;
   placed_at: Date | null;
 }
-const ordersUsersWithLastOrder = typedQuery<
-  undefined,
-  OrdersUsersWithLastOrderRow,
-  OrdersUsersWithLastOrderRow["user_id"]
->(
+const ordersUsersWithLastOrder = typedQuery<undefined, OrdersUsersWithLastOrderRow, OrdersUsersWithLastOrderRow["user_id"]>(
   "orders.users_with_last_order",
   `SELECT u.id AS user_id, u.email, o.id AS order_id, o.status, o.placed_at
 FROM users u LEFT JOIN orders o ON o.user_id = u.id`,
@@ -215,13 +211,11 @@ export interface ProductsBulkDiscontinueParams {
 export interface ProductsBulkDiscontinueRow {
   id: number;
 }
-const productsBulkDiscontinue = typedQuery<
-  ProductsBulkDiscontinueParams,
-  ProductsBulkDiscontinueRow,
-  ProductsBulkDiscontinueRow["id"]
->("products.bulk_discontinue", `UPDATE products SET discontinued = true WHERE sku = ANY(:skus) RETURNING id`, {
-  dialect: "postgres",
-});
+const productsBulkDiscontinue = typedQuery<ProductsBulkDiscontinueParams, ProductsBulkDiscontinueRow, ProductsBulkDiscontinueRow["id"]>(
+  "products.bulk_discontinue",
+  `UPDATE products SET discontinued = true WHERE sku = ANY(:skus) RETURNING id`,
+  { dialect: "postgres" },
+);
 
 // @query reports.revenue_by_status (../fixtures/sql/reports/daily.sql)
 export interface ReportsRevenueByStatusRow {
@@ -400,13 +394,11 @@ export interface UsersSearchPositionalRow {
   id: number;
   email: string;
 }
-const usersSearchPositional = typedQuery<
-  UsersSearchPositionalParams,
-  UsersSearchPositionalRow,
-  UsersSearchPositionalRow["id"]
->("users.search_positional", `SELECT id, email FROM users WHERE display_name ILIKE $1 AND created_at > $2`, {
-  dialect: "postgres",
-});
+const usersSearchPositional = typedQuery<UsersSearchPositionalParams, UsersSearchPositionalRow, UsersSearchPositionalRow["id"]>(
+  "users.search_positional",
+  `SELECT id, email FROM users WHERE display_name ILIKE $1 AND created_at > $2`,
+  { dialect: "postgres" },
+);
 
 // @query users.count_all (../fixtures/sql/users/lookups.sql)
 export interface UsersCountAllRow {
