@@ -21,7 +21,7 @@ export {
 export * from "./core/errors.js";
 export { defaultJsonDeserializer, defaultJsonSerializer, JsonValue } from "./core/json.js";
 export { SQLResult } from "./core/result.js";
-export { splitScript } from "./core/splitter.js";
+export { parseScript, type ScriptStatement, splitScript } from "./core/splitter.js";
 export type { StandardSchemaV1 } from "./core/standard-schema.js";
 export { isSQL, RawFragment, RefFragment, SQL, type SqlTag, ValueFragment } from "./core/statement.js";
 export {

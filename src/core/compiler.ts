@@ -3,6 +3,8 @@
  * A plan depends only on (text, input style, target style, dialect), never on values, so it is cached in an LRU and
  * a repeated statement costs one Map lookup plus `bind()` (one output array).
  */
+
+import { ParameterError } from "./errors.js";
 import {
   scan,
   TK_COMMENT,
@@ -209,7 +211,7 @@ function kept(t: Token, end: number, cut: [number, number] | undefined): boolean
 }
 
 function nameFor(schema: InputSchema, key: number, slot: number): string {
-  return schema.kind === "named" ? schema.names![key]! : `p${slot + 1}`;
+  return schema.kind === "named" || schema.kind === "mixed" ? schema.names![key]! : `p${slot + 1}`;
 }
 
 /** Rebuilds `text[0, end)` minus `cut`, replacing each kept placeholder with the target style's. */
@@ -275,8 +277,14 @@ function render(
 }
 
 const PG_QMARK_HINT =
-  " (On PostgreSQL a lone ? is read as a placeholder; for the jsonb ? operator use jsonb_exists(doc, key)," +
-  " or write the other placeholders as $n.)";
+  " (On PostgreSQL a ? where a value is expected is a placeholder, and a ? between two operands is the jsonb" +
+  " operator; write placeholders as $n to leave no doubt.)";
+
+/** The text around `at`, for messages about SQL text (never about values). */
+function near(text: string, at: number): string {
+  const from = Math.max(0, at - 20);
+  return `${from > 0 ? "…" : ""}${text.slice(from, at + 21).replace(/\s+/g, " ")}${at + 21 < text.length ? "…" : ""}`;
+}
 
 function compile(text: string, target: ParameterStyle, dialect: Dialect, inputStyle: ParameterStyle | undefined): Plan {
   const buf = text.length > 100_000 ? new TokenBuffer() : scratch; // don't keep a huge script's buffer alive
@@ -293,6 +301,21 @@ function compile(text: string, target: ParameterStyle, dialect: Dialect, inputSt
       name: buf.name[k],
       num: buf.num[k]!,
     });
+  }
+  if (buf.ambiguousQmarkAt >= 0) {
+    throw new ParameterError(
+      `The ? at offset ${buf.ambiguousQmarkAt} ("${near(text, buf.ambiguousQmarkAt)}") is ambiguous: it follows an ` +
+        "operand, so it is not where a value goes, and no operand follows it, so it is not the jsonb ? operator." +
+        " Write placeholders as $n, or give the operator its right-hand side.",
+    );
+  }
+  if (target === ParameterStyle.QMARK && buf.qmarkOperatorAt >= 0 && phs.length > 0) {
+    const at = buf.qmarkOperatorAt;
+    throw new ParameterError(
+      `Cannot compile to ? placeholders: the statement uses an operator containing ? at offset ${at} ` +
+        `("${near(text, at)}"), and a ? placeholder beside it would be read ambiguously. Compile to $n ` +
+        "(ParameterStyle.NUMERIC) instead, or write the operator as a function (jsonb_exists, jsonb_exists_any, …).",
+    );
   }
   let schema = resolveInput(phs);
   if (dialect === "postgres" && schema.style === ParameterStyle.QMARK) {

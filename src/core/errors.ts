@@ -74,6 +74,8 @@ export class SQLFileNotFoundError extends SQLSpecError {}
 export class SQLFileParseError extends SQLSpecError {}
 export class MigrationError extends SQLSpecError {}
 export class PoolTimeoutError extends SQLSpecError {}
+/** A statement the library recognises but cannot run on this path (for example COPY data inline in a script). */
+export class UnsupportedOperationError extends SQLSpecError {}
 
 type ErrorClass = new (message: string, fields?: DatabaseErrorFields) => DatabaseError;
 

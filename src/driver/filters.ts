@@ -1,4 +1,5 @@
 import { quoteQualified } from "../core/identifiers.js";
+import { scan, TK_COMMENT, TK_SEMI, TokenBuffer } from "../core/lexer.js";
 import { placeholderFor } from "../core/parameters.js";
 import type { Dialect, ParameterStyle } from "../core/types.js";
 
@@ -42,20 +43,41 @@ export class SearchFilter {
   }
 }
 
+/** `field IN (values)`. `null`/`undefined` values mean no filter (as in sqlspec); an empty list matches nothing. */
 export class InCollectionFilter {
   readonly kind = "inCollection";
   constructor(
     readonly field: string,
-    readonly values: readonly unknown[],
+    readonly values: readonly unknown[] | null | undefined,
   ) {}
 }
 
+/** `field NOT IN (values)`. `null`/`undefined` values or an empty list mean no filter. */
 export class NotInCollectionFilter {
   readonly kind = "notInCollection";
   constructor(
     readonly field: string,
-    readonly values: readonly unknown[],
+    readonly values: readonly unknown[] | null | undefined,
   ) {}
+}
+
+/**
+ * The statement without what may follow its last meaningful token (whitespace, `;`, comments), so it can be wrapped
+ * as a subquery: a trailing `;` or `-- comment` would otherwise break or swallow the wrapper's `)`.
+ */
+function statementBody(sql: string, dialect: Dialect): string {
+  let end = sql.length;
+  while (end > 0 && sql.charCodeAt(end - 1) <= 32) end--;
+  const last = sql.charCodeAt(end - 1);
+  // fast path: ends in a word, `)` or quote, and has no comment marker anywhere that could hide the end
+  if (last !== 59 && last !== 47 && !sql.includes("--") && !(dialect === "mysql" && sql.includes("#"))) {
+    return end === sql.length ? sql : sql.slice(0, end);
+  }
+  const buf = new TokenBuffer();
+  scan(buf, sql, dialect, undefined);
+  let k = buf.count - 1;
+  while (k >= 0 && (buf.kind[k] === TK_COMMENT || buf.kind[k] === TK_SEMI)) k--;
+  return k < 0 ? "" : sql.slice(0, buf.end[k]);
 }
 
 export interface FilteredStatement {
@@ -101,6 +123,7 @@ export function applyFilters(
       }
       case "inCollection":
       case "notInCollection": {
+        if (f.values === null || f.values === undefined) break; // no filter
         const col = quoteQualified(f.field, dialect);
         const not = f.kind === "notInCollection";
         if (f.values.length === 0) {
@@ -120,7 +143,7 @@ export function applyFilters(
         break;
     }
   }
-  let text = `SELECT * FROM (${sql}) AS _sqlspec_f`;
+  let text = `SELECT * FROM (${statementBody(sql, dialect)}) AS _sqlspec_f`;
   if (where.length > 0) text += ` WHERE ${where.join(" AND ")}`;
   if (pagination) {
     if (order.length > 0) text += ` ORDER BY ${order.join(", ")}`;

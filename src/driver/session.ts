@@ -3,7 +3,7 @@ import { getPlan, type StatementPlan } from "../core/compiler.js";
 import { OperationCancelledError, ParameterError, SQLSpecError, TransactionError } from "../core/errors.js";
 import type { JsonSerializer } from "../core/json.js";
 import { SQLResult } from "../core/result.js";
-import { splitScript } from "../core/splitter.js";
+import { scriptStatements } from "../core/splitter.js";
 import type { StandardSchemaV1 } from "../core/standard-schema.js";
 import { SQL } from "../core/statement.js";
 import type { ParamsOf, RowOf, StatementArgs, ValueOf } from "../core/typed-query.js";
@@ -183,7 +183,7 @@ export class Session<Conn = unknown> implements AsyncDisposable {
   /** Runs a multi-statement script. Statements are split with the SQL lexer, never inside strings or bodies. */
   async executeScript(script: string | SQL): Promise<SQLResult> {
     const text = typeof script === "string" ? script : script.textFor(this.dialect);
-    const statements = splitScript(text, this.dialect);
+    const statements = scriptStatements(text, this.dialect);
     const started = performance.now();
     let total = 0;
     try {

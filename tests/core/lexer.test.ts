@@ -59,8 +59,12 @@ describe("lexer", () => {
     ]);
     expect(kinds("1 # c")[1]).toEqual([TK_OP, "#"]);
   });
-  it("quoted identifiers: double quotes, backticks, SQLite brackets", () => {
-    expect(kinds('"a""b" `c``d`')).toEqual([
+  it("quoted identifiers: double quotes, backticks (not on PostgreSQL), SQLite brackets", () => {
+    expect(kinds('"a""b" `c``d`', "mysql")).toEqual([
+      [TK_STRING, '"a""b"'],
+      [TK_QIDENT, "`c``d`"],
+    ]);
+    expect(kinds('"a""b" `c``d`', "sqlite")).toEqual([
       [TK_QIDENT, '"a""b"'],
       [TK_QIDENT, "`c``d`"],
     ]);

@@ -150,27 +150,30 @@ describe("placeholder-like text that is not a placeholder", () => {
     );
   });
 
-  it("postgres: a bare ? next to other-style placeholders is the jsonb operator", () => {
+  it("postgres: a bare ? between two operands is the jsonb operator, beside placeholders of any style", () => {
     expect(conv("SELECT data ? 'k' FROM t WHERE id = $1", [1], S.NUMERIC).sql).toBe(
       "SELECT data ? 'k' FROM t WHERE id = $1",
     );
-    expect(conv("SELECT data ? 'k' FROM t WHERE id = :id", { id: 1 }, S.QMARK).sql).toBe(
-      "SELECT data ? 'k' FROM t WHERE id = ?",
+    expect(conv("SELECT data ? 'k' FROM t WHERE id = :id", { id: 1 }, S.NUMERIC).sql).toBe(
+      "SELECT data ? 'k' FROM t WHERE id = $1",
     );
+    // compiling that to ? style would put the operator beside a placeholder (tests/core/lexer-postgres.test.ts)
+    raises(() => conv("SELECT data ? 'k' FROM t WHERE id = :id", { id: 1 }, S.QMARK), /Cannot compile to \?/);
   });
 
-  it("postgres: a lone ? is a QMARK placeholder (Python sqlspec's rule)", () => {
+  it("postgres: a ? where a value goes is a QMARK placeholder (Python sqlspec's rule)", () => {
     expect(conv("SELECT * FROM t WHERE id = ?", [1], S.NUMERIC).sql).toBe("SELECT * FROM t WHERE id = $1");
   });
 
-  it("postgres: a lone ? without params explains the jsonb operator ambiguity", () => {
-    raises(() => conv("SELECT doc ? 'k' FROM t", undefined, S.NUMERIC), /jsonb_exists/);
+  it("postgres: a ? placeholder without params explains how ? is read", () => {
+    raises(() => conv("SELECT * FROM t WHERE id = ?", undefined, S.NUMERIC), /jsonb operator/);
   });
 
   it("inputStyle restricts detection to that style", () => {
-    const plan = getPlan("SELECT :a, ?, $1, @b", S.QMARK, "postgres", S.NUMERIC);
-    expect(plan.sql).toBe("SELECT :a, ?, ?, @b");
+    const plan = getPlan("SELECT :a, ?, $1, @b", S.NUMERIC, "postgres", S.NUMERIC);
+    expect(plan.sql).toBe("SELECT :a, ?, $1, @b");
     expect(plan.bind([5])).toEqual([5]);
+    expect(getPlan("SELECT :a, $1, @b", S.QMARK, "postgres", S.NUMERIC).sql).toBe("SELECT :a, ?, @b");
   });
 
   it("@name on mysql only when it is the requested input style", () => {
@@ -223,11 +226,11 @@ describe("ParameterError for every mismatch, before any I/O", () => {
   it("a gap in $n numbering", () => {
     raises(() => conv("SELECT $1, $3", [1, 2, 3], S.NUMERIC), /never uses \$2/);
   });
-  it("named mixed with positional", () => {
-    raises(() => getPlan("SELECT :a, $1", S.NUMERIC, "postgres"), /mixes named \(:a\) and positional \(\$1\)/);
+  it("named mixed with positional, where the number contradicts the position (mixes resolve otherwise)", () => {
+    raises(() => getPlan("SELECT :a, $1", S.NUMERIC, "postgres"), /\$1 cannot be read: this statement mixes/);
   });
-  it("numbered mixed with sequential", () => {
-    raises(() => getPlan("SELECT $1, ?", S.NUMERIC, "sqlite"), /mixes numbered .* and sequential/);
+  it("numbered mixed with sequential, where the number contradicts the position", () => {
+    raises(() => getPlan("SELECT ?, $1", S.NUMERIC, "sqlite"), /\$1 cannot be read: this statement mixes/);
   });
   it("a scalar instead of params", () => {
     raises(() => getPlan("SELECT $1", S.NUMERIC, "postgres").bind(5 as never), /must be an array or an object/);

@@ -47,6 +47,11 @@ const join = (frags: Frag[], render: (ph: string, k: number) => string): string 
   return frags.map((f) => ("text" in f ? f.text : render(f.ph, k++))).join(" ");
 };
 
+/** Whether the text holds the jsonb `?|` operator and at least one placeholder (no ? style output then). */
+function beside(frags: Frag[]): boolean {
+  return frags.some((f) => "ph" in f) && frags.some((f) => "text" in f && f.text === "data ?| b");
+}
+
 /** Oracle: named placeholders numbered by first appearance. */
 function numberNames(frags: Frag[]): Map<string, number> {
   const order = new Map<string, number>();
@@ -71,6 +76,11 @@ describe("property: conversion changes nothing but placeholders", () => {
           const numeric = getPlan(input, S.NUMERIC, "postgres");
           expect(numeric.sql).toBe(join(frags, (n) => `$${order.get(n)! + 1}`));
           expect(numeric.bind(params)).toEqual([...order.keys()].map((n) => `v_${n}`));
+          if (beside(frags)) {
+            // an operator with ? next to ? placeholders would be ambiguous: refused, never emitted
+            expect(() => getPlan(input, S.QMARK, "postgres")).toThrow(ParameterError);
+            return;
+          }
           const qmark = getPlan(input, S.QMARK, "postgres");
           expect(qmark.sql).toBe(join(frags, () => "?"));
           expect(qmark.bind(params)).toEqual(frags.flatMap((f) => ("ph" in f ? [`v_${f.ph}`] : [])));
@@ -88,6 +98,10 @@ describe("property: conversion changes nothing but placeholders", () => {
         fc.pre(used.size === max); // gaps are an error case, tested elsewhere
         const input = join(frags, (n) => `$${n}`);
         const params = Array.from({ length: max }, (_, k) => k * 10);
+        if (beside(frags)) {
+          expect(() => getPlan(input, S.QMARK, "postgres")).toThrow(ParameterError);
+          return;
+        }
         const q = getPlan(input, S.QMARK, "postgres");
         expect(q.sql).toBe(join(frags, () => "?"));
         expect(q.bind(params)).toEqual(frags.flatMap((f) => ("ph" in f ? [(Number(f.ph) - 1) * 10] : [])));
@@ -98,15 +112,16 @@ describe("property: conversion changes nothing but placeholders", () => {
   });
 
   it("? and %s → $n (sequential numbering)", () => {
+    // on PostgreSQL a bare ? is a placeholder where a value goes, so the generated ? follow an operator
     for (const [style, mark, dialect] of [
-      [S.QMARK, "?", "postgres"],
+      [S.QMARK, "= ?", "postgres"],
       [S.POSITIONAL_PYFORMAT, "%s", "postgres"],
     ] as const) {
       fc.assert(
         fc.property(gen(fc.constant(mark)), (frags) => {
           const input = join(frags, () => mark);
           const plan = getPlan(input, S.NUMERIC, dialect as Dialect);
-          expect(plan.sql).toBe(join(frags, (_p, k) => placeholderFor(S.NUMERIC, k)));
+          expect(plan.sql).toBe(join(frags, (_p, k) => mark.replace(/\?|%s/, placeholderFor(S.NUMERIC, k))));
           expect(plan.placeholderCount).toBe(frags.filter((f) => "ph" in f).length);
           void style;
         }),

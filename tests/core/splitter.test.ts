@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { splitScript } from "../../src/core/splitter.js";
+import { parseScript, splitScript } from "../../src/core/splitter.js";
 
 describe("splitScript", () => {
   it("splits on top-level ; and drops empty pieces", () => {
@@ -62,6 +62,99 @@ END`;
     expect(splitScript("SELECT CASE WHEN a THEN 1 END FROM t; SELECT 2")).toEqual([
       "SELECT CASE WHEN a THEN 1 END FROM t",
       "SELECT 2",
+    ]);
+  });
+});
+
+describe("splitScript against real-world PostgreSQL (issue 9)", () => {
+  it("honours backslash escapes in '…' after SET standard_conforming_strings = off, until it is on again", () => {
+    const script = [
+      "SET standard_conforming_strings = off;",
+      "INSERT INTO t VALUES ('a\\'; b');",
+      "SELECT 'c\\\\';",
+      "SELECT 2;",
+      "SET standard_conforming_strings TO 'on';",
+      "SELECT 'd\\';",
+      "SELECT 3;",
+      "SET SESSION standard_conforming_strings = false;",
+      "SELECT 'e\\';';",
+      "RESET standard_conforming_strings;",
+      "SELECT 'f\\';",
+    ].join("\n");
+    expect(splitScript(script)).toEqual([
+      "SET standard_conforming_strings = off",
+      "INSERT INTO t VALUES ('a\\'; b')",
+      "SELECT 'c\\\\'",
+      "SELECT 2",
+      "SET standard_conforming_strings TO 'on'",
+      "SELECT 'd\\'",
+      "SELECT 3",
+      "SET SESSION standard_conforming_strings = false",
+      "SELECT 'e\\';'",
+      "RESET standard_conforming_strings",
+      "SELECT 'f\\'",
+    ]);
+  });
+  it("neighbours: by default '…' ignores backslashes and E'…' honours them", () => {
+    expect(splitScript("SELECT 'a\\'; SELECT E'b\\'; c'; SELECT 1")).toEqual([
+      "SELECT 'a\\'",
+      "SELECT E'b\\'; c'",
+      "SELECT 1",
+    ]);
+    // MySQL strings always honour backslashes
+    expect(splitScript("SELECT 'a\\'; b'; SELECT 1", "mysql")).toEqual(["SELECT 'a\\'; b'", "SELECT 1"]);
+  });
+  it("a -- comment ended by a lone \\r does not swallow the statements after it", () => {
+    expect(splitScript("SELECT 1; -- first\rSELECT 2; SELECT 3;\r-- last\rSELECT 4")).toEqual([
+      "SELECT 1",
+      "-- first\rSELECT 2",
+      "SELECT 3",
+      "-- last\rSELECT 4",
+    ]);
+    // neighbours: MySQL and SQLite end comments at \n only, as their own lexers do
+    expect(splitScript("SELECT 1 # c\rSELECT 2; SELECT 3", "mysql")).toEqual(["SELECT 1 # c\rSELECT 2; SELECT 3"]);
+    expect(splitScript("SELECT 1 -- c\rSELECT 2; SELECT 3", "sqlite")).toEqual(["SELECT 1 -- c\rSELECT 2; SELECT 3"]);
+  });
+  it("the backtick is not a quote on PostgreSQL (it is on MySQL and SQLite)", () => {
+    expect(splitScript("SELECT 1 `; SELECT 2 `; SELECT 3")).toEqual(["SELECT 1 `", "SELECT 2 `", "SELECT 3"]);
+    expect(splitScript("SELECT `a;b` FROM t; SELECT 2", "mysql")).toEqual(["SELECT `a;b` FROM t", "SELECT 2"]);
+    expect(splitScript("SELECT `a;b` FROM t; SELECT 2", "sqlite")).toEqual(["SELECT `a;b` FROM t", "SELECT 2"]);
+  });
+  it("keeps a pg_dump-style COPY … FROM stdin block together with its data", () => {
+    const script = [
+      "CREATE TABLE t (a int, b text);",
+      "COPY public.t (a, b) FROM stdin;",
+      "1\tx; DROP TABLE t;",
+      "2\tit's 'quoted' $$ /* not a comment",
+      "\\.",
+      "SELECT count(*) FROM t;",
+    ].join("\n");
+    expect(splitScript(script)).toEqual([
+      "CREATE TABLE t (a int, b text)",
+      "COPY public.t (a, b) FROM stdin;\n1\tx; DROP TABLE t;\n2\tit's 'quoted' $$ /* not a comment\n\\.",
+      "SELECT count(*) FROM t",
+    ]);
+    expect(parseScript(script)).toEqual([
+      { sql: "CREATE TABLE t (a int, b text)" },
+      {
+        sql: "COPY public.t (a, b) FROM stdin",
+        copyData: "1\tx; DROP TABLE t;\n2\tit's 'quoted' $$ /* not a comment\n",
+      },
+      { sql: "SELECT count(*) FROM t" },
+    ]);
+  });
+  it("COPY data runs to the end of the script when \\. is missing; \\r\\n line ends work", () => {
+    expect(parseScript("COPY t FROM STDIN WITH (FORMAT csv);\r\n1,2\r\n\\.\r\nSELECT 1;")).toEqual([
+      { sql: "COPY t FROM STDIN WITH (FORMAT csv)", copyData: "1,2\r\n" },
+      { sql: "SELECT 1" },
+    ]);
+    expect(parseScript("COPY t FROM stdin;\n1\n2")).toEqual([{ sql: "COPY t FROM stdin", copyData: "1\n2" }]);
+  });
+  it("neighbours: COPY … TO STDOUT and COPY FROM a file are ordinary statements", () => {
+    expect(parseScript("COPY t TO STDOUT; COPY t FROM '/tmp/x'; SELECT 1")).toEqual([
+      { sql: "COPY t TO STDOUT" },
+      { sql: "COPY t FROM '/tmp/x'" },
+      { sql: "SELECT 1" },
     ]);
   });
 });
