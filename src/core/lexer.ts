@@ -44,7 +44,9 @@ export const TK_LPAREN = 7;
 export const TK_RPAREN = 8;
 export const TK_SEMI = 9;
 export const TK_CAST = 10;
-export type TokenKind = 0 | 1 | 2 | 3 | 4 | 5 | 6 | 7 | 8 | 9 | 10;
+/** A psql meta-command (`\restrict …`, `\connect db`): a backslash outside quotes, to the end of its line. */
+export const TK_META = 11;
+export type TokenKind = 0 | 1 | 2 | 3 | 4 | 5 | 6 | 7 | 8 | 9 | 10 | 11;
 
 export interface Token {
   kind: TokenKind;
@@ -248,6 +250,8 @@ export function lex(text: string, dialect: Dialect = "postgres", options?: LexOp
 export const SCAN_STOP_AT_SEMICOLON = 1;
 /** `scan` flag: `'…'` honours backslash escapes (PostgreSQL with standard_conforming_strings off). */
 export const SCAN_BACKSLASH_STRINGS = 2;
+/** `scan` flag: read PostgreSQL as psql does, with backslash meta-commands (TK_META) between statements. */
+export const SCAN_PSQL = 4;
 
 /** PostgreSQL's operator characters: `~ ! @ # ^ & | \` ? + - * / % < > =`. */
 function isOpChar(c: number): boolean {
@@ -724,7 +728,8 @@ export function scan(
     }
     switch (c) {
       case 39: // '
-        i = skipQuoted(text, i, 39, backslashStrings);
+        // U&'…' never takes backslash escapes (its escapes are \XXXX under UESCAPE, read by the server)
+        i = skipQuoted(text, i, 39, backslashStrings && !unicodeString(text, i));
         buf.push(TK_STRING, start, i);
         continue;
       case 34: // "
@@ -767,6 +772,23 @@ export function scan(
         if (mysql) {
           i = lineEnd(text, i + 1, false);
           buf.push(TK_COMMENT, start, i);
+          continue;
+        }
+        break;
+      case 92: // \
+        if (pg && (flags & SCAN_PSQL) !== 0) {
+          if (text.charCodeAt(i + 1) === 59) {
+            // psql's `\;` separates statements without sending them apart; we split there
+            buf.push(TK_SEMI, i, i + 2);
+            i += 2;
+            if (stopAtSemicolon) {
+              if (st.bareQmark) resolveBareQmarks(buf, text);
+              return i;
+            }
+            continue;
+          }
+          i = lineEnd(text, i + 1, false);
+          buf.push(TK_META, start, i);
           continue;
         }
         break;
@@ -896,6 +918,16 @@ export function scan(
   }
   if (st.bareQmark) resolveBareQmarks(buf, text);
   return n;
+}
+
+/** Whether the quote at `i` opens a `U&'…'` string. */
+function unicodeString(text: string, i: number): boolean {
+  return (
+    i >= 2 &&
+    text.charCodeAt(i - 1) === 38 &&
+    (text.charCodeAt(i - 2) | 32) === 117 &&
+    !isNameChar(text.charCodeAt(i - 3))
+  );
 }
 
 /** End of a line comment whose body starts at `i`: the next `\n` (or `\r` where the dialect ends comments there). */

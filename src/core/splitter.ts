@@ -8,7 +8,9 @@
  * - after `SET standard_conforming_strings = off` (or `false`, `0` …) `'…'` honours backslash escapes until the
  *   setting is on again (`SET … = on`, `RESET standard_conforming_strings`, `RESET ALL`);
  * - `COPY … FROM STDIN;` is followed by data lines up to a line `\.` (or the end of the script): they are the
- *   statement's data, never SQL.
+ *   statement's data, never SQL;
+ * - a backslash outside quotes starts a psql meta-command that runs to the end of its line (pg_dump writes
+ *   `\restrict …` and `\unrestrict …`): it is a piece of its own, never glued to the SQL around it.
  *
  * The script is scanned statement by statement (the lexer stops after each `;`), so a mode change or a COPY block
  * re-scans nothing.
@@ -16,10 +18,12 @@
 import { UnsupportedOperationError } from "./errors.js";
 import {
   SCAN_BACKSLASH_STRINGS,
+  SCAN_PSQL,
   SCAN_STOP_AT_SEMICOLON,
   scan,
   TK_COMMENT,
   TK_LPAREN,
+  TK_META,
   TK_RPAREN,
   TK_SEMI,
   TK_WORD,
@@ -33,10 +37,16 @@ export interface ScriptStatement {
   sql: string;
   /** `COPY … FROM STDIN` only: the inline data lines that followed it, without the `\.` line. */
   copyData?: string;
+  /** A psql meta-command line (`\restrict key`, `\connect db`), which is not SQL. */
+  metaCommand?: true;
 }
 
 const ROUTINE_KINDS = ["TRIGGER", "FUNCTION", "PROCEDURE", "EVENT"];
 const BLOCK_END_SUFFIXES = ["IF", "LOOP", "WHILE", "REPEAT"];
+
+/** psql meta-commands that send the statement typed so far (`\g` alone is just a `;`). */
+const SENDS = /^\\(g|gx|gset|gdesc|gexec|crosstabview|watch)(\s|$)/;
+const PLAIN_SEND = /^\\gx?\s*$/;
 
 const SCS = /^SET\s+(?:SESSION\s+|LOCAL\s+)?standard_conforming_strings\s*(?:=|TO)\s*(?:'([^']*)'|(\w+))/i;
 const SCS_RESET = /^RESET\s+(?:standard_conforming_strings|ALL)\b/i;
@@ -62,7 +72,8 @@ function splitPieces(script: string, dialect: Dialect): Piece[] {
   const n = script.length;
   const buf = new TokenBuffer();
   const out: Piece[] = [];
-  let flags = SCAN_STOP_AT_SEMICOLON;
+  const base = pg ? SCAN_STOP_AT_SEMICOLON | SCAN_PSQL : SCAN_STOP_AT_SEMICOLON;
+  let flags = base;
   // per statement
   let from = -1; // offset of the statement's first token (a leading comment stays with its statement)
   let first = -1; // offset of the first meaningful token
@@ -75,7 +86,19 @@ function splitPieces(script: string, dialect: Dialect): Piece[] {
   let copy = false; // COPY …
   let fromWord = false; // the previous top-level word was FROM
   let copyStdin = false; // COPY … FROM STDIN
+  let skips: number[] | undefined; // [start, end) pairs of meta-commands inside the statement
+  const text = (to: number): string => {
+    if (skips === undefined) return script.slice(from, to).trim();
+    let sql = "";
+    let at = from;
+    for (let k = 0; k < skips.length; k += 2) {
+      sql += script.slice(at, skips[k]);
+      at = skips[k + 1]!;
+    }
+    return (sql + script.slice(at, to)).trim();
+  };
   const reset = (): void => {
+    skips = undefined;
     from = -1;
     first = -1;
     depth = 0;
@@ -96,6 +119,24 @@ function splitPieces(script: string, dialect: Dialect): Piece[] {
     let next = stop;
     for (let k = 0; k < count; k++) {
       const kind = buf.kind[k];
+      if (kind === TK_META) {
+        // psql runs a meta-command where it stands; the statement around it (if any) goes on without it, except
+        // that `\g` and its kin send the statement typed so far, like `;`
+        const command = script.slice(buf.start[k], buf.end[k]).trimEnd();
+        if (first >= 0 && depth <= 0 && block <= 0 && SENDS.test(command)) {
+          const sql = text(buf.start[k]!);
+          out.push({ sql, raw: sql });
+          reset();
+        }
+        if (!PLAIN_SEND.test(command)) out.push({ sql: command, raw: command, metaCommand: true });
+        if (first < 0) {
+          from = -1; // comments before it belong to no statement
+        } else {
+          skips ??= [];
+          skips.push(buf.start[k]!, buf.end[k]!);
+        }
+        continue;
+      }
       if (from < 0) from = buf.start[k]!;
       if (kind === TK_COMMENT) continue;
       if (kind === TK_SEMI) {
@@ -105,7 +146,7 @@ function splitPieces(script: string, dialect: Dialect): Piece[] {
           continue;
         }
         const semi = buf.start[k]!;
-        const sql = script.slice(from, semi).trim();
+        const sql = text(semi);
         if (copyStdin) {
           // the data starts on the line after the `;` and runs to a line `\.` (psql's rule)
           const nl = script.indexOf("\n", semi + 1);
@@ -134,7 +175,7 @@ function splitPieces(script: string, dialect: Dialect): Piece[] {
           if (pg) {
             const conforming = conformingStringsAfter(script.slice(first, semi));
             if (conforming !== undefined) {
-              flags = conforming ? SCAN_STOP_AT_SEMICOLON : SCAN_STOP_AT_SEMICOLON | SCAN_BACKSLASH_STRINGS;
+              flags = conforming ? base : base | SCAN_BACKSLASH_STRINGS;
             }
           }
         }
@@ -154,7 +195,8 @@ function splitPieces(script: string, dialect: Dialect): Piece[] {
           words++;
         }
         if (copy && depth === 0) {
-          if (fromWord && buf.isWord(script, k, "STDIN")) copyStdin = true;
+          // the server reads COPY … FROM STDOUT as FROM STDIN too
+          if (fromWord && (buf.isWord(script, k, "STDIN") || buf.isWord(script, k, "STDOUT"))) copyStdin = true;
           fromWord = buf.isWord(script, k, "FROM");
         }
         const isCase = buf.isWord(script, k, "CASE");
@@ -174,7 +216,7 @@ function splitPieces(script: string, dialect: Dialect): Piece[] {
     pos = next;
   }
   if (first >= 0) {
-    const sql = script.slice(from).trim();
+    const sql = text(n);
     if (sql.length > 0) out.push({ sql, raw: sql });
   }
   return out;
@@ -190,17 +232,26 @@ export function splitScript(script: string, dialect: Dialect = "postgres"): stri
 
 /** The statements of `script`, with the inline data of each `COPY … FROM STDIN` apart from its SQL. */
 export function parseScript(script: string, dialect: Dialect = "postgres"): ScriptStatement[] {
-  return splitPieces(script, dialect).map((p) =>
-    p.copyData === undefined ? { sql: p.sql } : { sql: p.sql, copyData: p.copyData },
-  );
+  return splitPieces(script, dialect).map((p): ScriptStatement => {
+    if (p.copyData !== undefined) return { sql: p.sql, copyData: p.copyData };
+    return p.metaCommand ? { sql: p.sql, metaCommand: true } : { sql: p.sql };
+  });
 }
 
 /**
- * The statements `executeScript` runs one by one. Raises UnsupportedOperationError before anything runs when the script holds
- * a `COPY … FROM STDIN` block with inline data, which needs the session's COPY support rather than a query.
+ * The statements `executeScript` runs one by one. Raises UnsupportedOperationError before anything runs when the
+ * script holds a `COPY … FROM STDIN` block with inline data (it needs the session's COPY support, not a query) or a
+ * psql meta-command other than pg_dump's `\restrict`/`\unrestrict` (which only restrict psql itself).
  */
 export function scriptStatements(script: string, dialect: Dialect): string[] {
-  const pieces = splitPieces(script, dialect);
+  const pieces = splitPieces(script, dialect).filter((p) => !(p.metaCommand && /^\\(un)?restrict\b/.test(p.sql)));
+  const meta = pieces.findIndex((p) => p.metaCommand);
+  if (meta >= 0) {
+    throw new UnsupportedOperationError(
+      `executeScript cannot run statement ${meta + 1} of ${pieces.length}, the psql meta-command ` +
+        `"${pieces[meta]!.sql.split(/\s/)[0]}": it is a psql command, not SQL. Nothing was run.`,
+    );
+  }
   const copy = pieces.findIndex((p) => p.copyData !== undefined);
   if (copy >= 0) {
     throw new UnsupportedOperationError(

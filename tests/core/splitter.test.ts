@@ -157,4 +157,30 @@ describe("splitScript against real-world PostgreSQL (issue 9)", () => {
       { sql: "SELECT 1" },
     ]);
   });
+  it("psql meta-commands (pg_dump's \\restrict) are pieces of their own, never glued to SQL", () => {
+    const script = "--\n-- dump\n--\n\\restrict Key1\n-- x\nSET a = 1;\nSELECT 1 \\unrestrict Key1\n;";
+    expect(parseScript(script)).toEqual([
+      { sql: "\\restrict Key1", metaCommand: true },
+      { sql: "-- x\nSET a = 1" },
+      { sql: "\\unrestrict Key1", metaCommand: true },
+      { sql: "SELECT 1" },
+    ]);
+    // neighbours: a backslash inside a string, or on other dialects, is not a meta-command
+    expect(parseScript("SELECT 'a\\b'; SELECT E'\\\\'")).toEqual([{ sql: "SELECT 'a\\b'" }, { sql: "SELECT E'\\\\'" }]);
+    expect(splitScript("SELECT 1 \\x\n; SELECT 2", "mysql")).toEqual(["SELECT 1 \\x", "SELECT 2"]);
+  });
+  it("psql's \\g sends the statement, \\; separates, COPY … FROM STDOUT reads data, U&'…' never takes backslashes", () => {
+    expect(parseScript("SELECT 1 \\g\nSELECT 2 \\gx\nSELECT 3\\; SELECT 4;")).toEqual([
+      { sql: "SELECT 1" },
+      { sql: "SELECT 2" },
+      { sql: "SELECT 3" },
+      { sql: "SELECT 4" },
+    ]);
+    expect(parseScript("copy t from stdout;\n1\n\\.\nSELECT 1")).toEqual([
+      { sql: "copy t from stdout", copyData: "1\n" },
+      { sql: "SELECT 1" },
+    ]);
+    const off = "SET standard_conforming_strings = off; SELECT U&'a\\'; SELECT 'b\\';';";
+    expect(splitScript(off)).toEqual(["SET standard_conforming_strings = off", "SELECT U&'a\\'", "SELECT 'b\\';'"]);
+  });
 });

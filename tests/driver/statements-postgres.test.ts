@@ -162,6 +162,29 @@ for (const [name, makeConfig] of adapters) {
       });
     });
 
+    test("executeScript runs pg_dump's \\restrict/\\unrestrict scripts and refuses other psql commands up front", async () => {
+      const other = `lex_${name}_dump`;
+      const dump = [
+        "--\n-- PostgreSQL database dump\n--\n",
+        "\\restrict k3y\n",
+        "SET statement_timeout = 0;\nSET standard_conforming_strings = on;\n",
+        `CREATE TABLE ${other} (id integer NOT NULL, t text);\n`,
+        `INSERT INTO ${other} VALUES (1, 'a;b'), (2, 'c\\');\n`,
+        "\\unrestrict k3y\n",
+      ].join("");
+      await run(async (s) => {
+        await s.executeScript(dump);
+        expect(await s.select(`SELECT t FROM ${other} ORDER BY id`)).toEqual([{ t: "a;b" }, { t: "c\\" }]);
+        await s.execute(`DROP TABLE ${other}`);
+        const err = await s
+          .executeScript(`CREATE TABLE ${other} (id int);\n\\connect elsewhere\nSELECT 1;`)
+          .catch((e: unknown) => e);
+        expect(err).toBeInstanceOf(UnsupportedOperationError);
+        expect((err as Error).message).toContain("\\connect");
+        expect(await s.selectValue("SELECT to_regclass($1)::text", [other])).toBeNull();
+      });
+    });
+
     test("filters wrap statements that end in ; or a -- comment", async () => {
       await run(async (s) => {
         const page = [new OrderByFilter("value", "desc"), new LimitOffsetFilter(1, 0)];

@@ -86,14 +86,14 @@ export async function psqlSplit(script: string): Promise<PsqlStatement[]> {
         buf = buf.subarray(len + 1);
         if (type === "Q") {
           const sql = body.subarray(0, body.length - 1).toString("utf8");
-          if (/^\s*COPY\b[\s\S]*\bFROM\s+STDIN\b/i.test(sql)) {
+          if (/^COPY\b[\s\S]*\bFROM\s+STD(IN|OUT)\b/i.test(bare(sql))) {
             copy = { sql, copyData: "" };
             seen.push(copy);
             socket.write(message("G", Buffer.from([0, 0, 0])));
             continue;
           }
           seen.push({ sql });
-          const scs = scsValue(sql);
+          const scs = scsValue(bare(sql));
           const out = [message("C", cstrings("SELECT 0"))];
           if (scs !== undefined) out.push(parameterStatus("standard_conforming_strings", scs));
           out.push(READY);
@@ -136,4 +136,50 @@ export async function psqlSplit(script: string): Promise<PsqlStatement[]> {
     rmSync(dir, { recursive: true, force: true });
   }
   return seen;
+}
+
+/** Drops what psql drops before a statement (whitespace, comments), and the trailing `;` and whitespace. */
+function bare(sql: string): string {
+  let i = 0;
+  for (;;) {
+    while (i < sql.length && /\s/.test(sql[i]!)) i++;
+    if (sql.startsWith("--", i)) {
+      const nl = sql.slice(i).search(/[\r\n]/);
+      i = nl < 0 ? sql.length : i + nl;
+      continue;
+    }
+    if (sql.startsWith("/*", i)) {
+      let depth = 0;
+      let j = i;
+      do {
+        if (sql.startsWith("/*", j)) {
+          depth++;
+          j += 2;
+        } else if (sql.startsWith("*/", j)) {
+          depth--;
+          j += 2;
+        } else j++;
+      } while (depth > 0 && j < sql.length);
+      i = j;
+      continue;
+    }
+    break;
+  }
+  return sql.slice(i).replace(/[\s;]+$/, "");
+}
+
+/**
+ * Statements in a form both sides share: leading trivia and the trailing `;` dropped, statements with nothing left
+ * dropped, and the `\.` terminator psql forwards with the COPY data removed.
+ */
+export function comparable(statements: readonly (PsqlStatement & { metaCommand?: true })[]): PsqlStatement[] {
+  const out: PsqlStatement[] = [];
+  for (const s of statements) {
+    if (s.metaCommand) continue; // psql runs these itself and sends nothing
+    const sql = bare(s.sql);
+    if (s.copyData !== undefined) {
+      out.push({ sql, copyData: s.copyData.replace(/(^|\n)\\\.\r?\n?$/, "$1") });
+    } else if (sql.length > 0) out.push({ sql });
+  }
+  return out;
 }

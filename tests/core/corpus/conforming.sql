@@ -1,0 +1,15 @@
+SELECT 'a\'; SELECT 1;
+SET standard_conforming_strings = off;
+INSERT INTO t VALUES ('b\'; c');
+SELECT 'd\\'; SELECT 'e\';f';
+SELECT E'g\'h', 'i''j';
+SET standard_conforming_strings TO on;
+SELECT 'k\'; SELECT 2;
+SET SESSION standard_conforming_strings = 'false';
+SELECT 'l\';m';
+RESET standard_conforming_strings;
+SELECT 'n\';
+SET standard_conforming_strings = off;
+SELECT 'o\';p';
+RESET ALL;
+SELECT 'q\';

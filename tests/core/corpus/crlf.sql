@@ -1,0 +1,4 @@
+SELECT 10;
+SELECT 11 -- crlf comment;
+;
+SELECT 12

@@ -1,0 +1,12 @@
+SELECT doc ? 'k', doc ?| array['a'], doc ?& array['b'], doc @? '$.a ? (@ > 1)' FROM docs;
+SELECT ?- lseg '((0,0),(1,0))', lseg '((0,0),(0,1))' ?-| lseg '((0,0),(1,0))';
+SELECT lseg '((0,0),(1,1))' ?# box '((0,0),(2,2))', lseg '((0,0),(1,0))' ?|| lseg '((0,1),(1,1))';
+SELECT a[:3], a[:n], a[(1):2], a[array_lower(a,1):2], a[1 :2] FROM arrs;
+SELECT @f.f1 AS abs_f1, @ -1, |/ 25, ||/ 27, 5 ! , !! 5 FROM float8_tbl f;
+SELECT 1 ` 2; SELECT 3 `; SELECT 4;
+SELECT x->'a'->>'b', x#>'{a}', x#>>'{a,b}', x - 'k', x #- '{a}' FROM j;
+SELECT a<@b, a@>b, t @@ q, a<->b, a&&b, a>=-1, a<>-2 FROM g;
+SELECT 'x' ~ 'y', 'x' !~* 'y', 'x' ~~ 'y', 'x' !~~* 'y';
+SELECT :id, :'name', :"ident" ;
+SELECT %s, %(named)s, 10 %% 3, 7 % 2;
+SELECT data ?? 'key' FROM t;
