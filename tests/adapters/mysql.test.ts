@@ -622,6 +622,30 @@ describe("mysql: faults against the real server", () => {
     // maxSize is 1: this works only if the abandoned stream gave its connection back clean.
     expect(await one.withSession((s) => s.selectValue("SELECT ?", [3]))).toBe(3);
   });
+
+  test("stream: timeoutMs and AbortSignal stop it on the server; the session stays usable", async () => {
+    const one = config({ poolConfig: { maxSize: 1 } });
+    await one.withSession(async (s) => {
+      const slow = "SELECT seq, SLEEP(0.001) AS z FROM seq_1_to_100000";
+      let n = 0;
+      const t = Date.now();
+      const err = await (async () => {
+        for await (const _ of s.stream(slow, undefined, { batchSize: 50, timeoutMs: 300 })) n++;
+      })().catch((e) => e);
+      expect(err).toBeInstanceOf(QueryTimeoutError);
+      expect(Date.now() - t).toBeLessThan(1500);
+      expect(n).toBeGreaterThan(0);
+      const ac = new AbortController();
+      setTimeout(() => ac.abort(), 200);
+      const aborted = await (async () => {
+        for await (const _ of s.stream(slow, undefined, { batchSize: 50, signal: ac.signal })) {
+          /* consume */
+        }
+      })().catch((e) => e);
+      expect(aborted).toBeInstanceOf(OperationCancelledError);
+      expect(await s.selectValue("SELECT ?", [4])).toBe(4);
+    });
+  });
 });
 
 describe("mysql: dialect", () => {

@@ -659,12 +659,15 @@ export class MysqlAdapter implements Adapter<MysqlConnection> {
       notify();
     });
     let kind: "timeout" | "cancel" | undefined;
-    const onAbort = (): void => {
+    const fire = (k: "timeout" | "cancel"): void => {
       if (kind !== undefined || done) return;
-      kind = "cancel";
+      kind = k;
       conn.pendingCancel = this.#kill(conn.threadId);
     };
+    const onAbort = (): void => fire("cancel");
     opts.signal?.addEventListener("abort", onAbort, { once: true });
+    // timeoutMs bounds the whole stream, the time the consumer spends between batches included.
+    const timer = opts.timeoutMs !== undefined ? setTimeout(fire, opts.timeoutMs, "timeout") : undefined;
     let finished = false;
     conn.openStreams++;
     try {
@@ -691,6 +694,7 @@ export class MysqlAdapter implements Adapter<MysqlConnection> {
       this.#afterRows(conn);
     } finally {
       opts.signal?.removeEventListener("abort", onAbort);
+      if (timer !== undefined) clearTimeout(timer);
       if (!finished && !done) {
         // Abandoned mid-result: stop the statement and read what is still in flight, so the connection is clean.
         kind ??= "cancel";
