@@ -644,6 +644,15 @@ describe("mysql: faults against the real server", () => {
       })().catch((e) => e);
       expect(aborted).toBeInstanceOf(OperationCancelledError);
       expect(await s.selectValue("SELECT ?", [4])).toBe(4);
+      // A statement issued from inside the loop raises instead of waiting behind the paused stream forever.
+      const nested = await (async () => {
+        for await (const _ of s.stream("SELECT seq FROM seq_1_to_1000", undefined, { batchSize: 10 })) {
+          await s.selectValue("SELECT 1");
+        }
+      })().catch((e) => e);
+      expect(nested).toBeInstanceOf(SQLSpecError);
+      expect(nested.message).toContain("stream");
+      expect(await s.selectValue("SELECT ?", [5])).toBe(5);
     });
   });
 });

@@ -17,7 +17,7 @@ import {
   DataError,
   OperationCancelledError,
   ParameterError,
-  type SQLSpecError,
+  SQLSpecError,
   TransactionError,
 } from "../../core/errors.js";
 import { isJsonValue } from "../../core/json.js";
@@ -354,6 +354,8 @@ export class MysqlAdapter implements Adapter<MysqlConnection> {
 
   async query(conn: MysqlConnection, sql: string, params: unknown[], opts: QueryOptions): Promise<RawResult> {
     if (conn.broken) throw brokenError(this.databaseLabel);
+    // mysql2 would queue this behind the paused stream, which waits for this very caller: it would never settle.
+    if (conn.openStreams > 0) throw streamOpenError(this.databaseLabel);
     if (conn.pendingCancel) await conn.pendingCancel;
     if (conn.failed && !ENDS_TRANSACTION.test(sql)) throw failedTransactionError(this.databaseLabel);
     const values = params.length > 0 ? this.#encode(params) : undefined;
@@ -619,6 +621,7 @@ export class MysqlAdapter implements Adapter<MysqlConnection> {
     if (conn.broken) throw brokenError(this.databaseLabel);
     if (conn.pendingCancel) await conn.pendingCancel;
     if (conn.failed) throw failedTransactionError(this.databaseLabel);
+    if (conn.openStreams > 0) throw streamOpenError(this.databaseLabel);
     const size = Math.max(1, Math.floor(batchSize) || 1);
     const values = params.length > 0 ? this.#encode(params) : undefined;
     const client = conn.client as Mysql2.Connection & { pause(): void; resume(): void };
@@ -817,6 +820,13 @@ function failedTransactionError(label: string): SQLSpecError {
     `${label}: the transaction was rolled back by the server after an error in it; ` +
       "ROLLBACK (or leave transaction()) before running more statements",
     { sqlState: "25P02" },
+  );
+}
+
+function streamOpenError(label: string): SQLSpecError {
+  return new SQLSpecError(
+    `${label}: a stream() is still open on this session's connection; finish or break out of it before running ` +
+      "another statement (or use a second session)",
   );
 }
 
