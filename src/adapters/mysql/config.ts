@@ -1,7 +1,8 @@
 import type * as Mysql2 from "mysql2";
 import type { ConfigOptions, DriverFeatures, PoolConfig } from "../../driver/config.js";
 import { DatabaseConfig } from "../../driver/database-config.js";
-import { loadMysql2, MysqlAdapter, type MysqlConnection } from "./driver.js";
+import type { MysqlConnection } from "./connection.js";
+import { loadMysql2, MysqlAdapter } from "./driver.js";
 
 /** Pool settings for MySQL / MariaDB: every DESIGN pool key plus the connection's charset and time zone. */
 /**

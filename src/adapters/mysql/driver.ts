@@ -16,11 +16,9 @@ import {
   DatabaseConnectionError,
   DataError,
   OperationCancelledError,
-  ParameterError,
   SQLSpecError,
   TransactionError,
 } from "../../core/errors.js";
-import { isJsonValue } from "../../core/json.js";
 import { ParameterStyle, type Row } from "../../core/types.js";
 import { loadDataSql, mysqlBulkSql } from "../../dialects/mysql.js";
 import type {
@@ -35,68 +33,25 @@ import type {
 } from "../../driver/adapter.js";
 import type { ResolvedDriverFeatures } from "../../driver/config.js";
 import { importDriver } from "../../driver/dependencies.js";
+import { QueryKiller } from "./cancel.js";
 import { type MysqlServer, mysqlIntrospector, parseServerVersion } from "./catalog.js";
+import { decodeRows, duplicateSplit, encodeParams, type Field, type OkPacket, timeZoneOffset } from "./codecs.js";
 import type { MysqlDriverFeatures, MysqlPoolConfig } from "./config.js";
+import {
+  ENDS_TRANSACTION,
+  MysqlConnection,
+  type Outcome,
+  run,
+  STATUS_AUTOCOMMIT,
+  STATUS_IN_TRANS,
+} from "./connection.js";
 import { ErrNo, isFatalMysqlError, mapMysqlError } from "./errors.js";
 import { encodeLoadDataRows } from "./load-data.js";
-import { ConnectionPool, type PoolResource } from "./pool.js";
+import { ConnectionPool } from "./pool.js";
 
 type Mysql2Module = typeof Mysql2;
 
-/** Column metadata as mysql2 reports it (ColumnDefinition). */
-interface Field {
-  name: string;
-  columnType: number;
-  columnLength: number;
-  flags: number;
-  extendedFormat?: string;
-}
-
-interface OkPacket {
-  affectedRows: number;
-  insertId: number | string;
-  serverStatus?: number;
-  warningStatus?: number;
-  info?: string;
-  changedRows?: number;
-}
-
-const TYPE = { TINY: 1, LONGLONG: 8, JSON: 245 } as const;
-const STATUS_IN_TRANS = 0x0001;
-const STATUS_AUTOCOMMIT = 0x0002;
-const STATUS_SESSION_STATE_CHANGED = 0x4000;
 const EMPTY: string[] = [];
-
-/** One pooled connection plus the state sqlspec keeps for it. */
-export class MysqlConnection implements PoolResource {
-  broken = false;
-  readonly createdAt = Date.now();
-  /** Server status flags (SERVER_STATUS_IN_TRANS, SERVER_STATUS_AUTOCOMMIT, …) after the last statement. */
-  status = STATUS_AUTOCOMMIT;
-  /**
-   * The server rolled back the open transaction because a statement in it failed (a deadlock, a lock wait timeout
-   * with innodb_rollback_on_timeout, …). Until COMMIT/ROLLBACK, statements are refused rather than autocommitted.
-   */
-  failed = false;
-  /** Session state changed since the connection was set up (`SET`, `USE`, …), as the server reported it. */
-  stateChanged = false;
-  /** Row streams open on the connection (it is busy until they end). */
-  openStreams = 0;
-  /** A KILL QUERY in flight against this connection: nothing else runs on it until it has settled. */
-  pendingCancel: Promise<void> | undefined;
-
-  constructor(
-    /** The mysql2 connection (callback API); use it for anything sqlspec does not wrap. */
-    readonly client: Mysql2.Connection,
-    /** The server's thread (connection) id: the target of KILL QUERY. */
-    readonly threadId: number,
-  ) {}
-
-  destroy(): void {
-    this.broken = true;
-    this.client.destroy();
-  }
-}
 
 export interface MysqlAdapterOptions {
   pool: MysqlPoolConfig;
@@ -141,7 +96,7 @@ export class MysqlAdapter implements Adapter<MysqlConnection> {
   readonly #mysql2: Mysql2Module;
   readonly #o: MysqlAdapterOptions;
   readonly #connectionOptions: Mysql2.ConnectionOptions;
-  #killer: Promise<Mysql2.Connection> | undefined;
+  readonly #killer = new QueryKiller(() => this.#openClient());
   /** Learned from the first handshake. */
   #server: MysqlServer | undefined;
   readonly #setupSql: (server: MysqlServer) => string;
@@ -313,6 +268,7 @@ export class MysqlAdapter implements Adapter<MysqlConnection> {
     if (!discard) {
       try {
         if (conn.pendingCancel) await conn.pendingCancel;
+        if (conn.broken) throw brokenError(this.databaseLabel);
         const mode = this.#o.pool.resetOnRelease ?? "auto";
         if (mode === true || (mode === "auto" && conn.stateChanged)) {
           await this.reset(conn);
@@ -345,9 +301,7 @@ export class MysqlAdapter implements Adapter<MysqlConnection> {
 
   async close(): Promise<void> {
     await this.pool.close();
-    const killer = this.#killer;
-    this.#killer = undefined;
-    if (killer) (await killer.catch(() => undefined))?.destroy();
+    this.#killer.close();
   }
 
   // ------------------------------------------------------------------------------------------------ statements
@@ -357,8 +311,9 @@ export class MysqlAdapter implements Adapter<MysqlConnection> {
     // mysql2 would queue this behind the paused stream, which waits for this very caller: it would never settle.
     if (conn.openStreams > 0) throw streamOpenError(this.databaseLabel);
     if (conn.pendingCancel) await conn.pendingCancel;
+    if (conn.broken) throw brokenError(this.databaseLabel);
     if (conn.failed && !ENDS_TRANSACTION.test(sql)) throw failedTransactionError(this.databaseLabel);
-    const values = params.length > 0 ? this.#encode(params) : undefined;
+    const values = params.length > 0 ? encodeParams(params, this.#o.features.jsonSerializer) : undefined;
     if (opts.signal !== undefined || opts.timeoutMs !== undefined) return this.#cancellable(conn, sql, values, opts);
     let outcome: Outcome;
     try {
@@ -383,6 +338,7 @@ export class MysqlAdapter implements Adapter<MysqlConnection> {
     if (wasIn || (conn.status & STATUS_AUTOCOMMIT) === 0) {
       try {
         if (conn.pendingCancel) await conn.pendingCancel;
+        if (conn.broken) throw brokenError(this.databaseLabel);
         const rows = (await run(conn.client, "SELECT @@in_transaction AS t", undefined)).result as { t: number }[];
         const isIn = Number(rows[0]?.t ?? 0) === 1;
         conn.status = isIn ? conn.status | STATUS_IN_TRANS : conn.status & ~STATUS_IN_TRANS;
@@ -398,7 +354,7 @@ export class MysqlAdapter implements Adapter<MysqlConnection> {
   #text(conn: MysqlConnection, sql: string): Promise<unknown> {
     return run(conn.client, sql, undefined).then(
       (r) => {
-        if (!Array.isArray(r.result)) this.#track(conn, r.result as OkPacket, sql);
+        if (!Array.isArray(r.result)) conn.track(r.result as OkPacket, sql);
         return r.result;
       },
       (err) => {
@@ -408,24 +364,11 @@ export class MysqlAdapter implements Adapter<MysqlConnection> {
     );
   }
 
-  #track(conn: MysqlConnection, ok: OkPacket, sql: string): void {
-    const s = ok.serverStatus;
-    if (s === undefined) return;
-    conn.status = s;
-    if ((s & STATUS_SESSION_STATE_CHANGED) !== 0) conn.stateChanged = true;
-    if (conn.failed && ENDS_TRANSACTION.test(sql)) conn.failed = false;
-  }
-
-  /** Rows read with autocommit off open a transaction (InnoDB starts one on the first read). */
-  #afterRows(conn: MysqlConnection): void {
-    if ((conn.status & STATUS_AUTOCOMMIT) === 0) conn.status |= STATUS_IN_TRANS;
-  }
-
   #shape(conn: MysqlConnection, r: Outcome, sql: string): RawResult {
     const { result, fields } = r;
     if (!Array.isArray(result)) {
       const ok = result as OkPacket;
-      this.#track(conn, ok, sql);
+      conn.track(ok, sql);
       const out: RawResult = { rows: [], columns: EMPTY, rowsAffected: ok.affectedRows };
       const id = ok.insertId;
       if (id !== 0 && id !== "0" && id !== undefined) out.lastInsertId = id;
@@ -433,7 +376,7 @@ export class MysqlAdapter implements Adapter<MysqlConnection> {
       if (split !== undefined) (out as RawResult & { metadata?: unknown }).metadata = split;
       return out;
     }
-    this.#afterRows(conn);
+    conn.afterRows();
     // CALL returns several result sets (the last is the OK packet): the first set of rows is the answer.
     let rows = result as Row[];
     let fieldList = fields as Field[] | undefined;
@@ -444,79 +387,8 @@ export class MysqlAdapter implements Adapter<MysqlConnection> {
     if (fieldList === undefined) return { rows, columns: EMPTY, rowsAffected: 0, command: "SELECT" };
     const columns = new Array<string>(fieldList.length);
     for (let i = 0; i < fieldList.length; i++) columns[i] = (fieldList[i] as Field).name;
-    if (rows.length > 0) this.#decode(rows, fieldList);
+    if (rows.length > 0) decodeRows(rows, fieldList, this.#o.features, this.#o.mysql);
     return { rows, columns, rowsAffected: 0, command: "SELECT" };
-  }
-
-  /**
-   * Post-decoding for the columns mysql2 leaves as text by our settings: BIGINT by the int8 rule, JSON through the
-   * configured deserializer (MySQL's JSON type and MariaDB's JSON-checked LONGTEXT, which the server flags in its
-   * extended metadata), TINYINT(1) as boolean when asked. Costs nothing for results without such columns.
-   */
-  #decode(rows: Row[], fields: readonly Field[]): void {
-    const m = this.#o.mysql;
-    const f = this.#o.features;
-    for (let i = 0; i < fields.length; i++) {
-      const field = fields[i] as Field;
-      const t = field.columnType;
-      let fn: ((v: unknown) => unknown) | undefined;
-      if (t === TYPE.LONGLONG) {
-        if (m.int8 === "number") fn = (v) => checkSafeInt(v, field.name);
-        else if (m.int8 === "bigint") fn = (v) => (typeof v === "string" ? BigInt(v) : v);
-      } else if (t === TYPE.JSON || field.extendedFormat === "json") {
-        if (f.enableJsonCodecs) {
-          const des = f.jsonDeserializer;
-          fn = (v) => (typeof v === "string" ? des(v) : Buffer.isBuffer(v) ? des(v.toString("utf8")) : v);
-        }
-      } else if (t === TYPE.TINY && field.columnLength === 1 && m.tinyInt1AsBoolean) {
-        fn = (v) => (typeof v === "number" ? v !== 0 : v);
-      }
-      if (fn === undefined) continue;
-      const name = field.name;
-      for (const row of rows) {
-        const v = row[name];
-        if (v !== null && v !== undefined) row[name] = fn(v);
-      }
-    }
-  }
-
-  /**
-   * Values mysql2 would not encode the way sqlspec documents: objects, arrays and `sql.json()` become JSON text
-   * through the configured serializer (mysql2 would use JSON.stringify), typed arrays become Buffers, and values
-   * that have no SQL meaning raise ParameterError before anything is sent. Copy-on-write.
-   */
-  #encode(params: unknown[]): unknown[] {
-    let out = params;
-    for (let i = 0; i < params.length; i++) {
-      const v = params[i];
-      let enc: unknown = v;
-      switch (typeof v) {
-        case "object":
-          if (v === null || Buffer.isBuffer(v)) continue;
-          if (v instanceof Date) {
-            if (Number.isNaN(v.getTime())) throw new ParameterError(`Parameter ${i + 1} is an Invalid Date`);
-            continue;
-          }
-          if (isJsonValue(v)) enc = this.#o.features.jsonSerializer(v.value);
-          else if (ArrayBuffer.isView(v)) enc = Buffer.from(v.buffer, v.byteOffset, v.byteLength);
-          else enc = this.#o.features.jsonSerializer(v);
-          break;
-        case "undefined":
-          enc = null;
-          break;
-        case "symbol":
-        case "function":
-          throw new ParameterError(`Parameter ${i + 1} is a ${typeof v}, which has no SQL value`);
-        case "number":
-          if (!Number.isFinite(v)) throw new ParameterError(`Parameter ${i + 1} is ${v}, which MySQL cannot store`);
-          continue;
-        default:
-          continue;
-      }
-      if (out === params) out = params.slice();
-      out[i] = enc;
-    }
-    return out;
   }
 
   // ------------------------------------------------------------------------------------------------ cancellation
@@ -539,7 +411,7 @@ export class MysqlAdapter implements Adapter<MysqlConnection> {
     const fire = (k: "timeout" | "cancel"): void => {
       if (kind !== undefined || !running) return;
       kind = k;
-      conn.pendingCancel = this.#kill(conn.threadId);
+      void this.#kill(conn);
     };
     const onAbort = (): void => fire("cancel");
     const timer = opts.timeoutMs !== undefined ? setTimeout(fire, opts.timeoutMs, "timeout") : undefined;
@@ -583,26 +455,14 @@ export class MysqlAdapter implements Adapter<MysqlConnection> {
     }
   }
 
-  /** KILL QUERY over a dedicated connection (outside the pool, so an exhausted pool can still cancel). */
-  async #kill(threadId: number): Promise<void> {
-    this.#killer ??= this.#openClient().then((c) => {
-      c.on("error", () => {
-        this.#killer = undefined;
-      });
-      (c as unknown as { stream?: { unref?: () => void } }).stream?.unref?.();
-      return c;
+  /** Starts a KILL QUERY for the connection's statement; the connection runs nothing else until it settled. */
+  #kill(conn: MysqlConnection): Promise<void> {
+    const pending = this.#killer.kill(conn.threadId).then((sent) => {
+      // Undelivered: the statement may still be running, so the connection cannot be trusted again.
+      if (!sent) conn.broken = true;
     });
-    let killer: Mysql2.Connection;
-    try {
-      killer = await this.#killer;
-    } catch (err) {
-      this.#killer = undefined;
-      throw err;
-    }
-    await run(killer, `KILL QUERY ${Math.trunc(threadId)}`, undefined).catch((err) => {
-      // Unknown thread: it is gone already, nothing left to cancel.
-      if ((err as { errno?: number }).errno !== 1094) throw err;
-    });
+    conn.pendingCancel = pending;
+    return pending;
   }
 
   // ------------------------------------------------------------------------------------------------ streaming
@@ -620,10 +480,11 @@ export class MysqlAdapter implements Adapter<MysqlConnection> {
   ): AsyncIterable<Row[]> {
     if (conn.broken) throw brokenError(this.databaseLabel);
     if (conn.pendingCancel) await conn.pendingCancel;
+    if (conn.broken) throw brokenError(this.databaseLabel);
     if (conn.failed) throw failedTransactionError(this.databaseLabel);
     if (conn.openStreams > 0) throw streamOpenError(this.databaseLabel);
     const size = Math.max(1, Math.floor(batchSize) || 1);
-    const values = params.length > 0 ? this.#encode(params) : undefined;
+    const values = params.length > 0 ? encodeParams(params, this.#o.features.jsonSerializer) : undefined;
     const client = conn.client as Mysql2.Connection & { pause(): void; resume(): void };
     let batch: Row[] = [];
     let fields: Field[] | undefined;
@@ -643,7 +504,7 @@ export class MysqlAdapter implements Adapter<MysqlConnection> {
     });
     cmd.on("result", (row: Row | OkPacket) => {
       if (fields === undefined) {
-        this.#track(conn, row as OkPacket, sql);
+        conn.track(row as OkPacket, sql);
         return;
       }
       batch.push(row as Row);
@@ -665,7 +526,7 @@ export class MysqlAdapter implements Adapter<MysqlConnection> {
     const fire = (k: "timeout" | "cancel"): void => {
       if (kind !== undefined || done) return;
       kind = k;
-      conn.pendingCancel = this.#kill(conn.threadId);
+      void this.#kill(conn);
     };
     const onAbort = (): void => fire("cancel");
     opts.signal?.addEventListener("abort", onAbort, { once: true });
@@ -684,7 +545,7 @@ export class MysqlAdapter implements Adapter<MysqlConnection> {
         if (batch.length > 0) {
           const out = batch;
           batch = [];
-          if (fields !== undefined) this.#decode(out, fields);
+          if (fields !== undefined) decodeRows(out, fields, this.#o.features, this.#o.mysql);
           client.resume();
           yield out;
         }
@@ -694,14 +555,14 @@ export class MysqlAdapter implements Adapter<MysqlConnection> {
         }
       }
       finished = true;
-      this.#afterRows(conn);
+      conn.afterRows();
     } finally {
       opts.signal?.removeEventListener("abort", onAbort);
       if (timer !== undefined) clearTimeout(timer);
       if (!finished && !done) {
         // Abandoned mid-result: stop the statement and read what is still in flight, so the connection is clean.
         kind ??= "cancel";
-        conn.pendingCancel ??= this.#kill(conn.threadId);
+        if (conn.pendingCancel === undefined) void this.#kill(conn);
         batch = [];
         cmd.removeAllListeners("result");
         cmd.on("result", () => {});
@@ -712,7 +573,7 @@ export class MysqlAdapter implements Adapter<MysqlConnection> {
         client.resume();
         await drained;
         await this.#settleCancel(conn, failure === undefined);
-        this.#afterRows(conn);
+        conn.afterRows();
       } else if (kind !== undefined) {
         await this.#settleCancel(conn, failure === undefined);
       }
@@ -753,7 +614,7 @@ export class MysqlAdapter implements Adapter<MysqlConnection> {
     } catch (err) {
       throw await this.#fail(conn, err, undefined);
     }
-    this.#track(conn, ok, sql);
+    conn.track(ok, sql);
     if ((ok.warningStatus ?? 0) > 0) {
       throw new DataError(
         `${this.databaseLabel} LOAD DATA: the server converted ${ok.warningStatus} value(s) with warnings; nothing was kept`,
@@ -766,54 +627,6 @@ export class MysqlAdapter implements Adapter<MysqlConnection> {
     return mapMysqlError(err, this.databaseLabel);
   }
 }
-
-interface Outcome {
-  result: unknown;
-  fields: unknown;
-}
-
-/** One statement: prepared (execute) when it has values, text protocol otherwise. */
-function run(client: Mysql2.Connection, sql: string, values: unknown[] | undefined): Promise<Outcome> {
-  return new Promise<Outcome>((resolve, reject) => {
-    const cb = (err: unknown, result: unknown, fields: unknown): void => {
-      if (err) reject(err);
-      else resolve({ result, fields });
-    };
-    if (values !== undefined) client.execute(sql, values as never, cb as never);
-    else client.query(sql, cb as never);
-  });
-}
-
-/**
- * The OK packet's info text as numbers: "Records: N  Duplicates: D" (multi-row INSERT, ON DUPLICATE KEY UPDATE) →
- * the inserted/updated/unchanged split; "Rows matched: M  Changed: C" (UPDATE) → matched/changed.
- */
-function duplicateSplit(ok: OkPacket): Record<string, number> | undefined {
-  const info = ok.info;
-  if (!info) return undefined;
-  const dup = /^Records:\s*(\d+)\s+Duplicates:\s*(\d+)/.exec(info);
-  if (dup) {
-    // "Duplicates" counts the rows an ON DUPLICATE KEY UPDATE changed; an unchanged duplicate counts in neither.
-    const updated = Number(dup[2]);
-    const inserted = Math.max(0, ok.affectedRows - 2 * updated);
-    return { inserted, updated, unchanged: Math.max(0, Number(dup[1]) - inserted - updated) };
-  }
-  const upd = /^Rows matched:\s*(\d+)\s+Changed:\s*(\d+)/.exec(info);
-  return upd ? { matched: Number(upd[1]), changed: Number(upd[2]) } : undefined;
-}
-
-function checkSafeInt(v: unknown, column: string): unknown {
-  if (typeof v === "string") {
-    throw new DataError(
-      `BIGINT value in column "${column}" is beyond ±2^53 and would lose precision as a number; ` +
-        'set driverFeatures.int8 to "bigint" or "string"',
-    );
-  }
-  return v;
-}
-
-/** sqlspec's own transaction-ending statements (the only ones accepted while a transaction is failed). */
-const ENDS_TRANSACTION = /^\s*(COMMIT|ROLLBACK)\s*;?\s*$/i;
 
 function failedTransactionError(label: string): SQLSpecError {
   return new TransactionError(
@@ -844,11 +657,4 @@ function refSocket(conn: MysqlConnection, on: boolean): void {
   const s = (conn.client as unknown as { stream?: { ref?: () => void; unref?: () => void } }).stream;
   if (on) s?.ref?.();
   else s?.unref?.();
-}
-
-/** "UTC" / "Z" / "+02:00" → the `±hh:mm` form both the server's time_zone and mysql2 accept. */
-function timeZoneOffset(tz: string): string {
-  if (tz === "UTC" || tz === "Z" || tz === "utc") return "+00:00";
-  if (/^[+-]\d{2}:\d{2}$/.test(tz)) return tz;
-  throw new ParameterError(`poolConfig.timezone must be "UTC" or an offset like "+02:00", got "${tz}"`);
 }

@@ -1,2 +1,3 @@
 export { MysqlConfig, type MysqlConfigOptions, type MysqlDriverFeatures, type MysqlPoolConfig } from "./config.js";
-export { MysqlAdapter, MysqlConnection } from "./driver.js";
+export { MysqlConnection } from "./connection.js";
+export { MysqlAdapter } from "./driver.js";

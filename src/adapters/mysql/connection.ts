@@ -1,0 +1,76 @@
+/**
+ * One pooled mysql2 connection and the state sqlspec keeps for it, as the server reports it: the status flags of
+ * every OK packet (SERVER_STATUS_IN_TRANS, SERVER_STATUS_AUTOCOMMIT, SERVER_SESSION_STATE_CHANGED).
+ */
+import type * as Mysql2 from "mysql2";
+import type { OkPacket } from "./codecs.js";
+import type { PoolResource } from "./pool.js";
+
+export const STATUS_IN_TRANS = 0x0001;
+export const STATUS_AUTOCOMMIT = 0x0002;
+const STATUS_SESSION_STATE_CHANGED = 0x4000;
+
+/** sqlspec's own transaction-ending statements (the only ones accepted while a transaction is failed). */
+export const ENDS_TRANSACTION = /^\s*(COMMIT|ROLLBACK)\s*;?\s*$/i;
+
+/** One pooled connection plus the state sqlspec keeps for it. */
+export class MysqlConnection implements PoolResource {
+  broken = false;
+  readonly createdAt = Date.now();
+  /** Server status flags (SERVER_STATUS_IN_TRANS, SERVER_STATUS_AUTOCOMMIT, …) after the last statement. */
+  status = STATUS_AUTOCOMMIT;
+  /**
+   * The server rolled back the open transaction because a statement in it failed (a deadlock, a lock wait timeout
+   * with innodb_rollback_on_timeout, …). Until COMMIT/ROLLBACK, statements are refused rather than autocommitted.
+   */
+  failed = false;
+  /** Session state changed since the connection was set up (`SET`, `USE`, …), as the server reported it. */
+  stateChanged = false;
+  /** Row streams open on the connection (it is busy until they end). */
+  openStreams = 0;
+  /** A KILL QUERY in flight against this connection: nothing else runs on it until it has settled. */
+  pendingCancel: Promise<void> | undefined;
+
+  constructor(
+    /** The mysql2 connection (callback API); use it for anything sqlspec does not wrap. */
+    readonly client: Mysql2.Connection,
+    /** The server's thread (connection) id: the target of KILL QUERY. */
+    readonly threadId: number,
+  ) {}
+
+  /** Status flags from an OK packet; a COMMIT/ROLLBACK also ends a failed transaction. */
+  track(ok: OkPacket, sql: string): void {
+    const s = ok.serverStatus;
+    if (s === undefined) return;
+    this.status = s;
+    if ((s & STATUS_SESSION_STATE_CHANGED) !== 0) this.stateChanged = true;
+    if (this.failed && ENDS_TRANSACTION.test(sql)) this.failed = false;
+  }
+
+  /** Rows read with autocommit off open a transaction (InnoDB starts one on the first read). */
+  afterRows(): void {
+    if ((this.status & STATUS_AUTOCOMMIT) === 0) this.status |= STATUS_IN_TRANS;
+  }
+
+  destroy(): void {
+    this.broken = true;
+    this.client.destroy();
+  }
+}
+
+export interface Outcome {
+  result: unknown;
+  fields: unknown;
+}
+
+/** One statement: prepared (execute) when it has values, text protocol otherwise. */
+export function run(client: Mysql2.Connection, sql: string, values: unknown[] | undefined): Promise<Outcome> {
+  return new Promise<Outcome>((resolve, reject) => {
+    const cb = (err: unknown, result: unknown, fields: unknown): void => {
+      if (err) reject(err);
+      else resolve({ result, fields });
+    };
+    if (values !== undefined) client.execute(sql, values as never, cb as never);
+    else client.query(sql, cb as never);
+  });
+}
