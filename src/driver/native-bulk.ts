@@ -7,18 +7,22 @@
  *   copy    the adapter's loader (LOAD DATA LOCAL INFILE from sqlspec's own stream) into a keyless temporary stage,
  *           then INSERT … SELECT from it
  *
- * Measured on MariaDB 10.11 here (2 cores; half-new/half-existing rows into (id int pk, name varchar, price
- * decimal(10,2), stock int, updated_at datetime(3)); median ms of `session.upsert`, see `npm run bench -- mysql`):
+ * Measured on MariaDB 10.11 here (2 cores shared with other work, load 12–20, so single figures move ±30%; the
+ * ratios below are medians of per-round ratios, `npm run bench -- mysql`): half-new/half-existing rows into
+ * (id int pk, name varchar, price decimal(10,2), stock int, updated_at datetime(3)), ms of `session.upsert`:
  *
- *   rows      values    json     copy
- *   1k         11.5     10.4     17.9
- *   10k        89.6     80.7     93.6
- *   100k      1016      861      870
+ *   rows      json (1,000-row docs)   values (3,000-row chunks)   copy (LOAD DATA → stage)
+ *   1k                 51–64                  69–77                      71–90
+ *   10k               340–650                340–650                    380–650
+ *   100k             1.4–4.4 s              0.9–2.3 s                  1.4–3.4 s
  *
- * JSON_TABLE wins up to about 100k rows, where the loader catches up while holding far less memory (the JSON text
- * for 100k rows is ~8 MB), so `auto` picks json up to COPY_THRESHOLD rows and the loader past it. Every path encodes
- * values alike (Date → UTC DATETIME text, Buffer → bytes, objects → the configured JSON serializer, JSON strings as
- * the document text), so a result never changes at a threshold.
+ * One JSON document per 1,000 rows wins small batches (one statement, nothing to prepare per size); past ~20k rows
+ * JSON_TABLE's cost grows faster than the rows (2,000/10,000/50,000-row documents were each slower than 1,000) and
+ * multi-row VALUES wins; LOAD DATA pays for its stage and a second pass. So `auto` = json up to
+ * `bulk.largeBatch.threshold` (20,000), then values; copy stays an explicit choice and serves `loadRecords`, where
+ * it streams with bounded memory. Every path encodes values alike (Date → UTC DATETIME text, Buffer → bytes,
+ * objects → the configured JSON serializer, JSON strings as the document text), so a result never changes at a
+ * threshold.
  */
 
 import { millisText, splitUtc, TWO_DIGITS, UTC_FIELDS } from "../core/datetime.js";
