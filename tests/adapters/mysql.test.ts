@@ -417,6 +417,23 @@ describe("mysql: transactions and connection state", () => {
     });
   });
 
+  test("SET autocommit = 0: reads open a transaction, release rolls it back and restores autocommit", async () => {
+    const one = config({ poolConfig: { maxSize: 1 } });
+    await one.withSession(async (s) => {
+      await s.execute("DELETE FROM myad_kv");
+      await s.execute("SET autocommit = 0");
+      expect(s.inTransaction).toBe(false);
+      await s.select("SELECT * FROM myad_kv");
+      expect(s.inTransaction).toBe(true);
+      await s.execute("INSERT INTO myad_kv (k, v) VALUES ('ac0', '')");
+      expect(await s.selectValue("SELECT @@in_transaction")).toBe(1);
+    });
+    await one.withSession(async (s) => {
+      expect(await s.selectValue("SELECT @@autocommit")).toBe(1);
+      expect(await s.selectValue("SELECT count(*) FROM myad_kv WHERE k = 'ac0'")).toBe(0);
+    });
+  });
+
   test("session settings changed with SET do not leak to the next borrower; resetOnRelease resets always", async () => {
     const one = config({ poolConfig: { maxSize: 1 } });
     const threads = new Set<number>();
