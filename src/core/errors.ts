@@ -42,7 +42,22 @@ export class UniqueViolationError extends IntegrityError {}
 export class ForeignKeyViolationError extends IntegrityError {}
 export class NotNullViolationError extends IntegrityError {}
 export class CheckViolationError extends IntegrityError {}
-export class SQLParsingError extends DatabaseError {}
+/** The statement does not fit the schema or the rules of SQL (PEP 249's ProgrammingError). */
+export class ProgrammingError extends DatabaseError {}
+/** A syntax error or an undefined object (42601, 42P01, 42703, 42883, … and the rest of class 42). */
+export class SQLParsingError extends ProgrammingError {}
+/** The object to create already exists (42P07 table/relation, 42710, 42701 column, 42P06 schema, 42723 function, …). */
+export class DuplicateObjectError extends ProgrammingError {}
+/** An expression's type does not fit its target (42804), e.g. a boolean inserted into an integer column. */
+export class DatatypeMismatchError extends ProgrammingError {}
+/** A column reference that matches nothing it must (42P10), e.g. an ON CONFLICT target without a unique index. */
+export class InvalidColumnReferenceError extends ProgrammingError {}
+/** A value for a GENERATED ALWAYS column (428C9). */
+export class GeneratedAlwaysError extends ProgrammingError {}
+/** A subquery or a conflicting batch yields more rows than allowed (21000), e.g. ON CONFLICT touching a row twice. */
+export class CardinalityViolationError extends ProgrammingError {}
+/** The server does not implement the feature (0A000). */
+export class FeatureNotSupportedError extends DatabaseError {}
 export class PermissionDeniedError extends DatabaseError {}
 export class DatabaseConnectionError extends DatabaseError {}
 export class TransactionError extends DatabaseError {}
@@ -52,6 +67,8 @@ export class DataError extends DatabaseError {}
 export class OperationalError extends DatabaseError {}
 export class QueryTimeoutError extends OperationalError {}
 export class OperationCancelledError extends OperationalError {}
+/** The database named does not exist (3D000). */
+export class DatabaseNotFoundError extends OperationalError {}
 
 // Errors raised by the library itself.
 export class NotFoundError extends SQLSpecError {}
@@ -87,6 +104,20 @@ const EXACT: Record<string, [ErrorClass, string]> = {
   "40001": [SerializationConflictError, "serialization conflict"],
   "40P01": [DeadlockError, "deadlock detected"],
   "42501": [PermissionDeniedError, "permission denied"],
+  "42P07": [DuplicateObjectError, "duplicate object"],
+  "42710": [DuplicateObjectError, "duplicate object"],
+  "42701": [DuplicateObjectError, "duplicate object"],
+  "42P06": [DuplicateObjectError, "duplicate object"],
+  "42P04": [DuplicateObjectError, "duplicate object"],
+  "42723": [DuplicateObjectError, "duplicate object"],
+  "42P03": [DuplicateObjectError, "duplicate object"],
+  "42P05": [DuplicateObjectError, "duplicate object"],
+  "42804": [DatatypeMismatchError, "datatype mismatch"],
+  "42P10": [InvalidColumnReferenceError, "invalid column reference"],
+  "428C9": [GeneratedAlwaysError, "generated column violation"],
+  "21000": [CardinalityViolationError, "cardinality violation"],
+  "0A000": [FeatureNotSupportedError, "feature not supported"],
+  "3D000": [DatabaseNotFoundError, "database does not exist"],
 };
 
 const BY_CLASS: Record<string, [ErrorClass, string]> = {
@@ -103,12 +134,47 @@ const BY_CLASS: Record<string, [ErrorClass, string]> = {
   "58": [OperationalError, "system error"],
   "25": [TransactionError, "invalid transaction state"],
   "3B": [TransactionError, "savepoint exception"],
+  "21": [CardinalityViolationError, "cardinality violation"],
+  "0A": [FeatureNotSupportedError, "feature not supported"],
 };
+
+/**
+ * Words after which a quoted name in a server message is an identifier (kept), not a value (redacted):
+ * `relation "t"`, `constraint "t_pkey"`, `column "c"`, MySQL's `for key 'PRIMARY'`, `at or near "SELEC"` (SQL text).
+ */
+const IDENTIFIER_BEFORE =
+  /\b(?:relation|table|column|constraint|index|type|schema|function|procedure|routine|aggregate|operator|sequence|view|trigger|domain|database|role|user|extension|savepoint|cursor|statement|portal|parameter|encoding|collation|tablespace|policy|rule|publication|subscription|server|language|conversion|key|near)\s*$/i;
+/** A value quoted after a colon that ends the message (`invalid input syntax for type integer: "…"`); may hold quotes. */
+const TRAILING_VALUE = /: "[\s\S]*"$/;
+/** `value "…" is out of range`, `"…" is out of range for type real`, `"…" is not a valid binary digit`. */
+const VALUE_IS = /"[\s\S]*?"(?= is (?:out of range|not a valid))/g;
+/** Byte values (`invalid byte sequence for encoding "UTF8": 0xe2 0x82`). */
+const BYTES = /\b0x[0-9a-f]{2}(?: 0x[0-9a-f]{2})*/gi;
+const QUOTED = /"[^"]*"|'(?:[^'\\]|\\.)*'/g;
+const REDACTED = "[redacted]";
+
+/**
+ * Removes bound values from a server message, keeping its shape and the identifiers it names: a quoted segment is
+ * redacted unless a word like `relation`, `column` or `constraint` introduces it. The server's own text stays on the
+ * error's `cause` (and a row's values on `detail`).
+ */
+export function redactServerMessage(message: string): string {
+  const out = message
+    .replace(TRAILING_VALUE, `: "${REDACTED}"`)
+    .replace(VALUE_IS, `"${REDACTED}"`)
+    .replace(BYTES, REDACTED);
+  return out.replace(QUOTED, (m: string, offset: number) => {
+    if (m.length === REDACTED.length + 2 && m.slice(1, -1) === REDACTED) return m;
+    if (IDENTIFIER_BEFORE.test(out.slice(Math.max(0, offset - 32), offset))) return m;
+    const q = m[0] as string;
+    return q + REDACTED + q;
+  });
+}
 
 /**
  * Maps a SQLSTATE to the typed error. `57014` (query_canceled) becomes QueryTimeoutError when the cancel came from
  * a timeout and OperationCancelledError otherwise; the caller says which through `cancelKind`.
- * The message never includes parameter values: only the server's own message.
+ * The message never includes bound values: the server's message with quoted values redacted (redactServerMessage).
  */
 export function errorFromSqlState(
   databaseLabel: string,
@@ -118,6 +184,7 @@ export function errorFromSqlState(
   cancelKind: "timeout" | "cancel" = "timeout",
 ): DatabaseError {
   const all = { ...fields, sqlState };
+  serverMessage = redactServerMessage(serverMessage);
   if (sqlState === "57014") {
     const Cls = cancelKind === "cancel" ? OperationCancelledError : QueryTimeoutError;
     const what = cancelKind === "cancel" ? "query cancelled" : "query timeout";

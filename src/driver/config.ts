@@ -1,4 +1,5 @@
 import type { JsonDeserializer, JsonSerializer } from "../core/json.js";
+import type { Int8Mode, TimestampMode } from "../core/values.js";
 import type { Adapter } from "./adapter.js";
 
 /** Pool settings shared by the server adapters (DESIGN §2). */
@@ -44,6 +45,17 @@ export interface DriverFeatures<Conn = unknown> {
   enableJsonCodecs?: boolean;
   /** Default true: active only when the `vector` type exists in the database. */
   enablePgvector?: boolean;
+  /**
+   * How int8/BIGINT columns (and their arrays) read; a column has one JS type whatever its values. Default `"number"`,
+   * which raises DataError for a value beyond ±2^53 − 1 instead of rounding it; `"bigint"` and `"string"` are exact.
+   */
+  int8?: Int8Mode;
+  /**
+   * How date/timestamp/timestamptz columns (and their arrays) read. Default `"date"`: a `Date` (an instant for
+   * timestamptz, the UTC wall clock for timestamp and date; milliseconds). `"string"`: the server's text with its
+   * full microsecond precision, which binds back unchanged.
+   */
+  timestamps?: TimestampMode;
   /** Runs after sqlspec's own connection setup. */
   onConnectionCreate?: (conn: Conn) => Promise<void> | void;
 }
@@ -76,6 +88,8 @@ export interface ResolvedDriverFeatures<Conn = unknown> {
   jsonDeserializer: JsonDeserializer;
   enableJsonCodecs: boolean;
   enablePgvector: boolean;
+  int8: Int8Mode;
+  timestamps: TimestampMode;
   onConnectionCreate?: (conn: Conn) => Promise<void> | void;
 }
 

@@ -1,4 +1,6 @@
+import { ImproperConfigurationError } from "../core/errors.js";
 import { defaultJsonDeserializer, defaultJsonSerializer } from "../core/json.js";
+import { DEFAULT_INT8_MODE, DEFAULT_TIMESTAMP_MODE } from "../core/values.js";
 import type { AcquireOptions, Adapter } from "./adapter.js";
 import type { ConfigOptions, MigrationConfig, ResolvedDriverFeatures, StatementConfig } from "./config.js";
 import { DataDictionaryCache } from "./data-dictionary.js";
@@ -37,6 +39,8 @@ export abstract class DatabaseConfig<Conn = unknown, P = unknown, Native = unkno
       jsonDeserializer: f.jsonDeserializer ?? defaultJsonDeserializer,
       enableJsonCodecs: f.enableJsonCodecs ?? true,
       enablePgvector: f.enablePgvector ?? true,
+      int8: oneOf("int8", f.int8 ?? DEFAULT_INT8_MODE, ["number", "bigint", "string"]),
+      timestamps: oneOf("timestamps", f.timestamps ?? DEFAULT_TIMESTAMP_MODE, ["date", "string"]),
       ...(f.onConnectionCreate ? { onConnectionCreate: f.onConnectionCreate } : {}),
     };
     this.statementConfig = { ...(options.statementConfig ?? {}) };
@@ -123,4 +127,13 @@ export abstract class DatabaseConfig<Conn = unknown, P = unknown, Native = unkno
   get isOpen(): boolean {
     return this.#resolved !== undefined;
   }
+}
+
+function oneOf<T extends string>(key: string, value: T, allowed: readonly T[]): T {
+  if (!allowed.includes(value)) {
+    throw new ImproperConfigurationError(
+      `driverFeatures.${key} must be one of ${allowed.map((a) => `"${a}"`).join(", ")}`,
+    );
+  }
+  return value;
 }

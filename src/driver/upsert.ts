@@ -23,9 +23,9 @@ import { rowsOf } from "../core/ast/rewrite.js";
 import type { QueryBuilder } from "../core/builder-protocol.js";
 import { SQLBuilderError } from "../core/errors.js";
 import { quoteQualified as quoteQualifiedFor } from "../core/identifiers.js";
-import { defaultJsonSerializer, serializeRecords } from "../core/json.js";
 import { SQLResult } from "../core/result.js";
 import type { Dialect, OperationType, Row } from "../core/types.js";
+import { encodeRecordsJson } from "../core/values.js";
 import type { ColumnInfo } from "./adapter.js";
 import { ObjectRows } from "./copy-rows.js";
 import {
@@ -124,7 +124,7 @@ export async function upsertRows(
     // The JSON text is bound as a string: every PG adapter passes strings to json parameters untouched.
     const result = await session.runCompiled(
       sql,
-      [recordsJson(session, rows, columns)],
+      [encodeRecordsJson(rows, columns, types, session.jsonSerializer)],
       form === "merge" ? "MERGE" : "INSERT",
       metadata,
     );
@@ -277,12 +277,6 @@ function copyThresholdFor(session: AnySession, options: { copyThreshold?: number
   if (t !== undefined) return t;
   // The adapter declares its measured crossover (capabilities.bulkCopyThreshold); no engine names here.
   return session.adapter.capabilities.bulkCopyThreshold ?? DEFAULT_COPY_THRESHOLD.server;
-}
-
-/** The rows as one JSON array: the config's serializer, or (the default one) its faster same-text records form. */
-function recordsJson(session: AnySession, rows: Rows, columns: readonly string[]): string {
-  const ser = session.jsonSerializer;
-  return ser === defaultJsonSerializer ? serializeRecords(rows, columns) : ser(rows);
 }
 
 // ---------------------------------------------------------------------------------------------------- SQL text

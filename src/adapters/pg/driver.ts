@@ -15,7 +15,6 @@ import {
   PoolTimeoutError,
   type SQLSpecError,
 } from "../../core/errors.js";
-import { isJsonValue } from "../../core/json.js";
 import { ParameterStyle, type Row } from "../../core/types.js";
 import type {
   AcquireOptions,
@@ -32,15 +31,16 @@ import { importDriver } from "../../driver/dependencies.js";
 import { boundedAcquire, sendCancelRequest } from "../postgres-common/cancel.js";
 import { postgresIntrospector } from "../postgres-common/catalog.js";
 import {
-  formatVector,
-  isPlainObject,
-  PgOid,
-  parseInt8,
+  encodePgParams,
+  NEEDS_TYPES,
+  PgTypeParsers,
+  parsePgArray,
   parseVector,
+  reparse,
   VECTOR_TYPE_SQL,
 } from "../postgres-common/codecs.js";
 import { parseCommandTag, rowsAffectedFor } from "../postgres-common/command-tag.js";
-import { copyFromStdinSql, encodeCopyChunks, encodeCopyRows } from "../postgres-common/copy.js";
+import { copyFromStdinSql, encodeCopyRows, encodeCopyText } from "../postgres-common/copy.js";
 import { isBrokenConnectionError, mapPostgresError } from "../postgres-common/errors.js";
 import { POSTGRES_MAX_PARAMETERS } from "../postgres-common/limits.js";
 import {
@@ -91,7 +91,7 @@ interface PgResult {
   command: string | null;
   rowCount: number | null;
   rows: Row[];
-  fields: { name: string }[];
+  fields: { name: string; dataTypeID: number }[];
 }
 
 /** One pooled connection plus the state sqlspec keeps for it (its ConnectionState, read from the protocol). */
@@ -125,9 +125,8 @@ export class PgConnection implements ConnectionState {
 }
 
 const CONN = Symbol("sqlspec.pg.connection");
-/** Sentinel from #encode: an array is bound and the statement's parameter types are needed first. */
-const NEEDS_TYPES: unknown[] = [];
 const EMPTY: string[] = [];
+const asText: Parser = (text) => text;
 /** Above this many entries the per-pool parameter-type cache is simply cleared (statements are few in practice). */
 const PARAM_TYPES_LIMIT = 2000;
 
@@ -167,8 +166,8 @@ export class PgAdapter implements Adapter<PgConnection> {
   readonly #cacheSize: number;
   readonly #acquireTimeoutMs: number | undefined;
   readonly #resetMode: ResetOnRelease;
-  /** Parsers by OID, shared by every connection of the pool (pgvector's OID is added once it is known). */
-  readonly #parsers = new Map<number, Parser>();
+  /** Parsers by OID, shared by every connection of the pool (pgvector's and user types are added once known). */
+  readonly #types: PgTypeParsers;
   /** Server-reported parameter types per statement text; only consulted when an array is bound. */
   readonly #paramTypes = new Map<string, number[]>();
   #vectorOid = -1;
@@ -181,7 +180,12 @@ export class PgAdapter implements Adapter<PgConnection> {
     const p = opts.pool;
     this.#acquireTimeoutMs = p.acquireTimeoutMs;
     this.#resetMode = p.resetOnRelease ?? "auto";
-    this.#installParsers();
+    const f = this.#features;
+    this.#types = new PgTypeParsers({
+      int8: f.int8,
+      timestamps: f.timestamps,
+      json: f.enableJsonCodecs ? f.jsonDeserializer : undefined,
+    });
 
     const connectTimeoutMs = p.connectTimeoutMs ?? 10_000;
     // pg-pool uses one option for both "wait for a free client" and "connect"; give the client its own.
@@ -226,35 +230,26 @@ export class PgAdapter implements Adapter<PgConnection> {
 
   // ------------------------------------------------------------------------------------------------ codecs
 
-  #installParsers(): void {
-    const f = this.#features;
-    const arrayParse = this.#pg.types.arrayParser as unknown as {
-      create(source: string, transform: Parser): { parse(): unknown };
-    };
-    const arrayOf =
-      (p: Parser): Parser =>
-      (text) =>
-        arrayParse.create(text, p).parse();
-    this.#parsers.set(PgOid.INT8, parseInt8);
-    this.#parsers.set(PgOid.INT8_ARRAY, arrayOf(parseInt8));
-    this.#parsers.set(PgOid.NUMERIC, String); // exact: numeric never goes through a double
-    const json: Parser = f.enableJsonCodecs ? f.jsonDeserializer : String;
-    this.#parsers.set(PgOid.JSON, json);
-    this.#parsers.set(PgOid.JSONB, json);
-    this.#parsers.set(199, arrayOf(json)); // json[]
-    this.#parsers.set(3807, arrayOf(json)); // jsonb[]
-    this.#arrayOf = arrayOf;
-  }
-
-  #arrayOf: (p: Parser) => Parser = (p) => p;
-
+  /**
+   * Every text value goes through the shared table (postgres-common/codecs): a type it does not list reads as the
+   * server's text, never through pg-types' own parsers, so pg agrees with postgres.js and PGlite value for value.
+   */
   readonly #getTypeParser = (oid: number, format?: string): Parser => {
-    if (format === undefined || format === "text") {
-      const p = this.#parsers.get(oid);
-      if (p !== undefined) return p;
-    }
+    if (format === undefined || format === "text") return this.#types.table[oid] ?? asText;
     return this.#pg.types.getTypeParser(oid, format as "text") as Parser;
   };
+
+  /** Looks up types the table did not know when pg parsed this result (enum/domain arrays) and converts their values. */
+  async #resolveTypes(client: PgClient, res: PgResult): Promise<void> {
+    const unknown: [string, number][] = [];
+    for (const f of res.fields) if (this.#types.unknown(f.dataTypeID)) unknown.push([f.name, f.dataTypeID]);
+    if (unknown.length === 0) return;
+    await this.#types.resolve(
+      unknown.map((u) => u[1]),
+      async (sql, params) => ((await client.query(sql, params)) as unknown as PgResult).rows,
+    );
+    reparse(res.rows, unknown, this.#types);
+  }
 
   /** Runs once per new physical connection: sqlspec's setup first (pgvector), then the user's hook. */
   async #setupConnection(client: PgClient): Promise<void> {
@@ -270,8 +265,8 @@ export class PgAdapter implements Adapter<PgConnection> {
       const row = r.rows[0] as { oid: number; array_oid: number } | undefined;
       if (row) {
         this.#vectorOid = row.oid;
-        this.#parsers.set(row.oid, parseVector);
-        this.#parsers.set(row.array_oid, this.#arrayOf(parseVector));
+        this.#types.set(row.oid, parseVector);
+        this.#types.set(row.array_oid, (text) => parsePgArray(text, parseVector));
       }
     }
     if (this.#features.onConnectionCreate) {
@@ -285,36 +280,9 @@ export class PgAdapter implements Adapter<PgConnection> {
     });
   }
 
-  /**
-   * Values pg would not encode the way sqlspec documents: `sql.json()` markers and plain objects become JSON text
-   * (through the configured serializer); arrays follow the parameter's server-reported type (json/jsonb → JSON,
-   * vector → pgvector text, anything else → PostgreSQL array). Copy-on-write: no allocation when nothing changes.
-   */
+  /** Bound values as sqlspec documents them (postgres-common/codecs: UTC Dates, JSON, arrays by parameter type). */
   #encode(params: unknown[], types: number[] | undefined): unknown[] {
-    let out = params;
-    const ser = this.#features.jsonSerializer;
-    for (let i = 0; i < params.length; i++) {
-      const v = params[i];
-      if (typeof v !== "object" || v === null) continue;
-      let enc: unknown = v;
-      if (Array.isArray(v) || (ArrayBuffer.isView(v) && !(v instanceof Uint8Array))) {
-        // Only a bound array needs the server's parameter types: the caller describes the statement and comes back.
-        if (types === undefined) return NEEDS_TYPES;
-        const t = types[i];
-        if (t === PgOid.JSON || t === PgOid.JSONB) enc = ser(Array.isArray(v) ? v : Array.from(v as Float32Array));
-        else if (t === this.#vectorOid) enc = formatVector(v as ArrayLike<number>);
-        else if (!Array.isArray(v)) enc = Array.from(v as Float32Array);
-      } else if (isJsonValue(v)) {
-        enc = ser(v.value);
-      } else if (isPlainObject(v)) {
-        enc = ser(v);
-      }
-      if (enc !== v) {
-        if (out === params) out = params.slice();
-        out[i] = enc;
-      }
-    }
-    return out;
+    return encodePgParams(params, this.#features.jsonSerializer, types, this.#vectorOid);
   }
 
   /** Parameter types as the server infers them (Parse + Describe statement), cached per pool and statement text. */
@@ -490,6 +458,13 @@ export class PgAdapter implements Adapter<PgConnection> {
       // node-postgres keeps only the tag's first word: assume every statement is gone (a re-Parse is cheap).
       this.#forgetStatements(conn);
       if (command === "DISCARD") conn.settingsChanged = true;
+    }
+    // A result carrying a type the table has not seen yet (a user enum/domain array, a catalog row type).
+    for (const f of res.fields) {
+      if (f.dataTypeID >= 10_000 && this.#types.unknown(f.dataTypeID)) {
+        await this.#resolveTypes(client, res);
+        break;
+      }
     }
     return { rows: res.rows, columns, rowsAffected: rowsAffectedFor(command, res.rowCount), command };
   }
@@ -669,17 +644,17 @@ export class PgAdapter implements Adapter<PgConnection> {
   ): Promise<number> {
     copyFrom ??= loadCopyFrom();
     const from = await copyFrom;
+    const options = { jsonSerializer: this.#features.jsonSerializer, columns };
+    // An in-memory source is encoded completely first: a bad value fails before the COPY starts.
+    const chunks =
+      Symbol.asyncIterator in rows
+        ? encodeCopyRows(rows, columnTypes, columns.length, options)
+        : encodeCopyText(rows, columnTypes, columns.length, options);
     const sink = conn.client.query(
       from(copyFromStdinSql(table, columns)) as never,
     ) as unknown as NodeJS.WritableStream & {
       rowCount?: number;
     };
-    const options = { jsonSerializer: this.#features.jsonSerializer };
-    // An in-memory source is encoded by a sync generator: no promise per chunk on the way into the stream.
-    const chunks =
-      Symbol.asyncIterator in rows
-        ? encodeCopyRows(rows, columnTypes, columns.length, options)
-        : encodeCopyChunks(rows, columnTypes, columns.length, options);
     const source = Readable.from(chunks);
     try {
       await pipeline(source, sink);

@@ -1,6 +1,5 @@
 import type { PGlite, PGliteOptions, Results } from "@electric-sql/pglite";
 import { OperationCancelledError, PoolTimeoutError, type SQLSpecError } from "../../core/errors.js";
-import { isJsonValue } from "../../core/json.js";
 import { ParameterStyle, type Row } from "../../core/types.js";
 import type {
   AcquireOptions,
@@ -14,14 +13,14 @@ import type {
 import type { ResetOnRelease, ResolvedDriverFeatures } from "../../driver/config.js";
 import { postgresIntrospector } from "../postgres-common/catalog.js";
 import {
-  encodeJsonParam,
-  formatVector,
-  isPlainObject,
-  PgOid,
-  parseBytea,
-  parseInt8,
+  encodeTextParams,
+  PgTypeParsers,
+  parsePgArray,
   parseVector,
+  reparse,
+  textSerializers,
   VECTOR_TYPE_SQL,
+  vectorSerializer,
 } from "../postgres-common/codecs.js";
 import { rowsAffectedFor } from "../postgres-common/command-tag.js";
 import { copyFromStdinSql, encodeCopyBlob } from "../postgres-common/copy.js";
@@ -167,36 +166,35 @@ export class PgliteAdapter implements Adapter<PgliteConnection> {
   readonly #lock = new TransactionLock();
   readonly #engine: EngineState = { failed: false, settingsChanged: false };
   readonly #options: PgliteAdapterOptions;
-  readonly #queryOptions: {
-    parsers: Record<number, (v: string) => unknown>;
-    serializers: Record<number, (v: any) => string>;
-  };
+  /** Parsers by OID, installed as the PGlite instance's own (user types are added once looked up). */
+  readonly #types: PgTypeParsers;
   #savepointSeq = 0;
   /** What onConnectionCreate set (restored after a reset). */
   baseline: SessionSettings | undefined;
 
-  constructor(options: PgliteAdapterOptions, vectorOid: number | undefined) {
+  constructor(options: PgliteAdapterOptions, vector: { oid: number; arrayOid: number } | undefined) {
     this.#options = options;
     this.db = options.db;
     const f = options.features;
-    // bytea → Buffer (PGlite's default is a bare Uint8Array) so all three PostgreSQL adapters agree.
-    const parsers: Record<number, (v: string) => unknown> = { [PgOid.INT8]: parseInt8, [PgOid.BYTEA]: parseBytea };
-    const serializers: Record<number, (v: any) => string> = {};
-    if (f.enableJsonCodecs) {
-      parsers[PgOid.JSON] = f.jsonDeserializer;
-      parsers[PgOid.JSONB] = f.jsonDeserializer;
-    } else {
-      // Codecs off: json/jsonb come back as the server's text, as with a plain driver.
-      parsers[PgOid.JSON] = (text) => text;
-      parsers[PgOid.JSONB] = (text) => text;
+    this.#types = new PgTypeParsers({
+      int8: f.int8,
+      timestamps: f.timestamps,
+      json: f.enableJsonCodecs ? f.jsonDeserializer : undefined,
+    });
+    const serializers: Record<number, (x: unknown) => string> = textSerializers(f.jsonSerializer);
+    if (vector !== undefined) {
+      this.#types.set(vector.oid, parseVector);
+      this.#types.set(vector.arrayOid, (text) => parsePgArray(text, parseVector));
+      serializers[vector.oid] = vectorSerializer;
     }
-    serializers[PgOid.JSON] = jsonParam(f.jsonSerializer);
-    serializers[PgOid.JSONB] = jsonParam(f.jsonSerializer);
-    if (vectorOid !== undefined) {
-      parsers[vectorOid] = parseVector;
-      serializers[vectorOid] = (v) => (typeof v === "string" ? v : formatVector(v));
-    }
-    this.#queryOptions = { parsers, serializers };
+    // sqlspec's tables replace PGlite's own (no per-query merge either): a value reads and binds exactly as on pg and
+    // postgres.js. A parameter without a serializer here is text already (encodeTextParams) or a PgArrayParam.
+    const db = this.db as unknown as {
+      parsers: Record<number, (x: string) => unknown>;
+      serializers: Record<number, (x: unknown) => string>;
+    };
+    db.parsers = this.#types.table;
+    db.serializers = serializers;
   }
 
   async acquire(options?: AcquireOptions<PgliteConnection>): Promise<PgliteConnection> {
@@ -305,6 +303,7 @@ export class PgliteAdapter implements Adapter<PgliteConnection> {
   ): Promise<number> {
     const blob = await encodeCopyBlob(rows, columnTypes, columns.length, {
       jsonSerializer: this.#options.features.jsonSerializer,
+      columns,
     });
     const sql = copyFromStdinSql(table, columns).replace(/ FROM STDIN$/, " FROM '/dev/blob'");
     const run = async (): Promise<RawResult> => {
@@ -334,12 +333,20 @@ export class PgliteAdapter implements Adapter<PgliteConnection> {
   async #exec(sql: string, params: unknown[]): Promise<RawResult> {
     const r: Results<Row> = await this.db.query<Row>(
       sql,
-      params.length ? encodeParams(params, this.#options.features) : params,
-      this.#queryOptions,
+      params.length ? encodeTextParams(params, this.#options.features.jsonSerializer) : params,
     );
     const fields = r.fields;
     const columns = new Array<string>(fields.length);
-    for (let i = 0; i < fields.length; i++) columns[i] = (fields[i] as { name: string }).name;
+    let late: [string, number][] | undefined;
+    for (let i = 0; i < fields.length; i++) {
+      const f = fields[i] as { name: string; dataTypeID: number };
+      columns[i] = f.name;
+      if (f.dataTypeID >= 10_000 && this.#types.unknown(f.dataTypeID)) {
+        late ??= [];
+        late.push([f.name, f.dataTypeID]);
+      }
+    }
+    if (late !== undefined) await this.#lateTypes(r.rows, late);
     const command = r.command;
     return {
       rows: r.rows,
@@ -347,6 +354,15 @@ export class PgliteAdapter implements Adapter<PgliteConnection> {
       rowsAffected: rowsAffectedFor(command, r.rowCount ?? r.affectedRows),
       ...(command !== undefined ? { command } : {}),
     };
+  }
+
+  /** Looks up types the parsers did not know yet (user enum/domain arrays) and converts this result's values. */
+  async #lateTypes(rows: Row[], late: [string, number][]): Promise<void> {
+    await this.#types.resolve(
+      late.map((l) => l[1]),
+      async (sql, params) => (await this.db.query<Record<string, unknown>>(sql, params)).rows,
+    );
+    reparse(rows, late, this.#types);
   }
 
   async #nestedBegin(conn: PgliteConnection): Promise<RawResult> {
@@ -374,24 +390,6 @@ function holdsLock(conn: PgliteConnection): boolean {
   return conn.holdsLock || (conn.parent !== undefined && holdsLock(conn.parent));
 }
 
-/** PGlite picks serializers by the parameter type the server reports; only JsonValue markers need unwrapping here. */
-function encodeParams(params: unknown[], features: ResolvedDriverFeatures<PGlite>): unknown[] {
-  let out: unknown[] | undefined;
-  for (let i = 0; i < params.length; i++) {
-    const v = params[i];
-    if (v !== null && typeof v === "object" && (isJsonValue(v) || isPlainObject(v))) {
-      out ??= params.slice();
-      out[i] = encodeJsonParam(v, features.jsonSerializer);
-    }
-  }
-  return out ?? params;
-}
-
-function jsonParam(serialize: (v: unknown) => string): (v: unknown) => string {
-  // Values already serialized by encodeParams (strings) must not be encoded twice.
-  return (v) => (typeof v === "string" ? v : serialize(v));
-}
-
 /** Creates the PGlite instance (with pgvector when available and enabled) and the adapter around it. */
 export async function createPgliteAdapter(
   pglite: typeof import("@electric-sql/pglite"),
@@ -407,13 +405,14 @@ export async function createPgliteAdapter(
     ...dbOptions,
     extensions: extensions as NonNullable<PGliteOptions["extensions"]>,
   });
-  let vectorOid: number | undefined;
+  let vector: { oid: number; arrayOid: number } | undefined;
   if (features.enablePgvector && "vector" in extensions) {
     await db.exec("CREATE EXTENSION IF NOT EXISTS vector");
-    const r = await db.query<{ oid: number }>(VECTOR_TYPE_SQL);
-    vectorOid = r.rows[0]?.oid;
+    const r = await db.query<{ oid: number; array_oid: number }>(VECTOR_TYPE_SQL);
+    const row = r.rows[0];
+    if (row !== undefined) vector = { oid: row.oid, arrayOid: row.array_oid };
   }
-  const adapter = new PgliteAdapter({ db, features, acquireTimeoutMs, ownsDb: true, resetOnRelease }, vectorOid);
+  const adapter = new PgliteAdapter({ db, features, acquireTimeoutMs, ownsDb: true, resetOnRelease }, vector);
   if (features.onConnectionCreate) {
     await features.onConnectionCreate(db);
     adapter.baseline = sessionSettingsOf((await db.query<Row>(SESSION_SETTINGS_SQL)).rows);

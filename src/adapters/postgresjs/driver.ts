@@ -17,7 +17,6 @@ import {
   QueryTimeoutError,
   SQLSpecError,
 } from "../../core/errors.js";
-import { isJsonValue } from "../../core/json.js";
 import { ParameterStyle, type Row } from "../../core/types.js";
 import type {
   AcquireOptions,
@@ -33,15 +32,18 @@ import type { PoolConfig, ResetOnRelease, ResolvedDriverFeatures } from "../../d
 import { importDriver } from "../../driver/dependencies.js";
 import { postgresIntrospector } from "../postgres-common/catalog.js";
 import {
-  formatVector,
-  isPlainObject,
-  PgOid,
-  parseInt8,
+  encodeTextParams,
+  type Parser,
+  PgTypeParsers,
+  parsePgArray,
   parseVector,
+  reparse,
+  textSerializers,
   VECTOR_TYPE_SQL,
+  vectorSerializer,
 } from "../postgres-common/codecs.js";
 import { rowsAffectedFor } from "../postgres-common/command-tag.js";
-import { copyFromStdinSql, encodeCopyRows } from "../postgres-common/copy.js";
+import { copyFromStdinSql, encodeCopyRows, encodeCopyText } from "../postgres-common/copy.js";
 import { isBrokenConnectionError, mapPostgresError } from "../postgres-common/errors.js";
 import { POSTGRES_MAX_PARAMETERS } from "../postgres-common/limits.js";
 import {
@@ -60,6 +62,8 @@ export type PostgresSql = PostgresNs.Sql<Record<string, PostgresNs.PostgresType>
 
 interface PjsColumn {
   name: string;
+  type: number;
+  parser?: Parser;
 }
 interface PjsResult extends Array<Row> {
   count: number | null;
@@ -166,10 +170,20 @@ export class PostgresJsAdapter implements Adapter<PostgresJsConnection> {
   #size = 0;
   #closed = false;
   #vector: { oid: number; arrayOid: number } | null | undefined;
+  /** Parsers by OID for every connection of the pool (user types are added once looked up). */
+  readonly #types: PgTypeParsers;
+  readonly #serializers: Record<number, (x: unknown) => string>;
 
   constructor(postgres: PostgresFn, opts: PostgresJsAdapterOptions) {
     this.#postgres = postgres;
     this.#features = opts.features;
+    const f = opts.features;
+    this.#types = new PgTypeParsers({
+      int8: f.int8,
+      timestamps: f.timestamps,
+      json: f.enableJsonCodecs ? f.jsonDeserializer : undefined,
+    });
+    this.#serializers = textSerializers(f.jsonSerializer);
     this.#pool = opts.pool;
     this.#cacheSize = opts.statementCacheSize;
     this.#resetMode = opts.pool.resetOnRelease ?? "auto";
@@ -189,8 +203,6 @@ export class PostgresJsAdapter implements Adapter<PostgresJsConnection> {
 
   #driverOptions(): Record<string, unknown> {
     const p = this.#pool;
-    const f = this.#features;
-    const ser = f.jsonSerializer;
     const connectTimeoutMs = p.connectTimeoutMs ?? 10_000;
     const startup: Record<string, string> = { application_name: p.applicationName ?? "sqlspec" };
     if (p.statementTimeoutMs !== undefined) startup.statement_timeout = String(p.statementTimeoutMs);
@@ -201,23 +213,14 @@ export class PostgresJsAdapter implements Adapter<PostgresJsConnection> {
       max_lifetime: null,
       connect_timeout: Math.max(1, Math.ceil(connectTimeoutMs / 1000)),
       prepare: this.#cacheSize > 0,
+      // Values are parsed and serialized by sqlspec's shared table (#installCodecs), arrays of every type included,
+      // so postgres.js's own array-type lookup at connect is not needed.
+      fetch_types: false,
       onnotice: () => {},
       connection: startup,
       transform: { undefined: null },
       // TLS is negotiated by our socket factory, so the wire observer sees plain protocol bytes.
       ssl: false,
-      types: {
-        bigint: { to: PgOid.INT8, from: [PgOid.INT8], parse: parseInt8, serialize: (x: unknown) => String(x) },
-        // Strings are JSON text already (as with pg and PGlite): never stringify them again.
-        json: {
-          to: PgOid.JSON,
-          from: [PgOid.JSON, PgOid.JSONB],
-          serialize: (x: unknown) => (typeof x === "string" ? x : ser(x)),
-          // With the codecs off, json/jsonb come back as the server's text (postgres.js would parse them).
-          parse: f.enableJsonCodecs ? f.jsonDeserializer : (x: string) => x,
-        },
-        jsonb: { to: PgOid.JSONB, from: [], serialize: (x: unknown) => (typeof x === "string" ? x : ser(x)) },
-      },
     };
     if (p.connectionString === undefined) {
       o.host = p.host ?? "localhost";
@@ -312,10 +315,9 @@ export class PostgresJsAdapter implements Adapter<PostgresJsConnection> {
       target !== undefined ? this.#postgres(target, options as never) : this.#postgres(options as never)
     ) as PostgresSql;
     conn = new PostgresJsConnection(sql, wire);
+    this.#installCodecs(sql);
     try {
-      // Connects eagerly, so a refused connection or bad credentials surface here, typed. postgres.js prepared its
-      // array-type lookup as a named statement it never runs again: drop it so the cache bound is exact.
-      if (this.#cacheSize > 0) await (sql as unknown as Unsafe).unsafe("DEALLOCATE ALL");
+      // Connects eagerly, so a refused connection or bad credentials surface here, typed.
       if (f.enablePgvector && this.#vector === undefined) {
         const rows = (await (sql as unknown as Unsafe).unsafe(VECTOR_TYPE_SQL)) as unknown as {
           oid: number;
@@ -326,11 +328,13 @@ export class PostgresJsAdapter implements Adapter<PostgresJsConnection> {
         await (sql as unknown as Unsafe).unsafe("SELECT 1");
       }
       if (f.enablePgvector && this.#vector) {
-        const o = sql.options as unknown as { parsers: Record<number, unknown>; serializers: Record<number, unknown> };
-        const parse = Object.assign((x: string) => parseVector(x), {});
-        o.parsers[this.#vector.oid] = parse;
-        o.serializers[this.#vector.oid] = (x: unknown) =>
-          typeof x === "string" ? x : formatVector(x as ArrayLike<number>);
+        const { oid, arrayOid } = this.#vector;
+        this.#types.set(oid, parseVector);
+        this.#types.set(arrayOid, (text) => parsePgArray(text, parseVector));
+        const o = codecsOf(sql);
+        o.parsers[oid] = parseVector;
+        o.parsers[arrayOid] = this.#types.get(arrayOid) as Parser;
+        o.serializers[oid] = vectorSerializer;
       }
       if (f.onConnectionCreate) {
         await f.onConnectionCreate(sql);
@@ -431,36 +435,57 @@ export class PostgresJsAdapter implements Adapter<PostgresJsConnection> {
   // ------------------------------------------------------------------------------------------------ queries
 
   /**
-   * Plain objects and `sql.json()` markers become JSON text (through the configured serializer; the json codec
-   * passes strings through, so nothing is encoded twice). Arrays are left to postgres.js, which binds them by the
-   * parameter type the server describes: JSON for json/jsonb, a PostgreSQL array for `int[]`/`= ANY($1)`, pgvector
-   * text for `vector`. Arrays whose first element postgres.js would type on its own (Date, bigint, boolean, bytes)
-   * are sent untyped so the server's description wins there too.
+   * Replaces postgres.js's parsers and serializers with sqlspec's shared ones (postgres-common/codecs), so a value
+   * reads and binds exactly as on pg and PGlite: one parser per type OID, and serializers for the json types only —
+   * every other parameter is text already (encodeTextParams) or a PgArrayParam whose text is its array literal.
    */
-  #encode(sql: PostgresSql, params: unknown[]): unknown[] {
-    let out = params;
-    for (let i = 0; i < params.length; i++) {
-      const v = params[i];
-      if (typeof v !== "object" || v === null) continue;
-      let enc: unknown = v;
-      if (Array.isArray(v)) {
-        const first = v[0];
-        if (first !== null && first !== undefined && typeof first !== "number" && typeof first !== "string") {
-          enc = (sql as unknown as { typed(v: unknown, t: number): unknown }).typed(v, 0);
-        }
-      } else if (ArrayBuffer.isView(v) && !(v instanceof Uint8Array)) {
-        enc = Array.from(v as Float32Array);
-      } else if (isJsonValue(v)) {
-        enc = this.#features.jsonSerializer(v.value);
-      } else if (isPlainObject(v)) {
-        enc = this.#features.jsonSerializer(v);
-      }
-      if (enc !== v) {
-        if (out === params) out = params.slice();
-        out[i] = enc;
+  #installCodecs(sql: PostgresSql): void {
+    const o = codecsOf(sql);
+    for (const k of Object.keys(o.parsers)) delete o.parsers[k as unknown as number];
+    for (const k of Object.keys(o.serializers)) delete o.serializers[k as unknown as number];
+    const table = this.#types.table;
+    for (const k in table) {
+      const oid = Number(k);
+      const parser = this.#types.get(oid);
+      if (parser !== undefined) o.parsers[oid] = parser;
+    }
+    Object.assign(o.serializers, this.#serializers);
+    if (this.#vector) o.serializers[this.#vector.oid] = vectorSerializer;
+  }
+
+  /**
+   * A result whose columns include a type this connection has no parser for yet (a user enum/domain array, a catalog
+   * row type): the pool looks it up once, and the columns of this result (and of the prepared statement) get it.
+   */
+  async #finishTypes(conn: PostgresJsConnection, res: PjsResult): Promise<void> {
+    const cols = res.columns;
+    if (cols === null || cols === undefined) return;
+    let late: [string, number][] | undefined;
+    for (const c of cols) {
+      if (c.parser === undefined && c.type >= 10_000 && (this.#types.unknown(c.type) || this.#types.get(c.type))) {
+        late ??= [];
+        late.push([c.name, c.type]);
       }
     }
-    return out;
+    if (late === undefined) return;
+    await this.#types.resolve(
+      late.map((l) => l[1]),
+      (text, params) => (conn.sql as unknown as Unsafe).unsafe(text, params, { prepare: false }),
+    );
+    const parsers = codecsOf(conn.sql).parsers;
+    for (const c of cols) {
+      const parser = this.#types.get(c.type);
+      if (c.parser === undefined && parser !== undefined) {
+        parsers[c.type] = parser;
+        c.parser = parser;
+      }
+    }
+    reparse(res, late, this.#types);
+  }
+
+  /** Bound values as sqlspec documents them (postgres-common/codecs), never typed by postgres.js from the JS value. */
+  #encode(_sql: PostgresSql, params: unknown[]): unknown[] {
+    return encodeTextParams(params, this.#features.jsonSerializer);
   }
 
   #start(conn: PostgresJsConnection, sql: string, params: unknown[], prepare: boolean): PjsQuery {
@@ -492,7 +517,9 @@ export class PostgresJsAdapter implements Adapter<PostgresJsConnection> {
       }
     }
     // A multi-statement simple query answers with a plain array of results; the last one is the answer.
-    const raw = toRaw(res.command === undefined ? lastOf(res) : res);
+    const last = res.command === undefined ? lastOf(res) : res;
+    await this.#finishTypes(conn, last);
+    const raw = toRaw(last);
     if ((raw.command === "SET" || raw.command === "RESET") && changesSettings(raw.command, sql))
       conn.settingsSet = true;
     return raw;
@@ -567,9 +594,11 @@ export class PostgresJsAdapter implements Adapter<PostgresJsConnection> {
     const q = this.#start(conn, sql, params, false);
     const cancel = armCancel(q, opts);
     conn.openCursors++;
+    let unknownTypes: number[] | undefined;
     try {
       for await (const batch of q.cursor(Math.max(1, Math.floor(batchSize)))) {
         if (cancel.kind !== undefined) throw stoppedError(cancel.kind);
+        unknownTypes ??= this.#streamTypes(conn, batch);
         yield batch;
       }
     } catch (err) {
@@ -578,6 +607,31 @@ export class PostgresJsAdapter implements Adapter<PostgresJsConnection> {
       conn.openCursors--;
       cancel.disarm();
     }
+    // A type first met inside a cursor cannot be looked up while the cursor holds the connection: it read as text
+    // this once, and is looked up now for every later statement.
+    if (unknownTypes !== undefined && unknownTypes.length > 0) {
+      await this.#types
+        .resolve(unknownTypes, (text, p) => (conn.sql as unknown as Unsafe).unsafe(text, p, { prepare: false }))
+        .catch(() => {});
+    }
+  }
+
+  /** Gives a stream's columns the pool's parsers for types this connection lacks; returns types still unknown. */
+  #streamTypes(conn: PostgresJsConnection, batch: PjsResult): number[] {
+    const unknown: number[] = [];
+    const late: [string, number][] = [];
+    const parsers = codecsOf(conn.sql).parsers;
+    for (const c of batch.columns ?? []) {
+      if (c.parser !== undefined || c.type < 10_000) continue;
+      const parser = this.#types.get(c.type);
+      if (parser !== undefined) {
+        parsers[c.type] = parser;
+        c.parser = parser;
+        late.push([c.name, c.type]);
+      } else if (this.#types.unknown(c.type)) unknown.push(c.type);
+    }
+    if (late.length > 0) reparse(batch, late, this.#types);
+    return unknown;
   }
 
   async copyIn(
@@ -588,18 +642,26 @@ export class PostgresJsAdapter implements Adapter<PostgresJsConnection> {
     columnTypes?: string[],
   ): Promise<number> {
     this.#check(conn);
+    const options = { jsonSerializer: this.#features.jsonSerializer, columns };
     let count = 0;
-    // COPY loads every row or none, so the source's row count is the server's.
-    const counted = Array.isArray(rows) ? rows : countRows(rows, () => count++);
-    if (Array.isArray(rows)) count = rows.length;
+    let chunks: string[] | AsyncIterable<string>;
+    // COPY loads every row or none, so the source's row count is the server's. An in-memory source is encoded
+    // completely first: a bad value fails before the COPY starts.
+    if (Symbol.asyncIterator in rows) {
+      chunks = encodeCopyRows(
+        countRows(rows, () => count++),
+        columnTypes,
+        columns.length,
+        options,
+      );
+    } else {
+      const list = "length" in rows && typeof rows.length === "number" ? rows : Array.from(rows);
+      count = (list as { length: number }).length;
+      chunks = encodeCopyText(list, columnTypes, columns.length, options);
+    }
     try {
       const sink = await (conn.sql as unknown as Unsafe).unsafe(copyFromStdinSql(table, columns)).writable();
-      await pipeline(
-        Readable.from(
-          encodeCopyRows(counted, columnTypes, columns.length, { jsonSerializer: this.#features.jsonSerializer }),
-        ),
-        sink,
-      );
+      await pipeline(Readable.from(chunks), sink);
     } catch (err) {
       throw this.#error(conn, err, undefined);
     }
@@ -609,6 +671,16 @@ export class PostgresJsAdapter implements Adapter<PostgresJsConnection> {
   mapError(err: unknown, _sql: string): SQLSpecError {
     return mapPostgresError(err);
   }
+}
+
+function codecsOf(sql: PostgresSql): {
+  parsers: Record<number, Parser>;
+  serializers: Record<number, (x: unknown) => string>;
+} {
+  return sql.options as unknown as {
+    parsers: Record<number, Parser>;
+    serializers: Record<number, (x: unknown) => string>;
+  };
 }
 
 function toRaw(res: PjsResult): RawResult {

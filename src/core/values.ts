@@ -1,0 +1,375 @@
+/**
+ * What a JS value becomes on its way to the database and back: one set of rules for every adapter and every path
+ * (bound parameters, the JSON source of upsert/MERGE, COPY), so a result never depends on the strategy or the
+ * driver. Adapters install these; new adapters (SQLite, DuckDB, MySQL) reuse the int8 and timestamp readers.
+ *
+ * Writing, per value (PostgreSQL text input; `json` = a json/jsonb column or parameter):
+ *   null/undefined → NULL · string → as is (in json: JSON text, checked) · number → String(n), NaN/±Infinity spelled
+ *   as PostgreSQL reads them (no JSON form: in json they are rejected) · bigint → digits · boolean → true/false ·
+ *   Date → UTC `YYYY-MM-DD HH:MM:SS.mmm+00` (BC and 5-digit years too; in json: the serializer's form) ·
+ *   bytes → `\x…` hex · sql.json(v) → the serializer's JSON · array → PostgreSQL array (json: JSON array) ·
+ *   plain object → JSON · class instance → its own toString() when it has one, else JSON ·
+ *   Symbol, function, Invalid Date, unserializable object → ParameterError naming the parameter or column.
+ */
+import { formatPgTimestamp, MAX_DATE_MS, parsePgTimestampMs } from "./datetime.js";
+import { DataError, ParameterError } from "./errors.js";
+import { isJsonValue, type JsonSerializer } from "./json.js";
+
+/** How int8/BIGINT columns read: `number` (DataError beyond ±2^53 − 1, never a silent rounding), `bigint`, `string`. */
+export type Int8Mode = "number" | "bigint" | "string";
+/** How date/timestamp/timestamptz columns read: `Date` (millisecond precision), or the server's exact text. */
+export type TimestampMode = "date" | "string";
+
+export const DEFAULT_INT8_MODE: Int8Mode = "number";
+export const DEFAULT_TIMESTAMP_MODE: TimestampMode = "date";
+
+// ---------------------------------------------------------------------------------------------------- reading
+
+const identity = (text: string): string => text;
+
+function int8Overflow(): DataError {
+  return new DataError(
+    'An int8/BIGINT value is outside ±2^53 − 1 and cannot be read as a JS number without losing precision; set driverFeatures.int8 to "bigint" or "string"',
+    { sqlState: "22003" },
+  );
+}
+
+function int8AsNumber(text: string): number {
+  const n = Number(text);
+  // 15 digits or fewer always fit in a double exactly.
+  if (text.length > 15 && !Number.isSafeInteger(n)) throw int8Overflow();
+  return n;
+}
+
+function int8AsBigInt(text: string): bigint {
+  return BigInt(text);
+}
+
+/** Reader for int8 text (PostgreSQL, MySQL) in the given mode. */
+export function int8TextReader(mode: Int8Mode): (text: string) => number | bigint | string {
+  return mode === "bigint" ? int8AsBigInt : mode === "string" ? identity : int8AsNumber;
+}
+
+/** Converts an int8 a driver already decoded (number, bigint or digits) to the mode's JS type. */
+export function toInt8(value: number | bigint | string, mode: Int8Mode): number | bigint | string {
+  if (mode === "bigint") return typeof value === "bigint" ? value : BigInt(value);
+  if (mode === "string") return String(value);
+  if (typeof value === "number") {
+    if (!Number.isSafeInteger(value) && Number.isInteger(value)) throw int8Overflow();
+    return value;
+  }
+  const n = Number(value);
+  if (!Number.isSafeInteger(n)) throw int8Overflow();
+  return n;
+}
+
+function outOfDateRange(): DataError {
+  return new DataError(
+    'A date/timestamp value is outside the range of a JS Date; set driverFeatures.timestamps to "string" to read it',
+    { sqlState: "22008" },
+  );
+}
+
+/** date/timestamp/timestamptz text → Date: an instant with a zone, UTC without one; ±infinity → Date at ±8.64e15. */
+export function parsePgDate(text: string): Date {
+  const ms = parsePgTimestampMs(text);
+  if (!(Math.abs(ms) <= MAX_DATE_MS)) throw outOfDateRange();
+  return new Date(ms);
+}
+
+/** Reader for date/timestamp/timestamptz text in the given mode. */
+export function timestampTextReader(mode: TimestampMode): (text: string) => Date | string {
+  return mode === "string" ? identity : parsePgDate;
+}
+
+// ---------------------------------------------------------------------------------------------------- writing
+
+/**
+ * A value that cannot be written. Raised deep in an encoder without knowing where the value came from; the caller
+ * that knows (parameter $n, column c of row r) rethrows it as a ParameterError naming the place.
+ */
+export class InvalidValueError extends ParameterError {
+  constructor(
+    readonly reason: string,
+    cause?: unknown,
+  ) {
+    super(reason, cause === undefined ? {} : { cause });
+  }
+}
+
+/** Rethrows an InvalidValueError (or a serializer's TypeError) as a ParameterError naming `where`. */
+export function invalidAt(err: unknown, where: string): unknown {
+  if (err instanceof InvalidValueError) return new ParameterError(`${where}: ${err.reason}`, { cause: err.cause });
+  if (err instanceof TypeError || err instanceof RangeError) {
+    return new ParameterError(`${where}: the value cannot be serialized (${err.constructor.name})`, { cause: err });
+  }
+  return err;
+}
+
+function describeBad(v: unknown): string {
+  return typeof v === "symbol" ? "a Symbol" : typeof v === "function" ? "a function" : `a ${typeof v}`;
+}
+
+/** ParameterError reason for a value no database type can hold. */
+export function badValue(v: unknown): InvalidValueError {
+  return new InvalidValueError(`${describeBad(v)} cannot be bound as a value`);
+}
+
+function invalidDate(): InvalidValueError {
+  return new InvalidValueError("an Invalid Date cannot be bound as a value");
+}
+
+/** A Date as timestamp input text, or InvalidValueError. */
+export function dateText(d: Date): string {
+  const t = d.getTime();
+  if (Number.isNaN(t)) throw invalidDate();
+  return formatPgTimestamp(d);
+}
+
+function nonFiniteInJson(): InvalidValueError {
+  return new InvalidValueError("NaN and ±Infinity have no JSON form and cannot be stored in a json/jsonb column");
+}
+
+/** JSON text of `v`, with a serializer failure (circular object, bigint in a plain serializer) as InvalidValueError. */
+export function serializeJson(v: unknown, ser: JsonSerializer): string {
+  let text: string | undefined;
+  try {
+    text = ser(v);
+  } catch (err) {
+    throw new InvalidValueError("the value cannot be serialized to JSON (circular or unsupported)", err);
+  }
+  if (typeof text !== "string") throw new InvalidValueError("the JSON serializer returned no text for the value");
+  return text;
+}
+
+/** A string bound to json/jsonb is JSON text (one rule on every path; sql.json(s) stores a JSON string). */
+export function checkJsonText(s: string): string {
+  try {
+    JSON.parse(s);
+  } catch {
+    throw new InvalidValueError(
+      "a string bound to a json/jsonb column must be JSON text; wrap it in sql.json(value) to store a JSON string",
+    );
+  }
+  return s;
+}
+
+function bytesHex(v: Uint8Array): string {
+  return `\\x${Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString("hex")}`;
+}
+
+const OBJECT_TO_STRING = Object.prototype.toString;
+
+/** A class instance (Decimal, a Temporal value, …) is its own toString() text when it has one, else JSON. */
+function objectText(v: object, ser: JsonSerializer): string {
+  const proto = Object.getPrototypeOf(v);
+  if (proto !== Object.prototype && proto !== null && (v as { toString(): string }).toString !== OBJECT_TO_STRING) {
+    return String(v);
+  }
+  return serializeJson(v, ser);
+}
+
+/** Elements of a typed array (Float32Array, …; not bytes) as a plain array. */
+function asArray(v: unknown): readonly unknown[] | undefined {
+  if (Array.isArray(v)) return v;
+  if (ArrayBuffer.isView(v) && !(v instanceof Uint8Array) && !(v instanceof DataView)) {
+    return Array.from(v as unknown as ArrayLike<number>);
+  }
+  return undefined;
+}
+
+/**
+ * A non-array value as PostgreSQL text input (before any COPY escaping), or null for NULL. `json`: the target is
+ * json/jsonb. Throws InvalidValueError for values no type can hold.
+ */
+export function scalarText(v: unknown, json: boolean, ser: JsonSerializer): string | null {
+  switch (typeof v) {
+    case "string":
+      return json ? checkJsonText(v) : v;
+    case "number":
+      if (json && !Number.isFinite(v)) throw nonFiniteInJson();
+      return String(v);
+    case "bigint":
+      return v.toString();
+    case "boolean":
+      return v ? "true" : "false";
+    case "undefined":
+      return null;
+    case "symbol":
+    case "function":
+      throw badValue(v);
+    default:
+      break;
+  }
+  if (v === null) return null;
+  if (isJsonValue(v)) {
+    const text = serializeJson(v.value, ser);
+    // JSON null in a json column is SQL NULL on every bulk path (a json_to_recordset source cannot carry it).
+    return json && text === "null" ? null : text;
+  }
+  if (json) return serializeJson(v, ser);
+  if (v instanceof Date) return dateText(v);
+  if (v instanceof Uint8Array) return bytesHex(v);
+  const arr = asArray(v);
+  if (arr !== undefined) return serializeJson(arr, ser);
+  return objectText(v as object, ser);
+}
+
+const ARRAY_NEEDS_QUOTES = /[{}",\\\s]/;
+const ARRAY_QUOTE_ESCAPES = /[\\"]/g;
+
+function arrayElement(s: string): string {
+  if (s === "" || ARRAY_NEEDS_QUOTES.test(s) || (s.length === 4 && s.toUpperCase() === "NULL")) {
+    return `"${s.replace(ARRAY_QUOTE_ESCAPES, "\\$&")}"`;
+  }
+  return s;
+}
+
+/**
+ * PostgreSQL array literal (`{a,"b c",NULL,{1,2}}`): nested arrays are extra dimensions, elements follow
+ * scalarText (`json`: the element type is json/jsonb). The one array encoder for parameters and COPY.
+ */
+export function pgArrayLiteral(arr: readonly unknown[], json: boolean, ser: JsonSerializer, delimiter = ","): string {
+  let out = "{";
+  for (let i = 0; i < arr.length; i++) {
+    if (i > 0) out += delimiter;
+    const v = arr[i];
+    const nested = asArray(v);
+    if (nested !== undefined && !isJsonValue(v)) {
+      out += pgArrayLiteral(nested, json, ser, delimiter);
+      continue;
+    }
+    const text = scalarText(v, json, ser);
+    out += text === null ? "NULL" : arrayElement(text);
+  }
+  return `${out}}`;
+}
+
+// ---------------------------------------------------------------------------------------------------- bulk columns
+
+/**
+ * How a bulk path writes one column, from its catalog type. Any: no type known, the value decides (arrays become
+ * PostgreSQL arrays); Scalar: a non-array, non-JSON type (text, numeric, timestamp, vector, …); Json; Array: an
+ * array of a non-JSON type; JsonArray.
+ */
+export const ColumnKind = { Any: 0, Scalar: 1, Json: 2, Array: 3, JsonArray: 4 } as const;
+export type ColumnKind = (typeof ColumnKind)[keyof typeof ColumnKind];
+
+/** The kind of a column from its format_type text (`integer`, `jsonb`, `text[]`, `vector(3)`, …). */
+export function columnKind(type: string | undefined): ColumnKind {
+  if (type === undefined || type === "") return ColumnKind.Any;
+  let t = type.trim().toLowerCase();
+  const array = t.endsWith("[]");
+  if (array) t = t.replace(/(\[\])+$/, "");
+  const json = t === "json" || t === "jsonb";
+  return array ? (json ? ColumnKind.JsonArray : ColumnKind.Array) : json ? ColumnKind.Json : ColumnKind.Scalar;
+}
+
+/** A column value as PostgreSQL text input for COPY (before COPY escaping), or null for NULL. */
+export function columnText(v: unknown, kind: ColumnKind, ser: JsonSerializer): string | null {
+  if (kind === ColumnKind.Array || kind === ColumnKind.JsonArray || kind === ColumnKind.Any) {
+    const arr = asArray(v);
+    if (arr !== undefined) return pgArrayLiteral(arr, kind === ColumnKind.JsonArray, ser);
+    // A pre-formatted literal ("{1,2}") or sql.json() marker goes through as text.
+    return scalarText(v, false, ser);
+  }
+  return scalarText(v, kind === ColumnKind.Json, ser);
+}
+
+const NON_FINITE_JSON: Readonly<Record<string, string>> = {
+  NaN: '"NaN"',
+  Infinity: '"Infinity"',
+  "-Infinity": '"-Infinity"',
+};
+
+/**
+ * A non-array value as JSON for a json_to_recordset source: the JSON whose text json_to_recordset hands to the
+ * column's input function is exactly columnText's, so the JSON and COPY paths store the same values.
+ */
+function scalarJson(v: unknown, json: boolean, ser: JsonSerializer): string {
+  switch (typeof v) {
+    case "string":
+      return json ? checkJsonText(v) : JSON.stringify(v);
+    case "number":
+      if (Number.isFinite(v)) return String(v);
+      if (json) throw nonFiniteInJson();
+      return NON_FINITE_JSON[String(v)] as string;
+    case "bigint":
+      return v.toString();
+    case "boolean":
+      return v ? "true" : "false";
+    case "undefined":
+      return "null";
+    case "symbol":
+    case "function":
+      throw badValue(v);
+    default:
+      break;
+  }
+  if (v === null) return "null";
+  if (v instanceof Date && !json) return `"${dateText(v)}"`;
+  const text = scalarText(v, json, ser);
+  if (text === null) return "null";
+  return json ? text : JSON.stringify(text);
+}
+
+function arrayJson(arr: readonly unknown[], json: boolean, ser: JsonSerializer): string {
+  let out = "[";
+  for (let i = 0; i < arr.length; i++) {
+    if (i > 0) out += ",";
+    const v = arr[i];
+    const nested = asArray(v);
+    out += nested !== undefined && !isJsonValue(v) ? arrayJson(nested, json, ser) : scalarJson(v, json, ser);
+  }
+  return `${out}]`;
+}
+
+/** A column value as JSON for a json_to_recordset source (see scalarJson). */
+export function columnJson(v: unknown, kind: ColumnKind, ser: JsonSerializer): string {
+  if (kind === ColumnKind.Array || kind === ColumnKind.JsonArray || kind === ColumnKind.Any) {
+    const arr = asArray(v);
+    if (arr !== undefined) return arrayJson(arr, kind === ColumnKind.JsonArray, ser);
+    return scalarJson(v, false, ser);
+  }
+  return scalarJson(v, kind === ColumnKind.Json, ser);
+}
+
+/**
+ * Rows (objects read by `columns`) as the JSON array a `json_to_recordset` source reads, column by column with the
+ * same value rules as COPY. `types` are the columns' catalog types (undefined: the values decide). Strings, numbers,
+ * Dates and nulls are written inline; a bad value raises ParameterError naming its column and row, before any I/O.
+ */
+export function encodeRecordsJson(
+  rows: readonly unknown[],
+  columns: readonly string[],
+  types: readonly (string | undefined)[] | undefined,
+  ser: JsonSerializer,
+): string {
+  const width = columns.length;
+  const names = columns.map((k, i) => `${i === 0 ? "{" : ","}${JSON.stringify(k)}:`);
+  const kinds = columns.map((_, i) => columnKind(types?.[i]));
+  let out = "[";
+  let r = 0;
+  let c = 0;
+  try {
+    for (; r < rows.length; r++) {
+      const row = rows[r] as Readonly<Record<string, unknown>>;
+      out += r === 0 ? "" : ",";
+      for (c = 0; c < width; c++) {
+        const v = row[columns[c] as string];
+        const kind = kinds[c] as ColumnKind;
+        let text: string;
+        if (typeof v === "string" && kind !== ColumnKind.Json) text = JSON.stringify(v);
+        else if (typeof v === "number" && Number.isFinite(v)) text = String(v);
+        else if (v === null || v === undefined) text = "null";
+        else if (v instanceof Date && kind !== ColumnKind.Json) text = `"${dateText(v)}"`;
+        else text = columnJson(v, kind, ser);
+        out += (names[c] as string) + text;
+      }
+      out += width === 0 ? "{}" : "}";
+    }
+  } catch (err) {
+    throw invalidAt(err, `column "${columns[c]}" of row ${r}`);
+  }
+  return `${out}]`;
+}
