@@ -41,26 +41,6 @@ export function millisText(ms: number): string {
   return ms >= 100 ? String(ms) : ms >= 10 ? `0${ms}` : `00${ms}`;
 }
 
-const DATE_TO_JSON = Date.prototype.toJSON;
-
-/**
- * The JSON text of a Date exactly as JSON.stringify writes it (`"2024-01-31T12:00:00.000Z"`, or `null` when
- * invalid), without the per-value call into Date#toJSON. A Date whose toJSON was replaced keeps its own.
- */
-export function dateJsonText(d: Date): string {
-  if (d.toJSON !== DATE_TO_JSON) return JSON.stringify(d) ?? "null";
-  const t = d.getTime();
-  if (!Number.isFinite(t)) return "null";
-  splitUtc(t);
-  const f = UTC_FIELDS;
-  const year = f[0] as number;
-  // Years outside 0–9999 use toISOString's expanded (±YYYYYY) form.
-  if (year < 0 || year > 9999) return `"${d.toISOString()}"`;
-  const yyyy = year >= 1000 ? String(year) : String(year).padStart(4, "0");
-  const D = TWO_DIGITS;
-  return `"${yyyy}-${D[f[1] as number]}-${D[f[2] as number]}T${D[f[3] as number]}:${D[f[4] as number]}:${D[f[5] as number]}.${millisText(f[6] as number)}Z"`;
-}
-
 // ---------------------------------------------------------------------------------------------------- PostgreSQL text
 
 /**

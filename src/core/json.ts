@@ -3,8 +3,6 @@
  * handles bigint (exact digits), Date (ISO 8601) and Buffer/Uint8Array (PostgreSQL bytea hex text).
  */
 
-import { dateJsonText } from "./datetime.js";
-
 /** Marks a value to be bound as JSON (json/jsonb), never as a PostgreSQL array. Create it with `sql.json(v)`. */
 export class JsonValue {
   constructor(readonly value: unknown) {}
@@ -59,42 +57,11 @@ function plainJsonSafe(v: unknown, depth: number): boolean {
 }
 
 /**
- * `defaultJsonSerializer(rows)` for an array of flat records read by `keys` (the rows' shared keys): the same text
- * (byte for byte when every row lists its keys in `keys` order), about 2.5× faster. JSON.stringify calls back into
- * Date#toJSON for every Date, which dominated the MERGE payload of timestamp rows; here Dates, strings and numbers
- * are written inline, other objects through defaultJsonSerializer; a row or value with its own toJSON (sql.json
- * markers included), or an array row, sends the whole payload through defaultJsonSerializer.
+ * Rows as the JSON array of a json_to_recordset / json_populate_recordset source, by core/values' column rules (the
+ * same values COPY writes). Pass the columns' catalog types where known: a json/jsonb column then takes strings as
+ * JSON text, an array column takes JS arrays as PostgreSQL arrays.
  */
-export function serializeRecords(rows: readonly unknown[], keys: readonly string[]): string {
-  const names = keys.map((k) => `${JSON.stringify(k)}:`);
-  let out = "[";
-  for (let r = 0; r < rows.length; r++) {
-    const row = rows[r] as Record<string, unknown> | null;
-    if (typeof row !== "object" || row === null || Array.isArray(row) || typeof row.toJSON === "function") {
-      return defaultJsonSerializer(rows);
-    }
-    let sep = r === 0 ? "{" : ",{";
-    for (let i = 0; i < names.length; i++) {
-      const v = row[keys[i] as string];
-      let text: string;
-      if (typeof v === "string") text = JSON.stringify(v);
-      else if (typeof v === "number") text = Number.isFinite(v) ? String(v) : "null";
-      else if (v === null) text = "null";
-      else if (typeof v === "boolean") text = v ? "true" : "false";
-      else if (v instanceof Date) text = dateJsonText(v);
-      else if (typeof v === "bigint") text = v.toString();
-      else if (v === undefined || typeof v === "function" || typeof v === "symbol")
-        continue; // omitted, as JSON does
-      else if (typeof (v as { toJSON?: unknown }).toJSON === "function" && !(v instanceof Uint8Array)) {
-        return defaultJsonSerializer(rows); // its toJSON may yield undefined (key omitted): leave it to JSON itself
-      } else text = defaultJsonSerializer(v);
-      out += sep + (names[i] as string) + text;
-      sep = ",";
-    }
-    out += sep === "," ? "}" : `${sep}}`;
-  }
-  return `${out}]`;
-}
+export { encodeRecordsJson as serializeRecords } from "./values.js";
 
 export function defaultJsonDeserializer(text: string): unknown {
   return JSON.parse(text);

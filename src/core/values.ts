@@ -13,7 +13,7 @@
  */
 import { formatPgTimestamp, MAX_DATE_MS, parsePgTimestampMs } from "./datetime.js";
 import { DataError, ParameterError } from "./errors.js";
-import { isJsonValue, type JsonSerializer } from "./json.js";
+import { defaultJsonSerializer, isJsonValue, type JsonSerializer } from "./json.js";
 
 /** How int8/BIGINT columns read: `number` (DataError beyond ±2^53 − 1, never a silent rounding), `bigint`, `string`. */
 export type Int8Mode = "number" | "bigint" | "string";
@@ -25,7 +25,9 @@ export const DEFAULT_TIMESTAMP_MODE: TimestampMode = "date";
 
 // ---------------------------------------------------------------------------------------------------- reading
 
-const identity = (text: string): string => text;
+/** The reader for types whose value is the server's text (one function, so tables can tell "no parser" apart). */
+export const asText = (text: string): string => text;
+const identity = asText;
 
 function int8Overflow(): DataError {
   return new DataError(
@@ -185,7 +187,10 @@ function asArray(v: unknown): readonly unknown[] | undefined {
 export function scalarText(v: unknown, json: boolean, ser: JsonSerializer): string | null {
   switch (typeof v) {
     case "string":
-      return json ? checkJsonText(v) : v;
+      if (!json) return v;
+      checkJsonText(v);
+      // JSON null in a json column is SQL NULL on every bulk path (a json_to_recordset source cannot carry it).
+      return v.length <= 8 && v.trim() === "null" ? null : v;
     case "number":
       if (json && !Number.isFinite(v)) throw nonFiniteInJson();
       return String(v);
@@ -289,7 +294,9 @@ const NON_FINITE_JSON: Readonly<Record<string, string>> = {
 function scalarJson(v: unknown, json: boolean, ser: JsonSerializer): string {
   switch (typeof v) {
     case "string":
-      return json ? checkJsonText(v) : JSON.stringify(v);
+      if (!json) return JSON.stringify(v);
+      checkJsonText(v);
+      return v.length <= 8 && v.trim() === "null" ? "null" : v;
     case "number":
       if (Number.isFinite(v)) return String(v);
       if (json) throw nonFiniteInJson();
@@ -342,8 +349,8 @@ export function columnJson(v: unknown, kind: ColumnKind, ser: JsonSerializer): s
 export function encodeRecordsJson(
   rows: readonly unknown[],
   columns: readonly string[],
-  types: readonly (string | undefined)[] | undefined,
-  ser: JsonSerializer,
+  types?: readonly (string | undefined)[],
+  ser: JsonSerializer = defaultJsonSerializer,
 ): string {
   const width = columns.length;
   const names = columns.map((k, i) => `${i === 0 ? "{" : ","}${JSON.stringify(k)}:`);

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { PgliteConfig } from "../../src/adapters/pglite/index.js";
 import { importDriver } from "../../src/driver/dependencies.js";
 import {
+  DataError,
   MissingDependencyError,
   PoolTimeoutError,
   type Session,
@@ -138,13 +139,15 @@ describe("PgliteConfig", () => {
     });
   });
 
-  test("int8 beyond 2^53 round-trips as bigint; small int8 is a number", async () => {
+  test("int8 binds exactly; by default a value beyond 2^53 raises DataError instead of coming back rounded", async () => {
     await db.withSession(async (s) => {
       const big = 2n ** 63n - 1n;
       await s.execute("INSERT INTO items (id, big) VALUES (60, $1), (61, $2)", [big, 42]);
-      const rows = await s.select<{ big: unknown }>("SELECT big FROM items WHERE id IN (60, 61) ORDER BY id");
-      expect(rows[0]?.big).toBe(big);
-      expect(rows[1]?.big).toBe(42);
+      await expect(s.select("SELECT big FROM items WHERE id IN (60, 61) ORDER BY id")).rejects.toBeInstanceOf(
+        DataError,
+      );
+      expect(await s.selectValue("SELECT big FROM items WHERE id = 61")).toBe(42);
+      expect(await s.selectValue("SELECT big::text FROM items WHERE id = 60")).toBe(String(big));
       expect(await s.selectValue("SELECT count(*) FROM items WHERE big = $1", [big])).toBe(1);
       await s.execute("DELETE FROM items WHERE id IN (60, 61)");
     });

@@ -1,7 +1,7 @@
 /**
- * The upsert engine's fast paths must write exactly what the general paths write: the records serializer against
- * defaultJsonSerializer (the MERGE payload), the in-place COPY row writer against the per-column codecs, and the
- * Date formatting against Date#toJSON. Pure: no database.
+ * The bulk paths' fast paths must write exactly what their general forms write: the in-place COPY row writer against
+ * the per-column codecs, and the JSON records source against the COPY text (what json_to_recordset hands a column's
+ * input function must be the text COPY sends), value by value. Pure: no database.
  */
 import fc from "fast-check";
 import { describe, expect, test } from "vitest";
@@ -11,9 +11,10 @@ import {
   encodeCopyRow,
   encodeCopyRows,
 } from "../../src/adapters/postgres-common/copy.js";
-import { dateJsonText } from "../../src/core/datetime.js";
-import { defaultJsonSerializer, JsonValue, serializeRecords } from "../../src/core/json.js";
+import { JsonValue } from "../../src/core/json.js";
+import { ColumnKind, columnJson, columnText, encodeRecordsJson } from "../../src/core/values.js";
 import { ObjectRows } from "../../src/driver/copy-rows.js";
+import { ParameterError } from "../../src/index.js";
 
 const anyDate = fc.oneof(
   fc.date({ noInvalidDate: false }),
@@ -21,8 +22,9 @@ const anyDate = fc.oneof(
   fc.integer({ min: -62_198_755_200_000, max: 253_402_300_799_999 }).map((t) => new Date(t)), // years 0–9999
 );
 
-const jsonValue = fc.oneof(
+const anyValue = fc.oneof(
   fc.string({ unit: "binary" }),
+  fc.constantFrom('{"a":1}', "[1,2]", '"s"', "12", "null", " true "),
   fc.double(),
   fc.integer(),
   fc.boolean(),
@@ -31,43 +33,56 @@ const jsonValue = fc.oneof(
   fc.bigInt(),
   anyDate,
   fc.object(),
-  fc.array(fc.oneof(fc.integer(), fc.string())),
   fc.uint8Array().map((u) => Buffer.from(u)),
   fc.uint8Array(),
   fc.anything().map((x) => new JsonValue(x)),
 );
 
-describe("records serializer (the MERGE payload)", () => {
-  test("writes exactly defaultJsonSerializer's text", () => {
-    const keys = ["id", "a b", '"q"', "0", "é"];
-    const record = fc.record(Object.fromEntries(keys.map((k) => [k, jsonValue])));
-    fc.assert(
-      fc.property(fc.array(record, { maxLength: 6 }), (rows) => {
-        const own = rows.length > 0 ? Object.keys(rows[0] as object) : keys;
-        expect(serializeRecords(rows, own)).toBe(defaultJsonSerializer(rows));
-      }),
-      { numRuns: 2000 },
-    );
+/** What json_to_recordset hands a column's input function for one JSON value (`null`: SQL NULL). */
+function recordsetText(json: string, kind: ColumnKind): string | null {
+  if (json === "null") return null;
+  if (kind === ColumnKind.Json) return json;
+  return json.startsWith('"') ? (JSON.parse(json) as string) : json;
+}
+
+function outcome(fn: () => unknown): unknown {
+  try {
+    return fn();
+  } catch (err) {
+    return err instanceof ParameterError ? "ParameterError" : err;
+  }
+}
+
+describe("JSON records source (upsert/MERGE below the COPY threshold)", () => {
+  test("every scalar column value carries exactly the text COPY writes, or both raise ParameterError", () => {
+    for (const kind of [ColumnKind.Scalar, ColumnKind.Json]) {
+      fc.assert(
+        fc.property(anyValue, (v) => {
+          const copy = outcome(() => columnText(v, kind, JSON.stringify));
+          const json = outcome(() => recordsetText(columnJson(v, kind, JSON.stringify), kind));
+          expect(json).toEqual(copy);
+        }),
+        { numRuns: 3000 },
+      );
+    }
   });
 
-  test("rows with toJSON, array rows and empty rows", () => {
-    const withToJson = [{ a: 1, toJSON: () => ({ z: 1 }) }];
-    expect(serializeRecords(withToJson, ["a"])).toBe(JSON.stringify(withToJson));
-    expect(serializeRecords([[1, 2]], ["0", "1"])).toBe("[[1,2]]");
-    expect(serializeRecords([{ a: undefined }, { a: 1 }], ["a"])).toBe('[{},{"a":1}]');
-    expect(serializeRecords([], ["a"])).toBe("[]");
-  });
-
-  test("Date text equals Date#toJSON, including invalid and far years", () => {
-    fc.assert(
-      fc.property(anyDate, (d) => {
-        expect(dateJsonText(d)).toBe(JSON.stringify(d));
-      }),
-      { numRuns: 5000 },
+  test("records: one object per row, columns by name, values by the column rules; bad values name column and row", () => {
+    const d = new Date(Date.UTC(2024, 5, 1, 23, 30, 45, 123));
+    const rows = [
+      { id: 1, at: d, f: Number.NaN, j: { a: [1] }, s: 'q"', extra: "ignored" },
+      { id: 2, at: null, f: 1.5, j: '{"b":2}', s: undefined, extra: 0 },
+    ];
+    const types = ["integer", "timestamp with time zone", "double precision", "jsonb", "text"];
+    const text = encodeRecordsJson(rows, ["id", "at", "f", "j", "s"], types, JSON.stringify);
+    expect(text).toBe(
+      '[{"id":1,"at":"2024-06-01 23:30:45.123+00","f":"NaN","j":{"a":[1]},"s":"q\\""},' +
+        '{"id":2,"at":null,"f":1.5,"j":{"b":2},"s":null}]',
     );
-    const patched = new Date(0);
-    patched.toJSON = () => "custom";
-    expect(dateJsonText(patched)).toBe('"custom"');
+    expect(encodeRecordsJson([], ["a"], undefined, JSON.stringify)).toBe("[]");
+    expect(() => encodeRecordsJson([{ a: 1 }, { a: Symbol("x") }], ["a"], ["text"], JSON.stringify)).toThrow(
+      /column "a" of row 1: a Symbol/,
+    );
   });
 });
 
@@ -95,7 +110,8 @@ describe("COPY row writer (in place, inline fast paths)", () => {
     fc.constant(null),
     fc.constant(undefined),
     fc.bigInt(),
-    fc.date({ min: new Date(-8.64e15), max: new Date(8.64e15), noInvalidDate: true }), // invalid: RangeError, both
+    fc.date({ min: new Date(-8.64e15), max: new Date(8.64e15), noInvalidDate: false }),
+    fc.constantFrom('{"a":1}', "[1]", '"s"'),
     fc.array(fc.oneof(fc.string(), fc.integer(), fc.constant(null)), { maxLength: 3 }),
     fc.dictionary(fc.string(), fc.integer(), { maxKeys: 2 }),
     fc.uint8Array({ maxLength: 4 }).map((u) => Buffer.from(u)),
@@ -105,13 +121,14 @@ describe("COPY row writer (in place, inline fast paths)", () => {
     const codecs = types.map((t) => columnCodec(t));
     fc.assert(
       fc.property(fc.array(fc.array(copyValue, { minLength: types.length, maxLength: types.length })), (arrays) => {
-        const expected = arrays.map((r) => `${encodeCopyRow(r, codecs)}\n`).join("");
+        // A value no column can hold raises ParameterError on every form alike.
+        const expected = outcome(() => arrays.map((r) => `${encodeCopyRow(r, codecs)}\n`).join(""));
         const objects = arrays.map((r) => Object.fromEntries(columns.map((c, i) => [c, r[i]])));
-        const inPlace = [
-          ...encodeCopyChunks(new ObjectRows(objects, columns), types, types.length, { chunkSize: 256 }),
-        ];
-        expect(inPlace.join("")).toBe(expected);
-        expect([...encodeCopyChunks(arrays, types, types.length)].join("")).toBe(expected);
+        const inPlace = outcome(() =>
+          [...encodeCopyChunks(new ObjectRows(objects, columns), types, types.length, { chunkSize: 256 })].join(""),
+        );
+        expect(inPlace).toEqual(expected);
+        expect(outcome(() => [...encodeCopyChunks(arrays, types, types.length)].join(""))).toEqual(expected);
       }),
       { numRuns: 500 },
     );
@@ -131,7 +148,22 @@ describe("COPY row writer (in place, inline fast paths)", () => {
     expect(mixed.join("")).toBe("1\ta\n2\tb\n");
     expect([...encodeCopyChunks([[], []], [], 0)].join("")).toBe("\n\n");
     expect([...encodeCopyChunks(new ObjectRows([], ["id"]), ["integer"], 1)]).toEqual([]);
-    const invalid = new ObjectRows([{ t: new Date(Number.NaN) }], ["t"]);
-    expect(() => [...encodeCopyChunks(invalid, ["timestamp with time zone"], 1)]).toThrow(RangeError);
+    const invalid = new ObjectRows(
+      [
+        { id: 1, t: new Date(0) },
+        { id: 2, t: new Date(Number.NaN) },
+      ],
+      ["id", "t"],
+    );
+    expect(() => [...encodeCopyChunks(invalid, ["integer", "timestamp with time zone"], 2)]).toThrow(
+      /column "t" of row 1: an Invalid Date/,
+    );
+    const asArrays = [
+      [1, "x"],
+      [2, Symbol("s")],
+    ];
+    expect(() => [...encodeCopyChunks(asArrays, ["integer", "text"], 2, { columns: ["id", "name"] })]).toThrow(
+      /column "name" of row 1: a Symbol/,
+    );
   });
 });

@@ -51,20 +51,6 @@ async function* rowsOf<T>(rows: readonly T[]): AsyncGenerator<T> {
   for (const r of rows) yield r;
 }
 
-/** Runs fn with a fresh config (own pool) and closes it. */
-async function withConfig<T>(
-  make: MakeConfig,
-  features: DriverFeatures<any> | undefined,
-  fn: (s: Session<any>) => Promise<T>,
-): Promise<T> {
-  const db = make(features);
-  try {
-    return await db.withSession(fn);
-  } finally {
-    await db.close();
-  }
-}
-
 export function runValueTests(name: string, make: MakeConfig): void {
   const p = `vt_${name}`;
   const T = {
@@ -77,6 +63,19 @@ export function runValueTests(name: string, make: MakeConfig): void {
   };
   let db: AnyConfig;
   const withSession = <R>(fn: (s: Session<any>) => Promise<R>): Promise<R> => db.withSession(fn);
+  // Configs with other driverFeatures, one pool each (on PGlite, each its own database), closed after the suite.
+  const others = new Map<string, AnyConfig>();
+  const withFeatures = <R>(features: DriverFeatures<any>, fn: (s: Session<any>) => Promise<R>): Promise<R> => {
+    const key = JSON.stringify(features);
+    let config = others.get(key);
+    if (config === undefined) {
+      config = make(features);
+      others.set(key, config);
+    }
+    return config.withSession(fn);
+  };
+  // One extra pool for the non-default modes (int8 "string" is the same wiring; tests/core/values.test.ts covers it).
+  const MODES = { int8: "bigint", timestamps: "string" } as const;
 
   describe(`values: ${name}`, () => {
     beforeAll(async () => {
@@ -100,6 +99,7 @@ export function runValueTests(name: string, make: MakeConfig): void {
           DROP TYPE IF EXISTS ${p}_rating CASCADE; DROP DOMAIN IF EXISTS ${p}_year CASCADE;`),
       ).catch(() => {});
       await db.close();
+      for (const config of others.values()) await config.close();
     });
 
     test("the process time zone is not UTC (the test would prove nothing otherwise)", () => {
@@ -195,7 +195,10 @@ export function runValueTests(name: string, make: MakeConfig): void {
     });
 
     test('timestamps: "string" keeps microseconds both ways; read → upsert updates instead of duplicating', async () => {
-      await withConfig(make, { timestamps: "string" }, async (s) => {
+      await withFeatures(MODES, async (s) => {
+        // On PGlite this config is a database of its own.
+        await s.execute(`CREATE TABLE IF NOT EXISTS ${T.keyed} (id int, at timestamp(6), at_tz timestamptz, val int,
+          PRIMARY KEY (id, at))`);
         await s.execute(`DELETE FROM ${T.keyed}`);
         await s.execute(`INSERT INTO ${T.keyed} VALUES
           (1, '2024-06-01 12:30:45.123456', '2024-06-01 12:30:45.123456+00', 0),
@@ -257,21 +260,15 @@ export function runValueTests(name: string, make: MakeConfig): void {
       });
     });
 
-    test('int8 "bigint" and "string": every value of the column, arrays included, has that type', async () => {
+    test('int8 "bigint": every value of the column, arrays included, is a bigint', async () => {
       const q = "SELECT x, ARRAY[x, NULL] AS xs FROM (VALUES (1::int8), (9007199254740993::int8)) v(x) ORDER BY x";
-      await withConfig(make, { int8: "bigint" }, async (s) => {
+      await withFeatures(MODES, async (s) => {
         const rows = await s.select<{ x: bigint; xs: (bigint | null)[] }>(q);
         expect(rows).toEqual([
           { x: 1n, xs: [1n, null] },
           { x: 9007199254740993n, xs: [9007199254740993n, null] },
         ]);
         expect(rows.reduce((a, r) => a + r.x, 0n)).toBe(9007199254740994n);
-      });
-      await withConfig(make, { int8: "string" }, async (s) => {
-        expect(await s.select(q)).toEqual([
-          { x: "1", xs: ["1", null] },
-          { x: "9007199254740993", xs: ["9007199254740993", null] },
-        ]);
       });
     });
 
@@ -560,9 +557,6 @@ export function runValueTests(name: string, make: MakeConfig): void {
         const e3 = await failure(s.upsert(T.err, [{ id: 1, n: secret }], { on: ["id"], copyThreshold: 1_000_000 }));
         expect(e3).toBeInstanceOf(DataError);
         expect(e3.message).not.toContain(secret);
-        const e4 = await failure(s.loadRecords(T.err, [{ id: 1, n: secret }]));
-        expect(e4).toBeInstanceOf(DataError);
-        expect(e4.message).not.toContain(secret);
         // Identifiers stay: the constraint a unique violation names is not a value.
         await s.execute(`DELETE FROM ${T.err}`);
         await s.execute(`INSERT INTO ${T.err} VALUES (1, 424242)`);

@@ -10,6 +10,7 @@
  */
 import { isJsonValue, type JsonDeserializer, type JsonSerializer } from "../../core/json.js";
 import {
+  asText,
   badValue,
   dateText,
   type Int8Mode,
@@ -171,7 +172,7 @@ export interface ValueModes {
 }
 
 const parseBool: Parser = (t) => t === "t";
-const identity: Parser = (t) => t;
+const identity: Parser = asText;
 
 /** Catalog facts for types the built-in table does not know: domains resolve to their base, arrays to elements. */
 const TYPE_LOOKUP_SQL =
