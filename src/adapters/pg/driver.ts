@@ -40,7 +40,7 @@ import {
   VECTOR_TYPE_SQL,
 } from "../postgres-common/codecs.js";
 import { parseCommandTag, rowsAffectedFor } from "../postgres-common/command-tag.js";
-import { copyFromStdinSql, encodeCopyRows, encodeCopyText } from "../postgres-common/copy.js";
+import { copyFromStdinSql, encodeCopyData, encodeCopyRows } from "../postgres-common/copy.js";
 import { isBrokenConnectionError, mapPostgresError } from "../postgres-common/errors.js";
 import { POSTGRES_MAX_PARAMETERS } from "../postgres-common/limits.js";
 import {
@@ -649,7 +649,7 @@ export class PgAdapter implements Adapter<PgConnection> {
     const chunks =
       Symbol.asyncIterator in rows
         ? encodeCopyRows(rows, columnTypes, columns.length, options)
-        : encodeCopyText(rows, columnTypes, columns.length, options);
+        : encodeCopyData(rows, columnTypes, columns.length, options);
     const sink = conn.client.query(
       from(copyFromStdinSql(table, columns)) as never,
     ) as unknown as NodeJS.WritableStream & {

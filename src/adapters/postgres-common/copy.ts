@@ -244,16 +244,19 @@ export function* encodeCopyChunks(
 
 /**
  * An in-memory source encoded completely, before the COPY starts: a value that cannot be written raises
- * ParameterError while nothing has been sent, and the server is never left in a half-fed COPY. The text takes about
- * as much memory as the rows it encodes, which are in memory already.
+ * ParameterError while nothing has been sent, and the server is never left in a half-fed COPY. Chunks become Buffers
+ * at once: kept as strings, the concatenation trees of every chunk would stay alive together until sent (measured at
+ * 100k rows: 4× the client CPU, mostly GC). The bytes take about as much memory as the rows, already in memory.
  */
-export function encodeCopyText(
+export function encodeCopyData(
   rows: Iterable<readonly unknown[]>,
   columnTypes: readonly (string | undefined)[] | undefined,
   width: number,
   options: CopyEncodeOptions = {},
-): string[] {
-  return Array.from(encodeCopyChunks(rows, columnTypes, width, options));
+): Buffer[] {
+  const out: Buffer[] = [];
+  for (const chunk of encodeCopyChunks(rows, columnTypes, width, options)) out.push(Buffer.from(chunk, "utf8"));
+  return out;
 }
 
 /**
@@ -293,8 +296,9 @@ export async function encodeCopyBlob(
   width: number,
   options: CopyEncodeOptions = {},
 ): Promise<Blob> {
-  const parts: string[] = [];
-  for await (const chunk of encodeCopyRows(rows, columnTypes, width, options)) parts.push(chunk);
+  if (!isAsyncIterable<readonly unknown[]>(rows)) return new Blob(encodeCopyData(rows, columnTypes, width, options));
+  const parts: Buffer[] = [];
+  for await (const chunk of encodeCopyRows(rows, columnTypes, width, options)) parts.push(Buffer.from(chunk, "utf8"));
   return new Blob(parts);
 }
 

@@ -43,7 +43,7 @@ import {
   vectorSerializer,
 } from "../postgres-common/codecs.js";
 import { rowsAffectedFor } from "../postgres-common/command-tag.js";
-import { copyFromStdinSql, encodeCopyRows, encodeCopyText } from "../postgres-common/copy.js";
+import { copyFromStdinSql, encodeCopyData, encodeCopyRows } from "../postgres-common/copy.js";
 import { isBrokenConnectionError, mapPostgresError } from "../postgres-common/errors.js";
 import { POSTGRES_MAX_PARAMETERS } from "../postgres-common/limits.js";
 import {
@@ -453,13 +453,10 @@ export class PostgresJsAdapter implements Adapter<PostgresJsConnection> {
     if (this.#vector) o.serializers[this.#vector.oid] = vectorSerializer;
   }
 
-  /**
-   * A result whose columns include a type this connection has no parser for yet (a user enum/domain array, a catalog
-   * row type): the pool looks it up once, and the columns of this result (and of the prepared statement) get it.
-   */
-  async #finishTypes(conn: PostgresJsConnection, res: PjsResult): Promise<void> {
+  /** Columns of a result whose type this connection has no parser for yet (undefined, the common case: none). */
+  #lateColumns(res: PjsResult): [string, number][] | undefined {
     const cols = res.columns;
-    if (cols === null || cols === undefined) return;
+    if (cols === null || cols === undefined) return undefined;
     let late: [string, number][] | undefined;
     for (const c of cols) {
       if (c.parser === undefined && c.type >= 10_000 && (this.#types.unknown(c.type) || this.#types.get(c.type))) {
@@ -467,13 +464,20 @@ export class PostgresJsAdapter implements Adapter<PostgresJsConnection> {
         late.push([c.name, c.type]);
       }
     }
-    if (late === undefined) return;
+    return late;
+  }
+
+  /**
+   * A result whose columns include a type this connection has no parser for yet (a user enum/domain array, a catalog
+   * row type): the pool looks it up once, and the columns of this result (and of the prepared statement) get it.
+   */
+  async #finishTypes(conn: PostgresJsConnection, res: PjsResult, late: [string, number][]): Promise<void> {
     await this.#types.resolve(
       late.map((l) => l[1]),
       (text, params) => (conn.sql as unknown as Unsafe).unsafe(text, params, { prepare: false }),
     );
     const parsers = codecsOf(conn.sql).parsers;
-    for (const c of cols) {
+    for (const c of res.columns ?? []) {
       const parser = this.#types.get(c.type);
       if (c.parser === undefined && parser !== undefined) {
         parsers[c.type] = parser;
@@ -518,7 +522,8 @@ export class PostgresJsAdapter implements Adapter<PostgresJsConnection> {
     }
     // A multi-statement simple query answers with a plain array of results; the last one is the answer.
     const last = res.command === undefined ? lastOf(res) : res;
-    await this.#finishTypes(conn, last);
+    const late = this.#lateColumns(last);
+    if (late !== undefined) await this.#finishTypes(conn, last, late);
     const raw = toRaw(last);
     if ((raw.command === "SET" || raw.command === "RESET") && changesSettings(raw.command, sql))
       conn.settingsSet = true;
@@ -644,7 +649,7 @@ export class PostgresJsAdapter implements Adapter<PostgresJsConnection> {
     this.#check(conn);
     const options = { jsonSerializer: this.#features.jsonSerializer, columns };
     let count = 0;
-    let chunks: string[] | AsyncIterable<string>;
+    let chunks: Buffer[] | AsyncIterable<string>;
     // COPY loads every row or none, so the source's row count is the server's. An in-memory source is encoded
     // completely first: a bad value fails before the COPY starts.
     if (Symbol.asyncIterator in rows) {
@@ -657,7 +662,7 @@ export class PostgresJsAdapter implements Adapter<PostgresJsConnection> {
     } else {
       const list = "length" in rows && typeof rows.length === "number" ? rows : Array.from(rows);
       count = (list as { length: number }).length;
-      chunks = encodeCopyText(list, columnTypes, columns.length, options);
+      chunks = encodeCopyData(list, columnTypes, columns.length, options);
     }
     try {
       const sink = await (conn.sql as unknown as Unsafe).unsafe(copyFromStdinSql(table, columns)).writable();
