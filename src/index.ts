@@ -38,6 +38,7 @@ export {
 } from "./core/typed-query.js";
 export {
   type Dialect,
+  type DialectName,
   normalizeDialect,
   type OperationType,
   ParameterStyle,

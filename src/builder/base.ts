@@ -17,12 +17,12 @@ import { getRenderer } from "../core/ast/render.js";
 import { type BuildContext, type BuiltStatement, QUERY_BUILDER, type QueryBuilder } from "../core/builder-protocol.js";
 import { SQLBuilderError } from "../core/errors.js";
 import { RawFragment, SQL } from "../core/statement.js";
-import { type Dialect, normalizeDialect } from "../core/types.js";
+import { type Dialect, type DialectName, normalizeDialect } from "../core/types.js";
 import { aliasName, type ConditionInput, condition, exprOf, nameExpr, selectItem } from "./input.js";
 
 const KNOWN = new Set<string>(["postgres", "sqlite", "mysql", "duckdb", "oracle", "bigquery"]);
 
-export function resolveDialect(given: Dialect | string | undefined, own: Dialect | undefined): Dialect {
+export function resolveDialect(given: DialectName | undefined, own: Dialect | undefined): Dialect {
   if (given === undefined) return own ?? "postgres";
   return KNOWN.has(given) ? (given as Dialect) : normalizeDialect(given);
 }
@@ -54,7 +54,7 @@ export abstract class BaseBuilder<N extends StatementNode> implements QueryBuild
   }
 
   /** The same statement bound to a dialect (used by build()/toSQL() when none is passed). */
-  withDialect(dialect: Dialect | string): this {
+  withDialect(dialect: DialectName): this {
     return this.derive(this.node, normalizeDialect(dialect));
   }
 
@@ -63,13 +63,13 @@ export abstract class BaseBuilder<N extends StatementNode> implements QueryBuild
     return this.node;
   }
 
-  build(dialect?: Dialect | string, ctx?: BuildContext): BuiltStatement {
+  build(dialect?: DialectName, ctx?: BuildContext): BuiltStatement {
     const d = resolveDialect(dialect, this.dialect);
     return getRenderer(d).render(this.prepare(d, ctx), ctx);
   }
 
   /** SQL text for logs; with `showParameters` the values are inlined as correctly escaped literals. */
-  toSQL(dialect?: Dialect | string | ToSQLOptions, opts?: ToSQLOptions): string {
+  toSQL(dialect?: DialectName | ToSQLOptions, opts?: ToSQLOptions): string {
     if (typeof dialect === "object") {
       opts = dialect;
       dialect = undefined;

@@ -100,7 +100,7 @@ export function tableNode(table: unknown, alias?: unknown, what = "table"): Tabl
 
 /**
  * Value → expression. `mode` says what a plain string means: "value" binds it (data positions), "raw" makes it
- * SQL (action positions, per the DESIGN value rule). sql.raw/sql.value/sql.ref/SQL/builders always cross explicitly.
+ * SQL (action positions). sql.raw/sql.value/sql.ref/SQL/builders always cross explicitly.
  */
 export function exprOf(v: unknown, name: string, strings: "value" | "raw"): Expr {
   if (typeof v === "object" && v !== null) {

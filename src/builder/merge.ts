@@ -18,7 +18,7 @@ import {
 import { rowsOf, withTableSource } from "../core/ast/rewrite.js";
 import { SQLBuilderError } from "../core/errors.js";
 import { quotePath } from "../core/identifiers.js";
-import { type Dialect, normalizeDialect } from "../core/types.js";
+import { type Dialect, type DialectName, normalizeDialect } from "../core/types.js";
 import { BaseBuilder, returningItems } from "./base.js";
 import {
   actionSet,
@@ -187,7 +187,7 @@ export function insertList(
 
 export type { MergeSource };
 
-export function merge(opts?: { dialect?: Dialect | string }): MergeBuilder {
+export function merge(opts?: { dialect?: DialectName }): MergeBuilder {
   const d = opts?.dialect === undefined ? undefined : normalizeDialect(opts.dialect);
   return new MergeBuilder({ kind: "merge", whens: [] }, d);
 }

@@ -20,7 +20,7 @@ import { mergeToInsert } from "../core/ast/rewrite.js";
 import type { BuildContext } from "../core/builder-protocol.js";
 import { DialectNotSupportedError, SQLBuilderError } from "../core/errors.js";
 import { SQL } from "../core/statement.js";
-import { type Dialect, normalizeDialect } from "../core/types.js";
+import { type Dialect, type DialectName, normalizeDialect } from "../core/types.js";
 import { actionSet, aliasName, condition, tablePath } from "./input.js";
 import { InsertBuilder, type OnConflictBuilder } from "./insert.js";
 import { insertList, MergeBuilder, rowsSource, type UsingOptions, type WhenOptions } from "./merge.js";
@@ -156,14 +156,14 @@ const MERGE_DIALECTS = new Set<Dialect>(["postgres", "oracle", "bigquery"]);
 
 export function upsert(
   table: string,
-  opts: { dialect: "postgres" | "postgresql" | "pg" | "oracle" | "bigquery" },
+  opts: { dialect: "postgres" | "postgresql" | "pg" | "pglite" | "oracle" | "bigquery" },
 ): MergeBuilder;
 export function upsert(
   table: string,
   opts: { dialect: "sqlite" | "sqlite3" | "duckdb" | "mysql" | "mariadb" },
 ): UpsertInsertBuilder;
-export function upsert(table: string, opts?: { dialect?: Dialect | string }): MergeBuilder | UpsertInsertBuilder;
-export function upsert(table: string, opts?: { dialect?: Dialect | string }): MergeBuilder | UpsertInsertBuilder {
+export function upsert(table: string, opts?: { dialect?: DialectName }): MergeBuilder | UpsertInsertBuilder;
+export function upsert(table: string, opts?: { dialect?: DialectName }): MergeBuilder | UpsertInsertBuilder {
   const d = normalizeDialect(opts?.dialect ?? "postgres");
   const path = tablePath(table, "upsert() table name");
   if (MERGE_DIALECTS.has(d)) return new MergeBuilder({ kind: "merge", target: path, alias: "t", whens: [] }, d);

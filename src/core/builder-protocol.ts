@@ -1,4 +1,4 @@
-import type { Dialect } from "./types.js";
+import type { Dialect, DialectName } from "./types.js";
 
 /** Brand that lets the session recognise any builder without importing builder/. */
 export const QUERY_BUILDER: unique symbol = Symbol.for("sqlspec.queryBuilder") as never;
@@ -25,7 +25,7 @@ export interface QueryBuilder {
   readonly [QUERY_BUILDER]: true;
   /** The dialect given when the builder was created, if any. */
   readonly dialect?: Dialect | undefined;
-  build(dialect?: Dialect | string, ctx?: BuildContext): BuiltStatement;
+  build(dialect?: DialectName, ctx?: BuildContext): BuiltStatement;
   /** Tables whose catalog column types/unique keys the renderer wants before build (MERGE from rows). */
   catalogTables?(): string[];
 }

@@ -2,6 +2,7 @@
  * The error hierarchy. Every error sqlspec raises extends SQLSpecError; database errors are mapped from SQLSTATE
  * by `errorFromSqlState`, which every adapter (PostgreSQL, MySQL, …) shares.
  */
+import { brandError } from "./brand.js";
 
 export interface DatabaseErrorFields {
   sqlState?: string | undefined;
@@ -23,9 +24,14 @@ export class SQLSpecError extends Error {
   declare column?: string;
   declare cause: unknown;
 
+  static {
+    brandError(SQLSpecError, "SQLSpecError");
+  }
+
   constructor(message: string, fields: DatabaseErrorFields = {}) {
     super(message, fields.cause === undefined ? undefined : { cause: fields.cause });
-    this.name = new.target.name;
+    // sqlspec's classes carry a fixed name on their prototype; an application's subclass is named after itself.
+    if (!Object.hasOwn(new.target.prototype, "name")) this.name = new.target.name;
     if (fields.sqlState !== undefined) this.sqlState = fields.sqlState;
     if (fields.detail !== undefined) this.detail = fields.detail;
     if (fields.hint !== undefined) this.hint = fields.hint;
@@ -33,48 +39,164 @@ export class SQLSpecError extends Error {
     if (fields.table !== undefined) this.table = fields.table;
     if (fields.column !== undefined) this.column = fields.column;
   }
+
+  /** The SQLSTATE under the name node-postgres' errors use (`err.code`); undefined for the library's own errors. */
+  get code(): string | undefined {
+    return this.sqlState;
+  }
 }
 
 // Errors raised by the database, mapped from SQLSTATE.
-export class DatabaseError extends SQLSpecError {}
-export class IntegrityError extends DatabaseError {}
-export class UniqueViolationError extends IntegrityError {}
-export class ForeignKeyViolationError extends IntegrityError {}
-export class NotNullViolationError extends IntegrityError {}
-export class CheckViolationError extends IntegrityError {}
+export class DatabaseError extends SQLSpecError {
+  static {
+    brandError(DatabaseError, "DatabaseError");
+  }
+}
+export class IntegrityError extends DatabaseError {
+  static {
+    brandError(IntegrityError, "IntegrityError");
+  }
+}
+export class UniqueViolationError extends IntegrityError {
+  static {
+    brandError(UniqueViolationError, "UniqueViolationError");
+  }
+}
+export class ForeignKeyViolationError extends IntegrityError {
+  static {
+    brandError(ForeignKeyViolationError, "ForeignKeyViolationError");
+  }
+}
+export class NotNullViolationError extends IntegrityError {
+  static {
+    brandError(NotNullViolationError, "NotNullViolationError");
+  }
+}
+export class CheckViolationError extends IntegrityError {
+  static {
+    brandError(CheckViolationError, "CheckViolationError");
+  }
+}
 /** The statement does not fit the schema or the rules of SQL (PEP 249's ProgrammingError). */
-export class ProgrammingError extends DatabaseError {}
+export class ProgrammingError extends DatabaseError {
+  static {
+    brandError(ProgrammingError, "ProgrammingError");
+  }
+}
 /** A syntax error or an undefined object (42601, 42P01, 42703, 42883, … and the rest of class 42). */
-export class SQLParsingError extends ProgrammingError {}
+export class SQLParsingError extends ProgrammingError {
+  static {
+    brandError(SQLParsingError, "SQLParsingError");
+  }
+}
 /** The object to create already exists (42P07 table/relation, 42710, 42701 column, 42P06 schema, 42723 function, …). */
-export class DuplicateObjectError extends ProgrammingError {}
+export class DuplicateObjectError extends ProgrammingError {
+  static {
+    brandError(DuplicateObjectError, "DuplicateObjectError");
+  }
+}
 /** An expression's type does not fit its target (42804), e.g. a boolean inserted into an integer column. */
-export class DatatypeMismatchError extends ProgrammingError {}
+export class DatatypeMismatchError extends ProgrammingError {
+  static {
+    brandError(DatatypeMismatchError, "DatatypeMismatchError");
+  }
+}
 /** A column reference that matches nothing it must (42P10), e.g. an ON CONFLICT target without a unique index. */
-export class InvalidColumnReferenceError extends ProgrammingError {}
+export class InvalidColumnReferenceError extends ProgrammingError {
+  static {
+    brandError(InvalidColumnReferenceError, "InvalidColumnReferenceError");
+  }
+}
 /** A value for a GENERATED ALWAYS column (428C9). */
-export class GeneratedAlwaysError extends ProgrammingError {}
+export class GeneratedAlwaysError extends ProgrammingError {
+  static {
+    brandError(GeneratedAlwaysError, "GeneratedAlwaysError");
+  }
+}
 /** A subquery or a conflicting batch yields more rows than allowed (21000), e.g. ON CONFLICT touching a row twice. */
-export class CardinalityViolationError extends ProgrammingError {}
+export class CardinalityViolationError extends ProgrammingError {
+  static {
+    brandError(CardinalityViolationError, "CardinalityViolationError");
+  }
+}
 /** The server does not implement the feature (0A000). */
-export class FeatureNotSupportedError extends DatabaseError {}
-export class PermissionDeniedError extends DatabaseError {}
-export class DatabaseConnectionError extends DatabaseError {}
-export class TransactionError extends DatabaseError {}
-export class SerializationConflictError extends TransactionError {}
-export class DeadlockError extends TransactionError {}
-export class DataError extends DatabaseError {}
-export class OperationalError extends DatabaseError {}
-export class QueryTimeoutError extends OperationalError {}
-export class OperationCancelledError extends OperationalError {}
+export class FeatureNotSupportedError extends DatabaseError {
+  static {
+    brandError(FeatureNotSupportedError, "FeatureNotSupportedError");
+  }
+}
+export class PermissionDeniedError extends DatabaseError {
+  static {
+    brandError(PermissionDeniedError, "PermissionDeniedError");
+  }
+}
+export class DatabaseConnectionError extends DatabaseError {
+  static {
+    brandError(DatabaseConnectionError, "DatabaseConnectionError");
+  }
+}
+export class TransactionError extends DatabaseError {
+  static {
+    brandError(TransactionError, "TransactionError");
+  }
+}
+export class SerializationConflictError extends TransactionError {
+  static {
+    brandError(SerializationConflictError, "SerializationConflictError");
+  }
+}
+export class DeadlockError extends TransactionError {
+  static {
+    brandError(DeadlockError, "DeadlockError");
+  }
+}
+export class DataError extends DatabaseError {
+  static {
+    brandError(DataError, "DataError");
+  }
+}
+export class OperationalError extends DatabaseError {
+  static {
+    brandError(OperationalError, "OperationalError");
+  }
+}
+export class QueryTimeoutError extends OperationalError {
+  static {
+    brandError(QueryTimeoutError, "QueryTimeoutError");
+  }
+}
+export class OperationCancelledError extends OperationalError {
+  static {
+    brandError(OperationCancelledError, "OperationCancelledError");
+  }
+}
 /** The database named does not exist (3D000). */
-export class DatabaseNotFoundError extends OperationalError {}
+export class DatabaseNotFoundError extends OperationalError {
+  static {
+    brandError(DatabaseNotFoundError, "DatabaseNotFoundError");
+  }
+}
 
 // Errors raised by the library itself.
-export class NotFoundError extends SQLSpecError {}
-export class MultipleResultsFoundError extends SQLSpecError {}
-export class ImproperConfigurationError extends SQLSpecError {}
+export class NotFoundError extends SQLSpecError {
+  static {
+    brandError(NotFoundError, "NotFoundError");
+  }
+}
+export class MultipleResultsFoundError extends SQLSpecError {
+  static {
+    brandError(MultipleResultsFoundError, "MultipleResultsFoundError");
+  }
+}
+export class ImproperConfigurationError extends SQLSpecError {
+  static {
+    brandError(ImproperConfigurationError, "ImproperConfigurationError");
+  }
+}
 export class MissingDependencyError extends ImproperConfigurationError {
+  static {
+    brandError(MissingDependencyError, "MissingDependencyError");
+  }
   readonly packageName: string;
   constructor(packageName: string, feature: string, cause?: unknown) {
     super(
@@ -84,15 +206,47 @@ export class MissingDependencyError extends ImproperConfigurationError {
     this.packageName = packageName;
   }
 }
-export class ParameterError extends SQLSpecError {}
-export class SQLBuilderError extends SQLSpecError {}
-export class DialectNotSupportedError extends SQLBuilderError {}
-export class SQLFileNotFoundError extends SQLSpecError {}
-export class SQLFileParseError extends SQLSpecError {}
-export class MigrationError extends SQLSpecError {}
-export class PoolTimeoutError extends SQLSpecError {}
+export class ParameterError extends SQLSpecError {
+  static {
+    brandError(ParameterError, "ParameterError");
+  }
+}
+export class SQLBuilderError extends SQLSpecError {
+  static {
+    brandError(SQLBuilderError, "SQLBuilderError");
+  }
+}
+export class DialectNotSupportedError extends SQLBuilderError {
+  static {
+    brandError(DialectNotSupportedError, "DialectNotSupportedError");
+  }
+}
+export class SQLFileNotFoundError extends SQLSpecError {
+  static {
+    brandError(SQLFileNotFoundError, "SQLFileNotFoundError");
+  }
+}
+export class SQLFileParseError extends SQLSpecError {
+  static {
+    brandError(SQLFileParseError, "SQLFileParseError");
+  }
+}
+export class MigrationError extends SQLSpecError {
+  static {
+    brandError(MigrationError, "MigrationError");
+  }
+}
+export class PoolTimeoutError extends SQLSpecError {
+  static {
+    brandError(PoolTimeoutError, "PoolTimeoutError");
+  }
+}
 /** A statement the library recognises but cannot run on this path (for example COPY data inline in a script). */
-export class UnsupportedOperationError extends SQLSpecError {}
+export class UnsupportedOperationError extends SQLSpecError {
+  static {
+    brandError(UnsupportedOperationError, "UnsupportedOperationError");
+  }
+}
 
 type ErrorClass = new (message: string, fields?: DatabaseErrorFields) => DatabaseError;
 

@@ -3,8 +3,13 @@
  * handles bigint (exact digits), Date (ISO 8601) and Buffer/Uint8Array (PostgreSQL bytea hex text).
  */
 
+import { brand } from "./brand.js";
+
 /** Marks a value to be bound as JSON (json/jsonb), never as a PostgreSQL array. Create it with `sql.json(v)`. */
 export class JsonValue {
+  static {
+    brand(JsonValue, "JsonValue");
+  }
   constructor(readonly value: unknown) {}
   /** Nested inside other JSON (e.g. a row of a MERGE payload) it serializes as its value, not `{ value }`. */
   toJSON(): unknown {

@@ -1,3 +1,4 @@
+import { brand } from "./brand.js";
 import { MultipleResultsFoundError, NotFoundError } from "./errors.js";
 import type { OperationType, Row } from "./types.js";
 
@@ -15,6 +16,9 @@ export interface SQLResultInit<T> {
 
 /** The outcome of one statement: rows, column names, the server's affected-row count, and what ran. */
 export class SQLResult<T = Row> implements Iterable<T> {
+  static {
+    brand(SQLResult, "SQLResult");
+  }
   readonly data: T[];
   readonly rowsAffected: number;
   readonly columnNames: string[];

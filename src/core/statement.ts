@@ -2,6 +2,7 @@
  * The SQL statement object and the `sql` tagged template. Nothing here does I/O: `compile()` goes through the
  * cached compiler and returns `{ sql, parameters }`.
  */
+import { brand } from "./brand.js";
 import { isQueryBuilder } from "./builder-protocol.js";
 import { getPlan, type StatementPlan } from "./compiler.js";
 import { SQLBuilderError } from "./errors.js";
@@ -11,10 +12,11 @@ import { splitPlaceholders } from "./parameters.js";
 import type { Dialect, Params } from "./types.js";
 import { ParameterStyle } from "./types.js";
 
-const SQL_BRAND: unique symbol = Symbol.for("sqlspec.sql") as never;
-
 /** Trusted SQL text spliced verbatim into a template. Never pass user input. */
 export class RawFragment {
+  static {
+    brand(RawFragment, "RawFragment");
+  }
   constructor(readonly text: string) {}
 }
 
@@ -24,6 +26,9 @@ export class RawFragment {
  * parts as they are.
  */
 export class RefFragment {
+  static {
+    brand(RefFragment, "RefFragment");
+  }
   readonly parts: readonly string[];
   constructor(name: string | readonly string[]) {
     this.parts = typeof name === "string" ? parseName(name, "sql.ref()") : [...name];
@@ -39,6 +44,9 @@ export class RefFragment {
 
 /** Forces its value to be bound as a parameter, whatever it is. */
 export class ValueFragment {
+  static {
+    brand(ValueFragment, "ValueFragment");
+  }
   constructor(readonly value: unknown) {}
 }
 
@@ -53,7 +61,10 @@ const TEMPLATE_CHUNKS = new WeakMap<SQL, readonly Chunk[]>();
  * `compile()` converts them to the target style.
  */
 export class SQL {
-  declare readonly [SQL_BRAND]: true;
+  // `instanceof SQL` also accepts a SQL made by another copy of sqlspec (the other module format).
+  static {
+    brand(SQL, "SQL");
+  }
   readonly text: string;
   readonly params: Params | undefined;
   readonly inputStyle?: ParameterStyle;
@@ -95,9 +106,8 @@ export class SQL {
 }
 
 export function isSQL(value: unknown): value is SQL {
-  return value instanceof SQL || (typeof value === "object" && value !== null && SQL_BRAND in value);
+  return value instanceof SQL;
 }
-Object.defineProperty(SQL.prototype, SQL_BRAND, { value: true });
 
 function renderChunks(chunks: readonly Chunk[], dialect: Dialect): string {
   let out = "";

@@ -31,7 +31,13 @@ export const ParameterStyle = {
 } as const;
 export type ParameterStyle = (typeof ParameterStyle)[keyof typeof ParameterStyle];
 
-const DIALECT_ALIASES: Record<string, Dialect> = {
+/**
+ * Every name a dialect option accepts: the dialects and their aliases. A misspelt name does not compile;
+ * `normalizeDialect` parses names read at run time (case-insensitively) and raises on unknown ones.
+ */
+export type DialectName = Dialect | "postgresql" | "pg" | "pglite" | "sqlite3" | "mariadb";
+
+const DIALECT_ALIASES: Record<DialectName, Dialect> = {
   postgres: "postgres",
   postgresql: "postgres",
   pg: "postgres",
@@ -48,8 +54,8 @@ const DIALECT_ALIASES: Record<string, Dialect> = {
 export const KNOWN_DIALECTS: readonly Dialect[] = ["postgres", "sqlite", "mysql", "duckdb", "oracle", "bigquery"];
 
 /** Resolves a dialect name case-insensitively (`postgresql` and `pg` are aliases). Unknown names raise. */
-export function normalizeDialect(name: string | Dialect): Dialect {
-  const hit = DIALECT_ALIASES[String(name).toLowerCase()];
+export function normalizeDialect(name: DialectName | (string & {})): Dialect {
+  const hit = (DIALECT_ALIASES as Record<string, Dialect | undefined>)[String(name).toLowerCase()];
   if (hit === undefined) {
     throw new DialectNotSupportedError(
       `Unknown dialect "${name}". Known dialects: ${KNOWN_DIALECTS.join(", ")} (aliases: postgresql, pg, sqlite3, mariadb).`,

@@ -2,7 +2,7 @@ import type { JsonDeserializer, JsonSerializer } from "../core/json.js";
 import type { Int8Mode, TimestampMode } from "../core/values.js";
 import type { Adapter } from "./adapter.js";
 
-/** Pool settings shared by the server adapters (DESIGN §2). */
+/** Pool settings shared by the server adapters. */
 export interface PoolConfig {
   connectionString?: string;
   host?: string;

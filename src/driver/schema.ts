@@ -1,8 +1,12 @@
+import { brandError } from "../core/brand.js";
 import { SQLSpecError } from "../core/errors.js";
 import type { StandardSchemaV1 } from "../core/standard-schema.js";
 
 /** A row did not match the schema given to select*(…, { schema }). `issues` are the schema library's own. */
 export class SchemaValidationError extends SQLSpecError {
+  static {
+    brandError(SchemaValidationError, "SchemaValidationError");
+  }
   readonly issues: readonly StandardSchemaV1.Issue[];
   readonly rowIndex: number;
   constructor(issues: readonly StandardSchemaV1.Issue[], rowIndex: number) {

@@ -6,7 +6,7 @@ import { deleteFrom, insertInto, merge, select, update } from "../../src/builder
 import { isQueryBuilder } from "../../src/core/builder-protocol.js";
 import { DialectNotSupportedError, ParameterError, SQLBuilderError } from "../../src/core/errors.js";
 import { sqlTag as sql } from "../../src/core/statement.js";
-import type { Dialect } from "../../src/core/types.js";
+import type { Dialect, DialectName } from "../../src/core/types.js";
 
 const DIALECTS: Dialect[] = ["postgres", "sqlite", "mysql", "duckdb", "oracle", "bigquery"];
 
@@ -257,12 +257,15 @@ describe("select features", () => {
   it("a dialect given to build() wins over the builder's own, which wins over postgres", () => {
     const b = select().from("t").where({ a: 1 });
     expect(b.build().sql).toContain("$1");
-    const mine = b.withDialect("SQLite");
+    // names read at run time are matched case-insensitively (the types take the lowercase names)
+    const mine = b.withDialect("SQLite" as DialectName);
     expect(mine.dialect).toBe("sqlite");
     expect(mine.build().sql).toContain("?");
     expect(mine.build("pg").sql).toContain("$1");
     expect(mine.toSQL("postgresql")).toContain("$1");
-    expect(() => b.build("nosql")).toThrow(/Known dialects: postgres, sqlite, mysql, duckdb, oracle, bigquery/);
+    expect(() => b.build("nosql" as DialectName)).toThrow(
+      /Known dialects: postgres, sqlite, mysql, duckdb, oracle, bigquery/,
+    );
   });
 });
 

@@ -6,6 +6,7 @@ import type { BuildContext } from "../../src/core/builder-protocol.js";
 import { DialectNotSupportedError, SQLBuilderError } from "../../src/core/errors.js";
 import { JsonValue } from "../../src/core/json.js";
 import { sqlTag as sql } from "../../src/core/statement.js";
+import type { DialectName } from "../../src/core/types.js";
 
 const CATALOG: BuildContext = {
   columnTypes: new Map([
@@ -71,7 +72,7 @@ describe("the seed's MERGE examples (postgres)", () => {
 });
 
 describe("rows source column types", () => {
-  const sourceOf = (m: { build: (d: string) => { sql: string } }) => {
+  const sourceOf = (m: { build: (d: DialectName) => { sql: string } }) => {
     const sql = m.build("postgres").sql;
     return sql.slice(sql.indexOf("USING ") + 6, sql.indexOf(' AS "src" ON'));
   };
@@ -317,21 +318,24 @@ describe("MERGE errors say what to do", () => {
 
 describe("sql.upsert factory", () => {
   it("returns a Merge (alias t) on postgres/oracle/bigquery and an Insert elsewhere", () => {
+    // names read at run time are matched case-insensitively (the types take the lowercase names)
     for (const d of ["postgres", "PostgreSQL", "pg", "oracle", "bigquery"]) {
-      const b = upsert("products", { dialect: d });
+      const b = upsert("products", { dialect: d as DialectName });
       expect(b).toBeInstanceOf(MergeBuilder);
       expect(b.node).toMatchObject({ kind: "merge", target: ["products"], alias: "t" });
     }
     for (const d of ["sqlite", "duckdb", "mysql", "MariaDB"]) {
-      const b = upsert("products", { dialect: d });
+      const b = upsert("products", { dialect: d as DialectName });
       expect(b).toBeInstanceOf(UpsertInsertBuilder);
       expect(b).toBeInstanceOf(InsertBuilder);
       expect(b.kind).toBe("insert");
     }
-    expect(() => upsert("products", { dialect: "db2" })).toThrow(/Unknown dialect "db2".*postgres, sqlite, mysql/);
+    expect(() => upsert("products", { dialect: "db2" as DialectName })).toThrow(
+      /Unknown dialect "db2".*postgres, sqlite, mysql/,
+    );
   });
 
-  const seed = (dialect: string) =>
+  const seed = (dialect: DialectName) =>
     upsert("products", { dialect })
       .using([{ id: 1, name: "Widget", price: 9.99 }], "src")
       .on("t.id = src.id")

@@ -3,7 +3,7 @@ import type { ConfigOptions, PoolConfig } from "../../driver/config.js";
 import { DatabaseConfig } from "../../driver/database-config.js";
 import { loadPg, PgAdapter, type PgConnection } from "./driver.js";
 
-/** Pool settings for node-postgres: every DESIGN pool key (`connectionString` or host/port/user/…). */
+/** Pool settings for node-postgres: every shared pool key (`connectionString` or host/port/user/…). */
 export type PgPoolConfig = PoolConfig;
 
 export type PgConfigOptions = ConfigOptions<PgPoolConfig, PgModule.PoolClient>;

@@ -27,7 +27,7 @@ import type {
   TransactionStatus,
 } from "../../driver/adapter.js";
 import type { PoolConfig, ResetOnRelease, ResolvedDriverFeatures } from "../../driver/config.js";
-import { importDriver } from "../../driver/dependencies.js";
+import { importDriver, rethrow } from "../../driver/dependencies.js";
 import { boundedAcquire, sendCancelRequest } from "../postgres-common/cancel.js";
 import { postgresIntrospector } from "../postgres-common/catalog.js";
 import {
@@ -137,7 +137,7 @@ export interface PgAdapterOptions {
 }
 
 export async function loadPg(feature: string): Promise<Pg> {
-  const mod = await importDriver("pg", feature, () => import("pg") as Promise<Pg & { default?: Pg }>);
+  const mod = await importDriver("pg", feature, () => import("pg").catch(rethrow) as Promise<Pg & { default?: Pg }>);
   return mod.default ?? mod;
 }
 
@@ -676,10 +676,8 @@ let copyFrom: Promise<CopyFrom> | undefined;
 
 async function loadCopyFrom(): Promise<CopyFrom> {
   try {
-    const mod = (await importDriver(
-      "pg-copy-streams",
-      "PgConfig bulk loading (COPY)",
-      () => import("pg-copy-streams"),
+    const mod = (await importDriver("pg-copy-streams", "PgConfig bulk loading (COPY)", () =>
+      import("pg-copy-streams").catch(rethrow),
     )) as unknown as { from?: CopyFrom; default?: { from: CopyFrom } };
     return mod.from ?? (mod.default as { from: CopyFrom }).from;
   } catch (err) {

@@ -1,7 +1,7 @@
 import type { PGlite, PGliteOptions } from "@electric-sql/pglite";
 import type { ConfigOptions, ResetOnRelease } from "../../driver/config.js";
 import { DatabaseConfig } from "../../driver/database-config.js";
-import { importDriver } from "../../driver/dependencies.js";
+import { importDriver, rethrow } from "../../driver/dependencies.js";
 import { createPgliteAdapter, type PgliteAdapter, type PgliteConnection } from "./driver.js";
 
 export interface PglitePoolConfig {
@@ -31,7 +31,9 @@ export class PgliteConfig extends DatabaseConfig<PgliteConnection, PglitePoolCon
   }
 
   protected async createAdapter(): Promise<PgliteAdapter> {
-    const pglite = await importDriver("@electric-sql/pglite", "PgliteConfig", () => import("@electric-sql/pglite"));
+    const pglite = await importDriver("@electric-sql/pglite", "PgliteConfig", () =>
+      import("@electric-sql/pglite").catch(rethrow),
+    );
     let vector: unknown;
     if (this.features.enablePgvector) {
       try {

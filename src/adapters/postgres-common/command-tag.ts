@@ -16,7 +16,7 @@ export function parseCommandTag(tag: string): { command: string; rowsAffected: n
 
 const DML = new Set(["INSERT", "UPDATE", "DELETE", "MERGE", "COPY"]);
 
-/** rowsAffected as DESIGN defines it: the server's count for DML (and SELECT/FETCH), 0 for DDL and utility. */
+/** rowsAffected: the server's count for DML (and SELECT/FETCH), 0 for DDL and utility. */
 export function rowsAffectedFor(command: string | undefined, rowCount: number | null | undefined): number {
   if (rowCount === null || rowCount === undefined) return 0;
   if (command === undefined || DML.has(command) || command === "SELECT" || command === "FETCH" || command === "MOVE") {

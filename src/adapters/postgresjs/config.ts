@@ -2,7 +2,7 @@ import type { ConfigOptions, PoolConfig } from "../../driver/config.js";
 import { DatabaseConfig } from "../../driver/database-config.js";
 import { loadPostgres, PostgresJsAdapter, type PostgresJsConnection, type PostgresSql } from "./driver.js";
 
-/** Pool settings for postgres.js: every DESIGN pool key (`connectionString` or host/port/user/…). */
+/** Pool settings for postgres.js: every shared pool key (`connectionString` or host/port/user/…). */
 export type PostgresJsPoolConfig = PoolConfig;
 
 export type PostgresJsConfigOptions = ConfigOptions<PostgresJsPoolConfig, PostgresSql>;

@@ -29,7 +29,7 @@ import type {
   TransactionStatus,
 } from "../../driver/adapter.js";
 import type { PoolConfig, ResetOnRelease, ResolvedDriverFeatures } from "../../driver/config.js";
-import { importDriver } from "../../driver/dependencies.js";
+import { importDriver, rethrow } from "../../driver/dependencies.js";
 import { postgresIntrospector } from "../postgres-common/catalog.js";
 import {
   encodeTextParams,
@@ -126,7 +126,7 @@ export async function loadPostgres(feature: string): Promise<PostgresFn> {
   const mod = await importDriver(
     "postgres",
     feature,
-    () => import("postgres") as unknown as Promise<{ default: PostgresFn }>,
+    () => import("postgres").catch(rethrow) as unknown as Promise<{ default: PostgresFn }>,
   );
   return mod.default;
 }

@@ -1,0 +1,76 @@
+#!/usr/bin/env node
+/**
+ * Builds the two formats the package ships:
+ *
+ *   dist/esm/  tsc output (ES modules, .d.ts, source maps into ../../src, which is shipped)
+ *   dist/cjs/  the same modules converted file by file to CommonJS by esbuild, with a {"type":"commonjs"}
+ *              package.json so the copied .d.ts files are read as CommonJS declarations
+ *
+ * The CommonJS files are converted from tsc's output, not from the TypeScript sources, so both formats share one
+ * compiler's semantics (class fields, `declare`, enums). Dynamic `import()` of optional drivers stays a real
+ * `import()` (Node 20.0 cannot `require` an ES module such as PGlite); a check below fails the build if a CommonJS
+ * file `require`s anything but a relative path or a Node builtin.
+ */
+import { spawnSync } from "node:child_process";
+import { copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { builtinModules, createRequire } from "node:module";
+import { dirname, join, relative } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+const require = createRequire(import.meta.url);
+const esmDir = join(root, "dist/esm");
+const cjsDir = join(root, "dist/cjs");
+
+function walk(dir) {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? walk(join(dir, e.name)) : [join(dir, e.name)],
+  );
+}
+
+rmSync(join(root, "dist"), { recursive: true, force: true });
+
+const tsc = spawnSync(process.execPath, [require.resolve("typescript/bin/tsc"), "-p", "tsconfig.build.json"], {
+  cwd: root,
+  stdio: "inherit",
+});
+if (tsc.status !== 0) process.exit(tsc.status ?? 1);
+
+const esmFiles = walk(esmDir);
+const esbuild = await import("esbuild");
+await esbuild.build({
+  absWorkingDir: root,
+  entryPoints: esmFiles.filter((f) => f.endsWith(".js")),
+  outbase: esmDir,
+  outdir: cjsDir,
+  format: "cjs",
+  platform: "node",
+  target: "node20",
+  bundle: false,
+  // esbuild follows each input's sourceMappingURL, so the CommonJS maps point at src/*.ts too.
+  sourcemap: "linked",
+  sourcesContent: false, // src/ ships with the package
+  logLevel: "warning",
+});
+for (const file of esmFiles) {
+  if (file.endsWith(".d.ts") || file.endsWith(".d.ts.map")) {
+    const target = join(cjsDir, relative(esmDir, file));
+    mkdirSync(dirname(target), { recursive: true });
+    copyFileSync(file, target);
+  }
+}
+writeFileSync(join(cjsDir, "package.json"), `${JSON.stringify({ type: "commonjs" }, null, 2)}\n`);
+
+// CommonJS output must never require() a package: drivers are ES modules on some versions and Node < 20.19 cannot
+// require(esm). They are reached only through import().
+const builtins = new Set(builtinModules);
+const bad = [];
+for (const file of walk(cjsDir).filter((f) => f.endsWith(".js"))) {
+  for (const [, spec] of readFileSync(file, "utf8").matchAll(/\brequire\("([^"]+)"\)/g)) {
+    if (!spec.startsWith(".") && !spec.startsWith("node:") && !builtins.has(spec)) bad.push(`${file}: ${spec}`);
+  }
+}
+if (bad.length > 0) {
+  console.error(`CommonJS build requires packages (use a dynamic import()):\n  ${bad.join("\n  ")}`);
+  process.exit(1);
+}

@@ -1,0 +1,23 @@
+// Bundled by esbuild in a PGlite-only project: every subpath is imported, so the bundle must build although pg,
+// pg-copy-streams and postgres are not installed, and a missing driver must surface as MissingDependencyError.
+import { MissingDependencyError, SQLSpec } from "sqlspec";
+import { PgConfig } from "sqlspec/adapters/pg";
+import { PgliteConfig } from "sqlspec/adapters/pglite";
+import { PostgresJsConfig } from "sqlspec/adapters/postgresjs";
+
+const spec = new SQLSpec();
+const lite = spec.addConfig(new PgliteConfig());
+const answer = await lite.withSession((s) => s.selectValue("SELECT 40 + 2"));
+const missing = [];
+for (const config of [
+  new PgConfig({ poolConfig: { connectionString: "postgres://x@127.0.0.1:1/x" } }),
+  new PostgresJsConfig({ poolConfig: { connectionString: "postgres://x@127.0.0.1:1/x" } }),
+]) {
+  const err = await spec
+    .addConfig(config)
+    .withSession((s) => s.selectValue("SELECT 1"))
+    .catch((e) => e);
+  missing.push(err instanceof MissingDependencyError ? err.packageName : String(err));
+}
+await spec.closeAllPools();
+console.log(JSON.stringify({ answer, missing }));

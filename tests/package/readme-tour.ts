@@ -1,0 +1,42 @@
+/**
+ * The README's quick tour, verbatim below the marker (tests/package/packaging.test.ts keeps the two equal).
+ * `npm run typecheck` compiles it against src/ ("sqlspec" is mapped there in tsconfig.json), and
+ * tests/package/consumers.test.ts compiles it against the packed package under strict, exactOptionalPropertyTypes
+ * and noUncheckedIndexedAccess, with and without skipLibCheck, then runs it on PGlite.
+ */
+// ---- README tour ----
+import { SQLSpec, sql, UniqueViolationError } from "sqlspec";
+import { PgliteConfig } from "sqlspec/adapters/pglite"; // or PgConfig from "sqlspec/adapters/pg", PostgresJsConfig
+
+await using spec = new SQLSpec();                       // closes every pool at the end of the scope
+const db = spec.addConfig(new PgliteConfig());           // addConfig returns the config: it is the handle
+
+await db.withSession(async (session) => {
+  await session.execute("CREATE TABLE products (id int PRIMARY KEY, name text UNIQUE, price numeric(10,2))");
+
+  // Any placeholder style is converted to the driver's own; named ones are deduplicated.
+  await session.execute("INSERT INTO products VALUES (:id, :name, :price)", { id: 1, name: "Widget", price: "9.99" });
+  const p = await session.selectOne<{ id: number; name: string }>("SELECT * FROM products WHERE id = ?", [1]);
+
+  // Templates bind every interpolation; sql.raw / sql.ref / sql.json cross the line explicitly.
+  const cheap = await session.select(sql`SELECT * FROM ${sql.ref("products")} WHERE price < ${10}`);
+
+  // The builder: immutable, rendered for the session's own dialect and server.
+  const upsert = sql.upsert("products", { dialect: "postgres" })
+    .using([{ id: 1, name: "Widget", price: 9.99 }], "src")
+    .on("t.id = src.id")
+    .whenMatchedThenUpdate({ name: "src.name", price: "src.price" })
+    .whenNotMatchedThenInsert({ id: "src.id", name: "src.name", price: "src.price" });
+  const r = await session.execute(upsert);               // MERGE … USING jsonb_to_recordset($1::jsonb) …
+  console.log(r.rowsAffected, r.operationType);          // 1 "MERGE" — the server's count from the command tag
+
+  try {
+    await session.execute("INSERT INTO products VALUES ($1, $2, $3)", [2, "Widget", 1]);
+  } catch (err) {
+    if (err instanceof UniqueViolationError) console.log(err.sqlState, err.constraint); // 23505 products_name_key
+  }
+
+  await session.transaction(async (tx) => {              // throw → ROLLBACK; nested → SAVEPOINT
+    await tx.execute("UPDATE products SET price = price * 0.9");
+  });
+});
