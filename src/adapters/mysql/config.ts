@@ -4,7 +4,7 @@ import { DatabaseConfig } from "../../driver/database-config.js";
 import type { MysqlConnection } from "./connection.js";
 import { loadMysql2, MysqlAdapter } from "./driver.js";
 
-/** Pool settings for MySQL / MariaDB: every DESIGN pool key plus the connection's charset and time zone. */
+/** Pool settings for MySQL / MariaDB: every shared pool key plus the connection's charset and time zone. */
 /**
  * `resetOnRelease`: `"auto"` (default) runs COM_RESET_CONNECTION only for a connection whose session state the server
  * reported as changed (`SET time_zone`, `USE db`, …); `true` on every release (user variables and temporary tables
@@ -51,7 +51,7 @@ export class MysqlConfig extends DatabaseConfig<MysqlConnection, MysqlPoolConfig
       timestamps: f.timestamps ?? "date",
       tinyInt1AsBoolean: f.tinyInt1AsBoolean ?? false,
     };
-    // The resolved int8 mode, where DESIGN's driverFeatures.int8 puts it for every adapter.
+    // The resolved int8 mode, where driverFeatures.int8 puts it for every adapter.
     Object.assign(this.features, { int8: this.mysqlFeatures.int8 });
   }
 

@@ -32,7 +32,7 @@ import type {
   RawResult,
 } from "../../driver/adapter.js";
 import type { ResolvedDriverFeatures } from "../../driver/config.js";
-import { importDriver } from "../../driver/dependencies.js";
+import { importDriver, rethrow } from "../../driver/dependencies.js";
 import { QueryKiller } from "./cancel.js";
 import { type MysqlServer, mysqlIntrospector, parseServerVersion } from "./catalog.js";
 import { decodeRows, duplicateSplit, encodeParams, type Field, type OkPacket, timeZoneOffset } from "./codecs.js";
@@ -64,7 +64,7 @@ export async function loadMysql2(feature: string): Promise<Mysql2Module> {
   const mod = await importDriver(
     "mysql2",
     feature,
-    () => import("mysql2") as Promise<Mysql2Module & { default?: Mysql2Module }>,
+    () => import("mysql2").catch(rethrow) as Promise<Mysql2Module & { default?: Mysql2Module }>,
   );
   return mod.default ?? mod;
 }

@@ -1,6 +1,7 @@
-// Bundled by esbuild in a PGlite-only project: every subpath is imported, so the bundle must build although pg,
-// pg-copy-streams and postgres are not installed, and a missing driver must surface as MissingDependencyError.
+// Bundled by esbuild in a PGlite-only project (with an entry importing every subpath), so the bundle must build
+// although no other driver is installed, and a missing driver must surface as MissingDependencyError naming it.
 import { MissingDependencyError, SQLSpec } from "sqlspec";
+import { MysqlConfig } from "sqlspec/adapters/mysql";
 import { PgConfig } from "sqlspec/adapters/pg";
 import { PgliteConfig } from "sqlspec/adapters/pglite";
 import { PostgresJsConfig } from "sqlspec/adapters/postgresjs";
@@ -12,6 +13,7 @@ const missing = [];
 for (const config of [
   new PgConfig({ poolConfig: { connectionString: "postgres://x@127.0.0.1:1/x" } }),
   new PostgresJsConfig({ poolConfig: { connectionString: "postgres://x@127.0.0.1:1/x" } }),
+  new MysqlConfig({ poolConfig: { connectionString: "mysql://x@127.0.0.1:1/x" } }),
 ]) {
   const err = await spec
     .addConfig(config)
