@@ -18,7 +18,7 @@ import {
 import { rowsOf, withTableSource } from "../core/ast/rewrite.js";
 import { SQLBuilderError } from "../core/errors.js";
 import { quotePath } from "../core/identifiers.js";
-import { type Dialect, type DialectName, normalizeDialect } from "../core/types.js";
+import { type DialectName, normalizeDialect } from "../core/types.js";
 import { BaseBuilder, returningItems } from "./base.js";
 import {
   actionSet,
