@@ -10,13 +10,16 @@
  * A new public folder is one line in PUBLIC below; a new adapter or extension needs none. Each entry resolves to
  * the ES build for `import` and the CommonJS build for `require`, each with its own declarations. `typesVersions`
  * repeats the subpaths for TypeScript's legacy `moduleResolution: "node"` (node10), which ignores "exports".
+ * `sideEffects` lists the modules that src/ imports only for their effect (`import "./dialects/index.js"`, which
+ * registers the renderers), in both builds, so bundlers tree-shake everything else without dropping those.
  *
  *   node scripts/exports.mjs           prints the exports map
  *   node scripts/exports.mjs --check   exits 1 when package.json differs (tests/package/exports.test.ts runs this)
- *   node scripts/exports.mjs --write   rewrites package.json's "exports", "typesVersions", "main", "module", "types"
+ *   node scripts/exports.mjs --write   rewrites package.json's "sideEffects", "exports", "typesVersions", "main",
+ *                                      "module" and "types"
  */
 import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 
 export const root = join(dirname(fileURLToPath(import.meta.url)), "..");
@@ -73,9 +76,31 @@ export const LEGACY_FIELDS = {
   types: "./dist/cjs/index.d.ts",
 };
 
+function walk(dir) {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? walk(join(dir, e.name)) : [join(dir, e.name)],
+  );
+}
+
+/** Built files of every module that some source imports for its side effect only (a bare `import "./x.js"`). */
+export function expectedSideEffects(srcDir = join(root, "src")) {
+  const modules = new Set();
+  for (const file of walk(srcDir).filter((f) => f.endsWith(".ts") && !f.endsWith(".d.ts"))) {
+    for (const [, spec] of readFileSync(file, "utf8").matchAll(/^import\s+"(\.{1,2}\/[^"]+)\.js";/gm)) {
+      modules.add(relative(srcDir, join(dirname(file), spec)).split("\\").join("/"));
+    }
+  }
+  return [...modules].sort().flatMap((m) => [`./dist/esm/${m}.js`, `./dist/cjs/${m}.js`]);
+}
+
 /** Every field this script derives, in package.json order. */
 export function derivedFields(srcDir) {
-  return { ...LEGACY_FIELDS, exports: expectedExports(srcDir), typesVersions: expectedTypesVersions(srcDir) };
+  return {
+    sideEffects: expectedSideEffects(srcDir),
+    ...LEGACY_FIELDS,
+    exports: expectedExports(srcDir),
+    typesVersions: expectedTypesVersions(srcDir),
+  };
 }
 
 function readPackage() {
@@ -86,6 +111,9 @@ function readPackage() {
 export function exportsDrift(pkg = readPackage()) {
   const problems = [];
   const want = expectedExports();
+  if (JSON.stringify(pkg.sideEffects) !== JSON.stringify(expectedSideEffects())) {
+    problems.push(`"sideEffects" should list ${JSON.stringify(expectedSideEffects())}`);
+  }
   if (JSON.stringify(pkg.typesVersions) !== JSON.stringify(expectedTypesVersions())) {
     problems.push(`"typesVersions" differs from the source tree`);
   }
@@ -113,9 +141,13 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
     const derived = derivedFields();
     const out = {};
     for (const [key, value] of Object.entries(pkg)) {
+      if (key === "sideEffects") out.sideEffects = derived.sideEffects;
       if (key in derived) continue;
       out[key] = value;
-      if (key === "engines") Object.assign(out, derived);
+      if (key === "engines") {
+        const { sideEffects: _placed, ...rest } = derived;
+        Object.assign(out, "sideEffects" in out ? rest : derived);
+      }
     }
     if (!("exports" in out)) Object.assign(out, derived);
     writeFileSync(join(root, "package.json"), `${JSON.stringify(out, null, 2)}\n`);

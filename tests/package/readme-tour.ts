@@ -27,7 +27,7 @@ await db.withSession(async (session) => {
     .on("t.id = src.id")
     .whenMatchedThenUpdate({ name: "src.name", price: "src.price" })
     .whenNotMatchedThenInsert({ id: "src.id", name: "src.name", price: "src.price" });
-  const r = await session.execute(upsert);               // MERGE … USING jsonb_to_recordset($1::jsonb) …
+  const r = await session.execute(upsert);               // MERGE … USING json_populate_recordset(NULL::"products", $1) …
   console.log(r.rowsAffected, r.operationType);          // 1 "MERGE" — the server's count from the command tag
 
   try {
