@@ -7,9 +7,11 @@
  *              package.json so the copied .d.ts files are read as CommonJS declarations
  *
  * The CommonJS files are converted from tsc's output, not from the TypeScript sources, so both formats share one
- * compiler's semantics (class fields, `declare`, enums). Dynamic `import()` of optional drivers stays a real
- * `import()` (Node 20.0 cannot `require` an ES module such as PGlite); a check below fails the build if a CommonJS
- * file `require`s anything but a relative path or a Node builtin.
+ * compiler's semantics (class fields, `declare`, enums). Only modules reachable from the package's "exports" are
+ * converted (the `sqlspec` bin and the code only it loads stay ES modules, free to use top-level await and
+ * `import.meta`); a reachable module using `import.meta` fails the build, since CommonJS has none. Dynamic
+ * `import()` of optional drivers stays a real `import()` (Node 20.0 cannot `require` an ES module such as PGlite); a
+ * check below fails the build if a CommonJS file `require`s anything but a relative path or a Node builtin.
  */
 import { spawnSync } from "node:child_process";
 import { copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -38,9 +40,31 @@ if (tsc.status !== 0) process.exit(tsc.status ?? 1);
 
 const esmFiles = walk(esmDir);
 const esbuild = await import("esbuild");
+
+// The modules the public entry points load, statically or through relative import().
+const pkg = JSON.parse(readFileSync(join(root, "package.json"), "utf8"));
+const entries = Object.values(pkg.exports)
+  .filter((target) => typeof target === "object")
+  .map((target) => join(root, target.import.default));
+const graph = await esbuild.build({
+  absWorkingDir: root,
+  entryPoints: entries,
+  outdir: join(root, "dist/.graph"),
+  bundle: true,
+  write: false,
+  metafile: true,
+  format: "esm",
+  platform: "node",
+  packages: "external",
+  logLevel: "error",
+});
+const reachable = Object.keys(graph.metafile.inputs)
+  .map((p) => join(root, p))
+  .filter((p) => p.startsWith(esmDir) && p.endsWith(".js"));
+
 await esbuild.build({
   absWorkingDir: root,
-  entryPoints: esmFiles.filter((f) => f.endsWith(".js")),
+  entryPoints: reachable,
   outbase: esmDir,
   outdir: cjsDir,
   format: "cjs",
@@ -51,6 +75,7 @@ await esbuild.build({
   sourcemap: "linked",
   sourcesContent: false, // src/ ships with the package
   logLevel: "warning",
+  logOverride: { "empty-import-meta": "error" },
 });
 for (const file of esmFiles) {
   if (file.endsWith(".d.ts") || file.endsWith(".d.ts.map")) {

@@ -3,7 +3,7 @@
  * program; add a new one to COMMANDS. Actions return an exit code (see errors.ts) or throw: a SQLSpecError or
  * CliError is printed as one line without a stack, anything else is a bug and prints its stack.
  */
-import { readFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import { Command, CommanderError } from "commander";
 import { SQLSpecError } from "../core/errors.js";
 import { generateCommand } from "./commands/generate.js";
@@ -29,8 +29,8 @@ export const COMMANDS: readonly CliCommand[] = [generateCommand];
 
 function version(): string {
   try {
-    const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string };
-    return pkg.version;
+    // by package name, so it resolves from src/ and from either build directory alike
+    return (createRequire(import.meta.url)("sqlspec/package.json") as { version: string }).version;
   } catch {
     return "unknown";
   }

@@ -266,6 +266,16 @@ describe.concurrent("a pg-only app", () => {
     for (const [name, count] of imported) expect({ name, count: count > 0 }).toEqual({ name, count: true });
   }, 120_000);
 
+  test("every bin runs from the installed package", async () => {
+    const bins = Object.keys((rootPackage as { bin?: Record<string, string> }).bin ?? {});
+    expect(bins).toContain("sqlspec");
+    for (const name of bins) {
+      const version = await ok(join(pgDir, "node_modules/.bin", name), ["--version"], pgDir);
+      expect(version.trim()).toBe(rootPackage.version);
+      expect(await ok(join(pgDir, "node_modules/.bin", name), ["--help"], pgDir)).toContain("Usage:");
+    }
+  }, 120_000);
+
   test("both builds in one process: instanceof matches across them; each session runs the other's statements", async () => {
     const out = JSON.parse(await ok(process.execPath, ["dual.mjs"], pgDir, PG_ENV)) as Record<string, unknown>;
     const facts = {

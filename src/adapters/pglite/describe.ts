@@ -8,7 +8,7 @@ import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import type { PGlite } from "@electric-sql/pglite";
-import { importDriver } from "../../driver/dependencies.js";
+import { importDriver, rethrow } from "../../driver/dependencies.js";
 import {
   DESCRIBE_SESSION_SETTINGS,
   type DescribedField,
@@ -79,10 +79,8 @@ async function freshPglite(mod: PgliteModule): Promise<PGlite> {
 }
 
 export async function createPgliteDescriber(): Promise<PgDescriber & { exec(sql: string): Promise<void> }> {
-  const mod = await importDriver(
-    "@electric-sql/pglite",
-    "sqlspec generate --schema",
-    () => import("@electric-sql/pglite"),
+  const mod = await importDriver("@electric-sql/pglite", "sqlspec generate --schema", () =>
+    import("@electric-sql/pglite").catch(rethrow),
   );
   const db = await freshPglite(mod);
   await db.exec(DESCRIBE_SESSION_SETTINGS);

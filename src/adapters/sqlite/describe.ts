@@ -1,5 +1,5 @@
 /** Statement description on SQLite through better-sqlite3 (typegen with `--dialect sqlite`). */
-import { importDriver } from "../../driver/dependencies.js";
+import { importDriver, rethrow } from "../../driver/dependencies.js";
 
 export interface SqliteColumnDescription {
   readonly name: string;
@@ -20,7 +20,9 @@ export interface SqliteDescriber {
 }
 
 export async function createSqliteDescriber(file: string | undefined): Promise<SqliteDescriber> {
-  const mod = await importDriver("better-sqlite3", "sqlspec generate --dialect sqlite", () => import("better-sqlite3"));
+  const mod = await importDriver("better-sqlite3", "sqlspec generate --dialect sqlite", () =>
+    import("better-sqlite3").catch(rethrow),
+  );
   const Database: any = (mod as any).default ?? mod;
   const db = new Database(file ?? ":memory:", file ? { readonly: true, fileMustExist: true } : {});
   return {
