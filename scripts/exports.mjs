@@ -87,7 +87,11 @@ export function expectedSideEffects(srcDir = join(root, "src")) {
   const modules = new Set();
   for (const file of walk(srcDir).filter((f) => f.endsWith(".ts") && !f.endsWith(".d.ts"))) {
     for (const [, spec] of readFileSync(file, "utf8").matchAll(/^import\s+"(\.{1,2}\/[^"]+)\.js";/gm)) {
-      modules.add(relative(srcDir, join(dirname(file), spec)).split("\\").join("/"));
+      modules.add(
+        relative(srcDir, join(dirname(file), spec))
+          .split("\\")
+          .join("/"),
+      );
     }
   }
   return [...modules].sort().flatMap((m) => [`./dist/esm/${m}.js`, `./dist/cjs/${m}.js`]);
