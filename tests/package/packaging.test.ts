@@ -67,12 +67,12 @@ describe("files shipped beside the code", () => {
     expect(readFileSync(join(root, "CHANGELOG.md"), "utf8")).toContain(`\n## ${pkg.version}`);
   });
 
-  test("shipped sources never cite the internal design document; JSDoc cites no section numbers", () => {
-    const jsdocSection = /\/\*\*(?:(?!\*\/)[\s\S])*§/;
+  test("shipped sources never cite the internal design document or project issues in JSDoc", () => {
+    const jsdocIssue = /\/\*\*(?:(?!\*\/)[\s\S])*\bissue \d/i;
     const cites = walk(join(root, "src"))
       .filter((f) => {
         const text = readFileSync(f, "utf8");
-        return text.includes("DESIGN") || jsdocSection.test(text);
+        return text.includes("DESIGN") || jsdocIssue.test(text);
       })
       .map((f) => relative(root, f));
     expect(cites).toEqual([]);
