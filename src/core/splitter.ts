@@ -74,6 +74,9 @@ function splitPieces(script: string, dialect: Dialect): Piece[] {
   const out: Piece[] = [];
   const base = pg ? SCAN_STOP_AT_SEMICOLON | SCAN_PSQL : SCAN_STOP_AT_SEMICOLON;
   let flags = base;
+  // psql sets its lexer up line by line, so a SET of standard_conforming_strings counts from the next line on
+  let pendingFlags = base;
+  let pendingFrom = -1;
   // per statement
   let from = -1; // offset of the statement's first token (a leading comment stays with its statement)
   let first = -1; // offset of the first meaningful token
@@ -114,10 +117,18 @@ function splitPieces(script: string, dialect: Dialect): Piece[] {
 
   let pos = 0;
   while (pos < n) {
+    if (pendingFrom >= 0 && pos >= pendingFrom) {
+      flags = pendingFlags;
+      pendingFrom = -1;
+    }
     const stop = scan(buf, script, dialect, undefined, pos, flags);
     const count = buf.count;
     let next = stop;
     for (let k = 0; k < count; k++) {
+      if (pendingFrom >= 0 && buf.start[k]! >= pendingFrom) {
+        next = buf.start[k]!; // rescan the rest with the new setting
+        break;
+      }
       const kind = buf.kind[k];
       if (kind === TK_META) {
         // psql runs a meta-command where it stands; the statement around it (if any) goes on without it, except
@@ -132,8 +143,11 @@ function splitPieces(script: string, dialect: Dialect): Piece[] {
         if (first < 0) {
           from = -1; // comments before it belong to no statement
         } else {
+          // at the start of a line, psql also drops the newline that joined that line to the statement
+          const start = buf.start[k]!;
+          const joined = start - 1 > from && script.charCodeAt(start - 1) === 10;
           skips ??= [];
-          skips.push(buf.start[k]!, buf.end[k]!);
+          skips.push(joined ? start - 1 : start, buf.end[k]!);
         }
         continue;
       }
@@ -175,7 +189,9 @@ function splitPieces(script: string, dialect: Dialect): Piece[] {
           if (pg) {
             const conforming = conformingStringsAfter(script.slice(first, semi));
             if (conforming !== undefined) {
-              flags = conforming ? base : base | SCAN_BACKSLASH_STRINGS;
+              pendingFlags = conforming ? base : base | SCAN_BACKSLASH_STRINGS;
+              const eol = script.indexOf("\n", semi);
+              pendingFrom = eol < 0 ? n : eol + 1;
             }
           }
         }

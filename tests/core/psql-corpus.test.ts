@@ -63,7 +63,7 @@ describe("splitter agrees with psql", () => {
         const script = parts.map(([p, s]) => p + (p.startsWith("COPY") && p.includes("\\.") ? "\n" : s)).join("");
         expect(ours(script)).toEqual(theirs(await psqlSplit(script)));
       }),
-      { numRuns: 25 },
+      { numRuns: Number(process.env.PSQL_RUNS ?? 25) },
     );
   });
 });

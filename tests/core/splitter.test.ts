@@ -180,7 +180,10 @@ describe("splitScript against real-world PostgreSQL (issue 9)", () => {
       { sql: "copy t from stdout", copyData: "1\n" },
       { sql: "SELECT 1" },
     ]);
-    const off = "SET standard_conforming_strings = off; SELECT U&'a\\'; SELECT 'b\\';';";
+    // psql sets its lexer up per line: the new setting counts from the next line (checked against psql 15)
+    const off = "SET standard_conforming_strings = off;\nSELECT U&'a\\'; SELECT 'b\\';';";
     expect(splitScript(off)).toEqual(["SET standard_conforming_strings = off", "SELECT U&'a\\'", "SELECT 'b\\';'"]);
+    const sameLine = "SET standard_conforming_strings = off; SELECT 'b\\';';";
+    expect(splitScript(sameLine)).toEqual(["SET standard_conforming_strings = off", "SELECT 'b\\'", "';"]);
   });
 });
