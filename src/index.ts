@@ -66,7 +66,23 @@ export {
   type StreamOptions,
   type TransactionOptions,
 } from "./driver/session.js";
-export { SQLSpec } from "./driver/spec.js";
+export {
+  type ConnectionEvent,
+  getCorrelationId,
+  type Logger,
+  type LogLevel,
+  type ObservabilityConfig,
+  type ObservabilityHooks,
+  type ObservedContext,
+  type PoolEvent,
+  type QueryCompleteEvent,
+  type QueryErrorEvent,
+  type QueryStartEvent,
+  type Redact,
+  type SessionEvent,
+  withCorrelationId,
+} from "./driver/observability.js";
+export { SQLSpec, type SQLSpecOptions } from "./driver/spec.js";
 export type { LoadRecordsOptions, UpsertOptions } from "./driver/upsert.js";
 
 /**

@@ -22,6 +22,8 @@ export class SQLSpecError extends Error {
   declare constraint?: string;
   declare table?: string;
   declare column?: string;
+  /** The SQL text of the statement that failed (placeholders, never values), when a statement failed. */
+  declare statement?: string;
   declare cause: unknown;
 
   static {

@@ -201,6 +201,11 @@ export interface Adapter<Conn = unknown> {
     rows: AsyncIterable<unknown[]> | Iterable<unknown[]>,
     columnTypes?: string[],
   ): Promise<number>;
+  /**
+   * The object behind `conn` that lives as long as the physical connection, for adapters that hand each session a
+   * new handle (observability numbers connections by it). Default: `conn` itself.
+   */
+  physicalConnection?(conn: Conn): object;
   /** Converts a driver error into the typed hierarchy. Never includes parameter values in the message. */
   mapError(err: unknown, sql: string): SQLSpecError;
   close(): Promise<void>;

@@ -1,6 +1,7 @@
 import type { JsonDeserializer, JsonSerializer } from "../core/json.js";
 import type { Int8Mode, TimestampMode } from "../core/values.js";
 import type { Adapter } from "./adapter.js";
+import type { ObservabilityConfig } from "./observability.js";
 
 /** Pool settings shared by the server adapters. */
 export interface PoolConfig {
@@ -80,6 +81,8 @@ export interface ConfigOptions<P, Conn = unknown> {
   statementConfig?: StatementConfig;
   migrationConfig?: MigrationConfig;
   bindKey?: string;
+  /** Hooks, logger, tracing for this config (merged with the registry's; this config's settings win). */
+  observability?: ObservabilityConfig;
 }
 
 /** Resolved driver features with defaults applied; adapters read this. */

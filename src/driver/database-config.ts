@@ -4,6 +4,9 @@ import { DEFAULT_INT8_MODE, DEFAULT_TIMESTAMP_MODE } from "../core/values.js";
 import type { AcquireOptions, Adapter } from "./adapter.js";
 import type { ConfigOptions, MigrationConfig, ResolvedDriverFeatures, StatementConfig } from "./config.js";
 import { DataDictionaryCache } from "./data-dictionary.js";
+import { type Endpoint, instrumentAdapter } from "./instrumented-adapter.js";
+import { type ObservabilityConfig, type Observer, resolveObserver } from "./observability.js";
+import { loadOtel } from "./otel.js";
 import { sessionScope } from "./scope.js";
 import { Session } from "./session.js";
 
@@ -30,6 +33,8 @@ export abstract class DatabaseConfig<Conn = unknown, P = unknown, Native = unkno
   readonly dictionaryCache = new DataDictionaryCache();
   #adapter: Promise<Adapter<Conn>> | undefined;
   #resolved: Adapter<Conn> | undefined;
+  readonly #observability: ObservabilityConfig | undefined;
+  #observer: Observer | undefined;
 
   constructor(options: ConfigOptions<P, Native> = {}, defaultPool: P) {
     this.poolConfig = { ...defaultPool, ...(options.poolConfig ?? {}) } as P;
@@ -50,6 +55,21 @@ export abstract class DatabaseConfig<Conn = unknown, P = unknown, Native = unkno
       ...(options.migrationConfig ?? {}),
     };
     this.bindKey = options.bindKey;
+    this.#observability = options.observability;
+    this.#observer = resolveObserver(options.observability);
+  }
+
+  /** Hooks, logger and tracing for this config's sessions (undefined when all are off). */
+  get observer(): Observer | undefined {
+    return this.#observer;
+  }
+
+  /**
+   * Combines the registry's observability settings with this config's own (the config's win; both sets of hooks
+   * run). Called by `SQLSpec.addConfig`; applies to pools created afterwards.
+   */
+  useObservability(registry: ObservabilityConfig | undefined): void {
+    this.#observer = resolveObserver(registry, this.#observability);
   }
 
   /** Creates the adapter (and its pool). Imports the driver package; a missing one raises MissingDependencyError. */
@@ -59,6 +79,8 @@ export abstract class DatabaseConfig<Conn = unknown, P = unknown, Native = unkno
   getAdapter(): Promise<Adapter<Conn>> {
     if (this.#adapter === undefined) {
       this.#adapter = this.createAdapter().then(
+        (a) => this.#instrument(a),
+      ).then(
         (a) => {
           this.#resolved = a;
           return a;
@@ -70,6 +92,21 @@ export abstract class DatabaseConfig<Conn = unknown, P = unknown, Native = unkno
       );
     }
     return this.#adapter;
+  }
+
+  /** With observability on, sessions get the adapter wrapped so every statement is reported. */
+  async #instrument(adapter: Adapter<Conn>): Promise<Adapter<Conn>> {
+    const observer = this.#observer;
+    if (observer === undefined) return adapter;
+    if (observer.wantsOtel && observer.otel === undefined) {
+      try {
+        observer.otel = await loadOtel(observer.config);
+      } catch (err) {
+        await adapter.close().catch(() => undefined);
+        throw err;
+      }
+    }
+    return instrumentAdapter(adapter, observer, this.bindKey, endpointOf(this.poolConfig));
   }
 
   /**
@@ -127,6 +164,27 @@ export abstract class DatabaseConfig<Conn = unknown, P = unknown, Native = unkno
   get isOpen(): boolean {
     return this.#resolved !== undefined;
   }
+}
+
+/** Database name, host and port from a pool config (never credentials), for span attributes. */
+function endpointOf(pool: unknown): Endpoint {
+  const p = (pool ?? {}) as { connectionString?: unknown; host?: unknown; port?: unknown; database?: unknown };
+  const e: Endpoint = {};
+  if (typeof p.connectionString === "string") {
+    try {
+      const u = new URL(p.connectionString);
+      if (u.hostname) e.address = decodeURIComponent(u.hostname).replace(/^\[|\]$/g, "");
+      if (u.port) e.port = Number(u.port);
+      const db = decodeURIComponent(u.pathname.replace(/^\//, ""));
+      if (db) e.namespace = db;
+    } catch {
+      // Not a URL (a libpq key=value string): leave the attributes out.
+    }
+  }
+  if (typeof p.host === "string") e.address = p.host;
+  if (typeof p.port === "number") e.port = p.port;
+  if (typeof p.database === "string") e.namespace = p.database;
+  return e;
 }
 
 function oneOf<T extends string>(key: string, value: T, allowed: readonly T[]): T {

@@ -15,6 +15,7 @@ import type { Adapter, QueryOptions, RawResult } from "./adapter.js";
 import type { StatementConfig } from "./config.js";
 import { DataDictionary, type DataDictionaryCache } from "./data-dictionary.js";
 import { applyFilters, type StatementFilter } from "./filters.js";
+import { attachStatement } from "./observability.js";
 import { SchemaValidationError, validateRows } from "./schema.js";
 import { sessionScope } from "./scope.js";
 import {
@@ -576,6 +577,7 @@ export class Session<Conn = unknown> implements AsyncDisposable {
     if (err instanceof ParameterError) return err;
     const mapped = err instanceof SQLSpecError && err.cause !== undefined ? err : this.adapter.mapError(err, sql);
     if (isBrokenError(mapped)) this.#broken = mapped;
+    attachStatement(mapped, sql);
     return mapped;
   }
 

@@ -2,16 +2,27 @@ import { ImproperConfigurationError } from "../core/errors.js";
 import type { NamedSQL } from "../core/typed-query.js";
 import { SQLFileLoader } from "../loader/loader.js";
 import type { DatabaseConfig, SessionOptions } from "./database-config.js";
+import type { ObservabilityConfig } from "./observability.js";
 import type { Session } from "./session.js";
 
 /**
  * The registry of database configs. `addConfig` returns the config itself, which is the handle for sessions;
  * `closeAllPools` (or `await using spec`) closes every pool.
  */
+export interface SQLSpecOptions {
+  /** Hooks, logger (parameters redacted by default), OpenTelemetry, for every config added (a config's own win). */
+  observability?: ObservabilityConfig;
+}
+
 export class SQLSpec implements AsyncDisposable {
+  readonly #observability: ObservabilityConfig | undefined;
   readonly #configs = new Set<DatabaseConfig<any, any, any>>();
   readonly #byKey = new Map<string, DatabaseConfig<any, any, any>>();
   #loader: SQLFileLoader | undefined;
+
+  constructor(options: SQLSpecOptions = {}) {
+    this.#observability = options.observability;
+  }
 
   addConfig<C extends DatabaseConfig<any, any, any>>(config: C): C {
     if (config.bindKey !== undefined) {
@@ -21,6 +32,7 @@ export class SQLSpec implements AsyncDisposable {
       }
       this.#byKey.set(config.bindKey, config);
     }
+    if (!this.#configs.has(config) && this.#observability !== undefined) config.useObservability(this.#observability);
     this.#configs.add(config);
     return config;
   }

@@ -210,6 +210,11 @@ export class PgliteAdapter implements Adapter<PgliteConnection> {
     return conn;
   }
 
+  /** One database, one connection: every session's handle stands for it. */
+  physicalConnection(conn: PgliteConnection): object {
+    return conn.db;
+  }
+
   /** Rolls back what this lease left open, restores settings when asked, and frees the lock. Never rejects. */
   async release(conn: PgliteConnection): Promise<void> {
     try {
