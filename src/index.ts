@@ -57,15 +57,6 @@ export {
   SearchFilter,
   type StatementFilter,
 } from "./driver/filters.js";
-export { SchemaValidationError } from "./driver/schema.js";
-export {
-  type ExecuteOptions,
-  type SelectOptions,
-  Session,
-  type Statement,
-  type StreamOptions,
-  type TransactionOptions,
-} from "./driver/session.js";
 export {
   type ConnectionEvent,
   getCorrelationId,
@@ -82,6 +73,15 @@ export {
   type SessionEvent,
   withCorrelationId,
 } from "./driver/observability.js";
+export { SchemaValidationError } from "./driver/schema.js";
+export {
+  type ExecuteOptions,
+  type SelectOptions,
+  Session,
+  type Statement,
+  type StreamOptions,
+  type TransactionOptions,
+} from "./driver/session.js";
 export { SQLSpec, type SQLSpecOptions } from "./driver/spec.js";
 export type { LoadRecordsOptions, UpsertOptions } from "./driver/upsert.js";
 

@@ -78,18 +78,18 @@ export abstract class DatabaseConfig<Conn = unknown, P = unknown, Native = unkno
   /** The adapter, created on first use and shared by every session of this config. */
   getAdapter(): Promise<Adapter<Conn>> {
     if (this.#adapter === undefined) {
-      this.#adapter = this.createAdapter().then(
-        (a) => this.#instrument(a),
-      ).then(
-        (a) => {
-          this.#resolved = a;
-          return a;
-        },
-        (err) => {
-          this.#adapter = undefined;
-          throw err;
-        },
-      );
+      this.#adapter = this.createAdapter()
+        .then((a) => this.#instrument(a))
+        .then(
+          (a) => {
+            this.#resolved = a;
+            return a;
+          },
+          (err) => {
+            this.#adapter = undefined;
+            throw err;
+          },
+        );
     }
     return this.#adapter;
   }

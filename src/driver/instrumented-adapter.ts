@@ -9,8 +9,8 @@ import type { AcquireOptions, Adapter, QueryOptions, RawResult } from "./adapter
 import {
   attachStatement,
   getCorrelationId,
-  type Observer,
   type ObservedContext,
+  type Observer,
   type StatementInfo,
 } from "./observability.js";
 import { errorFacts, markError, type PoolStats, type SpanLike, traceparent } from "./otel.js";

@@ -185,9 +185,7 @@ function envDebug(): string | undefined {
  * Merges the registry's and the config's settings (the config's win; hooks of both run, the registry's first) into
  * an Observer, or undefined when nothing is on, so the config can skip instrumentation entirely.
  */
-export function resolveObserver(
-  ...configs: Array<ObservabilityConfig | undefined>
-): Observer | undefined {
+export function resolveObserver(...configs: Array<ObservabilityConfig | undefined>): Observer | undefined {
   const merged: ObservabilityConfig = {};
   const hooks: HookFns = {};
   let any = false;
@@ -196,7 +194,9 @@ export function resolveObserver(
     for (const name of HOOK_NAMES) {
       const fn = c[name];
       if (typeof fn === "function") {
-        ((hooks[name] ??= []) as unknown[]).push(fn);
+        const list = (hooks[name] ?? []) as unknown[];
+        list.push(fn);
+        (hooks as Record<string, unknown[]>)[name] = list;
         any = true;
       }
     }
@@ -333,8 +333,7 @@ export class Observer {
     const redact = this.#redact;
     const parts: string[] = new Array(values.length);
     for (let i = 0; i < values.length; i++) {
-      const v =
-        redact === true ? "<redacted>" : redact === false ? show(values[i]) : show(redact(values[i], i));
+      const v = redact === true ? "<redacted>" : redact === false ? show(values[i]) : show(redact(values[i], i));
       parts[i] = `$${i + 1}=${v}`;
     }
     return parts.join(", ");

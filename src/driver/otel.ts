@@ -127,7 +127,11 @@ export class OtelRuntime {
 
   /** A CLIENT span for one statement, child of the active context's span. */
   startQuery(name: string, attributes: Attributes): SpanLike | undefined {
-    return this.tracer?.startSpan(name, { kind: SPAN_KIND_CLIENT, attributes: clean(attributes) }, this.#api.context.active());
+    return this.tracer?.startSpan(
+      name,
+      { kind: SPAN_KIND_CLIENT, attributes: clean(attributes) },
+      this.#api.context.active(),
+    );
   }
 
   /** The span of the active context (for SQLCommenter), if any. */

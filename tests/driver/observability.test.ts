@@ -53,10 +53,13 @@ type Make = (o: ObservabilityConfig, bindKey: string) => DatabaseConfig<any, any
 const targets: Array<[string, Make]> = [
   [
     "pglite",
-    (observability, bindKey) =>
-      new PgliteConfig({ bindKey, observability, driverFeatures: { enablePgvector: false } }),
+    (observability, bindKey) => new PgliteConfig({ bindKey, observability, driverFeatures: { enablePgvector: false } }),
   ],
-  ["pg", (observability, bindKey) => new PgConfig({ bindKey, observability, poolConfig: { connectionString: PG_URL, maxSize: 4 } })],
+  [
+    "pg",
+    (observability, bindKey) =>
+      new PgConfig({ bindKey, observability, poolConfig: { connectionString: PG_URL, maxSize: 4 } }),
+  ],
 ];
 
 describe.each(targets)("hooks and logger on %s", (name, make) => {
