@@ -4,6 +4,7 @@
  */
 const parts: Record<string, () => Promise<{ run: () => Promise<void> }>> = {
   compile: () => import("./compile.js"),
+  core: () => import("./core.js"),
   build: () => import("./build.js"),
   point: () => import("./point-query.js"),
   upsert: () => import("./upsert.js"),

@@ -4,7 +4,7 @@
  * a repeated statement costs one Map lookup plus `bind()` (one output array).
  */
 
-import { ParameterError } from "./errors.js";
+import { ParameterError, SQLSpecError } from "./errors.js";
 import {
   scan,
   TK_COMMENT,
@@ -158,9 +158,12 @@ function shapeOf(text: string, buf: TokenBuffer): Shape {
 /** What a plan keeps to derive its COUNT variant on demand. */
 interface CountSource {
   readonly text: string;
-  readonly phs: readonly Token[];
+  readonly spans: Spans;
   readonly shape: Shape;
 }
+
+/** Placeholder offsets, start and end interleaved: compact, because a plan may be kept for a long time. */
+type Spans = Int32Array;
 
 class Plan implements StatementPlan {
   private count: Plan | undefined;
@@ -173,12 +176,22 @@ class Plan implements StatementPlan {
     readonly returnsRows: boolean,
     readonly parameterNames: readonly string[] | undefined,
     private readonly schema: InputSchema,
-    private readonly sources: readonly number[],
+    private readonly sources: ArrayLike<number>,
     private readonly countSource: CountSource | undefined,
   ) {}
 
   get placeholderCount(): number {
     return this.sources.length;
+  }
+
+  /** Bytes this plan keeps besides its texts (see planBytes). */
+  get retainedBytes(): number {
+    let bytes = 4 * (this.schema.keys.length + this.sources.length);
+    for (const names of [this.schema.names, this.parameterNames]) {
+      if (names !== undefined) for (const nm of names) bytes += 24 + nm.length;
+    }
+    if (this.countSource !== undefined) bytes += 64 + this.countSource.spans.byteLength;
+    return bytes;
   }
 
   bind(params: Params | undefined): unknown[] {
@@ -188,9 +201,12 @@ class Plan implements StatementPlan {
   countPlan(): StatementPlan {
     if (this.count === undefined) {
       const src = this.countSource;
-      if (src === undefined) this.count = this;
-      else {
-        const r = render(src.text, src.phs, this.schema, this.target, src.shape.end, src.shape.cut);
+      if (src === undefined) {
+        throw new SQLSpecError(
+          `Cannot count the rows of a ${this.operationType} statement: selectWithTotal needs a SELECT`,
+        );
+      } else {
+        const r = render(src.text, src.spans, this.schema, this.target, src.shape.end, src.shape.cut);
         const sql = `SELECT count(*) AS total FROM (${r.sql.trimEnd()}) AS _sqlspec_count`;
         const { target, dialect, inputStyle, schema } = this;
         this.count = new Plan(target, dialect, inputStyle, sql, "SELECT", true, r.names, schema, r.sources, undefined);
@@ -206,8 +222,8 @@ interface Rendered {
   names: string[] | undefined;
 }
 
-function kept(t: Token, end: number, cut: [number, number] | undefined): boolean {
-  return t.end <= end && (cut === undefined || t.end <= cut[0] || t.start >= cut[1]);
+function kept(start: number, stop: number, end: number, cut: [number, number] | undefined): boolean {
+  return stop <= end && (cut === undefined || stop <= cut[0] || start >= cut[1]);
 }
 
 function nameFor(schema: InputSchema, key: number, slot: number): string {
@@ -217,7 +233,7 @@ function nameFor(schema: InputSchema, key: number, slot: number): string {
 /** Rebuilds `text[0, end)` minus `cut`, replacing each kept placeholder with the target style's. */
 function render(
   text: string,
-  phs: readonly Token[],
+  spans: Spans,
   schema: InputSchema,
   target: ParameterStyle,
   end: number,
@@ -230,9 +246,10 @@ function render(
   // numbered and named targets: one slot per distinct source, in source order (first appearance for names)
   let slotOf: number[] | undefined;
   const sources: number[] = [];
-  if (!sequential && phs.length > 0) {
+  const count = spans.length >> 1;
+  if (!sequential && count > 0) {
     slotOf = new Array(schema.count).fill(-1);
-    for (let k = 0; k < phs.length; k++) if (kept(phs[k]!, end, cut)) slotOf[schema.keys[k]!] = 0;
+    for (let k = 0; k < count; k++) if (kept(spans[2 * k]!, spans[2 * k + 1]!, end, cut)) slotOf[schema.keys[k]!] = 0;
     for (let key = 0; key < schema.count; key++) {
       if (slotOf[key] === 0) {
         slotOf[key] = sources.length;
@@ -242,10 +259,11 @@ function render(
   }
   let sql = "";
   let prev = 0;
-  for (let k = 0; k < phs.length; k++) {
-    const t = phs[k]!;
-    if (!kept(t, end, cut)) continue;
-    if (cut !== undefined && t.start >= cut[1] && prev < cut[1]) {
+  for (let k = 0; k < count; k++) {
+    const start = spans[2 * k]!;
+    const stop = spans[2 * k + 1]!;
+    if (!kept(start, stop, end, cut)) continue;
+    if (cut !== undefined && start >= cut[1] && prev < cut[1]) {
       sql += text.slice(prev, cut[0]);
       prev = cut[1];
     }
@@ -255,8 +273,8 @@ function render(
       slot = sources.length;
       sources.push(key);
     } else slot = slotOf![key]!;
-    sql += text.slice(prev, t.start) + placeholderFor(target, slot, wantNames ? nameFor(schema, key, slot) : undefined);
-    prev = t.end;
+    sql += text.slice(prev, start) + placeholderFor(target, slot, wantNames ? nameFor(schema, key, slot) : undefined);
+    prev = stop;
   }
   if (cut !== undefined && prev < cut[1]) {
     sql += text.slice(prev, cut[0]);
@@ -286,10 +304,27 @@ function near(text: string, at: number): string {
   return `${from > 0 ? "…" : ""}${text.slice(from, at + 21).replace(/\s+/g, " ")}${at + 21 < text.length ? "…" : ""}`;
 }
 
+/**
+ * A rendered statement is built by appending slices, which V8 keeps as a tree of pieces (tens of bytes each) until the
+ * string is read; a cached plan keeps it for long, so it is made flat once here (`Number()` flattens its argument).
+ */
+function flat(s: string): string {
+  if (s.length > 256) void Number(s);
+  return s;
+}
+
+/**
+ * What a cached plan keeps alive, in bytes, estimated from its parts: the key text and rendered SQL (one byte a
+ * character, as V8 stores ASCII), a few small integers a placeholder, names, and fixed object overhead.
+ */
+function planBytes(text: string, plan: Plan): number {
+  return 200 + text.length + (plan.sql === text ? 0 : plan.sql.length) + plan.retainedBytes;
+}
+
 function compile(text: string, target: ParameterStyle, dialect: Dialect, inputStyle: ParameterStyle | undefined): Plan {
   const buf = text.length > 100_000 ? new TokenBuffer() : scratch; // don't keep a huge script's buffer alive
   scan(buf, text, dialect, inputStyle);
-  // only placeholders become objects (the plan keeps them for its COUNT variant)
+  // only placeholders become objects, and only while compiling
   const phs: Token[] = [];
   for (let k = 0; k < buf.count; k++) {
     if (buf.kind[k] !== TK_PLACEHOLDER) continue;
@@ -318,24 +353,32 @@ function compile(text: string, target: ParameterStyle, dialect: Dialect, inputSt
     );
   }
   let schema = resolveInput(phs);
+  // a plan may live long: its per-placeholder arrays are packed (4 bytes an entry, no spare capacity)
+  schema = { ...schema, keys: Int32Array.from(schema.keys) };
   if (dialect === "postgres" && schema.style === ParameterStyle.QMARK) {
     schema = { ...schema, hint: PG_QMARK_HINT };
   }
   const operationType = operationOf(text, buf);
   const shape = shapeOf(text, buf);
   const returnsRows = operationType === "SELECT" || shape.returning;
-  const r = render(text, phs, schema, target, text.length, undefined);
-  const countSource: CountSource = { text, phs, shape };
+  const spans = new Int32Array(phs.length * 2);
+  for (let k = 0; k < phs.length; k++) {
+    spans[2 * k] = phs[k]!.start;
+    spans[2 * k + 1] = phs[k]!.end;
+  }
+  const r = render(text, spans, schema, target, text.length, undefined);
+  // only a SELECT can be counted; keeping nothing for the rest matters for big multi-row INSERT plans
+  const countSource: CountSource | undefined = operationType === "SELECT" ? { text, spans, shape } : undefined;
   return new Plan(
     target,
     dialect,
     inputStyle,
-    r.sql,
+    r.sql === text ? text : flat(r.sql),
     operationType,
     returnsRows,
     r.names,
     schema,
-    r.sources,
+    Int32Array.from(r.sources),
     countSource,
   );
 }
@@ -349,11 +392,14 @@ function compile(text: string, target: ParameterStyle, dialect: Dialect, inputSt
 interface Entry {
   text: string;
   plans: Plan[];
+  bytes: number;
   prev: Entry | undefined; // towards the most recent
   next: Entry | undefined; // towards the least recent
 }
 
 let capacity = 1000;
+let byteBudget = 32 * 1024 * 1024;
+let bytes = 0;
 let size = 0;
 let hits = 0;
 let misses = 0;
@@ -378,11 +424,12 @@ function pushFront(e: Entry): void {
 }
 
 function evict(): void {
-  while (size > capacity && tail !== undefined) {
+  while ((size > capacity || bytes > byteBudget) && tail !== undefined) {
     const e = tail;
     unlink(e);
     cache.delete(e.text);
     size -= e.plans.length;
+    bytes -= e.bytes;
   }
 }
 
@@ -411,25 +458,35 @@ export function getPlan(
   misses++;
   const plan = compile(text, target, dialect, inputStyle);
   if (capacity <= 0) return plan;
-  if (entry !== undefined) entry.plans.push(plan);
-  else {
-    const e: Entry = { text, plans: [plan], prev: undefined, next: undefined };
+  const planSize = planBytes(text, plan);
+  if (planSize > byteBudget / 4) return plan; // one huge statement must not flush everything else
+  if (entry !== undefined) {
+    entry.plans.push(plan);
+    entry.bytes += planSize - text.length; // the key text is counted once per entry
+  } else {
+    const e: Entry = { text, plans: [plan], bytes: planSize, prev: undefined, next: undefined };
     cache.set(text, e);
     pushFront(e);
   }
   size++;
-  if (size > capacity) evict();
+  bytes += entry !== undefined ? planSize - text.length : planSize;
+  if (size > capacity || bytes > byteBudget) evict();
   return plan;
 }
 
-/** Sets the LRU capacity (number of cached plans; 0 disables caching). Default 1000. */
-export function setStatementCacheSize(n: number): void {
+/**
+ * Sets the LRU bounds: `n` cached plans at most (0 disables caching; default 1000), and optionally `maxBytes`, the
+ * estimated memory the cached plans may keep (default 32 MiB). A plan above a quarter of the byte budget is used
+ * once and not cached.
+ */
+export function setStatementCacheSize(n: number, maxBytes?: number): void {
   capacity = Math.max(0, Math.floor(n));
+  if (maxBytes !== undefined) byteBudget = Math.max(0, Math.floor(maxBytes));
   evict();
 }
 
-export function statementCacheStats(): { size: number; hits: number; misses: number } {
-  return { size, hits, misses };
+export function statementCacheStats(): { size: number; bytes: number; maxBytes: number; hits: number; misses: number } {
+  return { size, bytes, maxBytes: byteBudget, hits, misses };
 }
 
 /** Empties the cache and resets the counters (tests and benchmarks). */
@@ -438,6 +495,7 @@ export function clearStatementCache(): void {
   head = undefined;
   tail = undefined;
   size = 0;
+  bytes = 0;
   hits = 0;
   misses = 0;
 }

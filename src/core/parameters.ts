@@ -72,7 +72,7 @@ export interface InputSchema {
    */
   readonly names: readonly string[] | undefined;
   /** Per placeholder occurrence: its 0-based position (positional), index into `names` (named) or slot (mixed). */
-  readonly keys: readonly number[];
+  readonly keys: ArrayLike<number>;
   /** A defect every bind must report (a gap in `$n` numbering). */
   readonly problem: string | undefined;
   /** Appended to count errors (e.g. the PostgreSQL jsonb `?` ambiguity). */
@@ -333,7 +333,7 @@ function mixedFromObject(schema: InputSchema, record: Record<string, unknown>): 
  */
 export function bindValues(
   schema: InputSchema,
-  sources: readonly number[],
+  sources: ArrayLike<number>,
   params: Params | undefined | null,
 ): unknown[] {
   if (params === undefined || params === null) {

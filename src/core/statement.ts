@@ -53,8 +53,12 @@ export class ValueFragment {
 /** A template piece: literal SQL text, an identifier, or a bound value (its 0-based index into params). */
 type Chunk = string | RefFragment | number;
 
-/** Pieces of statements built by the template, so nesting and per-dialect quoting need no re-lexing. */
-const TEMPLATE_CHUNKS = new WeakMap<SQL, readonly Chunk[]>();
+/**
+ * The pieces of a statement built by the template, so nesting and per-dialect quoting need no re-lexing. Kept on the
+ * statement itself (a WeakMap entry per statement costs more than building the statement).
+ */
+let chunksOf: (s: SQL) => readonly Chunk[] | undefined;
+let withChunks: (s: SQL, chunks: readonly Chunk[]) => SQL;
 
 /**
  * A statement: text plus optional params. Placeholders may be any ParameterStyle (or restricted to `inputStyle`);
@@ -69,6 +73,14 @@ export class SQL {
   readonly params: Params | undefined;
   readonly inputStyle?: ParameterStyle;
   #otherText: { dialect: Dialect; text: string } | undefined;
+  #chunks: readonly Chunk[] | undefined;
+  static {
+    chunksOf = (s) => (#chunks in s ? s.#chunks : undefined); // a SQL from another copy of sqlspec has none
+    withChunks = (s, chunks) => {
+      s.#chunks = chunks;
+      return s;
+    };
+  }
 
   constructor(text: string, params?: Params, options?: { inputStyle?: ParameterStyle }) {
     this.text = text;
@@ -80,7 +92,7 @@ export class SQL {
   textFor(dialect: Dialect = "postgres"): string {
     // PostgreSQL, SQLite and DuckDB quote alike; the text was rendered for PostgreSQL.
     if (dialect === "postgres" || dialect === "sqlite" || dialect === "duckdb") return this.text;
-    const chunks = TEMPLATE_CHUNKS.get(this);
+    const chunks = this.#chunks;
     if (chunks === undefined || !chunks.some((c) => c instanceof RefFragment)) return this.text;
     if (this.#otherText?.dialect !== dialect) this.#otherText = { dialect, text: renderChunks(chunks, dialect) };
     return this.#otherText.text;
@@ -121,7 +133,7 @@ function renderChunks(chunks: readonly Chunk[], dialect: Dialect): string {
 
 /** Appends a nested statement's chunks, shifting its parameter numbers past the values already bound. */
 function appendNested(chunks: Chunk[], params: unknown[], nested: SQL): void {
-  const own = TEMPLATE_CHUNKS.get(nested);
+  const own = chunksOf(nested);
   const base = params.length;
   if (own !== undefined) {
     for (const c of own) chunks.push(typeof c === "number" ? c + base : c);
@@ -141,7 +153,47 @@ function appendNested(chunks: Chunk[], params: unknown[], nested: SQL): void {
   for (const v of values) params.push(v);
 }
 
+/** What a call site's template renders to when every interpolation is a plain value (its text never varies). */
+interface PlainTemplate {
+  readonly text: string;
+  readonly chunks: readonly Chunk[];
+}
+
+/** Per call site: the strings array of a tagged template is one frozen object per site, reused on every call. */
+const PLAIN_TEMPLATES = new WeakMap<TemplateStringsArray, PlainTemplate>();
+const NUMERIC_INPUT = { inputStyle: ParameterStyle.NUMERIC };
+
+/** Whether a template value changes the text (fragments, statements, builders) rather than binding as a value. */
+function shapesText(v: unknown): boolean {
+  return (
+    typeof v === "object" &&
+    v !== null &&
+    (v instanceof RawFragment ||
+      v instanceof RefFragment ||
+      v instanceof ValueFragment ||
+      isSQL(v) ||
+      isQueryBuilder(v))
+  );
+}
+
 function template(strings: TemplateStringsArray, ...values: unknown[]): SQL {
+  let k = 0;
+  while (k < values.length && !shapesText(values[k])) k++;
+  if (k === values.length) {
+    // the common case: only values, so the text is the call site's, rendered once
+    let plain = PLAIN_TEMPLATES.get(strings);
+    if (plain === undefined) {
+      const chunks: Chunk[] = [strings[0]!];
+      for (let j = 0; j < values.length; j++) chunks.push(j, strings[j + 1]!);
+      plain = { text: renderChunks(chunks, "postgres"), chunks };
+      PLAIN_TEMPLATES.set(strings, plain);
+    }
+    return withChunks(new SQL(plain.text, values, NUMERIC_INPUT), plain.chunks);
+  }
+  return composedTemplate(strings, values);
+}
+
+function composedTemplate(strings: TemplateStringsArray, values: unknown[]): SQL {
   const chunks: Chunk[] = [strings[0]!];
   const params: unknown[] = [];
   for (let k = 0; k < values.length; k++) {
@@ -162,9 +214,7 @@ function template(strings: TemplateStringsArray, ...values: unknown[]): SQL {
     } else chunks.push(params.push(v) - 1); // arrays and JsonValue bind as one value
     chunks.push(strings[k + 1]!);
   }
-  const s = new SQL(renderChunks(chunks, "postgres"), params, { inputStyle: ParameterStyle.NUMERIC });
-  TEMPLATE_CHUNKS.set(s, chunks);
-  return s;
+  return withChunks(new SQL(renderChunks(chunks, "postgres"), params, NUMERIC_INPUT), chunks);
 }
 
 export interface SqlTag {
