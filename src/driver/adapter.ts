@@ -30,6 +30,15 @@ export interface QueryOptions {
   prepare?: boolean;
 }
 
+/** Options of {@link Adapter.copyIn}: cancellation as for a statement, and a hook that runs once rows are encoded. */
+export interface CopyInOptions extends QueryOptions {
+  /**
+   * Runs after an in-memory source is completely encoded and before the COPY is sent (the upsert engine creates its
+   * staging table here), so a value that cannot be encoded fails before any I/O.
+   */
+  beforeCopy?: () => Promise<void>;
+}
+
 /** Server facts a session and the builders use to choose SQL (MERGE support, RETURNING, …). */
 export interface ColumnInfo {
   name: string;
@@ -193,13 +202,17 @@ export interface Adapter<Conn = unknown> {
    * finishes or its iterator's `return()` is called, which closes it.
    */
   stream?(conn: Conn, sql: string, params: unknown[], batchSize: number, opts: QueryOptions): AsyncIterable<Row[]>;
-  /** COPY table (columns) FROM STDIN; returns rows copied. A rejected COPY settles with a typed error. */
+  /**
+   * COPY table (columns) FROM STDIN; returns rows copied. A rejected COPY settles with a typed error and leaves the
+   * connection out of COPY mode; `timeoutMs`/`signal` cancel it like a statement.
+   */
   copyIn?(
     conn: Conn,
     table: string,
     columns: string[],
     rows: AsyncIterable<unknown[]> | Iterable<unknown[]>,
     columnTypes?: string[],
+    options?: CopyInOptions,
   ): Promise<number>;
   /**
    * The object behind `conn` that lives as long as the physical connection, for adapters that hand each session a

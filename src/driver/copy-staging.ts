@@ -4,7 +4,7 @@
  * shared encoder reads in place.
  */
 import { quoteIdent } from "../core/identifiers.js";
-import type { Adapter } from "./adapter.js";
+import type { Adapter, CopyInOptions } from "./adapter.js";
 import { ObjectRows, rowArray } from "./copy-rows.js";
 import type { Session } from "./session.js";
 
@@ -56,14 +56,20 @@ export async function stageRows(
   types: readonly string[],
   rows: Rows,
   name?: string,
+  options?: CopyInOptions,
 ): Promise<string> {
   const stage = name ?? `${STAGE}_${++stageSeq}`;
-  await session.runCompiled(
-    `CREATE TEMP TABLE ${quoteIdentPg(stage)} (${columnDefs(columns, types)}) ON COMMIT DROP`,
-    [],
-    "DDL",
-  );
-  await copyRows(session, stage, columns, types, new ObjectRows(rows, columns));
+  // The table is created once the rows are encoded: a value that cannot be stored fails before any I/O.
+  const beforeCopy = async (): Promise<void> => {
+    await session.runCompiled(
+      `CREATE TEMP TABLE ${quoteIdentPg(stage)} (${columnDefs(columns, types)}) ON COMMIT DROP`,
+      [],
+      "DDL",
+      undefined,
+      options,
+    );
+  };
+  await copyRows(session, stage, columns, types, new ObjectRows(rows, columns), { ...options, beforeCopy });
   return stage;
 }
 
@@ -90,10 +96,11 @@ export async function copyRows(
   columns: readonly string[],
   types: readonly string[],
   source: Iterable<unknown[]> | AsyncIterable<unknown[]>,
+  options?: CopyInOptions,
 ): Promise<number> {
   const copyIn = session.adapter.copyIn as NonNullable<Adapter<unknown>["copyIn"]>;
   try {
-    return await copyIn.call(session.adapter, session.conn, table, [...columns], source, [...types]);
+    return await copyIn.call(session.adapter, session.conn, table, [...columns], source, [...types], options);
   } catch (err) {
     throw session.mapError(err, `COPY ${table} FROM STDIN`);
   }

@@ -21,6 +21,7 @@ import type {
   Adapter,
   AdapterCapabilities,
   ConnectionState,
+  CopyInOptions,
   Introspector,
   QueryOptions,
   RawResult,
@@ -41,6 +42,7 @@ import {
 } from "../postgres-common/codecs.js";
 import { parseCommandTag, rowsAffectedFor } from "../postgres-common/command-tag.js";
 import { copyFromStdinSql, encodeCopyData, encodeCopyRows } from "../postgres-common/copy.js";
+import { refuseCopyStdio } from "../postgres-common/copy-guard.js";
 import { isBrokenConnectionError, mapPostgresError } from "../postgres-common/errors.js";
 import { POSTGRES_MAX_PARAMETERS } from "../postgres-common/limits.js";
 import {
@@ -78,6 +80,7 @@ interface PgClientInternals {
     removeListener(event: string, fn: (msg: unknown) => void): void;
     parse(q: { text: string; name: string; types: number[] }): void;
     describe(q: { type: "S" | "P"; name: string }): void;
+    close(q: { type: "S" | "P"; name: string }): void;
     sync(): void;
   };
 }
@@ -413,10 +416,16 @@ export class PgAdapter implements Adapter<PgConnection> {
   async query(conn: PgConnection, sql: string, params: unknown[], opts: QueryOptions): Promise<RawResult> {
     const client = conn.client as PgClient;
     if (conn.broken) throw brokenError();
+    refuseCopyStdio(sql);
     let values: unknown[] | undefined;
+    /** The parameter types came from the per-pool cache (described by an earlier call, maybe before some DDL). */
+    let cachedTypes = false;
     if (params.length > 0) {
       values = this.#encode(params, undefined);
-      if (values === NEEDS_TYPES) values = this.#encode(params, await this.#describeParams(client, sql));
+      if (values === NEEDS_TYPES) {
+        cachedTypes = this.#paramTypes.has(sql);
+        values = this.#encode(params, await this.#describeParams(client, sql));
+      }
     }
     const cache = conn.statements;
     const status = client.getTransactionStatus();
@@ -425,22 +434,23 @@ export class PgAdapter implements Adapter<PgConnection> {
       stmt = cache.get(sql);
       if (cache.evicted.length > 0) await this.#deallocate(client, cache);
     }
+    // Prepared by an earlier call: its plan and parameter types were fixed before any DDL since.
+    const reused = stmt !== undefined && client.connection.parsedStatements[stmt.name] !== undefined;
     let res: PgResult;
     try {
       res = await this.#execute(client, sql, values, stmt, opts);
     } catch (err) {
-      if (stmt === undefined) throw this.#queryError(conn, err, undefined);
-      // A failed Parse leaves no server statement: forget it. A stale plan (the table changed under a prepared
-      // statement) is dropped too, and retried once when no transaction was open (inside one it is already aborted).
-      const stale = isStalePlan(err);
-      if (stale || client.connection.parsedStatements[stmt.name] === undefined) {
-        cache?.delete(sql);
-        if (stale && !conn.broken) cache?.evicted.push(stmt.name);
+      const stale = this.#forgetStale(conn, sql, stmt, cachedTypes, err);
+      // Retried once, re-described and unnamed, when the server may have rejected what an earlier call fixed (the
+      // plan, the parameter types, the statement itself) and no transaction was open (inside one it is aborted).
+      if (!stale || !(reused || cachedTypes) || status !== "I" || conn.broken || opts.signal?.aborted) {
+        throw this.#queryError(conn, err, undefined);
       }
-      if (!stale || status !== "I" || conn.broken) throw this.#queryError(conn, err, undefined);
       try {
+        if (cachedTypes) values = this.#encode(params, await this.#describeParams(client, sql));
         res = await this.#execute(client, sql, values, undefined, opts);
       } catch (err2) {
+        this.#forgetStale(conn, sql, undefined, true, err2);
         throw this.#queryError(conn, err2, undefined);
       }
       stmt = undefined;
@@ -491,18 +501,73 @@ export class PgAdapter implements Adapter<PgConnection> {
     return mapped;
   }
 
-  /** Sends DEALLOCATE for evicted statements (one simple-protocol round trip, only when the LRU overflows). */
+  /**
+   * After a failed statement: a named statement the server rejected is forgotten (closed on the server later, or at
+   * once gone when the server says it does not exist: then every statement of the connection is, as after DEALLOCATE
+   * ALL or behind a pooler), and cached parameter types are dropped. Returns whether the error can mean that
+   * something an earlier call fixed went stale.
+   */
+  #forgetStale(
+    conn: PgConnection,
+    sql: string,
+    stmt: PreparedStatement | undefined,
+    cachedTypes: boolean,
+    err: unknown,
+  ): boolean {
+    const code = (err as { code?: unknown }).code;
+    const stale = typeof code === "string" && isStaleCode(code);
+    if (stale && cachedTypes) this.#paramTypes.delete(sql);
+    if (stmt === undefined) return stale;
+    const client = conn.client as PgClient;
+    if (code === "26000") {
+      this.#forgetStatements(conn);
+      return true;
+    }
+    // A failed Parse leaves no server statement; a stale one exists and is closed with the next evictions.
+    if (stale || client.connection.parsedStatements[stmt.name] === undefined) {
+      conn.statements?.delete(sql);
+      if (client.connection.parsedStatements[stmt.name] !== undefined) conn.statements?.evicted.push(stmt.name);
+    }
+    return stale;
+  }
+
+  /**
+   * Closes evicted statements on the server (protocol Close + Sync: one round trip, only when the LRU overflows or a
+   * statement went stale). Closing a statement that no longer exists is not an error, so this never fails a
+   * transaction.
+   */
   async #deallocate(client: PgClient, cache: StatementCache): Promise<void> {
     const names = cache.evicted;
     cache.evicted = [];
     const parsed = client.connection.parsedStatements;
-    let text = "";
+    const closing: string[] = [];
     for (const n of names) {
       if (parsed[n] === undefined) continue;
       delete parsed[n];
-      text += `DEALLOCATE ${n};`;
+      closing.push(n);
     }
-    if (text !== "") await client.query(text);
+    if (closing.length === 0) return;
+    await new Promise<void>((resolve, reject) => {
+      const noop = (): void => {};
+      const submittable = {
+        submit(connection: PgClientInternals["connection"]): void {
+          connection.stream.cork?.();
+          for (const name of closing) connection.close({ type: "S", name });
+          connection.sync();
+          connection.stream.uncork?.();
+        },
+        handleRowDescription: noop,
+        handleDataRow: noop,
+        handleCommandComplete: noop,
+        handleEmptyQuery: noop,
+        handlePortalSuspended: noop,
+        handleCopyInResponse: noop,
+        handleCopyData: noop,
+        handleError: reject,
+        handleReadyForQuery: () => resolve(),
+      };
+      client.query(submittable as unknown as PgModule.Submittable);
+    });
   }
 
   /** Per-call timeout and AbortSignal: a CancelRequest to the server; the connection stays usable. */
@@ -539,6 +604,7 @@ export class PgAdapter implements Adapter<PgConnection> {
   async queryMany(conn: PgConnection, sql: string, paramSets: unknown[][], opts: QueryOptions): Promise<RawResult> {
     const client = conn.client as PgClient;
     if (conn.broken) throw brokenError();
+    refuseCopyStdio(sql);
     if (paramSets.length === 0) return { rows: [], columns: EMPTY, rowsAffected: 0, command: "" };
     const prepareValue = await this.#prepareValue();
     let types: number[] | undefined;
@@ -613,7 +679,7 @@ export class PgAdapter implements Adapter<PgConnection> {
       });
       return { rows: [], columns: EMPTY, rowsAffected: total, command };
     } catch (err) {
-      if (stmt !== undefined && client.connection.parsedStatements[stmt.name] === undefined) cache?.delete(sql);
+      this.#forgetStale(conn, sql, stmt, types !== undefined, err);
       throw this.#queryError(conn, err, undefined);
     }
   }
@@ -641,6 +707,7 @@ export class PgAdapter implements Adapter<PgConnection> {
     columns: string[],
     rows: AsyncIterable<unknown[]> | Iterable<unknown[]>,
     columnTypes?: string[],
+    copyOptions?: CopyInOptions,
   ): Promise<number> {
     copyFrom ??= loadCopyFrom();
     const from = await copyFrom;
@@ -650,6 +717,7 @@ export class PgAdapter implements Adapter<PgConnection> {
       Symbol.asyncIterator in rows
         ? encodeCopyRows(rows, columnTypes, columns.length, options)
         : encodeCopyData(rows, columnTypes, columns.length, options);
+    if (copyOptions?.beforeCopy) await copyOptions.beforeCopy();
     const sink = conn.client.query(
       from(copyFromStdinSql(table, columns)) as never,
     ) as unknown as NodeJS.WritableStream & {
@@ -692,10 +760,21 @@ function fieldNames(fields: { name: string }[]): string[] {
   return out;
 }
 
-/** 0A000 "cached plan must not change result type" or 26000: a named statement the server no longer accepts. */
-function isStalePlan(err: unknown): boolean {
-  const e = err as { code?: string; routine?: string };
-  return (e.code === "0A000" && e.routine === "RevalidateCachedQuery") || e.code === "26000";
+/**
+ * SQLSTATEs a statement prepared before some DDL can raise because of it: 0A000 "cached plan must not change result
+ * type", 26000 (the statement was dropped: DEALLOCATE ALL, a pooler), and what stale parameter types cause when a
+ * column changed type (42804 datatype mismatch, 42846/42883 no cast or function for the old type, class 22: the
+ * value does not parse as the old type).
+ */
+function isStaleCode(code: string): boolean {
+  return (
+    code === "0A000" ||
+    code === "26000" ||
+    code === "42804" ||
+    code === "42846" ||
+    code === "42883" ||
+    code.startsWith("22")
+  );
 }
 
 function run(client: PgClient, q: PgQuery): Promise<PgResult> {

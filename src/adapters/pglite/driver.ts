@@ -6,6 +6,7 @@ import type {
   Adapter,
   AdapterCapabilities,
   ConnectionState,
+  CopyInOptions,
   QueryOptions,
   RawResult,
   TransactionStatus,
@@ -24,6 +25,7 @@ import {
 } from "../postgres-common/codecs.js";
 import { rowsAffectedFor } from "../postgres-common/command-tag.js";
 import { copyFromStdinSql, encodeCopyBlob } from "../postgres-common/copy.js";
+import { refuseCopyStdio } from "../postgres-common/copy-guard.js";
 import { mapPostgresError } from "../postgres-common/errors.js";
 import { POSTGRES_MAX_PARAMETERS } from "../postgres-common/limits.js";
 import {
@@ -256,6 +258,7 @@ export class PgliteAdapter implements Adapter<PgliteConnection> {
   }
 
   async query(conn: PgliteConnection, sql: string, params: unknown[], _opts: QueryOptions): Promise<RawResult> {
+    refuseCopyStdio(sql);
     if (conn.parent !== undefined && holdsLock(conn.parent)) {
       // Inside another session's transaction: BEGIN/COMMIT/ROLLBACK become a savepoint of that transaction.
       const verb = txVerb(sql);
@@ -305,11 +308,13 @@ export class PgliteAdapter implements Adapter<PgliteConnection> {
     columns: string[],
     rows: AsyncIterable<unknown[]> | Iterable<unknown[]>,
     columnTypes?: string[],
+    copyOptions?: CopyInOptions,
   ): Promise<number> {
     const blob = await encodeCopyBlob(rows, columnTypes, columns.length, {
       jsonSerializer: this.#options.features.jsonSerializer,
       columns,
     });
+    if (copyOptions?.beforeCopy) await copyOptions.beforeCopy();
     const sql = copyFromStdinSql(table, columns).replace(/ FROM STDIN$/, " FROM '/dev/blob'");
     const run = async (): Promise<RawResult> => {
       const r = await this.db.query(sql, [], { blob });

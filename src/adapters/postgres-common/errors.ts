@@ -25,6 +25,13 @@ const NETWORK_CODES = new Set([
   "EAI_AGAIN",
 ]);
 
+/** Why a prepared statement can vanish under a connection, and what to do about it. */
+const DROPPED_STATEMENTS =
+  ". The server no longer has this connection's prepared statement: most likely a pooler in transaction or " +
+  "statement mode (PgBouncer, Supavisor, RDS Proxy, pgcat) moved the session to another server connection, or " +
+  "DEALLOCATE ALL / DISCARD ALL ran outside sqlspec. Behind such a pooler set statementConfig: " +
+  "{ statementCacheSize: 0 }.";
+
 /**
  * Maps any PostgreSQL driver error (pg, postgres.js, PGlite) to the typed hierarchy. `cancelKind` says whether a
  * 57014 came from our own timeout or from an AbortSignal; a server statement_timeout is recognised by its message.
@@ -44,7 +51,8 @@ export function mapPostgresError(err: unknown, cancelKind?: "timeout" | "cancel"
       cause: err,
     };
     const kind = cancelKind ?? (message.includes("statement timeout") ? "timeout" : "cancel");
-    return errorFromSqlState("PostgreSQL", code, message, stripUndefined(fields), kind);
+    const text = code === "26000" && message.startsWith("prepared statement") ? message + DROPPED_STATEMENTS : message;
+    return errorFromSqlState("PostgreSQL", code, text, stripUndefined(fields), kind);
   }
   if ((code && NETWORK_CODES.has(code)) || isConnectionMessage(message)) {
     return new DatabaseConnectionError(`PostgreSQL connection error: ${message}`, { cause: err });

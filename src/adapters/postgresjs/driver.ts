@@ -23,6 +23,7 @@ import type {
   Adapter,
   AdapterCapabilities,
   ConnectionState,
+  CopyInOptions,
   Introspector,
   QueryOptions,
   RawResult,
@@ -44,6 +45,7 @@ import {
 } from "../postgres-common/codecs.js";
 import { rowsAffectedFor } from "../postgres-common/command-tag.js";
 import { copyFromStdinSql, encodeCopyData, encodeCopyRows } from "../postgres-common/copy.js";
+import { refuseCopyStdio } from "../postgres-common/copy-guard.js";
 import { isBrokenConnectionError, mapPostgresError } from "../postgres-common/errors.js";
 import { POSTGRES_MAX_PARAMETERS } from "../postgres-common/limits.js";
 import {
@@ -508,7 +510,7 @@ export class PostgresJsAdapter implements Adapter<PostgresJsConnection> {
   }
 
   async query(conn: PostgresJsConnection, sql: string, params: unknown[], opts: QueryOptions): Promise<RawResult> {
-    this.#check(conn);
+    this.#check(conn, sql);
     const q = this.#start(conn, sql, params, opts.prepare !== false);
     let res: PjsResult;
     if (opts.signal !== undefined || opts.timeoutMs !== undefined) {
@@ -546,8 +548,9 @@ export class PostgresJsAdapter implements Adapter<PostgresJsConnection> {
     }
   }
 
-  #check(conn: PostgresJsConnection): void {
+  #check(conn: PostgresJsConnection, sql?: string): void {
     if (conn.broken) throw brokenError();
+    if (sql !== undefined) refuseCopyStdio(sql);
     if (conn.openCursors > 0) {
       throw new SQLSpecError(
         "This session is reading a stream; finish or break the loop before running other statements",
@@ -568,7 +571,7 @@ export class PostgresJsAdapter implements Adapter<PostgresJsConnection> {
     paramSets: unknown[][],
     opts: QueryOptions,
   ): Promise<RawResult> {
-    this.#check(conn);
+    this.#check(conn, sql);
     const pending = paramSets.map((p) => this.#start(conn, sql, p, opts.prepare !== false));
     let results: PjsResult[];
     try {
@@ -595,7 +598,7 @@ export class PostgresJsAdapter implements Adapter<PostgresJsConnection> {
     batchSize: number,
     opts: QueryOptions,
   ): AsyncIterable<Row[]> {
-    this.#check(conn);
+    this.#check(conn, sql);
     const q = this.#start(conn, sql, params, false);
     const cancel = armCancel(q, opts);
     conn.openCursors++;
@@ -645,6 +648,7 @@ export class PostgresJsAdapter implements Adapter<PostgresJsConnection> {
     columns: string[],
     rows: AsyncIterable<unknown[]> | Iterable<unknown[]>,
     columnTypes?: string[],
+    copyOptions?: CopyInOptions,
   ): Promise<number> {
     this.#check(conn);
     const options = { jsonSerializer: this.#features.jsonSerializer, columns };
@@ -664,6 +668,7 @@ export class PostgresJsAdapter implements Adapter<PostgresJsConnection> {
       count = (list as { length: number }).length;
       chunks = encodeCopyData(list, columnTypes, columns.length, options);
     }
+    if (copyOptions?.beforeCopy) await copyOptions.beforeCopy();
     try {
       const sink = await (conn.sql as unknown as Unsafe).unsafe(copyFromStdinSql(table, columns)).writable();
       await pipeline(Readable.from(chunks), sink);

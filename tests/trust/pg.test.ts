@@ -1,0 +1,14 @@
+import { PgConfig, type PgConnection } from "../../src/adapters/pg/index.js";
+import { PG_URL } from "../support/servers.js";
+import { runTrustTests } from "./suite.js";
+
+runTrustTests({
+  name: "pg",
+  interrupts: true,
+  make: (o = {}) =>
+    new PgConfig({
+      poolConfig: { connectionString: PG_URL, maxSize: o.maxSize ?? 2 },
+      ...(o.statementCacheSize !== undefined ? { statementConfig: { statementCacheSize: o.statementCacheSize } } : {}),
+    }),
+  raw: (s, sql) => (s.conn as PgConnection).client.query(sql),
+});

@@ -1,0 +1,14 @@
+import { PostgresJsConfig, type PostgresJsConnection } from "../../src/adapters/postgresjs/index.js";
+import { PG_URL } from "../support/servers.js";
+import { runTrustTests } from "./suite.js";
+
+runTrustTests({
+  name: "postgresjs",
+  interrupts: true,
+  make: (o = {}) =>
+    new PostgresJsConfig({
+      poolConfig: { connectionString: PG_URL, maxSize: o.maxSize ?? 2 },
+      ...(o.statementCacheSize !== undefined ? { statementConfig: { statementCacheSize: o.statementCacheSize } } : {}),
+    }),
+  raw: (s, sql) => (s.conn as PostgresJsConnection).sql.unsafe(sql),
+});

@@ -1,0 +1,340 @@
+/**
+ * Cancellation, COPY settling, prepared statements across DDL and bad input, run on every PostgreSQL adapter (pg,
+ * postgres.js, PGlite). Each test asserts what a user can observe: the error class and SQLSTATE, the rows in the
+ * table afterwards, and that the session's connection still answers. Tables are prefixed per adapter (`tr_<name>_…`)
+ * because the server adapters share one database.
+ */
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import {
+  CheckViolationError,
+  type DatabaseConfig,
+  OperationCancelledError,
+  ParameterError,
+  QueryTimeoutError,
+  type Session,
+  SQLSpecError,
+  UniqueViolationError,
+  UnsupportedOperationError,
+} from "../../src/index.js";
+
+type AnyConfig = DatabaseConfig<any, any, any>;
+
+export interface TrustConfigOptions {
+  maxSize?: number;
+  statementCacheSize?: number;
+}
+
+export interface TrustTarget {
+  name: string;
+  make(o?: TrustConfigOptions): AnyConfig;
+  /** Runs SQL on the session's connection behind the adapter's back (as another tool or a pooler would). */
+  raw(session: Session<any>, sql: string): Promise<unknown>;
+  /** The engine can interrupt a running statement (server adapters); otherwise timeoutMs is refused. */
+  interrupts: boolean;
+}
+
+/** The error a promise rejects with, or undefined when it resolves. */
+const failure = (p: Promise<unknown>): Promise<any> =>
+  p.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+
+/** Settles within `ms` or fails the test with `what` (a hang is a failure, never a timeout of the whole file). */
+async function within<T>(ms: number, what: string, p: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const hang = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} did not settle within ${ms} ms`)), ms);
+  });
+  try {
+    return await Promise.race([p, hang]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+
+export function runTrustTests(t: TrustTarget): void {
+  const { name } = t;
+  const p = `tr_${name}`;
+  const opened: AnyConfig[] = [];
+  const config = (o?: TrustConfigOptions): AnyConfig => {
+    const c = t.make(o);
+    opened.push(c);
+    return c;
+  };
+  let db: AnyConfig;
+  const count = (table: string): Promise<number> =>
+    db.withSession(async (s) => Number(await s.selectValue(`SELECT count(*) FROM ${table}`)));
+
+  describe(`trust: ${name}`, () => {
+    beforeAll(async () => {
+      db = config({ maxSize: 4 });
+      await db.withSession((s) =>
+        s.executeScript(`
+          DROP TABLE IF EXISTS ${p}_items, ${p}_ddl, ${p}_ddl2, ${p}_checked, ${p}_j;
+          CREATE TABLE ${p}_items (id int PRIMARY KEY, name text, n int, at timestamptz, doc jsonb);
+          CREATE TABLE ${p}_checked (id int PRIMARY KEY, n int NOT NULL CHECK (n >= 0), label text);
+          CREATE TABLE ${p}_j (id int PRIMARY KEY, doc jsonb);
+        `),
+      );
+    });
+    afterAll(async () => {
+      await Promise.all(opened.map((c) => c.close().catch(() => {})));
+    });
+
+    // ------------------------------------------------------------------------------------ bad values (before I/O)
+
+    describe("bad values raise ParameterError naming the place, before any I/O", () => {
+      const bad: [string, unknown][] = [
+        ["a Symbol", Symbol("x")],
+        ["a function", () => 1],
+        ["an Invalid Date", new Date(Number.NaN)],
+      ];
+
+      test.each(bad)(
+        "execute with %s → ParameterError naming the parameter; the open transaction is untouched",
+        async (_, v) => {
+          await db.withSession((s) =>
+            s.transaction(async (tx) => {
+              const err = await failure(tx.execute(`INSERT INTO ${p}_items (id, name) VALUES ($1, $2)`, [9001, v]));
+              expect(err).toBeInstanceOf(ParameterError);
+              expect(err.message).toContain("$2");
+              // Nothing reached the server: the transaction is not aborted (a sent statement would give 25P02 here).
+              expect(await tx.selectValue("SELECT 1")).toBe(1);
+              await tx.rollback();
+            }),
+          );
+          expect(await count(`${p}_items WHERE id = 9001`)).toBe(0);
+        },
+      );
+
+      test.each(bad)(
+        "upsert (JSON and COPY paths) and loadRecords with %s → ParameterError naming the column",
+        async (_, v) => {
+          const rows = (n: number) =>
+            Array.from({ length: n }, (_, i) => ({ id: 9100 + i, name: i === n - 1 ? v : "ok", n: 1 }));
+          const one = (bad: Record<string, unknown>) => [{ id: 9200, name: "ok", n: 1, at: new Date() }, bad];
+          await db.withSession((s) =>
+            s.transaction(async (tx) => {
+              const atColumn = v instanceof Date ? { id: 9201, name: "x", n: 1, at: v } : undefined;
+              for (const [what, run] of [
+                ["upsert json", () => tx.upsert(`${p}_items`, rows(3), { on: ["id"] })],
+                ["upsert copy", () => tx.upsert(`${p}_items`, rows(3), { on: ["id"], copyThreshold: 1 })],
+                ["loadRecords", () => tx.loadRecords(`${p}_items`, rows(3))],
+                ...(atColumn
+                  ? [
+                      ["upsert json (timestamptz)", () => tx.upsert(`${p}_items`, one(atColumn), { on: ["id"] })],
+                      [
+                        "upsert copy (timestamptz)",
+                        () => tx.upsert(`${p}_items`, one(atColumn), { on: ["id"], copyThreshold: 1 }),
+                      ],
+                      ["loadRecords (timestamptz)", () => tx.loadRecords(`${p}_items`, one(atColumn))],
+                    ]
+                  : []),
+              ] as [string, () => Promise<unknown>][]) {
+                const err = await failure(run());
+                expect(err, what).toBeInstanceOf(ParameterError);
+                expect(err.message, what).toMatch(
+                  v instanceof Date && what.includes("timestamptz") ? /"?at"?/ : /"?name"?/,
+                );
+                expect(await tx.selectValue("SELECT 1"), `${what}: transaction untouched`).toBe(1);
+              }
+              await tx.rollback();
+            }),
+          );
+          expect(await count(`${p}_items WHERE id >= 9100 AND id < 9300`)).toBe(0);
+        },
+      );
+
+      test("a circular object bound to jsonb → ParameterError through execute, upsert (both paths) and loadRecords", async () => {
+        const doc: Record<string, unknown> = { a: 1 };
+        doc.self = doc;
+        await db.withSession(async (s) => {
+          for (const [what, run] of [
+            ["execute", () => s.execute(`INSERT INTO ${p}_j (id, doc) VALUES ($1, $2)`, [1, doc])],
+            ["upsert json", () => s.upsert(`${p}_j`, [{ id: 1, doc }], { on: ["id"] })],
+            ["upsert copy", () => s.upsert(`${p}_j`, [{ id: 1, doc }], { on: ["id"], copyThreshold: 0 })],
+            ["loadRecords", () => s.loadRecords(`${p}_j`, [{ id: 1, doc }])],
+          ] as [string, () => Promise<unknown>][]) {
+            const err = await failure(run());
+            expect(err, what).toBeInstanceOf(ParameterError);
+            expect(err.message, what).not.toMatch(/^Converting circular/);
+          }
+          expect(await s.selectValue(`SELECT count(*)::int FROM ${p}_j`)).toBe(0);
+        });
+      });
+
+      test("more than 65,535 placeholders → ParameterError before sending; the connection stays usable", async () => {
+        const n = 70_000;
+        const text = `SELECT ${Array.from({ length: n }, (_, i) => `$${i + 1}::int`).join(" + ")}`;
+        const values = Array.from({ length: n }, () => 1);
+        await db.withSession((s) =>
+          s.transaction(async (tx) => {
+            const err = await failure(tx.execute(text, values));
+            expect(err).toBeInstanceOf(ParameterError);
+            expect(err.message).toContain("65535");
+            const many = await failure(tx.executeMany(text, [values]));
+            expect(many).toBeInstanceOf(ParameterError);
+            expect(await tx.selectValue("SELECT 2")).toBe(2);
+            await tx.rollback();
+          }),
+        );
+      });
+    });
+
+    // ------------------------------------------------------------------------------------ COPY settles
+
+    describe("COPY the server rejects settles with a typed error and leaves the connection clean", () => {
+      test("loadRecords: CHECK violation, unique violation, text in an int column", async () => {
+        await db.withSession(async (s) => {
+          await s.execute(`DELETE FROM ${p}_checked`);
+          await s.execute(`INSERT INTO ${p}_checked (id, n) VALUES (1, 1)`);
+          const cases: [string, Record<string, unknown>[], new (...a: any[]) => Error][] = [
+            [
+              "check",
+              [
+                { id: 10, n: 1 },
+                { id: 11, n: -1 },
+              ],
+              CheckViolationError,
+            ],
+            [
+              "unique",
+              [
+                { id: 20, n: 1 },
+                { id: 1, n: 2 },
+              ],
+              UniqueViolationError,
+            ],
+            [
+              "text in int",
+              [
+                { id: 30, n: 1 },
+                { id: 31, n: "abc" },
+              ],
+              SQLSpecError,
+            ],
+          ];
+          for (const [what, rows, cls] of cases) {
+            const err = await within(5000, `loadRecords (${what})`, failure(s.loadRecords(`${p}_checked`, rows)));
+            expect(err, what).toBeInstanceOf(cls);
+            expect(err.constructor, what).not.toBe(SQLSpecError);
+            expect(err, what).not.toBeInstanceOf(TypeError);
+            expect(s.inTransaction, what).toBe(false);
+            expect(await within(3000, `next statement after ${what}`, s.selectValue("SELECT $1::int", [5]))).toBe(5);
+          }
+          expect(await s.selectValue(`SELECT count(*)::int FROM ${p}_checked`)).toBe(1);
+        });
+      });
+
+      test("a 3,000-row upsert with a bad row → typed error, nothing written, the session answers", async () => {
+        const rows = Array.from({ length: 3000 }, (_, i) => ({ id: 1000 + i, n: i === 2500 ? -5 : i, label: "x" }));
+        await db.withSession(async (s) => {
+          const err = await within(10_000, "3,000-row upsert", failure(s.upsert(`${p}_checked`, rows, { on: ["id"] })));
+          expect(err).toBeInstanceOf(CheckViolationError);
+          expect(s.inTransaction).toBe(false);
+          expect(await within(3000, "next statement", s.selectValue("SELECT $1::int", [6]))).toBe(6);
+          expect(await s.selectValue(`SELECT count(*)::int FROM ${p}_checked WHERE id >= 1000`)).toBe(0);
+          // Also inside the caller's transaction: the transaction is failed, the rollback restores the session.
+          const inTx = await within(
+            10_000,
+            "upsert in transaction",
+            failure(s.transaction((tx) => tx.upsert(`${p}_checked`, rows, { on: ["id"] }))),
+          );
+          expect(inTx).toBeInstanceOf(CheckViolationError);
+          expect(await s.selectValue("SELECT 7")).toBe(7);
+        });
+        // The pooled connection is clean for the next borrower too.
+        for (let i = 0; i < 4; i++) expect(await db.withSession((s) => s.selectValue("SELECT 8"))).toBe(8);
+      });
+
+      test.each([
+        ["execute", "COPY … FROM STDIN", (s: Session<any>, tb: string) => s.execute(`COPY ${tb} (id, n) FROM STDIN`)],
+        ["execute", "COPY … TO STDOUT", (s: Session<any>, tb: string) => s.execute(`COPY ${tb} TO STDOUT`)],
+        [
+          "executeScript",
+          "COPY … FROM stdin",
+          (s: Session<any>, tb: string) => s.executeScript(`SELECT 1; COPY ${tb} (id, n) FROM stdin;`),
+        ],
+        [
+          "executeScript",
+          "COPY (query) TO STDOUT",
+          (s: Session<any>, tb: string) => s.executeScript(`COPY (SELECT * FROM ${tb}) TO STDOUT; SELECT 1`),
+        ],
+      ])("%s with %s → typed error, never a cancellation; the connection is not left mid-COPY", async (_, __, run) => {
+        const one = config({ maxSize: 1 });
+        await one.withSession(async (s) => {
+          const err = await within(5000, "COPY through execute", failure(run(s, `${p}_checked`)));
+          expect(err).toBeInstanceOf(SQLSpecError);
+          expect(err).toBeInstanceOf(UnsupportedOperationError);
+          expect(err).not.toBeInstanceOf(QueryTimeoutError);
+          expect(err).not.toBeInstanceOf(OperationCancelledError);
+          expect(err.message).toMatch(/COPY/);
+          expect(await within(3000, "same session afterwards", s.selectValue("SELECT $1::int", [9]))).toBe(9);
+        });
+        expect(
+          await within(
+            3000,
+            "next session afterwards",
+            one.withSession((s) => s.selectValue("SELECT 10")),
+          ),
+        ).toBe(10);
+      });
+    });
+
+    // ------------------------------------------------------------------------------------ prepared statements vs DDL
+
+    describe("prepared statements survive DDL and dropped statements", () => {
+      for (const cacheSize of [undefined, 0]) {
+        const label = cacheSize === undefined ? "default cache" : "statementCacheSize 0";
+        test(`ALTER COLUMN TYPE and DROP + CREATE with another type (${label})`, async () => {
+          const one = config({ maxSize: 1, ...(cacheSize !== undefined ? { statementCacheSize: cacheSize } : {}) });
+          const tb = `${p}_ddl`;
+          await one.withSession(async (s) => {
+            await s.executeScript(
+              `DROP TABLE IF EXISTS ${tb}; CREATE TABLE ${tb} (id int PRIMARY KEY, v int, tags int[])`,
+            );
+            const insert = `INSERT INTO ${tb} (id, v, tags) VALUES ($1, $2, $3)`;
+            const select = `SELECT v FROM ${tb} WHERE id = $1`;
+            for (let i = 0; i < 3; i++) {
+              await s.execute(insert, [i, i, [i]]);
+              expect(await s.selectValue(select, [i])).toBe(i);
+            }
+            await s.execute(`ALTER TABLE ${tb} ALTER COLUMN v TYPE text, ALTER COLUMN tags TYPE text[]`);
+            await s.execute(insert, [10, "ten", ["a", "b"]]);
+            expect(await s.selectValue(select, [10])).toBe("ten");
+            expect(await s.selectValue(`SELECT tags FROM ${tb} WHERE id = $1`, [10])).toEqual(["a", "b"]);
+            await s.executeScript(`DROP TABLE ${tb}; CREATE TABLE ${tb} (id int PRIMARY KEY, v boolean, tags jsonb)`);
+            await s.execute(insert, [20, true, ["x"]]);
+            expect(await s.selectValue(select, [20])).toBe(true);
+            // A plan whose result type changed (0A000 "cached plan must not change result type").
+            const star = `SELECT * FROM ${tb} WHERE id = $1`;
+            expect(await s.selectOne(star, [20])).toEqual({ id: 20, v: true, tags: ["x"] });
+            await s.execute(`ALTER TABLE ${tb} ADD COLUMN extra int DEFAULT 4`);
+            expect(await s.selectOne(star, [20])).toEqual({ id: 20, v: true, tags: ["x"], extra: 4 });
+          });
+        });
+      }
+
+      test("the statement cache survives DEALLOCATE ALL run behind the adapter's back", async () => {
+        const one = config({ maxSize: 1 });
+        await one.withSession(async (s) => {
+          const statements = [
+            "SELECT $1::int + 1",
+            "SELECT $1::int + 2",
+            "SELECT $1::text || 'x'",
+            `SELECT count(*)::int FROM ${p}_items WHERE id = $1`,
+          ];
+          for (const st of statements) await s.selectValue(st, [1]);
+          await t.raw(s, "DEALLOCATE ALL");
+          expect(await s.selectValue(statements[1] as string, [1])).toBe(3);
+          expect(await s.selectValue(statements[2] as string, [1])).toBe("1x");
+          expect(await s.selectValue(statements[0] as string, [1])).toBe(2);
+          expect(await s.selectValue(statements[3] as string, [-1])).toBe(0);
+        });
+      });
+    });
+  });
+}
+
