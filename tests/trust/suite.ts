@@ -53,7 +53,6 @@ async function within<T>(ms: number, what: string, p: Promise<T>): Promise<T> {
   }
 }
 
-
 export function runTrustTests(t: TrustTarget): void {
   const { name } = t;
   const p = `tr_${name}`;
@@ -337,4 +336,3 @@ export function runTrustTests(t: TrustTarget): void {
     });
   });
 }
-

@@ -43,7 +43,7 @@ import {
 import { parseCommandTag, rowsAffectedFor } from "../postgres-common/command-tag.js";
 import { copyFromStdinSql, encodeCopyData, encodeCopyRows } from "../postgres-common/copy.js";
 import { refuseCopyStdio } from "../postgres-common/copy-guard.js";
-import { isBrokenConnectionError, mapPostgresError } from "../postgres-common/errors.js";
+import { isBrokenConnectionError, isStaleStatementError, mapPostgresError } from "../postgres-common/errors.js";
 import { POSTGRES_MAX_PARAMETERS } from "../postgres-common/limits.js";
 import {
   changesSettings,
@@ -515,7 +515,7 @@ export class PgAdapter implements Adapter<PgConnection> {
     err: unknown,
   ): boolean {
     const code = (err as { code?: unknown }).code;
-    const stale = typeof code === "string" && isStaleCode(code);
+    const stale = isStaleStatementError(err);
     if (stale && cachedTypes) this.#paramTypes.delete(sql);
     if (stmt === undefined) return stale;
     const client = conn.client as PgClient;
@@ -758,23 +758,6 @@ function fieldNames(fields: { name: string }[]): string[] {
   const out = new Array<string>(fields.length);
   for (let i = 0; i < fields.length; i++) out[i] = (fields[i] as { name: string }).name;
   return out;
-}
-
-/**
- * SQLSTATEs a statement prepared before some DDL can raise because of it: 0A000 "cached plan must not change result
- * type", 26000 (the statement was dropped: DEALLOCATE ALL, a pooler), and what stale parameter types cause when a
- * column changed type (42804 datatype mismatch, 42846/42883 no cast or function for the old type, class 22: the
- * value does not parse as the old type).
- */
-function isStaleCode(code: string): boolean {
-  return (
-    code === "0A000" ||
-    code === "26000" ||
-    code === "42804" ||
-    code === "42846" ||
-    code === "42883" ||
-    code.startsWith("22")
-  );
 }
 
 function run(client: PgClient, q: PgQuery): Promise<PgResult> {

@@ -93,3 +93,22 @@ export function isBrokenConnectionError(err: unknown): boolean {
   if (typeof state === "string" && NETWORK_CODES.has(state)) return true;
   return e.cause !== undefined && e.cause !== err && isBrokenConnectionError(e.cause);
 }
+
+/**
+ * Errors a statement prepared before some DDL can raise because of it: 0A000 "cached plan must not change result
+ * type", 26000 (the statement was dropped: DEALLOCATE ALL, a pooler), and what stale parameter types cause when a
+ * column changed type (42804 datatype mismatch, 42846/42883 no cast or function for the old type, class 22: the value
+ * does not parse as the old type). A statement failing so is re-prepared (and retried once outside a transaction).
+ */
+export function isStaleStatementError(err: unknown): boolean {
+  const code = (err as { code?: unknown } | undefined)?.code;
+  return (
+    typeof code === "string" &&
+    (code === "0A000" ||
+      code === "26000" ||
+      code === "42804" ||
+      code === "42846" ||
+      code === "42883" ||
+      code.startsWith("22"))
+  );
+}

@@ -46,7 +46,7 @@ import {
 import { rowsAffectedFor } from "../postgres-common/command-tag.js";
 import { copyFromStdinSql, encodeCopyData, encodeCopyRows } from "../postgres-common/copy.js";
 import { refuseCopyStdio } from "../postgres-common/copy-guard.js";
-import { isBrokenConnectionError, mapPostgresError } from "../postgres-common/errors.js";
+import { isBrokenConnectionError, isStaleStatementError, mapPostgresError } from "../postgres-common/errors.js";
 import { POSTGRES_MAX_PARAMETERS } from "../postgres-common/limits.js";
 import {
   changesSettings,
@@ -95,6 +95,11 @@ export class PostgresJsConnection implements ConnectionState {
   idleTimer: NodeJS.Timeout | undefined;
   /** A SET/RESET ran through this connection since its last reset. */
   settingsSet = false;
+  /**
+   * A prepared statement went stale (DDL changed its table, or the server dropped it). postgres.js keeps its own
+   * statement cache that cannot drop one entry, so this connection prepares nothing more and is discarded on release.
+   */
+  staleStatements = false;
   /** What onConnectionCreate set (restored after a reset). */
   baseline: SessionSettings | undefined;
 
@@ -381,7 +386,8 @@ export class PostgresJsAdapter implements Adapter<PostgresJsConnection> {
   }
 
   async release(conn: PostgresJsConnection, error?: unknown): Promise<void> {
-    let discard = conn.broken || this.#closed || (error !== undefined && isBrokenConnectionError(error));
+    let discard =
+      conn.broken || conn.staleStatements || this.#closed || (error !== undefined && isBrokenConnectionError(error));
     if (!discard && this.#expired(conn)) discard = true;
     if (
       !discard &&
@@ -496,7 +502,7 @@ export class PostgresJsAdapter implements Adapter<PostgresJsConnection> {
 
   #start(conn: PostgresJsConnection, sql: string, params: unknown[], prepare: boolean): PjsQuery {
     let p = false;
-    if (prepare && params.length > 0 && this.#cacheSize > 0) {
+    if (prepare && params.length > 0 && this.#cacheSize > 0 && !conn.staleStatements) {
       const seen = conn.prepared;
       if (seen.has(sql)) p = true;
       else if (seen.size < this.#cacheSize) {
@@ -511,16 +517,18 @@ export class PostgresJsAdapter implements Adapter<PostgresJsConnection> {
 
   async query(conn: PostgresJsConnection, sql: string, params: unknown[], opts: QueryOptions): Promise<RawResult> {
     this.#check(conn, sql);
-    const q = this.#start(conn, sql, params, opts.prepare !== false);
+    const reused = conn.prepared.has(sql) && !conn.staleStatements;
+    const idle = conn.wire.status === 73;
     let res: PjsResult;
-    if (opts.signal !== undefined || opts.timeoutMs !== undefined) {
-      res = await this.#cancellable(conn, q, opts);
-    } else {
-      try {
-        res = await q;
-      } catch (err) {
-        throw this.#error(conn, err, undefined);
-      }
+    try {
+      res = await this.#run(conn, this.#start(conn, sql, params, opts.prepare !== false), opts);
+    } catch (err) {
+      const cause = (err as SQLSpecError).cause ?? err;
+      if (!reused || !isStaleStatementError(cause)) throw err;
+      conn.staleStatements = true;
+      // Retried once, unprepared, outside a transaction (inside one the failure aborted it).
+      if (!idle || conn.broken || opts.signal?.aborted) throw err;
+      res = await this.#run(conn, this.#start(conn, sql, params, false), opts);
     }
     // A multi-statement simple query answers with a plain array of results; the last one is the answer.
     const last = res.command === undefined ? lastOf(res) : res;
@@ -530,6 +538,15 @@ export class PostgresJsAdapter implements Adapter<PostgresJsConnection> {
     if ((raw.command === "SET" || raw.command === "RESET") && changesSettings(raw.command, sql))
       conn.settingsSet = true;
     return raw;
+  }
+
+  async #run(conn: PostgresJsConnection, q: PjsQuery, opts: QueryOptions): Promise<PjsResult> {
+    if (opts.signal !== undefined || opts.timeoutMs !== undefined) return this.#cancellable(conn, q, opts);
+    try {
+      return await q;
+    } catch (err) {
+      throw this.#error(conn, err, undefined);
+    }
   }
 
   async #cancellable(conn: PostgresJsConnection, q: PjsQuery, opts: QueryOptions): Promise<PjsResult> {
@@ -669,10 +686,31 @@ export class PostgresJsAdapter implements Adapter<PostgresJsConnection> {
       chunks = encodeCopyData(list, columnTypes, columns.length, options);
     }
     if (copyOptions?.beforeCopy) await copyOptions.beforeCopy();
+    const q = (conn.sql as unknown as Unsafe).unsafe(copyFromStdinSql(table, columns)) as PjsQuery & {
+      reject(err: unknown): void;
+    };
+    // postgres.js resolves the query with the COPY stream, so a server error that ends the COPY (a CHECK or unique
+    // violation, a value that does not parse) reaches only the already-settled query's reject, and the stream's
+    // final callback then never runs. The server is out of COPY mode by then (ReadyForQuery): stop waiting and
+    // release the stream, so the connection is usable at once.
+    let serverFailed: (err: unknown) => void = () => {};
+    const failed = new Promise<never>((_, reject) => {
+      serverFailed = reject;
+    });
+    failed.catch(() => {});
+    const settle = q.reject;
+    q.reject = (err: unknown) => {
+      serverFailed(err);
+      settle(err);
+    };
+    let sink: Writable | undefined;
     try {
-      const sink = await (conn.sql as unknown as Unsafe).unsafe(copyFromStdinSql(table, columns)).writable();
-      await pipeline(Readable.from(chunks), sink);
+      sink = await q.writable();
+      const written = pipeline(Readable.from(chunks), sink);
+      written.catch(() => {});
+      await Promise.race([written, failed]);
     } catch (err) {
+      if (sink !== undefined && !sink.destroyed) sink.destroy();
       throw this.#error(conn, err, undefined);
     }
     return count;
