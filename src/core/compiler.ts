@@ -98,6 +98,18 @@ function operationOf(text: string, buf: TokenBuffer): OperationType {
 
 const scratch = new TokenBuffer(); // compile() is synchronous, so one buffer serves every call
 
+const LEADING_WORD = /^[\s(]*([A-Za-z]+)/;
+
+/**
+ * The operation type of SQL text that a builder rendered (no leading comments): read from its first word without
+ * lexing the whole text; only a WITH needs the lexer, to find its body.
+ */
+export function builtOperationType(text: string): OperationType {
+  const word = LEADING_WORD.exec(text)?.[1]?.toUpperCase();
+  if (word === undefined || word === "WITH") return detectOperationType(text);
+  return OPS[word] ?? "EXECUTE";
+}
+
 /** The operation type of a statement, from its leading keyword (see StatementPlan.operationType). */
 export function detectOperationType(text: string): OperationType {
   scan(scratch, text, "postgres", undefined);

@@ -1,5 +1,5 @@
 import { type BuildContext, isQueryBuilder, type QueryBuilder } from "../core/builder-protocol.js";
-import { getPlan, type StatementPlan } from "../core/compiler.js";
+import { builtOperationType, getPlan, type StatementPlan } from "../core/compiler.js";
 import { OperationCancelledError, ParameterError, SQLSpecError, TransactionError } from "../core/errors.js";
 import type { JsonSerializer } from "../core/json.js";
 import { SQLResult } from "../core/result.js";
@@ -626,6 +626,18 @@ export class Session<Conn = unknown> implements AsyncDisposable {
     const built = builder.build(this.dialect, ctx);
     // The renderer's own placeholder style (a fact of the dialect's SQL text, not a strategy choice).
     const nativeStyle = this.dialect === "postgres" ? ParameterStyle.NUMERIC : undefined;
+    if (nativeStyle === this.#style && Array.isArray(built.parameters)) {
+      // already in the driver's style with its values in order: a ready plan, so the text is not lexed again
+      // (a multi-row INSERT of a new batch size would otherwise be compiled, and cached, once per size)
+      const ready: Prepared = {
+        sql: built.sql,
+        values: built.parameters,
+        operationType: builtOperationType(built.sql),
+        plan: undefined,
+      };
+      if (metadata) ready.metadata = metadata;
+      return ready;
+    }
     const plan = getPlan(
       built.sql,
       this.#style,
