@@ -41,6 +41,21 @@ export function millisText(ms: number): string {
   return ms >= 100 ? String(ms) : ms >= 10 ? `0${ms}` : `00${ms}`;
 }
 
+/**
+ * A Date as `YYYY-MM-DD HH:MM:SS.mmm` in UTC, without a zone: the DATETIME text of engines that store wall clocks
+ * (MySQL in a UTC session, SQLite, whose date functions read it as UTC). Throws RangeError for an Invalid Date.
+ */
+export function utcDateTimeText(d: Date): string {
+  const t = d.getTime();
+  if (!Number.isFinite(t)) throw new RangeError("Invalid Date");
+  splitUtc(t);
+  const f = UTC_FIELDS;
+  const D = TWO_DIGITS;
+  const y = f[0] as number;
+  const year = y >= 1000 && y <= 9999 ? String(y) : String(y).padStart(4, "0");
+  return `${year}-${D[f[1] as number]}-${D[f[2] as number]} ${D[f[3] as number]}:${D[f[4] as number]}:${D[f[5] as number]}.${millisText(f[6] as number)}`;
+}
+
 // ---------------------------------------------------------------------------------------------------- PostgreSQL text
 
 /**

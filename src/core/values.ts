@@ -163,7 +163,7 @@ function bytesHex(v: Uint8Array): string {
 const OBJECT_TO_STRING = Object.prototype.toString;
 
 /** A class instance (Decimal, a Temporal value, …) is its own toString() text when it has one, else JSON. */
-function objectText(v: object, ser: JsonSerializer): string {
+export function objectText(v: object, ser: JsonSerializer): string {
   const proto = Object.getPrototypeOf(v);
   if (proto !== Object.prototype && proto !== null && (v as { toString(): string }).toString !== OBJECT_TO_STRING) {
     return String(v);

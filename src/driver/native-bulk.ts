@@ -25,7 +25,7 @@
  * threshold.
  */
 
-import { millisText, splitUtc, TWO_DIGITS, UTC_FIELDS } from "../core/datetime.js";
+import { utcDateTimeText } from "../core/datetime.js";
 import { ParameterError, SQLBuilderError } from "../core/errors.js";
 import { isJsonValue, type JsonSerializer } from "../core/json.js";
 import { SQLResult } from "../core/result.js";
@@ -263,12 +263,8 @@ function* valueChunks(
 
 /** A Date as DATETIME text in UTC (the session time zone), as the loader writes it too. */
 function dateText(d: Date): string {
-  const t = d.getTime();
-  if (!Number.isFinite(t)) throw new ParameterError("Invalid Date in an upsert row");
-  splitUtc(t);
-  const f = UTC_FIELDS;
-  const D = TWO_DIGITS;
-  return `${f[0]}-${D[f[1] as number]}-${D[f[2] as number]} ${D[f[3] as number]}:${D[f[4] as number]}:${D[f[5] as number]}.${millisText(f[6] as number)}`;
+  if (!Number.isFinite(d.getTime())) throw new ParameterError("Invalid Date in an upsert row");
+  return utcDateTimeText(d);
 }
 
 /** One value as JSON text for its column kind. */

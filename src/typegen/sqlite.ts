@@ -4,6 +4,7 @@
  * NOT NULL (or the rowid) and no outer join in the statement can null its table. Parameters are `unknown`: SQLite
  * does not type them.
  */
+import { SqliteKind, sqliteKind } from "../adapters/sqlite/codecs.js";
 import { getPlan } from "../core/compiler.js";
 import { lex, TK_COMMENT, TK_LPAREN, TK_QIDENT, TK_WORD, wordIs } from "../core/lexer.js";
 import { ParameterStyle } from "../core/types.js";
@@ -12,11 +13,22 @@ import type { DescribedQuery, TypedParams } from "./emit.js";
 import { applyAnnotation, type GenerateOptions, schemaSteps, TypegenError } from "./generate.js";
 import type { Int8Mode } from "./postgres/ts-types.js";
 
-/** SQLite's type affinity rules (https://www.sqlite.org/datatype3.html §3.1) → what better-sqlite3 returns. */
+/**
+ * What the SQLite adapter returns for a declared type: its conversions first (JSON, BOOL…, DATE/TIME… columns, see
+ * adapters/sqlite/codecs.ts), then SQLite's type affinity rules (https://www.sqlite.org/datatype3.html §3.1).
+ */
 function affinityType(declared: string | null, int8: Int8Mode): string {
   if (declared === null) return "unknown";
+  switch (sqliteKind(declared)) {
+    case SqliteKind.Json:
+      return "unknown";
+    case SqliteKind.Bool:
+      return "boolean";
+    case SqliteKind.Date:
+      return "Date";
+  }
   const t = declared.toUpperCase();
-  if (t.includes("INT")) return int8 === "bigint" ? "bigint" : "number";
+  if (t.includes("INT")) return int8 === "bigint" ? "bigint" : int8 === "string" ? "string" : "number";
   if (t.includes("CHAR") || t.includes("CLOB") || t.includes("TEXT")) return "string";
   if (t.includes("BLOB") || t === "") return "Buffer";
   return "number"; // REAL and NUMERIC affinity

@@ -139,7 +139,8 @@ describe.concurrent("sqlspec CLI", () => {
     writeFileSync(
       join(dir, "lite.sql"),
       "CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT NOT NULL, tag TEXT, score REAL NOT NULL);\n" +
-        "CREATE TABLE tags (name TEXT NOT NULL);\n",
+        "CREATE TABLE tags (name TEXT NOT NULL);\n" +
+        "CREATE TABLE flags (on_ BOOLEAN NOT NULL, at DATETIME NOT NULL, doc JSON);\n",
     );
     mkdirSync(join(dir, "lite", "notes"), { recursive: true });
     writeFileSync(
@@ -150,6 +151,8 @@ describe.concurrent("sqlspec CLI", () => {
         "SELECT id, body, tag, score FROM notes WHERE id = :id;",
         "-- name: with_tags",
         'SELECT n.body, t.name, count(*) AS "n!: number" FROM notes n LEFT JOIN tags t ON t.name = n.tag GROUP BY 1, 2;',
+        "-- name: flags",
+        "SELECT on_, at, doc FROM flags;",
         "-- name: pg_only",
         "-- dialect: postgres",
         "SELECT now();",
@@ -168,6 +171,8 @@ describe.concurrent("sqlspec CLI", () => {
     expect(code).toContain(
       "export interface NotesWithTagsRow {\n  body: string;\n  name: string | null;\n  n: number;\n}",
     );
+    // The types the SQLite adapter reads these declared types as (booleans, Dates, parsed JSON).
+    expect(code).toContain("export interface NotesFlagsRow {\n  on_: boolean;\n  at: Date;\n  doc: unknown;\n}");
     expect(code).toContain('{ dialect: "sqlite" }');
   });
 

@@ -3,8 +3,8 @@
  * every OK packet (SERVER_STATUS_IN_TRANS, SERVER_STATUS_AUTOCOMMIT, SERVER_SESSION_STATE_CHANGED).
  */
 import type * as Mysql2 from "mysql2";
+import type { PoolResource } from "../../driver/pool.js";
 import type { OkPacket } from "./codecs.js";
-import type { PoolResource } from "./pool.js";
 
 export const STATUS_IN_TRANS = 0x0001;
 export const STATUS_AUTOCOMMIT = 0x0002;

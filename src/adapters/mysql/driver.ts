@@ -33,6 +33,7 @@ import type {
 } from "../../driver/adapter.js";
 import type { ResolvedDriverFeatures } from "../../driver/config.js";
 import { importDriver, rethrow } from "../../driver/dependencies.js";
+import { ConnectionPool } from "../../driver/pool.js";
 import { QueryKiller } from "./cancel.js";
 import { type MysqlServer, mysqlIntrospector, parseServerVersion } from "./catalog.js";
 import { decodeRows, duplicateSplit, encodeParams, type Field, type OkPacket, timeZoneOffset } from "./codecs.js";
@@ -47,7 +48,6 @@ import {
 } from "./connection.js";
 import { ErrNo, isFatalMysqlError, mapMysqlError } from "./errors.js";
 import { encodeLoadDataRows } from "./load-data.js";
-import { ConnectionPool } from "./pool.js";
 
 type Mysql2Module = typeof Mysql2;
 

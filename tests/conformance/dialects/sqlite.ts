@@ -34,5 +34,6 @@ export const sqliteProfile: DialectProfile = {
     "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 200000000) SELECT count(*) FROM c",
   sqlState: false,
   arrays: false,
-  jsonField: (c, k) => `${c}->>'${k}'`,
+  // `->` keeps a JSON number's digits (`->>` would read 2^64-scale integers back as REAL).
+  jsonField: (c, k) => `${c}->'${k}'`,
 };

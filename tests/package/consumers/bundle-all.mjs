@@ -5,6 +5,7 @@ import { MysqlConfig } from "sqlspec/adapters/mysql";
 import { PgConfig } from "sqlspec/adapters/pg";
 import { PgliteConfig } from "sqlspec/adapters/pglite";
 import { PostgresJsConfig } from "sqlspec/adapters/postgresjs";
+import { SqliteConfig } from "sqlspec/adapters/sqlite";
 
 const spec = new SQLSpec();
 const lite = spec.addConfig(new PgliteConfig());
@@ -14,6 +15,7 @@ for (const config of [
   new PgConfig({ poolConfig: { connectionString: "postgres://x@127.0.0.1:1/x" } }),
   new PostgresJsConfig({ poolConfig: { connectionString: "postgres://x@127.0.0.1:1/x" } }),
   new MysqlConfig({ poolConfig: { connectionString: "mysql://x@127.0.0.1:1/x" } }),
+  new SqliteConfig(),
 ]) {
   const err = await spec
     .addConfig(config)

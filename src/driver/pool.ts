@@ -1,9 +1,10 @@
 /**
- * A small explicit connection pool (pg-pool's lifecycle): a connection is checked out, then released clean or
- * released with an error and destroyed. mysql2's own pool has no acquire timeout, no abortable acquire, no minimum
- * size and no maximum lifetime, and it cannot tell a reset connection from a dirty one; this one owns all of that.
+ * A small explicit connection pool (pg-pool's lifecycle), shared by the adapters that own their connections (mysql2,
+ * better-sqlite3 file databases): a connection is checked out, then released clean or released with an error and
+ * destroyed. mysql2's own pool has no acquire timeout, no abortable acquire, no minimum size and no maximum lifetime,
+ * and it cannot tell a reset connection from a dirty one; this one owns all of that.
  */
-import { PoolTimeoutError } from "../../core/errors.js";
+import { PoolTimeoutError } from "../core/errors.js";
 
 export interface PoolResource {
   /** Set when the socket failed or the server killed the connection: it is never handed out again. */

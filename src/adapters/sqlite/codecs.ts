@@ -1,0 +1,209 @@
+/**
+ * Values to and from better-sqlite3, which binds only numbers, strings, bigints, Buffers and null, and returns
+ * INTEGER, REAL, TEXT, BLOB or NULL whatever a column was declared as. What sqlspec adds, decided once per statement
+ * from the declared types of its result columns (`stmt.columns()`):
+ *
+ *   bind:  boolean → 1/0 · Date → `YYYY-MM-DD HH:MM:SS.mmm` UTC (SQLite's own DATETIME text, read as UTC by its date
+ *          functions) · Uint8Array → Buffer · sql.json(v), array, plain object → JSON text · undefined → NULL
+ *   read:  BOOL… columns → boolean · DATE/TIME… columns holding text → Date (`timestamps: "date"`) · JSON columns →
+ *          parsed · INTEGER values → the `driverFeatures.int8` rule (never a silently rounded number)
+ */
+import { parsePgTimestampMs, utcDateTimeText } from "../../core/datetime.js";
+import { ParameterError } from "../../core/errors.js";
+import { isJsonValue, type JsonDeserializer, type JsonSerializer } from "../../core/json.js";
+import {
+  badValue,
+  type Int8Mode,
+  invalidAt,
+  objectText,
+  serializeJson,
+  type TimestampMode,
+  toInt8,
+} from "../../core/values.js";
+
+/** How a result column's values are converted, from its declared type. */
+export const SqliteKind = { Plain: 0, Bool: 1, Date: 2, Json: 3 } as const;
+export type SqliteKind = (typeof SqliteKind)[keyof typeof SqliteKind];
+
+/**
+ * The JS kind of a declared column type: the one rule the adapter reads with and typegen types with. Checked in this
+ * order: JSON, BOOL, DATE/TIME (timestamp, datetime, date, time), else the value as SQLite stores it.
+ */
+export function sqliteKind(declared: string | null | undefined): SqliteKind {
+  if (!declared) return SqliteKind.Plain;
+  const t = declared.toUpperCase();
+  if (t.includes("JSON")) return SqliteKind.Json;
+  if (t.includes("BOOL")) return SqliteKind.Bool;
+  if (t.includes("DATE") || t.includes("TIME")) return SqliteKind.Date;
+  return SqliteKind.Plain;
+}
+
+/** Whether a column with this declared type can hold INTEGER values (TEXT and REAL affinity never do). */
+export function mayHoldInteger(declared: string | null | undefined): boolean {
+  if (!declared) return true;
+  const t = declared.toUpperCase();
+  if (t.includes("INT")) return true;
+  if (t.includes("CHAR") || t.includes("CLOB") || t.includes("TEXT")) return false;
+  return !(t.includes("REAL") || t.includes("FLOA") || t.includes("DOUB"));
+}
+
+export interface ReadOptions {
+  int8: Int8Mode;
+  timestamps: TimestampMode;
+  /** undefined = JSON columns stay text (enableJsonCodecs: false). */
+  json: JsonDeserializer | undefined;
+}
+
+/** How a statement's rows are read; built once per prepared statement. */
+export interface RowPlan {
+  readonly names: string[];
+  /** Columns that need a conversion, with their kinds (parallel arrays); empty for most statements. */
+  readonly convert: readonly string[];
+  readonly kinds: readonly SqliteKind[];
+  /** Columns that may carry INTEGER values (checked for the int8 rule). */
+  readonly ints: readonly string[];
+}
+
+export function rowPlan(columns: readonly { name: string; type: string | null }[], o: ReadOptions): RowPlan {
+  const names: string[] = [];
+  const convert: string[] = [];
+  const kinds: SqliteKind[] = [];
+  const ints: string[] = [];
+  for (const c of columns) {
+    names.push(c.name);
+    const kind = sqliteKind(c.type);
+    if (
+      kind === SqliteKind.Bool ||
+      (kind === SqliteKind.Date && o.timestamps === "date") ||
+      (kind === SqliteKind.Json && o.json !== undefined)
+    ) {
+      convert.push(c.name);
+      kinds.push(kind);
+    }
+    if (mayHoldInteger(c.type)) ints.push(c.name);
+  }
+  return { names, convert, kinds, ints };
+}
+
+const MAX_SAFE = Number.MAX_SAFE_INTEGER;
+
+/**
+ * `int8: "number"` with rows read as numbers: whether a value in an integer-capable column lies beyond ±2^53 − 1.
+ * better-sqlite3 has already rounded such an INTEGER, and a REAL that large looks the same, so the caller re-reads
+ * with safe integers to tell them apart.
+ */
+export function hasUnsafeNumber(rows: readonly Record<string, unknown>[], ints: readonly string[]): boolean {
+  if (ints.length === 0) return false;
+  for (let r = 0; r < rows.length; r++) {
+    const row = rows[r] as Record<string, unknown>;
+    for (let i = 0; i < ints.length; i++) {
+      const v = row[ints[i] as string];
+      if (typeof v === "number" && (v > MAX_SAFE || v < -MAX_SAFE)) return true;
+    }
+  }
+  return false;
+}
+
+/**
+ * Rows read with safe integers (every INTEGER a bigint): converted to the int8 mode in place. In `"number"` mode a
+ * value beyond ±2^53 − 1 raises DataError (toInt8).
+ */
+export function applyInt8(rows: Record<string, unknown>[], names: readonly string[], mode: Int8Mode): void {
+  if (mode === "bigint") return;
+  for (let r = 0; r < rows.length; r++) {
+    const row = rows[r] as Record<string, unknown>;
+    for (let i = 0; i < names.length; i++) {
+      const k = names[i] as string;
+      const v = row[k];
+      if (typeof v === "bigint") row[k] = toInt8(v, mode);
+    }
+  }
+}
+
+/** Converts the planned columns in place. */
+export function decodeRows(rows: Record<string, unknown>[], plan: RowPlan, o: ReadOptions): void {
+  const convert = plan.convert;
+  if (convert.length === 0) return;
+  const kinds = plan.kinds;
+  for (let r = 0; r < rows.length; r++) {
+    const row = rows[r] as Record<string, unknown>;
+    for (let i = 0; i < convert.length; i++) {
+      const k = convert[i] as string;
+      const v = row[k];
+      if (v === null || v === undefined) continue;
+      switch (kinds[i]) {
+        case SqliteKind.Bool:
+          if (v === 0 || v === 1 || v === 0n || v === 1n) row[k] = v === 1 || v === 1n;
+          break;
+        case SqliteKind.Date:
+          if (typeof v === "string") row[k] = parseDateText(v);
+          break;
+        case SqliteKind.Json:
+          if (typeof v === "string") row[k] = (o.json as JsonDeserializer)(v);
+          break;
+      }
+    }
+  }
+}
+
+/**
+ * DATETIME text → Date: `YYYY-MM-DD[ HH:MM[:SS[.fff]]]` with an optional `Z` or `±HH:MM`, `T` or space between the
+ * date and the time; a value without a zone is UTC (as SQLite's date functions read it). Text in any other form stays
+ * text: a wrong Date is worse than none.
+ */
+export function parseDateText(text: string): Date | string {
+  const s = text.length > 10 && text.charCodeAt(10) === 84 /* T */ ? `${text.slice(0, 10)} ${text.slice(11)}` : text;
+  if (!DATE_TEXT.test(s)) return text;
+  const ms = parsePgTimestampMs(s.length === 16 ? `${s}:00` : s);
+  return Number.isFinite(ms) ? new Date(ms) : text;
+}
+
+const DATE_TEXT = /^\d{4}-\d\d-\d\d(?: \d\d:\d\d(?::\d\d(?:\.\d+)?)?(?:Z|[+-]\d\d(?::?\d\d)?)?)?$/;
+
+/**
+ * Parameters as better-sqlite3 binds them. Returns `params` itself when every value binds as is (the common case:
+ * nothing is allocated), otherwise a converted copy. An unbindable value raises ParameterError naming its position.
+ */
+export function encodeParams(params: unknown[], ser: JsonSerializer): unknown[] {
+  for (let i = 0; i < params.length; i++) {
+    const v = params[i];
+    const t = typeof v;
+    if (t === "string" || t === "number" || t === "bigint" || v === null || Buffer.isBuffer(v)) continue;
+    const out = params.slice();
+    for (let j = i; j < params.length; j++) {
+      try {
+        out[j] = encodeValue(params[j], ser);
+      } catch (err) {
+        throw invalidAt(err, `Parameter ${j + 1}`);
+      }
+    }
+    return out;
+  }
+  return params;
+}
+
+/** One value as better-sqlite3 binds it (see the header). */
+export function encodeValue(v: unknown, ser: JsonSerializer): unknown {
+  switch (typeof v) {
+    case "string":
+    case "number":
+    case "bigint":
+      return v;
+    case "boolean":
+      return v ? 1 : 0;
+    case "undefined":
+      return null;
+    case "object":
+      if (v === null || Buffer.isBuffer(v)) return v;
+      if (v instanceof Date) {
+        if (Number.isNaN(v.getTime())) throw new ParameterError("an Invalid Date cannot be bound as a value");
+        return utcDateTimeText(v);
+      }
+      if (v instanceof Uint8Array) return Buffer.from(v.buffer, v.byteOffset, v.byteLength);
+      if (isJsonValue(v)) return serializeJson(v.value, ser);
+      // Arrays and plain objects are JSON; a class instance with its own toString() (Decimal, …) is that text.
+      return Array.isArray(v) ? serializeJson(v, ser) : objectText(v, ser);
+    default:
+      throw badValue(v);
+  }
+}

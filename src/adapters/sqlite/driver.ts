@@ -1,0 +1,508 @@
+/**
+ * The better-sqlite3 adapter. better-sqlite3 is synchronous: a statement runs to completion on the calling thread,
+ * so what sqlspec adds is who may run a statement when, decided before the statement starts:
+ *
+ * - `:memory:` is one handle shared by every session (`capabilities.sharedConnection`). Sessions interleave statement
+ *   by statement; a session whose statement leaves a transaction open (or a stream) holds the lock until it ends, and
+ *   the others wait for it up to `acquireTimeoutMs` (PoolTimeoutError). A session opened inside another session's
+ *   callback shares that session's lock and transaction (its own `transaction()` nests as a savepoint).
+ * - A file database pools handles (readers in parallel under WAL). Writers are serialized by one in-process write lock
+ *   taken before a write statement or `BEGIN IMMEDIATE` (what a plain `BEGIN` runs as) and held until the transaction
+ *   ends: SQLite's own busy wait would block the thread while the lock's holder, on the same thread, can never finish.
+ * - Statements are prepared once per handle (an LRU of `statementCacheSize`), with their row plan (declared types →
+ *   conversions) computed at prepare time, so a repeated statement allocates nothing but its rows.
+ * - A running statement cannot be interrupted from the same thread: `timeoutMs`/`signal` bound only the wait for the
+ *   lock, and reject before the statement starts when already expired.
+ */
+import type BetterSqlite3 from "better-sqlite3";
+import {
+  DatabaseConnectionError,
+  OperationCancelledError,
+  PoolTimeoutError,
+  QueryTimeoutError,
+  SQLSpecError,
+  TransactionError,
+} from "../../core/errors.js";
+import { ParameterStyle, type Row } from "../../core/types.js";
+import type {
+  AcquireOptions,
+  Adapter,
+  AdapterCapabilities,
+  ConnectionState,
+  QueryOptions,
+  RawResult,
+} from "../../driver/adapter.js";
+import type { ResetOnRelease, ResolvedDriverFeatures } from "../../driver/config.js";
+import { importDriver, rethrow } from "../../driver/dependencies.js";
+import { AsyncLock } from "../../driver/lock.js";
+import { ConnectionPool } from "../../driver/pool.js";
+import { sqliteIntrospector } from "./catalog.js";
+import {
+  applyInt8,
+  decodeRows,
+  encodeParams,
+  hasUnsafeNumber,
+  type ReadOptions,
+  type RowPlan,
+  rowPlan,
+} from "./codecs.js";
+import { type CachedStatement, SqliteConnection, SqliteHandle } from "./connection.js";
+import { isFatalSqliteError, mapSqliteError, SqliteBusyError } from "./errors.js";
+
+type DatabaseConstructor = typeof BetterSqlite3;
+
+export async function loadBetterSqlite3(feature: string): Promise<DatabaseConstructor> {
+  const mod = await importDriver(
+    "better-sqlite3",
+    feature,
+    () => import("better-sqlite3").catch(rethrow) as Promise<{ default?: DatabaseConstructor }>,
+  );
+  return (mod.default ?? mod) as DatabaseConstructor;
+}
+
+/** SQLite's bound-parameter limit (SQLITE_MAX_VARIABLE_NUMBER since 3.32). */
+export const SQLITE_MAX_PARAMETERS = 32_766;
+
+export interface SqliteAdapterOptions {
+  database: string;
+  readonly: boolean;
+  busyTimeoutMs: number;
+  pragmas: Readonly<Record<string, string | number | boolean>>;
+  acquireTimeoutMs: number | undefined;
+  maxSize: number;
+  idleTimeoutMs: number;
+  statementCacheSize: number;
+  resetOnRelease: ResetOnRelease;
+  features: ResolvedDriverFeatures<BetterSqlite3.Database>;
+}
+
+const EMPTY_ROWS: Row[] = [];
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+const EMPTY: string[] = [];
+const PLAIN_BEGIN = /^\s*BEGIN(?:\s+TRANSACTION)?\s*;?\s*$/i;
+const ENDS = /^\s*(?:COMMIT|END|ROLLBACK(?!\s+(?:TRANSACTION\s+)?TO\b))/i;
+const INSERT = /^\s*(?:INSERT|REPLACE)\b/i;
+const DDL = /^\s*(?:CREATE|ALTER|DROP)\b/i;
+const SETTINGS = /^\s*(?:PRAGMA\s+[\w.]+\s*(?:=|\()|ATTACH\b|DETACH\b)/i;
+const PRAGMA_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+const PRAGMA_VALUE = /^[A-Za-z0-9_.+-]+$/;
+
+export function isMemoryDatabase(database: string): boolean {
+  return database === ":memory:" || database === "" || /^file::memory:/.test(database);
+}
+
+export class SqliteAdapter implements Adapter<SqliteConnection> {
+  readonly dialect = "sqlite" as const;
+  readonly parameterStyle = ParameterStyle.QMARK;
+  readonly databaseLabel = "SQLite";
+  readonly capabilities: AdapterCapabilities;
+  readonly introspector = sqliteIntrospector;
+  readonly #o: SqliteAdapterOptions;
+  readonly #Database: DatabaseConstructor;
+  readonly #read: ReadOptions;
+  readonly #shared: boolean;
+  /** `:memory:`: the one handle. */
+  readonly #handle: SqliteHandle | undefined;
+  readonly #pool: ConnectionPool<SqliteHandle> | undefined;
+  /** The shared handle's lock (`:memory:`), or a file database's write lock. */
+  readonly #lock = new AsyncLock();
+  /** Bumped by DDL run through this adapter: cached row plans of every handle are rebuilt on next use. */
+  #epoch = 0;
+
+  constructor(Database: DatabaseConstructor, o: SqliteAdapterOptions) {
+    this.#Database = Database;
+    this.#o = o;
+    const f = o.features;
+    this.#read = { int8: f.int8, timestamps: f.timestamps, json: f.enableJsonCodecs ? f.jsonDeserializer : undefined };
+    this.#shared = isMemoryDatabase(o.database);
+    this.capabilities = {
+      cancel: false,
+      copy: false,
+      pipeline: "none",
+      cursors: "native",
+      savepoints: true,
+      transactionalDdl: true,
+      maxParameters: SQLITE_MAX_PARAMETERS,
+      sharedConnection: this.#shared,
+      bulkCopyThreshold: undefined,
+    };
+    if (this.#shared) {
+      this.#handle = this.#open();
+    } else {
+      this.#pool = new ConnectionPool<SqliteHandle>({
+        create: async () => this.#open(),
+        maxSize: o.maxSize,
+        minSize: 0,
+        acquireTimeoutMs: o.acquireTimeoutMs,
+        idleTimeoutMs: o.idleTimeoutMs,
+        maxLifetimeMs: undefined,
+        label: "SQLite",
+        aborted: (reason) =>
+          new OperationCancelledError("SQLite pool: acquire aborted (AbortSignal)", { cause: reason }),
+      });
+    }
+  }
+
+  /** Opens and sets up a handle: busy timeout, foreign keys, WAL for files, the configured pragmas, the user's hook. */
+  #open(): SqliteHandle {
+    const o = this.#o;
+    let db: BetterSqlite3.Database;
+    try {
+      db = new this.#Database(o.database, { readonly: o.readonly, timeout: o.busyTimeoutMs });
+    } catch (err) {
+      throw new DatabaseConnectionError(`SQLite connection error: cannot open the database`, { cause: err });
+    }
+    try {
+      db.pragma("foreign_keys = ON");
+      if (!this.#shared && !o.readonly) db.pragma("journal_mode = WAL");
+      for (const [name, value] of Object.entries(o.pragmas)) db.pragma(pragmaText(name, value));
+      const hook = o.features.onConnectionCreate;
+      if (hook) {
+        const r = hook(db);
+        if (r && typeof (r as Promise<void>).then === "function") {
+          throw new SQLSpecError("SQLite: onConnectionCreate must be synchronous (better-sqlite3 is)");
+        }
+      }
+    } catch (err) {
+      db.close();
+      throw err instanceof SQLSpecError ? err : mapSqliteError(err);
+    }
+    return new SqliteHandle(db);
+  }
+
+  // ------------------------------------------------------------------------------------------------ connections
+
+  async acquire(options?: AcquireOptions<SqliteConnection>): Promise<SqliteConnection> {
+    if (options?.signal?.aborted) {
+      throw new OperationCancelledError("SQLite acquire cancelled", { cause: options.signal.reason });
+    }
+    if (this.#handle !== undefined) {
+      if (this.#handle.broken) throw closedError();
+      const parent = options?.parent;
+      return new SqliteConnection(this.#handle, parent?.handle === this.#handle ? parent : undefined);
+    }
+    const pool = this.#pool as ConnectionPool<SqliteHandle>;
+    return new SqliteConnection(await pool.acquire(options?.signal, options?.timeoutMs), undefined);
+  }
+
+  state(conn: SqliteConnection): ConnectionState {
+    const inTx = conn.db.open && conn.db.inTransaction;
+    let transaction: ConnectionState["transaction"] = "idle";
+    if (conn.failed) transaction = "failed";
+    else if (inTx && (!this.#shared || conn.owns())) transaction = "active";
+    return {
+      transaction,
+      openCursors: conn.openStreams,
+      preparedStatements: conn.handle.statements.size,
+      settingsChanged: conn.handle.settingsChanged,
+    };
+  }
+
+  /**
+   * Rolls back what the lease left open and frees the lock. A lease that shares its parent's transaction leaves it
+   * alone. A file handle whose settings changed (`resetOnRelease` "auto") or any file handle (`true`) is closed
+   * rather than reset; the shared `:memory:` handle cannot be closed, so its pragmas are applied again. Never rejects.
+   */
+  async release(conn: SqliteConnection, error?: unknown): Promise<void> {
+    const h = conn.handle;
+    const shared = this.#shared;
+    const sharesParent = shared && !conn.holdsLock && conn.owns();
+    try {
+      if (!sharesParent && h.db.open) {
+        if (h.db.inTransaction && (!shared || conn.holdsLock)) h.db.prepare("ROLLBACK").run();
+        const mode = this.#o.resetOnRelease;
+        if (shared && h.settingsChanged && mode !== false) {
+          h.db.pragma("foreign_keys = ON");
+          for (const [name, value] of Object.entries(this.#o.pragmas)) h.db.pragma(pragmaText(name, value));
+          h.settingsChanged = false;
+        }
+      }
+    } catch {
+      if (!shared) h.broken = true;
+    } finally {
+      conn.failed = false;
+      if (conn.holdsLock) {
+        conn.holdsLock = false;
+        this.#lock.release();
+      }
+    }
+    if (this.#pool !== undefined) {
+      const mode = this.#o.resetOnRelease;
+      const discard =
+        h.broken ||
+        conn.openStreams > 0 ||
+        (error !== undefined && isFatalSqliteError((error as { cause?: unknown }).cause ?? error)) ||
+        mode === true ||
+        (mode === "auto" && h.settingsChanged);
+      this.#pool.release(h, discard);
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.#pool !== undefined) await this.#pool.close();
+    this.#handle?.destroy();
+  }
+
+  // ------------------------------------------------------------------------------------------------ statements
+
+  #prepare(h: SqliteHandle, sql: string): CachedStatement {
+    let text = sql;
+    // Two writers that both BEGIN DEFERRED deadlock on the upgrade to a write lock: a plain BEGIN takes it up front.
+    if (!this.#shared && PLAIN_BEGIN.test(sql)) text = "BEGIN IMMEDIATE";
+    const stmt = h.db.prepare(text);
+    const reader = stmt.reader;
+    const readonly = stmt.readonly;
+    // INTEGERs are read as bigint where a rounded number could not be told from an exact one afterwards: in the
+    // non-number modes, for writes (lastInsertRowid, RETURNING), which cannot be re-run.
+    const safe = this.#read.int8 !== "number" || !readonly;
+    if (safe) stmt.safeIntegers(true);
+    const entry: CachedStatement = {
+      stmt,
+      reader,
+      readonly,
+      insert: INSERT.test(sql),
+      ddl: !reader && DDL.test(sql),
+      ends: ENDS.test(sql),
+      settings: SETTINGS.test(sql),
+      plan: reader ? rowPlan(stmt.columns(), this.#read) : undefined,
+      epoch: this.#epoch,
+      safe,
+      used: ++h.tick,
+    };
+    const max = this.#o.statementCacheSize;
+    if (max > 0) {
+      if (h.statements.size >= max) evictOldest(h.statements);
+      h.statements.set(sql, entry);
+    }
+    return entry;
+  }
+
+  async query(conn: SqliteConnection, sql: string, params: unknown[], opts: QueryOptions): Promise<RawResult> {
+    const h = conn.handle;
+    if (h.broken || !h.db.open) throw closedError();
+    let e = h.statements.get(sql);
+    if (e === undefined) e = this.#prepare(h, sql);
+    else e.used = ++h.tick;
+    if (conn.failed) {
+      if (!e.ends) throw failedTransactionError();
+      // SQLite already rolled back: COMMIT/ROLLBACK only clear the state (the session reports the lost work).
+      conn.failed = false;
+      this.#afterStatement(conn);
+      return { rows: EMPTY_ROWS, columns: EMPTY, rowsAffected: 0, command: "ROLLBACK" };
+    }
+    if (conn.openStreams > 0 && !e.readonly) throw streamOpenError();
+    if (!conn.holdsLock && (this.#shared || !e.readonly) && !conn.owns()) await this.#takeLock(conn, opts);
+    else if (opts.timeoutMs !== undefined && opts.timeoutMs <= 0) throw timeoutError();
+    const values = params.length === 0 ? params : encodeParams(params, this.#o.features.jsonSerializer);
+    const wasInTx = h.db.inTransaction;
+    try {
+      return e.reader ? this.#rows(h, e, values) : this.#run(e, values);
+    } catch (err) {
+      // An error that made SQLite roll the transaction back (SQLITE_FULL, BUSY on COMMIT, …): fail it loudly.
+      if (wasInTx && !h.db.inTransaction && !e.ends) conn.failed = true;
+      if (isFatalSqliteError(err)) h.broken = true;
+      throw err;
+    } finally {
+      if (e.settings) h.settingsChanged = true;
+      this.#afterStatement(conn);
+    }
+  }
+
+  #run(e: CachedStatement, values: unknown[]): RawResult {
+    const info = e.stmt.run(values);
+    if (e.ddl) this.#epoch++;
+    const out: RawResult = { rows: EMPTY_ROWS, columns: EMPTY, rowsAffected: info.changes };
+    if (e.insert && info.changes > 0) out.lastInsertId = this.#rowid(info.lastInsertRowid);
+    return out;
+  }
+
+  #rows(h: SqliteHandle, e: CachedStatement, values: unknown[]): RawResult {
+    const o = this.#read;
+    let rows = e.stmt.all(values) as Row[];
+    // After DDL the statement was re-prepared by SQLite while running: its columns are known only now.
+    const plan = e.epoch === this.#epoch ? (e.plan as RowPlan) : this.#replan(e);
+    if (e.safe) {
+      if (o.int8 !== "bigint") applyInt8(rows, plan.ints, o.int8);
+    } else if (hasUnsafeNumber(rows, plan.ints)) {
+      // A value beyond ±2^53 in an integer-capable column: an INTEGER (DataError) or a REAL that large? Read the
+      // rows again with safe integers to tell (this statement is read-only, so running it again changes nothing).
+      e.stmt.safeIntegers(true);
+      try {
+        rows = e.stmt.all(values) as Row[];
+      } finally {
+        e.stmt.safeIntegers(false);
+      }
+      applyInt8(rows, plan.ints, o.int8);
+    }
+    decodeRows(rows, plan, o);
+    // DML with RETURNING reports the rows it changed, as on every adapter.
+    if (!e.readonly) return { rows, columns: plan.names, rowsAffected: h.changes() };
+    return { rows, columns: plan.names, rowsAffected: 0, command: "SELECT" };
+  }
+
+  #replan(e: CachedStatement): RowPlan {
+    e.plan = rowPlan(e.stmt.columns(), this.#read);
+    e.epoch = this.#epoch;
+    return e.plan;
+  }
+
+  /** lastInsertRowid in the int8 mode; in "number" mode a rowid beyond 2^53 stays a bigint rather than rounding. */
+  #rowid(id: number | bigint): number | bigint | string {
+    const mode = this.#read.int8;
+    if (mode === "string") return String(id);
+    if (mode === "bigint") return BigInt(id);
+    if (typeof id === "bigint") return id <= MAX_SAFE && id >= -MAX_SAFE ? Number(id) : id;
+    return id;
+  }
+
+  /** Waits for the lock (shared handle, or the write lock), bounded by the call's timeout/signal and the pool's. */
+  async #takeLock(conn: SqliteConnection, opts: QueryOptions): Promise<void> {
+    const lock = this.#lock;
+    if (opts.timeoutMs !== undefined && opts.timeoutMs <= 0) throw timeoutError();
+    if (!lock.tryAcquire()) {
+      const own = this.#shared ? this.#o.acquireTimeoutMs : this.#o.busyTimeoutMs;
+      const callBound = opts.timeoutMs !== undefined && (own === undefined || opts.timeoutMs < own);
+      const wait = callBound ? opts.timeoutMs : own;
+      await lock.acquire(
+        wait,
+        () =>
+          callBound
+            ? timeoutError()
+            : this.#shared
+              ? sharedTimeoutError(wait as number)
+              : writeBusyError(wait as number),
+        opts.signal,
+        (reason) =>
+          new OperationCancelledError("SQLite: cancelled while waiting for the database lock", { cause: reason }),
+      );
+    }
+    conn.holdsLock = true;
+  }
+
+  /** Frees the lock once nothing holds it any more: no transaction open and no stream reading. */
+  #afterStatement(conn: SqliteConnection): void {
+    if (conn.holdsLock && conn.openStreams === 0 && !conn.failed && !conn.db.inTransaction) {
+      conn.holdsLock = false;
+      this.#lock.release();
+    }
+  }
+
+  // ------------------------------------------------------------------------------------------------ streaming
+
+  /**
+   * Rows in batches from a statement iterator, read with safe integers (no second pass is possible). While the
+   * iterator is open the lease holds the lock on a shared handle; breaking out closes it.
+   */
+  async *stream(
+    conn: SqliteConnection,
+    sql: string,
+    params: unknown[],
+    batchSize: number,
+    opts: QueryOptions,
+  ): AsyncIterable<Row[]> {
+    const h = conn.handle;
+    if (h.broken || !h.db.open) throw closedError();
+    if (conn.failed) throw failedTransactionError();
+    // Its own statement: a cached one may be in use by query() while this iterator is open.
+    const stmt = h.db.prepare(sql);
+    if (!stmt.reader) {
+      const r = await this.query(conn, sql, params, opts);
+      if (r.rows.length > 0) yield r.rows;
+      return;
+    }
+    if (!conn.holdsLock && (this.#shared || !stmt.readonly) && !conn.owns()) await this.#takeLock(conn, opts);
+    const o = this.#read;
+    const plan = rowPlan(stmt.columns(), o);
+    stmt.safeIntegers(true);
+    const values = params.length === 0 ? params : encodeParams(params, this.#o.features.jsonSerializer);
+    const size = Math.max(1, Math.floor(batchSize) || 1);
+    conn.openStreams++;
+    let it: IterableIterator<unknown> | undefined;
+    try {
+      it = stmt.iterate(values) as IterableIterator<unknown>;
+      for (;;) {
+        const batch: Row[] = [];
+        let done = false;
+        while (batch.length < size) {
+          const next = it.next();
+          if (next.done) {
+            done = true;
+            break;
+          }
+          batch.push(next.value as Row);
+        }
+        if (batch.length > 0) {
+          if (o.int8 !== "bigint") applyInt8(batch, plan.ints, o.int8);
+          decodeRows(batch, plan, o);
+          yield batch;
+        }
+        if (done) break;
+      }
+    } finally {
+      it?.return?.();
+      conn.openStreams--;
+      this.#afterStatement(conn);
+    }
+  }
+
+  mapError(err: unknown, _sql: string): SQLSpecError {
+    return mapSqliteError(err);
+  }
+}
+
+function evictOldest(map: Map<string, CachedStatement>): void {
+  let oldest: string | undefined;
+  let min = Number.POSITIVE_INFINITY;
+  for (const [k, v] of map) {
+    if (v.used < min) {
+      min = v.used;
+      oldest = k;
+    }
+  }
+  if (oldest !== undefined) map.delete(oldest);
+}
+
+/** `name = value` for db.pragma(); names and values are checked (configuration, but never pasted unchecked). */
+function pragmaText(name: string, value: string | number | boolean): string {
+  if (!PRAGMA_NAME.test(name)) throw new SQLSpecError(`SQLite: invalid pragma name ${JSON.stringify(name)}`);
+  const v = typeof value === "boolean" ? (value ? "ON" : "OFF") : String(value);
+  if (!PRAGMA_VALUE.test(v)) throw new SQLSpecError(`SQLite: invalid value for pragma ${name}`);
+  return `${name} = ${v}`;
+}
+
+function timeoutError(): QueryTimeoutError {
+  return new QueryTimeoutError("SQLite query timeout: timeoutMs expired before the statement could start");
+}
+
+function sharedTimeoutError(ms: number): PoolTimeoutError {
+  return new PoolTimeoutError(
+    `Waited ${ms} ms for SQLite's shared :memory: connection: another session holds an open transaction or stream. ` +
+      "Commit or roll it back, or run the nested work through the outer session.",
+  );
+}
+
+function writeBusyError(ms: number): SqliteBusyError {
+  return new SqliteBusyError(
+    `SQLite database is busy [SQLITE_BUSY]: another session of this pool held the write lock for more than ${ms} ms ` +
+      "(busyTimeoutMs)",
+    "SQLITE_BUSY",
+  );
+}
+
+function closedError(): DatabaseConnectionError {
+  return new DatabaseConnectionError("SQLite connection error: the database handle is closed; open a new session");
+}
+
+function failedTransactionError(): TransactionError {
+  return new TransactionError(
+    "SQLite rolled the transaction back after an error in it; ROLLBACK (or leave transaction()) before running more " +
+      "statements",
+  );
+}
+
+function streamOpenError(): SQLSpecError {
+  return new SQLSpecError(
+    "SQLite: a stream() is still open on this session's connection; finish or break out of it before writing " +
+      "(or use a second session)",
+  );
+}
