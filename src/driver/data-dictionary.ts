@@ -49,9 +49,19 @@ const POSTGRES_FEATURES: Record<Feature, number> = {
   transactional_ddl: 0,
 };
 
+/** Minimum DuckDB version (major·10000 + minor·100 + patch) per feature: MERGE INTO, BY SOURCE and RETURNING in 1.4. */
+const DUCKDB_FEATURES: Partial<Record<Feature, number>> = {
+  merge: 10400,
+  merge_returning: 10400,
+  merge_not_matched_by_source: 10400,
+  returning: 0,
+  on_conflict: 0,
+  transactional_ddl: 0,
+  copy: 0,
+};
+
 const OTHER_FEATURES: Partial<Record<Dialect, readonly Feature[]>> = {
   sqlite: ["returning", "on_conflict", "savepoints", "transactional_ddl"],
-  duckdb: ["returning", "on_conflict", "savepoints", "transactional_ddl", "copy"],
   mysql: ["savepoints"],
 };
 
@@ -80,6 +90,10 @@ export class DataDictionary<Conn = unknown> {
       const min = POSTGRES_FEATURES[feature as Feature];
       if (min === undefined) return false;
       return min === 0 || (await this.getVersion()).versionNum >= min;
+    }
+    if (this.adapter.dialect === "duckdb") {
+      const min = DUCKDB_FEATURES[feature as Feature];
+      return min !== undefined && (min === 0 || (await this.getVersion()).versionNum >= min);
     }
     return OTHER_FEATURES[this.adapter.dialect]?.includes(feature as Feature) ?? false;
   }

@@ -237,6 +237,15 @@ describe("other dialects and sources", () => {
     expect(() => m.build("mysql")).toThrow(/MERGE.*ON DUPLICATE KEY UPDATE/);
     expect(() => m.build("mysql")).toThrow(DialectNotSupportedError);
   });
+
+  it("renders MERGE on DuckDB 1.4+ when the engine's version is known, and names the version otherwise", () => {
+    const built = m.build("duckdb", { serverVersionNum: 10506 });
+    expect(built.sql).toMatch(/^MERGE INTO "products" AS "t" USING \(SELECT \? AS "id"/);
+    expect(() => m.build("duckdb", { serverVersionNum: 10302 })).toThrow(
+      /DuckDB 1\.3\.2 \(it needs 1\.4\+\).*ON CONFLICT/,
+    );
+    expect(() => m.build("duckdb", { serverVersionNum: 10302 })).toThrow(DialectNotSupportedError);
+  });
 });
 
 describe("PostgreSQL server version guards (stubbed ctx)", () => {

@@ -18,7 +18,7 @@ import { PG_URL } from "../support/servers.js";
  *            the server; every subpath imported and required (without require(esm), as on Node 20.0); both builds
  *            loaded in one process.
  *   pglite/  only PGlite: the README tour type-checked the same ways and run; every subpath bundled although pg,
- *            pg-copy-streams, postgres, mysql2 and better-sqlite3 are missing.
+ *            pg-copy-streams, postgres, mysql2, better-sqlite3 and @duckdb/node-api are missing.
  *
  * Plus @arethetypeswrong/cli and publint on the tarball. About a minute of CPU, so it runs in `npm run test:package`
  * (which .ci/run runs after the build), not in `npm test`.
@@ -321,7 +321,10 @@ describe.concurrent("a PGlite-only app", () => {
     });
     expect(result.errors).toEqual([]);
     const [first, second] = (await ok(process.execPath, [outfile], liteDir)).trim().split("\n");
-    expect(JSON.parse(first!)).toEqual({ answer: 42, missing: ["pg", "postgres", "mysql2", "better-sqlite3"] });
+    expect(JSON.parse(first!)).toEqual({
+      answer: 42,
+      missing: ["pg", "postgres", "mysql2", "better-sqlite3", "@duckdb/node-api"],
+    });
     expect((JSON.parse(second!) as [string, number][]).map(([name]) => name)).toEqual(subpaths);
   }, 180_000);
 });

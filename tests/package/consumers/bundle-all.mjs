@@ -1,6 +1,7 @@
 // Bundled by esbuild in a PGlite-only project (with an entry importing every subpath), so the bundle must build
 // although no other driver is installed, and a missing driver must surface as MissingDependencyError naming it.
 import { MissingDependencyError, SQLSpec } from "sqlspec";
+import { DuckdbConfig } from "sqlspec/adapters/duckdb";
 import { MysqlConfig } from "sqlspec/adapters/mysql";
 import { PgConfig } from "sqlspec/adapters/pg";
 import { PgliteConfig } from "sqlspec/adapters/pglite";
@@ -16,6 +17,7 @@ for (const config of [
   new PostgresJsConfig({ poolConfig: { connectionString: "postgres://x@127.0.0.1:1/x" } }),
   new MysqlConfig({ poolConfig: { connectionString: "mysql://x@127.0.0.1:1/x" } }),
   new SqliteConfig(),
+  new DuckdbConfig(),
 ]) {
   const err = await spec
     .addConfig(config)

@@ -1,0 +1,160 @@
+/**
+ * Values to and from @duckdb/node-api, decoded to plain JS the way the PostgreSQL adapters decode them:
+ *
+ *   read:  BIGINT/HUGEINT (and unsigned) → the `driverFeatures.int8` rule (never a rounded number) · DECIMAL → exact
+ *          string · TIMESTAMP/TIMESTAMPTZ/DATE → Date (`timestamps: "date"`) or DuckDB's text · JSON → parsed ·
+ *          BLOB → Buffer · UUID, TIME, ENUM → string · LIST/ARRAY → array · STRUCT → object
+ *   bind:  Date → TIMESTAMPTZ · Uint8Array → BLOB · arrays, plain objects, sql.json(v) → JSON text · boolean, string,
+ *          number, bigint, null as themselves
+ */
+import type * as DuckDB from "@duckdb/node-api";
+import { ParameterError } from "../../core/errors.js";
+import { isJsonValue, type JsonDeserializer, type JsonSerializer } from "../../core/json.js";
+import {
+  badValue,
+  type Int8Mode,
+  invalidAt,
+  objectText,
+  serializeJson,
+  type TimestampMode,
+  toInt8,
+} from "../../core/values.js";
+
+export type DuckdbModule = typeof DuckDB;
+
+export interface DuckdbReadOptions {
+  int8: Int8Mode;
+  timestamps: TimestampMode;
+  json: JsonDeserializer | undefined;
+}
+
+type Converter = DuckDB.DuckDBValueConverter<unknown>;
+
+/** The value converter for results (one per adapter). */
+export function resultConverter(duck: DuckdbModule, o: DuckdbReadOptions): Converter {
+  const T = duck.DuckDBTypeId;
+  const V = duck;
+  const int8 = (value: DuckDB.DuckDBValue): unknown => toInt8(value as bigint, o.int8);
+  const text = (value: DuckDB.DuckDBValue): unknown => String(value);
+  const date =
+    o.timestamps === "date"
+      ? (f: (v: DuckDB.DuckDBValue) => Date) => (value: DuckDB.DuckDBValue) => {
+          const d = f(value);
+          return Number.isNaN(d.getTime()) ? String(value) : d;
+        }
+      : () => text;
+  const byType: Record<number, DuckDB.DuckDBValueConverterFor<unknown, unknown>> = {
+    [T.BOOLEAN]: V.booleanFromValue,
+    [T.TINYINT]: V.numberFromValue,
+    [T.SMALLINT]: V.numberFromValue,
+    [T.INTEGER]: V.numberFromValue,
+    [T.UTINYINT]: V.numberFromValue,
+    [T.USMALLINT]: V.numberFromValue,
+    [T.UINTEGER]: V.numberFromValue,
+    [T.FLOAT]: V.numberFromValue,
+    [T.DOUBLE]: V.numberFromValue,
+    [T.BIGINT]: int8,
+    [T.UBIGINT]: int8,
+    [T.HUGEINT]: int8,
+    [T.UHUGEINT]: int8,
+    [T.BIGNUM]: int8,
+    [T.DECIMAL]: text,
+    // JSON is VARCHAR with an alias the converter does not see: parseJsonColumns handles it per result column.
+    [T.VARCHAR]: V.stringFromValue,
+    [T.BLOB]: (value) => {
+      const b = (value as DuckDB.DuckDBBlobValue).bytes;
+      return Buffer.from(b.buffer, b.byteOffset, b.byteLength);
+    },
+    [T.UUID]: text,
+    [T.ENUM]: V.stringFromValue,
+    [T.TIME]: text,
+    [T.TIME_NS]: text,
+    [T.TIME_TZ]: text,
+    [T.INTERVAL]: V.objectFromIntervalValue,
+    [T.DATE]: date(V.dateFromDateValue),
+    [T.TIMESTAMP]: date(V.dateFromTimestampValue),
+    [T.TIMESTAMP_TZ]: date(V.dateFromTimestampTZValue),
+    [T.TIMESTAMP_S]: date(V.dateFromTimestampSecondsValue),
+    [T.TIMESTAMP_MS]: date(V.dateFromTimestampMillisecondsValue),
+    [T.TIMESTAMP_NS]: date(V.dateFromTimestampNanosecondsValue),
+    [T.LIST]: V.arrayFromListValue,
+    [T.ARRAY]: V.arrayFromArrayValue,
+    [T.STRUCT]: V.objectFromStructValue,
+    [T.MAP]: V.objectArrayFromMapValue,
+    [T.UNION]: V.objectFromUnionValue,
+    [T.BIT]: text,
+    [T.SQLNULL]: V.nullConverter,
+  };
+  return duck.createDuckDBValueConverter(byType as never) as Converter;
+}
+
+/**
+ * Parameters as DuckDB binds them. Returns `params` itself when nothing needs converting. An unbindable value raises
+ * ParameterError naming its position.
+ */
+export function encodeParams(duck: DuckdbModule, params: unknown[], ser: JsonSerializer): DuckDB.DuckDBValue[] {
+  for (let i = 0; i < params.length; i++) {
+    const v = params[i];
+    const t = typeof v;
+    if (t === "string" || t === "number" || t === "bigint" || t === "boolean" || v === null) continue;
+    const out = params.slice();
+    for (let j = i; j < params.length; j++) {
+      try {
+        out[j] = encodeValue(duck, params[j], ser);
+      } catch (err) {
+        throw invalidAt(err, `Parameter ${j + 1}`);
+      }
+    }
+    return out as DuckDB.DuckDBValue[];
+  }
+  return params as DuckDB.DuckDBValue[];
+}
+
+export function encodeValue(duck: DuckdbModule, v: unknown, ser: JsonSerializer): DuckDB.DuckDBValue {
+  switch (typeof v) {
+    case "string":
+    case "number":
+    case "bigint":
+    case "boolean":
+      return v;
+    case "undefined":
+      return null;
+    case "object": {
+      if (v === null) return null;
+      if (v instanceof Date) {
+        const ms = v.getTime();
+        if (Number.isNaN(ms)) throw new ParameterError("an Invalid Date cannot be bound as a value");
+        return new duck.DuckDBTimestampTZValue(BigInt(ms) * 1000n);
+      }
+      if (v instanceof Uint8Array) return new duck.DuckDBBlobValue(v);
+      if (isJsonValue(v)) return serializeJson(v.value, ser);
+      return Array.isArray(v) ? serializeJson(v, ser) : objectText(v, ser);
+    }
+    default:
+      throw badValue(v);
+  }
+}
+
+/** Names of the result columns DuckDB typed as JSON (VARCHAR aliased JSON), or undefined when there are none. */
+export function jsonColumns(result: DuckDB.DuckDBResult): string[] | undefined {
+  let out: string[] | undefined;
+  const n = result.columnCount;
+  for (let i = 0; i < n; i++) {
+    if (result.columnType(i).alias === "JSON") (out ??= []).push(result.columnName(i));
+  }
+  return out;
+}
+
+/** Parses the JSON columns of converted rows in place. */
+export function parseJsonColumns(
+  rows: Record<string, unknown>[],
+  columns: readonly string[],
+  parse: JsonDeserializer,
+): void {
+  for (const row of rows) {
+    for (const c of columns) {
+      const v = row[c];
+      if (typeof v === "string") row[c] = parse(v);
+    }
+  }
+}

@@ -1,0 +1,394 @@
+/**
+ * The @duckdb/node-api adapter: one DuckDB instance per config, a pooled connection per session.
+ *
+ * - Every statement is prepared (so a stacked `SELECT 1; DROP …` is refused) and cached per connection in an LRU of
+ *   `statementCacheSize`; values are bound, never pasted.
+ * - DuckDB aborts the whole transaction on any error inside it: the connection reports "failed" until ROLLBACK, and a
+ *   COMMIT of a failed transaction rolls back and is reported as such. Whether a transaction is open is tracked from
+ *   the transaction statements that succeeded (the driver exposes no flag).
+ * - `timeoutMs` / `signal` call `connection.interrupt()`, which stops the running statement; the connection stays
+ *   usable.
+ * - DuckDB has no SAVEPOINT: `capabilities.savepoints` is false, so a nested `transaction()` raises instead of
+ *   flattening into the outer one.
+ */
+import type * as DuckDB from "@duckdb/node-api";
+import { DatabaseConnectionError, OperationCancelledError, SQLSpecError } from "../../core/errors.js";
+import { ParameterStyle, type Row } from "../../core/types.js";
+import type {
+  AcquireOptions,
+  Adapter,
+  AdapterCapabilities,
+  ConnectionState,
+  QueryOptions,
+  RawResult,
+} from "../../driver/adapter.js";
+import type { ResolvedDriverFeatures } from "../../driver/config.js";
+import { importDriver, rethrow } from "../../driver/dependencies.js";
+import { ConnectionPool, type PoolResource } from "../../driver/pool.js";
+import { duckdbIntrospector } from "./catalog.js";
+import { type DuckdbModule, encodeParams, jsonColumns, parseJsonColumns, resultConverter } from "./codecs.js";
+import { isFatalDuckdbError, mapDuckdbError } from "./errors.js";
+
+export async function loadDuckdb(feature: string): Promise<DuckdbModule> {
+  const mod = await importDriver(
+    "@duckdb/node-api",
+    feature,
+    () => import("@duckdb/node-api").catch(rethrow) as Promise<DuckdbModule & { default?: DuckdbModule }>,
+  );
+  return (mod.default?.DuckDBInstance ? mod.default : mod) as DuckdbModule;
+}
+
+export interface DuckdbAdapterOptions {
+  database: string;
+  config: Record<string, string>;
+  maxSize: number;
+  acquireTimeoutMs: number | undefined;
+  idleTimeoutMs: number;
+  statementCacheSize: number;
+  features: ResolvedDriverFeatures<DuckDB.DuckDBConnection>;
+}
+
+const EMPTY: string[] = [];
+const EMPTY_ROWS: Row[] = [];
+const BEGINS = /^\s*(?:BEGIN|START)\b/i;
+const ENDS = /^\s*(?:COMMIT|END|ROLLBACK|ABORT)\b/i;
+
+interface Cached {
+  readonly stmt: DuckDB.DuckDBPreparedStatement;
+  used: number;
+}
+
+/** A pooled DuckDB connection and what sqlspec tracks for it. */
+export class DuckdbConnection implements PoolResource {
+  broken = false;
+  readonly createdAt = Date.now();
+  /** A transaction is open (BEGIN succeeded, no COMMIT/ROLLBACK since). */
+  inTransaction = false;
+  /** A statement failed inside the transaction: DuckDB aborted it; only ROLLBACK/COMMIT are accepted. */
+  failed = false;
+  openStreams = 0;
+  /** A `SET`/`PRAGMA`/`ATTACH` ran: the connection is closed rather than reused. */
+  settingsChanged = false;
+  readonly statements = new Map<string, Cached>();
+  tick = 0;
+
+  constructor(
+    /** The @duckdb/node-api connection; use it for anything sqlspec does not wrap. */
+    readonly connection: DuckDB.DuckDBConnection,
+  ) {}
+
+  destroy(): void {
+    this.broken = true;
+    for (const c of this.statements.values()) c.stmt.destroySync();
+    this.statements.clear();
+    this.connection.closeSync();
+  }
+}
+
+export class DuckdbAdapter implements Adapter<DuckdbConnection> {
+  readonly dialect = "duckdb" as const;
+  readonly parameterStyle = ParameterStyle.QMARK;
+  readonly databaseLabel = "DuckDB";
+  /** MERGE needs DuckDB ≥ 1.4: builders render with the version in hand. */
+  readonly renderNeedsServer = true;
+  readonly capabilities: AdapterCapabilities = {
+    cancel: true,
+    copy: false,
+    pipeline: "none",
+    cursors: "native",
+    savepoints: false,
+    transactionalDdl: true,
+    maxParameters: 65_535,
+    sharedConnection: false,
+    bulkCopyThreshold: undefined,
+  };
+  readonly introspector = duckdbIntrospector;
+  readonly instance: DuckDB.DuckDBInstance;
+  readonly #duck: DuckdbModule;
+  readonly #o: DuckdbAdapterOptions;
+  readonly #pool: ConnectionPool<DuckdbConnection>;
+  readonly #convert: DuckDB.DuckDBValueConverter<unknown>;
+
+  constructor(duck: DuckdbModule, instance: DuckDB.DuckDBInstance, o: DuckdbAdapterOptions) {
+    this.#duck = duck;
+    this.instance = instance;
+    this.#o = o;
+    const f = o.features;
+    this.#convert = resultConverter(duck, {
+      int8: f.int8,
+      timestamps: f.timestamps,
+      json: f.enableJsonCodecs ? f.jsonDeserializer : undefined,
+    });
+    this.#pool = new ConnectionPool<DuckdbConnection>({
+      create: () => this.#connect(),
+      maxSize: o.maxSize,
+      minSize: 0,
+      acquireTimeoutMs: o.acquireTimeoutMs,
+      idleTimeoutMs: o.idleTimeoutMs,
+      maxLifetimeMs: undefined,
+      label: "DuckDB",
+      aborted: (reason) => new OperationCancelledError("DuckDB pool: acquire aborted (AbortSignal)", { cause: reason }),
+    });
+  }
+
+  async #connect(): Promise<DuckdbConnection> {
+    let connection: DuckDB.DuckDBConnection;
+    try {
+      connection = await this.instance.connect();
+    } catch (err) {
+      throw new DatabaseConnectionError("DuckDB connection error: cannot connect", { cause: err });
+    }
+    const conn = new DuckdbConnection(connection);
+    const hook = this.#o.features.onConnectionCreate;
+    if (hook) {
+      try {
+        await hook(connection);
+      } catch (err) {
+        conn.destroy();
+        throw mapDuckdbError(err);
+      }
+    }
+    return conn;
+  }
+
+  acquire(options?: AcquireOptions<DuckdbConnection>): Promise<DuckdbConnection> {
+    return this.#pool.acquire(options?.signal, options?.timeoutMs);
+  }
+
+  state(conn: DuckdbConnection): ConnectionState {
+    return {
+      transaction: conn.failed ? "failed" : conn.inTransaction ? "active" : "idle",
+      openCursors: conn.openStreams,
+      preparedStatements: conn.statements.size,
+      settingsChanged: conn.settingsChanged,
+    };
+  }
+
+  /** Rolls back an open or failed transaction; a connection whose settings changed, or that broke, is closed. */
+  async release(conn: DuckdbConnection, error?: unknown): Promise<void> {
+    let discard = conn.broken || conn.openStreams > 0 || (error !== undefined && isFatalDuckdbError(error));
+    if (!discard && (conn.inTransaction || conn.failed)) {
+      try {
+        await conn.connection.run("ROLLBACK");
+        conn.inTransaction = false;
+        conn.failed = false;
+      } catch {
+        discard = true;
+      }
+    }
+    // SET / PRAGMA / ATTACH outlive the session: such a connection is closed rather than reset.
+    if (conn.settingsChanged) discard = true;
+    this.#pool.release(conn, discard);
+  }
+
+  async close(): Promise<void> {
+    await this.#pool.close();
+    this.instance.closeSync();
+  }
+
+  // ------------------------------------------------------------------------------------------------ statements
+
+  async #prepared(conn: DuckdbConnection, sql: string): Promise<DuckDB.DuckDBPreparedStatement> {
+    const hit = conn.statements.get(sql);
+    if (hit !== undefined) {
+      hit.used = ++conn.tick;
+      return hit.stmt;
+    }
+    const stmt = await conn.connection.prepare(sql);
+    const max = this.#o.statementCacheSize;
+    if (max > 0) {
+      if (conn.statements.size >= max) evictOldest(conn.statements);
+      conn.statements.set(sql, { stmt, used: ++conn.tick });
+    }
+    return stmt;
+  }
+
+  async query(conn: DuckdbConnection, sql: string, params: unknown[], opts: QueryOptions): Promise<RawResult> {
+    if (conn.broken) throw brokenError();
+    if (conn.openStreams > 0) throw streamOpenError();
+    if (conn.failed && ENDS.test(sql)) {
+      // DuckDB aborted the transaction already: end it, and say the work was rolled back.
+      await conn.connection.run("ROLLBACK");
+      conn.failed = false;
+      conn.inTransaction = false;
+      return { rows: EMPTY_ROWS, columns: EMPTY, rowsAffected: 0, command: "ROLLBACK" };
+    }
+    const signal = opts.signal;
+    if (signal?.aborted)
+      throw new OperationCancelledError("DuckDB query cancelled before it was sent", { cause: signal.reason });
+    const watch = opts.timeoutMs !== undefined || signal !== undefined ? new Interrupter(conn, opts) : undefined;
+    try {
+      const stmt = await this.#prepared(conn, sql);
+      if (params.length > 0) stmt.bind(encodeParams(this.#duck, params, this.#o.features.jsonSerializer));
+      else if (stmt.parameterCount > 0) stmt.clearBindings();
+      if (watch?.kind !== undefined) throw new Error("INTERRUPT Error: Interrupted before the statement started");
+      const result = await stmt.run();
+      return await this.#shape(conn, result, sql);
+    } catch (err) {
+      watch?.done();
+      if (conn.inTransaction) conn.failed = await this.#aborted(conn);
+      if (isFatalDuckdbError(err)) conn.broken = true;
+      throw mapDuckdbError(err, watch?.kind);
+    } finally {
+      watch?.done();
+    }
+  }
+
+  /** Whether DuckDB aborted the open transaction (some errors, like a parse error, leave it running). */
+  async #aborted(conn: DuckdbConnection): Promise<boolean> {
+    try {
+      await conn.connection.run("SELECT 1");
+      return false;
+    } catch {
+      return true;
+    }
+  }
+
+  async #shape(conn: DuckdbConnection, result: DuckDB.DuckDBMaterializedResult, sql: string): Promise<RawResult> {
+    const ST = this.#duck.StatementType;
+    const type = result.statementType;
+    if (type === ST.TRANSACTION) {
+      if (BEGINS.test(sql)) conn.inTransaction = true;
+      else if (ENDS.test(sql)) {
+        conn.inTransaction = false;
+        conn.failed = false;
+      }
+      return { rows: EMPTY_ROWS, columns: EMPTY, rowsAffected: 0 };
+    }
+    if (type === ST.SET || type === ST.VARIABLE_SET || type === ST.ATTACH || type === ST.DETACH || type === ST.PRAGMA) {
+      conn.settingsChanged = true;
+    }
+    const returns = result.returnType;
+    if (returns !== this.#duck.ResultReturnType.QUERY_RESULT) {
+      return { rows: EMPTY_ROWS, columns: EMPTY, rowsAffected: returns === 1 ? result.rowsChanged : 0 };
+    }
+    const rows = (await result.convertRowObjects(this.#convert)) as Row[];
+    const columns = result.columnNames();
+    this.#parseJson(result, rows);
+    const dml = type === ST.INSERT || type === ST.UPDATE || type === ST.DELETE || type === ST.MERGE_INTO;
+    // DML with RETURNING reports no count of its own: one returned row per changed row.
+    return dml ? { rows, columns, rowsAffected: rows.length } : { rows, columns, rowsAffected: 0, command: "SELECT" };
+  }
+
+  #parseJson(result: DuckDB.DuckDBResult, rows: Row[]): void {
+    const f = this.#o.features;
+    if (!f.enableJsonCodecs || rows.length === 0) return;
+    const json = jsonColumns(result);
+    if (json !== undefined) parseJsonColumns(rows, json, f.jsonDeserializer);
+  }
+
+  // ------------------------------------------------------------------------------------------------ streaming
+
+  /** DuckDB's streaming result: chunks (2,048 rows each) are fetched as the consumer asks for batches. */
+  async *stream(
+    conn: DuckdbConnection,
+    sql: string,
+    params: unknown[],
+    batchSize: number,
+    opts: QueryOptions,
+  ): AsyncIterable<Row[]> {
+    if (conn.broken) throw brokenError();
+    if (conn.openStreams > 0) throw streamOpenError();
+    if (conn.failed) throw mapDuckdbError(new Error("TransactionContext Error: Current transaction is aborted"));
+    const size = Math.max(1, Math.floor(batchSize) || 1);
+    const watch = opts.timeoutMs !== undefined || opts.signal !== undefined ? new Interrupter(conn, opts) : undefined;
+    conn.openStreams++;
+    try {
+      let result: DuckDB.DuckDBResult;
+      try {
+        const values =
+          params.length > 0 ? encodeParams(this.#duck, params, this.#o.features.jsonSerializer) : undefined;
+        result = await conn.connection.stream(sql, values);
+      } catch (err) {
+        throw mapDuckdbError(err, watch?.kind);
+      }
+      let batch: Row[] = [];
+      try {
+        for await (const rows of result.yieldConvertedRowObjects(this.#convert)) {
+          this.#parseJson(result, rows as Row[]);
+          for (const row of rows) {
+            batch.push(row as Row);
+            if (batch.length >= size) {
+              const out = batch;
+              batch = [];
+              yield out;
+            }
+          }
+        }
+      } catch (err) {
+        watch?.done();
+        if (conn.inTransaction) conn.failed = await this.#aborted(conn);
+        throw mapDuckdbError(err, watch?.kind);
+      }
+      if (batch.length > 0) yield batch;
+    } finally {
+      watch?.done();
+      conn.openStreams--;
+    }
+  }
+
+  mapError(err: unknown, _sql: string): SQLSpecError {
+    return mapDuckdbError(err);
+  }
+}
+
+/**
+ * `timeoutMs` / `signal` for one statement (or stream): on expiry, `connection.interrupt()`, repeated every 20 ms
+ * until the statement settles, because an interrupt that lands before DuckDB starts executing is cleared when it
+ * starts. An interrupt after the statement finished is cleared the same way, so it never reaches the next one.
+ */
+class Interrupter {
+  kind: "timeout" | "cancel" | undefined;
+  readonly #conn: DuckdbConnection;
+  readonly #signal: AbortSignal | undefined;
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #repeat: ReturnType<typeof setInterval> | undefined;
+  readonly #onAbort = (): void => this.#fire("cancel");
+
+  constructor(conn: DuckdbConnection, opts: QueryOptions) {
+    this.#conn = conn;
+    this.#signal = opts.signal;
+    if (opts.timeoutMs !== undefined) this.#timer = setTimeout(() => this.#fire("timeout"), opts.timeoutMs);
+    this.#signal?.addEventListener("abort", this.#onAbort, { once: true });
+  }
+
+  #fire(kind: "timeout" | "cancel"): void {
+    if (this.kind !== undefined) return;
+    this.kind = kind;
+    const interrupt = (): void => this.#conn.connection.interrupt();
+    interrupt();
+    this.#repeat = setInterval(interrupt, 20);
+  }
+
+  done(): void {
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    if (this.#repeat !== undefined) clearInterval(this.#repeat);
+    this.#timer = undefined;
+    this.#repeat = undefined;
+    this.#signal?.removeEventListener("abort", this.#onAbort);
+  }
+}
+
+function evictOldest(map: Map<string, Cached>): void {
+  let oldest: string | undefined;
+  let min = Number.POSITIVE_INFINITY;
+  for (const [k, v] of map) {
+    if (v.used < min) {
+      min = v.used;
+      oldest = k;
+    }
+  }
+  if (oldest === undefined) return;
+  map.get(oldest)?.stmt.destroySync();
+  map.delete(oldest);
+}
+
+function brokenError(): DatabaseConnectionError {
+  return new DatabaseConnectionError("DuckDB connection error: the connection is closed; open a new session");
+}
+
+function streamOpenError(): SQLSpecError {
+  return new SQLSpecError(
+    "DuckDB: a stream() is still open on this session's connection; finish or break out of it first",
+  );
+}

@@ -1,0 +1,168 @@
+/**
+ * The @duckdb/node-api adapter: the conformance suite on an in-memory database, then what is DuckDB's own.
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, test } from "vitest";
+import { DuckdbConfig, type DuckdbConfigOptions } from "../../src/adapters/duckdb/index.js";
+import { importDriver } from "../../src/driver/dependencies.js";
+import {
+  DataError,
+  MissingDependencyError,
+  OperationCancelledError,
+  QueryTimeoutError,
+  SQLParsingError,
+  SQLSpecError,
+  sql,
+  TransactionError,
+  UniqueViolationError,
+} from "../../src/index.js";
+import { runConformance } from "../conformance/suite.js";
+
+runConformance("duckdb", () => new DuckdbConfig({ poolConfig: { database: ":memory:" } }));
+
+const opened: DuckdbConfig[] = [];
+afterAll(async () => {
+  await Promise.all(opened.map((c) => c.close()));
+});
+function config(o: DuckdbConfigOptions = {}): DuckdbConfig {
+  const c = new DuckdbConfig(o);
+  opened.push(c);
+  return c;
+}
+
+const dir = mkdtempSync(join(tmpdir(), "sqlspec-duckdb-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe("duckdb: values", () => {
+  test("decoded like PostgreSQL: BIGINT by the int8 rule, DECIMAL exact, timestamps as Dates, LIST, STRUCT, UUID, BLOB", async () => {
+    const tz = process.env.TZ;
+    process.env.TZ = "Asia/Tokyo";
+    try {
+      await config().withSession(async (s) => {
+        const row = await s.selectOne(
+          `SELECT 42::BIGINT AS b, 12345678901234567890.123456789::DECIMAL(38,9) AS d,
+             TIMESTAMP '2024-03-01 00:30:00.250' AS ts, TIMESTAMPTZ '2024-03-01 09:30:00.250+09:00' AS tz,
+             DATE '2024-03-01' AS day, [1, 2] AS l, {'k': 'v', 'n': 1::BIGINT} AS st,
+             'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11'::UUID AS u, '\\x01\\xFF'::BLOB AS bl, '{"a":[1]}'::JSON AS j`,
+        );
+        expect(row).toEqual({
+          b: 42,
+          d: "12345678901234567890.123456789",
+          ts: new Date("2024-03-01T00:30:00.250Z"),
+          tz: new Date("2024-03-01T00:30:00.250Z"),
+          day: new Date("2024-03-01T00:00:00.000Z"),
+          l: [1, 2],
+          st: { k: "v", n: 1 },
+          u: "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11",
+          bl: Buffer.from([1, 255]),
+          j: { a: [1] },
+        });
+        await expect(s.selectValue("SELECT 9007199254740993::BIGINT")).rejects.toBeInstanceOf(DataError);
+        // A Date binds as TIMESTAMPTZ: the same instant back, whatever the process time zone.
+        const at = new Date("2024-02-29T23:59:58.123Z");
+        expect(((await s.selectValue("SELECT ?::TIMESTAMP", [at])) as Date).getTime()).toBe(at.getTime());
+      });
+    } finally {
+      if (tz === undefined) delete process.env.TZ;
+      else process.env.TZ = tz;
+    }
+    await config({ driverFeatures: { int8: "bigint", timestamps: "string" } }).withSession(async (s) => {
+      expect(await s.selectValue("SELECT 9007199254740993::BIGINT")).toBe(9007199254740993n);
+      expect(await s.selectValue("SELECT TIMESTAMP '2024-03-01 00:30:00.123456'")).toBe("2024-03-01 00:30:00.123456");
+    });
+  });
+});
+
+describe("duckdb: statements and transactions", () => {
+  test("stacked statements are refused; syntax errors are SQLParsingError", async () => {
+    await config().withSession(async (s) => {
+      await s.execute("CREATE TABLE st (id INTEGER)");
+      await expect(s.execute("SELECT 1; DROP TABLE st")).rejects.toBeInstanceOf(SQLSpecError);
+      expect(await s.selectValue("SELECT count(*) FROM st")).toBe(0);
+      await expect(s.execute("SELEKT 1")).rejects.toBeInstanceOf(SQLParsingError);
+    });
+  });
+
+  test("an error aborts the transaction: it reports failed and commit() raises instead of losing work silently", async () => {
+    await config().withSession(async (s) => {
+      await s.execute("CREATE TABLE ft (id INTEGER PRIMARY KEY)");
+      await s.begin();
+      await s.execute("INSERT INTO ft VALUES (1)");
+      await expect(s.execute("INSERT INTO ft VALUES (1)")).rejects.toBeInstanceOf(UniqueViolationError);
+      expect(s.adapter.state(s.conn).transaction).toBe("failed");
+      await expect(s.commit()).rejects.toBeInstanceOf(TransactionError);
+      expect(s.inTransaction).toBe(false);
+      expect(await s.selectValue("SELECT count(*) FROM ft")).toBe(0);
+    });
+  });
+
+  test("timeoutMs and signal interrupt the statement; the next one on the connection runs", async () => {
+    await config().withSession(async (s) => {
+      const slow = "SELECT sum(a.range * b.range) FROM range(300000) a, range(300000) b";
+      const t0 = performance.now();
+      await expect(s.execute(slow, undefined, { timeoutMs: 50 })).rejects.toBeInstanceOf(QueryTimeoutError);
+      expect(performance.now() - t0).toBeLessThan(5000);
+      const ac = new AbortController();
+      setTimeout(() => ac.abort(), 50);
+      await expect(s.execute(slow, undefined, { signal: ac.signal })).rejects.toBeInstanceOf(OperationCancelledError);
+      // A timeout that fires after the statement finished interrupts nothing later.
+      expect(await s.selectValue("SELECT 5", undefined, { timeoutMs: 10_000 })).toBe(5);
+      expect(await s.selectValue("SELECT 6")).toBe(6);
+    });
+  });
+
+  test("MERGE renders on this engine (1.4+) and sql.upsert with dialect duckdb still runs as ON CONFLICT", async () => {
+    await config().withSession(async (s) => {
+      expect(await s.dataDictionary.supports("merge")).toBe(true);
+      await s.execute("CREATE TABLE kv (k VARCHAR PRIMARY KEY, v INTEGER)");
+      await s.execute(
+        sql
+          .upsert("kv", { dialect: "duckdb" })
+          .values([{ k: "a", v: 1 }])
+          .onConflict("k")
+          .doUpdate(["v"]),
+      );
+      const r = await s.execute(
+        sql
+          .merge()
+          .into("kv", "t")
+          .using(
+            [
+              { k: "a", v: 2 },
+              { k: "b", v: 3 },
+            ],
+            "src",
+          )
+          .on("t.k = src.k")
+          .whenMatchedThenUpdate({ v: "src.v" })
+          .whenNotMatchedThenInsert({ k: "src.k", v: "src.v" }),
+      );
+      expect(r.rowsAffected).toBe(2);
+      expect(await s.select("SELECT k, v FROM kv ORDER BY k")).toEqual([
+        { k: "a", v: 2 },
+        { k: "b", v: 3 },
+      ]);
+    });
+  });
+
+  test("a file database keeps its data across pools", async () => {
+    const path = join(dir, "keep.duckdb");
+    const a = config({ poolConfig: { database: path } });
+    await a.withSession((s) => s.executeScript("CREATE TABLE k (v VARCHAR); INSERT INTO k VALUES ('kept')"));
+    await a.close();
+    const b = config({ poolConfig: { database: path } });
+    expect(await b.withSession((s) => s.selectValue("SELECT v FROM k"))).toBe("kept");
+  });
+});
+
+test("a missing @duckdb/node-api raises MissingDependencyError naming it", async () => {
+  const err = await importDriver(
+    "@duckdb/node-api",
+    "DuckdbConfig",
+    () => import(/* @vite-ignore */ `@duckdb/node-api-not-installed${""}`),
+  ).catch((e) => e);
+  expect(err).toBeInstanceOf(MissingDependencyError);
+  expect(err.message).toContain("npm install @duckdb/node-api");
+});
