@@ -137,12 +137,12 @@ export function encodeValue(duck: DuckdbModule, v: unknown, ser: JsonSerializer)
 
 /** Names of the result columns DuckDB typed as JSON (VARCHAR aliased JSON), or undefined when there are none. */
 export function jsonColumns(result: DuckDB.DuckDBResult): string[] | undefined {
-  let out: string[] | undefined;
+  const out: string[] = [];
   const n = result.columnCount;
   for (let i = 0; i < n; i++) {
-    if (result.columnType(i).alias === "JSON") (out ??= []).push(result.columnName(i));
+    if (result.columnType(i).alias === "JSON") out.push(result.columnName(i));
   }
-  return out;
+  return out.length > 0 ? out : undefined;
 }
 
 /** Parses the JSON columns of converted rows in place. */
