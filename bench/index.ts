@@ -9,6 +9,8 @@ const parts: Record<string, () => Promise<{ run: () => Promise<void> }>> = {
   point: () => import("./point-query.js"),
   upsert: () => import("./upsert.js"),
   mysql: () => import("./mysql.js"),
+  sqlite: () => import("./sqlite.js"),
+  duckdb: () => import("./duckdb.js"),
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith("-"));

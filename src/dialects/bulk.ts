@@ -1,6 +1,6 @@
 /**
  * Statement text the bulk engine (driver/native-bulk.ts) asks a dialect for, on engines whose upsert is an INSERT
- * form and that have no MERGE-from-rows (MySQL/MariaDB). Values are never part of the text.
+ * form (MySQL/MariaDB's ON DUPLICATE KEY UPDATE, SQLite's and DuckDB's ON CONFLICT). Values are never part of the text.
  */
 
 /** The inserted-or-updated statement for `session.upsert` on engines whose upsert is an INSERT form. */
@@ -11,6 +11,8 @@ export interface BulkUpsertShape {
   update: readonly string[];
   /** The first key column. */
   key: string;
+  /** Every key column, the ON CONFLICT target (default: `[key]`). */
+  on?: readonly string[];
 }
 
 /** How a bulk JSON source carries a column's values (decided from its catalog type by the dialect). */

@@ -68,7 +68,7 @@ export interface ServerVersion {
   flavor?: string;
 }
 
-/** Bulk paths an adapter offers to `session.upsert` / `loadRecords` on INSERT-form engines. */
+/** Bulk paths an adapter offers to `session.upsert` / `loadRecords` on INSERT-form engines (MySQL, SQLite, DuckDB). */
 export interface BulkCapabilities {
   sql: InsertUpsertSql;
   /** Bound parameters per statement. */
@@ -79,6 +79,8 @@ export interface BulkCapabilities {
   jsonRows: boolean;
   /** Measured per engine: above `threshold` rows `session.upsert` switches from the JSON source to `source`. */
   largeBatch: { threshold: number; source: "values" | "copy" };
+  /** Rows per multi-row VALUES statement, measured per engine (default 3,000, MySQL's); capped by `maxParameters`. */
+  valuesChunkRows?: number;
 }
 
 /**

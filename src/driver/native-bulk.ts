@@ -73,7 +73,13 @@ export async function nativeBulkUpsert(
   started: number,
 ): Promise<SQLResult> {
   const types = await catalogTypes(session, table, plan.columns);
-  const shape: BulkUpsertShape = { table, columns: plan.columns, update: plan.update, key: plan.on[0] as string };
+  const shape: BulkUpsertShape = {
+    table,
+    columns: plan.columns,
+    update: plan.update,
+    key: plan.on[0] as string,
+    on: plan.on,
+  };
   const chosen = strategy === "auto" ? autoStrategy(session, bulk, rows.length) : strategy;
   if (chosen === "json" && !bulk.jsonRows) throw new SQLBuilderError("This server has no JSON row source");
   if (chosen === "copy" && typeof session.adapter.copyIn !== "function") {
@@ -98,7 +104,7 @@ export async function nativeBulkUpsert(
     };
     if (chosen === "values") {
       const maxBytes = (await bulk.maxPacketBytes(session.conn)) - PACKET_MARGIN;
-      for (const chunk of valueChunks(rows, plan.columns, bulk.maxParameters, maxBytes)) {
+      for (const chunk of valueChunks(rows, plan.columns, bulk.maxParameters, maxBytes, bulk.valuesChunkRows)) {
         add(await session.runCompiled(sql.upsertValues(shape, chunk.rows, version), chunk.values, "INSERT"));
       }
     } else if (chosen === "json") {
@@ -160,7 +166,7 @@ export async function nativeBulkLoad(
   return inTransaction(session, async () => {
     let total = 0;
     let statement = "";
-    for (const chunk of valueChunks(rows as Rows, columns, bulk.maxParameters, maxBytes)) {
+    for (const chunk of valueChunks(rows as Rows, columns, bulk.maxParameters, maxBytes, bulk.valuesChunkRows)) {
       const r = await session.runCompiled(sql.insertValues(table, columns, chunk.rows), chunk.values, "INSERT");
       total += r.rowsAffected;
       statement = r.statement;
@@ -235,9 +241,10 @@ function* valueChunks(
   columns: readonly string[],
   maxParameters: number,
   maxBytes: number,
+  chunkRows = VALUES_CHUNK_ROWS,
 ): Generator<ValueChunk> {
   const width = columns.length;
-  const perChunk = Math.max(1, Math.min(VALUES_CHUNK_ROWS, Math.floor(maxParameters / Math.max(1, width))));
+  const perChunk = Math.max(1, Math.min(chunkRows, Math.floor(maxParameters / Math.max(1, width))));
   let values: unknown[] = [];
   let n = 0;
   let bytes = 0;

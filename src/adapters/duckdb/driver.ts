@@ -13,11 +13,14 @@
  */
 import type * as DuckDB from "@duckdb/node-api";
 import { DatabaseConnectionError, OperationCancelledError, SQLSpecError } from "../../core/errors.js";
+import { parseName } from "../../core/identifiers.js";
 import { ParameterStyle, type Row } from "../../core/types.js";
+import { onConflictBulkSql } from "../../dialects/on-conflict-bulk.js";
 import type {
   AcquireOptions,
   Adapter,
   AdapterCapabilities,
+  BulkCapabilities,
   ConnectionState,
   QueryOptions,
   RawResult,
@@ -26,7 +29,14 @@ import type { ResolvedDriverFeatures } from "../../driver/config.js";
 import { importDriver, rethrow } from "../../driver/dependencies.js";
 import { ConnectionPool, type PoolResource } from "../../driver/pool.js";
 import { duckdbIntrospector } from "./catalog.js";
-import { type DuckdbModule, encodeParams, jsonColumns, parseJsonColumns, resultConverter } from "./codecs.js";
+import {
+  type DuckdbModule,
+  encodeParams,
+  encodeValue,
+  jsonColumns,
+  parseJsonColumns,
+  resultConverter,
+} from "./codecs.js";
 import { isFatalDuckdbError, mapDuckdbError } from "./errors.js";
 
 export async function loadDuckdb(feature: string): Promise<DuckdbModule> {
@@ -93,7 +103,8 @@ export class DuckdbAdapter implements Adapter<DuckdbConnection> {
   readonly renderNeedsServer = true;
   readonly capabilities: AdapterCapabilities = {
     cancel: true,
-    copy: false,
+    // The Appender, through `copyIn` (bulk upsert stages and loadRecords).
+    copy: true,
     pipeline: "none",
     cursors: "native",
     savepoints: false,
@@ -103,6 +114,19 @@ export class DuckdbAdapter implements Adapter<DuckdbConnection> {
     bulkCopyThreshold: undefined,
   };
   readonly introspector = duckdbIntrospector;
+  /**
+   * Bulk paths (driver/native-bulk.ts): multi-row VALUES under a few rows, the Appender into a temporary stage and one
+   * INSERT … SELECT … ON CONFLICT above. Multi-row VALUES is slow on DuckDB (a 1,000-row statement binds 5,000
+   * parameters one by one): ~14 s for 10k rows against ~0.9 s through the Appender, measured here.
+   */
+  readonly bulk: BulkCapabilities = {
+    sql: onConflictBulkSql("duckdb"),
+    maxParameters: 65_535,
+    maxPacketBytes: async () => Number.MAX_SAFE_INTEGER,
+    jsonRows: false,
+    largeBatch: { threshold: 0, source: "copy" },
+    valuesChunkRows: 1000,
+  };
   readonly instance: DuckDB.DuckDBInstance;
   readonly #duck: DuckdbModule;
   readonly #o: DuckdbAdapterOptions;
@@ -325,6 +349,56 @@ export class DuckdbAdapter implements Adapter<DuckdbConnection> {
       watch?.done();
       conn.openStreams--;
     }
+  }
+
+  // ------------------------------------------------------------------------------------------------ bulk
+
+  /**
+   * The Appender: rows (value arrays in the table's column order) appended to `table`, which must have exactly these
+   * columns (the bulk engine's stage does). Returns the rows appended. A bad row fails the whole call; the caller runs
+   * it inside a transaction, so nothing is kept.
+   */
+  async copyIn(
+    conn: DuckdbConnection,
+    table: string,
+    columns: string[],
+    rows: AsyncIterable<unknown[]> | Iterable<unknown[]>,
+  ): Promise<number> {
+    if (conn.broken) throw brokenError();
+    const parts = parseName(table, "table name");
+    const name = parts[parts.length - 1] as string;
+    const schema = parts.length >= 2 ? (parts[parts.length - 2] as string) : null;
+    // A temporary table (the bulk stage) lives in the "temp" catalog: ask where the name resolves.
+    const where = await conn.connection.run(
+      "SELECT database_name AS c, schema_name AS s FROM duckdb_tables() WHERE table_name = ? AND (? IS NULL OR schema_name = ?) ORDER BY temporary DESC LIMIT 1",
+      [name, schema, schema],
+    );
+    const loc = (await where.getRowObjects())[0] as { c: string; s: string } | undefined;
+    const appender = await conn.connection.createAppender(name, loc?.s ?? schema, loc?.c ?? null);
+    const width = columns.length;
+    const duck = this.#duck;
+    const ser = this.#o.features.jsonSerializer;
+    let n = 0;
+    try {
+      for await (const row of rows as AsyncIterable<unknown[]>) {
+        for (let i = 0; i < width; i++) {
+          const v = row[i];
+          if (v === null || v === undefined) appender.appendNull();
+          else appender.appendValue(encodeValue(duck, v, ser));
+        }
+        appender.endRow();
+        n++;
+      }
+      appender.closeSync();
+    } catch (err) {
+      try {
+        appender.closeSync();
+      } catch {
+        // The append already failed; its error is the one to report.
+      }
+      throw mapDuckdbError(err);
+    }
+    return n;
   }
 
   mapError(err: unknown, _sql: string): SQLSpecError {

@@ -24,10 +24,12 @@ import {
   TransactionError,
 } from "../../core/errors.js";
 import { ParameterStyle, type Row } from "../../core/types.js";
+import { onConflictBulkSql } from "../../dialects/on-conflict-bulk.js";
 import type {
   AcquireOptions,
   Adapter,
   AdapterCapabilities,
+  BulkCapabilities,
   ConnectionState,
   QueryOptions,
   RawResult,
@@ -97,6 +99,19 @@ export class SqliteAdapter implements Adapter<SqliteConnection> {
   readonly databaseLabel = "SQLite";
   readonly capabilities: AdapterCapabilities;
   readonly introspector = sqliteIntrospector;
+  /**
+   * Bulk paths (driver/native-bulk.ts): multi-row `INSERT … VALUES … ON CONFLICT` in chunks of 200 rows, one cached
+   * statement per chunk size, inside one transaction. Measured here against one prepared single-row statement looped
+   * in a transaction (1.2–1.5× slower) and one JSON parameter read by json_each (2×): see bench/sqlite.ts.
+   */
+  readonly bulk: BulkCapabilities = {
+    sql: onConflictBulkSql("sqlite"),
+    maxParameters: SQLITE_MAX_PARAMETERS,
+    maxPacketBytes: async () => Number.MAX_SAFE_INTEGER,
+    jsonRows: false,
+    largeBatch: { threshold: 0, source: "values" },
+    valuesChunkRows: 200,
+  };
   readonly #o: SqliteAdapterOptions;
   readonly #Database: DatabaseConstructor;
   readonly #read: ReadOptions;

@@ -1,0 +1,366 @@
+/**
+ * SQLite: `npm run bench -- sqlite`.
+ *
+ * 1. Point query `SELECT id, name, price FROM t WHERE id = ?` on 100k rows in a file database (WAL): raw
+ *    better-sqlite3 (one prepared statement, `.all`, awaited like every async API; the bare synchronous loop is shown
+ *    for reference), sqlspec SqliteConfig (one session, and a session per query),
+ *    Kysely (SqliteDialect) and Drizzle (drizzle-orm/better-sqlite3), all on better-sqlite3. Interleaved rounds, order
+ *    shuffled each round; medians of µs per query and of the per-round ratio against raw.
+ * 2. Bulk upsert, half new / half existing rows into (id integer pk, name text, price real, stock integer, updated_at
+ *    text) at 10k / 100k (`BENCH_UPSERT_SIZES`): sqlspec `session.upsert`, the hand-written raw strategies (multi-row
+ *    INSERT … ON CONFLICT in 200-row chunks, one prepared single-row statement looped in a transaction, one JSON
+ *    parameter read by json_each; "best raw" is the fastest per size), Kysely and Drizzle (chunked multi-row
+ *    insert … onConflict in one transaction). Every run starts from the same table state; the checksum must match.
+ *
+ * `BENCH_ROUNDS`, `BENCH_QUERIES` and `BENCH_UPSERT_SIZES` set the size.
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import Database from "better-sqlite3";
+import { sql as dsql, eq } from "drizzle-orm";
+import { drizzle } from "drizzle-orm/better-sqlite3";
+import { integer, real, sqliteTable, text } from "drizzle-orm/sqlite-core";
+import { Kysely, SqliteDialect } from "kysely";
+import { SqliteConfig } from "../src/adapters/sqlite/index.js";
+
+const ROWS = 100_000;
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 11);
+const QUERIES = Number(process.env.BENCH_QUERIES ?? 20_000);
+const SIZES = (process.env.BENCH_UPSERT_SIZES ?? "10000,100000").split(",").map(Number);
+const UPSERT_ROUNDS: Record<number, number> = { 1000: 9, 10000: 7, 100000: 3 };
+const POINT_SQL = "SELECT id, name, price FROM point WHERE id = ?";
+const COLS = ["id", "name", "price", "stock", "updated_at"] as const;
+const UPDATE_SET =
+  "name = excluded.name, price = excluded.price, stock = excluded.stock, updated_at = excluded.updated_at";
+
+let seed = 12345;
+function next(): number {
+  seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+  return seed;
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)] as number;
+}
+
+function shuffle<T>(xs: T[]): T[] {
+  for (let i = xs.length - 1; i > 0; i--) {
+    const j = next() % (i + 1);
+    [xs[i], xs[j]] = [xs[j] as T, xs[i] as T];
+  }
+  return xs;
+}
+
+// ---------------------------------------------------------------------------------------------------- point query
+
+interface Contender {
+  name: string;
+  /** Runs n point queries; resolves when done. */
+  run(n: number): Promise<void>;
+  close(): Promise<void>;
+}
+
+async function pointContenders(file: string): Promise<Contender[]> {
+  const raw = new Database(file);
+  const stmt = raw.prepare(POINT_SQL);
+  const out: Contender[] = [
+    {
+      // The reference point only: every API below is async, so the baseline for ratios awaits each call too.
+      name: "raw better-sqlite3 (sync)",
+      async run(n) {
+        for (let i = 0; i < n; i++) stmt.all((next() % ROWS) + 1);
+      },
+      close: async () => {},
+    },
+    {
+      name: "raw better-sqlite3",
+      async run(n) {
+        for (let i = 0; i < n; i++) await Promise.resolve(stmt.all((next() % ROWS) + 1));
+      },
+      close: async () => {
+        raw.close();
+      },
+    },
+  ];
+  const spec = new SqliteConfig({ poolConfig: { database: file } });
+  const session = await spec.provideSession();
+  out.push({
+    name: "sqlspec (one session)",
+    async run(n) {
+      for (let i = 0; i < n; i++) await session.select(POINT_SQL, [(next() % ROWS) + 1]);
+    },
+    close: async () => {
+      await session.release();
+      await spec.close();
+    },
+  });
+  const spec2 = new SqliteConfig({ poolConfig: { database: file } });
+  out.push({
+    name: "sqlspec (session per query)",
+    async run(n) {
+      for (let i = 0; i < n; i++) await spec2.withSession((s) => s.select(POINT_SQL, [(next() % ROWS) + 1]));
+    },
+    close: () => spec2.close(),
+  });
+  interface DB {
+    point: { id: number; name: string; price: number };
+  }
+  const kyDb = new Database(file);
+  const ky = new Kysely<DB>({ dialect: new SqliteDialect({ database: kyDb }) });
+  out.push({
+    name: "kysely",
+    async run(n) {
+      for (let i = 0; i < n; i++) {
+        await ky
+          .selectFrom("point")
+          .select(["id", "name", "price"])
+          .where("id", "=", (next() % ROWS) + 1)
+          .execute();
+      }
+    },
+    close: () => ky.destroy(),
+  });
+  const point = sqliteTable("point", { id: integer("id").primaryKey(), name: text("name"), price: real("price") });
+  const drDb = new Database(file);
+  const dr = drizzle(drDb);
+  out.push({
+    name: "drizzle (better-sqlite3)",
+    async run(n) {
+      for (let i = 0; i < n; i++) {
+        await dr
+          .select({ id: point.id, name: point.name, price: point.price })
+          .from(point)
+          .where(eq(point.id, (next() % ROWS) + 1));
+      }
+    },
+    close: async () => {
+      drDb.close();
+    },
+  });
+  return out;
+}
+
+async function benchPoint(file: string): Promise<void> {
+  const setup = new Database(file);
+  setup.pragma("journal_mode = WAL");
+  setup.exec("DROP TABLE IF EXISTS point; CREATE TABLE point (id INTEGER PRIMARY KEY, name TEXT, price REAL)");
+  const ins = setup.prepare("INSERT INTO point VALUES (?, ?, ?)");
+  setup.transaction(() => {
+    for (let i = 1; i <= ROWS; i++) ins.run(i, `item ${i}`, i / 100);
+  })();
+  setup.close();
+  const contenders = await pointContenders(file);
+  for (const c of contenders) await c.run(2000); // warm-up (JIT, statement caches)
+  const us = new Map<string, number[]>();
+  const ratios = new Map<string, number[]>();
+  for (let round = 0; round < ROUNDS; round++) {
+    const times = new Map<string, number>();
+    for (const c of shuffle([...contenders])) {
+      const t = performance.now();
+      await c.run(QUERIES);
+      times.set(c.name, ((performance.now() - t) * 1000) / QUERIES);
+    }
+    const base = times.get("raw better-sqlite3") as number;
+    for (const [name, t] of times) {
+      us.set(name, [...(us.get(name) ?? []), t]);
+      ratios.set(name, [...(ratios.get(name) ?? []), t / base]);
+    }
+  }
+  console.log(`\nPoint query (${QUERIES} sequential queries × ${ROUNDS} rounds, interleaved; medians)`);
+  console.log("contender                       µs/query   × raw");
+  for (const c of contenders) {
+    console.log(
+      `${c.name.padEnd(30)} ${median(us.get(c.name) as number[])
+        .toFixed(2)
+        .padStart(8)}   ${median(ratios.get(c.name) as number[])
+        .toFixed(2)
+        .padStart(5)}`,
+    );
+  }
+  for (const c of contenders) await c.close();
+}
+
+// ---------------------------------------------------------------------------------------------------- upsert
+
+type Row = {
+  id: number;
+  name: string;
+  price: number;
+  stock: number;
+  updated_at: string;
+};
+
+function rowsFor(n: number): Row[] {
+  return Array.from({ length: n }, (_, i) => ({
+    id: i + 1 + n / 2, // ids n/2+1 … 3n/2: the first half exists, the second half is new
+    name: `new ${i}`,
+    price: i / 4,
+    stock: i % 1000,
+    updated_at: "2024-06-01 12:00:00.000",
+  }));
+}
+
+type Upsert = (file: string, rows: Row[]) => Promise<void>;
+
+const INSERT_HEAD = `INSERT INTO bulk (${COLS.join(", ")}) VALUES `;
+const CONFLICT = ` ON CONFLICT (id) DO UPDATE SET ${UPDATE_SET}`;
+
+function rawChunked(db: Database.Database, rows: Row[], per: number): void {
+  const cache = new Map<number, Database.Statement>();
+  const stmt = (k: number): Database.Statement => {
+    let s = cache.get(k);
+    if (s === undefined) {
+      s = db.prepare(INSERT_HEAD + new Array(k).fill("(?, ?, ?, ?, ?)").join(", ") + CONFLICT);
+      cache.set(k, s);
+    }
+    return s;
+  };
+  db.transaction(() => {
+    for (let i = 0; i < rows.length; i += per) {
+      const chunk = rows.slice(i, i + per);
+      const v: unknown[] = [];
+      for (const r of chunk) v.push(r.id, r.name, r.price, r.stock, r.updated_at);
+      stmt(chunk.length).run(v);
+    }
+  })();
+}
+
+const upserts: Record<string, Upsert> = {
+  "raw chunked VALUES (200)": async (file, rows) => {
+    const db = new Database(file);
+    rawChunked(db, rows, 200);
+    db.close();
+  },
+  "raw prepared loop": async (file, rows) => {
+    const db = new Database(file);
+    const st = db.prepare(`${INSERT_HEAD}(?, ?, ?, ?, ?)${CONFLICT}`);
+    db.transaction(() => {
+      for (const r of rows) st.run(r.id, r.name, r.price, r.stock, r.updated_at);
+    })();
+    db.close();
+  },
+  "raw json_each": async (file, rows) => {
+    const db = new Database(file);
+    const st = db.prepare(
+      `INSERT INTO bulk (${COLS.join(", ")}) SELECT value->>0, value->>1, value->>2, value->>3, value->>4 FROM json_each(?) WHERE true${CONFLICT}`,
+    );
+    st.run(JSON.stringify(rows.map((r) => [r.id, r.name, r.price, r.stock, r.updated_at])));
+    db.close();
+  },
+  "sqlspec session.upsert": async (file, rows) => {
+    const spec = new SqliteConfig({ poolConfig: { database: file } });
+    await spec.withSession((s) => s.upsert("bulk", rows, { on: ["id"] }));
+    await spec.close();
+  },
+  kysely: async (file, rows) => {
+    interface DB {
+      bulk: Row;
+    }
+    const db = new Database(file);
+    const ky = new Kysely<DB>({ dialect: new SqliteDialect({ database: db }) });
+    await ky.transaction().execute(async (tx) => {
+      for (let i = 0; i < rows.length; i += 200) {
+        await tx
+          .insertInto("bulk")
+          .values(rows.slice(i, i + 200))
+          .onConflict((oc) =>
+            oc.column("id").doUpdateSet((eb) => ({
+              name: eb.ref("excluded.name"),
+              price: eb.ref("excluded.price"),
+              stock: eb.ref("excluded.stock"),
+              updated_at: eb.ref("excluded.updated_at"),
+            })),
+          )
+          .execute();
+      }
+    });
+    await ky.destroy();
+  },
+  drizzle: async (file, rows) => {
+    const bulk = sqliteTable("bulk", {
+      id: integer("id").primaryKey(),
+      name: text("name").notNull(),
+      price: real("price"),
+      stock: integer("stock"),
+      updated_at: text("updated_at"),
+    });
+    const db = new Database(file);
+    const dr = drizzle(db);
+    dr.transaction((tx) => {
+      for (let i = 0; i < rows.length; i += 200) {
+        tx.insert(bulk)
+          .values(rows.slice(i, i + 200))
+          .onConflictDoUpdate({
+            target: bulk.id,
+            set: {
+              name: dsql`excluded.name`,
+              price: dsql`excluded.price`,
+              stock: dsql`excluded.stock`,
+              updated_at: dsql`excluded.updated_at`,
+            },
+          })
+          .run();
+      }
+    });
+    db.close();
+  },
+};
+
+function resetBulk(file: string, n: number): void {
+  const db = new Database(file);
+  db.pragma("journal_mode = WAL");
+  db.exec(
+    "DROP TABLE IF EXISTS bulk; CREATE TABLE bulk (id INTEGER PRIMARY KEY, name TEXT NOT NULL, price REAL, stock INTEGER, updated_at TEXT)",
+  );
+  const ins = db.prepare("INSERT INTO bulk VALUES (?, ?, ?, ?, ?)");
+  db.transaction(() => {
+    for (let i = 1; i <= n; i++) ins.run(i, `old ${i}`, i, i % 100, "2024-01-01 00:00:00.000");
+  })();
+  db.close();
+}
+
+function checksum(file: string): string {
+  const db = new Database(file);
+  const r = db.prepare("SELECT count(*) AS n, sum(stock) AS s, sum(length(name)) AS l FROM bulk").get() as object;
+  db.close();
+  return JSON.stringify(r);
+}
+
+async function benchUpsert(file: string): Promise<void> {
+  for (const n of SIZES) {
+    const rows = rowsFor(n);
+    const times = new Map<string, number[]>();
+    let expected: string | undefined;
+    for (let round = 0; round < (UPSERT_ROUNDS[n] ?? 3); round++) {
+      for (const name of shuffle(Object.keys(upserts))) {
+        resetBulk(file, n);
+        const t = performance.now();
+        await (upserts[name] as Upsert)(file, rows);
+        const ms = performance.now() - t;
+        const sum = checksum(file);
+        expected ??= sum;
+        if (sum !== expected) throw new Error(`${name}: checksum ${sum} differs from ${expected}`);
+        times.set(name, [...(times.get(name) ?? []), ms]);
+      }
+    }
+    const med = new Map([...times].map(([k, v]) => [k, median(v)]));
+    const bestRaw = Math.min(...[...med].filter(([k]) => k.startsWith("raw")).map(([, v]) => v));
+    console.log(`\nBulk upsert ${n} rows (half new), medians of ${UPSERT_ROUNDS[n] ?? 3} interleaved rounds`);
+    console.log("contender                       ms     best raw ÷ this");
+    for (const [name, ms] of med) {
+      console.log(`${name.padEnd(30)} ${ms.toFixed(1).padStart(7)}   ${(bestRaw / ms).toFixed(2).padStart(5)}`);
+    }
+  }
+}
+
+export async function run(): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), "sqlspec-bench-sqlite-"));
+  try {
+    if (process.env.BENCH_SQLITE_PARTS !== "upsert") await benchPoint(join(dir, "point.db"));
+    if (process.env.BENCH_SQLITE_PARTS !== "point") await benchUpsert(join(dir, "upsert.db"));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
