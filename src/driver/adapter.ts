@@ -2,6 +2,13 @@ import type { SQLSpecError } from "../core/errors.js";
 import type { Dialect, ParameterStyle, Row } from "../core/types.js";
 import type { InsertUpsertSql } from "../dialects/bulk.js";
 
+/** A pool's counts right now. */
+export interface PoolStats {
+  idle: number;
+  used: number;
+  pending: number;
+}
+
 /** What a driver returns for one statement. */
 export interface RawResult {
   rows: Row[];
@@ -221,6 +228,8 @@ export interface Adapter<Conn = unknown> {
    * new handle (observability numbers connections by it). Default: `conn` itself.
    */
   physicalConnection?(conn: Conn): object;
+  /** Connections idle and in use, and acquires waiting (the pool gauges of OpenTelemetry metrics). Cheap; no I/O. */
+  poolStats?(): PoolStats;
   /** Converts a driver error into the typed hierarchy. Never includes parameter values in the message. */
   mapError(err: unknown, sql: string): SQLSpecError;
   close(): Promise<void>;

@@ -1,3 +1,5 @@
+import { currentProgress } from "./progress.js";
+
 /**
  * A COPY row source over rows held as objects (or value arrays), in `columns` order. It satisfies the Adapter
  * contract (`Iterable<unknown[]>`: one array per row), and the shared COPY encoder recognises it and reads each
@@ -5,11 +7,17 @@
  * its garbage at 100k rows.
  */
 export class ObjectRows implements Iterable<unknown[]> {
+  /** Told how many rows the COPY encoder has sent, when the bulk call that made this source asked for progress. */
+  readonly onRows: ((sent: number) => void) | undefined;
+
   constructor(
     /** Objects keyed by column name, or arrays already in `columns` order (the two may be mixed). */
     readonly rows: readonly unknown[],
     readonly columns: readonly string[],
-  ) {}
+  ) {
+    const p = currentProgress();
+    this.onRows = p === undefined ? undefined : p.reach.bind(p, p.rows);
+  }
 
   get length(): number {
     return this.rows.length;

@@ -13,7 +13,7 @@ import {
   type Observer,
   type StatementInfo,
 } from "./observability.js";
-import { errorFacts, markError, type PoolStats, type SpanLike, traceparent } from "./otel.js";
+import { errorFacts, markError, type SpanLike, traceparent } from "./otel.js";
 import { summarize } from "./query-summary.js";
 
 /** Where the pool connects (never credentials): for db.namespace, server.address and server.port. */
@@ -73,10 +73,7 @@ export function instrumentAdapter<Conn>(
   };
 
   const common = (i: StatementInfo): Attrs => ({
-    "db.system.name": systemName(adapter.databaseLabel, dialect),
-    "db.namespace": endpoint.namespace,
-    "server.address": endpoint.address,
-    "server.port": endpoint.port,
+    ...serverAttributes(adapter, endpoint),
     "db.operation.name": i.operation || undefined,
     "db.collection.name": i.collection,
   });
@@ -224,9 +221,15 @@ export function instrumentAdapter<Conn>(
     return adapter.release(conn, error);
   };
 
-  const stats = (adapter as { poolStats?: () => PoolStats | undefined }).poolStats;
-  if (metrics && typeof stats === "function") {
-    otel?.observePool(out, bindKey ?? poolName(adapter.databaseLabel, endpoint), () => stats.call(adapter));
+  if (metrics && adapter.poolStats) {
+    const stats = adapter.poolStats.bind(adapter);
+    otel?.observePool(out, bindKey ?? poolName(adapter.databaseLabel, endpoint), stats);
+  }
+  if (tracing) {
+    operations.set(out, {
+      observer,
+      attributes: () => ({ ...serverAttributes(adapter, endpoint), "sqlspec.correlation_id": getCorrelationId() }),
+    });
   }
   out.close = async () => {
     otel?.unobservePool(out);
@@ -238,6 +241,48 @@ export function instrumentAdapter<Conn>(
   };
   observer.emit("onPoolCreate", base());
   return out;
+}
+
+function serverAttributes(adapter: Adapter<unknown>, endpoint: Endpoint): Attrs {
+  return {
+    "db.system.name": systemName(adapter.databaseLabel, adapter.dialect),
+    "db.namespace": endpoint.namespace,
+    "server.address": endpoint.address,
+    "server.port": endpoint.port,
+  };
+}
+
+/** Instrumented adapters with tracing on: what their session-level operation spans need. */
+const operations = new WeakMap<object, { observer: Observer; attributes: () => Attrs }>();
+
+/**
+ * Runs a session-level operation (transaction, upsert, loadRecords) in an INTERNAL span when the session's adapter
+ * traces; the statements it runs, and user code in its callback, nest under it. `result` adds attributes at the end.
+ */
+export function traced<T>(
+  adapter: object,
+  name: string,
+  attributes: Attrs,
+  fn: () => Promise<T>,
+  result?: (value: T) => Attrs,
+): Promise<T> {
+  const op = operations.get(adapter);
+  const otel = op?.observer.otel;
+  if (op === undefined || otel === undefined) return fn();
+  return otel.inSpan(
+    name,
+    { ...op.attributes(), ...attributes },
+    fn,
+    result === undefined
+      ? undefined
+      : (span, value) => {
+          for (const [k, v] of Object.entries(result(value))) if (v !== undefined) span.setAttribute(k, v);
+        },
+    (err) =>
+      err instanceof SQLSpecError
+        ? { type: err.name, message: `${err.name}${err.sqlState ? ` ${err.sqlState}` : ""}`, code: err.sqlState }
+        : { type: err instanceof Error ? err.name : "Error", message: "" },
+  );
 }
 
 function withoutParameters<T extends { parameters: readonly unknown[] }>(i: T): Omit<T, "parameters"> {

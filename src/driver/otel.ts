@@ -4,6 +4,7 @@
  * described structurally here, so sqlspec's own types never require the package.
  */
 import type { SQLSpecError } from "../core/errors.js";
+import type { PoolStats } from "./adapter.js";
 import { importDriver, rethrow } from "./dependencies.js";
 
 type Attributes = Record<string, string | number | boolean | undefined>;
@@ -50,13 +51,6 @@ const STATUS_ERROR = 2;
 const SCOPE = "sqlspec";
 /** Seconds; the buckets the semantic conventions advise for db.client.operation.duration. */
 const DURATION_BUCKETS = [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10];
-
-/** Connection-pool counts an adapter reports for the pool gauges. */
-export interface PoolStats {
-  idle: number;
-  used: number;
-  pending: number;
-}
 
 export interface OtelOptions {
   tracing?: boolean | undefined;

@@ -59,6 +59,11 @@ export class ConnectionPool<T extends PoolResource> {
     return this.#idle.length;
   }
 
+  /** Acquires waiting for a connection. */
+  get pendingCount(): number {
+    return this.#waiters.length;
+  }
+
   acquire(signal?: AbortSignal, timeoutMs?: number): Promise<T> {
     if (this.#closed) return Promise.reject(new PoolTimeoutError(`${this.#o.label} pool is closed`));
     if (signal?.aborted) return Promise.reject(this.#o.aborted(signal.reason));

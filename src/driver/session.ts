@@ -15,7 +15,9 @@ import type { Adapter, QueryOptions, RawResult } from "./adapter.js";
 import type { StatementConfig } from "./config.js";
 import { DataDictionary, type DataDictionaryCache } from "./data-dictionary.js";
 import { applyFilters, type StatementFilter } from "./filters.js";
+import { traced } from "./instrumented-adapter.js";
 import { attachStatement } from "./observability.js";
+import { countRows, currentProgress, type OnProgress, ProgressReporter, withProgress } from "./progress.js";
 import { SchemaValidationError, validateRows } from "./schema.js";
 import { sessionScope } from "./scope.js";
 import {
@@ -45,6 +47,8 @@ export interface SelectOptions<T> extends ExecuteOptions {
 export interface StreamOptions extends ExecuteOptions {
   /** Rows fetched per round trip (server-side cursor). Default 1000. */
   batchSize?: number;
+  /** Rows read so far, at most every ~100 ms and when the stream ends. */
+  onProgress?: OnProgress;
 }
 
 export interface TransactionOptions {
@@ -57,6 +61,8 @@ export interface SessionOwner {
   readonly dictionaryCache: DataDictionaryCache;
   readonly statementConfig: StatementConfig;
   readonly features: { readonly jsonSerializer: JsonSerializer };
+  /** Set when observability is on (sessions then also trace transactions and bulk calls). */
+  readonly observer?: object | undefined;
 }
 
 interface Prepared {
@@ -305,7 +311,9 @@ export class Session<Conn = unknown> implements AsyncDisposable {
     handle: { gen?: AsyncGenerator<unknown> },
   ): AsyncGenerator<T> {
     try {
-      yield* this.#streamRows<T>(statement, params, batchSize, options);
+      const rows = this.#streamRows<T>(statement, params, batchSize, options);
+      if (options?.onProgress === undefined) yield* rows;
+      else yield* progressOf(rows, options.onProgress);
     } finally {
       if (handle.gen) this.#streams.delete(handle.gen);
     }
@@ -389,7 +397,10 @@ export class Session<Conn = unknown> implements AsyncDisposable {
     const token = {};
     running.push(token);
     try {
-      return await (this.inTransaction ? this.#savepoint(fn, token) : this.#topLevel(fn, options, token));
+      const nested = this.inTransaction;
+      const body = (): Promise<T> => (nested ? this.#savepoint(fn, token) : this.#topLevel(fn, options, token));
+      if (this.#owner.observer === undefined) return await body();
+      return await traced(this.adapter, "transaction", { "sqlspec.transaction.savepoint": nested }, body);
     } finally {
       running.splice(running.indexOf(token), 1);
     }
@@ -437,7 +448,16 @@ export class Session<Conn = unknown> implements AsyncDisposable {
 
   /** Inserts or updates rows by key with the fastest strategy for the server (metadata.strategy says which). */
   upsert(table: string, rows: readonly Record<string, unknown>[], options: UpsertOptions): Promise<SQLResult> {
-    return upsertRows(this, table, rows, options);
+    const work = (): Promise<SQLResult> =>
+      withProgress(
+        options?.onProgress,
+        () => upsertRows(this, table, rows, options),
+        () => rows.length,
+      );
+    if (this.#owner.observer === undefined) return work();
+    return traced(this.adapter, `upsert ${table}`, bulkSpan("upsert", table, rows.length), work, (r) => ({
+      "sqlspec.upsert.strategy": r.metadata?.strategy as string | undefined,
+    }));
   }
 
   /**
@@ -449,7 +469,18 @@ export class Session<Conn = unknown> implements AsyncDisposable {
     rows: Parameters<typeof loadRecords>[2],
     options?: LoadRecordsOptions,
   ): Promise<SQLResult> {
-    return loadRecords(this, table, rows, options);
+    const work = (): Promise<SQLResult> =>
+      withProgress(
+        options?.onProgress,
+        // An iterable source is counted as it is read; arrays by the COPY encoder (or when done).
+        () => loadRecords(this, table, Array.isArray(rows) ? rows : counted(rows), options),
+        (r) => r.rowsAffected,
+      );
+    if (this.#owner.observer === undefined) return work();
+    const n = Array.isArray(rows) ? rows.length : undefined;
+    return traced(this.adapter, `loadRecords ${table}`, bulkSpan("loadRecords", table, n), work, (r) => ({
+      "sqlspec.rows": r.rowsAffected,
+    }));
   }
 
   // ---------------------------------------------------------------- lifecycle
@@ -711,6 +742,34 @@ export class Session<Conn = unknown> implements AsyncDisposable {
         await step(`CLOSE ${cursor}`, []).catch(() => undefined);
       }
     }
+  }
+}
+
+/** Attributes of an upsert/loadRecords span. */
+function bulkSpan(
+  operation: string,
+  table: string,
+  rows: number | undefined,
+): Record<string, string | number | undefined> {
+  return { "db.operation.name": operation, "db.collection.name": table, "sqlspec.rows": rows };
+}
+
+/** A loadRecords source counted by the current progress reporter, when there is one. */
+function counted<R>(rows: R): R {
+  const reporter = currentProgress();
+  return reporter === undefined ? rows : (countRows(rows as AsyncIterable<unknown>, reporter) as R);
+}
+
+/** Streamed rows reported to onProgress as they are read (and once more when the stream ends). */
+async function* progressOf<T>(rows: AsyncGenerator<T>, fn: OnProgress): AsyncGenerator<T> {
+  const reporter = new ProgressReporter(fn);
+  try {
+    for await (const row of rows) {
+      reporter.add(1);
+      yield row;
+    }
+  } finally {
+    reporter.finish();
   }
 }
 

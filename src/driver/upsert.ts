@@ -41,6 +41,7 @@ import {
   stageRows,
 } from "./copy-staging.js";
 import { bulkOf, type NativeBulkStrategy, nativeBulkLoad, nativeBulkUpsert } from "./native-bulk.js";
+import type { OnProgress } from "./progress.js";
 import type { Session } from "./session.js";
 
 /** `values` / `json` / `copy` are the INSERT-form engines' sources (MySQL/MariaDB, see native-bulk.ts). */
@@ -54,11 +55,15 @@ export interface UpsertOptions {
   strategy?: UpsertStrategy;
   /** Rows above which PostgreSQL stages through COPY. Default: measured per engine (see DEFAULT_COPY_THRESHOLD). */
   copyThreshold?: number;
+  /** Rows sent so far, at most every ~100 ms (during a COPY) and once at the end. */
+  onProgress?: OnProgress;
 }
 
 export interface LoadRecordsOptions {
   /** Columns to load, in order. Default: the first row's keys. */
   columns?: string[];
+  /** Rows sent so far, at most every ~100 ms (as the source is read, or during a COPY) and once at the end. */
+  onProgress?: OnProgress;
 }
 
 /** Measured crossovers (see the header): above this many rows COPY staging beats one JSON-parameter MERGE. */

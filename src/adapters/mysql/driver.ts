@@ -28,6 +28,7 @@ import type {
   BulkCapabilities,
   ConnectionState,
   Introspector,
+  PoolStats,
   QueryOptions,
   RawResult,
 } from "../../driver/adapter.js";
@@ -297,6 +298,11 @@ export class MysqlAdapter implements Adapter<MysqlConnection> {
     conn.status = STATUS_AUTOCOMMIT;
     await this.#text(conn, this.#setupSql(this.#server as MysqlServer));
     conn.stateChanged = false;
+  }
+
+  poolStats(): PoolStats {
+    const idle = this.pool.idleCount;
+    return { idle, used: this.pool.size - idle, pending: this.pool.pendingCount };
   }
 
   async close(): Promise<void> {

@@ -23,6 +23,7 @@ import type {
   ConnectionState,
   CopyInOptions,
   Introspector,
+  PoolStats,
   QueryOptions,
   RawResult,
   TransactionStatus,
@@ -405,6 +406,11 @@ export class PgAdapter implements Adapter<PgConnection> {
     conn.statements?.clear();
     const parsed = (conn.client as PgClient).connection.parsedStatements;
     for (const name of Object.keys(parsed)) delete parsed[name];
+  }
+
+  poolStats(): PoolStats {
+    const p = this.pool;
+    return { idle: p.idleCount, used: p.totalCount - p.idleCount, pending: p.waitingCount };
   }
 
   async close(): Promise<void> {

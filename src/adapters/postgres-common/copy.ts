@@ -227,7 +227,12 @@ export function* encodeCopyChunks(
   if (rows instanceof ObjectRows || Array.isArray(rows)) {
     const list: readonly unknown[] = rows instanceof ObjectRows ? rows.rows : rows;
     const columns = rows instanceof ObjectRows ? rows.columns : undefined;
-    for (let r = 0; r < list.length; r = writer.next) yield writer.fill(list, columns, r, limit);
+    const onRows = rows instanceof ObjectRows ? rows.onRows : undefined;
+    for (let r = 0; r < list.length; r = writer.next) {
+      yield writer.fill(list, columns, r, limit);
+      // Resumed: the consumer took the chunk and asks for the next.
+      onRows?.(writer.next);
+    }
     return;
   }
   let chunk = "";

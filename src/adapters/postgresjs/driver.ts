@@ -25,6 +25,7 @@ import type {
   ConnectionState,
   CopyInOptions,
   Introspector,
+  PoolStats,
   QueryOptions,
   RawResult,
   TransactionStatus,
@@ -237,6 +238,10 @@ export class PostgresJsAdapter implements Adapter<PostgresJsConnection> {
     if (p.password !== undefined) o.password = p.password;
     if (p.database !== undefined) o.database = p.database;
     return o;
+  }
+
+  poolStats(): PoolStats {
+    return { idle: this.#idle.length, used: this.#size - this.#idle.length, pending: this.#waiters.length };
   }
 
   // ------------------------------------------------------------------------------------------------ pool
