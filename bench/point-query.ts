@@ -7,8 +7,15 @@
  * per-round ratios. Two modes: sequential (one query at a time) and 16 in flight over a pool of 8. Each query checks a
  * connection out of its library's pool and returns it.
  *
+ * Observability: "sqlspec pg" runs with it off (the default); "sqlspec pg +hooks" with two no-op hooks, and
+ * "sqlspec pg +otel" with tracing and metrics into an SDK tracer provider whose exporter drops every span. The cost
+ * per query of each is printed after the tables (client CPU µs/query against "sqlspec pg").
+ *
  * `DATABASE_URL` overrides the server; `BENCH_ROUNDS` / `BENCH_QUERIES` the size, `BENCH_ONLY=sqlspec,kysely` the contenders.
  */
+
+import { MeterProvider } from "@opentelemetry/sdk-metrics";
+import { BasicTracerProvider, SimpleSpanProcessor, type SpanExporter } from "@opentelemetry/sdk-trace-base";
 import { eq } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/node-postgres";
 import { integer, numeric, pgTable, text } from "drizzle-orm/pg-core";
@@ -74,6 +81,33 @@ async function contenders(): Promise<Contender[]> {
     name: "sqlspec pg",
     query: (id) => spg.withSession((s) => s.select(SQL_TEXT, [id])),
     close: () => spg.close(),
+  });
+
+  const hooked = new PgConfig({
+    poolConfig: { connectionString: URL, maxSize: POOL },
+    observability: { onQueryStart: () => {}, onQueryComplete: () => {} },
+  });
+  out.push({
+    name: "sqlspec pg +hooks",
+    query: (id) => hooked.withSession((s) => s.select(SQL_TEXT, [id])),
+    close: () => hooked.close(),
+  });
+
+  // A real SDK pipeline that records every span and metric, then drops them at export.
+  const dropAll: SpanExporter = { export: (_spans, done) => done({ code: 0 }), shutdown: async () => {} };
+  const traced = new PgConfig({
+    poolConfig: { connectionString: URL, maxSize: POOL },
+    observability: {
+      tracing: true,
+      metrics: true,
+      tracerProvider: new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(dropAll)] }),
+      meterProvider: new MeterProvider(),
+    },
+  });
+  out.push({
+    name: "sqlspec pg +otel",
+    query: (id) => traced.withSession((s) => s.select(SQL_TEXT, [id])),
+    close: () => traced.close(),
   });
 
   const spjs = new PostgresJsConfig({ poolConfig: { connectionString: URL, maxSize: POOL } });
@@ -202,6 +236,17 @@ export async function run(): Promise<void> {
         const overhead = (median(xs.map((x, i) => (base[i] as Sample).qps / x.qps)) - 1) * 100;
         const rel = c.name === BASE ? "baseline" : `${overhead >= 0 ? "+" : ""}${overhead.toFixed(1)}%`;
         console.log(`${c.name.padEnd(26)} ${qps.toFixed(0).padStart(8)} ${cpu.toFixed(1).padStart(9)}  ${rel}`);
+      }
+      const off = results.get("sqlspec pg");
+      for (const on of ["sqlspec pg +hooks", "sqlspec pg +otel"]) {
+        const xs = results.get(on);
+        if (!off || !xs) continue;
+        const cpu = median(xs.map((x, i) => x.cpuUs - (off[i] as Sample).cpuUs));
+        const time = (median(xs.map((x, i) => (off[i] as Sample).qps / x.qps)) - 1) * 100;
+        console.log(
+          `observability cost (${on.slice("sqlspec pg ".length)}): ${cpu >= 0 ? "+" : ""}${cpu.toFixed(1)} µs client CPU/query, ` +
+            `${time >= 0 ? "+" : ""}${time.toFixed(1)}% time vs observability off`,
+        );
       }
     }
   } finally {

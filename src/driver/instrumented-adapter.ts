@@ -191,12 +191,13 @@ export function instrumentAdapter<Conn>(
 
   if (adapter.copyIn) {
     const copyIn = adapter.copyIn.bind(adapter);
-    out.copyIn = async (conn, table, columns, rows, columnTypes) => {
+    // Arguments after the rows are passed on as they come (the contract may grow; none may be dropped).
+    out.copyIn = async (conn, table, columns, rows, ...rest) => {
       const i = info(conn, `COPY ${table} (${columns.join(", ")}) FROM STDIN`, [], 1);
       const { span, t0 } = start(i);
       let n: number;
       try {
-        n = await copyIn(conn, table, columns, rows, columnTypes);
+        n = await copyIn(conn, table, columns, rows, ...rest);
       } catch (err) {
         throw failed(i, t0, span, err);
       }

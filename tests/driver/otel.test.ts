@@ -226,7 +226,8 @@ describe("metrics", () => {
       "db.operation.name": "SELECT",
       "db.collection.name": T,
     });
-    const failed = points.find((p) => p.attributes["error.type"] === "SQLParsingError");
+    const failed = points.find((p) => p.attributes["db.operation.name"] === "SELEC");
+    expect(failed?.attributes["error.type"]).toBe("SQLParsingError");
     expect(failed?.attributes["db.response.status_code"]).toBe("42601");
     const count = metrics.find((m) => m.descriptor.name === "db.client.connection.count");
     const states = new Map((count?.dataPoints ?? []).map((p) => [p.attributes["db.client.connection.state"], p.value]));
