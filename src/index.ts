@@ -84,6 +84,23 @@ export {
 } from "./driver/session.js";
 export { SQLSpec, type SQLSpecOptions } from "./driver/spec.js";
 export type { LoadRecordsOptions, UpsertOptions } from "./driver/upsert.js";
+export type {
+  MigrationFile,
+  MigrationKind,
+  VersionScheme,
+} from "./migrations/files.js";
+export {
+  type DriftedMigration,
+  type MigrationCheckResult,
+  type MigrationEvent,
+  type MigrationHost,
+  type MigrationRunOptions,
+  type MigrationRunResult,
+  type MigrationStep,
+  Migrator,
+  type StampResult,
+} from "./migrations/migrator.js";
+export type { AppliedMigration } from "./migrations/tracking.js";
 
 /**
  * `sql` is both the tagged template (`` sql`SELECT … ${v}` `` binds v) and the builder factory

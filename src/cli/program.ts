@@ -7,6 +7,7 @@ import { createRequire } from "node:module";
 import { Command, CommanderError } from "commander";
 import { SQLSpecError } from "../core/errors.js";
 import { generateCommand } from "./commands/generate.js";
+import { migrateCommand } from "./commands/migrate.js";
 import { CliError, ExitCode } from "./errors.js";
 
 export interface CliIO {
@@ -25,7 +26,7 @@ export interface CliCommand {
 }
 
 /** Every subcommand, in help order. */
-export const COMMANDS: readonly CliCommand[] = [generateCommand];
+export const COMMANDS: readonly CliCommand[] = [generateCommand, migrateCommand];
 
 function version(): string {
   try {
@@ -43,15 +44,19 @@ const defaultIO: CliIO = {
 
 export function buildProgram(ctx: CliContext): Command {
   const program = new Command("sqlspec")
-    .description("sqlspec command line: typed queries from .sql files")
+    .description("sqlspec command line: typed queries from .sql files, migrations")
     .version(version(), "-v, --version")
     .showHelpAfterError("(run with --help for usage)")
     .exitOverride()
     .configureOutput({ writeOut: (s) => ctx.io.out(s), writeErr: (s) => ctx.io.err(s) });
   for (const command of COMMANDS) command.register(program, ctx);
-  for (const sub of program.commands) {
-    sub.exitOverride().configureOutput({ writeOut: (s) => ctx.io.out(s), writeErr: (s) => ctx.io.err(s) });
-  }
+  const configure = (cmd: Command): void => {
+    for (const sub of cmd.commands) {
+      sub.exitOverride().configureOutput({ writeOut: (s) => ctx.io.out(s), writeErr: (s) => ctx.io.err(s) });
+      configure(sub);
+    }
+  };
+  configure(program);
   return program;
 }
 

@@ -233,9 +233,34 @@ export class SQLFileParseError extends SQLSpecError {
     brandError(SQLFileParseError, "SQLFileParseError");
   }
 }
+/** What a MigrationError knows beyond its message. */
+export interface MigrationErrorFields extends DatabaseErrorFields {
+  /** The migration's version as its file name writes it. */
+  version?: string | undefined;
+  /** Absolute path of the migration file. */
+  file?: string | undefined;
+  /**
+   * Statements that ran and stayed (non-transactional DDL, e.g. MySQL, or `-- transactional: false`) before the one
+   * that failed: the version is not recorded, so these may need cleaning up by hand.
+   */
+  statementsRun?: readonly string[] | undefined;
+}
+
+/** A migration could not be read, checked, or applied; `version` and `cause` say which and why. */
 export class MigrationError extends SQLSpecError {
+  declare version?: string;
+  declare file?: string;
+  declare statementsRun?: readonly string[];
+
   static {
     brandError(MigrationError, "MigrationError");
+  }
+
+  constructor(message: string, fields: MigrationErrorFields = {}) {
+    super(message, fields);
+    if (fields.version !== undefined) this.version = fields.version;
+    if (fields.file !== undefined) this.file = fields.file;
+    if (fields.statementsRun !== undefined) this.statementsRun = fields.statementsRun;
   }
 }
 export class PoolTimeoutError extends SQLSpecError {

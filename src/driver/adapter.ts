@@ -150,6 +150,17 @@ export interface AdapterCapabilities {
   readonly bulkCopyThreshold: number | undefined;
 }
 
+/**
+ * A named lock the server holds for one connection and drops when that connection ends, so a killed process never
+ * leaves it behind (PostgreSQL's advisory locks, MySQL's GET_LOCK). Each statement takes one parameter, the lock
+ * name, and returns one row whose first column is true (or 1) when the lock was taken or released.
+ */
+export interface NamedLockSql {
+  /** Takes the lock without waiting. */
+  readonly tryAcquire: string;
+  readonly release: string;
+}
+
 export interface AcquireOptions<Conn = unknown> {
   /** Aborting gives up waiting for a connection (OperationCancelledError); a connection obtained later is returned. */
   signal?: AbortSignal;
@@ -183,6 +194,8 @@ export interface Adapter<Conn = unknown> {
   readonly renderNeedsServer?: boolean;
   /** Bulk upsert/load paths for engines whose upsert is an INSERT form (MySQL/MariaDB). */
   readonly bulk?: BulkCapabilities;
+  /** A session-scoped named lock (one migration runner at a time); absent where the engine has none. */
+  readonly namedLock?: NamedLockSql;
 
   /**
    * A connection for one session, idle (no open transaction, cursor or changed setting). Settles: honours

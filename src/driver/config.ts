@@ -71,8 +71,14 @@ export interface StatementConfig {
 }
 
 export interface MigrationConfig {
+  /** Folder of migration files, relative to the working directory. Default `"migrations"`. */
   scriptLocation?: string;
+  /** Tracking table, optionally schema-qualified. Default `"sqlspec_migrations"`. */
   versionTableName?: string;
+  /** Versions `create` gives a new file when the folder has none yet: `0001` or a UTC timestamp. Default sequential. */
+  versionScheme?: "sequential" | "timestamp";
+  /** How long a runner waits for another runner's lock before giving up. Default 60 000. */
+  lockTimeoutMs?: number;
 }
 
 export interface ConfigOptions<P, Conn = unknown> {

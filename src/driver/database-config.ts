@@ -1,6 +1,7 @@
 import { ImproperConfigurationError } from "../core/errors.js";
 import { defaultJsonDeserializer, defaultJsonSerializer } from "../core/json.js";
 import { DEFAULT_INT8_MODE, DEFAULT_TIMESTAMP_MODE } from "../core/values.js";
+import { Migrator } from "../migrations/migrator.js";
 import type { AcquireOptions, Adapter } from "./adapter.js";
 import type { ConfigOptions, MigrationConfig, ResolvedDriverFeatures, StatementConfig } from "./config.js";
 import { DataDictionaryCache } from "./data-dictionary.js";
@@ -35,6 +36,7 @@ export abstract class DatabaseConfig<Conn = unknown, P = unknown, Native = unkno
   #resolved: Adapter<Conn> | undefined;
   readonly #observability: ObservabilityConfig | undefined;
   #observer: Observer | undefined;
+  #migrations: Migrator | undefined;
 
   constructor(options: ConfigOptions<P, Native> = {}, defaultPool: P) {
     this.poolConfig = { ...defaultPool, ...(options.poolConfig ?? {}) } as P;
@@ -70,6 +72,12 @@ export abstract class DatabaseConfig<Conn = unknown, P = unknown, Native = unkno
    */
   useObservability(registry: ObservabilityConfig | undefined): void {
     this.#observer = resolveObserver(registry, this.#observability);
+  }
+
+  /** This database's migrations (`migrationConfig`): upgrade, downgrade, current, history, pending, stamp, check. */
+  get migrations(): Migrator {
+    this.#migrations ??= new Migrator(this);
+    return this.#migrations;
   }
 
   /** Creates the adapter (and its pool). Imports the driver package; a missing one raises MissingDependencyError. */

@@ -92,6 +92,11 @@ export class MysqlAdapter implements Adapter<MysqlConnection> {
     bulkCopyThreshold: undefined,
   };
   readonly introspector = mysqlIntrospector as Introspector<MysqlConnection>;
+  /** GET_LOCK names are server-wide and at most 64 characters: the database and name go in hashed. */
+  readonly namedLock = {
+    tryAcquire: "SELECT GET_LOCK(CONCAT('sqlspec:', SHA1(CONCAT(DATABASE(), '.', ?))), 0)",
+    release: "SELECT RELEASE_LOCK(CONCAT('sqlspec:', SHA1(CONCAT(DATABASE(), '.', ?))))",
+  };
   readonly pool: ConnectionPool<MysqlConnection>;
 
   readonly #mysql2: Mysql2Module;

@@ -28,6 +28,7 @@ import { copyFromStdinSql, encodeCopyBlob } from "../postgres-common/copy.js";
 import { refuseCopyStdio } from "../postgres-common/copy-guard.js";
 import { mapPostgresError } from "../postgres-common/errors.js";
 import { POSTGRES_MAX_PARAMETERS } from "../postgres-common/limits.js";
+import { POSTGRES_NAMED_LOCK } from "../postgres-common/lock.js";
 import {
   changesSettings,
   resetPostgresConnection,
@@ -164,6 +165,7 @@ export class PgliteAdapter implements Adapter<PgliteConnection> {
     bulkCopyThreshold: 1500,
   };
   readonly introspector = postgresIntrospector;
+  readonly namedLock = POSTGRES_NAMED_LOCK;
   readonly db: PGlite;
   readonly #lock = new TransactionLock();
   readonly #engine: EngineState = { failed: false, settingsChanged: false };

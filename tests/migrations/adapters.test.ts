@@ -1,0 +1,24 @@
+import { MysqlConfig } from "../../src/adapters/mysql/index.js";
+import { PgConfig } from "../../src/adapters/pg/index.js";
+import { PgliteConfig } from "../../src/adapters/pglite/index.js";
+import { PostgresJsConfig } from "../../src/adapters/postgresjs/index.js";
+import { MYSQL_URL, PG_URL } from "../support/servers.js";
+import { runMigrationSuite } from "./suite.js";
+
+runMigrationSuite("pg", () => new PgConfig({ poolConfig: { connectionString: PG_URL, maxSize: 2 } }), {
+  transactionalDdl: true,
+});
+runMigrationSuite("postgresjs", () => new PostgresJsConfig({ poolConfig: { connectionString: PG_URL, maxSize: 2 } }), {
+  transactionalDdl: true,
+});
+// One in-memory database per config: two PGlite "runners" would not share a database (one process's sessions
+// interleave on its single connection instead; see the sharedConnection capability).
+runMigrationSuite("pglite", () => new PgliteConfig(), {
+  transactionalDdl: true,
+  separateRunners: false,
+});
+runMigrationSuite(
+  "mysql (MariaDB)",
+  () => new MysqlConfig({ poolConfig: { connectionString: MYSQL_URL, maxSize: 2 } }),
+  { transactionalDdl: false },
+);
