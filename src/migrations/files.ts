@@ -39,6 +39,8 @@ const IGNORED = /(\.d\.[cm]?ts|\.map)$/i;
 const NAME_LINE = /^\s*--\s*name\s*:/i;
 const TRANSACTIONAL_LINE = /^\s*--\s*transactional\s*:\s*(\S+)\s*$/i;
 const BLOCK_NAME = /^migrate_(\d+)_(up|down)$/;
+/** The tracking table's version column is VARCHAR(32). */
+const MAX_VERSION_DIGITS = 32;
 /** YYYYMMDDHHMMSS. */
 const TIMESTAMP_DIGITS = 14;
 
@@ -122,6 +124,9 @@ export function readMigrations(dir: string): MigrationFile[] {
         `${show(file)}: not a migration file name; use {version}_{description}.sql|.ts|.js, e.g. 0001_add_users.sql ` +
           "(letters, digits, _ and - in the description)",
       );
+    }
+    if (m[1]!.length > MAX_VERSION_DIGITS) {
+      throw new MigrationError(`${show(file)}: a version has at most ${MAX_VERSION_DIGITS} digits`);
     }
     files.push(readOne(file, m[1]!, m[2]!, m[3]!));
   }

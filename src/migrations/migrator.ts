@@ -115,6 +115,9 @@ interface CodeMigration {
 
 const DEFAULT_LOCK_TIMEOUT_MS = 60_000;
 
+/** A migration committed or rolled back the transaction meant to hold it: what ran before stayed. */
+class EndedOwnTransaction extends Error {}
+
 export class Migrator {
   readonly #host: MigrationHost;
 
@@ -442,6 +445,13 @@ export class Migrator {
     const stillNeeded = async (s: Session<any>) => (await table.has(s, f.version)) === (direction === "down");
     const body = async (s: Session<any>) => {
       await runBody(s, f, code, direction, ran);
+      if (transactional && !s.inTransaction) {
+        // A COMMIT or ROLLBACK in the migration ended the transaction that was to hold it and its row.
+        throw new EndedOwnTransaction(
+          "it ended its own transaction (a COMMIT or ROLLBACK in it), so its statements are no longer atomic with " +
+            "the tracking row; remove that statement, or mark the file -- transactional: false",
+        );
+      }
       if (direction === "down") await table.delete(s, f.version);
       else {
         await table.insert(s, {
@@ -464,7 +474,7 @@ export class Migrator {
       } else if (await stillNeeded(session)) await body(session);
       else skipped = true;
     } catch (err) {
-      throw failure(f, direction, transactional, ran, err);
+      throw failure(f, direction, transactional && !(err instanceof EndedOwnTransaction), ran, err);
     }
     if (skipped) {
       options.onEvent?.({ type: "skipped", direction, migration: f });

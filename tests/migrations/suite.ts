@@ -215,6 +215,28 @@ export function runMigrationSuite(
       }
     });
 
+    test.skipIf(!opts.transactionalDdl)(
+      "a migration that COMMITs its own transaction is refused, not recorded",
+      async () => {
+        const f = fixture();
+        f.write(
+          "0001_c.sql",
+          sqlMigration("0001", `CREATE TABLE ${f.p}_c1 (id INT);\nCOMMIT;\nCREATE TABLE ${f.p}_c2 (id INT)`),
+        );
+        const err = (await f.m.upgrade().catch((e) => e)) as MigrationError;
+        expect(err).toBeInstanceOf(MigrationError);
+        expect(err.message).toContain("it ended its own transaction (a COMMIT or ROLLBACK in it)");
+        expect(err.message).toContain("these 3 statement(s) ran and stayed");
+        expect(err.statementsRun).toEqual([
+          `CREATE TABLE ${f.p}_c1 (id INT)`,
+          "COMMIT",
+          `CREATE TABLE ${f.p}_c2 (id INT)`,
+        ]);
+        expect(await f.m.history()).toEqual([]);
+        expect(await tableExists(f, `${f.p}_c1`)).toBe(true);
+      },
+    );
+
     test("drift: an applied file edited afterwards stops upgrade and check; allowDrift or stamp resolve it", async () => {
       const f = fixture();
       const file = f.write("0001_a.sql", sqlMigration("0001", `CREATE TABLE ${f.p}_a (id INT)`));
