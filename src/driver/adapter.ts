@@ -148,6 +148,11 @@ export interface AdapterCapabilities {
    * per engine). Undefined when the adapter has no COPY.
    */
   readonly bulkCopyThreshold: number | undefined;
+  /**
+   * A statement with values runs unnamed (parsed per execution, never cached) when `QueryOptions.prepare` is false.
+   * Where it is not (MySQL's prepared statements), SQLCommenter comments only statements without values.
+   */
+  readonly unpreparedParameters?: boolean;
 }
 
 /**

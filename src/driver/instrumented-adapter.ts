@@ -126,8 +126,14 @@ export function instrumentAdapter<Conn>(
   };
 
   /** SQLCommenter: the statement's own span as traceparent; commented statements never become named statements. */
-  const commented = (sql: string, opts: QueryOptions, span: SpanLike | undefined): [string, QueryOptions] => {
-    if (!commenter || span === undefined) return [sql, opts];
+  const unprepared = adapter.capabilities.unpreparedParameters === true;
+  const commented = (
+    sql: string,
+    opts: QueryOptions,
+    span: SpanLike | undefined,
+    hasValues: boolean,
+  ): [string, QueryOptions] => {
+    if (!commenter || span === undefined || (hasValues && !unprepared)) return [sql, opts];
     const tp = traceparent(span);
     if (tp === undefined) return [sql, opts];
     return [appendComment(sql, `traceparent='${tp}'`), { ...opts, prepare: false }];
@@ -136,7 +142,7 @@ export function instrumentAdapter<Conn>(
   out.query = async (conn, sql, params, opts) => {
     const i = info(conn, sql, params, 1);
     const { span, t0 } = start(i);
-    const [text, o] = commented(sql, opts, span);
+    const [text, o] = commented(sql, opts, span, params.length > 0);
     let raw: RawResult;
     try {
       raw = await adapter.query(conn, text, params, o);
@@ -152,7 +158,7 @@ export function instrumentAdapter<Conn>(
     out.queryMany = async (conn, sql, paramSets, opts) => {
       const i = info(conn, sql, paramSets[0] ?? [], paramSets.length);
       const { span, t0 } = start(i);
-      const [text, o] = commented(sql, opts, span);
+      const [text, o] = commented(sql, opts, span, (paramSets[0]?.length ?? 0) > 0);
       let raw: RawResult;
       try {
         raw = await many(conn, text, paramSets, o);
@@ -170,7 +176,7 @@ export function instrumentAdapter<Conn>(
       async *[Symbol.asyncIterator]() {
         const i = info(conn, sql, params, 1);
         const { span, t0 } = start(i);
-        const [text, o] = commented(sql, opts, span);
+        const [text, o] = commented(sql, opts, span, params.length > 0);
         let rows = 0;
         let done = false;
         try {

@@ -23,7 +23,12 @@ const cache = new Map<string, QuerySummary>();
 export function summarize(sql: string, dialect: Dialect): QuerySummary {
   let s = cache.get(sql);
   if (s === undefined) {
-    s = compute(sql, dialect);
+    try {
+      s = compute(sql, dialect);
+    } catch {
+      // Observability must never fail a statement: text the lexer rejects gets no summary.
+      s = { operation: "", collection: undefined, summary: "", operationType: "EXECUTE" };
+    }
     // Statements are few in practice; a workload of unique texts (literals inlined) just starts over.
     if (cache.size >= LIMIT) cache.clear();
     cache.set(sql, s);

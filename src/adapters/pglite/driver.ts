@@ -161,6 +161,7 @@ export class PgliteAdapter implements Adapter<PgliteConnection> {
     transactionalDdl: true,
     maxParameters: POSTGRES_MAX_PARAMETERS,
     sharedConnection: true,
+    unpreparedParameters: true,
     // Measured crossover of one JSON parameter vs COPY staging on PGlite (COPY from a Blob; see driver/upsert.ts).
     bulkCopyThreshold: 1500,
   };

@@ -159,6 +159,7 @@ export class PostgresJsAdapter implements Adapter<PostgresJsConnection> {
     transactionalDdl: true,
     maxParameters: POSTGRES_MAX_PARAMETERS,
     sharedConnection: false,
+    unpreparedParameters: true,
     // Measured crossover of one JSON parameter vs COPY staging on PostgreSQL 15 (see driver/upsert.ts).
     bulkCopyThreshold: 2000,
   };
