@@ -19,6 +19,23 @@ export {
   statementCacheStats,
 } from "./core/compiler.js";
 export * from "./core/errors.js";
+export {
+  AnyCollectionFilter,
+  BeforeAfterFilter,
+  type FilterValue,
+  InCollectionFilter,
+  LimitOffsetFilter,
+  NotAnyCollectionFilter,
+  NotInCollectionFilter,
+  NotInSearchFilter,
+  NotNullFilter,
+  NullFilter,
+  OnBeforeAfterFilter,
+  OrderByFilter,
+  SearchFilter,
+  type SearchOptions,
+  type StatementFilter,
+} from "./core/filters.js";
 export { defaultJsonDeserializer, defaultJsonSerializer, JsonValue } from "./core/json.js";
 export { SQLResult } from "./core/result.js";
 export { parseScript, type ScriptStatement, splitScript } from "./core/splitter.js";
@@ -49,14 +66,6 @@ export type { Adapter, ColumnInfo, Introspector, QueryOptions, RawResult, Server
 export type { DriverFeatures, MigrationConfig, PoolConfig, StatementConfig } from "./driver/config.js";
 export { DataDictionary, type Feature } from "./driver/data-dictionary.js";
 export { DatabaseConfig } from "./driver/database-config.js";
-export {
-  InCollectionFilter,
-  LimitOffsetFilter,
-  NotInCollectionFilter,
-  OrderByFilter,
-  SearchFilter,
-  type StatementFilter,
-} from "./driver/filters.js";
 export {
   type ConnectionEvent,
   getCorrelationId,

@@ -16,8 +16,10 @@ import {
 import { getRenderer } from "../core/ast/render.js";
 import { type BuildContext, type BuiltStatement, QUERY_BUILDER, type QueryBuilder } from "../core/builder-protocol.js";
 import { SQLBuilderError } from "../core/errors.js";
+import type { LimitOffsetFilter, OrderByFilter, StatementFilter } from "../core/filters.js";
 import { RawFragment, SQL } from "../core/statement.js";
 import { type Dialect, type DialectName, normalizeDialect } from "../core/types.js";
+import { filterCondition } from "./filters.js";
 import { aliasName, type ConditionInput, condition, exprOf, nameExpr, selectItem } from "./input.js";
 
 const KNOWN = new Set<string>(["postgres", "sqlite", "mysql", "duckdb", "oracle", "bigquery"]);
@@ -181,6 +183,35 @@ export abstract class FilterableBuilder<N extends StatementNode & { readonly whe
   private exists(query: QueryBuilder, keyword: string): this {
     if (!hasNode(query)) throw new SQLBuilderError("whereExists() needs a query builder.");
     return this.addWhere({ kind: "frag", parts: [keyword, ""], args: [{ kind: "sub", query: query.node }] });
+  }
+
+  /**
+   * Applies statement filters (SearchFilter, InCollectionFilter, BeforeAfterFilter, …) as this statement's own
+   * conditions, AND-ed with its WHERE: field names refer to the statement's source columns (`"p.name"` works). A
+   * filter with a null/undefined collection or no bounds adds nothing. OrderByFilter and LimitOffsetFilter apply to
+   * a select builder only (they add ORDER BY, and set LIMIT/OFFSET replacing any set before).
+   */
+  filter(...filters: readonly StatementFilter[]): this {
+    let b: this = this;
+    for (const f of filters) {
+      if (f.kind === "orderBy" || f.kind === "limitOffset") b = b.paginate(f);
+      else {
+        const e = filterCondition(f);
+        if (e !== undefined) b = b.filterWhere(e);
+      }
+    }
+    return b;
+  }
+
+  /** Where a filter's condition goes (the select builder refuses a set operation, whose WHERE is one branch's). */
+  protected filterWhere(e: Expr): this {
+    return this.addWhere(e);
+  }
+
+  protected paginate(f: OrderByFilter | LimitOffsetFilter): this {
+    throw new SQLBuilderError(
+      `${f.kind === "orderBy" ? "OrderByFilter" : "LimitOffsetFilter"} orders or pages rows: it applies to a select builder only.`,
+    );
   }
 
   whereNull(column: string): this {

@@ -2,6 +2,7 @@
 
 import {
   and,
+  type Expr,
   hasNode,
   type JoinType,
   type LockNode,
@@ -11,6 +12,7 @@ import {
 } from "../core/ast/nodes.js";
 import type { QueryBuilder } from "../core/builder-protocol.js";
 import { SQLBuilderError } from "../core/errors.js";
+import type { LimitOffsetFilter, OrderByFilter } from "../core/filters.js";
 import type { RawFragment } from "../core/statement.js";
 import { cte, FilterableBuilder } from "./base.js";
 import { type ConditionInput, condition, nameExpr, selectItem, tableNode, tablePath } from "./input.js";
@@ -119,6 +121,22 @@ export class SelectBuilder extends FilterableBuilder<SelectNode> {
     const item: { -readonly [K in keyof OrderItem]: OrderItem[K] } = { expr: nameExpr(column, "orderBy()") };
     if (direction !== undefined) item.dir = direction.toUpperCase() === "DESC" ? "DESC" : "ASC";
     if (nulls !== undefined) item.nulls = nulls.toUpperCase() === "LAST" ? "LAST" : "FIRST";
+    return this.patch({ orderBy: [...(this.node.orderBy ?? []), item] });
+  }
+
+  protected override filterWhere(e: Expr): this {
+    if (this.node.setOps?.length) {
+      throw new SQLBuilderError(
+        "filter() on a UNION/INTERSECT/EXCEPT would filter its first branch only: filter a select over it instead " +
+          '(sql.select("*").from(unionBuilder, "u").filter(…)).',
+      );
+    }
+    return super.filterWhere(e);
+  }
+
+  protected override paginate(f: OrderByFilter | LimitOffsetFilter): this {
+    if (f.kind === "limitOffset") return this.patch({ limit: f.limit, offset: f.offset });
+    const item: OrderItem = { expr: { kind: "ref", path: f.path }, dir: f.direction === "desc" ? "DESC" : "ASC" };
     return this.patch({ orderBy: [...(this.node.orderBy ?? []), item] });
   }
 

@@ -12,6 +12,7 @@ export class BigQueryRenderer extends BaseRenderer {
   override readonly dialect: Dialect = "bigquery";
   protected override namedPrefix: string | undefined = "@";
   protected override setOpDistinct = " DISTINCT ";
+  protected override likeEscape = "";
   protected override noLimit = "9223372036854775807";
 
   protected override quoteString(s: string): string {

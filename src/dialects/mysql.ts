@@ -14,6 +14,7 @@ import type {
   SetItem,
   UpdateNode,
 } from "../core/ast/nodes.js";
+import type { ContainsTemplate } from "../core/ast/render.js";
 import { mapQualifier } from "../core/ast/rewrite.js";
 import { quoteIdent, quoteQualified } from "../core/identifiers.js";
 import type { Dialect } from "../core/types.js";
@@ -23,6 +24,13 @@ import type { BulkUpsertShape, InsertUpsertSql, JsonColumnKind } from "./bulk.js
 export class MysqlRenderer extends BaseRenderer {
   override readonly dialect: Dialect = "mysql";
   protected override hasNullsOrder = false;
+  protected override likeEscape = "";
+
+  /** LIKE follows the column's collation (usually case-insensitive): a binary pattern makes case count. */
+  override containsTemplate(not: boolean, ignoreCase: boolean): ContainsTemplate {
+    if (ignoreCase) return super.containsTemplate(not, ignoreCase);
+    return { parts: ["", not ? " NOT LIKE CAST(" : " LIKE CAST(", " AS BINARY)"], pattern: true };
+  }
   protected override noLimit = "18446744073709551615";
 
   protected override quoteString(s: string): string {

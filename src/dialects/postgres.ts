@@ -79,6 +79,7 @@ export class PostgresRenderer extends BaseRenderer {
   override readonly dialect: Dialect = "postgres";
   protected override numbered = true;
   protected override hasILike = true;
+  protected override likeEscape = "";
   readonly staging: StagingSql = STAGING;
 
   /** Arrays bind as ONE parameter: `= ANY($1)` keeps the statement text stable for any list length. */

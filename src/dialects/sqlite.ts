@@ -4,6 +4,7 @@
  */
 
 import type { DeleteNode, InsertNode, LockNode, MergeNode } from "../core/ast/nodes.js";
+import type { ContainsTemplate } from "../core/ast/render.js";
 import type { Dialect } from "../core/types.js";
 import { BaseRenderer } from "./base.js";
 
@@ -11,6 +12,12 @@ export class SqliteRenderer extends BaseRenderer {
   override readonly dialect: Dialect = "sqlite";
   protected override boolAsInt = true;
   protected override noLimit = "-1";
+
+  /** SQLite's LIKE ignores ASCII case whatever the collation: instr() is the case-sensitive substring test. */
+  override containsTemplate(not: boolean, ignoreCase: boolean): ContainsTemplate {
+    if (ignoreCase) return super.containsTemplate(not, ignoreCase);
+    return { parts: ["instr(", ", ", not ? ") = 0" : ") > 0"], pattern: false };
+  }
 
   protected override insertBody(n: InsertNode): void {
     // `INSERT … SELECT … ON CONFLICT` is ambiguous to SQLite's parser unless the SELECT has a WHERE clause.

@@ -4,7 +4,7 @@
  * rendered by BaseRenderer (base.ts), which extends this.
  */
 import type { Expr, ParamExpr, SelectItem, SetItem, StatementNode, TableNode } from "../core/ast/nodes.js";
-import type { RenderOptions } from "../core/ast/render.js";
+import { type ContainsTemplate, containsPattern, type RenderOptions } from "../core/ast/render.js";
 import type { BuildContext } from "../core/builder-protocol.js";
 import { DialectNotSupportedError } from "../core/errors.js";
 import { quoteIdent, quotePath } from "../core/identifiers.js";
@@ -22,6 +22,8 @@ export abstract class SqlWriter {
   protected boolAsInt = false;
   protected hasILike = false;
   protected hasNullsOrder = true;
+  /** What makes backslash the LIKE escape character; empty where it already is (PostgreSQL, MySQL, BigQuery). */
+  protected likeEscape = " ESCAPE '\\'";
   /** Table aliases written with AS (Oracle forbids it). */
   protected tableAs = " AS ";
 
@@ -209,12 +211,32 @@ export abstract class SqlWriter {
       case "in":
         this.inList(e.left, e.list, e.not);
         return;
+      case "contains": {
+        const t = this.containsTemplate(e.not, e.ci);
+        this.sql += t.parts[0];
+        this.expr(e.left);
+        this.sql += t.parts[1];
+        this.value(t.pattern ? containsPattern(e.value) : e.value, e.name);
+        this.sql += t.parts[2];
+        return;
+      }
       case "sub":
         this.sql += "(";
         this.statement(e.query);
         this.sql += ")";
         return;
     }
+  }
+
+  /**
+   * Substring test: ILIKE where the dialect has it, `LOWER(x) LIKE LOWER(?)` otherwise; a plain LIKE when case
+   * matters (dialects whose LIKE ignores case override this).
+   */
+  containsTemplate(not: boolean, ignoreCase: boolean): ContainsTemplate {
+    const like = not ? " NOT LIKE " : " LIKE ";
+    if (ignoreCase && !this.hasILike)
+      return { parts: ["LOWER(", `)${like}LOWER(`, `)${this.likeEscape}`], pattern: true };
+    return { parts: ["", ignoreCase ? (not ? " NOT ILIKE " : " ILIKE ") : like, this.likeEscape], pattern: true };
   }
 
   /** `x IN (?, ?, …)` with one bound value per item; postgres overrides with `= ANY($n)`. */

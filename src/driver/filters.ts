@@ -1,65 +1,11 @@
-import { quoteQualified } from "../core/identifiers.js";
+import { containsPattern, getRenderer } from "../core/ast/render.js";
+import { type LimitOffsetFilter, rangeConditions, type StatementFilter } from "../core/filters.js";
+import { quotePath } from "../core/identifiers.js";
 import { scan, TK_COMMENT, TK_SEMI, TokenBuffer } from "../core/lexer.js";
 import { placeholderFor } from "../core/parameters.js";
 import type { Dialect, ParameterStyle } from "../core/types.js";
 
-/**
- * Statement filters: composable refinements applied to a query by wrapping it as a subquery, so they work for any
- * statement text without parsing it. Field names are identifiers (quoted); values are always bound.
- */
-export type StatementFilter =
-  | LimitOffsetFilter
-  | OrderByFilter
-  | SearchFilter
-  | InCollectionFilter
-  | NotInCollectionFilter;
-
-export class LimitOffsetFilter {
-  readonly kind = "limitOffset";
-  constructor(
-    readonly limit: number,
-    readonly offset = 0,
-  ) {}
-}
-
-export class OrderByFilter {
-  readonly kind = "orderBy";
-  constructor(
-    readonly field: string,
-    readonly direction: "asc" | "desc" = "asc",
-  ) {}
-}
-
-/** `field LIKE %value%` (case-insensitive by default) over one or more fields, OR-ed. */
-export class SearchFilter {
-  readonly kind = "search";
-  readonly fields: readonly string[];
-  constructor(
-    field: string | readonly string[],
-    readonly value: string,
-    readonly ignoreCase = true,
-  ) {
-    this.fields = typeof field === "string" ? [field] : field;
-  }
-}
-
-/** `field IN (values)`. `null`/`undefined` values mean no filter (as in sqlspec); an empty list matches nothing. */
-export class InCollectionFilter {
-  readonly kind = "inCollection";
-  constructor(
-    readonly field: string,
-    readonly values: readonly unknown[] | null | undefined,
-  ) {}
-}
-
-/** `field NOT IN (values)`. `null`/`undefined` values or an empty list mean no filter. */
-export class NotInCollectionFilter {
-  readonly kind = "notInCollection";
-  constructor(
-    readonly field: string,
-    readonly values: readonly unknown[] | null | undefined,
-  ) {}
-}
+export type { StatementFilter } from "../core/filters.js";
 
 /**
  * The statement without what may follow its last meaningful token (whitespace, `;`, comments), so it can be wrapped
@@ -107,25 +53,35 @@ export function applyFilters(
   let limit: LimitOffsetFilter | undefined;
   for (const f of filters) {
     switch (f.kind) {
-      case "search": {
-        const op = f.ignoreCase ? (dialect === "postgres" || dialect === "duckdb" ? "ILIKE" : "LIKE") : "LIKE";
-        const pattern = `%${f.value.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
-        // PostgreSQL and MySQL escape with backslash by default; SQLite and DuckDB need it spelled out.
-        const escapeClause = dialect === "sqlite" || dialect === "duckdb" ? " ESCAPE '\\'" : "";
-        const conds = f.fields.map((field) => {
-          const col = quoteQualified(field, dialect);
-          return f.ignoreCase && op === "LIKE"
-            ? `LOWER(${col}) LIKE LOWER(${bind(pattern)})${escapeClause}`
-            : `${col} ${op} ${bind(pattern)}${escapeClause}`;
+      case "search":
+      case "notInSearch": {
+        const not = f.kind === "notInSearch";
+        const t = getRenderer(dialect).containsTemplate(not, f.ignoreCase);
+        const conds = f.paths.map((path) => {
+          const [a, b, c] = t.parts;
+          return `${a}${quotePath(path, dialect)}${b}${bind(t.pattern ? containsPattern(f.value) : f.value)}${c}`;
         });
-        where.push(conds.length === 1 ? (conds[0] as string) : `(${conds.join(" OR ")})`);
+        // search: any field contains the value; not-in-search: no field does.
+        where.push(conds.length === 1 ? (conds[0] as string) : `(${conds.join(not ? " AND " : " OR ")})`);
         break;
       }
+      case "beforeAfter":
+      case "onBeforeAfter": {
+        const col = quotePath(f.path, dialect);
+        for (const [op, v] of rangeConditions(f)) where.push(`${col} ${op} ${bind(v)}`);
+        break;
+      }
+      case "null":
+      case "notNull":
+        where.push(`${quotePath(f.path, dialect)} ${f.kind === "null" ? "IS NULL" : "IS NOT NULL"}`);
+        break;
       case "inCollection":
-      case "notInCollection": {
+      case "anyCollection":
+      case "notInCollection":
+      case "notAnyCollection": {
         if (f.values === null || f.values === undefined) break; // no filter
-        const col = quoteQualified(f.field, dialect);
-        const not = f.kind === "notInCollection";
+        const col = quotePath(f.path, dialect);
+        const not = f.kind === "notInCollection" || f.kind === "notAnyCollection";
         if (f.values.length === 0) {
           where.push(not ? "1 = 1" : "1 = 0");
         } else if (dialect === "postgres") {
@@ -136,7 +92,7 @@ export function applyFilters(
         break;
       }
       case "orderBy":
-        order.push(`${quoteQualified(f.field, dialect)} ${f.direction === "desc" ? "DESC" : "ASC"}`);
+        order.push(`${quotePath(f.path, dialect)} ${f.direction === "desc" ? "DESC" : "ASC"}`);
         break;
       case "limitOffset":
         limit = f;
@@ -150,8 +106,4 @@ export function applyFilters(
     if (limit) text += ` LIMIT ${bind(limit.limit)} OFFSET ${bind(limit.offset)}`;
   }
   return { sql: text, values: out };
-}
-
-export function hasPagination(filters: readonly StatementFilter[]): boolean {
-  return filters.some((f) => f.kind === "limitOffset" || f.kind === "orderBy");
 }

@@ -30,6 +30,7 @@ import {
   TransactionError,
   UniqueViolationError,
 } from "../../src/index.js";
+import { runFilterCases } from "./api-filters.js";
 import { type DialectProfile, PROFILES, type Tables } from "./dialects/index.js";
 import { runMergeAndArrayCases } from "./merge-and-arrays.js";
 
@@ -642,5 +643,6 @@ export function runConformance(name: string, makeConfig: () => AnyConfig): void 
     });
 
     runMergeAndArrayCases(ctx, when);
+    runFilterCases(ctx);
   });
 }

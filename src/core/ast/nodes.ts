@@ -70,6 +70,16 @@ export interface LikeExpr {
   readonly not: boolean;
   readonly ci: boolean;
 }
+/** `left` contains `value` as a substring (the search filters); each dialect decides how (LIKE, ILIKE, instr). */
+export interface ContainsExpr {
+  readonly kind: "contains";
+  readonly left: Expr;
+  readonly value: string;
+  /** The readable parameter name. */
+  readonly name: string;
+  readonly not: boolean;
+  readonly ci: boolean;
+}
 export interface LogicExpr {
   readonly kind: "and" | "or";
   readonly items: readonly Expr[];
@@ -89,6 +99,7 @@ export type Expr =
   | BetweenExpr
   | NullExpr
   | LikeExpr
+  | ContainsExpr
   | LogicExpr
   | SubqueryExpr;
 

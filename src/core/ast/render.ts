@@ -34,6 +34,22 @@ export interface Renderer {
   readonly staging?: StagingSql;
   /** The dialect's quoting of a (possibly qualified) parsed name. */
   quoteName(parts: readonly string[]): string;
+  /** How the dialect tests that a column contains a substring (shared by builders and filters on SQL text). */
+  containsTemplate(not: boolean, ignoreCase: boolean): ContainsTemplate;
+}
+
+/**
+ * `parts[0] + column + parts[1] + placeholder + parts[2]`; the placeholder binds `containsPattern(value)` when
+ * `pattern` is true (LIKE with `%`, `_` and backslash escaped) and the value itself otherwise.
+ */
+export interface ContainsTemplate {
+  readonly parts: readonly [string, string, string];
+  readonly pattern: boolean;
+}
+
+/** The LIKE pattern matching any text that contains `value`: wildcards and the escape character made literal. */
+export function containsPattern(value: string): string {
+  return `%${value.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 }
 
 const renderers = new Map<Dialect, Renderer>();
