@@ -29,12 +29,19 @@ import type { Renderer } from "../core/ast/render.js";
 import { directColumns } from "../core/ast/rewrite.js";
 import type { BuildContext, BuiltStatement } from "../core/builder-protocol.js";
 import { SQLBuilderError } from "../core/errors.js";
+import { ParameterStyle } from "../core/types.js";
 import { type RenderOptions, SqlWriter } from "./writer.js";
 
 export { inferKind, type ValueKind } from "../core/ast/nodes.js";
 export { type RenderOptions, SqlWriter } from "./writer.js";
 
 export class BaseRenderer extends SqlWriter implements Renderer {
+  get parameterStyle(): ParameterStyle {
+    if (this.namedPrefix === ":") return ParameterStyle.NAMED_COLON;
+    if (this.namedPrefix === "@") return ParameterStyle.NAMED_AT;
+    return this.numbered ? ParameterStyle.NUMERIC : ParameterStyle.QMARK;
+  }
+
   render(node: StatementNode, ctx?: BuildContext, opts?: RenderOptions): BuiltStatement {
     this.sql = "";
     this.params = [];

@@ -1,3 +1,4 @@
+import { getRenderer } from "../core/ast/render.js";
 import { type BuildContext, isQueryBuilder, type QueryBuilder } from "../core/builder-protocol.js";
 import { builtOperationType, getPlan, type StatementPlan } from "../core/compiler.js";
 import { OperationCancelledError, ParameterError, SQLSpecError, TransactionError } from "../core/errors.js";
@@ -655,9 +656,10 @@ export class Session<Conn = unknown> implements AsyncDisposable {
         ? await this.#serverContext()
         : undefined;
     const built = builder.build(this.dialect, ctx);
-    // The renderer's own placeholder style (a fact of the dialect's SQL text, not a strategy choice).
-    const nativeStyle = this.dialect === "postgres" ? ParameterStyle.NUMERIC : undefined;
-    if (nativeStyle === this.#style && Array.isArray(built.parameters)) {
+    // The renderer's placeholder style is a fact of the dialect's SQL text; `$n` text is read as `$n` only.
+    const written = getRenderer(this.dialect).parameterStyle;
+    const nativeStyle = written === ParameterStyle.NUMERIC ? written : undefined;
+    if (written === this.#style && Array.isArray(built.parameters)) {
       // already in the driver's style with its values in order: a ready plan, so the text is not lexed again
       // (a multi-row INSERT of a new batch size would otherwise be compiled, and cached, once per size)
       const ready: Prepared = {

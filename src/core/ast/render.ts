@@ -6,7 +6,7 @@
 import type { BuildContext, BuiltStatement } from "../builder-protocol.js";
 import { SQLSpecError } from "../errors.js";
 import { JsonValue } from "../json.js";
-import type { Dialect } from "../types.js";
+import type { Dialect, ParameterStyle } from "../types.js";
 import type { StatementNode } from "./nodes.js";
 
 export interface RenderOptions {
@@ -36,6 +36,8 @@ export interface Renderer {
   quoteName(parts: readonly string[]): string;
   /** How the dialect tests that a column contains a substring (shared by builders and filters on SQL text). */
   containsTemplate(not: boolean, ignoreCase: boolean): ContainsTemplate;
+  /** The placeholder style it writes (`$n`, `?`, `:name`, `@name`): a fact of the dialect's SQL text. */
+  readonly parameterStyle: ParameterStyle;
 }
 
 /**
