@@ -54,8 +54,10 @@ export {
   type ValueOf,
 } from "./core/typed-query.js";
 export {
+  type ColumnOf,
   type Dialect,
   type DialectName,
+  type NamedParams,
   normalizeDialect,
   type OperationType,
   ParameterStyle,

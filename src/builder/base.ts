@@ -18,7 +18,7 @@ import { type BuildContext, type BuiltStatement, QUERY_BUILDER, type QueryBuilde
 import { SQLBuilderError } from "../core/errors.js";
 import type { LimitOffsetFilter, OrderByFilter, StatementFilter } from "../core/filters.js";
 import { RawFragment, SQL } from "../core/statement.js";
-import { type Dialect, type DialectName, normalizeDialect } from "../core/types.js";
+import { type Dialect, type DialectName, normalizeDialect, type Params } from "../core/types.js";
 import { filterCondition } from "./filters.js";
 import { aliasName, type ConditionInput, condition, exprOf, nameExpr, selectItem } from "./input.js";
 
@@ -34,8 +34,6 @@ export interface ToSQLOptions {
   showParameters?: boolean;
   ctx?: BuildContext;
 }
-
-type Params = readonly unknown[] | Readonly<Record<string, unknown>>;
 
 export abstract class BaseBuilder<N extends StatementNode> implements QueryBuilder {
   readonly [QUERY_BUILDER] = true as const;

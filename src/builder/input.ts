@@ -21,14 +21,35 @@ import {
 } from "../core/ast/nodes.js";
 import { ParameterError, SQLBuilderError } from "../core/errors.js";
 import { type ParsedName, parseName, parseNameWithAlias, parseSingleName } from "../core/identifiers.js";
+import { JsonValue } from "../core/json.js";
 import { splitPlaceholders } from "../core/parameters.js";
 import { RawFragment, RefFragment, SQL, ValueFragment } from "../core/statement.js";
-import type { Dialect, ParameterStyle } from "../core/types.js";
+import type { Dialect, ParameterStyle, Params } from "../core/types.js";
 
 /** Whether `v` crosses into SQL explicitly (sql.raw, sql.ref, sql.value, a sql`` template, a builder). */
 function isExplicit(v: unknown): boolean {
   return (
     v instanceof RawFragment || v instanceof RefFragment || v instanceof ValueFragment || v instanceof SQL || hasNode(v)
+  );
+}
+
+/**
+ * A row given as data: a plain object or a class instance, keyed by column (its own enumerable properties). An array,
+ * a value object (Date, Buffer, Map, Set, RegExp, sql.json) or a piece of SQL is not a row.
+ */
+export function isRowObject(v: unknown): v is object {
+  if (typeof v !== "object" || v === null || Array.isArray(v)) return false;
+  const proto = Object.getPrototypeOf(v);
+  if (proto === Object.prototype || proto === null) return true;
+  return !(
+    isExplicit(v) ||
+    v instanceof JsonValue ||
+    v instanceof Date ||
+    v instanceof Map ||
+    v instanceof Set ||
+    v instanceof RegExp ||
+    v instanceof ArrayBuffer ||
+    ArrayBuffer.isView(v)
   );
 }
 
@@ -155,12 +176,7 @@ function analyse(text: string, dialect: Dialect | undefined, inputStyle: Paramet
 }
 
 /** SQL text with placeholders (any style) plus its values → a fragment whose args are bound params. */
-export function fragment(
-  text: string,
-  params?: readonly unknown[] | Readonly<Record<string, unknown>>,
-  dialect?: Dialect,
-  inputStyle?: ParameterStyle,
-): Expr {
+export function fragment(text: string, params?: Params, dialect?: Dialect, inputStyle?: ParameterStyle): Expr {
   const { split, loose } = analyse(text, dialect, inputStyle);
   if (split.refs.length === 0) {
     if (params !== undefined && Array.isArray(params) && params.length > 0) {
@@ -216,15 +232,11 @@ export function fragment(
   return loose ? { kind: "frag", parts: split.parts, args, loose } : { kind: "frag", parts: split.parts, args };
 }
 
-export type ConditionInput = string | Readonly<Record<string, unknown>> | object;
+/** A condition: SQL text (with `params`), a `sql` template or builder, or an object of column values. */
+export type ConditionInput = string | object;
 
 /** where()/having()/on() input → expression. Objects bind every value (null → IS NULL, array → IN). */
-export function condition(
-  input: ConditionInput,
-  params?: readonly unknown[] | Readonly<Record<string, unknown>>,
-  dialect?: Dialect,
-  what = "where()",
-): Expr {
+export function condition(input: ConditionInput, params?: Params, dialect?: Dialect, what = "where()"): Expr {
   if (typeof input === "string") {
     if (input.trim() === "") throw new SQLBuilderError(`${what} needs a condition, got empty text.`);
     return fragment(input, params, dialect);
@@ -253,13 +265,14 @@ function setColumn(key: string): readonly string[] {
 }
 
 /** Data-position SET list: every value bound (strings included). */
-export function dataSet(values: Readonly<Record<string, unknown>>, what: string): SetItem[] {
+export function dataSet(values: object, what: string): SetItem[] {
   const out: SetItem[] = [];
-  if (typeof values !== "object" || values === null || Array.isArray(values)) {
+  if (!isRowObject(values)) {
     throw new SQLBuilderError(`${what} takes an object of column values, got ${describe(values)}.`);
   }
-  for (const k of Object.keys(values))
-    out.push({ column: setColumn(k), value: exprOf(values[k], paramName(k), "value") });
+  const record = values as Readonly<Record<string, unknown>>;
+  for (const k of Object.keys(record))
+    out.push({ column: setColumn(k), value: exprOf(record[k], paramName(k), "value") });
   if (out.length === 0) throw new SQLBuilderError(`${what} is empty: pass at least one column.`);
   return out;
 }

@@ -7,15 +7,18 @@ import { type Expr, hasNode, type InsertNode, paramName, type StatementNode } fr
 import { SQLBuilderError } from "../core/errors.js";
 import type { Dialect } from "../core/types.js";
 import { BaseBuilder, cte, returningItems } from "./base.js";
-import { actionSet, aliasName, type ConditionInput, checkSameKeys, condition, exprOf, tableNode } from "./input.js";
+import {
+  actionSet,
+  aliasName,
+  type ConditionInput,
+  checkSameKeys,
+  condition,
+  exprOf,
+  isRowObject,
+  tableNode,
+} from "./input.js";
 
 type Row = Readonly<Record<string, unknown>>;
-
-function isPlainObject(v: unknown): v is Row {
-  if (typeof v !== "object" || v === null) return false;
-  const proto = Object.getPrototypeOf(v);
-  return proto === Object.prototype || proto === null;
-}
 
 export class InsertBuilder<N extends InsertNode = InsertNode> extends BaseBuilder<N> {
   get kind(): "insert" {
@@ -38,13 +41,13 @@ export class InsertBuilder<N extends InsertNode = InsertNode> extends BaseBuilde
    * One row or many: `values({ id: 1, name: "x" })`, `values([{…}, {…}])`, or tuples after columns():
    * `values([1, "x"])`, `values([[1, "x"], [2, "y"]])`. Object rows must all have the same keys.
    */
-  values(rows: Row | readonly Row[] | readonly unknown[]): this {
+  values(rows: object | readonly object[] | readonly unknown[]): this {
     if (typeof rows !== "object" || rows === null) {
       throw new SQLBuilderError("values() takes a row object, an array of rows, or tuples after .columns().");
     }
     let list: readonly (Row | readonly unknown[])[];
     if (Array.isArray(rows)) {
-      const nested = rows.length > 0 && rows.every((r) => isPlainObject(r) || Array.isArray(r));
+      const nested = rows.length > 0 && rows.every((r) => isRowObject(r) || Array.isArray(r));
       list = nested ? (rows as readonly (Row | readonly unknown[])[]) : [rows as readonly unknown[]];
     } else list = [rows as Row];
     if (list.length === 0) throw new SQLBuilderError("values([]) has no rows: pass at least one row.");
@@ -69,7 +72,7 @@ export class InsertBuilder<N extends InsertNode = InsertNode> extends BaseBuilde
       }
     } else {
       const objs = list as Row[];
-      if (objs.some((r) => !isPlainObject(r))) {
+      if (objs.some((r) => !isRowObject(r))) {
         throw new SQLBuilderError("values(): do not mix tuple rows and object rows.");
       }
       if (columns.length === 0 || !keyed) {

@@ -18,7 +18,7 @@ import {
 import { rowsOf, withTableSource } from "../core/ast/rewrite.js";
 import { SQLBuilderError } from "../core/errors.js";
 import { quotePath } from "../core/identifiers.js";
-import { type DialectName, normalizeDialect } from "../core/types.js";
+import { type DialectName, normalizeDialect, type Params } from "../core/types.js";
 import { BaseBuilder, returningItems } from "./base.js";
 import {
   actionSet,
@@ -27,12 +27,12 @@ import {
   checkSameKeys,
   condition,
   exprOf,
+  isRowObject,
   tableNode,
   tablePath,
 } from "./input.js";
 
 type Row = Readonly<Record<string, unknown>>;
-type Params = readonly unknown[] | Readonly<Record<string, unknown>>;
 export interface WhenOptions {
   where?: ConditionInput;
 }
@@ -44,14 +44,8 @@ export interface UsingOptions {
   types?: Readonly<Record<string, string>>;
 }
 
-function isRowObject(v: unknown): v is Row {
-  if (typeof v !== "object" || v === null || Array.isArray(v)) return false;
-  const proto = Object.getPrototypeOf(v);
-  return proto === Object.prototype || proto === null;
-}
-
 /** Turns user rows into a rows source: same key set everywhere, value kinds inferred once. */
-export function rowsSource(input: Row | readonly Row[], alias: string, opts?: UsingOptions): RowsSource {
+export function rowsSource(input: object | readonly object[], alias: string, opts?: UsingOptions): RowsSource {
   const rows = Array.isArray(input) ? (input as readonly Row[]).slice() : [input as Row];
   if (rows.length === 0) {
     throw new SQLBuilderError(
@@ -59,7 +53,7 @@ export function rowsSource(input: Row | readonly Row[], alias: string, opts?: Us
     );
   }
   for (const r of rows) {
-    if (!isRowObject(r)) throw new SQLBuilderError("using(rows): every row must be a plain object keyed by column.");
+    if (!isRowObject(r)) throw new SQLBuilderError("using(rows): every row must be an object keyed by column.");
   }
   const columns = checkSameKeys(rows, "using(rows)");
   if (columns.length === 0) throw new SQLBuilderError("using(rows): the rows have no columns.");
@@ -93,13 +87,13 @@ export class MergeBuilder extends BaseBuilder<MergeNode> {
   }
 
   /** `using(row | rows, "src", { types })`, `using("staging", "src")`, `using(sql.select(…), "src")`. */
-  using(source: Row | readonly Row[] | string | object, alias = "src", opts?: UsingOptions): this {
+  using(source: object | readonly object[] | string, alias = "src", opts?: UsingOptions): this {
     const a = aliasName(alias, "using() alias");
     if (typeof source === "string" || hasNode(source) || !(Array.isArray(source) || isRowObject(source))) {
       const t = tableNode(source, a, "using()");
       return this.patch({ source: { kind: "table", table: { ...t, alias: t.alias ?? a } } });
     }
-    return this.patch({ source: rowsSource(source as Row | readonly Row[], a, opts) });
+    return this.patch({ source: rowsSource(source as object | readonly object[], a, opts) });
   }
 
   on(cond: ConditionInput, params?: Params): this {
@@ -177,7 +171,7 @@ export function insertList(
     exprs = columns.map((c) => ({ kind: "ref", path: [alias, c] }));
   } else if (isRowObject(values)) {
     columns = Object.keys(values);
-    exprs = columns.map((c) => exprOf(values[c], paramName(c), "raw"));
+    exprs = columns.map((c) => exprOf((values as Row)[c], paramName(c), "raw"));
   } else {
     throw new SQLBuilderError("whenNotMatchedThenInsert() takes an object of column expressions or a column list.");
   }

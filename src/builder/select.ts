@@ -14,10 +14,10 @@ import type { QueryBuilder } from "../core/builder-protocol.js";
 import { SQLBuilderError } from "../core/errors.js";
 import type { LimitOffsetFilter, OrderByFilter } from "../core/filters.js";
 import type { RawFragment } from "../core/statement.js";
+import type { Params } from "../core/types.js";
 import { cte, FilterableBuilder } from "./base.js";
 import { type ConditionInput, condition, nameExpr, selectItem, tableNode, tablePath } from "./input.js";
 
-type Params = readonly unknown[] | Readonly<Record<string, unknown>>;
 /** A table name (`products`, `products p`, `public.products`), a subquery builder, or SQL. */
 export type TableInput = string | QueryBuilder | object;
 

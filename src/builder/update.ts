@@ -13,7 +13,7 @@ export class UpdateBuilder extends FilterableBuilder<UpdateNode> {
   }
 
   /** `set({ price: 9.5 })` or `set("price", 9.5)`; cross into SQL with `sql.raw("price * 2")`. */
-  set(values: Readonly<Record<string, unknown>> | string, value?: unknown): this {
+  set(values: object | string, value?: unknown): this {
     let items: UpdateNode["set"];
     if (typeof values === "string") {
       if (value === undefined) {

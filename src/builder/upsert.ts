@@ -55,7 +55,7 @@ export class UpsertInsertBuilder extends InsertBuilder<UpsertInsertNode> {
     }
   }
 
-  override values(rows: Row | readonly Row[] | readonly unknown[]): this {
+  override values(rows: object | readonly object[] | readonly unknown[]): this {
     this.insertForm();
     return super.values(rows);
   }
@@ -76,7 +76,7 @@ export class UpsertInsertBuilder extends InsertBuilder<UpsertInsertNode> {
     return super.onDuplicateKeyUpdate(set);
   }
 
-  using(rows: Row | readonly Row[], alias = "src", opts?: UsingOptions): this {
+  using(rows: object | readonly object[], alias = "src", opts?: UsingOptions): this {
     if (typeof rows !== "object" || rows === null || hasNode(rows) || rows instanceof SQL) {
       throw new SQLBuilderError(
         `The ${this.dialect ?? "insert"} upsert takes rows; for a table or query source use ` +

@@ -6,8 +6,20 @@ export type Row = Record<string, unknown>;
 /** Dialects the renderers know. Adapters exist for the first four. */
 export type Dialect = "postgres" | "sqlite" | "mysql" | "duckdb" | "oracle" | "bigquery";
 
-/** Values bound to a statement: positional or by name. */
-export type Params = readonly unknown[] | Readonly<Record<string, unknown>>;
+/**
+ * Values bound by name: any object whose own properties name the placeholders, so an interface or a class
+ * instance is accepted as well as an object literal. Every placeholder needs a property; unused properties raise.
+ */
+export type NamedParams = object;
+
+/** Values bound to a statement: positional (an array, in placeholder order) or by name. */
+export type Params = readonly unknown[] | NamedParams;
+
+/**
+ * The column names of row type `R`: its string keys (`"id" | "name"` for `interface User { id; name }`), or any
+ * string for untyped rows (`Record<string, unknown>`) and value arrays.
+ */
+export type ColumnOf<R> = [R] extends [readonly unknown[]] ? string : Extract<keyof R, string>;
 
 export type OperationType = "SELECT" | "INSERT" | "UPDATE" | "DELETE" | "MERGE" | "DDL" | "SCRIPT" | "COPY" | "EXECUTE";
 

@@ -448,11 +448,11 @@ export class Session<Conn = unknown> implements AsyncDisposable {
   // ---------------------------------------------------------------- bulk
 
   /** Inserts or updates rows by key with the fastest strategy for the server (metadata.strategy says which). */
-  upsert(table: string, rows: readonly Record<string, unknown>[], options: UpsertOptions): Promise<SQLResult> {
+  upsert<R extends object>(table: string, rows: readonly R[], options: UpsertOptions<R>): Promise<SQLResult> {
     const work = (): Promise<SQLResult> =>
       withProgress(
         options?.onProgress,
-        () => upsertRows(this, table, rows, options),
+        () => upsertRows(this, table, rows as readonly Row[], options as UpsertOptions),
         () => rows.length,
       );
     if (this.#owner.observer === undefined) return work();
@@ -465,16 +465,22 @@ export class Session<Conn = unknown> implements AsyncDisposable {
    * Plain bulk load (COPY on PostgreSQL). `rows` are objects or value arrays (then `columns` names them), as an array
    * or an (async) iterable, so millions of rows can stream through without being held in memory.
    */
-  loadRecords(
+  loadRecords<R extends object>(
     table: string,
-    rows: Parameters<typeof loadRecords>[2],
-    options?: LoadRecordsOptions,
+    rows: readonly R[] | AsyncIterable<R>,
+    options?: LoadRecordsOptions<R>,
   ): Promise<SQLResult> {
     const work = (): Promise<SQLResult> =>
       withProgress(
         options?.onProgress,
         // An iterable source is counted as it is read; arrays by the COPY encoder (or when done).
-        () => loadRecords(this, table, Array.isArray(rows) ? rows : counted(rows), options),
+        () =>
+          loadRecords(
+            this,
+            table,
+            (Array.isArray(rows) ? rows : counted(rows)) as readonly Row[] | AsyncIterable<Row>,
+            options as LoadRecordsOptions,
+          ),
         (r) => r.rowsAffected,
       );
     if (this.#owner.observer === undefined) return work();

@@ -24,7 +24,7 @@ import type { QueryBuilder } from "../core/builder-protocol.js";
 import { SQLBuilderError } from "../core/errors.js";
 import { quoteQualified as quoteQualifiedFor } from "../core/identifiers.js";
 import { SQLResult } from "../core/result.js";
-import type { Dialect, OperationType, Row } from "../core/types.js";
+import type { ColumnOf, Dialect, OperationType, Row } from "../core/types.js";
 import { encodeRecordsJson } from "../core/values.js";
 import type { ColumnInfo } from "./adapter.js";
 import { ObjectRows } from "./copy-rows.js";
@@ -47,11 +47,12 @@ import type { Session } from "./session.js";
 /** `values` / `json` / `copy` are the INSERT-form engines' sources (MySQL/MariaDB, see native-bulk.ts). */
 export type UpsertStrategy = "auto" | "merge-json" | "copy-merge" | "insert-on-conflict" | NativeBulkStrategy;
 
-export interface UpsertOptions {
-  /** Key columns: the MERGE ON equality / the ON CONFLICT target. */
-  on: string[];
+/** Options of `session.upsert`; `R` is the row type, so `on` and `update` name its columns. */
+export interface UpsertOptions<R extends object = Row> {
+  /** Key columns: the MERGE ON equality / the ON CONFLICT target (a unique key of the table). */
+  on: readonly ColumnOf<R>[];
   /** Columns updated on a match. Default: every data column that is not a key. `[]` = insert-only. */
-  update?: string[];
+  update?: readonly ColumnOf<R>[];
   strategy?: UpsertStrategy;
   /** Rows above which PostgreSQL stages through COPY. Default: measured per engine (see DEFAULT_COPY_THRESHOLD). */
   copyThreshold?: number;
@@ -59,9 +60,10 @@ export interface UpsertOptions {
   onProgress?: OnProgress;
 }
 
-export interface LoadRecordsOptions {
-  /** Columns to load, in order. Default: the first row's keys. */
-  columns?: string[];
+/** Options of `session.loadRecords`; `R` is the row type, so `columns` names its columns. */
+export interface LoadRecordsOptions<R extends object = Row> {
+  /** Columns to load, in order (required for value-array rows). Default: the first row's keys. */
+  columns?: readonly ColumnOf<R>[];
   /** Rows sent so far, at most every ~100 ms (as the source is read, or during a COPY) and once at the end. */
   onProgress?: OnProgress;
 }

@@ -398,7 +398,8 @@ export function runConformance(name: string, makeConfig: () => AnyConfig): void 
         await expect(s.execute(`SELECT * FROM ${T.items} WHERE id = :id`, { other: 1 })).rejects.toBeInstanceOf(
           ParameterError,
         );
-        await expect(s.upsert(T.items, [{ id: 1, name: "x" }], { on: ["nope"] })).rejects.toBeInstanceOf(SQLSpecError);
+        const untyped: Record<string, unknown>[] = [{ id: 1, name: "x" }];
+        await expect(s.upsert(T.items, untyped, { on: ["nope"] })).rejects.toBeInstanceOf(SQLSpecError);
         expect(await s.selectValue(`SELECT count(*) FROM ${T.items}`)).toBe(2);
       });
     });

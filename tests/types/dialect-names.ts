@@ -2,7 +2,7 @@
  * Type tests (checked by `npm run typecheck`, never run): every public dialect option takes the dialect names and
  * their aliases, and a misspelt dialect does not compile.
  */
-import { type DialectName, normalizeDialect, sql } from "../../src/index.js";
+import { type DialectName, normalizeDialect, sql } from "sqlspec";
 
 const names: DialectName[] = ["postgres", "postgresql", "pg", "pglite", "sqlite", "sqlite3", "mysql", "mariadb"];
 names.push("duckdb", "oracle", "bigquery");
@@ -17,15 +17,15 @@ sql.select("id").from("t").build("sqlite3");
 sql.select("id").from("t").toSQL("mariadb");
 sql.select("id").from("t").withDialect("pg");
 
-// @ts-expect-error a misspelt dialect
+// @ts-expect-error TS2769 a misspelt dialect
 sql.upsert("t", { dialect: "sqllite" });
-// @ts-expect-error a misspelt dialect
+// @ts-expect-error TS2820 a misspelt dialect
 sql.merge({ dialect: "postgress" });
-// @ts-expect-error a misspelt dialect
+// @ts-expect-error TS2345 a misspelt dialect
 sql.select("id").from("t").build("sqllite");
-// @ts-expect-error a misspelt dialect
+// @ts-expect-error TS2345 a misspelt dialect
 sql.select("id").from("t").toSQL("mssql");
-// @ts-expect-error a misspelt dialect
+// @ts-expect-error TS2345 a misspelt dialect
 sql.select("id").from("t").withDialect("oracel");
 
 // Parsing a name read at run time (a config file, an env var) still takes any string and raises on unknown ones.

@@ -138,7 +138,7 @@ function stagingSuite(engine: string, makeConfig: () => DatabaseConfig<any, any,
       const real = dd.getVersion;
       dd.getVersion = async () => ({ versionNum: 140010, version: "14.10" });
       try {
-        const plain = rows(1000, 3000, 5).map(({ qty, ...r }) => ({ ...r, stock: qty }));
+        const plain = rows(1000, 3000, 5).map(({ qty, ...r }): Record<string, unknown> => ({ ...r, stock: qty }));
         const small = await s.upsert(T, plain.slice(0, 100), { on: ["id"] });
         expect(small.metadata.strategy).toBe("insert-on-conflict");
         expect(small.statement).toMatch(/^INSERT INTO .* ON CONFLICT \("id"\) DO UPDATE SET/);
@@ -149,7 +149,7 @@ function stagingSuite(engine: string, makeConfig: () => DatabaseConfig<any, any,
       } finally {
         dd.getVersion = real;
       }
-      const plain = rows(1000, 3000, 5).map(({ qty, ...r }) => ({ ...r, stock: qty }));
+      const plain = rows(1000, 3000, 5).map(({ qty, ...r }): Record<string, unknown> => ({ ...r, stock: qty }));
       await s.upsert(REF, plain, { on: ["id"], strategy: "merge-json" });
       await same();
     });

@@ -203,14 +203,15 @@ function upsertSuite(
             { on: ["id"] },
           ),
         ).rejects.toThrow(/missing "name"; extra "nam"/);
-        await expect(s.upsert(T, [{ id: 1, name: "a" }], { on: ["sku"] })).rejects.toThrow(/"sku"/);
+        const untyped: Record<string, unknown>[] = [{ id: 1, name: "a" }];
+        await expect(s.upsert(T, untyped, { on: ["sku"] })).rejects.toThrow(/"sku"/);
         await expect(s.upsert(T, [{ id: 1, colour: "red" }], { on: ["id"] })).rejects.toThrow(
           /no column\(s\) "colour"/,
         );
         await expect(
           s.upsert(
             T,
-            rows(0, 3000, 1).map((r) => ({ ...r, colour: 1 })),
+            rows(0, 3000, 1).map((r): Record<string, unknown> => ({ ...r, colour: 1 })),
             { on: ["id"] },
           ),
         ).rejects.toThrow(/"colour"/);
@@ -232,7 +233,7 @@ function upsertSuite(
         (bad[Math.floor(n / 2)] as Record<string, unknown>).stock = -1;
         await expect(s.upsert(T, bad, { on: ["id"] })).rejects.toThrow(CheckViolationError);
         expect(await checksum(s, T)).toEqual(before);
-        const nul = rows(n - 3, n, 1).map((r) => ({ ...r, note: "x" }));
+        const nul = rows(n - 3, n, 1).map((r): Record<string, unknown> => ({ ...r, note: "x" }));
         (nul[n - 1] as Record<string, unknown>).note = null;
         await expect(s.upsert(T, nul, { on: ["id"] })).rejects.toThrow(NotNullViolationError);
         expect(await checksum(s, T)).toEqual(before);
