@@ -71,6 +71,39 @@ await db.withSession(async (session) => {
     }
   }
   console.log(`Session still usable: ${await session.selectValue("SELECT count(*) FROM products")} products`);
+
+  // The seed's bulk upsert: thousands of rows in one call. session.upsert picks the fastest strategy for the row
+  // count and the server (one JSON parameter, or COPY into a staging table, then MERGE) and says which it ran.
+  const catalog: Product[] = Array.from({ length: 3000 }, (_, i) => ({
+    id: i + 1,
+    name: `Product ${i + 1}`,
+    price: (10 + (i % 90) + 0.5).toFixed(2),
+  }));
+  const upserted = await session.upsert("products", catalog, { on: ["id"], update: ["name", "price"] });
+  console.log(
+    `\nsession.upsert of ${catalog.length} rows: rowsAffected = ${upserted.rowsAffected}, ` +
+      `strategy = ${upserted.metadata.strategy}`,
+  );
+
+  // The same through the builder: sql.merge()…using(rows), half the rows new and half already there.
+  const repriced = catalog.map((p) => ({
+    id: p.id + 1500,
+    name: `Product ${p.id + 1500}`,
+    price: (Number(p.price) * 0.9).toFixed(2),
+  }));
+  const merge = sql
+    .merge()
+    .into("products", "t")
+    .using(repriced, "src")
+    .on("t.id = src.id")
+    .whenMatchedThenUpdate({ price: "src.price" })
+    .whenNotMatchedThenInsert({ id: "src.id", name: "src.name", price: "src.price" });
+  const merged = await session.execute(merge);
+  console.log(
+    `sql.merge() of ${repriced.length} rows: rowsAffected = ${merged.rowsAffected}, ` +
+      `strategy = ${merged.metadata.strategy ?? "one statement"}`,
+  );
+  console.log(`Now ${await session.selectValue("SELECT count(*) FROM products")} products`);
 });
 
 console.log(`\nDone in ${((performance.now() - started) / 1000).toFixed(1)} s`);

@@ -37,7 +37,7 @@ export {
   type StatementFilter,
 } from "./core/filters.js";
 export { defaultJsonDeserializer, defaultJsonSerializer, JsonValue } from "./core/json.js";
-export { SQLResult } from "./core/result.js";
+export { type BulkStrategyName, type ResultMetadata, SQLResult } from "./core/result.js";
 export { parseScript, type ScriptStatement, splitScript } from "./core/splitter.js";
 export type { StandardSchemaV1 } from "./core/standard-schema.js";
 export { isSQL, RawFragment, RefFragment, SQL, type SqlTag, ValueFragment } from "./core/statement.js";
@@ -49,7 +49,9 @@ export {
   type RowOf,
   type SqlSource,
   type StatementArgs,
+  type Typed,
   type TypedQuery,
+  type TypedSQL,
   typedQuery,
   type ValueOf,
 } from "./core/typed-query.js";

@@ -24,6 +24,13 @@ export class DeleteBuilder extends FilterableBuilder<DeleteNode> {
   }
 }
 
+/**
+ * A DELETE statement. `where()` takes SQL text with placeholders, a `sql` template, or an object of column values.
+ *
+ * @example
+ * await session.execute(sql.deleteFrom("sessions").where("expires_at < :now", { now: new Date() }));
+ * await session.execute(sql.deleteFrom("products").where({ id: [3, 4] }).returning("id"));
+ */
 export function deleteFrom(table: string, alias?: string, dialect?: Dialect): DeleteBuilder {
   return new DeleteBuilder({ kind: "delete", table: tableNode(table, alias, "deleteFrom()") }, dialect);
 }

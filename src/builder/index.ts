@@ -6,6 +6,15 @@
 export type { StatementNode } from "../core/ast/nodes.js";
 export { BaseBuilder, FilterableBuilder, resolveDialect, type ToSQLOptions } from "./base.js";
 export { DeleteBuilder, deleteFrom } from "./delete.js";
+export type {
+  BigQueryMergeBuilder,
+  MergeDialectName,
+  OnConflictStep,
+  OnConflictUpsertBuilder,
+  OnDuplicateKeyUpsertBuilder,
+  OracleMergeBuilder,
+  Without,
+} from "./dialect-builders.js";
 export { InsertBuilder, insertInto, OnConflictBuilder } from "./insert.js";
 export { MergeBuilder, merge, type UsingOptions, type WhenOptions } from "./merge.js";
 export { SelectBuilder, select, type TableInput } from "./select.js";

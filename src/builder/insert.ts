@@ -157,6 +157,19 @@ export class OnConflictBuilder<B extends InsertBuilder<any>> {
   }
 }
 
+/**
+ * An INSERT statement: `values()` binds every value (rows are objects keyed by column, or tuples after
+ * `columns()`); `onConflict(…).doUpdate(…)` / `onDuplicateKeyUpdate(…)` take SQL expressions.
+ *
+ * @example
+ * const stmt = sql
+ *   .insertInto("products")
+ *   .values([{ id: 1, name: "Widget" }, { id: 2, name: "Gadget" }])
+ *   .onConflict("id")
+ *   .doUpdate({ name: "EXCLUDED.name" })
+ *   .returning("id");
+ * const ids = await session.select<{ id: number }>(stmt);
+ */
 export function insertInto(table: string, alias?: string, dialect?: Dialect): InsertBuilder {
   return new InsertBuilder(
     { kind: "insert", table: tableNode(table, alias, "insertInto()"), columns: [], rows: [] },

@@ -20,6 +20,7 @@ import { SQLBuilderError } from "../core/errors.js";
 import { quotePath } from "../core/identifiers.js";
 import { type DialectName, normalizeDialect, type Params } from "../core/types.js";
 import { BaseBuilder, returningItems } from "./base.js";
+import type { BigQueryMergeBuilder, MergeDialectName, OracleMergeBuilder } from "./dialect-builders.js";
 import {
   actionSet,
   aliasName,
@@ -181,7 +182,25 @@ export function insertList(
 
 export type { MergeSource };
 
-export function merge(opts?: { dialect?: DialectName }): MergeBuilder {
+/**
+ * A MERGE statement: target, source (rows, a table or a query), ON, then WHEN clauses. Rows are bound (on PostgreSQL
+ * as one JSON parameter, whatever their number); the WHEN clauses take SQL expressions. SQLite, DuckDB and MySQL have
+ * no MERGE: use `sql.upsert(table, { dialect })` there.
+ *
+ * @example
+ * const stmt = sql
+ *   .merge()
+ *   .into("products", "t")
+ *   .using(rows, "src")
+ *   .on("t.id = src.id")
+ *   .whenMatchedThenUpdate({ name: "src.name", price: "src.price" })
+ *   .whenNotMatchedThenInsert({ id: "src.id", name: "src.name", price: "src.price" });
+ * const result = await session.execute(stmt); // result.rowsAffected: rows inserted or updated
+ */
+export function merge(opts: { dialect: "oracle" }): OracleMergeBuilder;
+export function merge(opts: { dialect: "bigquery" }): BigQueryMergeBuilder;
+export function merge(opts?: { dialect?: MergeDialectName }): MergeBuilder;
+export function merge(opts?: { dialect?: DialectName }): MergeBuilder | OracleMergeBuilder | BigQueryMergeBuilder {
   const d = opts?.dialect === undefined ? undefined : normalizeDialect(opts.dialect);
   return new MergeBuilder({ kind: "merge", whens: [] }, d);
 }

@@ -202,6 +202,20 @@ export class SelectBuilder extends FilterableBuilder<SelectNode> {
   }
 }
 
+/**
+ * A SELECT statement. Strings in name positions (`select`, `from`, `orderBy`, where-object keys) are identifiers,
+ * quoted per dialect; an expression goes through `sql.raw(…)` or a `sql` template. Values are always bound.
+ *
+ * @example
+ * const stmt = sql
+ *   .select("id", "name")
+ *   .from("products", "p")
+ *   .where("p.price > ?", [10])
+ *   .where({ active: true })
+ *   .orderBy("name")
+ *   .limit(10);
+ * const rows = await session.select<{ id: number; name: string }>(stmt);
+ */
 export function select(...columns: unknown[]): SelectBuilder {
   return new SelectBuilder({ kind: "select", columns: columns.map((c) => selectItem(c)) });
 }

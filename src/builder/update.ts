@@ -38,6 +38,13 @@ export class UpdateBuilder extends FilterableBuilder<UpdateNode> {
   }
 }
 
+/**
+ * An UPDATE statement: `set()` binds every value (cross into SQL with `sql.raw`), `where()` as on SELECT.
+ *
+ * @example
+ * const r = await session.execute(sql.update("products").set({ price: 9.5 }).where({ id: 1 }));
+ * r.rowsAffected; // 1
+ */
 export function update(table: string, alias?: string, dialect?: Dialect): UpdateBuilder {
   return new UpdateBuilder({ kind: "update", table: tableNode(table, alias, "update()"), set: [] }, dialect);
 }

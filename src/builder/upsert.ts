@@ -21,6 +21,12 @@ import type { BuildContext } from "../core/builder-protocol.js";
 import { DialectNotSupportedError, SQLBuilderError } from "../core/errors.js";
 import { SQL } from "../core/statement.js";
 import { type Dialect, type DialectName, normalizeDialect } from "../core/types.js";
+import type {
+  BigQueryMergeBuilder,
+  OnConflictUpsertBuilder,
+  OnDuplicateKeyUpsertBuilder,
+  OracleMergeBuilder,
+} from "./dialect-builders.js";
 import { actionSet, aliasName, condition, tablePath } from "./input.js";
 import { InsertBuilder, type OnConflictBuilder } from "./insert.js";
 import { insertList, MergeBuilder, rowsSource, type UsingOptions, type WhenOptions } from "./merge.js";
@@ -154,16 +160,37 @@ export class UpsertInsertBuilder extends InsertBuilder<UpsertInsertNode> {
 
 const MERGE_DIALECTS = new Set<Dialect>(["postgres", "oracle", "bigquery"]);
 
-export function upsert(
-  table: string,
-  opts: { dialect: "postgres" | "postgresql" | "pg" | "pglite" | "oracle" | "bigquery" },
-): MergeBuilder;
-export function upsert(
-  table: string,
-  opts: { dialect: "sqlite" | "sqlite3" | "duckdb" | "mysql" | "mariadb" },
-): UpsertInsertBuilder;
+/**
+ * Insert-or-update by key, as the dialect writes it: a MERGE (target alias `t`) on PostgreSQL, Oracle and BigQuery,
+ * INSERT … ON CONFLICT on SQLite and DuckDB, INSERT … ON DUPLICATE KEY UPDATE on MySQL/MariaDB. With the dialect
+ * written out, the builder's type has only the calls that dialect can render.
+ *
+ * @example
+ * const stmt = sql
+ *   .upsert("products", { dialect: "postgres" })
+ *   .using([{ id: 1, name: "Widget", price: 9.99 }], "src")
+ *   .on("t.id = src.id")
+ *   .whenMatchedThenUpdate({ name: "src.name", price: "src.price" })
+ *   .whenNotMatchedThenInsert({ id: "src.id", name: "src.name", price: "src.price" });
+ * await session.execute(stmt);
+ */
+export function upsert(table: string, opts?: { dialect: "postgres" | "postgresql" | "pg" | "pglite" }): MergeBuilder;
+export function upsert(table: string, opts: { dialect: "oracle" }): OracleMergeBuilder;
+export function upsert(table: string, opts: { dialect: "bigquery" }): BigQueryMergeBuilder;
+export function upsert(table: string, opts: { dialect: "sqlite" | "sqlite3" | "duckdb" }): OnConflictUpsertBuilder;
+export function upsert(table: string, opts: { dialect: "mysql" | "mariadb" }): OnDuplicateKeyUpsertBuilder;
+/** A dialect known only at run time: the builder's whole surface (calls the dialect cannot render raise). */
 export function upsert(table: string, opts?: { dialect?: DialectName }): MergeBuilder | UpsertInsertBuilder;
-export function upsert(table: string, opts?: { dialect?: DialectName }): MergeBuilder | UpsertInsertBuilder {
+export function upsert(
+  table: string,
+  opts?: { dialect?: DialectName },
+):
+  | MergeBuilder
+  | UpsertInsertBuilder
+  | OracleMergeBuilder
+  | BigQueryMergeBuilder
+  | OnConflictUpsertBuilder
+  | OnDuplicateKeyUpsertBuilder {
   const d = normalizeDialect(opts?.dialect ?? "postgres");
   const path = tablePath(table, "upsert() table name");
   if (MERGE_DIALECTS.has(d)) return new MergeBuilder({ kind: "merge", target: path, alias: "t", whens: [] }, d);

@@ -2,6 +2,47 @@ import { brand } from "./brand.js";
 import { MultipleResultsFoundError, NotFoundError } from "./errors.js";
 import type { OperationType, Row } from "./types.js";
 
+/** The strategy a bulk call ran, as `result.metadata.strategy` reports it. */
+export type BulkStrategyName =
+  /** PostgreSQL upsert: MERGE from one JSON parameter, or from a COPY-staged temporary table */
+  | "merge-json"
+  | "copy-merge"
+  /** INSERT … ON CONFLICT (PostgreSQL before 15 or on request; SQLite, DuckDB), from JSON or COPY-staged */
+  | "insert-on-conflict"
+  | "copy-insert-on-conflict"
+  /** MySQL/MariaDB INSERT … ON DUPLICATE KEY UPDATE statements */
+  | "on-duplicate-key-update"
+  /** INSERT-form bulk engines: multi-row VALUES, one JSON document per chunk, or the server's bulk loader */
+  | "values"
+  | "json"
+  | "copy"
+  /** loadRecords through plain INSERT statements */
+  | "insert"
+  /** nothing to do (no rows) */
+  | "none";
+
+/**
+ * Facts about how a statement ran. The named ones are set by sqlspec (an upsert sets `strategy` and `rows`;
+ * executeScript `statements`; a MySQL/MariaDB upsert the server's `inserted`/`updated`/`unchanged` split); an adapter
+ * may add others.
+ */
+export interface ResultMetadata {
+  /** upsert, loadRecords and a MERGE from rows executed by a session: the strategy that ran. */
+  strategy?: BulkStrategyName;
+  /** upsert/loadRecords: the rows given. */
+  rows?: number;
+  /** executeScript: the statements run. */
+  statements?: number;
+  /** MySQL/MariaDB ON DUPLICATE KEY UPDATE: rows inserted, updated, and matched but left unchanged. */
+  inserted?: number;
+  updated?: number;
+  unchanged?: number;
+  /** MySQL/MariaDB UPDATE: rows the WHERE matched, and rows it changed (`rowsAffected`). */
+  matched?: number;
+  changed?: number;
+  [fact: string]: unknown;
+}
+
 export interface SQLResultInit<T> {
   data: T[];
   rowsAffected: number;
@@ -11,7 +52,7 @@ export interface SQLResultInit<T> {
   parameters: readonly unknown[];
   executionTimeMs: number;
   lastInsertId?: number | bigint | string | undefined;
-  metadata?: Record<string, unknown> | undefined;
+  metadata?: ResultMetadata | undefined;
 }
 
 /** The outcome of one statement: rows, column names, the server's affected-row count, and what ran. */
@@ -27,7 +68,7 @@ export class SQLResult<T = Row> implements Iterable<T> {
   readonly parameters: readonly unknown[];
   readonly executionTimeMs: number;
   readonly lastInsertId?: number | bigint | string;
-  #metadata: Record<string, unknown> | undefined;
+  #metadata: ResultMetadata | undefined;
 
   constructor(init: SQLResultInit<T>) {
     this.data = init.data;
@@ -41,8 +82,8 @@ export class SQLResult<T = Row> implements Iterable<T> {
     this.#metadata = init.metadata;
   }
 
-  /** Extra facts about how the statement ran, e.g. `{ strategy: "jsonb_to_recordset" }` for an upsert. */
-  get metadata(): Record<string, unknown> {
+  /** Facts about how the statement ran, e.g. `{ strategy: "merge-json", rows: 500 }` for an upsert. */
+  get metadata(): ResultMetadata {
     this.#metadata ??= {};
     return this.#metadata;
   }

@@ -9,6 +9,7 @@ import { SQLBuilderError } from "./errors.js";
 import { parseName, quotePath } from "./identifiers.js";
 import { JsonValue } from "./json.js";
 import { splitPlaceholders } from "./parameters.js";
+import type { TypedSQL } from "./typed-query.js";
 import type { Dialect, Params } from "./types.js";
 import { ParameterStyle } from "./types.js";
 
@@ -218,7 +219,14 @@ function composedTemplate(strings: TemplateStringsArray, values: unknown[]): SQL
 }
 
 export interface SqlTag {
-  (strings: TemplateStringsArray, ...values: unknown[]): SQL;
+  /**
+   * A statement with bound values. With a row type, `` sql<User>`SELECT …` ``, the session's select family returns
+   * `User` rows for it (as Kysely's `sql<T>` types an expression); without one it is a plain `SQL`.
+   *
+   * @example
+   * const user = await session.selectOne(sql<User>`SELECT * FROM users WHERE id = ${id}`); // user: User
+   */
+  <R = never>(strings: TemplateStringsArray, ...values: unknown[]): [R] extends [never] ? SQL : TypedSQL<R>;
   /** Trusted SQL text, spliced verbatim. */
   raw(text: string): RawFragment;
   /** A quoted identifier; dots separate parts (`"t"."col"`), or pass the parts as an array. */
@@ -230,9 +238,10 @@ export interface SqlTag {
 }
 
 /** The `sql` tagged template: interpolations become bound `$n` parameters unless wrapped in raw/ref. */
-export const sqlTag: SqlTag = Object.assign(template, {
+// The row type of `sql<R>` exists only for the compiler: at run time every template is a plain SQL.
+export const sqlTag = Object.assign(template, {
   raw: (text: string) => new RawFragment(text),
   ref: (name: string | readonly string[]) => new RefFragment(name),
   value: (value: unknown) => new ValueFragment(value),
   json: (value: unknown) => new JsonValue(value),
-});
+}) as SqlTag;

@@ -41,12 +41,24 @@ export type QueryParameters = object | undefined;
 declare const QUERY_TYPES: unique symbol;
 
 /**
- * A named statement carrying its parameter type `P`, row type `R` and first-column type `V` (for `selectValue`).
- * The types are phantom: nothing of them exists at runtime.
+ * What the compiler knows about a statement: its parameter type `P`, row type `R` and first-column type `V` (for
+ * `selectValue`). The types are phantom: nothing of them exists at runtime.
  */
-export interface TypedQuery<P extends QueryParameters = QueryParameters, R = Row, V = unknown> extends NamedSQL {
+export interface Typed<P extends QueryParameters, R, V> {
   readonly [QUERY_TYPES]: { readonly params: P; readonly row: R; readonly value: V };
 }
+
+/** A named statement carrying its parameter, row and first-column types (from `sqlspec generate`). */
+export interface TypedQuery<P extends QueryParameters = QueryParameters, R = Row, V = unknown>
+  extends NamedSQL,
+    Typed<P, R, V> {}
+
+/**
+ * A `sql` template with its row type written by the caller: `` sql<User>`SELECT …` ``. A session's select family
+ * returns `User` rows for it, `execute` a `SQLResult<User>`; its values are bound already, so it takes no parameters.
+ * The first column's type (`selectValue`) is one of the row's property types.
+ */
+export interface TypedSQL<R> extends SQL, Typed<undefined, R, R[keyof R]> {}
 
 /** Used by generated modules: the statement text typed with its described parameters and rows. */
 export function typedQuery<P extends QueryParameters, R, V = unknown>(
@@ -57,21 +69,21 @@ export function typedQuery<P extends QueryParameters, R, V = unknown>(
   return new NamedSQL(name, text, options) as TypedQuery<P, R, V>;
 }
 
-/** The parameter argument a statement takes: its own type for a typed query, any `Params` otherwise. */
-export type ParamsOf<S> = [S] extends [TypedQuery<infer P, any, any>] ? P : Params;
+/** The parameter argument a statement takes: its own type for a typed statement, any `Params` otherwise. */
+export type ParamsOf<S> = [S] extends [Typed<infer P, any, any>] ? P : Params;
 
 /**
  * The `(params, options)` arguments of a session method for statement `S`: required and exactly typed for a typed
  * query with placeholders, absent for one without, free-form for anything else.
  */
-export type StatementArgs<S, O> = [S] extends [TypedQuery<infer P, any, any>]
+export type StatementArgs<S, O> = [S] extends [Typed<infer P, any, any>]
   ? [P] extends [undefined]
     ? [params?: undefined, options?: O]
     : [params: P, options?: O]
   : [params?: Params, options?: O];
 
-/** The row type of statement `S`: the typed query's own, else `T` (the method's generic, `Row` by default). */
-export type RowOf<S, T> = [S] extends [TypedQuery<any, infer R, any>] ? R : T;
+/** The row type of statement `S`: a typed statement's own, else `T` (the method's generic, `Row` by default). */
+export type RowOf<S, T> = [S] extends [Typed<any, infer R, any>] ? R : T;
 
 /** The first column's type of statement `S` (for `selectValue`), else `T`. */
-export type ValueOf<S, T> = [S] extends [TypedQuery<any, any, infer V>] ? V : T;
+export type ValueOf<S, T> = [S] extends [Typed<any, any, infer V>] ? V : T;

@@ -1,4 +1,5 @@
 import type { SQLSpecError } from "../core/errors.js";
+import type { ResultMetadata } from "../core/result.js";
 import type { Dialect, ParameterStyle, Row } from "../core/types.js";
 import type { InsertUpsertSql } from "../dialects/bulk.js";
 
@@ -23,7 +24,7 @@ export interface RawResult {
   command?: string;
   lastInsertId?: number | bigint | string;
   /** Driver facts for `SQLResult.metadata`, e.g. MySQL's inserted/updated split of ON DUPLICATE KEY UPDATE. */
-  metadata?: Record<string, unknown>;
+  metadata?: ResultMetadata;
 }
 
 export interface QueryOptions {

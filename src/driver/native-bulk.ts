@@ -28,7 +28,7 @@
 import { utcDateTimeText } from "../core/datetime.js";
 import { ParameterError, SQLBuilderError } from "../core/errors.js";
 import { isJsonValue, type JsonSerializer } from "../core/json.js";
-import { SQLResult } from "../core/result.js";
+import { type ResultMetadata, SQLResult } from "../core/result.js";
 import type { OperationType, Row } from "../core/types.js";
 import type { BulkUpsertShape, InsertUpsertSql, JsonColumnKind } from "../dialects/bulk.js";
 import type { BulkCapabilities } from "./adapter.js";
@@ -333,7 +333,7 @@ function result(
   operationType: OperationType,
   statement: string,
   started: number,
-  metadata: Record<string, unknown>,
+  metadata: ResultMetadata,
 ): SQLResult {
   return new SQLResult<Row>({
     data: [],

@@ -3,7 +3,7 @@ import { type BuildContext, isQueryBuilder, type QueryBuilder } from "../core/bu
 import { builtOperationType, getPlan, type StatementPlan } from "../core/compiler.js";
 import { OperationCancelledError, ParameterError, SQLSpecError, TransactionError } from "../core/errors.js";
 import type { JsonSerializer } from "../core/json.js";
-import { SQLResult } from "../core/result.js";
+import { type ResultMetadata, SQLResult } from "../core/result.js";
 import { scriptStatements } from "../core/splitter.js";
 import type { StandardSchemaV1 } from "../core/standard-schema.js";
 import { SQL } from "../core/statement.js";
@@ -71,7 +71,7 @@ interface Prepared {
   values: unknown[];
   operationType: OperationType;
   plan: StatementPlan | undefined;
-  metadata?: Record<string, unknown>;
+  metadata?: ResultMetadata;
 }
 
 const NO_OPTIONS: QueryOptions = Object.freeze({ prepare: true });
@@ -140,6 +140,16 @@ export class Session<Conn = unknown> implements AsyncDisposable {
 
   // ---------------------------------------------------------------- execution
 
+  /**
+   * Runs one statement: SQL text with placeholders in any style (`?`, `$1`, `:name`, …), a `sql` template, a
+   * builder, or a named/typed query. Resolves to the rows, the server's affected-row count and what ran.
+   *
+   * @example
+   * const r = await session.execute("UPDATE products SET price = :price WHERE id = :id", { id: 1, price: 9.5 });
+   * r.rowsAffected; // 1
+   * const ins = await session.execute(sql.insertInto("products").values({ id: 2, name: "Gadget" }).returning("id"));
+   * ins.one(); // { id: 2 }
+   */
   execute<T = Row, S extends Statement = Statement>(
     statement: S,
     ...args: StatementArgs<S, ExecuteOptions>
@@ -154,7 +164,13 @@ export class Session<Conn = unknown> implements AsyncDisposable {
     return this.#run<T>(await this.#prepareBuilder(statement, params), options);
   }
 
-  /** One statement, many parameter sets, atomically; rowsAffected is the server's total. */
+  /**
+   * One statement, many parameter sets, atomically (all or nothing); `rowsAffected` is the server's total.
+   *
+   * @example
+   * await session.executeMany("INSERT INTO tags (id, name) VALUES (?, ?)", [[1, "a"], [2, "b"]]);
+   * await session.executeMany("INSERT INTO users (id, name) VALUES (:id, :name)", users);
+   */
   executeMany<S extends string | SQL = string | SQL>(
     statement: S,
     paramSets: readonly ParamsOf<S>[],
@@ -188,7 +204,16 @@ export class Session<Conn = unknown> implements AsyncDisposable {
     return this.#result(plan.sql, sets, plan.operationType, raw, started);
   }
 
-  /** Runs a multi-statement script. Statements are split with the SQL lexer, never inside strings or bodies. */
+  /**
+   * Runs a multi-statement script (no parameters). Statements are split with the SQL lexer, never inside strings,
+   * comments or function bodies; `metadata.statements` says how many ran.
+   *
+   * @example
+   * await session.executeScript(`
+   *   CREATE TABLE products (id integer PRIMARY KEY, name text NOT NULL);
+   *   CREATE INDEX products_name ON products (name);
+   * `);
+   */
   async executeScript(script: string | SQL): Promise<SQLResult> {
     const text = typeof script === "string" ? script : script.textFor(this.dialect);
     const statements = scriptStatements(text, this.dialect);
@@ -205,6 +230,15 @@ export class Session<Conn = unknown> implements AsyncDisposable {
 
   // ---------------------------------------------------------------- select family
 
+  /**
+   * All rows. The row type comes from a typed statement (`` sql<User>`…` ``, a generated query), else from `T`;
+   * `options.schema` (zod, valibot, arktype) validates and types every row; `options.filters` adds WHERE/ORDER
+   * BY/LIMIT.
+   *
+   * @example
+   * const cheap = await session.select<Product>("SELECT * FROM products WHERE price < $1", [10]);
+   * const users = await session.select(sql<User>`SELECT id, name FROM users WHERE team = ${team}`);
+   */
   select<T = Row, S extends Statement = Statement>(
     statement: S,
     ...args: StatementArgs<S, SelectOptions<RowOf<S, T>>>
@@ -214,7 +248,12 @@ export class Session<Conn = unknown> implements AsyncDisposable {
     return options?.schema ? validateRows(options.schema, r.data) : r.data;
   }
 
-  /** Exactly one row: 0 rows raise NotFoundError, more than one MultipleResultsFoundError. */
+  /**
+   * Exactly one row: none raises NotFoundError, more than one MultipleResultsFoundError.
+   *
+   * @example
+   * const user = await session.selectOne<User>("SELECT * FROM users WHERE id = :id", { id });
+   */
   selectOne<T = Row, S extends Statement = Statement>(
     statement: S,
     ...args: StatementArgs<S, SelectOptions<RowOf<S, T>>>
@@ -224,6 +263,13 @@ export class Session<Conn = unknown> implements AsyncDisposable {
     return options?.schema ? ((await validateRows(options.schema, [row]))[0] as T) : row;
   }
 
+  /**
+   * One row or `null`; more than one raises MultipleResultsFoundError.
+   *
+   * @example
+   * const user = await session.selectOneOrNull<User>("SELECT * FROM users WHERE email = ?", [email]);
+   * if (user === null) return notFound();
+   */
   selectOneOrNull<T = Row, S extends Statement = Statement>(
     statement: S,
     ...args: StatementArgs<S, SelectOptions<RowOf<S, T>>>
@@ -234,7 +280,12 @@ export class Session<Conn = unknown> implements AsyncDisposable {
     return (await validateRows(options.schema, [row]))[0] as T;
   }
 
-  /** The first column of exactly one row. */
+  /**
+   * The first column of exactly one row (NotFoundError when there is none).
+   *
+   * @example
+   * const n = await session.selectValue<number>("SELECT count(*)::int FROM products");
+   */
   selectValue<T = unknown, S extends Statement = Statement>(
     statement: S,
     ...args: StatementArgs<S, ExecuteOptions>
@@ -243,6 +294,12 @@ export class Session<Conn = unknown> implements AsyncDisposable {
     return (await this.execute(statement, params, options)).scalar<T>();
   }
 
+  /**
+   * The first column of one row, or `null` when there is no row.
+   *
+   * @example
+   * const name = await session.selectValueOrNull<string>("SELECT name FROM products WHERE id = ?", [id]);
+   */
   selectValueOrNull<T = unknown, S extends Statement = Statement>(
     statement: S,
     ...args: StatementArgs<S, ExecuteOptions>
@@ -255,7 +312,14 @@ export class Session<Conn = unknown> implements AsyncDisposable {
     return (await this.execute(statement, params, options)).scalarOrNull<T>();
   }
 
-  /** The page of rows and the total without the top-level LIMIT/OFFSET/FETCH (and without pagination filters). */
+  /**
+   * A page of rows and the total without the top-level LIMIT/OFFSET/FETCH (and without pagination filters).
+   *
+   * @example
+   * const [page, total] = await session.selectWithTotal<Product>("SELECT * FROM products ORDER BY id", undefined, {
+   *   filters: [new LimitOffsetFilter(20, 40)],
+   * });
+   */
   selectWithTotal<T = Row, S extends Statement = Statement>(
     statement: S,
     ...args: StatementArgs<S, SelectOptions<RowOf<S, T>>>
@@ -287,6 +351,11 @@ export class Session<Conn = unknown> implements AsyncDisposable {
   /**
    * Rows as an async iterable, fetched in batches through a server-side cursor where the driver has one. An iterator
    * abandoned without `return()` is closed when the session is released.
+   *
+   * @example
+   * for await (const row of session.stream<Event>("SELECT * FROM events ORDER BY id", undefined, { batchSize: 500 })) {
+   *   await handle(row);
+   * }
    */
   stream<T = Row, S extends Statement = Statement>(
     statement: S,
@@ -356,6 +425,19 @@ export class Session<Conn = unknown> implements AsyncDisposable {
 
   // ---------------------------------------------------------------- transactions
 
+  /**
+   * Opens a transaction; prefer `transaction(fn)`, which commits or rolls back for you.
+   *
+   * @example
+   * await session.begin({ isolationLevel: "serializable" });
+   * try {
+   *   await session.execute("UPDATE accounts SET balance = balance - 10 WHERE id = 1");
+   *   await session.commit();
+   * } catch (err) {
+   *   await session.rollback();
+   *   throw err;
+   * }
+   */
   async begin(options?: TransactionOptions): Promise<void> {
     if (this.inTransaction) {
       throw new TransactionError("A transaction is already open on this session; use transaction() to nest");
@@ -376,6 +458,7 @@ export class Session<Conn = unknown> implements AsyncDisposable {
     }
   }
 
+  /** Rolls back the open transaction (see `begin()` for an example). */
   async rollback(): Promise<void> {
     if (this.#transactionStatus() === "idle") throw new TransactionError("rollback() without an open transaction");
     await this.#control("ROLLBACK");
@@ -385,6 +468,13 @@ export class Session<Conn = unknown> implements AsyncDisposable {
    * Runs fn in a transaction: COMMIT when it resolves, ROLLBACK when it throws. Nested calls (from inside fn) use
    * SAVEPOINTs, so an inner failure rolls back only the inner work. A second call from another task while one is
    * running raises TransactionError: a session is one connection, so concurrent tasks each need their own session.
+   *
+   * @example
+   * const orderId = await session.transaction(async (tx) => {
+   *   const id = await tx.selectValue<number>("INSERT INTO orders (customer) VALUES (?) RETURNING id", [customer]);
+   *   await tx.executeMany("INSERT INTO order_lines (order_id, sku) VALUES (?, ?)", skus.map((s) => [id, s]));
+   *   return id;
+   * });
    */
   async transaction<T>(fn: (tx: this) => Promise<T>, options?: TransactionOptions): Promise<T> {
     const running = this.#transactions;
@@ -447,7 +537,15 @@ export class Session<Conn = unknown> implements AsyncDisposable {
 
   // ---------------------------------------------------------------- bulk
 
-  /** Inserts or updates rows by key with the fastest strategy for the server (metadata.strategy says which). */
+  /**
+   * Inserts or updates rows by key (`on`, a unique key of the table), atomically, with the fastest strategy for
+   * the server and the row count (`result.metadata.strategy` says which ran). `on` and `update` name columns of the
+   * row type; by default every other column is updated on a match.
+   *
+   * @example
+   * const r = await session.upsert("products", products, { on: ["id"], update: ["name", "price"] });
+   * console.log(r.rowsAffected, r.metadata.strategy); // e.g. 5000 "copy-merge"
+   */
   upsert<R extends object>(table: string, rows: readonly R[], options: UpsertOptions<R>): Promise<SQLResult> {
     const work = (): Promise<SQLResult> =>
       withProgress(
@@ -464,6 +562,10 @@ export class Session<Conn = unknown> implements AsyncDisposable {
   /**
    * Plain bulk load (COPY on PostgreSQL). `rows` are objects or value arrays (then `columns` names them), as an array
    * or an (async) iterable, so millions of rows can stream through without being held in memory.
+   *
+   * @example
+   * await session.loadRecords("events", events);
+   * await session.loadRecords("points", [[1, 2.5], [2, 3.5]], { columns: ["id", "value"] });
    */
   loadRecords<R extends object>(
     table: string,
@@ -495,6 +597,15 @@ export class Session<Conn = unknown> implements AsyncDisposable {
   /**
    * Returns the connection to the pool. Streams still open are closed first; the adapter then resets the connection
    * (rolls back an open or failed transaction, restores settings) or discards it when it broke or cannot be reset.
+   * `withSession` and `await using` call it for you.
+   *
+   * @example
+   * const session = await db.provideSession();
+   * try {
+   *   await session.execute("SELECT 1");
+   * } finally {
+   *   await session.release();
+   * }
    */
   release(error?: unknown): Promise<void> {
     if (this.#released) return Promise.resolve();
@@ -522,7 +633,7 @@ export class Session<Conn = unknown> implements AsyncDisposable {
     sql: string,
     values: unknown[],
     operationType: OperationType,
-    metadata?: Record<string, unknown>,
+    metadata?: ResultMetadata,
     options?: ExecuteOptions,
   ): Promise<SQLResult<T>> {
     return this.#run<T>({ sql, values, operationType, plan: undefined, ...(metadata ? { metadata } : {}) }, options);
@@ -588,7 +699,7 @@ export class Session<Conn = unknown> implements AsyncDisposable {
     operationType: OperationType,
     raw: RawResult,
     started: number,
-    metadata?: Record<string, unknown>,
+    metadata?: ResultMetadata,
   ): SQLResult<T> {
     return new SQLResult<T>({
       data: raw.rows as T[],
@@ -648,7 +759,7 @@ export class Session<Conn = unknown> implements AsyncDisposable {
     if (params !== undefined) {
       throw new ParameterError("A query builder carries its own parameters; pass none to execute()");
     }
-    let metadata: Record<string, unknown> | undefined;
+    let metadata: ResultMetadata | undefined;
     if (this.adapter.capabilities.copy && builder.catalogTables) {
       const staged = await prepareMergeExecution(this, builder);
       if (staged) {

@@ -23,7 +23,7 @@ import { rowsOf } from "../core/ast/rewrite.js";
 import type { QueryBuilder } from "../core/builder-protocol.js";
 import { SQLBuilderError } from "../core/errors.js";
 import { quoteQualified as quoteQualifiedFor } from "../core/identifiers.js";
-import { SQLResult } from "../core/result.js";
+import { type BulkStrategyName, type ResultMetadata, SQLResult } from "../core/result.js";
 import type { ColumnOf, Dialect, OperationType, Row } from "../core/types.js";
 import { encodeRecordsJson } from "../core/values.js";
 import type { ColumnInfo } from "./adapter.js";
@@ -167,7 +167,7 @@ function chooseStrategy(
   hasMerge: boolean,
   canCopy: boolean,
   session: AnySession,
-): { form: "merge" | "insert"; staged: boolean; name: string } {
+): { form: "merge" | "insert"; staged: boolean; name: BulkStrategyName } {
   if (strategy === "merge-json" && !hasMerge) {
     throw new SQLBuilderError('MERGE needs PostgreSQL 15+; use strategy "insert-on-conflict" on this server');
   }
@@ -385,7 +385,7 @@ function result(r: {
   operationType: OperationType;
   statement: string;
   started: number;
-  metadata: Record<string, unknown>;
+  metadata: ResultMetadata;
   parameters?: readonly unknown[];
 }): SQLResult {
   return new SQLResult<Row>({
@@ -400,7 +400,7 @@ function result(r: {
   });
 }
 
-function emptyResult(operationType: OperationType, started: number, strategy: string): SQLResult {
+function emptyResult(operationType: OperationType, started: number, strategy: BulkStrategyName): SQLResult {
   return result({ rowsAffected: 0, operationType, statement: "", started, metadata: { strategy, rows: 0 } });
 }
 
@@ -490,7 +490,7 @@ async function runAll(
   session: AnySession,
   statements: readonly QueryBuilder[],
   operationType: OperationType,
-  metadata: Record<string, unknown>,
+  metadata: ResultMetadata,
   started: number,
 ): Promise<SQLResult> {
   const run = async (): Promise<SQLResult> => {

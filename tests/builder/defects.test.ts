@@ -4,7 +4,15 @@
  * parsed (quoted parts understood) and every generated identifier is quoted by the dialect's one quoting function.
  */
 import { describe, expect, it } from "vitest";
-import { deleteFrom, insertInto, merge, select, update, upsert } from "../../src/builder/index.js";
+import {
+  deleteFrom,
+  insertInto,
+  merge,
+  select,
+  type UpsertInsertBuilder,
+  update,
+  upsert,
+} from "../../src/builder/index.js";
 import { DialectNotSupportedError, SQLBuilderError } from "../../src/core/errors.js";
 import { parseNameWithAlias, quoteIdent, quoteQualified } from "../../src/core/identifiers.js";
 import { sql } from "../../src/index.js";
@@ -45,7 +53,8 @@ describe("sql.upsert on sqlite/mysql/duckdb takes the insert form too", () => {
     const asInsert = upsert("products", { dialect: "sqlite" }).values(row);
     expect(() => asInsert.using([row])).toThrow(SQLBuilderError);
     expect(() => asInsert.on("t.id = src.id")).toThrow(/already uses the insert form/);
-    const asMerge = upsert("products", { dialect: "sqlite" }).using([row]);
+    // a JavaScript caller (the types leave out what SQLite cannot render) still gets a clear error
+    const asMerge = upsert("products", { dialect: "sqlite" }).using([row]) as UpsertInsertBuilder;
     expect(() => asMerge.values(row)).toThrow(/already uses the MERGE-shaped calls/);
     expect(() => asMerge.onConflict("id")).toThrow(SQLBuilderError);
     expect(() => asMerge.onDuplicateKeyUpdate({ name: "x" })).toThrow(SQLBuilderError);
@@ -217,7 +226,8 @@ describe("one rule for name positions: a string is an identifier; expressions go
   });
 
   it("unsupported MERGE clauses on the insert dialects still say why", () => {
-    const u = upsert("p", { dialect: "sqlite" }).using([row]).on("t.id = src.id");
+    // a JavaScript caller (the types leave out what SQLite cannot render) still gets a clear error
+    const u = upsert("p", { dialect: "sqlite" }).using([row]).on("t.id = src.id") as UpsertInsertBuilder;
     expect(() => u.whenMatchedThenDelete()).toThrow(DialectNotSupportedError);
     expect(() => u.whenNotMatchedThenInsert(["id"], { where: "src.id > 0" }).build()).toThrow(/NOT MATCHED AND/);
   });

@@ -19,7 +19,7 @@ sql.select("id").from("t").withDialect("pg");
 
 // @ts-expect-error TS2769 a misspelt dialect
 sql.upsert("t", { dialect: "sqllite" });
-// @ts-expect-error TS2820 a misspelt dialect
+// @ts-expect-error TS2769 a misspelt dialect
 sql.merge({ dialect: "postgress" });
 // @ts-expect-error TS2345 a misspelt dialect
 sql.select("id").from("t").build("sqllite");
