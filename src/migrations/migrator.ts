@@ -630,10 +630,14 @@ function parseDownTarget(target: string): DownTarget {
   throw new MigrationError(`downgrade target must be a version, -N (steps back) or "base", not "${target}"`);
 }
 
+const JITI: string = "jiti";
+
 async function loadCode(f: MigrationFile, direction: "up" | "down"): Promise<CodeMigration> {
   let mod: Record<string, unknown>;
   try {
-    const { createJiti } = await import("jiti");
+    // loaded by a name bundlers do not follow: an app bundle never carries the transpiler, and code migrations are
+    // read from disk beside node_modules anyway
+    const { createJiti } = (await import(/* @vite-ignore */ JITI)) as typeof import("jiti");
     const jiti = createJiti(f.file, { moduleCache: false, fsCache: false });
     mod = (await jiti.import(f.file)) as Record<string, unknown>;
   } catch (err) {
