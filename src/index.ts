@@ -67,7 +67,7 @@ export {
   type Row,
 } from "./core/types.js";
 export type { Adapter, ColumnInfo, Introspector, QueryOptions, RawResult, ServerVersion } from "./driver/adapter.js";
-export type { DriverFeatures, MigrationConfig, PoolConfig, StatementConfig } from "./driver/config.js";
+export type { DriverFeatures, MigrationConfig, PoolConfig, ResetOnRelease, StatementConfig } from "./driver/config.js";
 export { DataDictionary, type Feature } from "./driver/data-dictionary.js";
 export { DatabaseConfig } from "./driver/database-config.js";
 export {

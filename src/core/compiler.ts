@@ -18,6 +18,7 @@ import {
   TokenBuffer,
 } from "./lexer.js";
 import { bindValues, type InputSchema, isSequentialStyle, placeholderFor, resolveInput } from "./parameters.js";
+import { splitScript } from "./splitter.js";
 import type { Dialect, OperationType, Params } from "./types.js";
 import { ParameterStyle } from "./types.js";
 
@@ -28,6 +29,11 @@ export interface StatementPlan {
   readonly operationType: OperationType;
   /** SELECT-like, or has a top-level RETURNING. */
   readonly returnsRows: boolean;
+  /**
+   * How many statements the text holds (a trailing `;` and comments do not count). A session runs one statement per
+   * call and refuses more before anything is sent; scripts go through `executeScript`.
+   */
+  readonly statementCount: number;
   /** Placeholders in the output that take distinct values: always the length of `bind()`'s result. */
   readonly placeholderCount: number;
   /** Named input (or a named target): the unique names, in output order. Positional → undefined. */
@@ -122,6 +128,8 @@ interface Shape {
   /** Top-level ORDER BY/LIMIT/OFFSET/FETCH region to drop for COUNT: [start, end) offsets, or undefined. */
   cut: [number, number] | undefined;
   returning: boolean;
+  /** A meaningful token follows a top-level `;`: the text may hold more than one statement. */
+  more: boolean;
 }
 
 function shapeOf(text: string, buf: TokenBuffer): Shape {
@@ -132,13 +140,17 @@ function shapeOf(text: string, buf: TokenBuffer): Shape {
   let lockStart = -1;
   let returning = false;
   let afterDot = false; // `t.limit` is a column, not a clause
+  let semi = false;
+  let more = false;
   for (let k = 0; k < count; k++) {
     if (!significant(buf, k)) continue;
     const kind = buf.kind[k];
     if (kind === TK_SEMI && depth === 0) {
       afterDot = false;
+      semi = true;
       continue;
     }
+    if (semi) more = true;
     end = buf.end[k]!;
     if (kind === TK_LPAREN) depth++;
     else if (kind === TK_RPAREN) depth--;
@@ -164,7 +176,7 @@ function shapeOf(text: string, buf: TokenBuffer): Shape {
   }
   let cut: [number, number] | undefined;
   if (tailStart >= 0) cut = [tailStart, lockStart >= 0 ? lockStart : end];
-  return { end, cut, returning };
+  return { end, cut, returning, more };
 }
 
 /** What a plan keeps to derive its COUNT variant on demand. */
@@ -190,6 +202,7 @@ class Plan implements StatementPlan {
     private readonly schema: InputSchema,
     private readonly sources: ArrayLike<number>,
     private readonly countSource: CountSource | undefined,
+    readonly statementCount = 1,
   ) {}
 
   get placeholderCount(): number {
@@ -392,6 +405,8 @@ function compile(text: string, target: ParameterStyle, dialect: Dialect, inputSt
     schema,
     Int32Array.from(r.sources),
     countSource,
+    // A `;` inside a routine body (BEGIN ATOMIC … END) is not a statement end: the splitter knows, the scan does not.
+    shape.more ? splitScript(text, dialect).length : 1,
   );
 }
 

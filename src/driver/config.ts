@@ -61,9 +61,11 @@ export interface DriverFeatures<Conn = unknown> {
   onConnectionCreate?: (conn: Conn) => Promise<void> | void;
 }
 
+/**
+ * Per-config statement settings. The compiled-statement cache (text → plan) is process-wide: size it with
+ * `setStatementCacheSize()`, not here.
+ */
 export interface StatementConfig {
-  /** Size of the compiled-statement LRU (process-wide). Default 1000. */
-  cacheSize?: number;
   /** Named prepared statements kept per connection (pg). 0 disables them (PgBouncer transaction mode). */
   statementCacheSize?: number;
   /** Rows above which session.upsert / MERGE-from-rows stage through COPY. */

@@ -51,6 +51,14 @@ export abstract class DatabaseConfig<Conn = unknown, P = unknown, Native = unkno
       ...(f.onConnectionCreate ? { onConnectionCreate: f.onConnectionCreate } : {}),
     };
     this.statementConfig = { ...(options.statementConfig ?? {}) };
+    if ("cacheSize" in this.statementConfig) {
+      // Once documented here, never read: the compiled-statement cache is process-wide.
+      throw new ImproperConfigurationError(
+        "statementConfig.cacheSize is not a per-config setting: the compiled-statement cache is process-wide; " +
+          "size it with setStatementCacheSize(n). statementConfig.statementCacheSize sizes the per-connection " +
+          "prepared-statement cache.",
+      );
+    }
     this.migrationConfig = {
       scriptLocation: "migrations",
       versionTableName: "sqlspec_migrations",

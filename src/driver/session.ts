@@ -1,7 +1,13 @@
 import { getRenderer } from "../core/ast/render.js";
 import { type BuildContext, isQueryBuilder, type QueryBuilder } from "../core/builder-protocol.js";
 import { builtOperationType, getPlan, type StatementPlan } from "../core/compiler.js";
-import { OperationCancelledError, ParameterError, SQLSpecError, TransactionError } from "../core/errors.js";
+import {
+  OperationCancelledError,
+  ParameterError,
+  SQLSpecError,
+  TransactionError,
+  UnsupportedOperationError,
+} from "../core/errors.js";
 import type { JsonSerializer } from "../core/json.js";
 import { type ResultMetadata, SQLResult } from "../core/result.js";
 import { scriptStatements } from "../core/splitter.js";
@@ -183,6 +189,7 @@ export class Session<Conn = unknown> implements AsyncDisposable {
   ): Promise<SQLResult> {
     const { text, inputStyle } = textOf(statement, this.dialect);
     const plan = getPlan(text, this.#style, this.dialect, inputStyle);
+    if (plan.statementCount > 1) throw oneStatementOnly(plan.statementCount);
     const sets = paramSets.map((p) => plan.bind(p));
     const started = performance.now();
     if (sets.length === 0) return this.#result(plan.sql, [], plan.operationType, emptyRaw(), started);
@@ -751,6 +758,7 @@ export class Session<Conn = unknown> implements AsyncDisposable {
       throw new SQLSpecError(`Cannot execute ${typeof statement}: expected a string, SQL object or query builder`);
     }
     const plan = getPlan(text, this.#style, this.dialect, inputStyle);
+    if (plan.statementCount > 1) throw oneStatementOnly(plan.statementCount);
     return { sql: plan.sql, values: plan.bind(params), operationType: plan.operationType, plan };
   }
 
@@ -896,6 +904,17 @@ function textOf(statement: string | SQL, dialect: Dialect): { text: string; inpu
   return typeof statement === "string"
     ? { text: statement, inputStyle: undefined }
     : { text: statement.textFor(dialect), inputStyle: statement.inputStyle };
+}
+
+/**
+ * Drivers disagree on several statements in one call (one runs them and reports the last count under the first
+ * statement's type, another refuses): refused the same way everywhere, before anything is sent.
+ */
+function oneStatementOnly(count: number): UnsupportedOperationError {
+  return new UnsupportedOperationError(
+    `The text holds ${count} statements; execute() and the select family run one statement per call. ` +
+      "Run scripts with executeScript(), which runs each statement in turn. Nothing was run.",
+  );
 }
 
 function emptyRaw(): RawResult {

@@ -69,6 +69,8 @@ interface PgClientInternals {
   host: string;
   port: number;
   _queryable: boolean;
+  /** False from sending a query until its ReadyForQuery arrives. */
+  readyForQuery: boolean;
   getTransactionStatus(): string | null;
   _ending: boolean;
   connection: {
@@ -321,7 +323,7 @@ export class PgAdapter implements Adapter<PgConnection> {
         handleCopyData: noop,
         handleError(err: unknown): void {
           con.removeListener("parameterDescription", onDesc);
-          reject(err);
+          void untilReady(client).then(() => reject(err));
         },
         handleReadyForQuery(): void {
           resolve(got);
@@ -678,7 +680,7 @@ export class PgAdapter implements Adapter<PgConnection> {
           },
           handleError(err: unknown): void {
             failure = err;
-            reject(err);
+            void untilReady(client).then(() => reject(err));
           },
           handleReadyForQuery(): void {
             if (failure === undefined) resolve({ total, command });
@@ -736,6 +738,7 @@ export class PgAdapter implements Adapter<PgConnection> {
     try {
       await pipeline(source, sink);
     } catch (err) {
+      await untilReady(conn.client as PgClient);
       throw this.#queryError(conn, err, undefined);
     }
     return sink.rowCount ?? 0;
@@ -769,10 +772,32 @@ function fieldNames(fields: { name: string }[]): string[] {
   return out;
 }
 
+/**
+ * node-postgres calls a query back on ErrorResponse, before the server's ReadyForQuery (often a separate packet)
+ * has updated the transaction status. A failed statement settles only once that status is current: otherwise the
+ * session would see "active" after a COMMIT the server refused and rolled back, or "active" for an aborted
+ * transaction. Resolves at once when nothing is outstanding, and when the connection ends instead.
+ */
+function untilReady(client: PgClient): Promise<void> {
+  if (client.readyForQuery || !client._queryable || client._ending) return Promise.resolve();
+  return new Promise<void>((resolve) => {
+    const con = client.connection;
+    const done = (): void => {
+      con.removeListener("readyForQuery", done);
+      con.removeListener("end", done);
+      con.removeListener("error", done);
+      resolve();
+    };
+    con.on("readyForQuery", done);
+    con.on("end", done);
+    con.on("error", done);
+  });
+}
+
 function run(client: PgClient, q: PgQuery): Promise<PgResult> {
   return new Promise<PgResult>((resolve, reject) => {
     q.callback = (err: Error | undefined, res: PgResult | PgResult[]) => {
-      if (err) reject(err);
+      if (err) void untilReady(client).then(() => reject(err));
       // A multi-statement simple query yields one result per statement; the last one is the answer.
       else resolve(Array.isArray(res) ? (res[res.length - 1] as PgResult) : res);
     };

@@ -238,7 +238,8 @@ export class PgliteAdapter implements Adapter<PgliteConnection> {
       const ok = await resetPostgresConnection(
         {
           state: conn,
-          run: (sql, params) => this.db.query(sql, params ?? []),
+          run: (sql, params) =>
+            this.db.query(sql, params ? encodeTextParams(params, this.#options.features.jsonSerializer) : []),
           forgetPreparedStatements: () => {},
           settingsRestored: () => {
             this.#engine.settingsChanged = false;
