@@ -7,7 +7,7 @@ import { PgConfig } from "../../src/adapters/pg/index.js";
 import { PgliteConfig } from "../../src/adapters/pglite/index.js";
 import { PostgresJsConfig } from "../../src/adapters/postgresjs/index.js";
 import { ImproperConfigurationError } from "../../src/index.js";
-import { type AnyConfig, TARGETS } from "./targets.js";
+import { type AnyConfig, sleep, TARGETS } from "./targets.js";
 
 /** Sets the connection's baseline as a user's hook would (pg client or postgres.js sql or PGlite instance). */
 async function tokyo(conn: any): Promise<void> {
@@ -57,6 +57,25 @@ for (const target of TARGETS) {
         });
         expect(await s.selectValue("SELECT current_setting('statement_timeout')")).toBe(before.timeout);
       });
+    });
+
+    test("a setting changed by one session is never seen by another running at the same time", async () => {
+      const c = target.server ? target.make({ maxSize: 2 }) : auto;
+      try {
+        const before = await show(c, "search_path");
+        const a = await c.provideSession();
+        await a.execute("SET search_path = pg_catalog");
+        // A session in another async flow: on PGlite (one shared connection) it waits until a's release reset it.
+        const seen = new Promise<string>((resolve, reject) =>
+          setTimeout(() => show(c, "search_path").then(resolve, reject), 0),
+        );
+        await sleep(50);
+        expect(await a.selectValue("SELECT current_setting('search_path')")).toBe("pg_catalog");
+        await a.release();
+        expect(await seen).toBe(before);
+      } finally {
+        if (c !== auto) await c.close();
+      }
     });
 
     test("resetOnRelease: true runs DISCARD ALL (temp tables, prepared statements) and the statement cache follows", async () => {

@@ -51,8 +51,14 @@ interface EngineState {
  * transaction is open is read from the engine after every statement (`isInTransaction()`), never from SQL text.
  */
 export class PgliteConnection implements ConnectionState {
-  /** This lease holds the transaction lock (a statement it ran left a transaction open). */
+  /** This lease holds the transaction lock (a statement it ran left a transaction open, or changed a setting). */
   holdsLock = false;
+  /**
+   * A statement on this lease (or a lease sharing it) changed a session setting: every session shares the one
+   * connection, so the lease keeps the lock until its release has reset the setting, and no other session ever runs
+   * with it.
+   */
+  keepsSettings = false;
   /** Savepoints standing in for BEGIN on a lease that shares its parent's transaction. */
   nestedTx: string[] = [];
   readonly openCursors = 0;
@@ -254,6 +260,7 @@ export class PgliteAdapter implements Adapter<PgliteConnection> {
       // Release never rejects; the lock is freed below whatever happened.
     } finally {
       this.#engine.failed = false;
+      conn.keepsSettings = false;
       if (conn.holdsLock) {
         conn.holdsLock = false;
         this.#lock.release();
@@ -296,9 +303,11 @@ export class PgliteAdapter implements Adapter<PgliteConnection> {
       const command = (result as RawResult).command;
       if ((command === "SET" || command === "RESET") && changesSettings(command, sql)) {
         this.#engine.settingsChanged = true;
+        const holder = lockHolder(conn);
+        if (holder !== undefined) holder.keepsSettings = true;
       }
     }
-    if (conn.holdsLock && !open) {
+    if (conn.holdsLock && !open && !conn.keepsSettings) {
       conn.holdsLock = false;
       this.#lock.release();
     }
@@ -398,6 +407,12 @@ export class PgliteAdapter implements Adapter<PgliteConnection> {
     await this.db.query(`RELEASE SAVEPOINT ${name}`);
     return { rows: [], columns: [], rowsAffected: 0, command: rollback ? "ROLLBACK" : "COMMIT" };
   }
+}
+
+/** The lease that holds the lock this lease runs under (itself, or the parent whose transaction it shares). */
+function lockHolder(conn: PgliteConnection): PgliteConnection | undefined {
+  if (conn.holdsLock) return conn;
+  return conn.parent === undefined ? undefined : lockHolder(conn.parent);
 }
 
 function holdsLock(conn: PgliteConnection): boolean {
