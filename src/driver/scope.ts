@@ -11,6 +11,14 @@ export interface SessionScope {
   readonly session: object;
   /** The innermost transaction() call of that session whose callback is running, if any. */
   readonly transaction: object | undefined;
+  /** The scope this one runs inside (another session's transaction callback, say). */
+  readonly outer?: SessionScope | undefined;
+}
+
+/** Whether the current async flow runs inside the callback of transaction() call `token` (of any session). */
+export function insideTransaction(token: object): boolean {
+  for (let s = sessionScope.getStore(); s !== undefined; s = s.outer) if (s.transaction === token) return true;
+  return false;
 }
 
 export const sessionScope = new AsyncLocalStorage<SessionScope>();

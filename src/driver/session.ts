@@ -26,7 +26,7 @@ import { traced } from "./instrumented-adapter.js";
 import { attachStatement } from "./observability.js";
 import { countRows, currentProgress, type OnProgress, ProgressReporter, withProgress } from "./progress.js";
 import { SchemaValidationError, validateRows } from "./schema.js";
-import { sessionScope } from "./scope.js";
+import { insideTransaction, sessionScope } from "./scope.js";
 import {
   executeStagedMerge,
   type LoadRecordsOptions,
@@ -486,7 +486,7 @@ export class Session<Conn = unknown> implements AsyncDisposable {
   async transaction<T>(fn: (tx: this) => Promise<T>, options?: TransactionOptions): Promise<T> {
     const running = this.#transactions;
     const innermost = running[running.length - 1];
-    if (innermost !== undefined && sessionScope.getStore()?.transaction !== innermost) {
+    if (innermost !== undefined && !insideTransaction(innermost)) {
       throw new TransactionError(
         "transaction() called while another transaction() on this session is still running in a different task; " +
           "concurrent tasks need a session each (nested calls belong inside the running callback)",
@@ -508,7 +508,9 @@ export class Session<Conn = unknown> implements AsyncDisposable {
     await this.begin(options);
     let value: T;
     try {
-      value = await sessionScope.run({ session: this, transaction: token }, () => fn(this));
+      value = await sessionScope.run({ session: this, transaction: token, outer: sessionScope.getStore() }, () =>
+        fn(this),
+      );
     } catch (err) {
       if (!this.#released && this.inTransaction) await this.rollback().catch(() => undefined);
       throw err;
@@ -526,7 +528,9 @@ export class Session<Conn = unknown> implements AsyncDisposable {
     await this.#control(`SAVEPOINT ${name}`);
     let value: T;
     try {
-      value = await sessionScope.run({ session: this, transaction: token }, () => fn(this));
+      value = await sessionScope.run({ session: this, transaction: token, outer: sessionScope.getStore() }, () =>
+        fn(this),
+      );
     } catch (err) {
       if (!this.#released) {
         await this.#control(`ROLLBACK TO SAVEPOINT ${name}`).catch(() => undefined);

@@ -211,6 +211,24 @@ for (const target of TARGETS) {
       });
     });
 
+    test("transaction() nested through another session's transaction is still nested, not concurrent", async () => {
+      const c = db({ maxSize: 2 });
+      await c.withSession((a) =>
+        a.transaction(async () => {
+          await a.execute(`INSERT INTO ${T} (id) VALUES (70)`);
+          await c.withSession((b) =>
+            b.transaction(async () => {
+              await b.execute(`INSERT INTO ${T} (id) VALUES (71)`);
+              // a's own transaction() from inside b's callback, which runs inside a's: a savepoint of a's.
+              expect(await a.transaction(async () => "nested")).toBe("nested");
+            }),
+          );
+        }),
+      );
+      expect(await count(c, "id IN (70, 71)")).toBe(2);
+      await c.withSession((s) => s.execute(`DELETE FROM ${T} WHERE id IN (70, 71)`));
+    });
+
     test("a stream abandoned without return() is closed on release; the next session works", async () => {
       const c = db();
       await c.withSession(async (s) => {
