@@ -146,7 +146,9 @@ export abstract class DatabaseConfig<Conn = unknown, P = unknown, Native = unkno
     );
     let failure: unknown;
     try {
-      return await (shared ? sessionScope.run({ session, transaction: undefined }, () => fn(session)) : fn(session));
+      return await (shared
+        ? sessionScope.run({ session, transaction: undefined, outer: sessionScope.getStore() }, () => fn(session))
+        : fn(session));
     } catch (err) {
       failure = err;
       throw err;

@@ -2,7 +2,7 @@
  * Session settings never leak to the next borrower of a connection (poolConfig.resetOnRelease), and a reset that
  * runs DISCARD ALL also forgets the adapter's prepared statements. Run on every PostgreSQL adapter.
  */
-import { afterAll, describe, expect, test } from "vitest";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { PgConfig } from "../../src/adapters/pg/index.js";
 import { PgliteConfig } from "../../src/adapters/pglite/index.js";
 import { PostgresJsConfig } from "../../src/adapters/postgresjs/index.js";
@@ -22,6 +22,10 @@ for (const target of TARGETS) {
     const auto = target.make({ maxSize: 1, onConnectionCreate: tokyo });
     const discard = target.make({ maxSize: 1, resetOnRelease: true, onConnectionCreate: tokyo });
     const off = target.make({ maxSize: 1, resetOnRelease: false });
+    // Creating the pools (PGlite: starting three databases) is setup, not the tests' time.
+    beforeAll(async () => {
+      for (const c of [auto, discard, off]) await c.getAdapter();
+    }, 180_000);
     afterAll(async () => {
       await Promise.all([auto, discard, off].map((c) => c.close().catch(() => {})));
     });
