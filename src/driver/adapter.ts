@@ -165,6 +165,11 @@ export interface NamedLockSql {
   /** Takes the lock without waiting. */
   readonly tryAcquire: string;
   readonly release: string;
+  /**
+   * Run once the lock is taken (a failure is ignored): makes the server notice a holder whose process died in the
+   * middle of a long statement, so the lock goes when the client does, not when that statement ends.
+   */
+  readonly watchHolder?: string;
 }
 
 export interface AcquireOptions<Conn = unknown> {

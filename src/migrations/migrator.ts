@@ -347,6 +347,7 @@ export class Migrator {
       await new Promise((r) => setTimeout(r, Math.min(delay, timeout - waited)));
       delay = Math.min(delay * 2, 500);
     }
+    if (lock.watchHolder !== undefined) await session.execute(lock.watchHolder).catch(() => undefined);
     let result: T;
     try {
       result = await fn();

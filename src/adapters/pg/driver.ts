@@ -46,7 +46,7 @@ import { copyFromStdinSql, encodeCopyData, encodeCopyRows } from "../postgres-co
 import { refuseCopyStdio } from "../postgres-common/copy-guard.js";
 import { isBrokenConnectionError, isStaleStatementError, mapPostgresError } from "../postgres-common/errors.js";
 import { POSTGRES_MAX_PARAMETERS } from "../postgres-common/limits.js";
-import { POSTGRES_NAMED_LOCK } from "../postgres-common/lock.js";
+import { POSTGRES_SERVER_NAMED_LOCK } from "../postgres-common/lock.js";
 import {
   changesSettings,
   type ResetOps,
@@ -167,7 +167,7 @@ export class PgAdapter implements Adapter<PgConnection> {
     bulkCopyThreshold: 2000,
   };
   readonly introspector = postgresIntrospector as Introspector<PgConnection>;
-  readonly namedLock = POSTGRES_NAMED_LOCK;
+  readonly namedLock = POSTGRES_SERVER_NAMED_LOCK;
   readonly pool: PgModule.Pool;
 
   readonly #pg: Pg;

@@ -49,7 +49,7 @@ import { copyFromStdinSql, encodeCopyData, encodeCopyRows } from "../postgres-co
 import { refuseCopyStdio } from "../postgres-common/copy-guard.js";
 import { isBrokenConnectionError, isStaleStatementError, mapPostgresError } from "../postgres-common/errors.js";
 import { POSTGRES_MAX_PARAMETERS } from "../postgres-common/limits.js";
-import { POSTGRES_NAMED_LOCK } from "../postgres-common/lock.js";
+import { POSTGRES_SERVER_NAMED_LOCK } from "../postgres-common/lock.js";
 import {
   changesSettings,
   type ResetOps,
@@ -164,7 +164,7 @@ export class PostgresJsAdapter implements Adapter<PostgresJsConnection> {
     bulkCopyThreshold: 2000,
   };
   readonly introspector = postgresIntrospector as Introspector<PostgresJsConnection>;
-  readonly namedLock = POSTGRES_NAMED_LOCK;
+  readonly namedLock = POSTGRES_SERVER_NAMED_LOCK;
 
   readonly #postgres: PostgresFn;
   readonly #features: ResolvedDriverFeatures<PostgresSql>;
