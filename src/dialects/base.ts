@@ -36,6 +36,8 @@ export { inferKind, type ValueKind } from "../core/ast/nodes.js";
 export { type RenderOptions, SqlWriter } from "./writer.js";
 
 export class BaseRenderer extends SqlWriter implements Renderer {
+  readonly arrayParameters: boolean = false;
+
   get parameterStyle(): ParameterStyle {
     if (this.namedPrefix === ":") return ParameterStyle.NAMED_COLON;
     if (this.namedPrefix === "@") return ParameterStyle.NAMED_AT;

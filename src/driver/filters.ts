@@ -84,7 +84,7 @@ export function applyFilters(
         const not = f.kind === "notInCollection" || f.kind === "notAnyCollection";
         if (f.values.length === 0) {
           where.push(not ? "1 = 1" : "1 = 0");
-        } else if (dialect === "postgres") {
+        } else if (getRenderer(dialect).arrayParameters) {
           where.push(not ? `NOT (${col} = ANY(${bind(f.values)}))` : `${col} = ANY(${bind(f.values)})`);
         } else {
           where.push(`${col} ${not ? "NOT IN" : "IN"} (${f.values.map(bind).join(", ")})`);

@@ -38,6 +38,8 @@ export interface Renderer {
   containsTemplate(not: boolean, ignoreCase: boolean): ContainsTemplate;
   /** The placeholder style it writes (`$n`, `?`, `:name`, `@name`): a fact of the dialect's SQL text. */
   readonly parameterStyle: ParameterStyle;
+  /** A list binds as ONE array parameter (`= ANY($n)`) rather than one placeholder per item. */
+  readonly arrayParameters: boolean;
 }
 
 /**
