@@ -40,6 +40,7 @@ import {
   STAGE,
   stageRows,
 } from "./copy-staging.js";
+import { CallDeadline } from "./deadline.js";
 import { bulkOf, type NativeBulkStrategy, nativeBulkLoad, nativeBulkUpsert } from "./native-bulk.js";
 import type { OnProgress } from "./progress.js";
 import type { Session } from "./session.js";
@@ -58,6 +59,10 @@ export interface UpsertOptions<R extends object = Row> {
   copyThreshold?: number;
   /** Rows sent so far, at most every ~100 ms (during a COPY) and once at the end. */
   onProgress?: OnProgress;
+  /** Stops the upsert (OperationCancelledError); the statement running is cancelled on the server, nothing is written. */
+  signal?: AbortSignal;
+  /** The whole upsert's time limit (QueryTimeoutError, nothing written); refused where statements cannot be interrupted. */
+  timeoutMs?: number;
 }
 
 /** Options of `session.loadRecords`; `R` is the row type, so `columns` names its columns. */
@@ -66,6 +71,10 @@ export interface LoadRecordsOptions<R extends object = Row> {
   columns?: readonly ColumnOf<R>[];
   /** Rows sent so far, at most every ~100 ms (as the source is read, or during a COPY) and once at the end. */
   onProgress?: OnProgress;
+  /** Stops the load (OperationCancelledError); the COPY is cancelled on the server, nothing is written. */
+  signal?: AbortSignal;
+  /** The whole load's time limit (QueryTimeoutError, nothing written); refused where statements cannot be interrupted. */
+  timeoutMs?: number;
 }
 
 /** Measured crossovers (see the header): above this many rows COPY staging beats one JSON-parameter MERGE. */
@@ -87,6 +96,7 @@ export async function upsertRows(
   options: UpsertOptions,
 ): Promise<SQLResult> {
   const started = performance.now();
+  const deadline = new CallDeadline(options);
   const on = options?.on ?? [];
   if (on.length === 0) throw new SQLBuilderError(`upsert into "${table}" needs { on: [key columns] }`);
   const strategy = options.strategy ?? "auto";
@@ -134,13 +144,14 @@ export async function upsertRows(
       [encodeRecordsJson(rows, columns, types, session.jsonSerializer)],
       form === "merge" ? "MERGE" : "INSERT",
       metadata,
+      deadline.next(),
     );
     return retimed(result, started);
   }
   return inTransaction(session, async () => {
-    const stage = await stageRows(session, columns, types, rows, STAGE);
+    const stage = await stageRows(session, columns, types, rows, STAGE, deadline.next());
     const sql = form === "merge" ? mergeSql(target, stage, plan) : insertSql(target, `(SELECT * FROM ${stage})`, plan);
-    const result = await session.runCompiled(sql, [], form === "merge" ? "MERGE" : "INSERT", metadata);
+    const result = await session.runCompiled(sql, [], form === "merge" ? "MERGE" : "INSERT", metadata, deadline.next());
     if (!ownsTransaction(session)) await dropStage(session, stage);
     return retimed(result, started);
   });
@@ -329,6 +340,7 @@ export async function loadRecords(
   options?: LoadRecordsOptions,
 ): Promise<SQLResult> {
   const started = performance.now();
+  const deadline = new CallDeadline(options);
   let first: unknown;
   let rest: RowSource | undefined;
   if (Array.isArray(rows)) {
@@ -366,7 +378,7 @@ export async function loadRecords(
   const types = columnTypes(table, columns, await catalogColumns(session, table));
   const source =
     rest === undefined ? new ObjectRows(rows as readonly unknown[], columns) : arraysOfAsync(rest, columns, first);
-  const count = await copyRows(session, table, columns, types, source);
+  const count = await copyRows(session, table, columns, types, source, deadline.next());
   const sql = `COPY ${quoteTable(table)} (${columns.map(quoteIdentPg).join(", ")}) FROM STDIN`;
   return result({
     rowsAffected: count,

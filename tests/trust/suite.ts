@@ -10,6 +10,7 @@ import {
   type DatabaseConfig,
   OperationCancelledError,
   ParameterError,
+  PoolTimeoutError,
   QueryTimeoutError,
   type Session,
   SQLSpecError,
@@ -280,6 +281,208 @@ export function runTrustTests(t: TrustTarget): void {
           ),
         ).toBe(10);
       });
+    });
+
+    // ------------------------------------------------------------------------------------ cancellation
+
+    describe("cancellation", () => {
+      if (t.interrupts) {
+        test("timeouts never cancel another statement: 300 unrelated statements, zero innocent cancellations", async () => {
+          const pool = config({ maxSize: 3 });
+          const innocent: unknown[] = [];
+          const timed = { ok: 0, timedOut: 0, other: [] as unknown[] };
+          const unrelated = async (i: number): Promise<void> => {
+            try {
+              const v = await pool.withSession((s) =>
+                // Each keeps its backend busy for a moment, so a stray cancel would land inside one.
+                i % 2 === 0
+                  ? s.selectValue("SELECT $1::int FROM pg_sleep(0.002)", [i])
+                  : s.selectValue(`SELECT ${i} FROM pg_sleep(0.002)`),
+              );
+              if (v !== i) innocent.push(new Error(`wrong value ${String(v)}`));
+            } catch (err) {
+              innocent.push(err);
+            }
+          };
+          const racing = async (i: number): Promise<void> => {
+            // A statement that ends right around its own deadline: the cancel races the completion.
+            const ms = 4 + (i % 7);
+            const ac = new AbortController();
+            const options = i % 3 === 0 ? { signal: ac.signal } : { timeoutMs: ms };
+            if (i % 3 === 0) setTimeout(() => ac.abort(), ms);
+            try {
+              await pool.withSession((s) => s.execute("SELECT pg_sleep(0.005)", undefined, options));
+              timed.ok++;
+            } catch (err) {
+              if (err instanceof QueryTimeoutError || err instanceof OperationCancelledError) timed.timedOut++;
+              else timed.other.push(err);
+            }
+          };
+          const work: Promise<void>[] = [];
+          for (let i = 0; i < 300; i++) {
+            work.push(unrelated(i));
+            if (i % 2 === 0) work.push(racing(i));
+          }
+          await within(60_000, "the mixed workload", Promise.all(work));
+          expect(timed.other).toEqual([]);
+          expect(innocent).toEqual([]);
+          // Both outcomes occurred, so the race really was exercised.
+          expect(timed.ok + timed.timedOut).toBe(150);
+        });
+
+        test("an abort right after the statement is sent never wedges the connection", async () => {
+          const one = config({ maxSize: 1 });
+          await one.withSession(async (s) => {
+            for (let i = 0; i < 20; i++) {
+              const ac = new AbortController();
+              const pending = s.execute("SELECT pg_sleep(0.2)", undefined, { signal: ac.signal });
+              if (i % 2 === 0) ac.abort();
+              else queueMicrotask(() => ac.abort());
+              const err = await within(3000, `aborted statement ${i}`, failure(pending));
+              expect(err === undefined || err instanceof OperationCancelledError).toBe(true);
+              expect(await within(3000, `statement after abort ${i}`, s.selectValue("SELECT $1::int", [i]))).toBe(i);
+            }
+          });
+        });
+
+        test("upsert and loadRecords take timeoutMs and signal: a lock wait ends typed, nothing written", async () => {
+          const holder = await db.provideSession();
+          try {
+            await holder.execute("BEGIN");
+            await holder.execute(`LOCK TABLE ${p}_items IN ACCESS EXCLUSIVE MODE`);
+            await db.withSession(async (s) => {
+              const rows = [{ id: 9500, name: "a", n: 1 }];
+              let started = Date.now();
+              const up = await within(
+                5000,
+                "upsert",
+                failure(s.upsert(`${p}_items`, rows, { on: ["id"], timeoutMs: 200 })),
+              );
+              expect(up).toBeInstanceOf(QueryTimeoutError);
+              expect(Date.now() - started).toBeLessThan(3000);
+              started = Date.now();
+              const ac = new AbortController();
+              setTimeout(() => ac.abort(), 200);
+              const load = await within(
+                5000,
+                "loadRecords",
+                failure(s.loadRecords(`${p}_items`, rows, { signal: ac.signal })),
+              );
+              expect(load).toBeInstanceOf(OperationCancelledError);
+              expect(Date.now() - started).toBeLessThan(3000);
+              const big = Array.from({ length: 3000 }, (_, i) => ({ id: 20_000 + i, name: "b", n: i }));
+              const copy = await within(
+                5000,
+                "COPY upsert",
+                failure(s.upsert(`${p}_items`, big, { on: ["id"], timeoutMs: 200 })),
+              );
+              expect(copy).toBeInstanceOf(QueryTimeoutError);
+              expect(s.inTransaction).toBe(false);
+              expect(await s.selectValue("SELECT 11")).toBe(11);
+            });
+          } finally {
+            await holder.execute("ROLLBACK");
+            await holder.release();
+          }
+          expect(await count(`${p}_items WHERE id = 9500 OR id >= 20000`)).toBe(0);
+        });
+
+        test("withSession/provideSession: signal and timeoutMs bound the wait for a connection", async () => {
+          const one = config({ maxSize: 1 });
+          const held = await one.provideSession();
+          try {
+            let started = Date.now();
+            const timedOut = await within(3000, "acquire", failure(one.withSession(async () => 1, { timeoutMs: 150 })));
+            expect(timedOut).toBeInstanceOf(PoolTimeoutError);
+            expect(Date.now() - started).toBeLessThan(2000);
+            const ac = new AbortController();
+            setTimeout(() => ac.abort(), 100);
+            started = Date.now();
+            const aborted = await within(3000, "acquire", failure(one.provideSession({ signal: ac.signal })));
+            expect(aborted).toBeInstanceOf(OperationCancelledError);
+          } finally {
+            await held.release();
+          }
+          expect(await one.withSession((s) => s.selectValue("SELECT 12"))).toBe(12);
+        });
+      } else {
+        test("timeoutMs is refused with a typed error before anything runs", async () => {
+          await db.withSession(async (s) => {
+            const err = await failure(
+              s.execute(`INSERT INTO ${p}_items (id, name) VALUES (9600, 'x')`, undefined, { timeoutMs: 50 }),
+            );
+            expect(err).toBeInstanceOf(UnsupportedOperationError);
+            expect(err.message).toMatch(/timeoutMs/);
+            const up = await failure(s.upsert(`${p}_items`, [{ id: 9601, name: "x" }], { on: ["id"], timeoutMs: 50 }));
+            expect(up).toBeInstanceOf(UnsupportedOperationError);
+            const load = await failure(s.loadRecords(`${p}_items`, [{ id: 9602, name: "x" }], { timeoutMs: 50 }));
+            expect(load).toBeInstanceOf(UnsupportedOperationError);
+          });
+          expect(await count(`${p}_items WHERE id >= 9600 AND id < 9700`)).toBe(0);
+        });
+
+        test("a signal stops a statement that waits for another session's transaction; nothing runs", async () => {
+          const holder = await db.provideSession();
+          try {
+            await holder.execute("BEGIN");
+            const ac = new AbortController();
+            setTimeout(() => ac.abort(), 100);
+            const started = Date.now();
+            const err = await within(
+              3000,
+              "waiting statement",
+              failure(
+                db.withSession((s) =>
+                  s.execute(`INSERT INTO ${p}_items (id, name) VALUES (9700, 'x')`, undefined, { signal: ac.signal }),
+                ),
+              ),
+            );
+            expect(err).toBeInstanceOf(OperationCancelledError);
+            expect(Date.now() - started).toBeLessThan(2000);
+            const pre = new AbortController();
+            pre.abort();
+            const up = await failure(
+              db.withSession((s) =>
+                s.upsert(`${p}_items`, [{ id: 9701, name: "x" }], { on: ["id"], signal: pre.signal }),
+              ),
+            );
+            expect(up).toBeInstanceOf(OperationCancelledError);
+          } finally {
+            await holder.execute("ROLLBACK");
+            await holder.release();
+          }
+          expect(await count(`${p}_items WHERE id >= 9700 AND id < 9800`)).toBe(0);
+        });
+
+        test("withSession/provideSession timeoutMs and signal bound the wait for the connection", async () => {
+          const holder = await db.provideSession();
+          try {
+            await holder.execute("BEGIN");
+            let started = Date.now();
+            const timedOut = await within(
+              3000,
+              "acquire",
+              failure(db.withSession((s) => s.selectValue("SELECT 1"), { timeoutMs: 150 })),
+            );
+            expect(timedOut).toBeInstanceOf(PoolTimeoutError);
+            expect(Date.now() - started).toBeLessThan(2000);
+            const ac = new AbortController();
+            setTimeout(() => ac.abort(), 100);
+            started = Date.now();
+            const aborted = await within(
+              3000,
+              "acquire",
+              failure(db.provideSession({ signal: ac.signal }).then((s) => s.selectValue("SELECT 1"))),
+            );
+            expect(aborted).toBeInstanceOf(OperationCancelledError);
+            expect(Date.now() - started).toBeLessThan(2000);
+          } finally {
+            await holder.execute("ROLLBACK");
+            await holder.release();
+          }
+          expect(await db.withSession((s) => s.selectValue("SELECT 13"))).toBe(13);
+        });
+      }
     });
 
     // ------------------------------------------------------------------------------------ prepared statements vs DDL

@@ -30,7 +30,7 @@ import type {
 } from "../../driver/adapter.js";
 import type { PoolConfig, ResetOnRelease, ResolvedDriverFeatures } from "../../driver/config.js";
 import { importDriver, rethrow } from "../../driver/dependencies.js";
-import { boundedAcquire, sendCancelRequest } from "../postgres-common/cancel.js";
+import { boundedAcquire, StatementCancel, sendCancelRequest } from "../postgres-common/cancel.js";
 import { postgresIntrospector } from "../postgres-common/catalog.js";
 import {
   encodePgParams,
@@ -71,6 +71,10 @@ interface PgClientInternals {
   _queryable: boolean;
   /** False from sending a query until its ReadyForQuery arrives. */
   readyForQuery: boolean;
+  /** The query the server is answering (pg ≥ 8.12 has the getter; older versions only the field). */
+  _getActiveQuery?: () => unknown;
+  _activeQuery?: unknown;
+  _queryQueue?: unknown[];
   getTransactionStatus(): string | null;
   _ending: boolean;
   connection: {
@@ -581,30 +585,47 @@ export class PgAdapter implements Adapter<PgConnection> {
     });
   }
 
-  /** Per-call timeout and AbortSignal: a CancelRequest to the server; the connection stays usable. */
+  /**
+   * Per-call timeout and AbortSignal: a CancelRequest to the server, sent only while this statement is the one
+   * running. The statement settles only once a cancel sent for it is resolved (see StatementCancel), so it can never
+   * cancel the next statement on the connection; a cancel that cannot be resolved discards the connection.
+   */
   async #runCancellable(client: PgClient, q: PgQuery, opts: QueryOptions): Promise<PgResult> {
     const signal = opts.signal;
     if (signal?.aborted)
       throw new OperationCancelledError("PostgreSQL query cancelled before it was sent", { cause: signal.reason });
-    let kind: "timeout" | "cancel" | undefined;
-    const fire = (k: "timeout" | "cancel"): void => {
-      if (kind !== undefined) return;
-      kind = k;
-      if (client.processID !== null && client.secretKey !== null) {
-        sendCancelRequest(client.host, client.port, client.processID, client.secretKey);
-      }
-    };
-    const onAbort = (): void => fire("cancel");
-    const timer = opts.timeoutMs !== undefined ? setTimeout(fire, opts.timeoutMs, "timeout") : undefined;
-    signal?.addEventListener("abort", onAbort, { once: true });
+    const state = { settled: false };
+    const cancel = new StatementCancel(opts, () => this.#cancelRunning(client, q, state));
     try {
       return await run(client, q);
     } catch (err) {
-      throw mapPostgresError(err, kind);
+      throw mapPostgresError(err, cancel.kind);
     } finally {
-      if (timer !== undefined) clearTimeout(timer);
-      signal?.removeEventListener("abort", onAbort);
+      state.settled = true;
+      if (!(await cancel.done())) connectionOf(client).broken = true;
     }
+  }
+
+  /** Cancels `q` if the server is running it; a query still queued in the client is failed without I/O. */
+  #cancelRunning(client: PgClient, q: PgQuery, state: { settled: boolean }): Promise<boolean> | undefined {
+    if (state.settled) return undefined;
+    const active =
+      typeof client._getActiveQuery === "function"
+        ? client._getActiveQuery()
+        : "_activeQuery" in client
+          ? client._activeQuery
+          : (client as unknown as { activeQuery: unknown }).activeQuery;
+    if (active !== q) {
+      const queue = client._queryQueue ?? [];
+      const i = queue.indexOf(q);
+      if (i >= 0) {
+        queue.splice(i, 1);
+        q.callback?.(Object.assign(new Error("canceling statement due to user request"), { code: "57014" }), []);
+      }
+      return undefined;
+    }
+    if (client.processID === null || client.secretKey === null) return undefined;
+    return sendCancelRequest(client.host, client.port, client.processID, client.secretKey);
   }
 
   /**
@@ -729,17 +750,31 @@ export class PgAdapter implements Adapter<PgConnection> {
         ? encodeCopyRows(rows, columnTypes, columns.length, options)
         : encodeCopyData(rows, columnTypes, columns.length, options);
     if (copyOptions?.beforeCopy) await copyOptions.beforeCopy();
+    if (copyOptions?.signal?.aborted) {
+      throw new OperationCancelledError("PostgreSQL COPY cancelled before it was sent", {
+        cause: copyOptions.signal.reason,
+      });
+    }
     const sink = conn.client.query(
       from(copyFromStdinSql(table, columns)) as never,
     ) as unknown as NodeJS.WritableStream & {
       rowCount?: number;
     };
     const source = Readable.from(chunks);
+    const client = conn.client as PgClient;
+    const state = { settled: false };
+    const cancel =
+      copyOptions?.signal !== undefined || copyOptions?.timeoutMs !== undefined
+        ? new StatementCancel(copyOptions, () => this.#cancelRunning(client, sink as unknown as PgQuery, state))
+        : undefined;
     try {
       await pipeline(source, sink);
     } catch (err) {
-      await untilReady(conn.client as PgClient);
-      throw this.#queryError(conn, err, undefined);
+      await untilReady(client);
+      throw this.#queryError(conn, mapPostgresError(err, cancel?.kind), cancel?.kind);
+    } finally {
+      state.settled = true;
+      if (cancel !== undefined && !(await cancel.done())) conn.broken = true;
     }
     return sink.rowCount ?? 0;
   }
@@ -803,6 +838,10 @@ function run(client: PgClient, q: PgQuery): Promise<PgResult> {
     };
     client.query(q as unknown as PgModule.Submittable);
   });
+}
+
+function connectionOf(client: PgClient): PgConnection {
+  return (client as unknown as Record<symbol, PgConnection>)[CONN] as PgConnection;
 }
 
 function brokenError(): SQLSpecError {

@@ -1,5 +1,10 @@
 import type { PGlite, PGliteOptions, Results } from "@electric-sql/pglite";
-import { OperationCancelledError, PoolTimeoutError, type SQLSpecError } from "../../core/errors.js";
+import {
+  OperationCancelledError,
+  PoolTimeoutError,
+  type SQLSpecError,
+  UnsupportedOperationError,
+} from "../../core/errors.js";
 import { ParameterStyle, type Row } from "../../core/types.js";
 import type {
   AcquireOptions,
@@ -61,6 +66,11 @@ export class PgliteConnection implements ConnectionState {
   keepsSettings = false;
   /** Savepoints standing in for BEGIN on a lease that shares its parent's transaction. */
   nestedTx: string[] = [];
+  /**
+   * The session's acquire options. Waiting for PGlite's one connection means waiting for another session's open
+   * transaction, which happens at each statement rather than at acquire: every such wait honours them.
+   */
+  wait: { timeoutMs?: number | undefined; signal?: AbortSignal | undefined } = NO_WAIT;
   readonly openCursors = 0;
   readonly preparedStatements = 0;
 
@@ -96,24 +106,38 @@ export interface PgliteAdapterOptions {
   resetOnRelease: ResetOnRelease;
 }
 
+const NO_WAIT = Object.freeze({});
+
 /** FIFO mutex with a wait timeout, so a session blocked behind another's open transaction fails loudly. */
 class TransactionLock {
   #held = false;
   #waiters: (() => void)[] = [];
 
-  async acquire(timeoutMs: number): Promise<void> {
+  /** Waits for the lock; an aborted signal (the statement's or the session's acquire signal) gives up waiting. */
+  async acquire(timeoutMs: number, ...signals: (AbortSignal | undefined)[]): Promise<void> {
+    for (const s of signals) if (s?.aborted) throw cancelledBeforeStart(s);
     if (!this.#held) {
       this.#held = true;
       return;
     }
     await new Promise<void>((resolve, reject) => {
-      const grant = () => {
+      const stop = (): void => {
         clearTimeout(timer);
-        resolve();
-      };
-      const timer = setTimeout(() => {
+        for (const s of signals) s?.removeEventListener("abort", onAbort);
         const i = this.#waiters.indexOf(grant);
         if (i >= 0) this.#waiters.splice(i, 1);
+      };
+      const grant = () => {
+        stop();
+        resolve();
+      };
+      const onAbort = (): void => {
+        stop();
+        reject(cancelledBeforeStart(signals.find((s) => s?.aborted)));
+      };
+      for (const s of signals) s?.addEventListener("abort", onAbort, { once: true });
+      const timer = setTimeout(() => {
+        stop();
         reject(
           new PoolTimeoutError(
             `Waited ${timeoutMs} ms for PGlite's single connection: another session holds an open transaction. ` +
@@ -158,7 +182,7 @@ export class PgliteAdapter implements Adapter<PgliteConnection> {
   readonly parameterStyle = ParameterStyle.NUMERIC;
   readonly databaseLabel = "PostgreSQL";
   readonly capabilities: AdapterCapabilities = {
-    // PGlite runs statements to completion: timeoutMs / AbortSignal cannot interrupt one (issue 8 §2).
+    // PGlite runs a statement to completion on the JS thread: timeoutMs is refused, a signal acts until it starts.
     cancel: false,
     copy: true,
     pipeline: "none",
@@ -214,7 +238,11 @@ export class PgliteAdapter implements Adapter<PgliteConnection> {
     }
     const parent = options?.parent;
     const sharing = parent !== undefined && parent.db === this.db && holdsLock(parent);
-    return new PgliteConnection(this.db, sharing ? parent : undefined, this.#engine);
+    const conn = new PgliteConnection(this.db, sharing ? parent : undefined, this.#engine);
+    if (options?.signal !== undefined || options?.timeoutMs !== undefined) {
+      conn.wait = { timeoutMs: options.timeoutMs, signal: options.signal };
+    }
+    return conn;
   }
 
   state(conn: PgliteConnection): ConnectionState {
@@ -268,18 +296,41 @@ export class PgliteAdapter implements Adapter<PgliteConnection> {
     }
   }
 
-  async query(conn: PgliteConnection, sql: string, params: unknown[], _opts: QueryOptions): Promise<RawResult> {
+  async query(conn: PgliteConnection, sql: string, params: unknown[], opts: QueryOptions): Promise<RawResult> {
     refuseCopyStdio(sql);
+    refuseTimeout(opts);
     if (conn.parent !== undefined && holdsLock(conn.parent)) {
+      if (opts.signal?.aborted) throw cancelledBeforeStart(opts.signal);
       // Inside another session's transaction: BEGIN/COMMIT/ROLLBACK become a savepoint of that transaction.
       const verb = txVerb(sql);
       if (verb === "begin") return this.#nestedBegin(conn);
       if (verb === "end") return this.#nestedEnd(conn, sql);
       return this.#tracked(conn, sql, () => this.#exec(sql, params));
     }
-    if (!conn.holdsLock) await this.#lock.acquire(this.#options.acquireTimeoutMs);
-    conn.holdsLock = true;
+    await this.#take(conn, opts.signal);
     return this.#tracked(conn, sql, () => this.#exec(sql, params));
+  }
+
+  /**
+   * Takes the transaction lock for a statement of `conn` (waiting for another session's transaction, within the
+   * session's acquire options). A signal aborted by then stops the statement before it starts: PGlite runs a started
+   * statement to completion on this thread, so that is the last moment a signal can act.
+   */
+  async #take(conn: PgliteConnection, signal: AbortSignal | undefined): Promise<void> {
+    const taken = !conn.holdsLock;
+    if (taken) {
+      const { timeoutMs, signal: acquireSignal } = conn.wait;
+      await this.#lock.acquire(timeoutMs ?? this.#options.acquireTimeoutMs, acquireSignal, signal);
+      conn.holdsLock = true;
+    }
+    if (signal?.aborted) {
+      // Only a lock taken for this statement goes back; one held for an open transaction or a setting stays.
+      if (taken) {
+        conn.holdsLock = false;
+        this.#lock.release();
+      }
+      throw cancelledBeforeStart(signal);
+    }
   }
 
   /**
@@ -327,16 +378,15 @@ export class PgliteAdapter implements Adapter<PgliteConnection> {
       jsonSerializer: this.#options.features.jsonSerializer,
       columns,
     });
+    refuseTimeout(copyOptions ?? {});
+    if (copyOptions?.signal?.aborted) throw cancelledBeforeStart(copyOptions.signal);
     if (copyOptions?.beforeCopy) await copyOptions.beforeCopy();
     const sql = copyFromStdinSql(table, columns).replace(/ FROM STDIN$/, " FROM '/dev/blob'");
     const run = async (): Promise<RawResult> => {
       const r = await this.db.query(sql, [], { blob });
       return { rows: [], columns: [], rowsAffected: r.affectedRows ?? 0, command: "COPY" };
     };
-    if (!(conn.parent !== undefined && holdsLock(conn.parent)) && !conn.holdsLock) {
-      await this.#lock.acquire(this.#options.acquireTimeoutMs);
-      conn.holdsLock = true;
-    }
+    if (!(conn.parent !== undefined && holdsLock(conn.parent))) await this.#take(conn, copyOptions?.signal);
     return (await this.#tracked(conn, sql, run)).rowsAffected;
   }
 
@@ -413,6 +463,19 @@ export class PgliteAdapter implements Adapter<PgliteConnection> {
 function lockHolder(conn: PgliteConnection): PgliteConnection | undefined {
   if (conn.holdsLock) return conn;
   return conn.parent === undefined ? undefined : lockHolder(conn.parent);
+}
+
+function cancelledBeforeStart(signal: AbortSignal | undefined): OperationCancelledError {
+  return new OperationCancelledError("PGlite statement cancelled before it started", { cause: signal?.reason });
+}
+
+/** PGlite runs a statement to completion (no timer fires meanwhile, statement_timeout included): refuse timeoutMs. */
+function refuseTimeout(opts: QueryOptions): void {
+  if (opts.timeoutMs === undefined) return;
+  throw new UnsupportedOperationError(
+    "PGlite cannot interrupt a running statement, so timeoutMs is refused (nothing was run). An AbortSignal " +
+      "(signal) stops statements that have not started, including ones waiting for another session's transaction.",
+  );
 }
 
 function holdsLock(conn: PgliteConnection): boolean {

@@ -4,19 +4,93 @@
 import { connect as netConnect } from "node:net";
 import { OperationCancelledError, PoolTimeoutError } from "../../core/errors.js";
 
+/** How long a CancelRequest may take to be resolved before the connection is given up on (discarded). */
+const CANCEL_RESOLVE_MS = 5000;
+
 /**
  * Sends the protocol's CancelRequest for backend `pid` on a fresh socket. It needs no pooled connection, so it works
- * even when the pool is exhausted; the server answers by failing the running statement with 57014.
+ * even when the pool is exhausted. Resolves true once the server closed that socket: it signals the backend before
+ * closing, so from then on the cancel can only affect what the backend is running now (an idle backend ignores it).
+ * Resolves false when the request could not be delivered in time (the connection's fate is then unknown).
  */
-export function sendCancelRequest(host: string | undefined, port: number, pid: number, secret: number): void {
+export function sendCancelRequest(
+  host: string | undefined,
+  port: number,
+  pid: number,
+  secret: number,
+): Promise<boolean> {
   const packet = Buffer.alloc(16);
   packet.writeInt32BE(16, 0);
   packet.writeInt32BE(80877102, 4);
   packet.writeInt32BE(pid, 8);
   packet.writeInt32BE(secret, 12);
-  const socket = host?.startsWith("/") ? netConnect(`${host}/.s.PGSQL.${port}`) : netConnect(port, host || "localhost");
-  socket.on("error", () => {});
-  socket.on("connect", () => socket.end(packet));
+  return new Promise<boolean>((resolve) => {
+    const socket = host?.startsWith("/")
+      ? netConnect(`${host}/.s.PGSQL.${port}`)
+      : netConnect(port, host || "localhost");
+    let sent = false;
+    const timer = setTimeout(() => {
+      socket.destroy();
+      resolve(false);
+    }, CANCEL_RESOLVE_MS);
+    timer.unref();
+    // Not connected: nothing reached the server, so nothing can land later either.
+    socket.on("error", () => {
+      clearTimeout(timer);
+      resolve(!sent);
+    });
+    socket.on("close", () => {
+      clearTimeout(timer);
+      resolve(true);
+    });
+    socket.on("connect", () => {
+      sent = true;
+      socket.end(packet);
+    });
+    // The server writes nothing back; reading lets the socket see the server's close.
+    socket.resume();
+  });
+}
+
+export type CancelKind = "timeout" | "cancel";
+
+/**
+ * A statement's `timeoutMs` and `signal`. When one fires, `fire` cancels the statement if it is still running and
+ * returns the pending CancelRequest (or undefined when there was nothing to cancel). `done()`, awaited after the
+ * statement settled and before its result is handed on, waits until that cancel is resolved, so a cancel that raced
+ * the statement's completion can never land on the next statement run on the connection.
+ */
+export class StatementCancel {
+  kind: CancelKind | undefined;
+  #sent: Promise<boolean> | undefined;
+  readonly #timer: NodeJS.Timeout | undefined;
+  readonly #signal: AbortSignal | undefined;
+  readonly #onAbort: () => void;
+  readonly #fire: () => Promise<boolean> | undefined;
+
+  constructor(
+    opts: { signal?: AbortSignal | undefined; timeoutMs?: number | undefined },
+    fire: () => Promise<boolean> | undefined,
+  ) {
+    this.#fire = fire;
+    this.#signal = opts.signal;
+    this.#onAbort = () => this.#trigger("cancel");
+    this.#timer = opts.timeoutMs !== undefined ? setTimeout(() => this.#trigger("timeout"), opts.timeoutMs) : undefined;
+    this.#signal?.addEventListener("abort", this.#onAbort, { once: true });
+  }
+
+  #trigger(kind: CancelKind): void {
+    if (this.kind !== undefined) return;
+    this.kind = kind;
+    this.#sent = this.#fire();
+  }
+
+  /** Disarms; resolves false when a CancelRequest was sent and not resolved in time (discard the connection). */
+  async done(): Promise<boolean> {
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#signal?.removeEventListener("abort", this.#onAbort);
+    return this.#sent === undefined ? true : await this.#sent;
+  }
 }
 
 /**

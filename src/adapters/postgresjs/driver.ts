@@ -32,6 +32,7 @@ import type {
 } from "../../driver/adapter.js";
 import type { PoolConfig, ResetOnRelease, ResolvedDriverFeatures } from "../../driver/config.js";
 import { importDriver, rethrow } from "../../driver/dependencies.js";
+import { StatementCancel, sendCancelRequest } from "../postgres-common/cancel.js";
 import { postgresIntrospector } from "../postgres-common/catalog.js";
 import {
   encodeTextParams,
@@ -557,20 +558,33 @@ export class PostgresJsAdapter implements Adapter<PostgresJsConnection> {
     }
   }
 
+  /**
+   * Per-call timeout and AbortSignal. The CancelRequest goes out only while the server is still running this
+   * statement (its ReadyForQuery not yet seen), never through postgres.js's own cancel, which can hit a finished
+   * statement's successor or, fired before the query is dispatched, leave the connection marked busy for good. The
+   * statement settles only once a cancel sent for it is resolved; one that cannot be resolved discards the connection.
+   */
   async #cancellable(conn: PostgresJsConnection, q: PjsQuery, opts: QueryOptions): Promise<PjsResult> {
     const signal = opts.signal;
     if (signal?.aborted) {
       q.catch(() => {});
       throw new OperationCancelledError("PostgreSQL query cancelled before it was sent", { cause: signal.reason });
     }
-    const cancel = armCancel(q, opts);
+    const state = { settled: false };
+    const cancel = this.#arm(conn, q, opts, state);
     try {
       return await q;
     } catch (err) {
       throw this.#error(conn, err, cancel.kind);
     } finally {
-      cancel.disarm();
+      state.settled = true;
+      if (!(await cancel.done())) conn.broken = true;
     }
+  }
+
+  #arm(conn: PostgresJsConnection, q: PjsQuery, opts: QueryOptions, state: { settled: boolean }): StatementCancel {
+    const ready = conn.wire.readyCount;
+    return new StatementCancel(opts, () => cancelRunning(conn.wire, q, state, ready));
   }
 
   #check(conn: PostgresJsConnection, sql?: string): void {
@@ -625,7 +639,8 @@ export class PostgresJsAdapter implements Adapter<PostgresJsConnection> {
   ): AsyncIterable<Row[]> {
     this.#check(conn, sql);
     const q = this.#start(conn, sql, params, false);
-    const cancel = armCancel(q, opts);
+    const state = { settled: false };
+    const cancel = this.#arm(conn, q, opts, state);
     conn.openCursors++;
     let unknownTypes: number[] | undefined;
     try {
@@ -638,7 +653,8 @@ export class PostgresJsAdapter implements Adapter<PostgresJsConnection> {
       throw this.#error(conn, err, cancel.kind);
     } finally {
       conn.openCursors--;
-      cancel.disarm();
+      state.settled = true;
+      if (!(await cancel.done())) conn.broken = true;
     }
     // A type first met inside a cursor cannot be looked up while the cursor holds the connection: it read as text
     // this once, and is looked up now for every later statement.
@@ -694,6 +710,11 @@ export class PostgresJsAdapter implements Adapter<PostgresJsConnection> {
       chunks = encodeCopyData(list, columnTypes, columns.length, options);
     }
     if (copyOptions?.beforeCopy) await copyOptions.beforeCopy();
+    if (copyOptions?.signal?.aborted) {
+      throw new OperationCancelledError("PostgreSQL COPY cancelled before it was sent", {
+        cause: copyOptions.signal.reason,
+      });
+    }
     const q = (conn.sql as unknown as Unsafe).unsafe(copyFromStdinSql(table, columns)) as PjsQuery & {
       reject(err: unknown): void;
     };
@@ -712,6 +733,8 @@ export class PostgresJsAdapter implements Adapter<PostgresJsConnection> {
       settle(err);
     };
     let sink: Writable | undefined;
+    const state = { settled: false };
+    const cancel = copyOptions !== undefined ? this.#arm(conn, q, copyOptions, state) : undefined;
     try {
       sink = await q.writable();
       const written = pipeline(Readable.from(chunks), sink);
@@ -719,7 +742,10 @@ export class PostgresJsAdapter implements Adapter<PostgresJsConnection> {
       await Promise.race([written, failed]);
     } catch (err) {
       if (sink !== undefined && !sink.destroyed) sink.destroy();
-      throw this.#error(conn, err, undefined);
+      throw this.#error(conn, err, cancel?.kind);
+    } finally {
+      state.settled = true;
+      if (cancel !== undefined && !(await cancel.done())) conn.broken = true;
     }
     return count;
   }
@@ -785,6 +811,9 @@ function connectSocket(
   return new Promise<Socket>((resolve, reject) => {
     const host = o.host[0] ?? "localhost";
     const port = o.port[0] ?? 5432;
+    const unix = o.path ? /^(.*)\/\.s\.PGSQL\.(\d+)$/.exec(o.path) : null;
+    wire.host = unix ? unix[1] : host;
+    wire.port = unix ? Number(unix[2]) : port;
     const s = o.path ? netConnect(o.path) : netConnect({ host, port, noDelay: true });
     s.setNoDelay(true);
     let settled = false;
@@ -873,23 +902,26 @@ function tlsSettings(pool: PoolConfig): {
   }
 }
 
-/** Cancels `q` on the server when the per-call timeout fires or the signal aborts; `kind` says which happened. */
-function armCancel(
-  q: { cancel(): unknown },
-  opts: QueryOptions,
-): { readonly kind: "timeout" | "cancel" | undefined; disarm(): void } {
-  const state: { kind: "timeout" | "cancel" | undefined; disarm(): void } = { kind: undefined, disarm: () => {} };
-  const fire = (k: "timeout" | "cancel"): void => {
-    if (state.kind !== undefined) return;
-    state.kind = k;
-    q.cancel();
-  };
-  const onAbort = (): void => fire("cancel");
-  const timer = opts.timeoutMs !== undefined ? setTimeout(fire, opts.timeoutMs, "timeout") : undefined;
-  opts.signal?.addEventListener("abort", onAbort, { once: true });
-  state.disarm = () => {
-    if (timer !== undefined) clearTimeout(timer);
-    opts.signal?.removeEventListener("abort", onAbort);
-  };
-  return state;
+/**
+ * Cancels `q` if the server is still running it: sent (postgres.js dispatches a query a tick after it is awaited, so
+ * one not yet sent is cancelled once it is) and not answered (no ReadyForQuery since it started).
+ */
+function cancelRunning(
+  wire: WireObserver,
+  q: PjsQuery,
+  state: { settled: boolean },
+  ready: number,
+): Promise<boolean> | undefined {
+  if (state.settled) return undefined;
+  if ((q as { state?: unknown }).state === undefined) {
+    return new Promise<boolean>((resolve) => {
+      setImmediate(() => {
+        const sent = cancelRunning(wire, q, state, ready);
+        if (sent === undefined) resolve(true);
+        else sent.then(resolve);
+      });
+    });
+  }
+  if (wire.readyCount !== ready || wire.pid === 0) return undefined;
+  return sendCancelRequest(wire.host, wire.port, wire.pid, wire.secret);
 }

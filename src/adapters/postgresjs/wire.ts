@@ -31,6 +31,9 @@ export class WireObserver {
   readyCount = 0;
   /** Set when the stream could not be framed (never expected); the connection's state is then unknown. */
   lost = false;
+  /** Where the connection went (a Unix socket as its directory, as libpq spells it), for CancelRequest. */
+  host: string | undefined;
+  port = 5432;
 
   #started = false;
   #type = 0;

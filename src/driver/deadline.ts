@@ -1,0 +1,47 @@
+/**
+ * One call's `signal` and `timeoutMs` (session.upsert, session.loadRecords), spread over the statements it runs:
+ * each statement gets the signal and what is left of the time, so the call as a whole ends within `timeoutMs` with
+ * QueryTimeoutError, or with OperationCancelledError when the signal aborts.
+ */
+import { OperationCancelledError, QueryTimeoutError } from "../core/errors.js";
+import type { QueryOptions } from "./adapter.js";
+
+export interface CallOptions {
+  signal?: AbortSignal | undefined;
+  timeoutMs?: number | undefined;
+}
+
+export class CallDeadline {
+  readonly #signal: AbortSignal | undefined;
+  readonly #end: number | undefined;
+  readonly #timeoutMs: number | undefined;
+
+  constructor(options: CallOptions | undefined) {
+    this.#signal = options?.signal;
+    this.#timeoutMs = options?.timeoutMs;
+    this.#end = this.#timeoutMs !== undefined ? performance.now() + this.#timeoutMs : undefined;
+    this.check();
+  }
+
+  /** Raises when the signal aborted or the time is up; call between steps that run no statement. */
+  check(): void {
+    if (this.#signal?.aborted) {
+      throw new OperationCancelledError("The operation was cancelled (AbortSignal aborted)", {
+        cause: this.#signal.reason,
+      });
+    }
+    if (this.#end !== undefined && performance.now() >= this.#end) {
+      throw new QueryTimeoutError(`The operation did not finish within timeoutMs=${this.#timeoutMs} ms`);
+    }
+  }
+
+  /** Options for the next statement (undefined when the call has neither signal nor timeout). */
+  next(): QueryOptions | undefined {
+    if (this.#signal === undefined && this.#end === undefined) return undefined;
+    this.check();
+    const o: QueryOptions = {};
+    if (this.#signal !== undefined) o.signal = this.#signal;
+    if (this.#end !== undefined) o.timeoutMs = Math.max(1, Math.ceil(this.#end - performance.now()));
+    return o;
+  }
+}
