@@ -345,6 +345,31 @@ export function runTrustTests(t: TrustTarget): void {
           });
         });
 
+        test("executeMany takes timeoutMs and signal like execute", async () => {
+          const one = config({ maxSize: 1 });
+          await one.withSession(async (s) => {
+            let started = Date.now();
+            const timedOut = await within(
+              3000,
+              "executeMany",
+              failure(s.executeMany("SELECT pg_sleep($1::float8)", [[0.01], [2]], { timeoutMs: 150 })),
+            );
+            expect(timedOut).toBeInstanceOf(QueryTimeoutError);
+            expect(Date.now() - started).toBeLessThan(1500);
+            const ac = new AbortController();
+            setTimeout(() => ac.abort(), 150);
+            started = Date.now();
+            const aborted = await within(
+              3000,
+              "executeMany",
+              failure(s.executeMany("SELECT pg_sleep($1::float8)", [[2]], { signal: ac.signal })),
+            );
+            expect(aborted).toBeInstanceOf(OperationCancelledError);
+            expect(Date.now() - started).toBeLessThan(1500);
+            expect(await s.selectValue("SELECT $1::int", [14])).toBe(14);
+          });
+        });
+
         test("upsert and loadRecords take timeoutMs and signal: a lock wait ends typed, nothing written", async () => {
           const holder = await db.provideSession();
           try {

@@ -620,7 +620,9 @@ export class PgAdapter implements Adapter<PgConnection> {
       const i = queue.indexOf(q);
       if (i >= 0) {
         queue.splice(i, 1);
-        q.callback?.(Object.assign(new Error("canceling statement due to user request"), { code: "57014" }), []);
+        const err = Object.assign(new Error("canceling statement due to user request"), { code: "57014" });
+        if (q.callback !== undefined) q.callback(err, []);
+        else (q as unknown as { handleError(e: unknown): void }).handleError(err);
       }
       return undefined;
     }
@@ -659,6 +661,17 @@ export class PgAdapter implements Adapter<PgConnection> {
         ? cache.get(sql)
         : undefined;
     if (cache !== undefined && cache.evicted.length > 0) await this.#deallocate(client, cache);
+    if (opts.signal?.aborted) {
+      throw new OperationCancelledError("PostgreSQL query cancelled before it was sent", { cause: opts.signal.reason });
+    }
+    const state = { settled: false };
+    let submitted: PgQuery | undefined;
+    const cancel =
+      opts.signal !== undefined || opts.timeoutMs !== undefined
+        ? new StatementCancel(opts, () =>
+            submitted === undefined ? undefined : this.#cancelRunning(client, submitted, state),
+          )
+        : undefined;
     try {
       const { total, command } = await new Promise<{ total: number; command: string }>((resolve, reject) => {
         let total = 0;
@@ -708,11 +721,15 @@ export class PgAdapter implements Adapter<PgConnection> {
           },
         };
         client.query(batch as unknown as PgModule.Submittable);
+        submitted = batch as unknown as PgQuery;
       });
       return { rows: [], columns: EMPTY, rowsAffected: total, command };
     } catch (err) {
       this.#forgetStale(conn, sql, stmt, types !== undefined, err);
-      throw this.#queryError(conn, err, undefined);
+      throw this.#queryError(conn, err, cancel?.kind);
+    } finally {
+      state.settled = true;
+      if (cancel !== undefined && !(await cancel.done())) conn.broken = true;
     }
   }
 

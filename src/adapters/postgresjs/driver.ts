@@ -611,13 +611,28 @@ export class PostgresJsAdapter implements Adapter<PostgresJsConnection> {
     opts: QueryOptions,
   ): Promise<RawResult> {
     this.#check(conn, sql);
+    if (opts.signal?.aborted) {
+      throw new OperationCancelledError("PostgreSQL query cancelled before it was sent", { cause: opts.signal.reason });
+    }
+    const ready = conn.wire.readyCount;
     const pending = paramSets.map((p) => this.#start(conn, sql, p, opts.prepare !== false));
+    const state = { settled: false };
+    const first = pending[0];
+    const cancel =
+      first !== undefined && (opts.signal !== undefined || opts.timeoutMs !== undefined)
+        ? new StatementCancel(opts, () => cancelRunning(conn.wire, first, state, ready, pending.length))
+        : undefined;
     let results: PjsResult[];
     try {
       results = await Promise.all(pending);
     } catch (err) {
       for (const p of pending) p.catch(() => {});
-      throw this.#error(conn, err, undefined);
+      // The sets after a failed one still answer: wait for them before the connection is used again.
+      await Promise.allSettled(pending);
+      throw this.#error(conn, err, cancel?.kind);
+    } finally {
+      state.settled = true;
+      if (cancel !== undefined && !(await cancel.done())) conn.broken = true;
     }
     let total = 0;
     for (const r of results) total += rowsAffectedFor(r.command ?? undefined, r.count);
@@ -911,17 +926,18 @@ function cancelRunning(
   q: PjsQuery,
   state: { settled: boolean },
   ready: number,
+  answers = 1,
 ): Promise<boolean> | undefined {
   if (state.settled) return undefined;
   if ((q as { state?: unknown }).state === undefined) {
     return new Promise<boolean>((resolve) => {
       setImmediate(() => {
-        const sent = cancelRunning(wire, q, state, ready);
+        const sent = cancelRunning(wire, q, state, ready, answers);
         if (sent === undefined) resolve(true);
         else sent.then(resolve);
       });
     });
   }
-  if (wire.readyCount !== ready || wire.pid === 0) return undefined;
+  if (wire.readyCount - ready >= answers || wire.pid === 0) return undefined;
   return sendCancelRequest(wire.host, wire.port, wire.pid, wire.secret);
 }
