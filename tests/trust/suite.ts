@@ -544,6 +544,20 @@ export function runTrustTests(t: TrustTarget): void {
         });
       }
 
+      test("invalid input to a prepared statement is the data's error: no re-prepare churn, no reconnect", async () => {
+        const one = config({ maxSize: 1 });
+        const pid = await one.withSession((s) => s.selectValue("SELECT pg_backend_pid()"));
+        for (let i = 0; i < 5; i++) {
+          await one.withSession(async (s) => {
+            expect(await s.selectValue("SELECT $1::int + 1", [i])).toBe(i + 1);
+            const err = await failure(s.selectValue("SELECT $1::int + 1", ["not a number"]));
+            expect(err).toBeInstanceOf(SQLSpecError);
+            expect(err.sqlState).toBe("22P02");
+          });
+        }
+        expect(await one.withSession((s) => s.selectValue("SELECT pg_backend_pid()"))).toBe(pid);
+      });
+
       test("the statement cache survives DEALLOCATE ALL run behind the adapter's back", async () => {
         const one = config({ maxSize: 1 });
         await one.withSession(async (s) => {

@@ -534,10 +534,13 @@ export class PostgresJsAdapter implements Adapter<PostgresJsConnection> {
     } catch (err) {
       const cause = (err as SQLSpecError).cause ?? err;
       if (!reused || !isStaleStatementError(cause)) throw err;
-      conn.staleStatements = true;
-      // Retried once, unprepared, outside a transaction (inside one the failure aborted it).
+      const code = (cause as { code?: string }).code;
+      if (code === "0A000" || code === "26000") conn.staleStatements = true;
+      // Retried once, unprepared, outside a transaction (inside one the failure aborted it). Only when the unprepared
+      // statement runs was the prepared one stale; the same error again is the data's (invalid input stays cheap).
       if (!idle || conn.broken || opts.signal?.aborted) throw err;
       res = await this.#run(conn, this.#start(conn, sql, params, false), opts);
+      conn.staleStatements = true;
     }
     // A multi-statement simple query answers with a plain array of results; the last one is the answer.
     const last = res.command === undefined ? lastOf(res) : res;
