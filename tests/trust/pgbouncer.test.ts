@@ -9,6 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { PgConfig } from "../../src/adapters/pg/index.js";
+import { SQLSpecError } from "../../src/index.js";
 import { PG_URL } from "../support/servers.js";
 
 const BINARY = ["/usr/sbin/pgbouncer", "/usr/bin/pgbouncer"].find((p) => existsSync(p));
@@ -119,12 +120,49 @@ describe("pg behind PgBouncer (transaction mode)", () => {
     return errors;
   }
 
-  test("default statement cache: every failure names the pooler and statementCacheSize: 0", async () => {
-    const errors = await workload(through());
-    for (const err of errors) {
-      expect(String((err as Error).message)).toMatch(/pooler/);
-      expect(String((err as Error).message)).toContain("statementCacheSize: 0");
+  /**
+   * A statement prepared on one server connection, then run in a transaction that PgBouncer gives another: a second
+   * session holds the first server connection (PgBouncer reuses the most recent one first) while the statement runs.
+   */
+  async function moved(db: PgConfig): Promise<unknown> {
+    const a = await db.provideSession();
+    const b = await db.provideSession();
+    try {
+      expect(await a.selectValue("SELECT $1::int + 100", [1])).toBe(101);
+      await b.execute("BEGIN");
+      expect(await b.selectValue("SELECT 1")).toBe(1);
+      try {
+        await a.transaction(async (tx) => {
+          expect(await tx.selectValue("SELECT $1::int + 100", [2])).toBe(102);
+        });
+        return undefined;
+      } catch (err) {
+        return err;
+      } finally {
+        await b.execute("ROLLBACK");
+      }
+    } finally {
+      await a.release();
+      await b.release();
     }
+  }
+
+  test("default statement cache: a statement the pooler moved fails with 26000 naming the pooler and the fix", async () => {
+    const err = (await moved(through())) as SQLSpecError;
+    expect(err).toBeInstanceOf(SQLSpecError);
+    expect(err.sqlState).toBe("26000");
+    expect(err.message).toMatch(/pooler/);
+    expect(err.message).toContain("statementCacheSize: 0");
+    // Under load every failure is that one, and says so.
+    const errors = await workload(through());
+    for (const e of errors) {
+      expect((e as SQLSpecError).sqlState).toBe("26000");
+      expect(String((e as Error).message)).toContain("statementCacheSize: 0");
+    }
+  });
+
+  test("statementCacheSize: 0: the same moved statement runs", async () => {
+    expect(await moved(through(0))).toBeUndefined();
   });
 
   test("statementCacheSize: 0 runs all 500 statements", async () => {
