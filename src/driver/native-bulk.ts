@@ -34,6 +34,7 @@ import type { BulkUpsertShape, InsertUpsertSql, JsonColumnKind } from "../dialec
 import type { BulkCapabilities } from "./adapter.js";
 import { ObjectRows, rowArray } from "./copy-rows.js";
 import { inTransaction } from "./copy-staging.js";
+import type { CallDeadline } from "./deadline.js";
 import type { Session } from "./session.js";
 
 type AnySession = Session<any>;
@@ -71,6 +72,7 @@ export async function nativeBulkUpsert(
   plan: NativePlan,
   strategy: NativeBulkStrategy | "auto",
   started: number,
+  deadline?: CallDeadline,
 ): Promise<SQLResult> {
   const types = await catalogTypes(session, table, plan.columns);
   const shape: BulkUpsertShape = {
@@ -105,7 +107,15 @@ export async function nativeBulkUpsert(
     if (chosen === "values") {
       const maxBytes = (await bulk.maxPacketBytes(session.conn)) - PACKET_MARGIN;
       for (const chunk of valueChunks(rows, plan.columns, bulk.maxParameters, maxBytes, bulk.valuesChunkRows)) {
-        add(await session.runCompiled(sql.upsertValues(shape, chunk.rows, version), chunk.values, "INSERT"));
+        add(
+          await session.runCompiled(
+            sql.upsertValues(shape, chunk.rows, version),
+            chunk.values,
+            "INSERT",
+            undefined,
+            deadline?.next(),
+          ),
+        );
       }
     } else if (chosen === "json") {
       const maxBytes = (await bulk.maxPacketBytes(session.conn)) - PACKET_MARGIN;
@@ -113,12 +123,13 @@ export async function nativeBulkUpsert(
       const text = sql.upsertFromSelect(shape, source);
       const kinds = types.map((t) => sql.jsonKind?.(t) ?? "plain");
       for (const payload of jsonChunks(rows, plan.columns, kinds, session.jsonSerializer, maxBytes)) {
-        add(await session.runCompiled(text, [payload], "INSERT"));
+        add(await session.runCompiled(text, [payload], "INSERT", undefined, deadline?.next()));
       }
     } else {
-      const stage = await loadStage(session, sql, table, plan.columns, new ObjectRows(rows, plan.columns));
+      const stage = await loadStage(session, sql, table, plan.columns, new ObjectRows(rows, plan.columns), deadline);
       try {
-        add(await session.runCompiled(sql.upsertFromSelect(shape, sql.quoteTable(stage)), [], "INSERT"));
+        const upsert = sql.upsertFromSelect(shape, sql.quoteTable(stage));
+        add(await session.runCompiled(upsert, [], "INSERT", undefined, deadline?.next()));
       } finally {
         await session.runCompiled((sql.dropStage as (s: string) => string)(stage), [], "DDL");
       }
@@ -135,6 +146,7 @@ export async function nativeBulkLoad(
   rows: readonly unknown[] | AsyncIterable<unknown>,
   columns: readonly string[],
   started: number,
+  deadline?: CallDeadline,
 ): Promise<SQLResult> {
   await catalogTypes(session, table, columns);
   const sql = bulk.sql;
@@ -148,13 +160,15 @@ export async function nativeBulkLoad(
     // LOAD DATA LOCAL cannot stop mid-file, so it turns errors into skipped rows: load a keyless stage, then copy it
     // into the target with one INSERT … SELECT, which fails whole on the first bad row.
     return inTransaction(session, async () => {
-      const stage = await loadStage(session, sql, table, columns, source);
+      const stage = await loadStage(session, sql, table, columns, source, deadline);
       try {
         const cols = columns.map((c) => sql.quoteIdent(c)).join(", ");
         const r = await session.runCompiled(
           `INSERT INTO ${sql.quoteTable(table)} (${cols}) SELECT ${cols} FROM ${sql.quoteTable(stage)}`,
           [],
           "INSERT",
+          undefined,
+          deadline?.next(),
         );
         return result(r.rowsAffected, "COPY", r.statement, started, { strategy: "copy" });
       } finally {
@@ -167,7 +181,8 @@ export async function nativeBulkLoad(
     let total = 0;
     let statement = "";
     for (const chunk of valueChunks(rows as Rows, columns, bulk.maxParameters, maxBytes, bulk.valuesChunkRows)) {
-      const r = await session.runCompiled(sql.insertValues(table, columns, chunk.rows), chunk.values, "INSERT");
+      const insert = sql.insertValues(table, columns, chunk.rows);
+      const r = await session.runCompiled(insert, chunk.values, "INSERT", undefined, deadline?.next());
       total += r.rowsAffected;
       statement = r.statement;
     }
@@ -191,7 +206,10 @@ async function loadStage(
   table: string,
   columns: readonly string[],
   source: Iterable<unknown[]> | AsyncIterable<unknown[]>,
+  deadline: CallDeadline | undefined,
 ): Promise<string> {
+  // The stage is the session's own keyless table (nothing waits there): the deadline is checked before it is made.
+  deadline?.check();
   const stage = STAGE;
   const create = sql.stageTable as NonNullable<InsertUpsertSql["stageTable"]>;
   await session.runCompiled((sql.dropStage as (s: string) => string)(stage), [], "DDL");

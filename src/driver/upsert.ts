@@ -115,14 +115,14 @@ export async function upsertRows(
       strategy !== "copy-merge" &&
       strategy !== "insert-on-conflict"
     ) {
-      return nativeBulkUpsert(session, bulk, table, rows, plan, strategy, started);
+      return nativeBulkUpsert(session, bulk, table, rows, plan, strategy, started, deadline);
     }
     if (strategy === "merge-json" || strategy === "copy-merge") {
       throw new SQLBuilderError(
         `upsert strategy "${strategy}" needs PostgreSQL; ${session.dialect} uses its native upsert`,
       );
     }
-    return nativeUpsert(session, table, rows, plan, started);
+    return nativeUpsert(session, table, rows, plan, started, deadline);
   }
 
   const catalog = await catalogColumns(session, table);
@@ -369,11 +369,12 @@ export async function loadRecords(
       rest === undefined ? (rows as readonly unknown[]) : replay(first, rest),
       columns,
       started,
+      deadline,
     );
   }
   if (session.dialect !== "postgres" || typeof session.adapter.copyIn !== "function") {
     if (rest !== undefined) throw new SQLBuilderError("loadRecords from an async iterable needs COPY (PostgreSQL)");
-    return nativeInsert(session, table, rows as readonly unknown[], columns, started);
+    return nativeInsert(session, table, rows as readonly unknown[], columns, started, deadline);
   }
   const types = columnTypes(table, columns, await catalogColumns(session, table));
   const source =
@@ -464,10 +465,11 @@ async function nativeUpsert(
   rows: Rows,
   plan: ColumnPlan,
   started: number,
+  deadline: CallDeadline,
 ): Promise<SQLResult> {
   const statements = nativeUpsertStatements(session.dialect, table, rows, plan);
   const name = session.dialect === "mysql" ? "on-duplicate-key-update" : "insert-on-conflict";
-  return runAll(session, statements, "INSERT", { strategy: name, rows: rows.length }, started);
+  return runAll(session, statements, "INSERT", { strategy: name, rows: rows.length }, started, deadline);
 }
 
 async function nativeInsert(
@@ -476,6 +478,7 @@ async function nativeInsert(
   rows: readonly unknown[],
   columns: readonly string[],
   started: number,
+  deadline: CallDeadline,
 ): Promise<SQLResult> {
   const objects = rows.map((r) =>
     Array.isArray(r) ? Object.fromEntries(columns.map((c, i) => [c, r[i]])) : pick(r as Row, columns),
@@ -483,7 +486,7 @@ async function nativeInsert(
   const statements = chunkRows(objects, columns.length, session.dialect).map((chunk) =>
     insertInto(table, undefined, session.dialect).values(chunk),
   );
-  return runAll(session, statements, "COPY", { strategy: "insert", rows: rows.length }, started);
+  return runAll(session, statements, "COPY", { strategy: "insert", rows: rows.length }, started, deadline);
 }
 
 async function* replay(first: unknown, rest: RowSource): AsyncGenerator<unknown> {
@@ -504,12 +507,13 @@ async function runAll(
   operationType: OperationType,
   metadata: ResultMetadata,
   started: number,
+  deadline: CallDeadline,
 ): Promise<SQLResult> {
   const run = async (): Promise<SQLResult> => {
     let total = 0;
     let statement = "";
     for (const st of statements) {
-      const r = await session.execute(st);
+      const r = await session.execute(st, undefined, deadline.next());
       total += r.rowsAffected;
       statement = r.statement;
     }

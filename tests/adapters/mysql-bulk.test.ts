@@ -9,7 +9,9 @@ import { mysqlBulkSql } from "../../src/dialects/mysql.js";
 import {
   DataError,
   NotNullViolationError,
+  OperationCancelledError,
   ParameterError,
+  QueryTimeoutError,
   type Session,
   SQLBuilderError,
   sql,
@@ -299,6 +301,51 @@ describe("mysql: bulk semantics", () => {
     expect(b.build("mysql", { serverFlavor: "mariadb", serverVersionNum: 101119 }).sql).toBe(
       "INSERT INTO `t` (`id`, `name`) VALUES (?, ?) ON DUPLICATE KEY UPDATE `name` = VALUES(`name`)",
     );
+  });
+
+  test("upsert and loadRecords take timeoutMs and signal: a row-lock wait ends typed within the limit, nothing written", async () => {
+    await run((s) => s.execute("DELETE FROM myblk_items"));
+    await run((s) => s.execute("INSERT INTO myblk_items (id, name) VALUES (1, 'held')"));
+    const holder = await db.provideSession();
+    try {
+      await holder.begin();
+      await holder.execute("SELECT id FROM myblk_items WHERE id = 1 FOR UPDATE");
+      await run(async (s) => {
+        const until = (ms: number) => {
+          const t = Date.now();
+          return () => expect(Date.now() - t).toBeLessThan(ms);
+        };
+        for (const strategy of ["values", "json", "copy"] as const) {
+          const done = until(3000);
+          const err = await s
+            .upsert("myblk_items", [...rows(3, 100), { ...rows(1, 1)[0], name: "new" }], {
+              on: ["id"],
+              strategy,
+              timeoutMs: 200,
+            })
+            .catch((e) => e);
+          expect(err, strategy).toBeInstanceOf(QueryTimeoutError);
+          done();
+        }
+        for (const n of [2, 1500]) {
+          // VALUES below 1,000 rows, LOAD DATA into a stage then INSERT … SELECT above.
+          const ac = new AbortController();
+          setTimeout(() => ac.abort(), 200);
+          const done = until(3000);
+          const err = await s
+            .loadRecords("myblk_items", [...rows(n - 1, 2000), ...rows(1, 1)], { signal: ac.signal })
+            .catch((e) => e);
+          expect(err, `${n} rows`).toBeInstanceOf(OperationCancelledError);
+          done();
+        }
+        expect(s.inTransaction).toBe(false);
+        expect(await s.selectValue("SELECT count(*) FROM myblk_items")).toBe(1);
+      });
+    } finally {
+      await holder.rollback();
+      await holder.release();
+    }
+    expect(await run((s) => s.select("SELECT id, name FROM myblk_items"))).toEqual([{ id: 1, name: "held" }]);
   });
 
   test("sql.upsert(…, { dialect: 'mysql' }) runs on the session with the server's form", async () => {
