@@ -7,6 +7,7 @@ const parts: Record<string, () => Promise<{ run: () => Promise<void> }>> = {
   core: () => import("./core.js"),
   build: () => import("./build.js"),
   point: () => import("./point-query.js"),
+  pglite: () => import("./pglite.js"),
   upsert: () => import("./upsert.js"),
   mysql: () => import("./mysql.js"),
   sqlite: () => import("./sqlite.js"),
