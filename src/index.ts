@@ -36,8 +36,14 @@ export {
   type SearchOptions,
   type StatementFilter,
 } from "./core/filters.js";
-export { defaultJsonDeserializer, defaultJsonSerializer, JsonValue } from "./core/json.js";
-export { type BulkStrategyName, type ResultMetadata, SQLResult } from "./core/result.js";
+export {
+  defaultJsonDeserializer,
+  defaultJsonSerializer,
+  type JsonDeserializer,
+  type JsonSerializer,
+  JsonValue,
+} from "./core/json.js";
+export { type BulkStrategyName, type ResultMetadata, SQLResult, type SQLResultInit } from "./core/result.js";
 export { parseScript, type ScriptStatement, splitScript } from "./core/splitter.js";
 export type { StandardSchemaV1 } from "./core/standard-schema.js";
 export { isSQL, RawFragment, RefFragment, SQL, type SqlTag, ValueFragment } from "./core/statement.js";
@@ -66,6 +72,7 @@ export {
   type Params,
   type Row,
 } from "./core/types.js";
+export type { Int8Mode, TimestampMode } from "./core/values.js";
 export type { Adapter, ColumnInfo, Introspector, QueryOptions, RawResult, ServerVersion } from "./driver/adapter.js";
 export type { DriverFeatures, MigrationConfig, PoolConfig, ResetOnRelease, StatementConfig } from "./driver/config.js";
 export { DataDictionary, type Feature } from "./driver/data-dictionary.js";

@@ -24,22 +24,33 @@ import { aliasName, type ConditionInput, condition, exprOf, nameExpr, selectItem
 
 const KNOWN = new Set<string>(["postgres", "sqlite", "mysql", "duckdb", "oracle", "bigquery"]);
 
+/** The dialect a builder renders for: `given` (aliases resolved), else the builder's own, else `"postgres"`. */
 export function resolveDialect(given: DialectName | undefined, own: Dialect | undefined): Dialect {
   if (given === undefined) return own ?? "postgres";
   return KNOWN.has(given) ? (given as Dialect) : normalizeDialect(given);
 }
 
+/** Options of `builder.toSQL()`. */
 export interface ToSQLOptions {
   /** Inline values as escaped literals (for logs). Never execute the result. */
   showParameters?: boolean;
+  /** Catalog facts as a session would supply them (column types, unique keys, server version). */
   ctx?: BuildContext;
 }
 
+/**
+ * What every builder shares: `build()`, `toSQL()`, `withDialect()`. Builders are immutable: each call returns a new
+ * builder, so a builder can be reused and branched safely.
+ */
 export abstract class BaseBuilder<N extends StatementNode> implements QueryBuilder {
+  /** Brand by which sessions recognise a builder. */
   readonly [QUERY_BUILDER] = true as const;
 
+  /** @internal Builders are made by `sql.select(…)`, `sql.insertInto(…)`, …, not with `new`. */
   constructor(
+    /** @internal The statement tree; its shape is not part of the public API. */
     readonly node: N,
+    /** The dialect the builder was made for, if any; `build()` without a dialect uses it. */
     readonly dialect?: Dialect,
   ) {}
 
@@ -63,6 +74,11 @@ export abstract class BaseBuilder<N extends StatementNode> implements QueryBuild
     return this.node;
   }
 
+  /**
+   * Renders SQL and parameters for `dialect` (default: the builder's own, else `"postgres"`). No I/O.
+   * @throws {@link SQLBuilderError} when the statement is incomplete or invalid;
+   * {@link DialectNotSupportedError} when the dialect cannot express it.
+   */
   build(dialect?: DialectName, ctx?: BuildContext): BuiltStatement {
     const d = resolveDialect(dialect, this.dialect);
     return getRenderer(d).render(this.prepare(d, ctx), ctx);
@@ -78,6 +94,7 @@ export abstract class BaseBuilder<N extends StatementNode> implements QueryBuild
     return getRenderer(d).render(this.prepare(d, opts?.ctx), opts?.ctx, { inline: opts?.showParameters === true }).sql;
   }
 
+  /** `toSQL()` with placeholders (never values). */
   toString(): string {
     return this.toSQL();
   }
@@ -107,8 +124,13 @@ function valueName(column: unknown): string {
   return typeof column === "string" ? paramName(column) : "param";
 }
 
-/** The where family, shared by SELECT, UPDATE and DELETE. */
-export abstract class FilterableBuilder<N extends StatementNode & { readonly where?: Expr }> extends BaseBuilder<N> {
+/** The where family, shared by SELECT, UPDATE and DELETE. Conditions from several calls are AND-ed (`orWhere`: OR-ed). */
+export abstract class FilterableBuilder<
+  N extends StatementNode & {
+    /** @internal */
+    readonly where?: Expr;
+  },
+> extends BaseBuilder<N> {
   protected addWhere(e: Expr, useOr = false): this {
     return this.patch({ where: useOr ? or(this.node.where, e) : and(this.node.where, e) } as Partial<N>);
   }
@@ -121,14 +143,17 @@ export abstract class FilterableBuilder<N extends StatementNode & { readonly whe
     return this.addWhere(condition(cond, params, this.dialect, "where()"));
   }
 
+  /** Like `where`, but OR-ed with the conditions so far: `(earlier) OR cond`. */
   orWhere(cond: ConditionInput, params?: Params): this {
     return this.addWhere(condition(cond, params, this.dialect, "orWhere()"), true);
   }
 
+  /** `column IN (values)` (bound; `= ANY($1)` on PostgreSQL), or `column IN (subquery)` for a builder. An empty array matches nothing. */
   whereIn(column: string, values: readonly unknown[] | QueryBuilder): this {
     return this.in(column, values, false);
   }
 
+  /** `column NOT IN (values)` or `NOT IN (subquery)`. */
   whereNotIn(column: string, values: readonly unknown[] | QueryBuilder): this {
     return this.in(column, values, true);
   }
@@ -141,6 +166,7 @@ export abstract class FilterableBuilder<N extends StatementNode & { readonly whe
     return this.addWhere({ kind: "in", left, not, list: { kind: "param", name: valueName(column), value: values } });
   }
 
+  /** `column BETWEEN low AND high` (both bounds included, both bound). */
   whereBetween(column: string, low: unknown, high: unknown): this {
     const name = valueName(column);
     return this.addWhere({
@@ -152,10 +178,12 @@ export abstract class FilterableBuilder<N extends StatementNode & { readonly whe
     });
   }
 
+  /** `column LIKE pattern`; the pattern is bound, its `%` and `_` are wildcards. */
   whereLike(column: string, pattern: unknown): this {
     return this.like(column, pattern, false, false);
   }
 
+  /** `column NOT LIKE pattern`. */
   whereNotLike(column: string, pattern: unknown): this {
     return this.like(column, pattern, false, true);
   }
@@ -170,10 +198,12 @@ export abstract class FilterableBuilder<N extends StatementNode & { readonly whe
     return this.addWhere({ kind: "like", left: nameExpr(column, "whereLike() column"), right, not, ci });
   }
 
+  /** `EXISTS (subquery)`. @throws {@link SQLBuilderError} when `query` is not a builder. */
   whereExists(query: QueryBuilder): this {
     return this.exists(query, "EXISTS ");
   }
 
+  /** `NOT EXISTS (subquery)`. */
   whereNotExists(query: QueryBuilder): this {
     return this.exists(query, "NOT EXISTS ");
   }
@@ -212,10 +242,12 @@ export abstract class FilterableBuilder<N extends StatementNode & { readonly whe
     );
   }
 
+  /** `column IS NULL`. */
   whereNull(column: string): this {
     return this.addWhere({ kind: "null", left: nameExpr(column, "whereNull() column"), not: false });
   }
 
+  /** `column IS NOT NULL`. */
   whereNotNull(column: string): this {
     return this.addWhere({ kind: "null", left: nameExpr(column, "whereNotNull() column"), not: true });
   }

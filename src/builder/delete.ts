@@ -5,7 +5,9 @@ import { cte, FilterableBuilder, returningItems } from "./base.js";
 import { tableNode } from "./input.js";
 import type { TableInput } from "./select.js";
 
+/** A DELETE statement; made by `sql.deleteFrom(table)`. Immutable: every method returns a new builder. */
 export class DeleteBuilder extends FilterableBuilder<DeleteNode> {
+  /** The builder kind, `"delete"`. */
   get kind(): "delete" {
     return "delete";
   }
@@ -15,10 +17,12 @@ export class DeleteBuilder extends FilterableBuilder<DeleteNode> {
     return this.patch({ using: [...(this.node.using ?? []), tableNode(table, alias, "using()")] });
   }
 
+  /** `RETURNING columns` (`*` when none are given). Not on MySQL/MariaDB. */
   returning(...columns: unknown[]): this {
     return this.patch({ returning: returningItems(columns) });
   }
 
+  /** `WITH name [(columns)] AS (query)` before the statement. */
   with(name: string, query: unknown, opts?: { recursive?: boolean; columns?: readonly string[] }): this {
     return this.patch({ with: [...(this.node.with ?? []), cte(name, query, opts?.recursive === true, opts?.columns)] });
   }

@@ -8,12 +8,18 @@ import type { OnConflictBuilder } from "./insert.js";
 import type { MergeBuilder } from "./merge.js";
 import type { UpsertInsertBuilder } from "./upsert.js";
 
+/** A narrowed builder's method: the full builder's method of the same name, returning the narrowed type. */
+export interface NarrowedMethod<A extends unknown[], R> {
+  /** As the full builder's method of this name (see its documentation), returning the narrowed builder. */
+  (...args: A): R;
+}
+
 /** The ON CONFLICT step of a narrowed builder: `doNothing()`/`doUpdate()` return the narrowed builder. */
 export type OnConflictStep<Self> = {
   [P in keyof OnConflictBuilder<UpsertInsertBuilder>]: OnConflictBuilder<UpsertInsertBuilder>[P] extends (
     ...args: infer A
   ) => unknown
-    ? (...args: A) => Self
+    ? NarrowedMethod<A, Self>
     : never;
 };
 
@@ -22,10 +28,11 @@ export type OnConflictStep<Self> = {
  * stay missing along the chain, through `onConflict(…).doUpdate(…)` too.
  */
 export type Without<B, K extends keyof B, Self> = {
-  [P in Exclude<keyof B, K>]: B[P] extends (...args: infer A) => B
-    ? (...args: A) => Self
+  // A filtering `as` clause keeps the mapped type homomorphic, so each member keeps its declaration (and doc comment).
+  [P in keyof B as P extends K ? never : P]: B[P] extends (...args: infer A) => B
+    ? NarrowedMethod<A, Self>
     : B[P] extends (...args: infer A) => OnConflictBuilder<any>
-      ? (...args: A) => OnConflictStep<Self>
+      ? NarrowedMethod<A, OnConflictStep<Self>>
       : B[P];
 };
 
@@ -38,11 +45,17 @@ type NoInsertEquivalent =
 
 /** `sql.upsert(table, { dialect: "sqlite" | "duckdb" })`: INSERT … ON CONFLICT, so no ON DUPLICATE KEY UPDATE. */
 export interface OnConflictUpsertBuilder
-  extends Without<UpsertInsertBuilder, NoInsertEquivalent | "onDuplicateKeyUpdate", OnConflictUpsertBuilder> {}
+  extends Without<UpsertInsertBuilder, NoInsertEquivalent | "onDuplicateKeyUpdate", OnConflictUpsertBuilder> {
+  /** The builder kind, `"insert"`. */
+  readonly kind: "insert";
+}
 
 /** `sql.upsert(table, { dialect: "mysql" | "mariadb" })`: INSERT … ON DUPLICATE KEY UPDATE, without RETURNING. */
 export interface OnDuplicateKeyUpsertBuilder
-  extends Without<UpsertInsertBuilder, NoInsertEquivalent | "returning", OnDuplicateKeyUpsertBuilder> {}
+  extends Without<UpsertInsertBuilder, NoInsertEquivalent | "returning", OnDuplicateKeyUpsertBuilder> {
+  /** The builder kind, `"insert"`. */
+  readonly kind: "insert";
+}
 
 /** MERGE on Oracle: no WHEN NOT MATCHED BY SOURCE, no RETURNING. */
 export interface OracleMergeBuilder
@@ -50,10 +63,16 @@ export interface OracleMergeBuilder
     MergeBuilder,
     "whenNotMatchedBySourceThenUpdate" | "whenNotMatchedBySourceThenDelete" | "returning",
     OracleMergeBuilder
-  > {}
+  > {
+  /** The builder kind, `"merge"`. */
+  readonly kind: "merge";
+}
 
 /** MERGE on BigQuery: no RETURNING. */
-export interface BigQueryMergeBuilder extends Without<MergeBuilder, "returning", BigQueryMergeBuilder> {}
+export interface BigQueryMergeBuilder extends Without<MergeBuilder, "returning", BigQueryMergeBuilder> {
+  /** The builder kind, `"merge"`. */
+  readonly kind: "merge";
+}
 
 /** Dialect names whose MERGE the builder renders (SQLite, DuckDB and MySQL have none: use `sql.upsert`). */
 export type MergeDialectName = "postgres" | "postgresql" | "pg" | "pglite" | "oracle" | "bigquery";

@@ -232,8 +232,19 @@ export function fragment(text: string, params?: Params, dialect?: Dialect, input
   return loose ? { kind: "frag", parts: split.parts, args, loose } : { kind: "frag", parts: split.parts, args };
 }
 
-/** A condition: SQL text (with `params`), a `sql` template or builder, or an object of column values. */
+/**
+ * A condition, as `where`, `having`, join `on` and `{ where }` options take it: SQL text (placeholders bound from
+ * the `params` argument), a `sql` template or builder, or an object of column values
+ * (`{ active: true, id: [1, 2], deleted_at: null }`: every value bound; null → IS NULL, an array → IN).
+ */
 export type ConditionInput = string | object;
+
+/**
+ * An action position's column map (`doUpdate`, `onDuplicateKeyUpdate`, `whenMatchedThenUpdate`,
+ * `whenNotMatchedThenInsert`): a string value is a SQL expression (`"EXCLUDED.name"`, `"src.price"`,
+ * `"t.stock + src.qty"`); any other value is bound. Never put user input in the strings.
+ */
+export type ActionValues = Readonly<Record<string, unknown>>;
 
 /** where()/having()/on() input → expression. Objects bind every value (null → IS NULL, array → IN). */
 export function condition(input: ConditionInput, params?: Params, dialect?: Dialect, what = "where()"): Expr {

@@ -8,6 +8,7 @@ import { SQLBuilderError } from "../core/errors.js";
 import type { Dialect } from "../core/types.js";
 import { BaseBuilder, cte, returningItems } from "./base.js";
 import {
+  type ActionValues,
   actionSet,
   aliasName,
   type ConditionInput,
@@ -20,7 +21,9 @@ import {
 
 type Row = Readonly<Record<string, unknown>>;
 
+/** An INSERT statement; made by `sql.insertInto(table)`. Immutable: every method returns a new builder. */
 export class InsertBuilder<N extends InsertNode = InsertNode> extends BaseBuilder<N> {
+  /** The builder kind, `"insert"`. */
   get kind(): "insert" {
     return "insert";
   }
@@ -115,37 +118,46 @@ export class InsertBuilder<N extends InsertNode = InsertNode> extends BaseBuilde
   }
 
   /** MySQL `ON DUPLICATE KEY UPDATE`; strings are SQL (`"VALUES(name)"`), other values are bound. */
-  onDuplicateKeyUpdate(set: Row): this {
+  onDuplicateKeyUpdate(set: ActionValues): this {
     return this.patch({ duplicate: actionSet(set, "onDuplicateKeyUpdate()") } as unknown as Partial<N>);
   }
 
+  /** `RETURNING columns` (`*` when none are given); names, or `sql.raw(…)` for expressions. Not on MySQL/MariaDB. */
   returning(...columns: unknown[]): this {
     return this.patch({ returning: returningItems(columns) } as unknown as Partial<N>);
   }
 
+  /** `WITH name [(columns)] AS (query)` before the statement; `query` is a builder, a `sql` template or SQL text. */
   with(name: string, query: unknown, opts?: { recursive?: boolean; columns?: readonly string[] }): this {
     const ctes = [...(this.node.with ?? []), cte(name, query, opts?.recursive === true, opts?.columns)];
     return this.patch({ with: ctes } as unknown as Partial<N>);
   }
 
-  /** @internal used by OnConflictBuilder */
+  /** @internal Used by OnConflictBuilder. */
   withConflict(conflict: InsertNode["conflict"]): this {
     return this.patch({ conflict } as unknown as Partial<N>);
   }
 }
 
+/** The step after `onConflict(…)`: finish with `doNothing()` or `doUpdate(…)`, which return the insert builder. */
 export class OnConflictBuilder<B extends InsertBuilder<any>> {
+  /** @internal Made by `InsertBuilder.onConflict`. */
   constructor(
     private readonly parent: B,
     private readonly columns: readonly string[],
   ) {}
 
+  /** `DO NOTHING`: conflicting rows are skipped (MySQL renders a no-op ON DUPLICATE KEY UPDATE). */
   doNothing(): B {
     return this.parent.withConflict({ columns: this.columns, action: "nothing" });
   }
 
-  /** `set` is an action position: `{ name: "EXCLUDED.name", hits: "t.hits + 1", price: 9.5 }`. */
-  doUpdate(set: Row | readonly string[], opts?: { where?: ConditionInput }): B {
+  /**
+   * `DO UPDATE SET …`. `set` is an action position: `{ name: "EXCLUDED.name", hits: "t.hits + 1", price: 9.5 }`
+   * (strings are SQL, other values bound), or a column list `["name", "price"]` meaning `name = EXCLUDED.name, …`.
+   * `where` limits which conflicting rows are updated.
+   */
+  doUpdate(set: ActionValues | readonly string[], opts?: { where?: ConditionInput }): B {
     const items = actionSet(set, "doUpdate()", "excluded");
     const where =
       opts?.where === undefined ? undefined : condition(opts.where, undefined, this.parent.dialect, "doUpdate() where");

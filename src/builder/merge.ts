@@ -22,6 +22,7 @@ import { type DialectName, normalizeDialect, type Params } from "../core/types.j
 import { BaseBuilder, returningItems } from "./base.js";
 import type { BigQueryMergeBuilder, MergeDialectName, OracleMergeBuilder } from "./dialect-builders.js";
 import {
+  type ActionValues,
   actionSet,
   aliasName,
   type ConditionInput,
@@ -34,9 +35,12 @@ import {
 } from "./input.js";
 
 type Row = Readonly<Record<string, unknown>>;
+/** Options of a WHEN clause. */
 export interface WhenOptions {
+  /** An extra condition: `WHEN MATCHED AND <where> THEN …` (`"src.price < t.price"`). */
   where?: ConditionInput;
 }
+/** Options of `using(rows, alias, options)`. */
 export interface UsingOptions {
   /**
    * SQL types for columns of a rows source, overriding the target's types and value inference:
@@ -75,7 +79,13 @@ export function rowsSource(input: object | readonly object[], alias: string, opt
   return types ? { kind: "rows", rows, columns, alias, kinds, types } : { kind: "rows", rows, columns, alias, kinds };
 }
 
+/**
+ * A MERGE statement; made by `sql.merge()` (or `sql.upsert(table)` for PostgreSQL, Oracle, BigQuery). Immutable:
+ * every method returns a new builder. On PostgreSQL before 15 a session rewrites it to INSERT … ON CONFLICT when the
+ * ON clause is an equality on a unique key.
+ */
 export class MergeBuilder extends BaseBuilder<MergeNode> {
+  /** The builder kind, `"merge"`. */
   get kind(): "merge" {
     return "merge";
   }
@@ -97,6 +107,7 @@ export class MergeBuilder extends BaseBuilder<MergeNode> {
     return this.patch({ source: rowsSource(source as object | readonly object[], a, opts) });
   }
 
+  /** The ON condition matching source rows to target rows (`"t.id = src.id"`); takes what `where` takes. */
   on(cond: ConditionInput, params?: Params): this {
     return this.patch({ on: condition(cond, params, this.dialect, "on()") });
   }
@@ -113,27 +124,29 @@ export class MergeBuilder extends BaseBuilder<MergeNode> {
   }
 
   /** `{ name: "src.name" }` (strings are SQL) or `["name", "price"]` meaning `name = src.name, …`. */
-  whenMatchedThenUpdate(set: Row | readonly string[], opts?: WhenOptions): this {
+  whenMatchedThenUpdate(set: ActionValues | readonly string[], opts?: WhenOptions): this {
     const items = actionSet(set, "whenMatchedThenUpdate()", this.sourceAlias());
     return this.addWhen({ match: "MATCHED", action: "UPDATE", set: items }, opts);
   }
 
+  /** `WHEN MATCHED [AND where] THEN DELETE`. */
   whenMatchedThenDelete(opts?: WhenOptions): this {
     return this.addWhen({ match: "MATCHED", action: "DELETE" }, opts);
   }
 
   /** `{ id: "src.id", created: "CURRENT_TIMESTAMP" }` or `["id", "name"]` meaning `VALUES (src.id, src.name)`. */
-  whenNotMatchedThenInsert(values: Row | readonly string[], opts?: WhenOptions): this {
+  whenNotMatchedThenInsert(values: ActionValues | readonly string[], opts?: WhenOptions): this {
     const { columns, exprs } = insertList(values, this.sourceAlias());
     return this.addWhen({ match: "NOT MATCHED", action: "INSERT", insertColumns: columns, insertValues: exprs }, opts);
   }
 
   /** PostgreSQL 17+, BigQuery. `{ active: false }` binds false; strings are SQL. */
-  whenNotMatchedBySourceThenUpdate(set: Row, opts?: WhenOptions): this {
+  whenNotMatchedBySourceThenUpdate(set: ActionValues, opts?: WhenOptions): this {
     const items = actionSet(set, "whenNotMatchedBySourceThenUpdate()");
     return this.addWhen({ match: "NOT MATCHED BY SOURCE", action: "UPDATE", set: items }, opts);
   }
 
+  /** `WHEN NOT MATCHED BY SOURCE [AND where] THEN DELETE` (PostgreSQL 17+, BigQuery): delete target rows absent from the source. */
   whenNotMatchedBySourceThenDelete(opts?: WhenOptions): this {
     return this.addWhen({ match: "NOT MATCHED BY SOURCE", action: "DELETE" }, opts);
   }
@@ -143,17 +156,17 @@ export class MergeBuilder extends BaseBuilder<MergeNode> {
     return this.patch({ returning: returningItems(columns) });
   }
 
-  /** The target table (quoted, PostgreSQL style): the session loads its unique keys for servers before 15. */
+  /** @internal The target table (quoted, PostgreSQL style): the session loads its unique keys for servers before 15. */
   catalogTables(): string[] {
     return this.node.target === undefined ? [] : [quotePath(this.node.target, "postgres")];
   }
 
-  /** The rows given to using(rows), or undefined for a table/query source. */
+  /** @internal The rows given to using(rows), or undefined for a table/query source. */
   sourceRows(): readonly Row[] | undefined {
     return rowsOf(this.node)?.source.rows;
   }
 
-  /** Same MERGE reading from `table` (e.g. a COPY-staged temp table) under the same alias and WHEN clauses. */
+  /** @internal Same MERGE reading from `table` (e.g. a COPY-staged temp table) under the same alias and WHEN clauses. */
   withSourceTable(table: string): this {
     return this.derive(withTableSource(this.node, tablePath(table)));
   }

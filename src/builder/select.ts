@@ -26,7 +26,12 @@ function count(n: number, what: string): number {
   return n;
 }
 
+/**
+ * A SELECT statement; made by `sql.select(…)`. Immutable: every method returns a new builder.
+ * Execute it with a session (`session.select(builder)`) or render it with `build(dialect)`.
+ */
 export class SelectBuilder extends FilterableBuilder<SelectNode> {
+  /** The builder kind, `"select"`. */
   get kind(): "select" {
     return "select";
   }
@@ -39,10 +44,12 @@ export class SelectBuilder extends FilterableBuilder<SelectNode> {
     return this.patch({ columns: [...this.node.columns, ...columns.map((c) => selectItem(c))] });
   }
 
+  /** Same as {@link SelectBuilder.select}: adds columns to the select list. */
   columns(...columns: unknown[]): SelectBuilder {
     return this.select(...columns);
   }
 
+  /** `SELECT DISTINCT` (or plain SELECT again with `distinct(false)`). */
   distinct(on = true): SelectBuilder {
     return this.patch({ distinct: on });
   }
@@ -53,6 +60,7 @@ export class SelectBuilder extends FilterableBuilder<SelectNode> {
     return this.patch({ distinctOn: columns.map((c) => nameExpr(c, "distinctOn()")) });
   }
 
+  /** Adds a FROM item: a table name (`"products"`, `"products p"`, `"public.products"`), a subquery builder (give it an `alias`), or SQL. Several calls list several tables. */
   from(table: TableInput, alias?: string): SelectBuilder {
     return this.patch({ from: [...(this.node.from ?? []), tableNode(table, alias, "from()")] });
   }
@@ -71,21 +79,27 @@ export class SelectBuilder extends FilterableBuilder<SelectNode> {
     return this.patch({ joins: [...(this.node.joins ?? []), j] });
   }
 
+  /** `INNER JOIN table [alias] ON on`; `on` takes everything `where` takes (`"p.id = o.product_id"`, an object, a `sql` template). */
   join(table: TableInput, on: ConditionInput, alias?: string): SelectBuilder {
     return this.addJoin("INNER", false, table, on, alias);
   }
+  /** `INNER JOIN … ON …` (the same as {@link SelectBuilder.join}). */
   innerJoin(table: TableInput, on: ConditionInput, alias?: string): SelectBuilder {
     return this.addJoin("INNER", false, table, on, alias);
   }
+  /** `LEFT JOIN … ON …`. */
   leftJoin(table: TableInput, on: ConditionInput, alias?: string): SelectBuilder {
     return this.addJoin("LEFT", false, table, on, alias);
   }
+  /** `RIGHT JOIN … ON …`. */
   rightJoin(table: TableInput, on: ConditionInput, alias?: string): SelectBuilder {
     return this.addJoin("RIGHT", false, table, on, alias);
   }
+  /** `FULL JOIN … ON …`. */
   fullJoin(table: TableInput, on: ConditionInput, alias?: string): SelectBuilder {
     return this.addJoin("FULL", false, table, on, alias);
   }
+  /** `CROSS JOIN table` (no ON condition). */
   crossJoin(table: TableInput, alias?: string): SelectBuilder {
     return this.addJoin("CROSS", false, table, undefined, alias);
   }
@@ -93,9 +107,11 @@ export class SelectBuilder extends FilterableBuilder<SelectNode> {
   joinLateral(table: TableInput, alias: string, on: ConditionInput = "TRUE"): SelectBuilder {
     return this.addJoin("INNER", true, table, on, alias);
   }
+  /** `LEFT JOIN LATERAL (subquery) AS alias ON …` (ON defaults to TRUE). */
   leftJoinLateral(table: TableInput, alias: string, on: ConditionInput = "TRUE"): SelectBuilder {
     return this.addJoin("LEFT", true, table, on, alias);
   }
+  /** `CROSS JOIN LATERAL (subquery) AS alias`. */
   crossJoinLateral(table: TableInput, alias: string): SelectBuilder {
     return this.addJoin("CROSS", true, table, undefined, alias);
   }
@@ -108,6 +124,7 @@ export class SelectBuilder extends FilterableBuilder<SelectNode> {
     });
   }
 
+  /** Adds a HAVING condition (AND-ed with earlier ones); takes what `where` takes. */
   having(cond: ConditionInput, params?: Params): SelectBuilder {
     return this.patch({ having: and(this.node.having, condition(cond, params, this.dialect, "having()")) });
   }
@@ -140,10 +157,12 @@ export class SelectBuilder extends FilterableBuilder<SelectNode> {
     return this.patch({ orderBy: [...(this.node.orderBy ?? []), item] });
   }
 
+  /** `LIMIT n`; replaces an earlier limit. @throws {@link SQLBuilderError} unless `n` is a non-negative integer. */
   limit(n: number): SelectBuilder {
     return this.patch({ limit: count(n, "limit") });
   }
 
+  /** `OFFSET n`; replaces an earlier offset. @throws {@link SQLBuilderError} unless `n` is a non-negative integer. */
   offset(n: number): SelectBuilder {
     return this.patch({ offset: count(n, "offset") });
   }
@@ -153,6 +172,7 @@ export class SelectBuilder extends FilterableBuilder<SelectNode> {
     return this.patch({ with: [...(this.node.with ?? []), cte(name, query, opts?.recursive === true, opts?.columns)] });
   }
 
+  /** `WITH RECURSIVE name [(columns)] AS (query)`. */
   withRecursive(name: string, query: unknown, columns?: readonly string[]): SelectBuilder {
     return this.with(name, query, columns ? { recursive: true, columns } : { recursive: true });
   }
@@ -161,21 +181,27 @@ export class SelectBuilder extends FilterableBuilder<SelectNode> {
     if (!hasNode(query)) throw new SQLBuilderError(`${op} needs another query builder.`);
     return this.patch({ setOps: [...(this.node.setOps ?? []), { op, all, query: query.node }] });
   }
+  /** `… UNION query` (duplicates removed). */
   union(query: QueryBuilder): SelectBuilder {
     return this.setOp("UNION", false, query);
   }
+  /** `… UNION ALL query`. */
   unionAll(query: QueryBuilder): SelectBuilder {
     return this.setOp("UNION", true, query);
   }
+  /** `… INTERSECT query`. */
   intersect(query: QueryBuilder): SelectBuilder {
     return this.setOp("INTERSECT", false, query);
   }
+  /** `… INTERSECT ALL query`. */
   intersectAll(query: QueryBuilder): SelectBuilder {
     return this.setOp("INTERSECT", true, query);
   }
+  /** `… EXCEPT query`. */
   except(query: QueryBuilder): SelectBuilder {
     return this.setOp("EXCEPT", false, query);
   }
+  /** `… EXCEPT ALL query`. */
   exceptAll(query: QueryBuilder): SelectBuilder {
     return this.setOp("EXCEPT", true, query);
   }
@@ -183,15 +209,19 @@ export class SelectBuilder extends FilterableBuilder<SelectNode> {
   private lockWith(p: Partial<LockNode>): SelectBuilder {
     return this.patch({ lock: { mode: "UPDATE", ...this.node.lock, ...p } });
   }
+  /** `FOR UPDATE`: lock the selected rows until the transaction ends (SQLite has no row locks). */
   forUpdate(): SelectBuilder {
     return this.lockWith({ mode: "UPDATE" });
   }
+  /** `FOR SHARE`: a shared row lock until the transaction ends. */
   forShare(): SelectBuilder {
     return this.lockWith({ mode: "SHARE" });
   }
+  /** `… SKIP LOCKED`: leave out rows another transaction has locked (a `FOR UPDATE` lock unless another mode was set). */
   skipLocked(): SelectBuilder {
     return this.lockWith({ wait: "SKIP LOCKED" });
   }
+  /** `… NOWAIT`: fail at once, instead of waiting, when a row is locked. */
   nowait(): SelectBuilder {
     return this.lockWith({ wait: "NOWAIT" });
   }

@@ -7,7 +7,9 @@ import { cte, FilterableBuilder, returningItems } from "./base.js";
 import { dataSet, exprOf, tableNode } from "./input.js";
 import type { TableInput } from "./select.js";
 
+/** An UPDATE statement; made by `sql.update(table)`. Immutable: every method returns a new builder. */
 export class UpdateBuilder extends FilterableBuilder<UpdateNode> {
+  /** The builder kind, `"update"`. */
   get kind(): "update" {
     return "update";
   }
@@ -29,10 +31,12 @@ export class UpdateBuilder extends FilterableBuilder<UpdateNode> {
     return this.patch({ from: [...(this.node.from ?? []), tableNode(table, alias, "from()")] });
   }
 
+  /** `RETURNING columns` (`*` when none are given). Not on MySQL/MariaDB. */
   returning(...columns: unknown[]): this {
     return this.patch({ returning: returningItems(columns) });
   }
 
+  /** `WITH name [(columns)] AS (query)` before the statement. */
   with(name: string, query: unknown, opts?: { recursive?: boolean; columns?: readonly string[] }): this {
     return this.patch({ with: [...(this.node.with ?? []), cte(name, query, opts?.recursive === true, opts?.columns)] });
   }

@@ -27,18 +27,21 @@ import type {
   OnDuplicateKeyUpsertBuilder,
   OracleMergeBuilder,
 } from "./dialect-builders.js";
-import { actionSet, aliasName, condition, tablePath } from "./input.js";
+import { type ActionValues, actionSet, aliasName, condition, tablePath } from "./input.js";
 import { InsertBuilder, type OnConflictBuilder } from "./insert.js";
 import { insertList, MergeBuilder, rowsSource, type UsingOptions, type WhenOptions } from "./merge.js";
 
-type Row = Readonly<Record<string, unknown>>;
-
-/** An INSERT node that may carry the MERGE-shaped calls, translated at build time. */
+/** @internal An INSERT node that may carry the MERGE-shaped calls, translated at build time. */
 export type UpsertInsertNode = InsertNode & { readonly upsert?: MergeNode };
 
 const MERGE_SHAPED = "using()/on()/whenMatchedThenUpdate()/whenNotMatchedThenInsert()";
 const INSERT_SHAPED = "values()/columns()/fromSelect()/onConflict()/onDuplicateKeyUpdate()";
 
+/**
+ * `sql.upsert(table)` on SQLite, DuckDB and MySQL/MariaDB: an INSERT builder that also takes the MERGE-shaped calls
+ * (`using`, `on`, `whenMatchedThenUpdate`, `whenNotMatchedThenInsert`) and renders them as INSERT … ON CONFLICT /
+ * ON DUPLICATE KEY UPDATE. Use one form or the other, not both.
+ */
 export class UpsertInsertBuilder extends InsertBuilder<UpsertInsertNode> {
   private spec(): MergeNode {
     if (this.node.rows.length > 0 || this.node.select || this.node.conflict || this.node.duplicate) {
@@ -77,11 +80,12 @@ export class UpsertInsertBuilder extends InsertBuilder<UpsertInsertNode> {
     this.insertForm();
     return super.onConflict(...columns);
   }
-  override onDuplicateKeyUpdate(set: Row): this {
+  override onDuplicateKeyUpdate(set: ActionValues): this {
     this.insertForm();
     return super.onDuplicateKeyUpdate(set);
   }
 
+  /** The rows to upsert, under `alias` (default `"src"`); every value is bound. @throws {@link SQLBuilderError} for a table or query source (use `insertInto(…).fromSelect(…).onConflict(…)`). */
   using(rows: object | readonly object[], alias = "src", opts?: UsingOptions): this {
     if (typeof rows !== "object" || rows === null || hasNode(rows) || rows instanceof SQL) {
       throw new SQLBuilderError(
@@ -92,6 +96,7 @@ export class UpsertInsertBuilder extends InsertBuilder<UpsertInsertNode> {
     return this.withSpec({ source: rowsSource(rows, aliasName(alias, "using() alias"), opts) });
   }
 
+  /** The key match, e.g. `"t.id = src.id"`: its columns become the ON CONFLICT target. */
   on(cond: string): this {
     return this.withSpec({ on: condition(cond, undefined, this.dialect, "on()") });
   }
@@ -101,7 +106,8 @@ export class UpsertInsertBuilder extends InsertBuilder<UpsertInsertNode> {
     return s === undefined ? "src" : s.kind === "rows" ? s.alias : s.table.alias;
   }
 
-  whenMatchedThenUpdate(set: Row | readonly string[], opts?: WhenOptions): this {
+  /** The update for existing keys: `{ name: "src.name" }` (strings are SQL) or `["name"]` meaning `name = src.name`; replaces an earlier call. */
+  whenMatchedThenUpdate(set: ActionValues | readonly string[], opts?: WhenOptions): this {
     const items = actionSet(set, "whenMatchedThenUpdate()", this.alias());
     const spec = this.spec();
     const cond = opts?.where === undefined ? undefined : condition(opts.where, undefined, this.dialect, "when … where");
@@ -109,7 +115,8 @@ export class UpsertInsertBuilder extends InsertBuilder<UpsertInsertNode> {
     return this.withSpec({ whens: [...spec.whens.filter((w) => w.action !== "UPDATE"), when] });
   }
 
-  whenNotMatchedThenInsert(values: Row | readonly string[], opts?: WhenOptions): this {
+  /** The insert for new keys: `{ id: "src.id" }` or `["id", "name"]`; replaces an earlier call. */
+  whenNotMatchedThenInsert(values: ActionValues | readonly string[], opts?: WhenOptions): this {
     const { columns, exprs } = insertList(values, this.alias());
     const spec = this.spec();
     const cond = opts?.where === undefined ? undefined : condition(opts.where, undefined, this.dialect, "when … where");
@@ -123,12 +130,15 @@ export class UpsertInsertBuilder extends InsertBuilder<UpsertInsertNode> {
     return this.withSpec({ whens: [...spec.whens.filter((w) => w.action !== "INSERT"), when] });
   }
 
+  /** Not expressible as INSERT … ON CONFLICT. @throws {@link DialectNotSupportedError} always. */
   whenMatchedThenDelete(_opts?: WhenOptions): never {
     throw this.noEquivalent("it has no WHEN MATCHED THEN DELETE");
   }
-  whenNotMatchedBySourceThenUpdate(_set: Row, _opts?: WhenOptions): never {
+  /** Not expressible as INSERT … ON CONFLICT. @throws {@link DialectNotSupportedError} always. */
+  whenNotMatchedBySourceThenUpdate(_set: ActionValues, _opts?: WhenOptions): never {
     throw this.noEquivalent("it has no WHEN NOT MATCHED BY SOURCE");
   }
+  /** Not expressible as INSERT … ON CONFLICT. @throws {@link DialectNotSupportedError} always. */
   whenNotMatchedBySourceThenDelete(_opts?: WhenOptions): never {
     throw this.noEquivalent("it has no WHEN NOT MATCHED BY SOURCE");
   }

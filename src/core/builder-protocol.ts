@@ -15,21 +15,36 @@ export interface BuildContext {
   serverFlavor?: string;
 }
 
+/** A builder's output: SQL for one dialect and the values to bind. */
 export interface BuiltStatement {
+  /** The SQL text, identifiers quoted, placeholders in the dialect's native style. */
   sql: string;
   /** Positional values for positional dialects ($1 / ?), or a name → value record for named ones (:name / @name). */
   parameters: unknown[] | Record<string, unknown>;
 }
 
+/**
+ * What a session accepts as a builder: every `sql.select`/`insertInto`/`update`/`deleteFrom`/`merge`/`upsert`
+ * builder implements it.
+ */
 export interface QueryBuilder {
+  /** Brand by which sessions recognise a builder (also one from another copy of sqlspec). */
   readonly [QUERY_BUILDER]: true;
   /** The dialect given when the builder was created, if any. */
   readonly dialect?: Dialect | undefined;
+  /**
+   * Renders the statement. No I/O.
+   * @param dialect - Target dialect; default the builder's own, else `"postgres"`.
+   * @param ctx - Catalog facts a session supplies; omit it when building by hand.
+   * @throws {@link SQLBuilderError} when the statement is incomplete or invalid; {@link DialectNotSupportedError}
+   * when the dialect cannot express it.
+   */
   build(dialect?: DialectName, ctx?: BuildContext): BuiltStatement;
   /** Tables whose catalog column types/unique keys the renderer wants before build (MERGE from rows). */
   catalogTables?(): string[];
 }
 
+/** Whether `value` is a query builder (a {@link QueryBuilder}). */
 export function isQueryBuilder(value: unknown): value is QueryBuilder {
   return (
     typeof value === "object" && value !== null && (value as { [QUERY_BUILDER]?: unknown })[QUERY_BUILDER] === true

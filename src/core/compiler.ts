@@ -22,6 +22,7 @@ import { splitScript } from "./splitter.js";
 import type { Dialect, OperationType, Params } from "./types.js";
 import { ParameterStyle } from "./types.js";
 
+/** A statement's text compiled for one placeholder style and dialect: cached, reused for every execution. */
 export interface StatementPlan {
   /** The text in the target style. */
   readonly sql: string;
@@ -512,7 +513,19 @@ export function setStatementCacheSize(n: number, maxBytes?: number): void {
   evict();
 }
 
-export function statementCacheStats(): { size: number; bytes: number; maxBytes: number; hits: number; misses: number } {
+/** The statement-plan cache's counters, since start or the last {@link clearStatementCache}. */
+export function statementCacheStats(): {
+  /** Plans cached now. */
+  size: number;
+  /** Estimated memory the cached plans keep, in bytes. */
+  bytes: number;
+  /** The byte budget (see {@link setStatementCacheSize}). */
+  maxBytes: number;
+  /** Lookups answered from the cache. */
+  hits: number;
+  /** Lookups that compiled the text. */
+  misses: number;
+} {
   return { size, bytes, maxBytes: byteBudget, hits, misses };
 }
 

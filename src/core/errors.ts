@@ -4,32 +4,59 @@
  */
 import { brandError } from "./brand.js";
 
+/** The optional fields an error's constructor copies onto it (see {@link SQLSpecError} for their meaning). */
 export interface DatabaseErrorFields {
+  /** Five-character SQLSTATE, e.g. `"23505"`. */
   sqlState?: string | undefined;
+  /** The server's detail line (PostgreSQL `DETAIL`); may contain row values. */
   detail?: string | undefined;
+  /** The server's hint (PostgreSQL `HINT`). */
   hint?: string | undefined;
+  /** Name of the violated constraint or key. */
   constraint?: string | undefined;
+  /** Table the error concerns. */
   table?: string | undefined;
+  /** Column the error concerns. */
   column?: string | undefined;
+  /** The underlying error (the driver's own error object for database errors). */
   cause?: unknown | undefined;
 }
 
+/**
+ * Base class of every error sqlspec raises: catch it for all of them, or a subclass for one situation.
+ * Fields are set only when known (library-raised errors usually carry none of the database fields).
+ * Messages never contain bound values.
+ */
 export class SQLSpecError extends Error {
   // `declare`: set only when present, so logged errors don't list a row of undefined fields.
+  /**
+   * Five-character SQLSTATE from the server (`"23505"`), or mapped from the engine's own code (MySQL errno,
+   * SQLite result code); absent on errors sqlspec raises itself.
+   */
   declare sqlState?: string;
+  /** The server's detail line (PostgreSQL `DETAIL`, e.g. `Key (id)=(1) already exists.`); may contain row values. */
   declare detail?: string;
+  /** The server's hint (PostgreSQL `HINT`), when it gave one. */
   declare hint?: string;
+  /** Name of the constraint or key the statement violated (integrity errors), when the server names it. */
   declare constraint?: string;
+  /** Table the error concerns, when the server names one. */
   declare table?: string;
+  /** Column the error concerns, when the server names one. */
   declare column?: string;
   /** The SQL text of the statement that failed (placeholders, never values), when a statement failed. */
   declare statement?: string;
+  /** The underlying error: for database errors the driver's error, which keeps the server's unredacted message. */
   declare cause: unknown;
 
   static {
     brandError(SQLSpecError, "SQLSpecError");
   }
 
+  /**
+   * @param message - Human-readable text; keep bound values out of it.
+   * @param fields - SQLSTATE, server details and `cause`; only the fields given are set.
+   */
   constructor(message: string, fields: DatabaseErrorFields = {}) {
     super(message, fields.cause === undefined ? undefined : { cause: fields.cause });
     // sqlspec's classes carry a fixed name on their prototype; an application's subclass is named after itself.
@@ -49,31 +76,37 @@ export class SQLSpecError extends Error {
 }
 
 // Errors raised by the database, mapped from SQLSTATE.
+/** An error the database reported. Raised as is for a SQLSTATE (or engine code) no subclass covers; catch it for every server-side failure. */
 export class DatabaseError extends SQLSpecError {
   static {
     brandError(DatabaseError, "DatabaseError");
   }
 }
+/** A constraint violation (SQLSTATE class 23; SQLite `SQLITE_CONSTRAINT`). The subclasses name the constraint kind. */
 export class IntegrityError extends DatabaseError {
   static {
     brandError(IntegrityError, "IntegrityError");
   }
 }
+/** A unique or primary-key violation (SQLSTATE 23505; MySQL errno 1062; SQLite `SQLITE_CONSTRAINT_UNIQUE`/`_PRIMARYKEY`). `constraint` names the key when the server does. */
 export class UniqueViolationError extends IntegrityError {
   static {
     brandError(UniqueViolationError, "UniqueViolationError");
   }
 }
+/** A foreign-key violation: the referenced row is missing, or referencing rows still exist (SQLSTATE 23503; MySQL errno 1451/1452). */
 export class ForeignKeyViolationError extends IntegrityError {
   static {
     brandError(ForeignKeyViolationError, "ForeignKeyViolationError");
   }
 }
+/** NULL, or no value and no default, for a NOT NULL column (SQLSTATE 23502; MySQL errno 1048/1364). */
 export class NotNullViolationError extends IntegrityError {
   static {
     brandError(NotNullViolationError, "NotNullViolationError");
   }
 }
+/** A CHECK constraint rejected the row (SQLSTATE 23514; MySQL errno 3819, MariaDB 4025). */
 export class CheckViolationError extends IntegrityError {
   static {
     brandError(CheckViolationError, "CheckViolationError");
@@ -127,46 +160,55 @@ export class FeatureNotSupportedError extends DatabaseError {
     brandError(FeatureNotSupportedError, "FeatureNotSupportedError");
   }
 }
+/** A missing privilege or failed authentication (SQLSTATE 42501 and class 28; MySQL access-denied errnos; SQLite `SQLITE_READONLY`/`_AUTH`/`_PERM`). */
 export class PermissionDeniedError extends DatabaseError {
   static {
     brandError(PermissionDeniedError, "PermissionDeniedError");
   }
 }
+/** The connection could not be opened or was lost (SQLSTATE class 08, a closed socket, a terminated backend, a closed pool or handle). The session cannot be used afterwards: open a new one. */
 export class DatabaseConnectionError extends DatabaseError {
   static {
     brandError(DatabaseConnectionError, "DatabaseConnectionError");
   }
 }
+/** A transaction could not proceed (SQLSTATE classes 40, 25, 3B), or the transaction API was misused: `begin()` inside an open transaction, `commit()`/`rollback()` with none open, an unknown isolation level, nesting on an engine without savepoints. */
 export class TransactionError extends DatabaseError {
   static {
     brandError(TransactionError, "TransactionError");
   }
 }
+/** A serializable or repeatable-read transaction conflicted with a concurrent one (SQLSTATE 40001): retry the whole transaction. */
 export class SerializationConflictError extends TransactionError {
   static {
     brandError(SerializationConflictError, "SerializationConflictError");
   }
 }
+/** The server broke a deadlock by aborting this transaction (SQLSTATE 40P01; MySQL errno 1213): retry the whole transaction. */
 export class DeadlockError extends TransactionError {
   static {
     brandError(DeadlockError, "DeadlockError");
   }
 }
+/** A value that cannot be stored or converted (SQLSTATE class 22: out of range, invalid text for the type, division by zero; MySQL truncation errnos). sqlspec raises it too when an int8 beyond ±2^53 − 1 is read with `int8: "number"`. */
 export class DataError extends DatabaseError {
   static {
     brandError(DataError, "DataError");
   }
 }
+/** A server condition outside the statement's control (SQLSTATE classes 53, 54, 55, 57, 58: resources, limits, object state, operator intervention; MySQL lock wait timeout; SQLite disk, memory and lock errors). */
 export class OperationalError extends DatabaseError {
   static {
     brandError(OperationalError, "OperationalError");
   }
 }
+/** The statement outlived its time limit (`timeoutMs`, the pool's `statementTimeoutMs`, or a server timeout) and was cancelled (SQLSTATE 57014; MySQL errno 3024, MariaDB 1969). */
 export class QueryTimeoutError extends OperationalError {
   static {
     brandError(QueryTimeoutError, "QueryTimeoutError");
   }
 }
+/** The operation was cancelled through its `AbortSignal`: before it was sent, while waiting for a connection or lock, or on the server (SQLSTATE 57014 not caused by a timeout). */
 export class OperationCancelledError extends OperationalError {
   static {
     brandError(OperationCancelledError, "OperationCancelledError");
@@ -180,26 +222,36 @@ export class DatabaseNotFoundError extends OperationalError {
 }
 
 // Errors raised by the library itself.
+/** No row where exactly one was required (`selectOne`, `selectValue`, `SQLResult.one()`, `SQLResult.scalar()`). */
 export class NotFoundError extends SQLSpecError {
   static {
     brandError(NotFoundError, "NotFoundError");
   }
 }
+/** More than one row where at most one was allowed (`selectOne`, `selectOneOrNull`, `selectValue`, `selectValueOrNull`, `SQLResult.one()`). */
 export class MultipleResultsFoundError extends SQLSpecError {
   static {
     brandError(MultipleResultsFoundError, "MultipleResultsFoundError");
   }
 }
+/** A configuration mistake, detected before any I/O: a duplicate `bindKey`, a config that was never passed to `SQLSpec.addConfig`, an invalid pool or driver-feature option. */
 export class ImproperConfigurationError extends SQLSpecError {
   static {
     brandError(ImproperConfigurationError, "ImproperConfigurationError");
   }
 }
+/** An optional peer package (`pg`, `mysql2`, `better-sqlite3`, …) is not installed; the message says what to `npm install`. */
 export class MissingDependencyError extends ImproperConfigurationError {
   static {
     brandError(MissingDependencyError, "MissingDependencyError");
   }
+  /** The npm package to install, e.g. `"pg"`. */
   readonly packageName: string;
+  /**
+   * @param packageName - The npm package that is missing.
+   * @param feature - What needed it, for the message (e.g. `"PgConfig"`).
+   * @param cause - The import error.
+   */
   constructor(packageName: string, feature: string, cause?: unknown) {
     super(
       `${feature} needs the npm package "${packageName}", which is not installed. Install it with: npm install ${packageName}`,
@@ -208,26 +260,31 @@ export class MissingDependencyError extends ImproperConfigurationError {
     this.packageName = packageName;
   }
 }
+/** Parameters that do not fit the statement: a count mismatch, a missing or unused name, or a value the adapter cannot bind. Raised before anything reaches the database. */
 export class ParameterError extends SQLSpecError {
   static {
     brandError(ParameterError, "ParameterError");
   }
 }
+/** A builder call that cannot produce valid SQL (no table, no ON condition, an invalid identifier, rows with no columns, …). Raised when the statement is built, before any I/O. */
 export class SQLBuilderError extends SQLSpecError {
   static {
     brandError(SQLBuilderError, "SQLBuilderError");
   }
 }
+/** The dialect cannot express the statement (MERGE on SQLite, MySQL or DuckDB; MERGE on PostgreSQL < 15 that no INSERT … ON CONFLICT rewrite covers), or the dialect name is unknown. The message names the alternative. */
 export class DialectNotSupportedError extends SQLBuilderError {
   static {
     brandError(DialectNotSupportedError, "DialectNotSupportedError");
   }
 }
+/** A named query, or a `.sql` file or folder, that does not exist; for a query name the message lists the nearest names. */
 export class SQLFileNotFoundError extends SQLSpecError {
   static {
     brandError(SQLFileNotFoundError, "SQLFileNotFoundError");
   }
 }
+/** A malformed `.sql` file: an invalid or duplicate `-- name:` (in one file or across files), SQL before the first name, an unknown `-- dialect:`, an empty body. The message gives file and line. */
 export class SQLFileParseError extends SQLSpecError {
   static {
     brandError(SQLFileParseError, "SQLFileParseError");
@@ -248,14 +305,21 @@ export interface MigrationErrorFields extends DatabaseErrorFields {
 
 /** A migration could not be read, checked, or applied; `version` and `cause` say which and why. */
 export class MigrationError extends SQLSpecError {
+  /** The migration's version as its file name writes it. */
   declare version?: string;
+  /** Absolute path of the migration file. */
   declare file?: string;
+  /** Statements that ran and stayed before the one that failed (see {@link MigrationErrorFields.statementsRun}). */
   declare statementsRun?: readonly string[];
 
   static {
     brandError(MigrationError, "MigrationError");
   }
 
+  /**
+   * @param message - What went wrong.
+   * @param fields - Version, file, statements run, and the database fields.
+   */
   constructor(message: string, fields: MigrationErrorFields = {}) {
     super(message, fields);
     if (fields.version !== undefined) this.version = fields.version;
@@ -263,6 +327,7 @@ export class MigrationError extends SQLSpecError {
     if (fields.statementsRun !== undefined) this.statementsRun = fields.statementsRun;
   }
 }
+/** No connection became free within the pool's `acquireTimeoutMs`, or the pool was closed (before or while waiting). */
 export class PoolTimeoutError extends SQLSpecError {
   static {
     brandError(PoolTimeoutError, "PoolTimeoutError");

@@ -29,9 +29,13 @@ function collection(values: unknown, what: string): readonly unknown[] | null | 
 
 /** `LIMIT limit OFFSET offset`. */
 export class LimitOffsetFilter {
+  /** Discriminant of the {@link StatementFilter} union. */
   readonly kind = "limitOffset";
+  /** @throws {@link SQLBuilderError} when `limit` or `offset` is not a non-negative safe integer. */
   constructor(
+    /** Maximum number of rows. */
     readonly limit: number,
+    /** Rows to skip first; default 0. */
     readonly offset = 0,
   ) {
     for (const [n, what] of [
@@ -47,10 +51,15 @@ export class LimitOffsetFilter {
 
 /** `ORDER BY field [ASC|DESC]`. */
 export class OrderByFilter {
+  /** Discriminant of the {@link StatementFilter} union. */
   readonly kind = "orderBy";
+  /** @internal `field` split into its identifier parts. */
   readonly path: readonly string[];
+  /** @throws {@link SQLBuilderError} for an invalid field name or a direction other than `"asc"`/`"desc"`. */
   constructor(
+    /** Column to sort by (`"name"`, `"p.name"`); quoted as an identifier. */
     readonly field: string,
+    /** Sort direction; default `"asc"`. */
     readonly direction: "asc" | "desc" = "asc",
   ) {
     this.path = fieldPath(field, "OrderByFilter");
@@ -76,12 +85,22 @@ function ignoreCaseOf(o: boolean | SearchOptions | undefined): boolean {
  * `\` in the value are literal. Case-insensitive unless `{ ignoreCase: false }` (or `false`) is passed.
  */
 export class SearchFilter {
+  /** Discriminant of the {@link StatementFilter} union. */
   readonly kind: "search" | "notInSearch" = "search";
+  /** The columns searched. */
   readonly fields: readonly string[];
+  /** @internal `fields` split into identifier parts. */
   readonly paths: readonly (readonly string[])[];
+  /** Whether the match ignores case. */
   readonly ignoreCase: boolean;
+  /**
+   * @param field - One column or a non-empty list of columns.
+   * @param options - `{ ignoreCase }`, or the boolean itself; default case-insensitive.
+   * @throws {@link SQLBuilderError} for an empty field list, an invalid name, or a non-string value.
+   */
   constructor(
     field: string | readonly string[],
+    /** The text to look for; `%`, `_` and `\` in it match literally. */
     readonly value: string,
     options?: boolean | SearchOptions,
   ) {
@@ -97,14 +116,19 @@ export class SearchFilter {
  * field is not a match (SQL's NOT LIKE of NULL is unknown), as in sqlspec. Case-insensitive by default.
  */
 export class NotInSearchFilter extends SearchFilter {
+  /** Discriminant of the {@link StatementFilter} union. */
   override readonly kind = "notInSearch";
 }
 
 /** A field and a list of values; `null`/`undefined` values mean no filter. */
 abstract class CollectionFilter {
+  /** @internal `field` split into identifier parts. */
   readonly path: readonly string[];
+  /** The values to match, each bound; `null`/`undefined` means no filter. */
   readonly values: readonly unknown[] | null | undefined;
+  /** @throws {@link SQLBuilderError} for an invalid field name or values that are not an array, null or undefined. */
   constructor(
+    /** The column compared (quoted as an identifier). */
     readonly field: string,
     values: readonly unknown[] | null | undefined,
   ) {
@@ -115,11 +139,13 @@ abstract class CollectionFilter {
 
 /** `field IN (values)`. `null`/`undefined` values mean no filter (as in sqlspec); an empty list matches nothing. */
 export class InCollectionFilter extends CollectionFilter {
+  /** Discriminant of the {@link StatementFilter} union. */
   readonly kind: "inCollection" | "anyCollection" = "inCollection";
 }
 
 /** `field NOT IN (values)`. `null`/`undefined` values or an empty list mean no filter. */
 export class NotInCollectionFilter extends CollectionFilter {
+  /** Discriminant of the {@link StatementFilter} union. */
   readonly kind: "notInCollection" | "notAnyCollection" = "notInCollection";
 }
 
@@ -128,11 +154,13 @@ export class NotInCollectionFilter extends CollectionFilter {
  * as InCollectionFilter: `null`/`undefined` is no filter, an empty list matches nothing.
  */
 export class AnyCollectionFilter extends InCollectionFilter {
+  /** Discriminant of the {@link StatementFilter} union. */
   override readonly kind = "anyCollection";
 }
 
 /** `NOT (field = ANY(values))`: the same rows as NotInCollectionFilter (empty or missing list = no filter). */
 export class NotAnyCollectionFilter extends NotInCollectionFilter {
+  /** Discriminant of the {@link StatementFilter} union. */
   override readonly kind = "notAnyCollection";
 }
 
@@ -148,12 +176,14 @@ function rangeValue(v: unknown, what: string): FilterValue | undefined {
 
 /** The two optional bounds of a range filter, checked once. */
 abstract class RangeFilter {
+  /** @internal `field` split into identifier parts. */
   readonly path: readonly string[];
   /** The upper bound (before / on or before). */
   readonly upper: FilterValue | undefined;
   /** The lower bound (after / on or after). */
   readonly lower: FilterValue | undefined;
   constructor(
+    /** The column compared (quoted as an identifier). */
     readonly field: string,
     upper: FilterValue | null | undefined,
     lower: FilterValue | null | undefined,
@@ -167,13 +197,22 @@ abstract class RangeFilter {
 
 /** `field < before AND field > after` (bounds excluded); a missing bound is no condition. */
 export class BeforeAfterFilter extends RangeFilter {
+  /** Discriminant of the {@link StatementFilter} union. */
   readonly kind = "beforeAfter";
+  /**
+   * @param field - The column compared.
+   * @param before - Exclusive upper bound; `null`/`undefined` for none.
+   * @param after - Exclusive lower bound; `null`/`undefined` for none.
+   * @throws {@link SQLBuilderError} for an invalid field, an invalid Date, or a bound of another type.
+   */
   constructor(field: string, before?: FilterValue | null, after?: FilterValue | null) {
     super(field, before, after, "BeforeAfterFilter");
   }
+  /** The exclusive upper bound, if any. */
   get before(): FilterValue | undefined {
     return this.upper;
   }
+  /** The exclusive lower bound, if any. */
   get after(): FilterValue | undefined {
     return this.lower;
   }
@@ -181,13 +220,22 @@ export class BeforeAfterFilter extends RangeFilter {
 
 /** `field <= onOrBefore AND field >= onOrAfter` (bounds included); a missing bound is no condition. */
 export class OnBeforeAfterFilter extends RangeFilter {
+  /** Discriminant of the {@link StatementFilter} union. */
   readonly kind = "onBeforeAfter";
+  /**
+   * @param field - The column compared.
+   * @param onOrBefore - Inclusive upper bound; `null`/`undefined` for none.
+   * @param onOrAfter - Inclusive lower bound; `null`/`undefined` for none.
+   * @throws {@link SQLBuilderError} for an invalid field, an invalid Date, or a bound of another type.
+   */
   constructor(field: string, onOrBefore?: FilterValue | null, onOrAfter?: FilterValue | null) {
     super(field, onOrBefore, onOrAfter, "OnBeforeAfterFilter");
   }
+  /** The inclusive upper bound, if any. */
   get onOrBefore(): FilterValue | undefined {
     return this.upper;
   }
+  /** The inclusive lower bound, if any. */
   get onOrAfter(): FilterValue | undefined {
     return this.lower;
   }
@@ -195,18 +243,29 @@ export class OnBeforeAfterFilter extends RangeFilter {
 
 /** `field IS NULL`. */
 export class NullFilter {
+  /** Discriminant of the {@link StatementFilter} union. */
   readonly kind: "null" | "notNull" = "null";
+  /** @internal `field` split into identifier parts. */
   readonly path: readonly string[];
-  constructor(readonly field: string) {
+  /** @throws {@link SQLBuilderError} for an invalid field name. */
+  constructor(
+    /** The column tested (quoted as an identifier). */
+    readonly field: string,
+  ) {
     this.path = fieldPath(field, this.constructor.name);
   }
 }
 
 /** `field IS NOT NULL`. */
 export class NotNullFilter extends NullFilter {
+  /** Discriminant of the {@link StatementFilter} union. */
   override readonly kind = "notNull";
 }
 
+/**
+ * Any filter `session.select(…, { filters })`, `selectWithTotal` and `builder.filter(…)` accept; switch on `kind`
+ * to tell them apart.
+ */
 export type StatementFilter =
   | LimitOffsetFilter
   | OrderByFilter

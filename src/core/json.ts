@@ -10,7 +10,10 @@ export class JsonValue {
   static {
     brand(JsonValue, "JsonValue");
   }
-  constructor(readonly value: unknown) {}
+  constructor(
+    /** The value to serialize (with the config's `jsonSerializer`). */
+    readonly value: unknown,
+  ) {}
   /** Nested inside other JSON (e.g. a row of a MERGE payload) it serializes as its value, not `{ value }`. */
   toJSON(): unknown {
     return this.value;
@@ -68,9 +71,12 @@ function plainJsonSafe(v: unknown, depth: number): boolean {
  */
 export { encodeRecordsJson as serializeRecords } from "./values.js";
 
+/** `JSON.parse`: the default `driverFeatures.jsonDeserializer` (numbers beyond 2^53 lose precision, as in JSON.parse). */
 export function defaultJsonDeserializer(text: string): unknown {
   return JSON.parse(text);
 }
 
+/** Turns a value bound as JSON into JSON text (`driverFeatures.jsonSerializer`; default {@link defaultJsonSerializer}). */
 export type JsonSerializer = (value: unknown) => string;
+/** Parses JSON text read from a json/jsonb column (`driverFeatures.jsonDeserializer`; default `JSON.parse`). */
 export type JsonDeserializer = (text: string) => unknown;

@@ -35,23 +35,36 @@ export interface ResultMetadata {
   statements?: number;
   /** MySQL/MariaDB ON DUPLICATE KEY UPDATE: rows inserted, updated, and matched but left unchanged. */
   inserted?: number;
+  /** MySQL/MariaDB ON DUPLICATE KEY UPDATE: rows updated. */
   updated?: number;
+  /** MySQL/MariaDB ON DUPLICATE KEY UPDATE: rows matched but left unchanged (the new values equal the old). */
   unchanged?: number;
   /** MySQL/MariaDB UPDATE: rows the WHERE matched, and rows it changed (`rowsAffected`). */
   matched?: number;
+  /** MySQL/MariaDB UPDATE: rows actually changed (equal to `rowsAffected`). */
   changed?: number;
   [fact: string]: unknown;
 }
 
+/** What a {@link SQLResult} is built from (adapters and tests build results; applications rarely do). */
 export interface SQLResultInit<T> {
+  /** The rows. */
   data: T[];
+  /** The server's affected-row count. */
   rowsAffected: number;
+  /** Column names in select-list order. */
   columnNames: string[];
+  /** The statement's kind. */
   operationType: OperationType;
+  /** The SQL that ran. */
   statement: string;
+  /** The values bound to it. */
   parameters: readonly unknown[];
+  /** Wall time in milliseconds. */
   executionTimeMs: number;
+  /** The generated key, where the engine reports one. */
   lastInsertId?: number | bigint | string | undefined;
+  /** Facts about how the statement ran. */
   metadata?: ResultMetadata | undefined;
 }
 
@@ -60,16 +73,31 @@ export class SQLResult<T = Row> implements Iterable<T> {
   static {
     brand(SQLResult, "SQLResult");
   }
+  /** The rows returned (empty for DML without RETURNING). */
   readonly data: T[];
+  /**
+   * The server's count of rows inserted, updated or deleted, from the command tag (`INSERT 0 5` → 5, `MERGE 7` → 7);
+   * 0 for DDL.
+   */
   readonly rowsAffected: number;
+  /** Column names in select-list order, from the driver's field list, so present even when no row came back. */
   readonly columnNames: string[];
+  /** The statement's kind (`"SELECT"`, `"INSERT"`, …, `"SCRIPT"`, `"COPY"`). */
   readonly operationType: OperationType;
+  /** The SQL that ran, in the adapter's placeholder style (for a script: the script). */
   readonly statement: string;
+  /** The values bound to `statement`, in placeholder order. */
   readonly parameters: readonly unknown[];
+  /** Wall time from sending the statement to having the result, in milliseconds. */
   readonly executionTimeMs: number;
+  /**
+   * The generated key of the last inserted row: MySQL/MariaDB `insertId`, SQLite `lastInsertRowid` (absent when
+   * nothing was inserted). PostgreSQL and DuckDB never set it: use `RETURNING`.
+   */
   readonly lastInsertId?: number | bigint | string;
   #metadata: ResultMetadata | undefined;
 
+  /** @param init - The rows, counts and statement facts. */
   constructor(init: SQLResultInit<T>) {
     this.data = init.data;
     this.rowsAffected = init.rowsAffected;
@@ -88,6 +116,7 @@ export class SQLResult<T = Row> implements Iterable<T> {
     return this.#metadata;
   }
 
+  /** All rows (the `data` array itself, not a copy). */
   all(): T[] {
     return this.data;
   }
@@ -105,16 +134,18 @@ export class SQLResult<T = Row> implements Iterable<T> {
     return this.data.length === 0 ? null : (this.data[0] as T);
   }
 
+  /** The first row, or undefined when there is none; never throws. */
   getFirst(): T | undefined {
     return this.data[0];
   }
 
-  /** The first column of exactly one row. */
+  /** The first column of exactly one row: 0 rows raise NotFoundError, more than one MultipleResultsFoundError. */
   scalar<V = unknown>(): V {
     const row = this.one() as Row;
     return firstColumn(row, this.columnNames) as V;
   }
 
+  /** The first column of the one row, or null when there is no row; more than one raises MultipleResultsFoundError. */
   scalarOrNull<V = unknown>(): V | null {
     const row = this.oneOrNull() as Row | null;
     return row === null ? null : (firstColumn(row, this.columnNames) as V);
@@ -125,10 +156,12 @@ export class SQLResult<T = Row> implements Iterable<T> {
     return this.operationType === "SELECT" || this.data.length > 0 ? this.data.length : this.rowsAffected;
   }
 
+  /** Whether no rows came back (says nothing of `rowsAffected`). */
   isEmpty(): boolean {
     return this.data.length === 0;
   }
 
+  /** Iterates over the rows: `for (const row of result)`. */
   [Symbol.iterator](): Iterator<T> {
     return this.data[Symbol.iterator]();
   }

@@ -18,7 +18,10 @@ export class RawFragment {
   static {
     brand(RawFragment, "RawFragment");
   }
-  constructor(readonly text: string) {}
+  constructor(
+    /** The SQL text, inserted as is. */
+    readonly text: string,
+  ) {}
 }
 
 /**
@@ -30,13 +33,16 @@ export class RefFragment {
   static {
     brand(RefFragment, "RefFragment");
   }
+  /** The identifier's parts, unquoted (`["t", "col"]`). */
   readonly parts: readonly string[];
+  /** @throws {@link SQLBuilderError} for an empty name or an empty part. */
   constructor(name: string | readonly string[]) {
     this.parts = typeof name === "string" ? parseName(name, "sql.ref()") : [...name];
     if (this.parts.length === 0 || this.parts.some((p) => typeof p !== "string" || p.length === 0)) {
       throw new SQLBuilderError(`sql.ref(): invalid identifier ${JSON.stringify(name)}`);
     }
   }
+  /** The quoted identifier for `dialect` (default `"postgres"`); a `*` part stays bare. */
   render(dialect: Dialect = "postgres"): string {
     // `*` stays bare so sql.ref("t.*") works
     return quotePath(this.parts, dialect);
@@ -48,7 +54,10 @@ export class ValueFragment {
   static {
     brand(ValueFragment, "ValueFragment");
   }
-  constructor(readonly value: unknown) {}
+  constructor(
+    /** The value to bind. */
+    readonly value: unknown,
+  ) {}
 }
 
 /** A template piece: literal SQL text, an identifier, or a bound value (its 0-based index into params). */
@@ -70,8 +79,11 @@ export class SQL {
   static {
     brand(SQL, "SQL");
   }
+  /** The SQL text as written (for a template: rendered with `$n` placeholders). */
   readonly text: string;
+  /** The bound values: positional (array) or named (object); `undefined` when none were given. */
   readonly params: Params | undefined;
+  /** The only placeholder style the text may use, when restricted; otherwise every style is recognised. */
   readonly inputStyle?: ParameterStyle;
   #otherText: { dialect: Dialect; text: string } | undefined;
   #chunks: readonly Chunk[] | undefined;
@@ -83,6 +95,11 @@ export class SQL {
     };
   }
 
+  /**
+   * @param text - SQL with placeholders in any {@link ParameterStyle}.
+   * @param params - Values for the placeholders: an array for positional ones, an object for named ones.
+   * @param options - `inputStyle` restricts recognised placeholders to one style.
+   */
   constructor(text: string, params?: Params, options?: { inputStyle?: ParameterStyle }) {
     this.text = text;
     this.params = params;
@@ -108,16 +125,23 @@ export class SQL {
   compile(
     style: ParameterStyle = ParameterStyle.NUMERIC,
     dialect: Dialect = "postgres",
-  ): { sql: string; parameters: unknown[] } {
+  ): {
+    /** The SQL with placeholders in `style`. */
+    sql: string;
+    /** The values in placeholder order (named parameters deduplicated). */
+    parameters: unknown[];
+  } {
     const plan = this.plan(style, dialect);
     return { sql: plan.sql, parameters: plan.bind(this.params) };
   }
 
+  /** The SQL text (never the values). */
   toString(): string {
     return this.text;
   }
 }
 
+/** Whether `value` is a {@link SQL} statement (also one made by another copy of sqlspec). */
 export function isSQL(value: unknown): value is SQL {
   return value instanceof SQL;
 }
@@ -218,6 +242,7 @@ function composedTemplate(strings: TemplateStringsArray, values: unknown[]): SQL
   return withChunks(new SQL(renderChunks(chunks, "postgres"), params, NUMERIC_INPUT), chunks);
 }
 
+/** The type of `sql`'s tagged-template part and its helpers (`sql.raw`, `sql.ref`, `sql.value`, `sql.json`). */
 export interface SqlTag {
   /**
    * A statement with bound values. With a row type, `` sql<User>`SELECT …` ``, the session's select family returns

@@ -8,22 +8,34 @@ import type { Dialect, Params, Row } from "./types.js";
 
 /** Where a named statement was defined: the file and the 1-based line of its `-- name:` line. */
 export interface SqlSource {
+  /** Path of the `.sql` file (or generated module). */
   readonly file: string;
+  /** 1-based line of the `-- name:` line. */
   readonly line: number;
 }
 
+/** Options of {@link NamedSQL} and {@link typedQuery}. */
 export interface NamedSQLOptions {
   /** The dialect the text is written for (`-- dialect:` line or the generator's engine). */
   dialect?: Dialect | undefined;
+  /** Where the statement was defined, for error messages. */
   source?: SqlSource | undefined;
 }
 
 /** A SQL statement with a name, and the dialect it is written for when known. Any session method accepts it. */
 export class NamedSQL extends SQL {
+  /** The statement's name (`"get_user"`, or `"users.get_user"` for a file in a `users/` folder). */
   readonly name: string;
+  /** The dialect the text is written for, when the file says (`-- dialect:`); otherwise undefined. */
   readonly dialect: Dialect | undefined;
+  /** Where the statement was defined, when known. */
   readonly source: SqlSource | undefined;
 
+  /**
+   * @param name - The statement's name.
+   * @param text - Its SQL, with placeholders in any {@link ParameterStyle}.
+   * @param options - Its dialect and source location.
+   */
   constructor(name: string, text: string, options: NamedSQLOptions = {}) {
     super(text);
     this.name = name;
@@ -45,6 +57,7 @@ declare const QUERY_TYPES: unique symbol;
  * `selectValue`). The types are phantom: nothing of them exists at runtime.
  */
 export interface Typed<P extends QueryParameters, R, V> {
+  /** @internal Phantom: carries the types for inference only; never set at runtime. */
   readonly [QUERY_TYPES]: { readonly params: P; readonly row: R; readonly value: V };
 }
 

@@ -21,8 +21,13 @@ export type Params = readonly unknown[] | NamedParams;
  */
 export type ColumnOf<R> = [R] extends [readonly unknown[]] ? string : Extract<keyof R, string>;
 
+/** The kind of statement a result reports (`SQLResult.operationType`), from its leading keyword. */
 export type OperationType = "SELECT" | "INSERT" | "UPDATE" | "DELETE" | "MERGE" | "DDL" | "SCRIPT" | "COPY" | "EXECUTE";
 
+/**
+ * Placeholder styles: any of them is accepted in statement text and converted to the adapter's native style.
+ * Pass one as `new SQL(text, params, { inputStyle })` to recognise only that style.
+ */
 export const ParameterStyle = {
   /** `?` */
   QMARK: "qmark",
@@ -41,6 +46,7 @@ export const ParameterStyle = {
   /** `%s` */
   POSITIONAL_PYFORMAT: "pyformat_positional",
 } as const;
+/** One of the {@link ParameterStyle} values. */
 export type ParameterStyle = (typeof ParameterStyle)[keyof typeof ParameterStyle];
 
 /**

@@ -174,6 +174,7 @@ export interface ConflictNode {
   readonly set?: readonly SetItem[];
   readonly where?: Expr;
 }
+/** @internal */
 export interface InsertNode {
   readonly kind: "insert";
   readonly with?: readonly CteNode[];
@@ -252,6 +253,7 @@ export interface RawStatementNode {
   readonly expr: Expr;
 }
 
+/** @internal The statement tree a builder renders; its shape is not part of the public API. */
 export type StatementNode = SelectNode | InsertNode | UpdateNode | DeleteNode | MergeNode | RawStatementNode;
 
 // ---------------------------------------------------------------------------------------------------------------
