@@ -19,8 +19,9 @@ export function beginStatements(
   }
   if (dialect === "sqlite") {
     // SQLite transactions are always serializable (which satisfies every weaker level); a read-only one is DEFERRED
-    // (it takes no write lock), any other a plain BEGIN, which the adapter runs as BEGIN IMMEDIATE on a file.
-    return [readOnly ? "BEGIN DEFERRED" : "BEGIN"];
+    // (it takes no write lock) and refuses writes by `query_only`, which the adapter turns off again when the
+    // transaction ends; any other is a plain BEGIN, which the adapter runs as BEGIN IMMEDIATE on a file.
+    return readOnly ? ["BEGIN DEFERRED", "PRAGMA query_only = ON"] : ["BEGIN"];
   }
   let sql = "BEGIN";
   if (level) sql += ` ISOLATION LEVEL ${level}`;

@@ -12,6 +12,7 @@ import {
   MissingDependencyError,
   OperationCancelledError,
   QueryTimeoutError,
+  SerializationConflictError,
   SQLParsingError,
   SQLSpecError,
   sql,
@@ -165,4 +166,62 @@ test("a missing @duckdb/node-api raises MissingDependencyError naming it", async
   ).catch((e) => e);
   expect(err).toBeInstanceOf(MissingDependencyError);
   expect(err.message).toContain("npm install @duckdb/node-api");
+});
+
+describe("duckdb: conflicts and nested values", () => {
+  test("a write-write conflict between two sessions is a SerializationConflictError; the loser's transaction is failed", async () => {
+    const db = config({ poolConfig: { database: ":memory:" } });
+    await db.withSession((s) =>
+      s.executeScript("CREATE TABLE ww (id INTEGER PRIMARY KEY, v INTEGER); INSERT INTO ww VALUES (1, 0)"),
+    );
+    const a = await db.provideSession();
+    const b = await db.provideSession();
+    try {
+      await a.begin();
+      await b.begin();
+      await a.execute("UPDATE ww SET v = 1 WHERE id = 1");
+      const err = await b.execute("UPDATE ww SET v = 2 WHERE id = 1").catch((e) => e);
+      expect(err).toBeInstanceOf(SerializationConflictError);
+      expect(err).toBeInstanceOf(TransactionError);
+      expect(err.message).toMatch(/conflict/i);
+      await expect(b.commit()).rejects.toBeInstanceOf(TransactionError);
+      await a.commit();
+      await a.begin();
+      await b.begin();
+      await a.execute("DELETE FROM ww WHERE id = 1");
+      await expect(b.execute("DELETE FROM ww WHERE id = 1")).rejects.toBeInstanceOf(SerializationConflictError);
+      await b.rollback();
+      await a.commit();
+    } finally {
+      await a.release();
+      await b.release();
+    }
+    expect(await db.withSession((s) => s.selectValue("SELECT count(*) FROM ww"))).toBe(0);
+  });
+
+  test("INTERVAL is DuckDB's text, as PostgreSQL's interval is; JSON nested in STRUCT and LIST is parsed", async () => {
+    await config().withSession(async (s) => {
+      const row = await s.selectOne(
+        `SELECT INTERVAL '1 day 2 hours 3.5 seconds' AS i, INTERVAL '14 months' AS m,
+           {'doc': '{"x":[1,2]}'::JSON, 'n': 2} AS st, ['{"a":1}'::JSON, NULL] AS l,
+           [{'j': 'true'::JSON}] AS ls, '{"t":"top"}'::JSON AS top, '{"x":1}' AS plain, '"text"'::JSON AS jstr`,
+      );
+      expect(row).toEqual({
+        i: "1 day 02:00:03.5",
+        m: "1 year 2 months",
+        st: { doc: { x: [1, 2] }, n: 2 },
+        l: [{ a: 1 }, null],
+        ls: [{ j: true }],
+        top: { t: "top" },
+        plain: '{"x":1}',
+        jstr: "text",
+      });
+      // Through a table and a stream too.
+      await s.execute("CREATE TABLE nested (id INTEGER, s STRUCT(doc JSON, k VARCHAR), d INTERVAL)");
+      await s.execute(`INSERT INTO nested VALUES (1, {'doc': '[1]', 'k': 'v'}, INTERVAL '90 minutes')`);
+      const streamed: unknown[] = [];
+      for await (const r of s.stream("SELECT s, d FROM nested")) streamed.push(r);
+      expect(streamed).toEqual([{ s: { doc: [1], k: "v" }, d: "01:30:00" }]);
+    });
+  });
 });

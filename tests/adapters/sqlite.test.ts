@@ -338,3 +338,104 @@ test("transaction options: any isolation level runs (SQLite is serializable); re
   );
   expect(await db.withSession((s) => s.selectValue("SELECT count(*) FROM iso"))).toBe(1);
 });
+
+describe("sqlite: two configs (or processes) on one file", () => {
+  /** Counts timer ticks: a synchronous busy wait on the thread shows up as ticks that never ran. */
+  function ticker(): { count: () => number; stop: () => void } {
+    let n = 0;
+    const t = setInterval(() => n++, 5);
+    return { count: () => n, stop: () => clearInterval(t) };
+  }
+
+  test("a writer blocked by another config waits without blocking the event loop, and proceeds once the lock is free", async () => {
+    const path = file();
+    const a = config({ poolConfig: { database: path } });
+    const b = config({ poolConfig: { database: path, busyTimeoutMs: 3000 } });
+    await a.withSession((s) => s.execute("CREATE TABLE two (id INTEGER PRIMARY KEY)"));
+    const holder = await a.provideSession();
+    await holder.begin();
+    await holder.execute("INSERT INTO two VALUES (1)");
+    // The holder commits from a timer: only possible when the waiting writer leaves the thread free.
+    const committed = new Promise<void>((resolve, reject) =>
+      setTimeout(() => holder.commit().then(resolve, reject), 100),
+    );
+    const ticks = ticker();
+    const t0 = performance.now();
+    try {
+      await b.withSession((s) => s.transaction((tx) => tx.execute("INSERT INTO two VALUES (2)")));
+      await b.withSession((s) => s.execute("INSERT INTO two VALUES (3)"));
+    } finally {
+      ticks.stop();
+    }
+    const waited = performance.now() - t0;
+    await committed;
+    await holder.release();
+    expect(waited).toBeGreaterThanOrEqual(90);
+    expect(waited).toBeLessThan(2000);
+    expect(ticks.count()).toBeGreaterThanOrEqual(5);
+    expect(await a.withSession((s) => s.selectValue("SELECT count(*) FROM two"))).toBe(3);
+  });
+
+  test("it fails with SqliteBusyError after busyTimeoutMs (QueryTimeoutError after timeoutMs, OperationCancelledError on abort), the thread free meanwhile", async () => {
+    const path = file();
+    const a = config({ poolConfig: { database: path } });
+    const b = config({ poolConfig: { database: path, busyTimeoutMs: 200 } });
+    await a.withSession((s) => s.execute("CREATE TABLE two (id INTEGER PRIMARY KEY)"));
+    const holder = await a.provideSession();
+    await holder.begin();
+    await holder.execute("INSERT INTO two VALUES (1)");
+    try {
+      await b.withSession(async (s) => {
+        const ticks = ticker();
+        const t0 = performance.now();
+        const busy = await s.execute("INSERT INTO two VALUES (2)").catch((e) => e);
+        const waited = performance.now() - t0;
+        ticks.stop();
+        expect(busy).toBeInstanceOf(SqliteBusyError);
+        expect(busy.which).toBe("SQLITE_BUSY");
+        expect(waited).toBeGreaterThanOrEqual(190);
+        expect(ticks.count()).toBeGreaterThanOrEqual(10);
+        const timedOut = await s.execute("INSERT INTO two VALUES (3)", undefined, { timeoutMs: 40 }).catch((e) => e);
+        expect(timedOut).toBeInstanceOf(QueryTimeoutError);
+        const began = await s.transaction((tx) => tx.execute("INSERT INTO two VALUES (4)"), undefined).catch((e) => e);
+        expect(began).toBeInstanceOf(SqliteBusyError);
+        const ac = new AbortController();
+        setTimeout(() => ac.abort(), 40);
+        const cancelled = await s
+          .execute("INSERT INTO two VALUES (5)", undefined, { signal: ac.signal })
+          .catch((e) => e);
+        expect(cancelled).toBeInstanceOf(OperationCancelledError);
+        expect(s.inTransaction).toBe(false);
+        // Reads (WAL) never wait.
+        expect(await s.selectValue("SELECT count(*) FROM two")).toBe(0);
+      });
+    } finally {
+      await holder.rollback();
+      await holder.release();
+    }
+    expect(await b.withSession((s) => s.execute("INSERT INTO two VALUES (6)").then((r) => r.rowsAffected))).toBe(1);
+  });
+});
+
+test("a readOnly transaction leaves a configured query_only as it found it, and is no setting change", async () => {
+  const path = file();
+  await config({ poolConfig: { database: path } }).withSession((s) => s.execute("CREATE TABLE qo (id INTEGER)"));
+  const ro = config({ poolConfig: { database: path, pragmas: { query_only: true }, maxSize: 1 } });
+  await ro.withSession(async (s) => {
+    await s.transaction((tx) => tx.selectValue("SELECT count(*) FROM qo"), { readOnly: true });
+    expect(await s.selectValue("PRAGMA query_only")).toBe(1);
+    await expect(s.execute("INSERT INTO qo VALUES (1)")).rejects.toThrow(/read-only|readonly/);
+  });
+  const rw = config({ poolConfig: { database: path, maxSize: 1 } });
+  const handles = new Set<unknown>();
+  for (let i = 0; i < 2; i++) {
+    await rw.withSession(async (s) => {
+      handles.add((s.conn as { handle: unknown }).handle);
+      await s.transaction((tx) => tx.selectValue("SELECT count(*) FROM qo"), { readOnly: true });
+      expect(s.adapter.state(s.conn).settingsChanged).toBe(false);
+      await s.execute("INSERT INTO qo VALUES (1)");
+    });
+  }
+  // The connection was reused, not closed as one whose settings changed.
+  expect(handles.size).toBe(1);
+});

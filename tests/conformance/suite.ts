@@ -33,6 +33,7 @@ import {
 import { runFilterCases } from "./api-filters.js";
 import { type DialectProfile, PROFILES, type Tables } from "./dialects/index.js";
 import { runMergeAndArrayCases } from "./merge-and-arrays.js";
+import { runTransactionCases } from "./transactions.js";
 
 export type AnyConfig = DatabaseConfig<any, any, any>;
 
@@ -645,5 +646,6 @@ export function runConformance(name: string, makeConfig: () => AnyConfig): void 
 
     runMergeAndArrayCases(ctx, when);
     runFilterCases(ctx);
+    runTransactionCases(ctx);
   });
 }

@@ -2,8 +2,9 @@
  * Values to and from @duckdb/node-api, decoded to plain JS the way the PostgreSQL adapters decode them:
  *
  *   read:  BIGINT/HUGEINT (and unsigned) → the `driverFeatures.int8` rule (never a rounded number) · DECIMAL → exact
- *          string · TIMESTAMP/TIMESTAMPTZ/DATE → Date (`timestamps: "date"`) or DuckDB's text · JSON → parsed ·
- *          BLOB → Buffer · UUID, TIME, ENUM → string · LIST/ARRAY → array · STRUCT → object
+ *          string · TIMESTAMP/TIMESTAMPTZ/DATE → Date (`timestamps: "date"`) or DuckDB's text · JSON → parsed, at
+ *          any depth (inside STRUCT, LIST, MAP too) · BLOB → Buffer · UUID, TIME, ENUM, INTERVAL → DuckDB's text (as
+ *          PostgreSQL's interval is its text) · LIST/ARRAY → array · STRUCT → object
  *   bind:  Date → TIMESTAMPTZ · Uint8Array → BLOB · arrays, plain objects, sql.json(v) → JSON text · boolean, string,
  *          number, bigint, null as themselves
  */
@@ -36,6 +37,12 @@ export function resultConverter(duck: DuckdbModule, o: DuckdbReadOptions): Conve
   const V = duck;
   const int8 = (value: DuckDB.DuckDBValue): unknown => toInt8(value as bigint, o.int8);
   const text = (value: DuckDB.DuckDBValue): unknown => String(value);
+  // JSON is VARCHAR with the alias "JSON", which the converter sees at every depth (a STRUCT field, a LIST item).
+  const parse = o.json;
+  const varchar: DuckDB.DuckDBValueConverterFor<unknown, unknown> =
+    parse === undefined
+      ? V.stringFromValue
+      : (value, type) => (type.alias === "JSON" ? parse(value as string) : (value as string));
   const date =
     o.timestamps === "date"
       ? (f: (v: DuckDB.DuckDBValue) => Date) => (value: DuckDB.DuckDBValue) => {
@@ -59,8 +66,7 @@ export function resultConverter(duck: DuckdbModule, o: DuckdbReadOptions): Conve
     [T.UHUGEINT]: int8,
     [T.BIGNUM]: int8,
     [T.DECIMAL]: text,
-    // JSON is VARCHAR with an alias the converter does not see: parseJsonColumns handles it per result column.
-    [T.VARCHAR]: V.stringFromValue,
+    [T.VARCHAR]: varchar,
     [T.BLOB]: (value) => {
       const b = (value as DuckDB.DuckDBBlobValue).bytes;
       return Buffer.from(b.buffer, b.byteOffset, b.byteLength);
@@ -70,7 +76,7 @@ export function resultConverter(duck: DuckdbModule, o: DuckdbReadOptions): Conve
     [T.TIME]: text,
     [T.TIME_NS]: text,
     [T.TIME_TZ]: text,
-    [T.INTERVAL]: V.objectFromIntervalValue,
+    [T.INTERVAL]: text,
     [T.DATE]: date(V.dateFromDateValue),
     [T.TIMESTAMP]: date(V.dateFromTimestampValue),
     [T.TIMESTAMP_TZ]: date(V.dateFromTimestampTZValue),
@@ -135,7 +141,11 @@ export function encodeValue(duck: DuckdbModule, v: unknown, ser: JsonSerializer)
   }
 }
 
-/** Names of the result columns DuckDB typed as JSON (VARCHAR aliased JSON), or undefined when there are none. */
+/**
+ * Names of the result columns DuckDB typed as JSON (VARCHAR aliased JSON), or undefined when there are none. The
+ * converter sees the alias on nested types only (a result column's vector type has none), so top-level JSON columns
+ * are parsed here, after conversion.
+ */
 export function jsonColumns(result: DuckDB.DuckDBResult): string[] | undefined {
   const out: string[] = [];
   const n = result.columnCount;

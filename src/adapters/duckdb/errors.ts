@@ -20,6 +20,7 @@ import {
   PermissionDeniedError,
   QueryTimeoutError,
   redactServerMessage,
+  SerializationConflictError,
   SQLParsingError,
   SQLSpecError,
   TransactionError,
@@ -68,6 +69,11 @@ export function mapDuckdbError(err: unknown, kind?: "timeout" | "cancel"): SQLSp
     return new DuplicateObjectError(`DuckDB duplicate object: ${body}`, fields);
   }
   if (err instanceof TypeError || err instanceof RangeError) return new ParameterError(`DuckDB: ${body}`, fields);
+  // Optimistic concurrency: a row or catalog entry changed by another open transaction ("Conflict on update!",
+  // "Catalog write-write conflict on …"). PostgreSQL reports this as 40001; retrying the transaction can succeed.
+  if ((cls === "TransactionContext Error" || cls === "Transaction Error") && /conflict/i.test(body)) {
+    return new SerializationConflictError(`DuckDB serialization conflict: ${body}`, fields);
+  }
   const hit = BY_CLASS[cls];
   if (hit === undefined) return new DatabaseError(`DuckDB error: ${cls ? `${cls}: ` : ""}${body}`, fields);
   return new hit[0](`DuckDB ${hit[1]}: ${body}`, fields);

@@ -10,8 +10,9 @@ export interface SqlitePoolConfig {
   /** Open the file read-only. */
   readonly?: boolean;
   /**
-   * How long a statement waits for a lock held by another process (SQLite's busy timeout, which blocks the thread),
-   * and a writer for the write lock held by another session of this pool (which does not). Default 5000 ms.
+   * How long a statement waits for a lock held by another connection to the file (another config, another process;
+   * retried on timers, the thread stays free) and a writer for the write lock held by another session of this pool,
+   * before SqliteBusyError. Opening a connection may wait up to this long on the thread. Default 5000 ms.
    */
   busyTimeoutMs?: number;
   /**
@@ -40,8 +41,9 @@ export interface SqlitePoolConfig {
 export type SqliteConfigOptions = ConfigOptions<SqlitePoolConfig, BetterSqlite3.Database>;
 
 /**
- * SQLite through better-sqlite3 (12.x). Synchronous driver: each statement runs to completion, so `timeoutMs` and
- * `signal` only bound the wait for the database lock. Prepared statements are cached per connection
+ * SQLite through better-sqlite3 (12.x). Synchronous driver: each statement runs to completion once started, so
+ * `timeoutMs` and `signal` bound only the time a statement waits to start (for the shared `:memory:` connection,
+ * this pool's write lock, or a lock held by another connection to the file); they never interrupt it. Prepared statements are cached per connection
  * (`statementConfig.statementCacheSize`, default 200). `driverFeatures.onConnectionCreate` receives the
  * better-sqlite3 Database and must be synchronous.
  */

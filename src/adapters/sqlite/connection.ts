@@ -22,6 +22,8 @@ export interface CachedStatement {
   readonly ends: boolean;
   /** Changes connection settings that outlive the session (PRAGMA x = …, ATTACH, DETACH). */
   readonly settings: boolean;
+  /** `PRAGMA query_only = ON`: inside a transaction, it lasts only until the transaction ends. */
+  readonly queryOnly: boolean;
   /** Row plan for readers, rebuilt when the schema epoch moved. */
   plan: RowPlan | undefined;
   epoch: number;
@@ -37,6 +39,10 @@ export class SqliteHandle implements PoolResource {
   readonly statements = new Map<string, CachedStatement>();
   /** A `PRAGMA x = …`, ATTACH or DETACH ran since the handle was set up. */
   settingsChanged = false;
+  /** A read-only transaction turned `query_only` on; it is turned off when the transaction ends. */
+  queryOnlyTx = false;
+  /** `query_only` just before a `PRAGMA query_only = ON` was compiled (compiling it already applies it). */
+  queryOnlyBefore: number | undefined;
   tick = 0;
   #changes: BetterSqlite3.Statement | undefined;
 

@@ -11,12 +11,19 @@
  *   ends: SQLite's own busy wait would block the thread while the lock's holder, on the same thread, can never finish.
  * - Statements are prepared once per handle (an LRU of `statementCacheSize`), with their row plan (declared types →
  *   conversions) computed at prepare time, so a repeated statement allocates nothing but its rows.
- * - A running statement cannot be interrupted from the same thread: `timeoutMs`/`signal` bound only the wait for the
- *   lock, and reject before the statement starts when already expired.
+ * - Handles run with SQLite's busy timeout at 0: a statement that finds the file locked by another connection (a
+ *   second config on the same file, another process) gets SQLITE_BUSY at once and is retried here on timers, up to
+ *   `busyTimeoutMs`. SQLite's own busy wait sleeps on the thread, where the lock's holder (often this same process)
+ *   could never finish.
+ * - A running statement cannot be interrupted from the same thread: `timeoutMs`/`signal` bound only the waits for a
+ *   lock (the shared handle, this pool's write lock, a lock held elsewhere), and reject before the statement starts
+ *   when already expired.
+ * - A read-only transaction is `BEGIN DEFERRED` plus `PRAGMA query_only = ON`, turned off when it ends.
  */
 import type BetterSqlite3 from "better-sqlite3";
 import {
   DatabaseConnectionError,
+  type DatabaseErrorFields,
   OperationCancelledError,
   PoolTimeoutError,
   QueryTimeoutError,
@@ -86,6 +93,9 @@ const ENDS = /^\s*(?:COMMIT|END|ROLLBACK(?!\s+(?:TRANSACTION\s+)?TO\b))/i;
 const INSERT = /^\s*(?:INSERT|REPLACE)\b/i;
 const DDL = /^\s*(?:CREATE|ALTER|DROP)\b/i;
 const SETTINGS = /^\s*(?:PRAGMA\s+[\w.]+\s*(?:=|\()|ATTACH\b|DETACH\b)/i;
+const QUERY_ONLY_ON = /^\s*PRAGMA\s+query_only\s*=\s*(?:ON|1|TRUE|YES)\s*;?\s*$/i;
+/** Waits between retries of a statement that found the file locked (SQLite's own busy handler's steps). */
+const BUSY_STEPS_MS = [1, 2, 5, 10, 15, 20, 25];
 const PRAGMA_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const PRAGMA_VALUE = /^[A-Za-z0-9_.+-]+$/;
 
@@ -163,6 +173,7 @@ export class SqliteAdapter implements Adapter<SqliteConnection> {
     const o = this.#o;
     let db: BetterSqlite3.Database;
     try {
+      // Setup may wait on the thread (switching to WAL needs the file for a moment); statements never do (below).
       db = new this.#Database(o.database, { readonly: o.readonly, timeout: o.busyTimeoutMs });
     } catch (err) {
       throw new DatabaseConnectionError(`SQLite connection error: cannot open the database`, { cause: err });
@@ -178,6 +189,8 @@ export class SqliteAdapter implements Adapter<SqliteConnection> {
           throw new SQLSpecError("SQLite: onConnectionCreate must be synchronous (better-sqlite3 is)");
         }
       }
+      // SQLITE_BUSY at once, retried by query() on timers: see the module comment.
+      if (!this.#shared) db.pragma("busy_timeout = 0");
     } catch (err) {
       db.close();
       throw err instanceof SQLSpecError ? err : mapSqliteError(err);
@@ -225,6 +238,7 @@ export class SqliteAdapter implements Adapter<SqliteConnection> {
     try {
       if (!sharesParent && h.db.open) {
         if (h.db.inTransaction && (!shared || conn.holdsLock)) h.db.prepare("ROLLBACK").run();
+        if (h.queryOnlyTx && !h.db.inTransaction) endQueryOnly(h);
         const mode = this.#o.resetOnRelease;
         if (shared && h.settingsChanged && mode !== false) {
           h.db.pragma("foreign_keys = ON");
@@ -264,9 +278,13 @@ export class SqliteAdapter implements Adapter<SqliteConnection> {
     let text = sql;
     // Two writers that both BEGIN DEFERRED deadlock on the upgrade to a write lock: a plain BEGIN takes it up front.
     if (!this.#shared && PLAIN_BEGIN.test(sql)) text = "BEGIN IMMEDIATE";
+    const queryOnly = QUERY_ONLY_ON.test(sql);
+    // SQLite applies a flag pragma while compiling it: read the value it replaces first.
+    if (queryOnly) h.queryOnlyBefore = h.db.pragma("query_only", { simple: true }) as number;
     const stmt = h.db.prepare(text);
     const reader = stmt.reader;
-    const readonly = stmt.readonly;
+    // Making the connection read-only writes nothing: it takes no write lock.
+    const readonly = stmt.readonly || queryOnly;
     // INTEGERs are read as bigint where a rounded number could not be told from an exact one afterwards: in the
     // non-number modes, for writes (lastInsertRowid, RETURNING), which cannot be re-run.
     const safe = this.#read.int8 !== "number" || !readonly;
@@ -279,6 +297,7 @@ export class SqliteAdapter implements Adapter<SqliteConnection> {
       ddl: !reader && DDL.test(sql),
       ends: ENDS.test(sql),
       settings: SETTINGS.test(sql),
+      queryOnly,
       plan: reader ? rowPlan(stmt.columns(), this.#read) : undefined,
       epoch: this.#epoch,
       safe,
@@ -298,6 +317,11 @@ export class SqliteAdapter implements Adapter<SqliteConnection> {
     let e = h.statements.get(sql);
     if (e === undefined) e = this.#prepare(h, sql);
     else e.used = ++h.tick;
+    let queryOnlyBefore: unknown;
+    if (e.queryOnly) {
+      queryOnlyBefore = h.queryOnlyBefore ?? h.db.pragma("query_only", { simple: true });
+      h.queryOnlyBefore = undefined;
+    }
     if (conn.failed) {
       if (!e.ends) throw failedTransactionError();
       // SQLite already rolled back: COMMIT/ROLLBACK only clear the state (the session reports the lost work).
@@ -310,16 +334,68 @@ export class SqliteAdapter implements Adapter<SqliteConnection> {
     else if (opts.timeoutMs !== undefined && opts.timeoutMs <= 0) throw timeoutError();
     const values = params.length === 0 ? params : encodeParams(params, this.#o.features.jsonSerializer);
     const wasInTx = h.db.inTransaction;
+    // `query_only` for one read-only transaction is not a setting that outlives the session.
+    let txScoped = false;
+    if (queryOnlyBefore !== undefined) txScoped = wasInTx && !h.queryOnlyTx && queryOnlyBefore === 0;
     try {
-      return e.reader ? this.#rows(h, e, values) : this.#run(e, values);
-    } catch (err) {
+      const out = e.reader ? this.#rows(h, e, values) : this.#run(e, values);
+      if (txScoped) h.queryOnlyTx = true;
+      return out;
+    } catch (first) {
+      let err = first;
+      if (isBusy(err)) {
+        try {
+          return await this.#retryBusy(h, e, values, opts, err);
+        } catch (again) {
+          err = again;
+        }
+      }
+      if (h.queryOnlyTx && isReadonlyError(err)) err = readOnlyTransactionError(err);
       // An error that made SQLite roll the transaction back (SQLITE_FULL, BUSY on COMMIT, …): fail it loudly.
       if (wasInTx && !h.db.inTransaction && !e.ends) conn.failed = true;
       if (isFatalSqliteError(err)) h.broken = true;
       throw err;
     } finally {
-      if (e.settings) h.settingsChanged = true;
+      if (e.settings && !txScoped) h.settingsChanged = true;
       this.#afterStatement(conn);
+    }
+  }
+
+  /**
+   * Runs a statement again after SQLITE_BUSY (another connection holds the file's lock; the failed attempt changed
+   * nothing), on timers so the holder can finish, until `busyTimeoutMs` or the call's `timeoutMs`/`signal`.
+   */
+  async #retryBusy(
+    h: SqliteHandle,
+    e: CachedStatement,
+    values: unknown[],
+    opts: QueryOptions,
+    first: unknown,
+  ): Promise<RawResult> {
+    const own = this.#o.busyTimeoutMs;
+    const callBound = opts.timeoutMs !== undefined && opts.timeoutMs < own;
+    const budget = callBound ? (opts.timeoutMs as number) : own;
+    const deadline = performance.now() + budget;
+    let err = first;
+    for (let i = 0; ; i++) {
+      const left = deadline - performance.now();
+      if (left <= 0) {
+        throw callBound
+          ? new QueryTimeoutError(
+              `SQLite query timeout: the database file stayed locked by another connection for ${budget} ms ` +
+                "(timeoutMs); the statement did not run",
+              { cause: err },
+            )
+          : busyTimeoutError(budget, { cause: err });
+      }
+      await pause(Math.min(BUSY_STEPS_MS[i] ?? 25, left), opts.signal);
+      if (h.broken || !h.db.open) throw closedError();
+      try {
+        return e.reader ? this.#rows(h, e, values) : this.#run(e, values);
+      } catch (again) {
+        if (!isBusy(again)) throw again;
+        err = again;
+      }
     }
   }
 
@@ -396,6 +472,8 @@ export class SqliteAdapter implements Adapter<SqliteConnection> {
 
   /** Frees the lock once nothing holds it any more: no transaction open and no stream reading. */
   #afterStatement(conn: SqliteConnection): void {
+    const h = conn.handle;
+    if (h.queryOnlyTx && !h.db.inTransaction) endQueryOnly(h);
     if (conn.holdsLock && conn.openStreams === 0 && !conn.failed && !conn.db.inTransaction) {
       conn.holdsLock = false;
       this.#lock.release();
@@ -483,6 +561,64 @@ function pragmaText(name: string, value: string | number | boolean): string {
   const v = typeof value === "boolean" ? (value ? "ON" : "OFF") : String(value);
   if (!PRAGMA_VALUE.test(v)) throw new SQLSpecError(`SQLite: invalid value for pragma ${name}`);
   return `${name} = ${v}`;
+}
+
+/** Turns off the `query_only` a read-only transaction turned on, once it has ended (by any path). */
+function endQueryOnly(h: SqliteHandle): void {
+  h.queryOnlyTx = false;
+  try {
+    h.db.pragma("query_only = OFF");
+  } catch {
+    // A handle that cannot run a pragma cannot be trusted with the next session either.
+    h.broken = true;
+  }
+}
+
+/** SQLITE_BUSY from a lock held by another connection; not BUSY_SNAPSHOT, which no wait can resolve. */
+function isBusy(err: unknown): boolean {
+  const code = (err as { code?: unknown })?.code;
+  return code === "SQLITE_BUSY" || code === "SQLITE_BUSY_RECOVERY";
+}
+
+function isReadonlyError(err: unknown): boolean {
+  const code = (err as { code?: unknown })?.code;
+  return typeof code === "string" && code.startsWith("SQLITE_READONLY");
+}
+
+/** As PostgreSQL's 25006 (read_only_sql_transaction) maps. */
+function readOnlyTransactionError(cause: unknown): TransactionError {
+  return new TransactionError("SQLite: cannot write in a read-only transaction", { cause });
+}
+
+/** Resolves after ms, or rejects with OperationCancelledError when the signal fires first. */
+function pause(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  if (signal?.aborted) {
+    return Promise.reject(
+      new OperationCancelledError("SQLite: cancelled while waiting for the database lock", { cause: signal.reason }),
+    );
+  }
+  return new Promise((resolve, reject) => {
+    const onAbort = (): void => {
+      clearTimeout(timer);
+      reject(
+        new OperationCancelledError("SQLite: cancelled while waiting for the database lock", { cause: signal?.reason }),
+      );
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener("abort", onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener("abort", onAbort, { once: true });
+  });
+}
+
+function busyTimeoutError(ms: number, fields: DatabaseErrorFields): SqliteBusyError {
+  return new SqliteBusyError(
+    `SQLite database is busy [SQLITE_BUSY]: another connection held the database file's lock for more than ${ms} ms ` +
+      "(busyTimeoutMs)",
+    "SQLITE_BUSY",
+    fields,
+  );
 }
 
 function timeoutError(): QueryTimeoutError {

@@ -1,0 +1,40 @@
+/**
+ * Conformance: transaction options that change what a transaction may do, on every adapter.
+ */
+import { expect, test } from "vitest";
+import { TransactionError } from "../../src/index.js";
+import type { SuiteContext } from "./suite.js";
+
+export function runTransactionCases(ctx: SuiteContext): void {
+  const { T, withSession } = ctx;
+
+  test("a readOnly transaction refuses writes with TransactionError; the next transaction writes again", async () => {
+    await withSession(async (s) => {
+      const name = (id: number) => s.selectValue(`SELECT name FROM ${T.items} WHERE id = ?`, [id]);
+      await s.execute(`DELETE FROM ${T.items} WHERE id BETWEEN ? AND ?`, [400, 409]);
+      await s.execute(`INSERT INTO ${T.items} (id, name, qty) VALUES (?, 'kept', 1)`, [400]);
+      const err = await s
+        .transaction(
+          async (tx) => {
+            expect(await tx.selectValue(`SELECT count(*) FROM ${T.items} WHERE id = ?`, [400])).toBe(1);
+            await tx.execute(`UPDATE ${T.items} SET name = 'changed' WHERE id = ?`, [400]);
+          },
+          { readOnly: true },
+        )
+        .catch((e) => e);
+      expect(err).toBeInstanceOf(TransactionError);
+      expect(s.inTransaction).toBe(false);
+      expect(await name(400)).toBe("kept");
+      // Read-only ends with its transaction: the same session (and connection) writes afterwards.
+      await s.transaction((tx) => tx.execute(`UPDATE ${T.items} SET name = 'written' WHERE id = ?`, [400]));
+      await s.execute(`INSERT INTO ${T.items} (id, name, qty) VALUES (?, 'autocommit', 1)`, [401]);
+      expect(await name(400)).toBe("written");
+      expect(await name(401)).toBe("autocommit");
+      // Committed, not thrown: the read-only state ends with it all the same.
+      await s.transaction((tx) => tx.selectValue(`SELECT count(*) FROM ${T.items}`), { readOnly: true });
+      await s.execute(`DELETE FROM ${T.items} WHERE id = ?`, [401]);
+      expect(await s.selectValue(`SELECT count(*) FROM ${T.items} WHERE id BETWEEN ? AND ?`, [400, 409])).toBe(1);
+      await s.execute(`DELETE FROM ${T.items} WHERE id BETWEEN ? AND ?`, [400, 409]);
+    });
+  });
+}
