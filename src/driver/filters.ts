@@ -33,7 +33,8 @@ export interface FilteredStatement {
 
 /**
  * Wraps `sql` (already in the target style, with `values`) as `SELECT * FROM (sql) AS _sqlspec_f WHERE … ORDER BY …
- * LIMIT … OFFSET …`. `pagination: false` leaves out ORDER BY/LIMIT/OFFSET (the count query of selectWithTotal).
+ * LIMIT … OFFSET …`. `pagination: false` leaves out ORDER BY/LIMIT/OFFSET (the count query of selectWithTotal);
+ * `totalColumn` adds `count(*) OVER ()` under that name (selectWithTotal's page and total in one statement).
  */
 export function applyFilters(
   sql: string,
@@ -42,6 +43,7 @@ export function applyFilters(
   style: ParameterStyle,
   dialect: Dialect,
   pagination = true,
+  totalColumn?: string,
 ): FilteredStatement {
   const out = values.slice();
   const bind = (v: unknown) => {
@@ -99,7 +101,9 @@ export function applyFilters(
         break;
     }
   }
-  let text = `SELECT * FROM (${statementBody(sql, dialect)}) AS _sqlspec_f`;
+  // The window count runs over the filtered rows before ORDER BY/LIMIT: the page and the total in one statement.
+  const total = totalColumn === undefined ? "" : `, count(*) OVER () AS ${totalColumn}`;
+  let text = `SELECT *${total} FROM (${statementBody(sql, dialect)}) AS _sqlspec_f`;
   if (where.length > 0) text += ` WHERE ${where.join(" AND ")}`;
   if (pagination) {
     if (order.length > 0) text += ` ORDER BY ${order.join(", ")}`;

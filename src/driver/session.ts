@@ -81,6 +81,14 @@ interface Prepared {
 }
 
 const NO_OPTIONS: QueryOptions = Object.freeze({ prepare: true });
+/** selectWithTotal's window count column; removed from every row before the caller sees it. */
+const TOTAL_COLUMN = "_sqlspec_total";
+
+/** An empty page means "no match" unless it was asked for past the first row (or for no rows at all). */
+function pagesPastEnd(filters: readonly StatementFilter[]): boolean {
+  for (const f of filters) if (f.kind === "limitOffset" && (f.offset > 0 || f.limit === 0)) return true;
+  return false;
+}
 /** Transaction control and cursor statements: never cached as prepared statements. */
 const CONTROL: QueryOptions = Object.freeze({ prepare: false });
 const ISOLATION = new Set(["read uncommitted", "read committed", "repeatable read", "serializable"]);
@@ -340,8 +348,35 @@ export class Session<Conn = unknown> implements AsyncDisposable {
       ? await this.#prepareBuilder(statement, params)
       : this.#prepareText(statement, params);
     const filters = options?.filters ?? [];
-    const page = filters.length ? this.#filtered(prepared, filters, true) : prepared;
-    const base = filters.length ? this.#filtered(prepared, filters, false) : prepared;
+    if (filters.length > 0) {
+      // One statement, so one round trip and one snapshot: the page with a window count of every filtered row.
+      const f = applyFilters(prepared.sql, prepared.values, filters, this.#style, this.dialect, true, TOTAL_COLUMN);
+      const result = await this.#run<T>(
+        { sql: f.sql, values: f.values, operationType: "SELECT", plan: undefined },
+        options,
+      );
+      const rows = result.data as Record<string, unknown>[];
+      let total = 0;
+      if (rows.length > 0) {
+        total = Number(rows[0]?.[TOTAL_COLUMN]);
+        // The helper column was added last, so deleting it restores each row's shape (a cheap map transition).
+        for (const row of rows) delete row[TOTAL_COLUMN];
+      } else if (pagesPastEnd(filters)) {
+        // An empty page after an offset (or a zero limit) says nothing about the total: count, as before.
+        total = await this.#count(this.#filtered(prepared, filters, false), options);
+      }
+      const data = options?.schema ? await validateRows(options.schema, result.data) : result.data;
+      return [data, total];
+    }
+    // Without filters the statement is the user's own (its LIMIT/OFFSET inside): the page, then a count without them.
+    const rows = await this.#run<T>(prepared, options);
+    const total = await this.#count(prepared, options);
+    const data = options?.schema ? await validateRows(options.schema, rows.data) : rows.data;
+    return [data, total];
+  }
+
+  /** `SELECT count(*)` over `base` with its top-level LIMIT/OFFSET dropped. */
+  async #count(base: Prepared, options: ExecuteOptions | undefined): Promise<number> {
     const countPlan = getPlan(base.sql, this.#style, this.dialect, this.#style).countPlan();
     const count: Prepared = {
       sql: countPlan.sql,
@@ -349,10 +384,7 @@ export class Session<Conn = unknown> implements AsyncDisposable {
       operationType: "SELECT",
       plan: countPlan,
     };
-    const rows = await this.#run<T>(page, options);
-    const total = await this.#run(count, options);
-    const data = options?.schema ? await validateRows(options.schema, rows.data) : rows.data;
-    return [data, Number(total.scalar())];
+    return Number((await this.#run(count, options)).scalar());
   }
 
   /**
