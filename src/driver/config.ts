@@ -68,6 +68,13 @@ export interface DriverFeatures<Conn = unknown> {
 export interface StatementConfig {
   /** Named prepared statements kept per connection (pg). 0 disables them (PgBouncer transaction mode). */
   statementCacheSize?: number;
+  /**
+   * The most SQL text (characters) the prepared statements of one server connection may hold, pg and postgres.js
+   * (default 1 MiB): the server keeps each statement's parse tree and plan, which grow with its text, in every
+   * backend. The least recently used are deallocated to stay under it; a statement above a quarter of it runs
+   * unnamed (parsed per execution).
+   */
+  statementCacheBytes?: number;
   /** Rows above which session.upsert / MERGE-from-rows stage through COPY. */
   copyThreshold?: number;
 }

@@ -1,6 +1,7 @@
 import type * as PgModule from "pg";
 import type { ConfigOptions, PoolConfig } from "../../driver/config.js";
 import { DatabaseConfig } from "../../driver/database-config.js";
+import { DEFAULT_STATEMENT_CACHE_BYTES } from "../postgres-common/statement-cache.js";
 import { loadPg, PgAdapter, type PgConnection } from "./driver.js";
 
 /** Pool settings for node-postgres: every shared pool key (`connectionString` or host/port/user/…). */
@@ -24,6 +25,7 @@ export class PgConfig extends DatabaseConfig<PgConnection, PgPoolConfig, PgModul
       pool: this.poolConfig,
       features: this.features,
       statementCacheSize: this.statementConfig.statementCacheSize ?? 100,
+      statementCacheBytes: this.statementConfig.statementCacheBytes ?? DEFAULT_STATEMENT_CACHE_BYTES,
     });
   }
 }

@@ -121,8 +121,9 @@ export class PgConnection implements ConnectionState {
     /** The node-postgres client; use it for anything sqlspec does not wrap. */
     readonly client: PgModule.PoolClient,
     cacheSize: number,
+    cacheBytes: number,
   ) {
-    this.statements = cacheSize > 0 ? new StatementCache(cacheSize) : undefined;
+    this.statements = cacheSize > 0 ? new StatementCache(cacheSize, cacheBytes) : undefined;
   }
 
   /** ReadyForQuery's status byte as node-postgres last received it. */
@@ -145,6 +146,8 @@ export interface PgAdapterOptions {
   pool: PoolConfig;
   features: ResolvedDriverFeatures<PgModule.PoolClient>;
   statementCacheSize: number;
+  /** Characters of SQL text the prepared statements of one connection may hold. */
+  statementCacheBytes: number;
 }
 
 export async function loadPg(feature: string): Promise<Pg> {
@@ -177,6 +180,7 @@ export class PgAdapter implements Adapter<PgConnection> {
   readonly #pg: Pg;
   readonly #features: ResolvedDriverFeatures<PgModule.PoolClient>;
   readonly #cacheSize: number;
+  readonly #cacheBytes: number;
   readonly #acquireTimeoutMs: number | undefined;
   readonly #resetMode: ResetOnRelease;
   /** Parsers by OID, shared by every connection of the pool (pgvector's and user types are added once known). */
@@ -190,6 +194,7 @@ export class PgAdapter implements Adapter<PgConnection> {
     this.#pg = pg;
     this.#features = opts.features;
     this.#cacheSize = opts.statementCacheSize;
+    this.#cacheBytes = opts.statementCacheBytes;
     const p = opts.pool;
     this.#acquireTimeoutMs = p.acquireTimeoutMs;
     this.#resetMode = p.resetOnRelease ?? "auto";
@@ -266,7 +271,7 @@ export class PgAdapter implements Adapter<PgConnection> {
 
   /** Runs once per new physical connection: sqlspec's setup first (pgvector), then the user's hook. */
   async #setupConnection(client: PgClient): Promise<void> {
-    const conn = new PgConnection(client, this.#cacheSize);
+    const conn = new PgConnection(client, this.#cacheSize, this.#cacheBytes);
     (client as unknown as Record<symbol, PgConnection>)[CONN] = conn;
     // While checked out, pg-pool has no listener: without ours a dying socket would be an uncaught 'error'.
     client.on("error", () => {

@@ -1,5 +1,6 @@
 import type { ConfigOptions, PoolConfig } from "../../driver/config.js";
 import { DatabaseConfig } from "../../driver/database-config.js";
+import { DEFAULT_STATEMENT_CACHE_BYTES } from "../postgres-common/statement-cache.js";
 import { loadPostgres, PostgresJsAdapter, type PostgresJsConnection, type PostgresSql } from "./driver.js";
 
 /** Pool settings for postgres.js: every shared pool key (`connectionString` or host/port/user/…). */
@@ -23,6 +24,7 @@ export class PostgresJsConfig extends DatabaseConfig<PostgresJsConnection, Postg
       pool: this.poolConfig,
       features: this.features,
       statementCacheSize: this.statementConfig.statementCacheSize ?? 100,
+      statementCacheBytes: this.statementConfig.statementCacheBytes ?? DEFAULT_STATEMENT_CACHE_BYTES,
     });
   }
 }

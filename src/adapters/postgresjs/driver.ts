@@ -60,6 +60,7 @@ import {
   sessionSettingsOf,
   transactionStatusOf,
 } from "../postgres-common/session-state.js";
+import { StatementCache } from "../postgres-common/statement-cache.js";
 import { WireObserver } from "./wire.js";
 
 type PostgresFn = typeof PostgresNs.default;
@@ -91,6 +92,8 @@ const EMPTY: string[] = [];
 export class PostgresJsConnection implements ConnectionState {
   /** Statement texts postgres.js has prepared here (bounded by statementCacheSize; later ones run unnamed). */
   readonly prepared = new Set<string>();
+  /** Characters of SQL text in `prepared`. */
+  preparedBytes = 0;
   broken = false;
   /** Driver cursors open on this connection (see stream()): the connection belongs to the portal meanwhile. */
   openCursors = 0;
@@ -130,6 +133,8 @@ export interface PostgresJsAdapterOptions {
   pool: PoolConfig;
   features: ResolvedDriverFeatures<PostgresSql>;
   statementCacheSize: number;
+  /** Characters of SQL text the statements postgres.js prepares on one connection may hold (it cannot evict). */
+  statementCacheBytes: number;
 }
 
 export async function loadPostgres(feature: string): Promise<PostgresFn> {
@@ -171,6 +176,7 @@ export class PostgresJsAdapter implements Adapter<PostgresJsConnection> {
   readonly #features: ResolvedDriverFeatures<PostgresSql>;
   readonly #pool: PoolConfig;
   readonly #cacheSize: number;
+  readonly #cacheBytes: number;
   readonly #resetMode: ResetOnRelease;
   /** TLS settings sqlspec negotiates itself (postgres.js gets a ready socket), or undefined for plain TCP. */
   readonly #tls: { options: TlsOptions; optional: boolean } | undefined;
@@ -198,6 +204,7 @@ export class PostgresJsAdapter implements Adapter<PostgresJsConnection> {
     this.#serializers = textSerializers(f.jsonSerializer);
     this.#pool = opts.pool;
     this.#cacheSize = opts.statementCacheSize;
+    this.#cacheBytes = opts.statementCacheBytes;
     this.#resetMode = opts.pool.resetOnRelease ?? "auto";
     const { tls, target } = tlsSettings(opts.pool);
     this.#tls = tls;
@@ -375,6 +382,7 @@ export class PostgresJsAdapter implements Adapter<PostgresJsConnection> {
   #destroy(c: PostgresJsConnection): void {
     this.#size--;
     c.prepared.clear();
+    c.preparedBytes = 0;
     void c.sql.end({ timeout: 0 }).catch(() => {});
   }
 
@@ -432,7 +440,10 @@ export class PostgresJsAdapter implements Adapter<PostgresJsConnection> {
     return {
       state: conn,
       run: (sql, params) => (conn.sql as unknown as Unsafe).unsafe(sql, params ?? [], { prepare: false }),
-      forgetPreparedStatements: () => conn.prepared.clear(),
+      forgetPreparedStatements: () => {
+        conn.prepared.clear();
+        conn.preparedBytes = 0;
+      },
       settingsRestored: () => {
         conn.settingsSet = false;
         conn.wire.parameterChanged = false;
@@ -514,8 +525,14 @@ export class PostgresJsAdapter implements Adapter<PostgresJsConnection> {
     if (prepare && params.length > 0 && this.#cacheSize > 0 && !conn.staleStatements) {
       const seen = conn.prepared;
       if (seen.has(sql)) p = true;
-      else if (seen.size < this.#cacheSize) {
+      else if (
+        seen.size < this.#cacheSize &&
+        StatementCache.fits(sql, this.#cacheBytes) &&
+        conn.preparedBytes + sql.length <= this.#cacheBytes
+      ) {
+        // postgres.js keeps what it prepared for the connection's life: past the budget, statements run unnamed.
         seen.add(sql);
+        conn.preparedBytes += sql.length;
         p = true;
       }
     }
