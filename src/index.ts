@@ -73,10 +73,33 @@ export {
   type Row,
 } from "./core/types.js";
 export type { Int8Mode, TimestampMode } from "./core/values.js";
-export type { Adapter, ColumnInfo, Introspector, QueryOptions, RawResult, ServerVersion } from "./driver/adapter.js";
-export type { DriverFeatures, MigrationConfig, PoolConfig, ResetOnRelease, StatementConfig } from "./driver/config.js";
+export type {
+  AcquireOptions,
+  Adapter,
+  AdapterCapabilities,
+  BulkCapabilities,
+  ColumnInfo,
+  ConnectionState,
+  CopyInOptions,
+  Introspector,
+  NamedLockSql,
+  PoolStats,
+  QueryOptions,
+  RawResult,
+  ServerVersion,
+  TransactionStatus,
+} from "./driver/adapter.js";
+export type {
+  ConfigOptions,
+  DriverFeatures,
+  MigrationConfig,
+  PoolConfig,
+  ResetOnRelease,
+  StatementConfig,
+} from "./driver/config.js";
 export { DataDictionary, type Feature } from "./driver/data-dictionary.js";
-export { DatabaseConfig } from "./driver/database-config.js";
+export { DatabaseConfig, type SessionOptions } from "./driver/database-config.js";
+export type { NativeBulkStrategy } from "./driver/native-bulk.js";
 export {
   type ConnectionEvent,
   getCorrelationId,
@@ -93,6 +116,7 @@ export {
   type SessionEvent,
   withCorrelationId,
 } from "./driver/observability.js";
+export type { OnProgress, Progress } from "./driver/progress.js";
 export { SchemaValidationError } from "./driver/schema.js";
 export {
   type ExecuteOptions,
@@ -103,7 +127,7 @@ export {
   type TransactionOptions,
 } from "./driver/session.js";
 export { SQLSpec, type SQLSpecOptions } from "./driver/spec.js";
-export type { LoadRecordsOptions, UpsertOptions } from "./driver/upsert.js";
+export type { LoadRecordsOptions, UpsertOptions, UpsertStrategy } from "./driver/upsert.js";
 export type {
   MigrationFile,
   MigrationKind,
@@ -127,10 +151,16 @@ export type { AppliedMigration } from "./migrations/tracking.js";
  * (`sql.select(…)`, `sql.insertInto(…)`, `sql.update(…)`, `sql.deleteFrom(…)`, `sql.merge()`, `sql.upsert(…)`).
  */
 export const sql = Object.assign(sqlTag, {
+  /** A SELECT builder: see {@link select}. */
   select: builders.select,
+  /** An INSERT builder: see {@link insertInto}. */
   insertInto: builders.insertInto,
+  /** An UPDATE builder: see {@link update}. */
   update: builders.update,
+  /** A DELETE builder: see {@link deleteFrom}. */
   deleteFrom: builders.deleteFrom,
+  /** A MERGE builder: see {@link merge}. */
   merge: builders.merge,
+  /** An insert-or-update builder for the dialect: see {@link upsert}. */
   upsert: builders.upsert,
 });

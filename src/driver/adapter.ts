@@ -5,13 +5,17 @@ import type { InsertUpsertSql } from "../dialects/bulk.js";
 
 /** A pool's counts right now. */
 export interface PoolStats {
+  /** Open connections not in use. */
   idle: number;
+  /** Connections held by sessions. */
   used: number;
+  /** Acquires waiting for a connection. */
   pending: number;
 }
 
 /** What a driver returns for one statement. */
 export interface RawResult {
+  /** The rows, decoded by the adapter's codecs. */
   rows: Row[];
   /** Column names from the driver's field list, present even for 0 rows. */
   columns: string[];
@@ -22,12 +26,15 @@ export interface RawResult {
    * with "ROLLBACK" (the transaction had failed) must be reported as "ROLLBACK": the session raises on it.
    */
   command?: string;
+  /** The generated key of the last inserted row, where the driver reports one (MySQL insertId, SQLite rowid). */
   lastInsertId?: number | bigint | string;
   /** Driver facts for `SQLResult.metadata`, e.g. MySQL's inserted/updated split of ON DUPLICATE KEY UPDATE. */
   metadata?: ResultMetadata;
 }
 
+/** Per-statement options an adapter receives. */
 export interface QueryOptions {
+  /** Aborting cancels the statement (OperationCancelledError); a statement not yet sent is never sent. */
   signal?: AbortSignal;
   /**
    * Per-call timeout. On expiry an adapter whose `capabilities.cancel` is true cancels the statement on the server
@@ -47,12 +54,15 @@ export interface CopyInOptions extends QueryOptions {
   beforeCopy?: () => Promise<void>;
 }
 
-/** Server facts a session and the builders use to choose SQL (MERGE support, RETURNING, …). */
+/** A table column as the catalog describes it (`session.dataDictionary.getColumns(table)`). */
 export interface ColumnInfo {
+  /** Column name. */
   name: string;
   /** Type as the catalog formats it, e.g. `integer`, `numeric(10,2)`, `text[]`, `jsonb`. */
   type: string;
+  /** Whether the column accepts NULL. */
   nullable: boolean;
+  /** Whether the column has a default (or is generated/identity). */
   hasDefault: boolean;
 }
 
@@ -63,14 +73,17 @@ export interface ColumnInfo {
 export interface Introspector<Conn = unknown> {
   /** e.g. { versionNum: 150004, version: "15.4" } */
   getVersion(adapter: Adapter<Conn>, conn: Conn): Promise<ServerVersion>;
+  /** The table's columns in ordinal order; `table` may be schema-qualified. */
   getColumns(adapter: Adapter<Conn>, conn: Conn, table: string): Promise<ColumnInfo[]>;
   /** Unique/primary key column sets of the table (for the MERGE → ON CONFLICT rewrite). */
   getUniqueKeys?(adapter: Adapter<Conn>, conn: Conn, table: string): Promise<string[][]>;
 }
 
+/** The server's version, as `session.dataDictionary.getVersion()` reports it. */
 export interface ServerVersion {
   /** Major*10000 + minor, as PostgreSQL's server_version_num (MySQL_VERSION_ID form on MySQL/MariaDB). */
   versionNum: number;
+  /** The version as text, e.g. `"15.4"`, `"10.11.6-MariaDB"`. */
   version: string;
   /** Which server speaks the dialect when that changes the SQL, e.g. "mariadb" vs "mysql". */
   flavor?: string;
@@ -78,6 +91,7 @@ export interface ServerVersion {
 
 /** Bulk paths an adapter offers to `session.upsert` / `loadRecords` on INSERT-form engines (MySQL, SQLite, DuckDB). */
 export interface BulkCapabilities {
+  /** @internal The dialect's INSERT-form statement writers. */
   sql: InsertUpsertSql;
   /** Bound parameters per statement. */
   maxParameters: number;
@@ -86,7 +100,12 @@ export interface BulkCapabilities {
   /** One JSON parameter as a row source (JSON_TABLE). */
   jsonRows: boolean;
   /** Measured per engine: above `threshold` rows `session.upsert` switches from the JSON source to `source`. */
-  largeBatch: { threshold: number; source: "values" | "copy" };
+  largeBatch: {
+    /** Rows above which the large-batch source is used. */
+    threshold: number;
+    /** The large-batch source: multi-row VALUES statements, or the engine's bulk loader. */
+    source: "values" | "copy";
+  };
   /** Rows per multi-row VALUES statement, measured per engine (default 3,000, MySQL's); capped by `maxParameters`. */
   valuesChunkRows?: number;
 }
@@ -164,6 +183,7 @@ export interface AdapterCapabilities {
 export interface NamedLockSql {
   /** Takes the lock without waiting. */
   readonly tryAcquire: string;
+  /** Releases the lock. */
   readonly release: string;
   /**
    * Run once the lock is taken (a failure is ignored): makes the server notice a holder whose process died in the
@@ -172,6 +192,7 @@ export interface NamedLockSql {
   readonly watchHolder?: string;
 }
 
+/** Options of {@link Adapter.acquire}. */
 export interface AcquireOptions<Conn = unknown> {
   /** Aborting gives up waiting for a connection (OperationCancelledError); a connection obtained later is returned. */
   signal?: AbortSignal;
@@ -193,6 +214,7 @@ export interface AcquireOptions<Conn = unknown> {
  * only reads it.
  */
 export interface Adapter<Conn = unknown> {
+  /** The SQL dialect builders render for on this adapter. */
   readonly dialect: Dialect;
   /** Native placeholder style, e.g. NUMERIC for PostgreSQL. */
   readonly parameterStyle: ParameterStyle;
@@ -200,6 +222,7 @@ export interface Adapter<Conn = unknown> {
   readonly databaseLabel: string;
   /** What this driver can do; strategy code in driver/ reads only this. */
   readonly capabilities: AdapterCapabilities;
+  /** Catalog queries (`session.dataDictionary`); absent where the adapter has none. */
   readonly introspector?: Introspector<Conn>;
   /** The dialect renders builders differently per server version/flavor: sessions pass both in the build context. */
   readonly renderNeedsServer?: boolean;
@@ -256,5 +279,6 @@ export interface Adapter<Conn = unknown> {
   poolStats?(): PoolStats;
   /** Converts a driver error into the typed hierarchy. Never includes parameter values in the message. */
   mapError(err: unknown, sql: string): SQLSpecError;
+  /** Closes the pool and its connections; call it once no session is running. */
   close(): Promise<void>;
 }

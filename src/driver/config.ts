@@ -5,22 +5,35 @@ import type { ObservabilityConfig } from "./observability.js";
 
 /** Pool settings shared by the server adapters. */
 export interface PoolConfig {
+  /** A URL such as `postgres://user:pass@host:5432/db` (`mysql://…` for MySQL); the separate keys override its parts. */
   connectionString?: string;
+  /** Server host name or address. */
   host?: string;
+  /** Server port (the driver's default when omitted: 5432 PostgreSQL, 3306 MySQL). */
   port?: number;
+  /** User to log in as. */
   user?: string;
+  /** Password; never logged or put in error messages. */
   password?: string;
+  /** Database to connect to. */
   database?: string;
+  /** TLS: `true` for a verified connection, or the driver's TLS options object (`ca`, `rejectUnauthorized`, …). */
   ssl?: boolean | Record<string, unknown>;
+  /** Connections the pool opens up front and keeps; default 0. */
   minSize?: number;
+  /** Most connections open at once, and so most sessions at once; default 10. */
   maxSize?: number;
+  /** Milliseconds an idle connection above `minSize` stays open; default 10 000. */
   idleTimeoutMs?: number;
+  /** Milliseconds after which a connection is closed on release and replaced; default unlimited. */
   maxLifetimeMs?: number;
+  /** Milliseconds to wait for a new connection to be established (DatabaseConnectionError after); default 10 000. */
   connectTimeoutMs?: number;
   /** Waiting longer than this for a free connection raises PoolTimeoutError. */
   acquireTimeoutMs?: number;
   /** Server-side statement_timeout for every connection. */
   statementTimeoutMs?: number;
+  /** The name the server shows for these connections (PostgreSQL `application_name`); default `"sqlspec"`. */
   applicationName?: string;
   /**
    * What release does to a connection's session state before the next borrower gets it (an open or failed
@@ -38,9 +51,11 @@ export interface PoolConfig {
 /** See PoolConfig.resetOnRelease. */
 export type ResetOnRelease = boolean | "auto";
 
+/** How values are converted between JS and the database; `Conn` is the driver's own connection type. */
 export interface DriverFeatures<Conn = unknown> {
   /** Default: sqlspec's serializer (bigint exact, Date ISO, Buffer hex). */
   jsonSerializer?: JsonSerializer;
+  /** Parses json/jsonb column text; default `JSON.parse`. */
   jsonDeserializer?: JsonDeserializer;
   /** Default true: objects bind as json/jsonb, json/jsonb columns decode through jsonDeserializer. */
   enableJsonCodecs?: boolean;
@@ -57,7 +72,11 @@ export interface DriverFeatures<Conn = unknown> {
    * full microsecond precision, which binds back unchanged.
    */
   timestamps?: TimestampMode;
-  /** Runs after sqlspec's own connection setup. */
+  /**
+   * Runs once per new physical connection, after sqlspec's own setup, with the driver's connection (a `pg.Client`,
+   * a mysql2 connection, …): register extensions, run `SET`s. What it sets is restored after a reset on release.
+   * A throw fails the acquire.
+   */
   onConnectionCreate?: (conn: Conn) => Promise<void> | void;
 }
 
@@ -79,6 +98,7 @@ export interface StatementConfig {
   copyThreshold?: number;
 }
 
+/** Where a config's migrations live and how they are tracked. */
 export interface MigrationConfig {
   /** Folder of migration files, relative to the working directory. Default `"migrations"`. */
   scriptLocation?: string;
@@ -90,17 +110,23 @@ export interface MigrationConfig {
   lockTimeoutMs?: number;
 }
 
+/** What every adapter config's constructor takes; `P` is the adapter's pool config, `Conn` its driver connection. */
 export interface ConfigOptions<P, Conn = unknown> {
+  /** Connection and pool settings (the adapter's own keys). */
   poolConfig?: P;
+  /** Value conversion and connection setup. */
   driverFeatures?: DriverFeatures<Conn>;
+  /** Per-config statement settings. */
   statementConfig?: StatementConfig;
+  /** Migration folder and tracking table. */
   migrationConfig?: MigrationConfig;
+  /** A name for the config in the registry (`SQLSpec.addConfig`); two configs may not share one. */
   bindKey?: string;
   /** Hooks, logger, tracing for this config (merged with the registry's; this config's settings win). */
   observability?: ObservabilityConfig;
 }
 
-/** Resolved driver features with defaults applied; adapters read this. */
+/** @internal Resolved driver features with defaults applied; adapters read this. */
 export interface ResolvedDriverFeatures<Conn = unknown> {
   jsonSerializer: JsonSerializer;
   jsonDeserializer: JsonDeserializer;

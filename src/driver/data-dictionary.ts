@@ -25,6 +25,7 @@ export class DataDictionaryCache {
   }
 }
 
+/** A feature `dataDictionary.supports()` can check against the connected server's version. */
 export type Feature =
   | "merge"
   | "merge_returning"
@@ -67,12 +68,14 @@ const OTHER_FEATURES: Partial<Record<Dialect, readonly Feature[]>> = {
 
 /** The session-facing data dictionary: version, feature checks and catalog columns, cached per pool. */
 export class DataDictionary<Conn = unknown> {
+  /** @internal Sessions make it (`session.dataDictionary`). */
   constructor(
     private readonly adapter: Adapter<Conn>,
     private readonly conn: () => Conn,
     private readonly cache: DataDictionaryCache,
   ) {}
 
+  /** The server's version (queried once per pool, then cached); `{ versionNum: 0, version: "unknown" }` without an introspector. */
   getVersion(): Promise<ServerVersion> {
     const introspector = this.adapter.introspector;
     if (!introspector) return Promise.resolve({ versionNum: 0, version: "unknown" });
@@ -85,6 +88,10 @@ export class DataDictionary<Conn = unknown> {
     return this.cache.version;
   }
 
+  /**
+   * Whether the connected server has `feature` (e.g. `"merge"`: PostgreSQL 15+, DuckDB 1.4+). False for an unknown
+   * feature name.
+   */
   async supports(feature: Feature | string): Promise<boolean> {
     if (this.adapter.dialect === "postgres") {
       const min = POSTGRES_FEATURES[feature as Feature];
@@ -103,12 +110,14 @@ export class DataDictionary<Conn = unknown> {
     return this.#cached(this.cache.columns, table, (i) => i.getColumns(this.adapter, this.conn(), table));
   }
 
+  /** The column sets of the table's primary key and unique constraints; empty where the adapter cannot tell. Cached per pool. */
   getUniqueKeys(table: string): Promise<string[][]> {
     return this.#cached(this.cache.uniqueKeys, table, (i) =>
       i.getUniqueKeys ? i.getUniqueKeys(this.adapter, this.conn(), table) : Promise.resolve([]),
     );
   }
 
+  /** Forgets cached catalog facts for `table` (all tables when omitted), e.g. after DDL run outside sqlspec. */
   invalidate(table?: string): void {
     this.cache.invalidate(table);
   }

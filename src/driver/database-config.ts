@@ -24,13 +24,17 @@ export interface SessionOptions {
  * sessions; a subclass only says how to create its Adapter.
  */
 export abstract class DatabaseConfig<Conn = unknown, P = unknown, Native = unknown> {
+  /** The pool settings given, over the adapter's defaults. */
   readonly poolConfig: P;
-  /** Driver features with defaults applied; `onConnectionCreate` receives the driver's own connection (Native). */
+  /** @internal Driver features with defaults applied; `onConnectionCreate` receives the driver's own connection (Native). */
   readonly features: ResolvedDriverFeatures<Native>;
+  /** The statement settings given. */
   readonly statementConfig: StatementConfig;
+  /** The migration settings, defaults applied (`scriptLocation` `"migrations"`, `versionTableName` `"sqlspec_migrations"`). */
   readonly migrationConfig: MigrationConfig;
+  /** The config's name in the registry, if one was given. */
   readonly bindKey: string | undefined;
-  /** Server facts cached per pool: version, catalog columns, unique keys. */
+  /** @internal Server facts cached per pool: version, catalog columns, unique keys. */
   readonly dictionaryCache = new DataDictionaryCache();
   #adapter: Promise<Adapter<Conn>> | undefined;
   #resolved: Adapter<Conn> | undefined;
@@ -38,6 +42,11 @@ export abstract class DatabaseConfig<Conn = unknown, P = unknown, Native = unkno
   #observer: Observer | undefined;
   #migrations: Migrator | undefined;
 
+  /**
+   * @param options - The config's settings.
+   * @param defaultPool - The adapter's pool defaults, under `options.poolConfig`.
+   * @throws {@link ImproperConfigurationError} for an invalid driver feature or statement setting.
+   */
   constructor(options: ConfigOptions<P, Native> = {}, defaultPool: P) {
     this.poolConfig = { ...defaultPool, ...(options.poolConfig ?? {}) } as P;
     const f = options.driverFeatures ?? {};
@@ -69,12 +78,13 @@ export abstract class DatabaseConfig<Conn = unknown, P = unknown, Native = unkno
     this.#observer = resolveObserver(options.observability);
   }
 
-  /** Hooks, logger and tracing for this config's sessions (undefined when all are off). */
+  /** @internal Hooks, logger and tracing for this config's sessions (undefined when all are off). */
   get observer(): Observer | undefined {
     return this.#observer;
   }
 
   /**
+   * @internal
    * Combines the registry's observability settings with this config's own (the config's win; both sets of hooks
    * run). Called by `SQLSpec.addConfig`; applies to pools created afterwards.
    */

@@ -40,6 +40,10 @@ import type { Session } from "./session.js";
 type AnySession = Session<any>;
 type Rows = readonly Readonly<Record<string, unknown>>[];
 
+/**
+ * The row sources of INSERT-form engines (MySQL/MariaDB, SQLite, DuckDB): multi-row VALUES statements, one JSON
+ * document per chunk, or the engine's bulk loader.
+ */
 export type NativeBulkStrategy = "values" | "json" | "copy";
 
 /**

@@ -12,13 +12,18 @@ import type { OtelRuntime } from "./otel.js";
 
 // ---------------------------------------------------------------------------------------------- public types
 
+/** Log levels, lowest first. */
 export type LogLevel = "debug" | "info" | "warn" | "error";
 
 /** `console`, pino, winston, bunyan…: anything with these methods (each called with one string). */
 export interface Logger {
+  /** Statements run (one line each). */
   debug?(message: string): void;
+  /** Used for a level whose method the logger lacks. */
   info?(message: string): void;
+  /** Slow statements (`slowQueryMs`). */
   warn?(message: string): void;
+  /** Failed statements, and a hook that threw (once per hook). */
   error?(message: string): void;
 }
 
@@ -26,56 +31,78 @@ export interface Logger {
 export interface ObservedContext {
   /** The adapter's database label, e.g. "PostgreSQL", "MariaDB". */
   readonly adapter: string;
+  /** The config's bindKey, if it has one. */
   readonly bindKey: string | undefined;
   /** The id the correlation scope (`withCorrelationId`) set, if any. */
   readonly correlationId: string | undefined;
 }
 
+/** An event on one connection. */
 export interface ConnectionEvent extends ObservedContext {
   /** sqlspec's number for the connection, stable for its life (in order of first use, per process). */
   readonly connectionId: number;
 }
 
+/** A statement is about to be sent. */
 export interface QueryStartEvent extends ConnectionEvent {
   /** The SQL sent, with placeholders; never values. */
   readonly sql: string;
   /** The statement's verb, e.g. "SELECT", "INSERT", "BEGIN", "CREATE TABLE". */
   readonly operation: string;
+  /** The statement's kind, as `SQLResult.operationType` reports it. */
   readonly operationType: OperationType;
   /** The first table the statement names, if any. */
   readonly collection: string | undefined;
+  /** Values bound (per parameter set); the values themselves are never in an event. */
   readonly parameterCount: number;
   /** Parameter sets of an executeMany (1 otherwise). */
   readonly batchSize: number;
 }
 
+/** A statement succeeded. */
 export interface QueryCompleteEvent extends QueryStartEvent {
   /** Rows returned to the caller. */
   readonly rows: number;
   /** The server's count of rows written (DML), rows copied (COPY). */
   readonly rowsAffected: number;
+  /** Milliseconds from sending to the result. */
   readonly durationMs: number;
 }
 
+/** A statement failed. */
 export interface QueryErrorEvent extends QueryStartEvent {
   /** The typed error the caller receives. */
   readonly error: SQLSpecError;
+  /** Milliseconds from sending to the failure. */
   readonly durationMs: number;
 }
 
+/** A session took (`onSessionStart`) or gave back (`onSessionEnd`) its connection. */
 export type SessionEvent = ConnectionEvent;
+/** A config's pool was created (first use) or closed. */
 export type PoolEvent = ObservedContext;
 
 /** What a hook may return: hooks run synchronously; a returned promise is not awaited (its failure is reported). */
 type HookResult = unknown;
 
+/**
+ * Callbacks for statements, sessions, connections and pools. They run synchronously in the caller's flow; a thrown
+ * error or rejected promise is reported once (logger `error`, else a process warning) and never fails the statement.
+ */
 export interface ObservabilityHooks {
+  /** Before each statement is sent. */
   onQueryStart?(event: QueryStartEvent): HookResult;
+  /** After each statement that succeeded. */
   onQueryComplete?(event: QueryCompleteEvent): HookResult;
+  /** After each statement that failed, with the typed error the caller receives. */
   onError?(event: QueryErrorEvent): HookResult;
+  /** A session acquired its connection. */
   onSessionStart?(event: SessionEvent): HookResult;
+  /** A session released its connection. */
   onSessionEnd?(event: SessionEvent): HookResult;
+  /** The config's pool was created (on first use). */
   onPoolCreate?(event: PoolEvent): HookResult;
+  /** The config's pool was closed. */
   onPoolClose?(event: PoolEvent): HookResult;
   /** A connection sqlspec had not seen before was handed to a session (its first use). */
   onConnectionCreate?(event: ConnectionEvent): HookResult;
@@ -89,11 +116,13 @@ export interface ObservabilityHooks {
  */
 export type Redact = boolean | ((value: unknown, index: number) => unknown);
 
+/** Hooks, logging, OpenTelemetry and SQLCommenter settings (`SQLSpecOptions.observability`, or a config's own). */
 export interface ObservabilityConfig extends ObservabilityHooks {
   /** `console`, a pino-like logger, or `false` for none. Default: none (or stderr when `DEBUG=sqlspec`). */
   logger?: Logger | false;
   /** Lowest level logged. Statements log at debug, slow statements at warn, failures at error. Default "debug". */
   logLevel?: LogLevel;
+  /** How bound values appear in log lines; default `true` (redacted). */
   redact?: Redact;
   /** Statements at least this slow log at warn level. */
   slowQueryMs?: number;
@@ -104,7 +133,9 @@ export interface ObservabilityConfig extends ObservabilityHooks {
   tracing?: boolean;
   /** OpenTelemetry metrics: `db.client.operation.duration` and the pool gauges. Global meter provider by default. */
   metrics?: boolean;
+  /** An OpenTelemetry `TracerProvider` to use instead of the global one. */
   tracerProvider?: unknown;
+  /** An OpenTelemetry `MeterProvider` to use instead of the global one. */
   meterProvider?: unknown;
   /**
    * Appends `/*traceparent='…'*\/` to each statement sent while a span is active, so server logs and

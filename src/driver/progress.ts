@@ -5,12 +5,15 @@
  */
 import { AsyncLocalStorage } from "node:async_hooks";
 
+/** What an `onProgress` callback receives. */
 export interface Progress {
   /** Rows sent (upsert, loadRecords) or read (stream) so far; never decreases. */
   rows: number;
+  /** Milliseconds since the call started. */
   elapsedMs: number;
 }
 
+/** A progress callback: called at most every ~100 ms and once at the end; an error it throws is ignored. */
 export type OnProgress = (progress: Progress) => void;
 
 const INTERVAL_MS = 100;

@@ -7,8 +7,14 @@ export class SchemaValidationError extends SQLSpecError {
   static {
     brandError(SchemaValidationError, "SchemaValidationError");
   }
+  /** The schema library's issues for the failing row. */
   readonly issues: readonly StandardSchemaV1.Issue[];
+  /** 0-based index of the first row that failed. */
   readonly rowIndex: number;
+  /**
+   * @param issues - The schema library's issues.
+   * @param rowIndex - 0-based index of the row.
+   */
   constructor(issues: readonly StandardSchemaV1.Issue[], rowIndex: number) {
     const first = issues[0];
     const path = first?.path?.map((p) => (typeof p === "object" ? String(p.key) : String(p))).join(".");

@@ -5,15 +5,22 @@ import type { DatabaseConfig, SessionOptions } from "./database-config.js";
 import type { ObservabilityConfig } from "./observability.js";
 import type { Session } from "./session.js";
 
-/**
- * The registry of database configs. `addConfig` returns the config itself, which is the handle for sessions;
- * `closeAllPools` (or `await using spec`) closes every pool.
- */
+/** Options of `new SQLSpec(options)`. */
 export interface SQLSpecOptions {
   /** Hooks, logger (parameters redacted by default), OpenTelemetry, for every config added (a config's own win). */
   observability?: ObservabilityConfig;
 }
 
+/**
+ * The registry of database configs. `addConfig` returns the config itself, which is the handle for sessions;
+ * `closeAllPools` (or `await using spec`) closes every pool. It also holds the named statements of loaded `.sql`
+ * files.
+ *
+ * @example
+ * await using spec = new SQLSpec();
+ * const db = spec.addConfig(new PgConfig({ poolConfig: { connectionString: process.env.DATABASE_URL } }));
+ * const n = await db.withSession((s) => s.selectValue<number>("SELECT count(*)::int FROM users"));
+ */
 export class SQLSpec implements AsyncDisposable {
   readonly #observability: ObservabilityConfig | undefined;
   readonly #configs = new Set<DatabaseConfig<any, any, any>>();
@@ -24,6 +31,10 @@ export class SQLSpec implements AsyncDisposable {
     this.#observability = options.observability;
   }
 
+  /**
+   * Registers a config and returns it (the handle for sessions). Adding the same config again is a no-op.
+   * @throws {@link ImproperConfigurationError} when another config already uses its `bindKey`.
+   */
   addConfig<C extends DatabaseConfig<any, any, any>>(config: C): C {
     if (config.bindKey !== undefined) {
       const existing = this.#byKey.get(config.bindKey);
@@ -37,7 +48,7 @@ export class SQLSpec implements AsyncDisposable {
     return config;
   }
 
-  /** Looks a config up by its bindKey. */
+  /** Looks a config up by its bindKey. @throws {@link ImproperConfigurationError} for an unknown key (the message lists the known ones). */
   getConfig<C extends DatabaseConfig<any, any, any> = DatabaseConfig<any, any, any>>(bindKey: string): C {
     const config = this.#byKey.get(bindKey);
     if (!config) {
@@ -49,10 +60,15 @@ export class SQLSpec implements AsyncDisposable {
     return config as C;
   }
 
+  /** The registered configs, in the order they were added (a copy). */
   get configs(): readonly DatabaseConfig<any, any, any>[] {
     return [...this.#configs];
   }
 
+  /**
+   * A session on `config` (the config or its bindKey) that holds its connection until disposed (`await using`).
+   * @throws {@link ImproperConfigurationError} for a config that was not added.
+   */
   provideSession<Conn>(
     config: DatabaseConfig<Conn, any, any> | string,
     options?: SessionOptions,
@@ -60,6 +76,10 @@ export class SQLSpec implements AsyncDisposable {
     return this.#resolve(config).provideSession(options);
   }
 
+  /**
+   * Runs `fn` with a session on `config` and releases the connection when `fn` settles; returns what `fn` returns.
+   * @throws {@link ImproperConfigurationError} for a config that was not added.
+   */
   withSession<Conn, T>(
     config: DatabaseConfig<Conn, any, any> | string,
     fn: (session: Session<Conn>) => Promise<T>,
@@ -68,12 +88,14 @@ export class SQLSpec implements AsyncDisposable {
     return this.#resolve(config).withSession(fn, options);
   }
 
+  /** Closes every config's pool (each can reopen on demand). All are closed even if one fails; the first failure is thrown. */
   async closeAllPools(): Promise<void> {
     const results = await Promise.allSettled([...this.#configs].map((c) => c.close()));
     const failed = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
     if (failed) throw failed.reason;
   }
 
+  /** `await using spec = new SQLSpec()`: {@link SQLSpec.closeAllPools} at scope exit. */
   [Symbol.asyncDispose](): Promise<void> {
     return this.closeAllPools();
   }
@@ -97,14 +119,17 @@ export class SQLSpec implements AsyncDisposable {
     return this.sqlFiles.getSql(name);
   }
 
+  /** Names of the loaded statements in load order; with `namespace`, only those under it (`"users"` → `"users.…"`). */
   listQueries(namespace?: string): string[] {
     return this.sqlFiles.listQueries(namespace);
   }
 
+  /** Whether a statement with this name is loaded. */
   hasQuery(name: string): boolean {
     return this.sqlFiles.hasQuery(name);
   }
 
+  /** A loaded statement's SQL text. @throws {@link SQLFileNotFoundError} for an unknown name. */
   getQueryText(name: string): string {
     return this.sqlFiles.getQueryText(name);
   }

@@ -6,6 +6,7 @@
 import { lex, TK_COMMENT, TK_QIDENT, TK_WORD, wordIs } from "../core/lexer.js";
 import type { Dialect } from "../core/types.js";
 
+/** One alias annotation (`AS "email!"`, `AS "meta: OrderMeta"`) found in a statement. */
 export interface ColumnAnnotation {
   /** The alias as the database returns it (annotation removed). */
   readonly column: string;
@@ -21,7 +22,12 @@ const ANNOTATED = /^(.*?)([!?])?(?:\s*:\s*(\S.*?))?\s*$/s;
 export function stripAnnotations(
   text: string,
   dialect: Dialect = "postgres",
-): { text: string; annotations: ColumnAnnotation[] } {
+): {
+  /** The statement with the annotations removed (what runs). */
+  text: string;
+  /** The annotations, in text order. */
+  annotations: ColumnAnnotation[];
+} {
   if (!text.includes("!") && !text.includes("?") && !text.includes(":")) return { text, annotations: [] };
   const tokens = lex(text, dialect);
   const annotations: ColumnAnnotation[] = [];

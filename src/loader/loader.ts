@@ -16,20 +16,27 @@ import { type ParsedStatement, parseSqlText } from "./parse.js";
 export interface LoadedQuery {
   /** `namespace.name`, e.g. `users.get_by_id`. */
   readonly name: string;
+  /** The folder path as dots (`reports.daily` for `reports/daily/…`); undefined at the top level. */
   readonly namespace: string | undefined;
+  /** The `-- dialect:` the statement declares, if any. */
   readonly dialect: Dialect | undefined;
   /** The text that runs (alias annotations such as `"email!"` removed). */
   readonly text: string;
   /** The text as written in the file (annotations kept). */
   readonly rawText: string;
+  /** What the alias annotations said (nullability, TypeScript type), for `sqlspec generate`. */
   readonly annotations: readonly ColumnAnnotation[];
+  /** The operation suffix written after the name (aiosql style: `!`, `*`, `<!`, `$`, `^`, `#`), if any. */
   readonly suffix: string | undefined;
   /** Absolute path of the file. */
   readonly file: string;
+  /** 1-based line of the `-- name:` line. */
   readonly line: number;
+  /** 1-based line where the SQL text starts. */
   readonly bodyLine: number;
 }
 
+/** Counters of a loader's work, to confirm that reloading unchanged files parses nothing. */
 export interface LoaderStats {
   /** Files read from disk (each is hashed). */
   filesRead: number;
@@ -59,10 +66,15 @@ interface Pending {
   statements: readonly CachedStatement[];
 }
 
+/**
+ * Named statements from `.sql` files: `-- name: get_user` blocks, optional `-- dialect:` lines; folders become dot
+ * namespaces. `SQLSpec.loadSqlFiles` uses one; make your own to load files without a registry.
+ */
 export class SQLFileLoader {
   readonly #queries = new Map<string, LoadedQuery>();
   readonly #files = new Map<string, LoadedFile>();
   readonly #sql = new Map<string, NamedSQL>();
+  /** Files read and parsed so far. */
   readonly stats: LoaderStats = { filesRead: 0, filesParsed: 0 };
 
   /**
@@ -104,10 +116,12 @@ export class SQLFileLoader {
     return q;
   }
 
+  /** Whether a statement with this name is loaded. */
   hasQuery(name: string): boolean {
     return this.#queries.has(name);
   }
 
+  /** A loaded statement's runnable SQL text. @throws `SQLFileNotFoundError` for an unknown name. */
   getQueryText(name: string): string {
     return this.getQuery(name).text;
   }

@@ -11,6 +11,7 @@ export interface ParsedStatement {
   readonly name: string;
   /** The operation suffix written after the name (aiosql style), if any. */
   readonly suffix: string | undefined;
+  /** The `-- dialect:` line right after the name line, normalised; undefined when absent. */
   readonly dialect: Dialect | undefined;
   /** The body with leading comments dropped, trailing whitespace and one trailing `;` removed. */
   readonly text: string;
