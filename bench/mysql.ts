@@ -23,6 +23,7 @@ import knexFactory from "knex";
 import { Kysely, sql as ksql, MysqlDialect } from "kysely";
 import mysql from "mysql2";
 import { MysqlConfig } from "../src/adapters/mysql/index.js";
+import { measure, median, random, type Sample, shuffled } from "./support.js";
 
 const URL =
   process.env.SQLSPEC_BENCH_MYSQL_URL ?? process.env.SQLSPEC_TEST_MYSQL_URL ?? "mysql://root@127.0.0.1:3306/test";
@@ -117,52 +118,18 @@ async function pointContenders(): Promise<Contender[]> {
   return out;
 }
 
-let seed = 12345;
-function next(): number {
-  seed = (seed * 1103515245 + 12345) & 0x7fffffff;
-  return seed;
-}
-
-interface Sample {
-  qps: number;
-  cpuUs: number;
-}
-
-async function measure(body: () => Promise<unknown>, n: number): Promise<Sample> {
-  const c0 = process.cpuUsage();
-  const t = performance.now();
-  await body();
-  const wall = performance.now() - t;
-  const cpu = process.cpuUsage(c0);
-  return { qps: n / (wall / 1000), cpuUs: (cpu.user + cpu.system) / n };
-}
-
 const sequential = (q: Query, n: number) =>
   measure(async () => {
-    for (let i = 0; i < n; i++) await q((next() % ROWS) + 1);
+    for (let i = 0; i < n; i++) await q((random() % ROWS) + 1);
   }, n);
 
 const concurrent = (q: Query, n: number) => {
   let left = n;
   const worker = async (): Promise<void> => {
-    while (left-- > 0) await q((next() % ROWS) + 1);
+    while (left-- > 0) await q((random() % ROWS) + 1);
   };
   return measure(() => Promise.all(Array.from({ length: IN_FLIGHT }, worker)), n);
 };
-
-function shuffled<T>(xs: readonly T[]): T[] {
-  const out = [...xs];
-  for (let i = out.length - 1; i > 0; i--) {
-    const j = next() % (i + 1);
-    [out[i], out[j]] = [out[j] as T, out[i] as T];
-  }
-  return out;
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)] as number;
-}
 
 async function runPoint(): Promise<void> {
   await admin(async (c) => {

@@ -12,6 +12,9 @@
 import { PGlite } from "@electric-sql/pglite";
 import { PgliteConfig } from "../src/adapters/pglite/index.js";
 import { SQLSpec } from "../src/index.js";
+import { measure, median, random, type Sample, shuffled } from "./support.js";
+
+const nextId = (): number => (random() % ROWS) + 1;
 
 const ROWS = 10_000;
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 15);
@@ -20,31 +23,6 @@ const SQL_TEXT = "SELECT id, name, price FROM point WHERE id = $1";
 const SCHEMA =
   "CREATE TABLE point (id int PRIMARY KEY, name text NOT NULL, price numeric(10,2) NOT NULL); " +
   `INSERT INTO point SELECT g, 'product ' || g, (g % 1000) / 10.0 FROM generate_series(1, ${ROWS}) g; ANALYZE point`;
-
-let seed = 12345;
-function nextId(): number {
-  seed = (seed * 1103515245 + 12345) & 0x7fffffff;
-  return (seed % ROWS) + 1;
-}
-
-interface Sample {
-  qps: number;
-  cpuUs: number;
-}
-
-async function measure(body: () => Promise<unknown>, n: number): Promise<Sample> {
-  const c0 = process.cpuUsage();
-  const t = performance.now();
-  await body();
-  const wall = performance.now() - t;
-  const cpu = process.cpuUsage(c0);
-  return { qps: n / (wall / 1000), cpuUs: (cpu.user + cpu.system) / n };
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)] as number;
-}
 
 export async function run(): Promise<void> {
   const raw = new PGlite();
@@ -78,12 +56,7 @@ export async function run(): Promise<void> {
     for (const c of contenders) await c.run(500); // warm-up: plans cached, JIT settled
     const results = new Map<string, Sample[]>(contenders.map((c) => [c.name, []]));
     for (let r = 0; r < ROUNDS; r++) {
-      const order = [...contenders];
-      for (let i = order.length - 1; i > 0; i--) {
-        const j = nextId() % (i + 1);
-        [order[i], order[j]] = [order[j] as (typeof order)[number], order[i] as (typeof order)[number]];
-      }
-      for (const c of order) results.get(c.name)?.push(await measure(() => c.run(QUERIES), QUERIES));
+      for (const c of shuffled(contenders)) results.get(c.name)?.push(await measure(() => c.run(QUERIES), QUERIES));
     }
     const base = results.get("raw PGlite.query") as Sample[];
     console.log(`\nPGlite point query, sequential: ${ROUNDS} interleaved rounds × ${QUERIES} queries (medians)`);

@@ -25,6 +25,7 @@ import pg from "pg";
 import postgres from "postgres";
 import { PgConfig } from "../src/adapters/pg/index.js";
 import { PostgresJsConfig } from "../src/adapters/postgresjs/index.js";
+import { measure, median, random, type Sample, shuffled } from "./support.js";
 
 const URL = process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
 const TABLE = "pgad_bench_point";
@@ -36,6 +37,7 @@ const QUERIES = Number(process.env.BENCH_QUERIES ?? 1000);
 const SQL_TEXT = `SELECT id, name, price FROM ${TABLE} WHERE id = $1`;
 
 type Query = (id: number) => Promise<unknown>;
+const nextId = (): number => (random() % ROWS) + 1;
 interface Contender {
   name: string;
   query: Query;
@@ -154,26 +156,6 @@ async function contenders(): Promise<Contender[]> {
   return out;
 }
 
-let seed = 12345;
-function nextId(): number {
-  seed = (seed * 1103515245 + 12345) & 0x7fffffff;
-  return (seed % ROWS) + 1;
-}
-
-interface Sample {
-  qps: number;
-  cpuUs: number;
-}
-
-async function measure(body: () => Promise<unknown>, n: number): Promise<Sample> {
-  const c0 = process.cpuUsage();
-  const t = performance.now();
-  await body();
-  const wall = performance.now() - t;
-  const cpu = process.cpuUsage(c0);
-  return { qps: n / (wall / 1000), cpuUs: (cpu.user + cpu.system) / n };
-}
-
 function sequential(q: Query, n: number): Promise<Sample> {
   return measure(async () => {
     for (let i = 0; i < n; i++) await q(nextId());
@@ -186,20 +168,6 @@ function concurrent(q: Query, n: number): Promise<Sample> {
     while (left-- > 0) await q(nextId());
   };
   return measure(() => Promise.all(Array.from({ length: IN_FLIGHT }, worker)), n);
-}
-
-function shuffled<T>(xs: readonly T[]): T[] {
-  const out = [...xs];
-  for (let i = out.length - 1; i > 0; i--) {
-    const j = nextId() % (i + 1);
-    [out[i], out[j]] = [out[j] as T, out[i] as T];
-  }
-  return out;
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)] as number;
 }
 
 export async function run(): Promise<void> {
