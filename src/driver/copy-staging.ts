@@ -6,6 +6,7 @@
 import { quoteIdent } from "../core/identifiers.js";
 import type { Adapter, CopyInOptions } from "./adapter.js";
 import { ObjectRows, rowArray } from "./copy-rows.js";
+import type { CallDeadline } from "./deadline.js";
 import type { Session } from "./session.js";
 
 type AnySession = Session<any>;
@@ -36,8 +37,15 @@ export function ownsTransaction(session: AnySession): boolean {
   return owned.has(session);
 }
 
-/** Runs fn in the caller's open transaction, or in a new one that this call commits (or rolls back on error). */
-export async function inTransaction<T>(session: AnySession, fn: () => Promise<T>): Promise<T> {
+/**
+ * Runs fn in the caller's open transaction, or in a new one that this call commits (or rolls back on error). The
+ * call's deadline bounds the BEGIN too (it can wait: SQLite's write lock, PGlite's one connection).
+ */
+export async function inTransaction<T>(
+  session: AnySession,
+  deadline: CallDeadline | undefined,
+  fn: () => Promise<T>,
+): Promise<T> {
   if (session.inTransaction) return fn();
   return session.transaction(async () => {
     owned.add(session);
@@ -46,7 +54,7 @@ export async function inTransaction<T>(session: AnySession, fn: () => Promise<T>
     } finally {
       owned.delete(session);
     }
-  });
+  }, deadline?.next());
 }
 
 /** COPYs rows into a fresh `ON COMMIT DROP` temp table typed like the target's columns; returns its name. */

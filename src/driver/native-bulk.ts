@@ -94,7 +94,7 @@ export async function nativeBulkUpsert(
   const metadata = { strategy: chosen, rows: rows.length };
   const sql = bulk.sql;
   const version = await session.dataDictionary.getVersion();
-  return inTransaction(session, async () => {
+  return inTransaction(session, deadline, async () => {
     let total = 0;
     let statement = "";
     const counts = { inserted: 0, updated: 0, unchanged: 0 };
@@ -163,7 +163,7 @@ export async function nativeBulkLoad(
       : arraysOf(rows as AsyncIterable<unknown>, columns);
     // LOAD DATA LOCAL cannot stop mid-file, so it turns errors into skipped rows: load a keyless stage, then copy it
     // into the target with one INSERT … SELECT, which fails whole on the first bad row.
-    return inTransaction(session, async () => {
+    return inTransaction(session, deadline, async () => {
       const stage = await loadStage(session, sql, table, columns, source, deadline);
       try {
         const cols = columns.map((c) => sql.quoteIdent(c)).join(", ");
@@ -181,7 +181,7 @@ export async function nativeBulkLoad(
     });
   }
   const maxBytes = (await bulk.maxPacketBytes(session.conn)) - PACKET_MARGIN;
-  return inTransaction(session, async () => {
+  return inTransaction(session, deadline, async () => {
     let total = 0;
     let statement = "";
     for (const chunk of valueChunks(rows as Rows, columns, bulk.maxParameters, maxBytes, bulk.valuesChunkRows)) {

@@ -61,6 +61,10 @@ export interface StreamOptions extends ExecuteOptions {
 export interface TransactionOptions {
   isolationLevel?: "read uncommitted" | "read committed" | "repeatable read" | "serializable";
   readOnly?: boolean;
+  /** Bounds BEGIN (a BEGIN can wait: SQLite's write lock, PGlite's one connection); not the work inside. */
+  signal?: AbortSignal;
+  /** Bounds BEGIN like `signal` (QueryTimeoutError); refused where statements cannot be interrupted (PGlite). */
+  timeoutMs?: number;
 }
 
 /** What the session needs from the config that created it. */
@@ -481,7 +485,8 @@ export class Session<Conn = unknown> implements AsyncDisposable {
     if (this.inTransaction) {
       throw new TransactionError("A transaction is already open on this session; use transaction() to nest");
     }
-    for (const stmt of beginStatements(this.dialect, options)) await this.#control(stmt);
+    const opts = beginOptions(options);
+    for (const stmt of beginStatements(this.dialect, options)) await this.#control(stmt, opts);
   }
 
   /**
@@ -773,9 +778,9 @@ export class Session<Conn = unknown> implements AsyncDisposable {
     return mapped;
   }
 
-  async #control(sql: string): Promise<RawResult> {
+  async #control(sql: string, opts: QueryOptions = CONTROL): Promise<RawResult> {
     try {
-      return await this.adapter.query(this.conn, sql, [], CONTROL);
+      return await this.adapter.query(this.conn, sql, [], opts);
     } catch (err) {
       throw this.#fail(err, sql);
     }
@@ -967,6 +972,14 @@ function beginStatements(dialect: Dialect, options: TransactionOptions | undefin
 }
 
 const BEGIN = ["BEGIN"];
+
+function beginOptions(options: TransactionOptions | undefined): QueryOptions {
+  if (options?.signal === undefined && options?.timeoutMs === undefined) return CONTROL;
+  const opts: QueryOptions = { prepare: false };
+  if (options.signal !== undefined) opts.signal = options.signal;
+  if (options.timeoutMs !== undefined) opts.timeoutMs = options.timeoutMs;
+  return opts;
+}
 
 function isBrokenError(err: unknown): boolean {
   if (!err || typeof err !== "object") return false;

@@ -148,7 +148,7 @@ export async function upsertRows(
     );
     return retimed(result, started);
   }
-  return inTransaction(session, async () => {
+  return inTransaction(session, deadline, async () => {
     const stage = await stageRows(session, columns, types, rows, STAGE, deadline.next());
     const sql = form === "merge" ? mergeSql(target, stage, plan) : insertSql(target, `(SELECT * FROM ${stage})`, plan);
     const result = await session.runCompiled(sql, [], form === "merge" ? "MERGE" : "INSERT", metadata, deadline.next());
@@ -519,7 +519,7 @@ async function runAll(
     }
     return result({ rowsAffected: total, operationType, statement, started, metadata });
   };
-  return statements.length > 1 ? inTransaction(session, run) : run();
+  return statements.length > 1 ? inTransaction(session, deadline, run) : run();
 }
 
 // ---------------------------------------------------------------------------------------------------- MERGE hook
@@ -581,7 +581,7 @@ export async function executeStagedMerge(session: AnySession, builder: QueryBuil
   const rows = stagedRows(session, builder);
   if (rows === undefined) return undefined;
   const started = performance.now();
-  return inTransaction(session, async () => {
+  return inTransaction(session, undefined, async () => {
     const stage = await stageMergeSource(session, builder as StageableMerge, STAGE);
     const result = await session.execute((builder as StageableMerge).withSourceTable(quoteIdentPg(stage)));
     if (!ownsTransaction(session)) await dropStage(session, stage);

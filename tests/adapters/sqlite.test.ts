@@ -173,6 +173,16 @@ describe("sqlite: a file database", () => {
       setTimeout(() => ac.abort(), 30);
       const cancelled = await s.execute("INSERT INTO b VALUES (4)", undefined, { signal: ac.signal }).catch((e) => e);
       expect(cancelled).toBeInstanceOf(OperationCancelledError);
+      // upsert, loadRecords and transaction() bound the same wait (their BEGIN's) with their timeoutMs / signal.
+      const upsert = await s.upsert("b", [{ id: 5 }], { on: ["id"], timeoutMs: 30 }).catch((e) => e);
+      expect(upsert).toBeInstanceOf(QueryTimeoutError);
+      const ac2 = new AbortController();
+      setTimeout(() => ac2.abort(), 30);
+      const load = await s.loadRecords("b", [{ id: 6 }, { id: 7 }], { signal: ac2.signal }).catch((e) => e);
+      expect(load).toBeInstanceOf(OperationCancelledError);
+      const tx = await s.transaction((t) => t.execute("INSERT INTO b VALUES (8)"), { timeoutMs: 30 }).catch((e) => e);
+      expect(tx).toBeInstanceOf(QueryTimeoutError);
+      expect(s.inTransaction).toBe(false);
       // Reads never wait for the writer.
       expect(await s.selectValue("SELECT count(*) FROM b")).toBe(0);
     });

@@ -447,6 +447,11 @@ export function runTrustTests(t: TrustTarget): void {
         });
 
         test("a signal stops a statement that waits for another session's transaction; nothing runs", async () => {
+          // The catalog facts are known (a first catalog lookup waits within the session's acquire options only).
+          await db.withSession(async (s) => {
+            await s.dataDictionary.getVersion();
+            await s.dataDictionary.getColumns(`${p}_items`);
+          });
           const holder = await db.provideSession();
           try {
             await holder.execute("BEGIN");
@@ -472,11 +477,21 @@ export function runTrustTests(t: TrustTarget): void {
               ),
             );
             expect(up).toBeInstanceOf(OperationCancelledError);
+            // A COPY-staged upsert opens its own transaction: the signal also ends its BEGIN's wait.
+            const mid = new AbortController();
+            setTimeout(() => mid.abort(), 100);
+            const big = Array.from({ length: 3000 }, (_, i) => ({ id: 30_000 + i, name: "b" }));
+            const copy = await within(
+              3000,
+              "COPY upsert waiting",
+              failure(db.withSession((s) => s.upsert(`${p}_items`, big, { on: ["id"], signal: mid.signal }))),
+            );
+            expect(copy).toBeInstanceOf(OperationCancelledError);
           } finally {
             await holder.execute("ROLLBACK");
             await holder.release();
           }
-          expect(await count(`${p}_items WHERE id >= 9700 AND id < 9800`)).toBe(0);
+          expect(await count(`${p}_items WHERE (id >= 9700 AND id < 9800) OR id >= 30000`)).toBe(0);
         });
 
         test("withSession/provideSession timeoutMs and signal bound the wait for the connection", async () => {
