@@ -148,7 +148,7 @@ export class Migrator {
     const files = this.files();
     if (t !== undefined) findFile(files, t);
     return this.#session(async (session) => {
-      const table = new TrackingTable(this.tableName, session.dialect);
+      const table = await TrackingTable.open(session, this.tableName);
       if (o.dryRun) {
         const rows = (await table.exists(session)) ? await table.rows(session) : [];
         const plan = this.#upgradePlan(files, rows, t, o);
@@ -177,7 +177,7 @@ export class Migrator {
     const files = this.files();
     parseDownTarget(t);
     return this.#session(async (session) => {
-      const table = new TrackingTable(this.tableName, session.dialect);
+      const table = await TrackingTable.open(session, this.tableName);
       if (o.dryRun) {
         const rows = (await table.exists(session)) ? await table.rows(session) : [];
         const plan = this.#downgradePlan(files, rows, t, o);
@@ -208,7 +208,7 @@ export class Migrator {
   /** The tracking table's rows in the order they were written (empty when it does not exist yet). */
   history(): Promise<AppliedMigration[]> {
     return this.#session(async (session) => {
-      const table = new TrackingTable(this.tableName, session.dialect);
+      const table = await TrackingTable.open(session, this.tableName);
       return (await table.exists(session)) ? table.rows(session) : [];
     });
   }
@@ -234,8 +234,8 @@ export class Migrator {
     const files = this.files();
     const target = version === "base" ? undefined : findFile(files, version);
     const keep = target ? files.filter((f) => compareVersions(f.version, target.version) <= 0) : [];
-    return this.#session((session) => {
-      const table = new TrackingTable(this.tableName, session.dialect);
+    return this.#session(async (session) => {
+      const table = await TrackingTable.open(session, this.tableName);
       return this.#locked(session, options, async () => {
         await table.ensure(session);
         return session.transaction(async (tx) => {

@@ -3,7 +3,7 @@
  * applied migration. Every statement goes through the session, so it works on any adapter; only the timestamp
  * column's type and default differ per dialect.
  */
-import { quoteQualified } from "../core/identifiers.js";
+import { parseName, quotePath } from "../core/identifiers.js";
 import type { Dialect, Row } from "../core/types.js";
 import type { Session } from "../driver/session.js";
 
@@ -30,16 +30,39 @@ const APPLIED_AT: Partial<Record<Dialect, string>> = {
   sqlite: "TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))",
 };
 
+/** The schema (MySQL: database) an unqualified name resolves to, where a statement can change it. */
+const CURRENT_SCHEMA: Partial<Record<Dialect, string>> = {
+  postgres: "SELECT current_schema()",
+  duckdb: "SELECT current_schema()",
+  mysql: "SELECT DATABASE()",
+};
+
 /** The tracking table's statements for one session's dialect. */
 export class TrackingTable {
+  /** The qualified name, quoted (`"public"."sqlspec_migrations"`): what the introspector is asked about. */
   readonly name: string;
   readonly #q: string;
   readonly #dialect: Dialect;
 
-  constructor(name: string, dialect: Dialect) {
-    this.name = name;
+  constructor(parts: readonly string[], dialect: Dialect) {
+    this.name = quotePath(parts, "postgres");
     this.#dialect = dialect;
-    this.#q = quoteQualified(name, dialect);
+    this.#q = quotePath(parts, dialect);
+  }
+
+  /**
+   * The table `name` names when a run starts, pinned to the session's current schema: a migration may run
+   * `SET search_path` or `USE`, and its tracking row must still go to the table the run read.
+   */
+  static async open(session: Session<unknown>, name: string): Promise<TrackingTable> {
+    const parts = parseName(name, "migrationConfig.versionTableName");
+    const sql = CURRENT_SCHEMA[session.dialect];
+    if (parts.length === 1 && sql !== undefined) {
+      const schema = await session.selectValueOrNull(sql);
+      // NULL: no schema of the search path exists; the CREATE TABLE then fails with the engine's own message.
+      if (typeof schema === "string" && schema !== "") return new TrackingTable([schema, ...parts], session.dialect);
+    }
+    return new TrackingTable(parts, session.dialect);
   }
 
   /** Creates the table when it does not exist (run under the migration lock: concurrent CREATEs can collide). */

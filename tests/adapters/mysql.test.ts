@@ -456,6 +456,23 @@ describe("mysql: transactions and connection state", () => {
     await always.withSession((s) => s.execute("SET @user_var = 42"));
     expect(await always.withSession((s) => s.selectValue("SELECT @user_var"))).toBeNull();
   });
+
+  test("a USE does not leak to the next borrower: the configured database is restored (COM_RESET_CONNECTION keeps it)", async () => {
+    const one = config({ poolConfig: { maxSize: 1 } });
+    const home = await one.withSession((s) => s.selectValue("SELECT DATABASE()"));
+    expect(home).toBe(decodeURIComponent(new URL(MYSQL_URL).pathname.slice(1)));
+    const threads = new Set<number>();
+    await one.withSession(async (s) => {
+      threads.add(s.conn.threadId);
+      await s.executeScript("USE information_schema");
+      expect(await s.selectValue("SELECT DATABASE()")).toBe("information_schema");
+    });
+    await one.withSession(async (s) => {
+      threads.add(s.conn.threadId);
+      expect(await s.selectValue("SELECT DATABASE()")).toBe(home);
+    });
+    expect(threads.size).toBe(1);
+  });
 });
 
 describe("mysql: pool and connection settings", () => {

@@ -5,20 +5,34 @@ import { PostgresJsConfig } from "../../src/adapters/postgresjs/index.js";
 import { MYSQL_URL, PG_URL } from "../support/servers.js";
 import { runMigrationSuite } from "./suite.js";
 
+const pgSchemas = {
+  to: (name: string) => `CREATE SCHEMA ${name};\nSET search_path = ${name}`,
+  drop: (name: string) => `DROP SCHEMA IF EXISTS ${name} CASCADE`,
+};
+
 runMigrationSuite("pg", () => new PgConfig({ poolConfig: { connectionString: PG_URL, maxSize: 2 } }), {
   transactionalDdl: true,
+  schemaSwitch: pgSchemas,
 });
 runMigrationSuite("postgresjs", () => new PostgresJsConfig({ poolConfig: { connectionString: PG_URL, maxSize: 2 } }), {
   transactionalDdl: true,
+  schemaSwitch: pgSchemas,
 });
 // One in-memory database per config: two PGlite "runners" would not share a database (one process's sessions
 // interleave on its single connection instead; see the sharedConnection capability).
 runMigrationSuite("pglite", () => new PgliteConfig(), {
   transactionalDdl: true,
   separateRunners: false,
+  schemaSwitch: pgSchemas,
 });
 runMigrationSuite(
   "mysql (MariaDB)",
   () => new MysqlConfig({ poolConfig: { connectionString: MYSQL_URL, maxSize: 2 } }),
-  { transactionalDdl: false },
+  {
+    transactionalDdl: false,
+    schemaSwitch: {
+      to: (name) => `CREATE DATABASE ${name};\nUSE ${name}`,
+      drop: (name) => `DROP DATABASE IF EXISTS ${name}`,
+    },
+  },
 );

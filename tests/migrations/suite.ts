@@ -43,7 +43,12 @@ export function sqlMigration(version: string, up: string, down?: string, extra =
 export function runMigrationSuite(
   label: string,
   make: MakeConfig,
-  opts: { transactionalDdl: boolean; separateRunners?: boolean },
+  opts: {
+    transactionalDdl: boolean;
+    separateRunners?: boolean;
+    /** SQL that creates schema `name` and makes it the session's default (SET search_path, USE), and drops it. */
+    schemaSwitch?: { to(name: string): string; drop(name: string): string };
+  },
 ): void {
   const opened: DatabaseConfig<any, any, any>[] = [];
   let shared: DatabaseConfig<any, any, any> | undefined;
@@ -214,6 +219,32 @@ export function runMigrationSuite(
         expect(await tableExists(f, `${f.p}_half`)).toBe(true);
       }
     });
+
+    test.skipIf(opts.schemaSwitch === undefined)(
+      "a migration that switches the default schema (SET search_path, USE) is recorded in the tracking table the run started with",
+      async () => {
+        const f = fixture();
+        const sw = opts.schemaSwitch!;
+        const other = `${f.p}_other`;
+        f.write("0001_switch.sql", sqlMigration("0001", sw.to(other)));
+        f.write("0002_t.sql", sqlMigration("0002", `CREATE TABLE ${f.p}_t (id INT)`, `DROP TABLE ${f.p}_t`));
+        try {
+          const up = await f.m.upgrade();
+          expect(up.migrations.map((m) => m.version)).toEqual(["0001", "0002"]);
+          expect((await f.m.history()).map((r) => [r.version, r.executionSequence])).toEqual([
+            ["0001", 1],
+            ["0002", 2],
+          ]);
+          expect(await tableExists(f, `${other}.${f.table}`)).toBe(false);
+          // later migrations of the run see the switch, as statements of one script would
+          expect(await tableExists(f, `${other}.${f.p}_t`)).toBe(true);
+          expect(await tableExists(f, `${f.p}_t`)).toBe(false);
+          expect(await f.m.check()).toMatchObject({ ok: true, pending: [] });
+        } finally {
+          await f.db.withSession((s) => s.executeScript(sw.drop(other)));
+        }
+      },
+    );
 
     test.skipIf(!opts.transactionalDdl)(
       "a migration that COMMITs its own transaction is refused, not recorded",

@@ -19,6 +19,7 @@ import {
   SQLSpecError,
   TransactionError,
 } from "../../core/errors.js";
+import { quoteIdent } from "../../core/identifiers.js";
 import { ParameterStyle, type Row } from "../../core/types.js";
 import { loadDataSql, mysqlBulkSql } from "../../dialects/mysql.js";
 import type {
@@ -301,6 +302,14 @@ export class MysqlAdapter implements Adapter<MysqlConnection> {
     });
     conn.failed = false;
     conn.status = STATUS_AUTOCOMMIT;
+    // COM_RESET_CONNECTION keeps the default database a USE chose: go back to the configured one, or, with none
+    // configured, discard a connection that has one now (a USE cannot be undone).
+    const home = (conn.client.config as { database?: string | undefined }).database;
+    if (home) await this.#text(conn, `USE ${quoteIdent(home, "mysql")}`);
+    else {
+      const rows = (await run(conn.client, "SELECT DATABASE() AS d", undefined)).result as { d: unknown }[];
+      if (rows[0]?.d != null) throw new DatabaseConnectionError("MySQL connection chose a database with USE");
+    }
     await this.#text(conn, this.#setupSql(this.#server as MysqlServer));
     conn.stateChanged = false;
   }
