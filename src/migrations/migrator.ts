@@ -24,6 +24,7 @@ import {
   type VersionScheme,
   versionKey,
 } from "./files.js";
+import { recordingSession } from "./recording.js";
 import { type AppliedMigration, TrackingTable } from "./tracking.js";
 
 /** What the migrator needs from a config: its migration settings and sessions. */
@@ -500,7 +501,7 @@ async function runBody(
   if (code === undefined) text = direction === "up" ? f.upSql : f.downSql;
   else {
     const fn = direction === "up" ? code.up : code.down;
-    text = await fn!(session);
+    text = await fn!(recordingSession(session, ran));
   }
   const pieces = typeof text === "string" ? [text] : Array.isArray(text) ? text : [];
   for (const piece of pieces) {

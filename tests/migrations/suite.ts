@@ -246,6 +246,38 @@ export function runMigrationSuite(
       },
     );
 
+    test("a code migration failing half-way: statementsRun lists what up(session) itself ran", async () => {
+      const f = fixture();
+      f.write(
+        "0001_code.ts",
+        `type Session = {
+  execute(sql: string): Promise<unknown>;
+  executeScript(sql: string): Promise<unknown>;
+  select(sql: string): Promise<unknown[]>;
+};
+export async function up(session: Session): Promise<void> {
+  await session.execute("CREATE TABLE ${f.p}_c (id INT)");
+  await session.select("SELECT id FROM ${f.p}_c");
+  await session.executeScript("INSERT INTO ${f.p}_c (id) VALUES (1); INSERT INTO ${f.p}_nope (id) VALUES (1)");
+}
+`,
+      );
+      const err = (await f.m.upgrade().catch((e) => e)) as MigrationError;
+      expect(err).toBeInstanceOf(MigrationError);
+      expect(err.version).toBe("0001");
+      // reads change nothing and are not listed; a script's statements are listed up to the one that failed
+      expect(err.statementsRun).toEqual([`CREATE TABLE ${f.p}_c (id INT)`, `INSERT INTO ${f.p}_c (id) VALUES (1)`]);
+      expect(await f.m.history()).toEqual([]);
+      if (opts.transactionalDdl) {
+        expect(err.message).toContain("rolled back; not recorded");
+        expect(await tableExists(f, `${f.p}_c`)).toBe(false);
+      } else {
+        expect(err.message).toContain("these 2 statement(s) ran and stayed");
+        expect(err.message).toContain(`1. CREATE TABLE ${f.p}_c (id INT)\n  2. INSERT INTO ${f.p}_c (id) VALUES (1)\n`);
+        expect(await tableExists(f, `${f.p}_c`)).toBe(true);
+      }
+    });
+
     test.skipIf(!opts.transactionalDdl)(
       "a migration that COMMITs its own transaction is refused, not recorded",
       async () => {
