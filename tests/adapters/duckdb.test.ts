@@ -77,6 +77,31 @@ describe("duckdb: values", () => {
 });
 
 describe("duckdb: statements and transactions", () => {
+  test("a statement without parameters answers from the data as it is now, not as it was when first prepared", async () => {
+    // DuckDB plans a statement without parameters once, with the table's statistics of that moment: a cached plan
+    // pruned `n > 0` (max n was 0) and sorted strings compressed for the empty table's lengths.
+    const db = config();
+    await db.withSession(async (s) => {
+      await s.execute("CREATE TABLE stale (v VARCHAR, n INTEGER)");
+      const sorted = "SELECT v, n FROM stale ORDER BY n";
+      const filtered = "SELECT v FROM stale WHERE n > 0";
+      expect(await s.select(sorted)).toEqual([]);
+      expect(await s.select(filtered)).toEqual([]);
+      await s.execute("INSERT INTO stale VALUES ('a longer string than before', 100000), ('zero', 0)");
+      expect(await s.select(sorted)).toEqual([
+        { v: "zero", n: 0 },
+        { v: "a longer string than before", n: 100000 },
+      ]);
+      expect(await s.select(filtered)).toEqual([{ v: "a longer string than before" }]);
+      // with parameters DuckDB binds (and plans) again at every execution: those stay cached
+      expect(await s.select("SELECT v FROM stale WHERE n > ?", [0])).toEqual([{ v: "a longer string than before" }]);
+      const cached = s.adapter.state(s.conn).preparedStatements;
+      await s.select("SELECT v FROM stale WHERE n > ?", [1]);
+      await s.select(filtered);
+      expect(s.adapter.state(s.conn).preparedStatements).toBe(cached);
+    });
+  });
+
   test("stacked statements are refused; syntax errors are SQLParsingError", async () => {
     await config().withSession(async (s) => {
       await s.execute("CREATE TABLE st (id INTEGER)");

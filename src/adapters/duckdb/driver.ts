@@ -212,19 +212,23 @@ export class DuckdbAdapter implements Adapter<DuckdbConnection> {
 
   // ------------------------------------------------------------------------------------------------ statements
 
-  async #prepared(conn: DuckdbConnection, sql: string): Promise<DuckDB.DuckDBPreparedStatement> {
+  /**
+   * The statement, and whether it is cached. Only statements with parameters are: DuckDB plans those again at each
+   * execution, but keeps the first plan of one without parameters, made with the table statistics of that moment
+   * (a filter the statistics ruled out stays pruned, sorted strings stay compressed for the old lengths: wrong rows).
+   */
+  async #prepared(conn: DuckdbConnection, sql: string): Promise<[DuckDB.DuckDBPreparedStatement, boolean]> {
     const hit = conn.statements.get(sql);
     if (hit !== undefined) {
       hit.used = ++conn.tick;
-      return hit.stmt;
+      return [hit.stmt, true];
     }
     const stmt = await conn.connection.prepare(sql);
     const max = this.#o.statementCacheSize;
-    if (max > 0) {
-      if (conn.statements.size >= max) evictOldest(conn.statements);
-      conn.statements.set(sql, { stmt, used: ++conn.tick });
-    }
-    return stmt;
+    if (max === 0 || stmt.parameterCount === 0) return [stmt, false];
+    if (conn.statements.size >= max) evictOldest(conn.statements);
+    conn.statements.set(sql, { stmt, used: ++conn.tick });
+    return [stmt, true];
   }
 
   async query(conn: DuckdbConnection, sql: string, params: unknown[], opts: QueryOptions): Promise<RawResult> {
@@ -241,8 +245,10 @@ export class DuckdbAdapter implements Adapter<DuckdbConnection> {
     if (signal?.aborted)
       throw new OperationCancelledError("DuckDB query cancelled before it was sent", { cause: signal.reason });
     const watch = opts.timeoutMs !== undefined || signal !== undefined ? new Interrupter(conn, opts) : undefined;
+    let once: DuckDB.DuckDBPreparedStatement | undefined;
     try {
-      const stmt = await this.#prepared(conn, sql);
+      const [stmt, cached] = await this.#prepared(conn, sql);
+      if (!cached) once = stmt;
       if (params.length > 0) stmt.bind(encodeParams(this.#duck, params, this.#o.features.jsonSerializer));
       else if (stmt.parameterCount > 0) stmt.clearBindings();
       if (watch?.kind !== undefined) throw new Error("INTERRUPT Error: Interrupted before the statement started");
@@ -255,6 +261,7 @@ export class DuckdbAdapter implements Adapter<DuckdbConnection> {
       throw mapDuckdbError(err, watch?.kind);
     } finally {
       watch?.done();
+      once?.destroySync();
     }
   }
 
