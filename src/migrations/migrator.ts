@@ -1,8 +1,8 @@
 /**
  * `db.migrations`: applies and reverts migration files against one config's database.
  *
- * Safety model: one runner at a time through the adapter's session-scoped named lock (the server drops it when a
- * killed process's connection ends); where DDL is transactional each migration and its tracking row commit in one
+ * Safety model: one runner at a time (lock.ts: a lock per pool and tracking table in this process, and the adapter's
+ * session-scoped named lock across processes, which the server drops when a killed runner's connection ends); where DDL is transactional each migration and its tracking row commit in one
  * transaction, and the row is looked up again inside it, so a runner without a lock still applies each version at
  * most once (the version's primary key backs that up). Where DDL is not transactional the error lists the
  * statements that ran and stayed.
@@ -24,6 +24,7 @@ import {
   type VersionScheme,
   versionKey,
 } from "./files.js";
+import { withMigrationLock } from "./lock.js";
 import { recordingSession } from "./recording.js";
 import { type AppliedMigration, TrackingTable } from "./tracking.js";
 
@@ -149,8 +150,8 @@ export class Migrator {
     const files = this.files();
     if (t !== undefined) findFile(files, t);
     return this.#session(async (session) => {
-      const table = await TrackingTable.open(session, this.tableName);
       if (o.dryRun) {
+        const table = await TrackingTable.open(session, this.tableName);
         const rows = (await table.exists(session)) ? await table.rows(session) : [];
         const plan = this.#upgradePlan(files, rows, t, o);
         return result(
@@ -159,7 +160,7 @@ export class Migrator {
           plan.map((f) => step(f, "up", session, undefined)),
         );
       }
-      return this.#locked(session, o, async () => {
+      return this.#locked(session, o, async (table) => {
         await table.ensure(session);
         const plan = this.#upgradePlan(files, await table.rows(session), t, o);
         const done: MigrationStep[] = [];
@@ -178,8 +179,8 @@ export class Migrator {
     const files = this.files();
     parseDownTarget(t);
     return this.#session(async (session) => {
-      const table = await TrackingTable.open(session, this.tableName);
       if (o.dryRun) {
+        const table = await TrackingTable.open(session, this.tableName);
         const rows = (await table.exists(session)) ? await table.rows(session) : [];
         const plan = this.#downgradePlan(files, rows, t, o);
         return result(
@@ -188,7 +189,7 @@ export class Migrator {
           plan.map((f) => step(f, "down", session, undefined)),
         );
       }
-      return this.#locked(session, o, async () => {
+      return this.#locked(session, o, async (table) => {
         await table.ensure(session);
         const plan = this.#downgradePlan(files, await table.rows(session), t, o);
         const done: MigrationStep[] = [];
@@ -236,8 +237,7 @@ export class Migrator {
     const target = version === "base" ? undefined : findFile(files, version);
     const keep = target ? files.filter((f) => compareVersions(f.version, target.version) <= 0) : [];
     return this.#session(async (session) => {
-      const table = await TrackingTable.open(session, this.tableName);
-      return this.#locked(session, options, async () => {
+      return this.#locked(session, options, async (table) => {
         await table.ensure(session);
         return session.transaction(async (tx) => {
           const rows = await table.rows(tx);
@@ -324,41 +324,23 @@ export class Migrator {
     }
   }
 
-  /** Runs fn holding the adapter's named lock (polled, so a waiting runner holds no transaction open). */
-  async #locked<T>(session: Session<any>, options: MigrationRunOptions, fn: () => Promise<T>): Promise<T> {
-    const lock = session.adapter.namedLock;
-    if (lock === undefined) return fn();
-    const name = `sqlspec-migrations:${this.tableName}`;
+  /** Runs fn as the only runner of this tracking table (see lock.ts). */
+  #locked<T>(
+    session: Session<any>,
+    options: MigrationRunOptions,
+    fn: (table: TrackingTable) => Promise<T>,
+  ): Promise<T> {
     const timeout = options.lockTimeoutMs ?? this.#host.migrationConfig.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS;
-    const started = Date.now();
-    let delay = 25;
-    let announced = false;
-    while (!isTrue(await session.selectValue(lock.tryAcquire, [name]))) {
-      const waited = Date.now() - started;
-      if (waited >= timeout) {
-        throw new MigrationError(
-          `Another migration runner holds the lock on "${this.tableName}" (waited ${(waited / 1000).toFixed(1)} s). ` +
-            "Try again when it has finished, or wait longer with lockTimeoutMs (CLI: --lock-timeout <ms>).",
-        );
-      }
-      if (!announced) {
-        announced = true;
-        options.onEvent?.({ type: "lock-wait", table: this.tableName });
-      }
-      await new Promise((r) => setTimeout(r, Math.min(delay, timeout - waited)));
-      delay = Math.min(delay * 2, 500);
-    }
-    if (lock.watchHolder !== undefined) await session.execute(lock.watchHolder).catch(() => undefined);
-    let result: T;
-    try {
-      result = await fn();
-    } catch (err) {
-      // The caller releases the session with this error: the connection (and the lock with it) goes if in doubt.
-      await session.selectValue(lock.release, [name]).catch(() => undefined);
-      throw err;
-    }
-    await session.selectValue(lock.release, [name]);
-    return result;
+    const name = this.tableName;
+    // the table is resolved once the lock is held: on a shared connection (PGlite, SQLite :memory:) even that
+    // statement would wait behind the running migration's transaction, past lockTimeoutMs
+    return withMigrationLock(
+      session,
+      name,
+      timeout,
+      () => options.onEvent?.({ type: "lock-wait", table: name }),
+      async () => fn(await TrackingTable.open(session, name)),
+    );
   }
 
   #upgradePlan(
@@ -668,10 +650,6 @@ async function loadCode(f: MigrationFile, direction: "up" | "down"): Promise<Cod
     down: typeof down === "function" ? (down as CodeMigration["down"]) : undefined,
     transactional: mod.transactional !== false,
   };
-}
-
-function isTrue(v: unknown): boolean {
-  return v === true || v === 1 || v === 1n || v === "1" || v === "t";
 }
 
 function appliedBy(): string {

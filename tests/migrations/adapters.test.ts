@@ -1,7 +1,13 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll } from "vitest";
+import { DuckdbConfig } from "../../src/adapters/duckdb/index.js";
 import { MysqlConfig } from "../../src/adapters/mysql/index.js";
 import { PgConfig } from "../../src/adapters/pg/index.js";
 import { PgliteConfig } from "../../src/adapters/pglite/index.js";
 import { PostgresJsConfig } from "../../src/adapters/postgresjs/index.js";
+import { SqliteConfig } from "../../src/adapters/sqlite/index.js";
 import { MYSQL_URL, PG_URL } from "../support/servers.js";
 import { runMigrationSuite } from "./suite.js";
 
@@ -36,3 +42,21 @@ runMigrationSuite(
     },
   },
 );
+
+// A file database, as migrations are run in practice (an in-memory one lives only as long as its config).
+const sqliteDir = mkdtempSync(join(tmpdir(), "sqlspec-mig-sqlite-"));
+afterAll(() => rmSync(sqliteDir, { recursive: true, force: true }));
+runMigrationSuite("sqlite", () => new SqliteConfig({ poolConfig: { database: join(sqliteDir, "db.sqlite") } }), {
+  transactionalDdl: true,
+  separateRunners: false,
+});
+const duckDir = mkdtempSync(join(tmpdir(), "sqlspec-mig-duckdb-"));
+afterAll(() => rmSync(duckDir, { recursive: true, force: true }));
+runMigrationSuite("duckdb", () => new DuckdbConfig({ poolConfig: { database: join(duckDir, "db.duckdb") } }), {
+  transactionalDdl: true,
+  separateRunners: false,
+  schemaSwitch: {
+    to: (name) => `CREATE SCHEMA ${name};\nSET schema = '${name}'`,
+    drop: (name) => `DROP SCHEMA IF EXISTS ${name} CASCADE`,
+  },
+});

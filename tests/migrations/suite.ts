@@ -413,6 +413,68 @@ export async function up(session: Session): Promise<void> {
       },
     );
 
+    test("two runners on one config at once: each migration applied exactly once, in order", async () => {
+      const f = fixture();
+      for (let i = 1; i <= 3; i++) {
+        const v = String(i).padStart(4, "0");
+        f.write(`${v}_m.sql`, sqlMigration(v, `CREATE TABLE ${f.p}_${v} (id INT)`));
+      }
+      const second = new Migrator({
+        migrationConfig: { scriptLocation: f.dir, versionTableName: f.table },
+        provideSession: () => f.db.provideSession(),
+      });
+      const ea: string[] = [];
+      const eb: string[] = [];
+      const [a, b] = await Promise.all([
+        f.m.upgrade({ onEvent: (e) => ea.push(e.type) }),
+        second.upgrade({ onEvent: (e) => eb.push(e.type) }),
+      ]);
+      const applied = [...a.migrations, ...b.migrations].filter((m) => m.executionTimeMs !== undefined);
+      expect(applied.map((m) => m.version).sort()).toEqual(["0001", "0002", "0003"]);
+      expect((await f.m.history()).map((r) => [r.version, r.executionSequence])).toEqual([
+        ["0001", 1],
+        ["0002", 2],
+        ["0003", 3],
+      ]);
+      // whichever came second waited for the lock, then had nothing left to do
+      const [waited, ran] = ea[0] === "lock-wait" ? [a, b] : [b, a];
+      expect([ea[0], eb[0]].sort()).toEqual(["lock-wait", "start"]);
+      expect(waited.migrations).toEqual([]);
+      expect(ran.migrations.map((m) => m.version)).toEqual(["0001", "0002", "0003"]);
+    });
+
+    test("a runner waits for one running on the same config, reports it, and gives up after lockTimeoutMs", async () => {
+      const f = fixture();
+      const gate = `__sqlspec_gate_${f.table}`;
+      let open!: () => void;
+      (globalThis as Record<string, unknown>)[gate] = new Promise<void>((r) => {
+        open = r;
+      });
+      f.write(
+        "0001_slow.ts",
+        `export async function up(): Promise<string> {\n  await (globalThis as any).${gate};\n  return "CREATE TABLE ${f.p}_slow (id INT)";\n}\n`,
+      );
+      const starts: string[] = [];
+      const first = f.m.upgrade({ onEvent: (e) => starts.push(e.type) });
+      for (let i = 0; i < 400 && !starts.includes("start"); i++) await new Promise((r) => setTimeout(r, 25));
+      expect(starts).toEqual(["start"]);
+      const timedOut = (await f.m.upgrade({ lockTimeoutMs: 200 }).catch((e) => e)) as MigrationError;
+      expect(timedOut).toBeInstanceOf(MigrationError);
+      expect(timedOut.message).toMatch(
+        new RegExp(`^Another migration runner holds the lock on "${f.table}" \\(waited \\d+\\.\\d s\\)`),
+      );
+      const events: string[] = [];
+      const waiting = f.m.upgrade({ onEvent: (e) => events.push(e.type) });
+      for (let i = 0; i < 400 && !events.includes("lock-wait"); i++) await new Promise((r) => setTimeout(r, 25));
+      expect(events).toEqual(["lock-wait"]);
+      open();
+      expect((await first).migrations.map((m) => m.version)).toEqual(["0001"]);
+      expect((await waiting).migrations).toEqual([]);
+      expect(events).toEqual(["lock-wait"]);
+      expect((await f.m.history()).map((r) => r.version)).toEqual(["0001"]);
+      delete (globalThis as Record<string, unknown>)[gate];
+    });
+
     test("code migrations: up(session) may return SQL or run statements; transactional = false is honoured", async () => {
       const f = fixture();
       const file = f.write(
