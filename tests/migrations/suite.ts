@@ -89,7 +89,8 @@ export function runMigrationSuite(
       return cols.length > 0;
     });
 
-  describe(`migrations on ${label}`, () => {
+  // the first test also starts the database (PGlite takes seconds, a minute on a loaded machine)
+  describe(`migrations on ${label}`, { timeout: 180_000 }, () => {
     test("db.migrations reads the config's migrationConfig", async () => {
       const db = make();
       opened.push(db);
