@@ -13,6 +13,8 @@ import { CliError, ExitCode } from "./errors.js";
 export interface CliIO {
   out(text: string): void;
   err(text: string): void;
+  /** Replaces the transient status line ("" clears it); absent where stderr is not a terminal. */
+  status?: (text: string) => void;
 }
 
 export interface CliContext {
@@ -40,6 +42,8 @@ function version(): string {
 const defaultIO: CliIO = {
   out: (text) => process.stdout.write(text.endsWith("\n") ? text : `${text}\n`),
   err: (text) => process.stderr.write(text.endsWith("\n") ? text : `${text}\n`),
+  // carriage return and erase-line: the status redraws in place on a terminal, and leaves nothing once cleared
+  ...(process.stderr.isTTY ? { status: (text: string) => process.stderr.write(`\r\x1b[2K${text}`) } : {}),
 };
 
 export function buildProgram(ctx: CliContext): Command {

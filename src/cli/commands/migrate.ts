@@ -13,6 +13,7 @@ import type { AppliedMigration } from "../../migrations/tracking.js";
 import { CliError, ExitCode } from "../errors.js";
 import type { CliCommand, CliContext } from "../program.js";
 import { findConfigFile, loadProjectConfig, type ProjectConfig } from "../project-config.js";
+import { StatusLine } from "../status.js";
 
 interface CommonFlags {
   config?: string;
@@ -77,12 +78,13 @@ export const migrateCommand: CliCommand = {
       .option("--out-of-order", "also apply pending versions older than the newest applied one")
       .action(async (revision: string | undefined, _flags: unknown, cmd: Command) => {
         const flags = cmd.optsWithGlobals<RunFlags>();
+        const status = new StatusLine(ctx.io);
         await withProject(flags, async (p) => {
           const started = performance.now();
-          const r = await p.config.migrations.upgrade(revision, runOptions(flags, ctx));
+          const r = await p.config.migrations.upgrade(revision, runOptions(flags, ctx, status));
           const current = r.dryRun ? undefined : await p.config.migrations.current();
           report(ctx, flags, r, current, started);
-        });
+        }).finally(() => status.clear());
       });
 
     migrate
@@ -94,6 +96,7 @@ export const migrateCommand: CliCommand = {
       .option("--allow-drift", "run although applied files changed since they ran")
       .action(async (revision: string, _flags: unknown, cmd: Command) => {
         const flags = cmd.optsWithGlobals<RunFlags>();
+        const status = new StatusLine(ctx.io);
         await withProject(flags, async (p) => {
           const migrations = p.config.migrations;
           if (!flags.dryRun && !flags.yes) {
@@ -104,10 +107,10 @@ export const migrateCommand: CliCommand = {
             }
           }
           const started = performance.now();
-          const r = await migrations.downgrade(revision, runOptions(flags, ctx));
+          const r = await migrations.downgrade(revision, runOptions(flags, ctx, status));
           const current = r.dryRun ? undefined : await migrations.current();
           report(ctx, flags, r, current, started);
-        });
+        }).finally(() => status.clear());
       });
 
     migrate
@@ -200,7 +203,7 @@ async function withProject<T>(flags: CommonFlags, fn: (p: ProjectConfig) => Prom
   }
 }
 
-function runOptions(flags: RunFlags, ctx: CliContext): MigrationRunOptions {
+function runOptions(flags: RunFlags, ctx: CliContext, status?: StatusLine): MigrationRunOptions {
   const o: MigrationRunOptions = {};
   if (flags.dryRun) o.dryRun = true;
   if (flags.allowDrift) o.allowDrift = true;
@@ -211,11 +214,19 @@ function runOptions(flags: RunFlags, ctx: CliContext): MigrationRunOptions {
       throw new CliError(`--lock-timeout takes milliseconds, not "${flags.lockTimeout}"`);
     o.lockTimeoutMs = ms;
   }
-  if (!flags.json) o.onEvent = (e) => printEvent(ctx, e);
+  if (!flags.json) o.onEvent = (e) => printEvent(ctx, e, status);
   return o;
 }
 
-function printEvent(ctx: CliContext, e: MigrationEvent): void {
+/** One plain line per migration as it ends; on a terminal, a status line with its running time while it runs. */
+function printEvent(ctx: CliContext, e: MigrationEvent, status: StatusLine | undefined): void {
+  if (e.type === "start") {
+    status?.start(
+      `${e.direction === "up" ? "applying" : "reverting"} ${e.migration.version} ${e.migration.description}`,
+    );
+    return;
+  }
+  status?.clear();
   if (e.type === "lock-wait") ctx.io.err(`waiting for another runner's migration lock on "${e.table}"...`);
   else if (e.type === "done") {
     const verb = e.direction === "up" ? "applied" : "reverted";
