@@ -7,9 +7,10 @@
  * per-round ratios. Two modes: sequential (one query at a time) and 16 in flight over a pool of 8. Each query checks a
  * connection out of its library's pool and returns it.
  *
- * Observability: "sqlspec pg" runs with it off (the default); "sqlspec pg +hooks" with two no-op hooks, and
- * "sqlspec pg +otel" with tracing and metrics into an SDK tracer provider whose exporter drops every span. The cost
- * per query of each is printed after the tables (client CPU µs/query against "sqlspec pg").
+ * Observability: "sqlspec pg" runs with it off (the default); "sqlspec pg +hooks" with two no-op hooks,
+ * "sqlspec pg +logger" with a logger that drops every (formatted, redacted) debug line, and "sqlspec pg +otel" with
+ * tracing and metrics into an SDK tracer provider whose exporter drops every span. The cost of each is printed after
+ * the tables: client CPU µs/query and time, both as the median of per-round differences against "sqlspec pg".
  *
  * `DATABASE_URL` overrides the server; `BENCH_ROUNDS` / `BENCH_QUERIES` the size, `BENCH_ONLY=sqlspec,kysely` the contenders.
  */
@@ -93,6 +94,18 @@ async function contenders(): Promise<Contender[]> {
     name: "sqlspec pg +hooks",
     query: (id) => hooked.withSession((s) => s.select(SQL_TEXT, [id])),
     close: () => hooked.close(),
+  });
+
+  // Every statement formatted into a debug line (parameters redacted), handed to a logger that drops it.
+  const drop = (): void => {};
+  const logged = new PgConfig({
+    poolConfig: { connectionString: URL, maxSize: POOL },
+    observability: { logger: { debug: drop, info: drop, warn: drop, error: drop } },
+  });
+  out.push({
+    name: "sqlspec pg +logger",
+    query: (id) => logged.withSession((s) => s.select(SQL_TEXT, [id])),
+    close: () => logged.close(),
   });
 
   // A real SDK pipeline that records every span and metric, then drops them at export.
@@ -206,7 +219,7 @@ export async function run(): Promise<void> {
         console.log(`${c.name.padEnd(26)} ${qps.toFixed(0).padStart(8)} ${cpu.toFixed(1).padStart(9)}  ${rel}`);
       }
       const off = results.get("sqlspec pg");
-      for (const on of ["sqlspec pg +hooks", "sqlspec pg +otel"]) {
+      for (const on of ["sqlspec pg +hooks", "sqlspec pg +logger", "sqlspec pg +otel"]) {
         const xs = results.get(on);
         if (!off || !xs) continue;
         const cpu = median(xs.map((x, i) => x.cpuUs - (off[i] as Sample).cpuUs));
