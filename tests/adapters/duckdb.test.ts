@@ -8,6 +8,7 @@ import { afterAll, describe, expect, test } from "vitest";
 import { DuckdbConfig, type DuckdbConfigOptions } from "../../src/adapters/duckdb/index.js";
 import { importDriver } from "../../src/driver/dependencies.js";
 import {
+  DatabaseConnectionError,
   DataError,
   MissingDependencyError,
   OperationCancelledError,
@@ -171,6 +172,13 @@ describe("duckdb: statements and transactions", () => {
         { k: "b", v: 3 },
       ]);
     });
+  });
+
+  test("a database file that cannot be opened (a missing folder, another process's lock) is DatabaseConnectionError", async () => {
+    const missing = config({ poolConfig: { database: join(dir, "no-such-folder", "x.duckdb") } });
+    const err = (await missing.withSession((s) => s.selectValue("SELECT 1")).catch((e) => e)) as Error;
+    expect(err).toBeInstanceOf(DatabaseConnectionError);
+    expect(err.message).toMatch(/^DuckDB cannot open .*x\.duckdb: IO Error: /);
   });
 
   test("a file database keeps its data across pools", async () => {

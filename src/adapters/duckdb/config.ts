@@ -1,4 +1,5 @@
 import type * as DuckDB from "@duckdb/node-api";
+import { DatabaseConnectionError } from "../../core/errors.js";
 import type { ConfigOptions } from "../../driver/config.js";
 import { DatabaseConfig } from "../../driver/database-config.js";
 import { DuckdbAdapter, type DuckdbConnection, loadDuckdb } from "./driver.js";
@@ -19,8 +20,8 @@ export interface DuckdbPoolConfig {
 export type DuckdbConfigOptions = ConfigOptions<DuckdbPoolConfig, DuckDB.DuckDBConnection>;
 
 /**
- * DuckDB through @duckdb/node-api (1.5.x): one instance, a connection per session. Statements are prepared and cached
- * per connection (`statementConfig.statementCacheSize`, default 100). `timeoutMs` and `signal` interrupt a running
+ * DuckDB through @duckdb/node-api (1.5.x): one instance, a connection per session. Statements are prepared; those
+ * with parameters are cached per connection (`statementConfig.statementCacheSize`, default 100). `timeoutMs` and `signal` interrupt a running
  * statement. DuckDB has no SAVEPOINT: a nested `transaction()` raises TransactionError.
  */
 export class DuckdbConfig extends DatabaseConfig<DuckdbConnection, DuckdbPoolConfig, DuckDB.DuckDBConnection> {
@@ -32,7 +33,15 @@ export class DuckdbConfig extends DatabaseConfig<DuckdbConnection, DuckdbPoolCon
     const duck = await loadDuckdb("DuckdbConfig");
     const p = this.poolConfig;
     const database = p.database ?? ":memory:";
-    const instance = await duck.DuckDBInstance.create(database, { ...(p.config ?? {}) });
+    let instance: DuckDB.DuckDBInstance;
+    try {
+      instance = await duck.DuckDBInstance.create(database, { ...(p.config ?? {}) });
+    } catch (err) {
+      // A missing folder, or the file's lock held by another process (DuckDB opens a file from one process at once).
+      throw new DatabaseConnectionError(`DuckDB cannot open ${database}: ${(err as Error)?.message ?? String(err)}`, {
+        cause: err,
+      });
+    }
     return new DuckdbAdapter(duck, instance, {
       database,
       config: p.config ?? {},
