@@ -108,6 +108,12 @@ export interface BulkCapabilities {
   };
   /** Rows per multi-row VALUES statement, measured per engine (default 3,000, MySQL's); capped by `maxParameters`. */
   valuesChunkRows?: number;
+  /**
+   * `copyIn` can load the target table itself: it takes rows for every column of the table in table order and fails
+   * whole inside a transaction (DuckDB's Appender). `loadRecords` with such rows then skips the stage; otherwise
+   * (LOAD DATA skips bad rows, a column subset) it loads a stage and copies it over with one INSERT … SELECT.
+   */
+  loaderIntoTarget?: boolean;
 }
 
 /**

@@ -110,16 +110,9 @@ export async function nativeBulkUpsert(
     };
     if (chosen === "values") {
       const maxBytes = (await bulk.maxPacketBytes(session.conn)) - PACKET_MARGIN;
+      const text = sameSizeText((n) => sql.upsertValues(shape, n, version));
       for (const chunk of valueChunks(rows, plan.columns, bulk.maxParameters, maxBytes, bulk.valuesChunkRows)) {
-        add(
-          await session.runCompiled(
-            sql.upsertValues(shape, chunk.rows, version),
-            chunk.values,
-            "INSERT",
-            undefined,
-            deadline?.next(),
-          ),
-        );
+        add(await session.runCompiled(text(chunk.rows), chunk.values, "INSERT", undefined, deadline?.next()));
       }
     } else if (chosen === "json") {
       const maxBytes = (await bulk.maxPacketBytes(session.conn)) - PACKET_MARGIN;
@@ -152,7 +145,7 @@ export async function nativeBulkLoad(
   started: number,
   deadline?: CallDeadline,
 ): Promise<SQLResult> {
-  await catalogTypes(session, table, columns);
+  const tableColumns = (await catalogColumns(session, table, columns)).all;
   const sql = bulk.sql;
   if (!Array.isArray(rows) || (typeof session.adapter.copyIn === "function" && rows.length > 1000)) {
     if (typeof session.adapter.copyIn !== "function") {
@@ -161,6 +154,23 @@ export async function nativeBulkLoad(
     const source = Array.isArray(rows)
       ? new ObjectRows(rows, columns)
       : arraysOf(rows as AsyncIterable<unknown>, columns);
+    if (bulk.loaderIntoTarget && sameList(tableColumns, columns)) {
+      // The loader fails whole inside the transaction: no stage and no second pass needed.
+      const copyIn = session.adapter.copyIn as NonNullable<typeof session.adapter.copyIn>;
+      return inTransaction(session, deadline, async () => {
+        deadline?.check();
+        let n: number;
+        try {
+          n = await copyIn.call(session.adapter, session.conn, table, [...columns], source);
+        } catch (err) {
+          throw session.mapError(err, `APPEND INTO ${table}`);
+        }
+        // Past the deadline the transaction rolls back: nothing of the call is written.
+        deadline?.check();
+        const statement = `APPEND INTO ${sql.quoteTable(table)} (${columns.map((c) => sql.quoteIdent(c)).join(", ")})`;
+        return result(n, "COPY", statement, started, { strategy: "copy" });
+      });
+    }
     // LOAD DATA LOCAL cannot stop mid-file, so it turns errors into skipped rows: load a keyless stage, then copy it
     // into the target with one INSERT … SELECT, which fails whole on the first bad row.
     return inTransaction(session, deadline, async () => {
@@ -181,11 +191,12 @@ export async function nativeBulkLoad(
     });
   }
   const maxBytes = (await bulk.maxPacketBytes(session.conn)) - PACKET_MARGIN;
+  const text = sameSizeText((n) => sql.insertValues(table, columns, n));
   return inTransaction(session, deadline, async () => {
     let total = 0;
     let statement = "";
     for (const chunk of valueChunks(rows as Rows, columns, bulk.maxParameters, maxBytes, bulk.valuesChunkRows)) {
-      const insert = sql.insertValues(table, columns, chunk.rows);
+      const insert = text(chunk.rows);
       const r = await session.runCompiled(insert, chunk.values, "INSERT", undefined, deadline?.next());
       total += r.rowsAffected;
       statement = r.statement;
@@ -230,6 +241,15 @@ async function loadStage(
 
 /** Catalog types for the data columns; a column the table lacks raises before anything is written. */
 async function catalogTypes(session: AnySession, table: string, columns: readonly string[]): Promise<string[]> {
+  return (await catalogColumns(session, table, columns)).types;
+}
+
+/** The data columns' catalog types and every column of the table in table order. */
+async function catalogColumns(
+  session: AnySession,
+  table: string,
+  columns: readonly string[],
+): Promise<{ types: string[]; all: string[] }> {
   const cols = await session.dataDictionary.getColumns(table);
   if (cols.length === 0) throw new SQLBuilderError(`Table "${table}" was not found (no columns in the catalog)`);
   const byName = new Map(cols.map((c) => [c.name, c.type]));
@@ -239,7 +259,27 @@ async function catalogTypes(session: AnySession, table: string, columns: readonl
       `Table "${table}" has no column(s) ${unknown.map((c) => `"${c}"`).join(", ")} (its columns: ${cols.map((c) => c.name).join(", ")})`,
     );
   }
-  return columns.map((c) => byName.get(c) as string);
+  return { types: columns.map((c) => byName.get(c) as string), all: cols.map((c) => c.name) };
+}
+
+/**
+ * The statement text for a chunk of n rows, built once per size: full chunks then share one string, so the adapter's
+ * statement-cache lookup hashes and compares it once instead of per chunk (a 200-row text is ~5 KB).
+ */
+function sameSizeText(build: (rows: number) => string): (rows: number) => string {
+  let size = -1;
+  let text = "";
+  return (rows) => {
+    if (rows !== size) {
+      size = rows;
+      text = build(rows);
+    }
+    return text;
+  };
+}
+
+function sameList(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
 }
 
 // ---------------------------------------------------------------------------------------------------- chunks
@@ -267,27 +307,35 @@ function* valueChunks(
 ): Generator<ValueChunk> {
   const width = columns.length;
   const perChunk = Math.max(1, Math.min(chunkRows, Math.floor(maxParameters / Math.max(1, width))));
-  let values: unknown[] = [];
+  // Engines without a packet limit (SQLite, DuckDB) need no size estimate per value.
+  const sized = maxBytes < Number.MAX_SAFE_INTEGER - PACKET_MARGIN * 2;
+  const total = rows.length;
+  let values: unknown[] = new Array(Math.min(perChunk, total) * width);
+  let k = 0;
   let n = 0;
   let bytes = 0;
-  for (const row of rows) {
-    let rowBytes = 0;
+  for (let r = 0; r < total; r++) {
+    const row = rows[r];
     const arr = Array.isArray(row) ? (row as unknown[]) : undefined;
     for (let i = 0; i < width; i++) {
       const v = arr !== undefined ? arr[i] : (row as Record<string, unknown>)[columns[i] as string];
-      values.push(v === undefined ? null : v);
-      rowBytes += approxBytes(v);
+      values[k++] = v === undefined ? null : v;
+      if (sized) bytes += approxBytes(v);
     }
     n++;
-    bytes += rowBytes;
     if (n === perChunk || bytes > maxBytes) {
+      if (k < values.length) values.length = k;
       yield { rows: n, values };
-      values = [];
+      values = new Array(Math.min(perChunk, total - r - 1) * width);
+      k = 0;
       n = 0;
       bytes = 0;
     }
   }
-  if (n > 0) yield { rows: n, values };
+  if (n > 0) {
+    if (k < values.length) values.length = k;
+    yield { rows: n, values };
+  }
 }
 
 /** A Date as DATETIME text in UTC (the session time zone), as the loader writes it too. */

@@ -28,15 +28,9 @@ import type {
 import type { ResolvedDriverFeatures } from "../../driver/config.js";
 import { importDriver, rethrow } from "../../driver/dependencies.js";
 import { ConnectionPool, type PoolResource } from "../../driver/pool.js";
+import { appendRows, columnAppenders } from "./appender.js";
 import { duckdbIntrospector } from "./catalog.js";
-import {
-  type DuckdbModule,
-  encodeParams,
-  encodeValue,
-  jsonColumns,
-  parseJsonColumns,
-  resultConverter,
-} from "./codecs.js";
+import { type DuckdbModule, encodeParams, jsonColumns, parseJsonColumns, resultConverter } from "./codecs.js";
 import { isFatalDuckdbError, mapDuckdbError } from "./errors.js";
 
 export async function loadDuckdb(feature: string): Promise<DuckdbModule> {
@@ -126,6 +120,7 @@ export class DuckdbAdapter implements Adapter<DuckdbConnection> {
     jsonRows: false,
     largeBatch: { threshold: 0, source: "copy" },
     valuesChunkRows: 1000,
+    loaderIntoTarget: true,
   };
   readonly instance: DuckDB.DuckDBInstance;
   readonly #duck: DuckdbModule;
@@ -382,20 +377,15 @@ export class DuckdbAdapter implements Adapter<DuckdbConnection> {
     );
     const loc = (await where.getRowObjects())[0] as { c: string; s: string } | undefined;
     const appender = await conn.connection.createAppender(name, loc?.s ?? schema, loc?.c ?? null);
-    const width = columns.length;
-    const duck = this.#duck;
-    const ser = this.#o.features.jsonSerializer;
-    let n = 0;
+    let n: number;
     try {
-      for await (const row of rows as AsyncIterable<unknown[]>) {
-        for (let i = 0; i < width; i++) {
-          const v = row[i];
-          if (v === null || v === undefined) appender.appendNull();
-          else appender.appendValue(encodeValue(duck, v, ser));
-        }
-        appender.endRow();
-        n++;
+      if (appender.columnCount !== columns.length) {
+        throw new SQLSpecError(
+          `DuckDB Appender: ${table} has ${appender.columnCount} columns and the rows have ${columns.length}`,
+        );
       }
+      const appends = columnAppenders(this.#duck, appender, columns.length, this.#o.features.jsonSerializer);
+      n = await appendRows(appender, appends, rows);
       appender.closeSync();
     } catch (err) {
       try {

@@ -64,7 +64,14 @@ export function mapDuckdbError(err: unknown, kind?: "timeout" | "cancel"): SQLSp
       ? new QueryTimeoutError(`DuckDB query timeout: ${body}`, fields)
       : new OperationCancelledError(`DuckDB query cancelled: ${body}`, fields);
   }
-  if (cls === "Constraint Error" || /constraint violation/i.test(body)) return constraintError(body, fields);
+  // The Appender reports constraint failures as "Failed to append: CHECK constraint failed …".
+  if (
+    cls === "Constraint Error" ||
+    /constraint violation/i.test(body) ||
+    (cls === "Failed to append" && /constraint/i.test(body))
+  ) {
+    return constraintError(body, fields);
+  }
   if (cls === "Catalog Error" && /already exists/i.test(body)) {
     return new DuplicateObjectError(`DuckDB duplicate object: ${body}`, fields);
   }
