@@ -310,6 +310,43 @@ describe("duckdb: the Appender's typed appends", () => {
 });
 
 describe("duckdb: loadRecords through the Appender", () => {
+  test("blocks of plain values go as DataChunks, a block with an odd value row by row: the same rows either way", async () => {
+    const db = config();
+    await db.withSession(async (s) => {
+      const ddl = "(id INTEGER PRIMARY KEY, sm SMALLINT, b BIGINT, d DOUBLE, s VARCHAR, ok BOOLEAN)";
+      await s.execute(`CREATE TABLE chunked ${ddl}`);
+      await s.execute(`CREATE TABLE bound ${ddl}`);
+      const rows = Array.from({ length: 5000 }, (_, k) => ({
+        id: k,
+        sm: k % 7 === 0 ? null : (k % 30000) - 15000,
+        b: k % 2 ? 2 ** 53 - k : BigInt(k) * 1_000_000_000_000n,
+        d: k / 3,
+        s: k % 11 === 0 ? null : `s${k}é`,
+        ok: k % 3 === 0,
+      }));
+      // Row 3000 (second block of 2,048) holds a fraction for SMALLINT: that block goes row by row.
+      (rows[3000] as { sm: unknown }).sm = 2.5;
+      const r = await s.loadRecords("chunked", rows);
+      expect(r.rowsAffected).toBe(5000);
+      expect(r.statement).toContain("APPEND INTO");
+      for (let k = 0; k < rows.length; k += 500) {
+        await s.execute(
+          "INSERT INTO bound VALUES " + new Array(500).fill("(?, ?, ?, ?, ?, ?)").join(", "),
+          rows.slice(k, k + 500).flatMap((o) => Object.values(o)),
+        );
+      }
+      const diff = await s.selectValue(
+        "SELECT count(*) FROM (SELECT * FROM chunked EXCEPT SELECT * FROM bound UNION ALL SELECT * FROM bound EXCEPT SELECT * FROM chunked)",
+      );
+      expect(diff).toBe(0);
+      // The odd value took DuckDB's cast on both paths.
+      const cast = await s.selectValue("SELECT sm FROM bound WHERE id = ?", [3000]);
+      expect(cast).toBeTypeOf("number");
+      expect(await s.selectValue("SELECT sm FROM chunked WHERE id = ?", [3000])).toBe(cast);
+      expect(await s.selectValue("SELECT count(*) FROM chunked WHERE sm IS NULL")).toBe(715);
+    });
+  });
+
   test("rows for every column go straight into the table; a bad row anywhere fails the load whole with a typed error", async () => {
     const db = config();
     await db.withSession(async (s) => {

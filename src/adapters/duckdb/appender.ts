@@ -1,91 +1,207 @@
 /**
- * Rows into a DuckDB Appender with one typed append per value. The column types come from the appender (the table's
- * description) once per call, and each column gets the append for its type: `appendInteger`, `appendDouble`,
- * `appendVarchar`, … go straight to the C API, where the generic `appendValue` first works out a DuckDB type for
- * the JS value and builds a DuckDB value from it (measured here: ~14× slower for 1M rows of 4 columns).
+ * Rows into a DuckDB Appender, typed by column. The column types come from the appender (the table's description)
+ * once per call; each column gets the write for its type:
  *
- * A value the typed append cannot take exactly (a fraction or an out-of-range number for an INTEGER column, a string
- * for a DOUBLE column, a Date for a DATE column, …) goes through the generic path, which casts it the way DuckDB
- * casts a bound parameter, so the result never depends on which path a value took.
+ * - Blocks of 2,048 rows whose columns are all numbers, booleans or text, with every value of the column's JS type,
+ *   are written into a DataChunk (numbers land in typed arrays, one copy per column) and appended in one call:
+ *   ~1.3× faster than the raw per-value Appender calls, measured here.
+ * - Any other block goes row by row with the typed append per value (`appendInteger`, `appendDouble`,
+ *   `appendVarchar`, `appendTimestamp`, …), straight to the C API; the generic `appendValue` works out a DuckDB type
+ *   for each JS value and builds a DuckDB value from it (~14× slower for 1M rows of 4 columns).
+ *
+ * A value no typed write can take exactly (a fraction or an out-of-range number for an INTEGER column, a string for
+ * a DOUBLE column, a Date for a DATE column, …) goes through `appendValue`, which casts it the way DuckDB casts a
+ * bound parameter, so the result never depends on which path a value took.
  */
 import type * as DuckDB from "@duckdb/node-api";
 import type { JsonSerializer } from "../../core/json.js";
 import { ObjectRows } from "../../driver/copy-rows.js";
 import { type DuckdbModule, encodeValue } from "./codecs.js";
 
-type Append = (a: DuckDB.DuckDBAppender, v: unknown) => void;
+/** How a column's values are appended (a small int: the per-value switch stays monomorphic). */
+const Kind = {
+  Generic: 0,
+  Boolean: 1,
+  TinyInt: 2,
+  SmallInt: 3,
+  Integer: 4,
+  BigInt: 5,
+  Double: 6,
+  Float: 7,
+  Varchar: 8,
+  Timestamp: 9,
+} as const;
+type Kind = (typeof Kind)[keyof typeof Kind];
 
 const I8 = 2 ** 7;
 const I16 = 2 ** 15;
 const I32 = 2 ** 31;
 const I64_MIN = -(2n ** 63n);
 const I64_MAX = 2n ** 63n - 1n;
-/** Progress is reported every this many rows (and at the end). */
-const PROGRESS_EVERY = 8192;
+/** Rows per DataChunk (DuckDB's vector size). */
+const BLOCK = 2048;
+/** A value a column's vector cannot take as it is. */
+const NO: unique symbol = Symbol("no");
 
-/** One append function per column, from the column's DuckDB type. */
+/** What appending needs: the kind of each column, and the generic path for values a typed append cannot take. */
+export interface ColumnAppends {
+  readonly kinds: Uint8Array;
+  /** The appender's column types, when every column can be written through a DataChunk. */
+  readonly chunkTypes: DuckDB.DuckDBType[] | undefined;
+  readonly DataChunk: DuckdbModule["DuckDBDataChunk"];
+  readonly generic: (a: DuckDB.DuckDBAppender, v: unknown) => void;
+  readonly timestamp: new (micros: bigint) => DuckDB.DuckDBTimestampValue;
+}
+
+/** The append kind of every column, from the appender's column types. */
 export function columnAppenders(
   duck: DuckdbModule,
   appender: DuckDB.DuckDBAppender,
   width: number,
   ser: JsonSerializer,
-): Append[] {
+): ColumnAppends {
   const T = duck.DuckDBTypeId;
-  const generic: Append = (a, v) => a.appendValue(encodeValue(duck, v, ser));
-  const out: Append[] = [];
+  const byType: Partial<Record<number, Kind>> = {
+    [T.BOOLEAN]: Kind.Boolean,
+    [T.TINYINT]: Kind.TinyInt,
+    [T.SMALLINT]: Kind.SmallInt,
+    [T.INTEGER]: Kind.Integer,
+    [T.BIGINT]: Kind.BigInt,
+    [T.DOUBLE]: Kind.Double,
+    [T.FLOAT]: Kind.Float,
+    // JSON columns are VARCHAR too: a string is the document's text; objects take the generic path (serialized).
+    [T.VARCHAR]: Kind.Varchar,
+    [T.TIMESTAMP]: Kind.Timestamp,
+  };
+  const kinds = new Uint8Array(width);
+  const types: DuckDB.DuckDBType[] = [];
+  let chunkable = width > 0;
   for (let i = 0; i < width; i++) {
     const type = appender.columnType(i);
-    let append: Append = generic;
-    switch (type.typeId) {
-      case T.BOOLEAN:
-        append = (a, v) => (typeof v === "boolean" ? a.appendBoolean(v) : generic(a, v));
-        break;
-      case T.TINYINT:
-        append = (a, v) => (isIntIn(v, I8) ? a.appendTinyInt(v as number) : generic(a, v));
-        break;
-      case T.SMALLINT:
-        append = (a, v) => (isIntIn(v, I16) ? a.appendSmallInt(v as number) : generic(a, v));
-        break;
-      case T.INTEGER:
-        append = (a, v) => (isIntIn(v, I32) ? a.appendInteger(v as number) : generic(a, v));
-        break;
-      case T.BIGINT:
-        append = (a, v) => {
-          if (typeof v === "number" && Number.isSafeInteger(v)) a.appendBigInt(BigInt(v));
-          else if (typeof v === "bigint" && v >= I64_MIN && v <= I64_MAX) a.appendBigInt(v);
-          else generic(a, v);
-        };
-        break;
-      case T.DOUBLE:
-        append = (a, v) => (typeof v === "number" ? a.appendDouble(v) : generic(a, v));
-        break;
-      case T.FLOAT:
-        append = (a, v) => (typeof v === "number" ? a.appendFloat(v) : generic(a, v));
-        break;
-      case T.VARCHAR:
-        // JSON columns are VARCHAR too: a string is the document's text; objects take the generic path (serialized).
-        append = (a, v) => (typeof v === "string" ? a.appendVarchar(v) : generic(a, v));
-        break;
-      case T.TIMESTAMP: {
-        // A Date is an instant; a TIMESTAMP without time zone holds it in UTC (as the bound TIMESTAMPTZ casts).
-        const Ts = duck.DuckDBTimestampValue;
-        append = (a, v) => (isValidDate(v) ? a.appendTimestamp(new Ts(BigInt(v.getTime()) * 1000n)) : generic(a, v));
-        break;
-      }
-      default:
-        break;
-    }
-    out.push(append);
+    types.push(type);
+    kinds[i] = byType[type.typeId] ?? Kind.Generic;
+    if (kinds[i] === Kind.Generic || kinds[i] === Kind.Timestamp) chunkable = false;
   }
-  return out;
+  return {
+    kinds,
+    chunkTypes: chunkable ? types : undefined,
+    DataChunk: duck.DuckDBDataChunk,
+    generic: (a, v) => a.appendValue(encodeValue(duck, v, ser)),
+    timestamp: duck.DuckDBTimestampValue,
+  };
 }
 
-function isIntIn(v: unknown, half: number): boolean {
-  return typeof v === "number" && Number.isInteger(v) && v >= -half && v < half;
+/** A non-null value as its column's vector takes it, or NO. */
+function vectorValue(kind: number, v: unknown): unknown {
+  switch (kind) {
+    case Kind.Integer:
+      return typeof v === "number" && Number.isInteger(v) && v >= -I32 && v < I32 ? v : NO;
+    case Kind.Varchar:
+      return typeof v === "string" ? v : NO;
+    case Kind.Double:
+    case Kind.Float:
+      return typeof v === "number" ? v : NO;
+    case Kind.BigInt:
+      if (typeof v === "number") return Number.isSafeInteger(v) ? BigInt(v) : NO;
+      return typeof v === "bigint" && v >= I64_MIN && v <= I64_MAX ? v : NO;
+    case Kind.Boolean:
+      return typeof v === "boolean" ? v : NO;
+    case Kind.SmallInt:
+      return typeof v === "number" && Number.isInteger(v) && v >= -I16 && v < I16 ? v : NO;
+    case Kind.TinyInt:
+      return typeof v === "number" && Number.isInteger(v) && v >= -I8 && v < I8 ? v : NO;
+    default:
+      return NO;
+  }
 }
 
-function isValidDate(v: unknown): v is Date {
-  return v instanceof Date && !Number.isNaN(v.getTime());
+/**
+ * Rows [start, start + n) as one DataChunk. False (nothing appended) when a value does not fit its column's vector:
+ * the caller appends the block row by row instead.
+ */
+function appendBlock(
+  a: DuckDB.DuckDBAppender,
+  c: ColumnAppends,
+  types: DuckDB.DuckDBType[],
+  list: readonly unknown[],
+  columns: readonly string[],
+  start: number,
+  n: number,
+): boolean {
+  const kinds = c.kinds;
+  const chunk = c.DataChunk.create(types, n);
+  for (let i = 0; i < kinds.length; i++) {
+    const kind = kinds[i] as number;
+    const key = columns[i] as string;
+    const vector = chunk.getColumnVector(i);
+    for (let r = 0; r < n; r++) {
+      const row = list[start + r];
+      const v = Array.isArray(row) ? row[i] : (row as Readonly<Record<string, unknown>>)[key];
+      if (v === null || v === undefined) vector.setItem(r, null);
+      else {
+        const x = vectorValue(kind, v);
+        if (x === NO) return false;
+        vector.setItem(r, x as DuckDB.DuckDBValue);
+      }
+    }
+    vector.flush();
+  }
+  a.appendDataChunk(chunk);
+  return true;
+}
+
+/** One non-null value into the current row, by its column's kind. */
+function appendOne(a: DuckDB.DuckDBAppender, c: ColumnAppends, kind: number, v: unknown): void {
+  if (!typedAppend(a, c, kind, v)) c.generic(a, v);
+}
+
+/** The typed append for the value, when its column's kind takes it exactly; false otherwise (nothing appended). */
+function typedAppend(a: DuckDB.DuckDBAppender, c: ColumnAppends, kind: number, v: unknown): boolean {
+  switch (kind) {
+    case Kind.Integer:
+      if (typeof v !== "number" || !Number.isInteger(v) || v < -I32 || v >= I32) return false;
+      a.appendInteger(v);
+      return true;
+    case Kind.Varchar:
+      if (typeof v !== "string") return false;
+      a.appendVarchar(v);
+      return true;
+    case Kind.Double:
+      if (typeof v !== "number") return false;
+      a.appendDouble(v);
+      return true;
+    case Kind.BigInt:
+      if (typeof v === "number" && Number.isSafeInteger(v)) a.appendBigInt(BigInt(v));
+      else if (typeof v === "bigint" && v >= I64_MIN && v <= I64_MAX) a.appendBigInt(v);
+      else return false;
+      return true;
+    case Kind.Boolean:
+      if (typeof v !== "boolean") return false;
+      a.appendBoolean(v);
+      return true;
+    case Kind.SmallInt:
+      if (typeof v !== "number" || !Number.isInteger(v) || v < -I16 || v >= I16) return false;
+      a.appendSmallInt(v);
+      return true;
+    case Kind.TinyInt:
+      if (typeof v !== "number" || !Number.isInteger(v) || v < -I8 || v >= I8) return false;
+      a.appendTinyInt(v);
+      return true;
+    case Kind.Float:
+      if (typeof v !== "number") return false;
+      a.appendFloat(v);
+      return true;
+    case Kind.Timestamp: {
+      // A Date is an instant; a TIMESTAMP without time zone holds it in UTC (as the bound TIMESTAMPTZ casts).
+      if (!(v instanceof Date)) return false;
+      const ms = v.getTime();
+      if (Number.isNaN(ms)) return false;
+      a.appendTimestamp(new c.timestamp(BigInt(ms) * 1000n));
+      return true;
+    }
+    default:
+      return false;
+  }
 }
 
 /**
@@ -93,48 +209,58 @@ function isValidDate(v: unknown): v is Date {
  * many. Sync sources are read without a microtask per row.
  */
 export async function appendRows(
-  appender: DuckDB.DuckDBAppender,
-  appends: readonly Append[],
+  a: DuckDB.DuckDBAppender,
+  c: ColumnAppends,
   rows: AsyncIterable<unknown[]> | Iterable<unknown[]>,
 ): Promise<number> {
-  const width = appends.length;
+  const kinds = c.kinds;
+  const width = kinds.length;
   if (rows instanceof ObjectRows) {
     const columns = rows.columns;
     const onRows = rows.onRows;
     const list = rows.rows;
-    const n = list.length;
-    for (let r = 0; r < n; r++) {
-      const row = list[r];
-      if (Array.isArray(row)) {
-        for (let i = 0; i < width; i++) appendOne(appender, appends[i] as Append, row[i]);
-      } else {
-        const o = row as Readonly<Record<string, unknown>>;
-        for (let i = 0; i < width; i++) appendOne(appender, appends[i] as Append, o[columns[i] as string]);
+    const total = list.length;
+    const types = c.chunkTypes;
+    for (let start = 0; start < total; start += BLOCK) {
+      const n = Math.min(BLOCK, total - start);
+      if (types !== undefined && appendBlock(a, c, types, list, columns, start, n)) {
+        onRows?.(start + n);
+        continue;
       }
-      appender.endRow();
-      if (onRows !== undefined && (r + 1) % PROGRESS_EVERY === 0) onRows(r + 1);
+      for (let r = start; r < start + n; r++) {
+        const row = list[r];
+        if (Array.isArray(row)) {
+          for (let i = 0; i < width; i++) {
+            const v = row[i];
+            if (v === null || v === undefined) a.appendNull();
+            else appendOne(a, c, kinds[i] as number, v);
+          }
+        } else {
+          const o = row as Readonly<Record<string, unknown>>;
+          for (let i = 0; i < width; i++) {
+            const v = o[columns[i] as string];
+            if (v === null || v === undefined) a.appendNull();
+            else appendOne(a, c, kinds[i] as number, v);
+          }
+        }
+        a.endRow();
+      }
+      onRows?.(start + n);
     }
-    onRows?.(n);
-    return n;
+    onRows?.(total);
+    return total;
   }
   let n = 0;
-  if (Symbol.iterator in rows) {
-    for (const row of rows as Iterable<unknown[]>) {
-      for (let i = 0; i < width; i++) appendOne(appender, appends[i] as Append, row[i]);
-      appender.endRow();
-      n++;
+  const one = (row: unknown[]): void => {
+    for (let i = 0; i < width; i++) {
+      const v = row[i];
+      if (v === null || v === undefined) a.appendNull();
+      else appendOne(a, c, kinds[i] as number, v);
     }
-    return n;
-  }
-  for await (const row of rows) {
-    for (let i = 0; i < width; i++) appendOne(appender, appends[i] as Append, row[i]);
-    appender.endRow();
+    a.endRow();
     n++;
-  }
+  };
+  if (Symbol.iterator in rows) for (const row of rows as Iterable<unknown[]>) one(row);
+  else for await (const row of rows) one(row);
   return n;
-}
-
-function appendOne(appender: DuckDB.DuckDBAppender, append: Append, v: unknown): void {
-  if (v === null || v === undefined) appender.appendNull();
-  else append(appender, v);
 }
