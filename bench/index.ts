@@ -12,6 +12,7 @@ const parts: Record<string, () => Promise<{ run: () => Promise<void> }>> = {
   mysql: () => import("./mysql.js"),
   sqlite: () => import("./sqlite.js"),
   duckdb: () => import("./duckdb.js"),
+  stack: () => import("./stack.js"),
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith("-"));

@@ -97,7 +97,7 @@ export type {
   ResetOnRelease,
   StatementConfig,
 } from "./driver/config.js";
-export { DataDictionary, type Feature } from "./driver/data-dictionary.js";
+export { DataDictionary, type Feature, type TypeCategory } from "./driver/data-dictionary.js";
 export { DatabaseConfig, type SessionOptions } from "./driver/database-config.js";
 export type { NativeBulkStrategy } from "./driver/native-bulk.js";
 export {
@@ -127,6 +127,7 @@ export {
   type TransactionOptions,
 } from "./driver/session.js";
 export { SQLSpec, type SQLSpecOptions } from "./driver/spec.js";
+export type { CompiledStatement, StackItem, StackOptions } from "./driver/stack.js";
 export type { LoadRecordsOptions, UpsertOptions, UpsertStrategy } from "./driver/upsert.js";
 export type {
   MigrationFile,

@@ -340,6 +340,37 @@ export class UnsupportedOperationError extends SQLSpecError {
   }
 }
 
+/**
+ * A statement of `session.executeStack()` failed. `index` is its position in the stack and `cause` its own typed
+ * error (UniqueViolationError, ParameterError, …; `sqlState` is copied). `results` are the statements that ran
+ * before it and stayed committed: always empty unless the stack ran with `{ transaction: false }`.
+ */
+export class StackExecutionError extends SQLSpecError {
+  /** The failing statement's position in the stack (-1 when not known). */
+  index = -1;
+  results: readonly unknown[] = [];
+  static {
+    brandError(StackExecutionError, "StackExecutionError");
+  }
+
+  /** The error for statement `index` of `count` failing with `cause`. */
+  static at(index: number, count: number, cause: SQLSpecError, results: readonly unknown[] = []): StackExecutionError {
+    const e = new StackExecutionError(
+      `Statement ${index} of the stack (${count} statements) failed: ${cause.message}`,
+      {
+        cause,
+        sqlState: cause.sqlState,
+        constraint: cause.constraint,
+        table: cause.table,
+        column: cause.column,
+      },
+    );
+    e.index = index;
+    e.results = results;
+    return e;
+  }
+}
+
 type ErrorClass = new (message: string, fields?: DatabaseErrorFields) => DatabaseError;
 
 const EXACT: Record<string, [ErrorClass, string]> = {

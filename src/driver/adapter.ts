@@ -260,6 +260,12 @@ export interface Adapter<Conn = unknown> {
   /** One statement, many parameter sets; rowsAffected is the server's total. See `capabilities.pipeline`. */
   queryMany?(conn: Conn, sql: string, paramSets: unknown[][], opts: QueryOptions): Promise<RawResult>;
   /**
+   * Several statements written before any answer is read (`capabilities.pipeline`: "atomic" = one implicit
+   * transaction, "pipelined" = each commits on its own unless a transaction is open). One result per statement, in
+   * order. A failure rejects with a StackFailure naming the index of the statement that failed.
+   */
+  queryStack?(conn: Conn, statements: readonly StackStatement[], opts: QueryOptions): Promise<RawResult[]>;
+  /**
    * Driver cursor (`capabilities.cursors === "native"`): yields batches of rows and counts in `openCursors` until it
    * finishes or its iterator's `return()` is called, which closes it.
    */
@@ -287,4 +293,18 @@ export interface Adapter<Conn = unknown> {
   mapError(err: unknown, sql: string): SQLSpecError;
   /** Closes the pool and its connections; call it once no session is running. */
   close(): Promise<void>;
+}
+
+/** One compiled statement of a stack: SQL in the adapter's parameter style and its values. */
+export interface StackStatement {
+  readonly sql: string;
+  readonly values: unknown[];
+}
+
+/** How `queryStack` reports which statement failed: its index and the driver's (or already mapped) error. */
+export class StackFailure {
+  constructor(
+    readonly index: number,
+    readonly error: unknown,
+  ) {}
 }

@@ -1,5 +1,5 @@
-import type { Dialect } from "../core/types.js";
 import type { Adapter, ColumnInfo, ServerVersion } from "./adapter.js";
+import { FEATURES, type Feature, featureName, hasFeature, optimalType, type TypeCategory } from "./features.js";
 
 /** Server facts cached per pool (one per config): the version, and catalog columns/unique keys per table. */
 export class DataDictionaryCache {
@@ -25,46 +25,7 @@ export class DataDictionaryCache {
   }
 }
 
-/** A feature `dataDictionary.supports()` can check against the connected server's version. */
-export type Feature =
-  | "merge"
-  | "merge_returning"
-  | "merge_not_matched_by_source"
-  | "returning"
-  | "on_conflict"
-  | "copy"
-  | "jsonb"
-  | "savepoints"
-  | "transactional_ddl";
-
-/** Minimum server_version_num for PostgreSQL features; `0` = always. */
-const POSTGRES_FEATURES: Record<Feature, number> = {
-  merge: 150000,
-  merge_returning: 170000,
-  merge_not_matched_by_source: 170000,
-  returning: 0,
-  on_conflict: 90500,
-  copy: 0,
-  jsonb: 90400,
-  savepoints: 0,
-  transactional_ddl: 0,
-};
-
-/** Minimum DuckDB version (major·10000 + minor·100 + patch) per feature: MERGE INTO, BY SOURCE and RETURNING in 1.4. */
-const DUCKDB_FEATURES: Partial<Record<Feature, number>> = {
-  merge: 10400,
-  merge_returning: 10400,
-  merge_not_matched_by_source: 10400,
-  returning: 0,
-  on_conflict: 0,
-  transactional_ddl: 0,
-  copy: 0,
-};
-
-const OTHER_FEATURES: Partial<Record<Dialect, readonly Feature[]>> = {
-  sqlite: ["returning", "on_conflict", "savepoints", "transactional_ddl"],
-  mysql: ["savepoints"],
-};
+export type { Feature, TypeCategory } from "./features.js";
 
 /** The session-facing data dictionary: version, feature checks and catalog columns, cached per pool. */
 export class DataDictionary<Conn = unknown> {
@@ -89,20 +50,26 @@ export class DataDictionary<Conn = unknown> {
   }
 
   /**
-   * Whether the connected server has `feature` (e.g. `"merge"`: PostgreSQL 15+, DuckDB 1.4+). False for an unknown
-   * feature name.
+   * Whether the server has a feature (`"merge"`, `"json"`, `"cte"`, …; sqlspec's `"supports_json"` spelling too),
+   * checked against its version where that matters. A name not in listFeatures() answers false.
    */
-  async supports(feature: Feature | string): Promise<boolean> {
-    if (this.adapter.dialect === "postgres") {
-      const min = POSTGRES_FEATURES[feature as Feature];
-      if (min === undefined) return false;
-      return min === 0 || (await this.getVersion()).versionNum >= min;
-    }
-    if (this.adapter.dialect === "duckdb") {
-      const min = DUCKDB_FEATURES[feature as Feature];
-      return min !== undefined && (min === 0 || (await this.getVersion()).versionNum >= min);
-    }
-    return OTHER_FEATURES[this.adapter.dialect]?.includes(feature as Feature) ?? false;
+  async supports(feature: Feature | `supports_${Feature}` | (string & {})): Promise<boolean> {
+    const f = featureName(feature);
+    if (f === undefined) return false;
+    return hasFeature(this.adapter.dialect, this.adapter.capabilities, f, () => this.getVersion());
+  }
+
+  /** Every feature name supports() answers about. */
+  listFeatures(): readonly Feature[] {
+    return FEATURES;
+  }
+
+  /**
+   * The column type this server stores a kind of value best in (`"uuid"` → `uuid` on PostgreSQL, `char(36)` on
+   * MySQL; `"json"` → `jsonb`, …). An unknown category is a ParameterError.
+   */
+  getOptimalType(category: TypeCategory | (string & {})): Promise<string> {
+    return optimalType(this.adapter.dialect, this.adapter.capabilities, category, () => this.getVersion());
   }
 
   /** Columns of a table from the catalog, in table order. Cached per pool. */

@@ -25,8 +25,10 @@ import { applyFilters, type StatementFilter } from "./filters.js";
 import { traced } from "./instrumented-adapter.js";
 import { attachStatement } from "./observability.js";
 import { countRows, currentProgress, type OnProgress, ProgressReporter, withProgress } from "./progress.js";
+import { savepointStatement } from "./savepoints.js";
 import { SchemaValidationError, validateRows } from "./schema.js";
 import { insideTransaction, sessionScope } from "./scope.js";
+import { type CompiledStatement, runStack, type StackItem, type StackOptions } from "./stack.js";
 import {
   executeStagedMerge,
   type LoadRecordsOptions,
@@ -221,6 +223,15 @@ export class Session<Conn = unknown> implements AsyncDisposable {
       }
     });
     return this.#result(plan.sql, sets, plan.operationType, raw, started);
+  }
+
+  /**
+   * Runs several statements, one result each, in one round trip where the adapter pipelines (`capabilities.pipeline`),
+   * and atomically unless `{ transaction: false }`. Each entry is a statement or `[statement, params]`. A failure is
+   * a StackExecutionError whose `index` names the statement and whose `cause` is its typed error.
+   */
+  executeStack(statements: readonly StackItem[], options?: StackOptions): Promise<SQLResult<Row>[]> {
+    return runStack(this, statements, options);
   }
 
   /**
@@ -579,6 +590,24 @@ export class Session<Conn = unknown> implements AsyncDisposable {
     return value;
   }
 
+  /**
+   * Creates a named savepoint in the open transaction. The name must be a plain identifier (letters, digits, `_`);
+   * anything else is a ParameterError before anything is sent. Outside a transaction: TransactionError.
+   */
+  async savepoint(name: string): Promise<void> {
+    await this.#control(savepointStatement(this, "create", name));
+  }
+
+  /** Releases a named savepoint (and those created after it), keeping their work in the transaction. */
+  async releaseSavepoint(name: string): Promise<void> {
+    await this.#control(savepointStatement(this, "release", name));
+  }
+
+  /** Undoes the work since the named savepoint; the savepoint stays, so it can be rolled back to again. */
+  async rollbackToSavepoint(name: string): Promise<void> {
+    await this.#control(savepointStatement(this, "rollback", name));
+  }
+
   #transactionStatus(): "idle" | "active" | "failed" {
     return this.adapter.state(this.conn).transaction;
   }
@@ -685,6 +714,14 @@ export class Session<Conn = unknown> implements AsyncDisposable {
     options?: ExecuteOptions,
   ): Promise<SQLResult<T>> {
     return this.#run<T>({ sql, values, operationType, plan: undefined, ...(metadata ? { metadata } : {}) }, options);
+  }
+
+  /** A statement compiled for this session's adapter (its SQL, values and operation), without running it. */
+  async compile(statement: Statement, params?: Params): Promise<CompiledStatement> {
+    const p = isQueryBuilder(statement)
+      ? await this.#prepareBuilder(statement, params)
+      : this.#prepareText(statement, params);
+    return { sql: p.sql, values: p.values, operationType: p.operationType };
   }
 
   /** Maps a driver error to the typed hierarchy and remembers whether the connection broke. */

@@ -30,7 +30,10 @@ import {
   TransactionError,
   UniqueViolationError,
 } from "../../src/index.js";
+import { runDictionaryCases } from "./api-dictionary.js";
 import { runFilterCases } from "./api-filters.js";
+import { runSavepointCases } from "./api-savepoints.js";
+import { runStackCases } from "./api-stack.js";
 import { type DialectProfile, PROFILES, type Tables } from "./dialects/index.js";
 import { runMergeAndArrayCases } from "./merge-and-arrays.js";
 import { runTransactionCases } from "./transactions.js";
@@ -647,5 +650,8 @@ export function runConformance(name: string, makeConfig: () => AnyConfig): void 
     runMergeAndArrayCases(ctx, when);
     runFilterCases(ctx);
     runTransactionCases(ctx);
+    runSavepointCases(ctx, when);
+    runDictionaryCases(ctx);
+    runStackCases(ctx);
   });
 }

@@ -48,6 +48,7 @@ export const ErrNo = {
   CHECK_MYSQL: 3819,
   CHECK_MARIADB: 4025,
   LOCK_DEADLOCK: 1213,
+  SP_DOES_NOT_EXIST: 1305,
   LOCK_WAIT_TIMEOUT: 1205,
   PARSE: 1064,
   NO_SUCH_TABLE: 1146,
@@ -153,6 +154,10 @@ export function mapMysqlError(err: unknown, label: string, cancelKind?: "timeout
         `${label} ${cancelKind === "timeout" ? "query timeout" : "query cancelled"} ${tag}: ${message}`,
         fields,
       );
+    }
+    // 1305 is "<kind> <name> does not exist" for routines and savepoints alike; only the savepoint is a transaction error.
+    if (errno === ErrNo.SP_DOES_NOT_EXIST && /^SAVEPOINT /i.test(serverMessage)) {
+      return new TransactionError(`${label} savepoint exception ${tag}: ${message}`, fields);
     }
     const hit = BY_ERRNO[errno];
     if (hit) return new hit[0](`${label} ${hit[1]} ${tag}: ${message}`, fields);

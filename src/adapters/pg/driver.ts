@@ -26,8 +26,10 @@ import type {
   PoolStats,
   QueryOptions,
   RawResult,
+  StackStatement,
   TransactionStatus,
 } from "../../driver/adapter.js";
+import { StackFailure } from "../../driver/adapter.js";
 import type { PoolConfig, ResetOnRelease, ResolvedDriverFeatures } from "../../driver/config.js";
 import { importDriver, rethrow } from "../../driver/dependencies.js";
 import { boundedAcquire, StatementCancel, sendCancelRequest } from "../postgres-common/cancel.js";
@@ -57,6 +59,7 @@ import {
   transactionStatusOf,
 } from "../postgres-common/session-state.js";
 import { type PreparedStatement, StatementCache } from "../postgres-common/statement-cache.js";
+import { type PipelineResult, runPipeline } from "./pipeline.js";
 
 type Pg = typeof PgModule;
 type PgClient = PgModule.PoolClient & PgClientInternals;
@@ -482,13 +485,7 @@ export class PgAdapter implements Adapter<PgConnection> {
       columns = res.fields.length === 0 ? EMPTY : fieldNames(res.fields);
     }
     const command = res.command ?? "";
-    if (command === "SET" || command === "RESET") {
-      if (changesSettings(command, sql)) conn.settingsChanged = true;
-    } else if (command === "DISCARD" || command === "DEALLOCATE") {
-      // node-postgres keeps only the tag's first word: assume every statement is gone (a re-Parse is cheap).
-      this.#forgetStatements(conn);
-      if (command === "DISCARD") conn.settingsChanged = true;
-    }
+    this.#noteCommand(conn, command, sql);
     // A result carrying a type the table has not seen yet (a user enum/domain array, a catalog row type).
     for (const f of res.fields) {
       if (f.dataTypeID >= 10_000 && this.#types.unknown(f.dataTypeID)) {
@@ -497,6 +494,17 @@ export class PgAdapter implements Adapter<PgConnection> {
       }
     }
     return { rows: res.rows, columns, rowsAffected: rowsAffectedFor(command, res.rowCount), command };
+  }
+
+  /** What a completed statement changed on the connection: settings, or the server's prepared statements. */
+  #noteCommand(conn: PgConnection, command: string, sql: string): void {
+    if (command === "SET" || command === "RESET") {
+      if (changesSettings(command, sql)) conn.settingsChanged = true;
+    } else if (command === "DISCARD" || command === "DEALLOCATE") {
+      // node-postgres keeps only the tag's first word: assume every statement is gone (a re-Parse is cheap).
+      this.#forgetStatements(conn);
+      if (command === "DISCARD") conn.settingsChanged = true;
+    }
   }
 
   #execute(
@@ -736,6 +744,51 @@ export class PgAdapter implements Adapter<PgConnection> {
       state.settled = true;
       if (cancel !== undefined && !(await cancel.done())) conn.broken = true;
     }
+  }
+
+  /** executeStack: every statement in one pipeline (pipeline.ts), so one round trip and one implicit transaction. */
+  async queryStack(
+    conn: PgConnection,
+    statements: readonly StackStatement[],
+    _opts: QueryOptions,
+  ): Promise<RawResult[]> {
+    const client = conn.client as PgClient;
+    if (conn.broken) throw brokenError();
+    const prepareValue = await this.#prepareValue();
+    const wire: StackStatement[] = [];
+    for (const s of statements) {
+      let v = s.values.length > 0 ? this.#encode(s.values, undefined) : s.values;
+      if (v === NEEDS_TYPES) v = this.#encode(s.values, await this.#describeParams(client, s.sql));
+      // Encoded up front: a value that cannot be encoded fails before anything is sent.
+      wire.push({ sql: s.sql, values: v.map(prepareValue) });
+    }
+    let results: PipelineResult[];
+    try {
+      results = await runPipeline(
+        (q) => client.query(q as unknown as PgModule.Submittable),
+        wire,
+        (oid) => this.#getTypeParser(oid, "text"),
+      );
+    } catch (err) {
+      if (err instanceof StackFailure) throw new StackFailure(err.index, this.#queryError(conn, err.error, undefined));
+      throw this.#queryError(conn, err, undefined);
+    }
+    const out: RawResult[] = [];
+    for (let i = 0; i < results.length; i++) {
+      const r = results[i] as PipelineResult;
+      this.#noteCommand(conn, r.command, (statements[i] as StackStatement).sql);
+      if (r.fields.some((f) => f.dataTypeID >= 10_000 && this.#types.unknown(f.dataTypeID))) {
+        await this.#resolveTypes(client, {
+          command: r.command,
+          rowCount: r.rowsAffected,
+          rows: r.rows,
+          fields: r.fields,
+        });
+      }
+      const columns = r.fields.length === 0 ? EMPTY : fieldNames(r.fields);
+      out.push({ rows: r.rows, columns, rowsAffected: r.rowsAffected, command: r.command });
+    }
+    return out;
   }
 
   #prepareValueFn: ((v: unknown) => unknown) | undefined;

@@ -28,8 +28,10 @@ import type {
   PoolStats,
   QueryOptions,
   RawResult,
+  StackStatement,
   TransactionStatus,
 } from "../../driver/adapter.js";
+import { StackFailure } from "../../driver/adapter.js";
 import type { PoolConfig, ResetOnRelease, ResolvedDriverFeatures } from "../../driver/config.js";
 import { importDriver, rethrow } from "../../driver/dependencies.js";
 import { StatementCancel, sendCancelRequest } from "../postgres-common/cancel.js";
@@ -521,6 +523,12 @@ export class PostgresJsAdapter implements Adapter<PostgresJsConnection> {
   }
 
   #start(conn: PostgresJsConnection, sql: string, params: unknown[], prepare: boolean): PjsQuery {
+    return this.#send(conn, sql, params.length > 0 ? this.#encode(conn.sql, params) : params, prepare);
+  }
+
+  /** Sends a statement whose values are already encoded. */
+  #send(conn: PostgresJsConnection, sql: string, values: unknown[], prepare: boolean): PjsQuery {
+    const params = values;
     let p = false;
     if (prepare && params.length > 0 && this.#cacheSize > 0 && !conn.staleStatements) {
       const seen = conn.prepared;
@@ -536,9 +544,7 @@ export class PostgresJsAdapter implements Adapter<PostgresJsConnection> {
         p = true;
       }
     }
-    return (conn.sql as unknown as Unsafe).unsafe(sql, params.length > 0 ? this.#encode(conn.sql, params) : params, {
-      prepare: p,
-    });
+    return (conn.sql as unknown as Unsafe).unsafe(sql, values, { prepare: p });
   }
 
   async query(conn: PostgresJsConnection, sql: string, params: unknown[], opts: QueryOptions): Promise<RawResult> {
@@ -659,6 +665,44 @@ export class PostgresJsAdapter implements Adapter<PostgresJsConnection> {
     const last = toRaw(results[results.length - 1] as PjsResult);
     last.rowsAffected = total;
     return last;
+  }
+
+  /**
+   * executeStack: every statement is written before any answer is read (postgres.js pipelining). Each carries its own
+   * Sync, so the session runs the stack inside a transaction when it must be atomic. Values are encoded first: one
+   * that cannot be encoded fails before anything is sent.
+   */
+  async queryStack(
+    conn: PostgresJsConnection,
+    statements: readonly StackStatement[],
+    opts: QueryOptions,
+  ): Promise<RawResult[]> {
+    this.#check(conn);
+    const encoded = statements.map((s, i) => {
+      try {
+        return s.values.length > 0 ? this.#encode(conn.sql, s.values) : s.values;
+      } catch (err) {
+        throw new StackFailure(i, this.#error(conn, err, undefined));
+      }
+    });
+    const pending = statements.map((s, i) => this.#send(conn, s.sql, encoded[i] as unknown[], opts.prepare !== false));
+    const settled = await Promise.allSettled(pending);
+    const out: RawResult[] = [];
+    for (let i = 0; i < settled.length; i++) {
+      const r = settled[i] as PromiseSettledResult<PjsResult>;
+      if (r.status === "rejected") throw new StackFailure(i, this.#error(conn, r.reason, undefined));
+      const res = r.value.command === undefined ? lastOf(r.value) : r.value;
+      const late = this.#lateColumns(res);
+      if (late !== undefined) await this.#finishTypes(conn, res, late);
+      const raw = toRaw(res);
+      if (
+        (raw.command === "SET" || raw.command === "RESET") &&
+        changesSettings(raw.command, (statements[i] as StackStatement).sql)
+      )
+        conn.settingsSet = true;
+      out.push(raw);
+    }
+    return out;
   }
 
   /**

@@ -19,6 +19,7 @@ import {
   redactServerMessage,
   SQLParsingError,
   SQLSpecError,
+  TransactionError,
   UniqueViolationError,
 } from "../../core/errors.js";
 
@@ -93,6 +94,8 @@ export function mapSqliteError(err: unknown, label = "SQLite"): SQLSpecError {
   if (code === "SQLITE_ERROR") {
     if (PARSING.test(message)) return new SQLParsingError(`${label} syntax error or undefined object: ${text}`, fields);
     if (EXISTS.test(message)) return new DuplicateObjectError(`${label} duplicate object: ${text}`, fields);
+    if (/no such savepoint/i.test(message))
+      return new TransactionError(`${label} savepoint exception: ${text}`, fields);
   }
   const hit = lookup(code);
   if (hit === undefined) return new DatabaseError(`${label} error [${code}]: ${text}`, fields);
