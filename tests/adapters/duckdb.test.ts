@@ -184,6 +184,34 @@ describe("duckdb: statements and transactions", () => {
     expect(err.message).toMatch(/^DuckDB cannot open .*x\.duckdb: IO Error: /);
   });
 
+  test("a repeated statement without parameters sees rows added since its first run (no stale cached plan)", async () => {
+    // DuckDB plans a statement without parameters once, at prepare time, pruning filters by the table's statistics
+    // then (an empty table: "no row can match"); a reused plan kept that answer (duckdb/duckdb#23704).
+    const db = config({ poolConfig: { maxSize: 2 } });
+    await db.withSession(async (s) => {
+      await s.execute("CREATE TABLE sp (id INTEGER PRIMARY KEY, name VARCHAR)");
+      const del = "DELETE FROM sp WHERE id BETWEEN 700 AND 799";
+      const sel = "SELECT id FROM sp WHERE id > 0 ORDER BY id";
+      const upd = "UPDATE sp SET name = 'x' WHERE id > 0";
+      expect((await s.execute(del)).rowsAffected).toBe(0);
+      expect(await s.select(sel)).toEqual([]);
+      expect((await s.execute(upd)).rowsAffected).toBe(0);
+
+      await s.execute("INSERT INTO sp VALUES (701, 'a'), (702, 'b')");
+      expect(await s.select(sel)).toEqual([{ id: 701 }, { id: 702 }]);
+      expect((await s.execute(upd)).rowsAffected).toBe(2);
+      expect((await s.execute(del)).rowsAffected).toBe(2);
+      expect(await s.selectValue("SELECT count(*) FROM sp")).toBe(0);
+
+      // Rows written through another pooled connection widen the same statistics.
+      expect(await s.select(sel)).toEqual([]);
+      await db.withSession((other) => other.execute("INSERT INTO sp VALUES (703, 'c')"));
+      expect(await s.select(sel)).toEqual([{ id: 703 }]);
+      expect((await s.execute(del)).rowsAffected).toBe(1);
+      expect(await s.selectValue("SELECT count(*) FROM sp")).toBe(0);
+    });
+  });
+
   test("a file database keeps its data across pools", async () => {
     const path = join(dir, "keep.duckdb");
     const a = config({ poolConfig: { database: path } });
