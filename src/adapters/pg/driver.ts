@@ -770,6 +770,8 @@ export class PgAdapter implements Adapter<PgConnection> {
         (oid) => this.#getTypeParser(oid, "text"),
       );
     } catch (err) {
+      // The transaction status is current only after the pipeline's ReadyForQuery (see untilReady).
+      await untilReady(client);
       if (err instanceof StackFailure) throw new StackFailure(err.index, this.#queryError(conn, err.error, undefined));
       throw this.#queryError(conn, err, undefined);
     }
