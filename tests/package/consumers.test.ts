@@ -302,7 +302,7 @@ describe.concurrent("a PGlite-only app", () => {
   test("the README tour type-checks strictly with and without skipLibCheck and runs", async () => {
     await typecheck(liteDir, true);
     const out = await ok(process.execPath, [join(liteDir, "out/readme-tour.js")], liteDir);
-    expect(out).toBe("1 MERGE\n23505 products_name_key\n");
+    expect(out).toBe("1 MERGE\n23505 products_name_key\n1 2\ntrue uuid\n");
   }, 180_000);
 
   test("esbuild bundles every subpath without the other drivers; missing drivers are named at run time", async () => {

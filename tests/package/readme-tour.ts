@@ -38,5 +38,18 @@ await db.withSession(async (session) => {
 
   await session.transaction(async (tx) => {              // throw → ROLLBACK; nested → SAVEPOINT
     await tx.execute("UPDATE products SET price = price * 0.9");
+    await tx.savepoint("before_clear");                  // named savepoints: the name must be a plain identifier
+    await tx.execute("UPDATE products SET price = 0");
+    await tx.rollbackToSavepoint("before_clear");        // the 0.9 stays, the 0 is undone
   });
+
+  // Several statements, one result each: one round trip on pg (a pipeline), atomic unless { transaction: false }.
+  const [added, count] = await session.executeStack([
+    ["INSERT INTO products VALUES (?, ?, ?)", [3, "Gadget", "4.50"]],
+    "SELECT count(*) AS n FROM products",
+  ]);
+  console.log(added?.rowsAffected, count?.scalar());     // 1 2
+
+  const dd = session.dataDictionary;                     // what the server can do, and its types
+  console.log(await dd.supports("window_functions"), await dd.getOptimalType("uuid")); // true "uuid"
 });
