@@ -239,9 +239,13 @@ export async function optimalType(
   if (!(TYPE_CATEGORIES as readonly string[]).includes(c)) {
     throw new ParameterError(`Unknown type category "${category}"; known: ${TYPE_CATEGORIES.join(", ")}`);
   }
-  if (c === "json") {
-    if (dialect === "postgres" && !(await hasFeature(dialect, capabilities, "jsonb", version))) return "json";
-    if (dialect === "mysql" && !(await hasFeature(dialect, capabilities, "json", version))) return "longtext";
-  }
+  const older = c === "json" ? JSON_BEFORE[dialect] : undefined;
+  if (older !== undefined && !(await hasFeature(dialect, capabilities, older.feature, version))) return older.type;
   return TYPES[dialect][c];
 }
+
+/** The json column type on servers older than the feature that brought the dialect's own JSON type. */
+const JSON_BEFORE: Partial<Record<Dialect, { feature: Feature; type: string }>> = {
+  postgres: { feature: "jsonb", type: "json" },
+  mysql: { feature: "json", type: "longtext" },
+};
