@@ -258,6 +258,39 @@ for (const target of TARGETS) {
       expect(await count(c, "id = 40")).toBe(0);
     });
 
+    test("a stream the server fails partway (22012 after 49 batches) leaves nothing for the next borrower", async () => {
+      const c = db();
+      const sql = "SELECT g FROM generate_series(1, 10000) g WHERE 1/(5000 - g) IS NOT NULL";
+      for (let round = 0; round < 2; round++) {
+        let seen = 0;
+        const err = await c
+          .withSession(async (s) => {
+            for await (const _ of s.stream(sql, undefined, { batchSize: 100 })) seen++;
+          })
+          .catch((e) => e);
+        expect(err).toBeInstanceOf(SQLSpecError);
+        expect(err.sqlState).toBe("22012");
+        expect(seen).toBeGreaterThan(0);
+        await c.withSession(async (s) => {
+          expect(await s.select("SELECT 'fresh' AS mine")).toEqual([{ mine: "fresh" }]);
+          expect(await s.select("SELECT g FROM generate_series(1, 3) g")).toEqual([{ g: 1 }, { g: 2 }, { g: 3 }]);
+          expect(s.inTransaction).toBe(false);
+        });
+      }
+      // Inside a transaction: the same session rolls back and reads exactly its rows.
+      await c.withSession(async (s) => {
+        await s.begin();
+        const err = await (async () => {
+          for await (const _ of s.stream(sql, undefined, { batchSize: 100 })) {
+            // drained until the server fails it
+          }
+        })().catch((e) => e);
+        expect(err.sqlState).toBe("22012");
+        await s.rollback();
+        expect(await s.select("SELECT g FROM generate_series(1, 2) g")).toEqual([{ g: 1 }, { g: 2 }]);
+      });
+    });
+
     test("stream() with a batchSize that is not a positive integer raises ParameterError before any I/O", async () => {
       const c = db();
       await c.withSession(async (s) => {

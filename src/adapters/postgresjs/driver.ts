@@ -722,6 +722,7 @@ export class PostgresJsAdapter implements Adapter<PostgresJsConnection> {
     const cancel = this.#arm(conn, q, opts, state);
     conn.openCursors++;
     let unknownTypes: number[] | undefined;
+    let failed = false;
     try {
       for await (const batch of q.cursor(Math.max(1, Math.floor(batchSize)))) {
         if (cancel.kind !== undefined) throw stoppedError(cancel.kind);
@@ -729,11 +730,13 @@ export class PostgresJsAdapter implements Adapter<PostgresJsConnection> {
         yield batch;
       }
     } catch (err) {
+      failed = true;
       throw this.#error(conn, err, cancel.kind);
     } finally {
       conn.openCursors--;
       state.settled = true;
       if (!(await cancel.done())) conn.broken = true;
+      else if (failed) await this.#clearCursorRows(conn);
     }
     // A type first met inside a cursor cannot be looked up while the cursor holds the connection: it read as text
     // this once, and is looked up now for every later statement.
@@ -741,6 +744,21 @@ export class PostgresJsAdapter implements Adapter<PostgresJsConnection> {
       await this.#types
         .resolve(unknownTypes, (text, p) => (conn.sql as unknown as Unsafe).unsafe(text, p, { prepare: false }))
         .catch(() => {});
+    }
+  }
+
+  /**
+   * postgres.js counts a cursor batch's rows per connection and resets the count only on CommandComplete or a
+   * batch handed over, not on an error: after a cursor fails partway, the next statement's rows land after that many
+   * empty slots. A throwaway `SELECT` (one empty row, then CommandComplete) resets the count. In a failed transaction
+   * nothing returns rows before the ROLLBACK, whose CommandComplete resets it.
+   */
+  async #clearCursorRows(conn: PostgresJsConnection): Promise<void> {
+    if (conn.broken || conn.wire.status === 69) return;
+    try {
+      await (conn.sql as unknown as Unsafe).unsafe("SELECT", [], { prepare: false });
+    } catch {
+      conn.broken = true;
     }
   }
 
