@@ -284,11 +284,13 @@ export class Observer {
     return this.config.tracing === true || this.config.metrics === true;
   }
 
+  /** Whether any hook is registered for `name` (callers skip building the event otherwise). */
   has(name: HookName): boolean {
     return this.#hooks[name] !== undefined;
   }
 
   /** Calls every hook registered for `name`; one that throws (or rejects) never breaks the caller. */
+
   emit<K extends HookName>(name: K, event: Parameters<NonNullable<ObservabilityHooks[K]>>[0]): void {
     const fns = this.#hooks[name];
     if (fns === undefined) return;

@@ -99,6 +99,8 @@ describe.each(targets)("hooks and logger on %s", (name, make) => {
     expect(done).toMatchObject({ sql: start.sql, rows: 0, rowsAffected: 0, connectionId: start.connectionId });
     expect(done.durationMs).toBeGreaterThanOrEqual(0);
     expect(done).not.toHaveProperty("parameters");
+    // hooks never receive bound values, at the start either
+    expect(start).not.toHaveProperty("parameters");
     expect(rec.events[0]?.event.connectionId).toBe(start.connectionId);
   });
 
