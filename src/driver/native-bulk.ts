@@ -124,12 +124,12 @@ export async function nativeBulkUpsert(
       }
     } else {
       const stage = await loadStage(session, sql, table, plan.columns, new ObjectRows(rows, plan.columns), deadline);
-      try {
-        const upsert = sql.upsertFromSelect(shape, sql.quoteTable(stage));
-        add(await session.runCompiled(upsert, [], "INSERT", undefined, deadline?.next()));
-      } finally {
-        await session.runCompiled((sql.dropStage as (s: string) => string)(stage), [], "DDL");
-      }
+      const upsert = sql.upsertFromSelect(shape, sql.quoteTable(stage));
+      add(
+        await dropAfter(session, sql, stage, () =>
+          session.runCompiled(upsert, [], "INSERT", undefined, deadline?.next()),
+        ),
+      );
     }
     return result(total, "INSERT", statement, started, { ...metadata, ...counts });
   });
@@ -175,19 +175,17 @@ export async function nativeBulkLoad(
     // into the target with one INSERT … SELECT, which fails whole on the first bad row.
     return inTransaction(session, deadline, async () => {
       const stage = await loadStage(session, sql, table, columns, source, deadline);
-      try {
-        const cols = columns.map((c) => sql.quoteIdent(c)).join(", ");
-        const r = await session.runCompiled(
+      const cols = columns.map((c) => sql.quoteIdent(c)).join(", ");
+      const r = await dropAfter(session, sql, stage, () =>
+        session.runCompiled(
           `INSERT INTO ${sql.quoteTable(table)} (${cols}) SELECT ${cols} FROM ${sql.quoteTable(stage)}`,
           [],
           "INSERT",
           undefined,
           deadline?.next(),
-        );
-        return result(r.rowsAffected, "COPY", r.statement, started, { strategy: "copy" });
-      } finally {
-        await session.runCompiled((sql.dropStage as (s: string) => string)(stage), [], "DDL");
-      }
+        ),
+      );
+      return result(r.rowsAffected, "COPY", r.statement, started, { strategy: "copy" });
     });
   }
   const maxBytes = (await bulk.maxPacketBytes(session.conn)) - PACKET_MARGIN;
@@ -205,14 +203,37 @@ export async function nativeBulkLoad(
   });
 }
 
+/** Up to `largeBatch.threshold` rows: JSON where the engine has a JSON row source, else VALUES; above: the declared source. */
 function autoStrategy(session: AnySession, bulk: BulkCapabilities, n: number): NativeBulkStrategy {
-  if (!bulk.jsonRows) return "values";
-  if (n <= bulk.largeBatch.threshold) return "json";
+  if (n <= bulk.largeBatch.threshold) return bulk.jsonRows ? "json" : "values";
   return bulk.largeBatch.source === "copy" && !session.adapter.capabilities.copy ? "values" : bulk.largeBatch.source;
 }
 
 async function* arraysOf(rows: AsyncIterable<unknown>, columns: readonly string[]): AsyncGenerator<unknown[]> {
   for await (const row of rows) yield rowArray(row, columns);
+}
+
+/**
+ * Runs the statement that reads the stage, then drops the stage. When the statement fails, its error is the one
+ * raised: the drop is tried but may itself fail (DuckDB refuses every statement in an aborted transaction, whose
+ * rollback removes the stage anyway; elsewhere the next call's DROP IF EXISTS clears it).
+ */
+async function dropAfter<T>(
+  session: AnySession,
+  sql: InsertUpsertSql,
+  stage: string,
+  fn: () => Promise<T>,
+): Promise<T> {
+  const drop = (): Promise<unknown> => session.runCompiled((sql.dropStage as (s: string) => string)(stage), [], "DDL");
+  let out: T;
+  try {
+    out = await fn();
+  } catch (err) {
+    await drop().catch(() => {});
+    throw err;
+  }
+  await drop();
+  return out;
 }
 
 async function loadStage(

@@ -417,3 +417,18 @@ describe("duckdb: loadRecords through the Appender", () => {
     });
   });
 });
+
+test("session.upsert above bulk.largeBatch.threshold rows takes the Appender stage the adapter declares", async () => {
+  const db = config();
+  const adapter = await db.getAdapter();
+  const threshold = adapter.bulk?.largeBatch.threshold ?? 0;
+  await db.withSession(async (s) => {
+    await s.execute("CREATE TABLE ua (id INTEGER PRIMARY KEY, v VARCHAR)");
+    await s.execute("INSERT INTO ua VALUES (1, 'old')");
+    const rows = Array.from({ length: threshold + 1 }, (_, k) => ({ id: k + 1, v: `new${k}` }));
+    const r = await s.upsert("ua", rows, { on: ["id"] });
+    expect(r.metadata.strategy).toBe("copy");
+    expect(r.rowsAffected).toBe(threshold + 1);
+    expect(await s.selectValue("SELECT v FROM ua WHERE id = ?", [1])).toBe("new0");
+  });
+});
