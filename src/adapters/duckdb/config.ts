@@ -4,6 +4,7 @@ import type { ConfigOptions } from "../../driver/config.js";
 import { DatabaseConfig } from "../../driver/database-config.js";
 import { DuckdbAdapter, type DuckdbConnection, loadDuckdb } from "./driver.js";
 
+/** Settings of a DuckDB database and its connection pool. */
 export interface DuckdbPoolConfig {
   /** `":memory:"` (default) or a file path. One DuckDB instance per config. */
   database?: string;
@@ -17,6 +18,7 @@ export interface DuckdbPoolConfig {
   idleTimeoutMs?: number;
 }
 
+/** Options of `new DuckdbConfig(…)`; `driverFeatures.onConnectionCreate` receives a `DuckDBConnection`. */
 export type DuckdbConfigOptions = ConfigOptions<DuckdbPoolConfig, DuckDB.DuckDBConnection>;
 
 /**

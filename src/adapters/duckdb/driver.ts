@@ -64,23 +64,30 @@ interface Cached {
 
 /** A pooled DuckDB connection and what sqlspec tracks for it. */
 export class DuckdbConnection implements PoolResource {
+  /** @internal Set when the connection failed: it is discarded on release. */
   broken = false;
+  /** @internal When the connection was opened (ms since the epoch). */
   readonly createdAt = Date.now();
-  /** A transaction is open (BEGIN succeeded, no COMMIT/ROLLBACK since). */
+  /** @internal A transaction is open (BEGIN succeeded, no COMMIT/ROLLBACK since). */
   inTransaction = false;
-  /** A statement failed inside the transaction: DuckDB aborted it; only ROLLBACK/COMMIT are accepted. */
+  /** @internal A statement failed inside the transaction: DuckDB aborted it; only ROLLBACK/COMMIT are accepted. */
   failed = false;
+  /** @internal Result streams open on the connection. */
   openStreams = 0;
-  /** A `SET`/`PRAGMA`/`ATTACH` ran: the connection is closed rather than reused. */
+  /** @internal A `SET`/`PRAGMA`/`ATTACH` ran: the connection is closed rather than reused. */
   settingsChanged = false;
+  /** @internal Prepared statements by SQL text. */
   readonly statements = new Map<string, Cached>();
+  /** @internal Pool bookkeeping. */
   tick = 0;
 
+  /** @internal Made by the adapter's pool. */
   constructor(
     /** The @duckdb/node-api connection; use it for anything sqlspec does not wrap. */
     readonly connection: DuckDB.DuckDBConnection,
   ) {}
 
+  /** @internal Closes the connection; the pool calls it. */
   destroy(): void {
     this.broken = true;
     for (const c of this.statements.values()) c.stmt.destroySync();
@@ -89,6 +96,7 @@ export class DuckdbConnection implements PoolResource {
   }
 }
 
+/** The DuckDB adapter, made by `DuckdbConfig`: one DuckDB instance, a pool of its connections. */
 export class DuckdbAdapter implements Adapter<DuckdbConnection> {
   readonly dialect = "duckdb" as const;
   readonly parameterStyle = ParameterStyle.QMARK;
@@ -122,12 +130,14 @@ export class DuckdbAdapter implements Adapter<DuckdbConnection> {
     valuesChunkRows: 1000,
     loaderIntoTarget: true,
   };
+  /** The DuckDB instance every connection of the config belongs to. */
   readonly instance: DuckDB.DuckDBInstance;
   readonly #duck: DuckdbModule;
   readonly #o: DuckdbAdapterOptions;
   readonly #pool: ConnectionPool<DuckdbConnection>;
   readonly #convert: DuckDB.DuckDBValueConverter<unknown>;
 
+  /** @internal Made by `DuckdbConfig`. */
   constructor(duck: DuckdbModule, instance: DuckDB.DuckDBInstance, o: DuckdbAdapterOptions) {
     this.#duck = duck;
     this.instance = instance;

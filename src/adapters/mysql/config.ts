@@ -4,8 +4,9 @@ import { DatabaseConfig } from "../../driver/database-config.js";
 import type { MysqlConnection } from "./connection.js";
 import { loadMysql2, MysqlAdapter } from "./driver.js";
 
-/** Pool settings for MySQL / MariaDB: every shared pool key plus the connection's charset and time zone. */
 /**
+ * Pool settings for MySQL / MariaDB: every shared pool key plus the connection's charset and time zone.
+ *
  * `resetOnRelease`: `"auto"` (default) runs COM_RESET_CONNECTION only for a connection whose session state the server
  * reported as changed (`SET time_zone`, `USE db`, …); `true` on every release (user variables and temporary tables
  * too, and the prepared-statement cache with them); `false` never. An open transaction is always rolled back.
@@ -20,6 +21,7 @@ export interface MysqlPoolConfig extends PoolConfig {
   timezone?: string;
 }
 
+/** Driver features for MySQL / MariaDB: the shared ones plus BIGINT, DATETIME and TINYINT(1) reading. */
 export interface MysqlDriverFeatures extends DriverFeatures<Mysql2.Connection> {
   /**
    * BIGINT results: `"number"` (default; a value beyond ±2^53 raises DataError rather than being rounded),
@@ -32,7 +34,9 @@ export interface MysqlDriverFeatures extends DriverFeatures<Mysql2.Connection> {
   tinyInt1AsBoolean?: boolean;
 }
 
+/** Options of `new MysqlConfig(…)`; `driverFeatures.onConnectionCreate` receives a mysql2 `Connection`. */
 export interface MysqlConfigOptions extends Omit<ConfigOptions<MysqlPoolConfig, Mysql2.Connection>, "driverFeatures"> {
+  /** Value conversion and connection setup, MySQL's keys included. */
   driverFeatures?: MysqlDriverFeatures;
 }
 
@@ -41,6 +45,7 @@ export interface MysqlConfigOptions extends Omit<ConfigOptions<MysqlPoolConfig, 
  * (cached per connection in an LRU of `statementConfig.statementCacheSize`, default 100); values never become SQL text.
  */
 export class MysqlConfig extends DatabaseConfig<MysqlConnection, MysqlPoolConfig, Mysql2.Connection> {
+  /** @internal The MySQL-specific driver features, defaults applied. */
   readonly mysqlFeatures: Required<Pick<MysqlDriverFeatures, "int8" | "timestamps" | "tinyInt1AsBoolean">>;
 
   constructor(options: MysqlConfigOptions = {}) {

@@ -14,23 +14,28 @@ const STATUS_SESSION_STATE_CHANGED = 0x4000;
 export const ENDS_TRANSACTION = /^\s*(COMMIT|ROLLBACK)\s*;?\s*$/i;
 
 /** One pooled connection plus the state sqlspec keeps for it. */
+/** A pooled MySQL/MariaDB connection and what sqlspec tracks for it. */
 export class MysqlConnection implements PoolResource {
+  /** @internal Set when the connection failed: it is discarded on release. */
   broken = false;
+  /** @internal When the connection was opened (ms since the epoch), for `maxLifetimeMs`. */
   readonly createdAt = Date.now();
-  /** Server status flags (SERVER_STATUS_IN_TRANS, SERVER_STATUS_AUTOCOMMIT, …) after the last statement. */
+  /** @internal Server status flags (SERVER_STATUS_IN_TRANS, SERVER_STATUS_AUTOCOMMIT, …) after the last statement. */
   status = STATUS_AUTOCOMMIT;
   /**
+   * @internal
    * The server rolled back the open transaction because a statement in it failed (a deadlock, a lock wait timeout
    * with innodb_rollback_on_timeout, …). Until COMMIT/ROLLBACK, statements are refused rather than autocommitted.
    */
   failed = false;
-  /** Session state changed since the connection was set up (`SET`, `USE`, …), as the server reported it. */
+  /** @internal Session state changed since the connection was set up (`SET`, `USE`, …), as the server reported it. */
   stateChanged = false;
-  /** Row streams open on the connection (it is busy until they end). */
+  /** @internal Row streams open on the connection (it is busy until they end). */
   openStreams = 0;
-  /** A KILL QUERY in flight against this connection: nothing else runs on it until it has settled. */
+  /** @internal A KILL QUERY in flight against this connection: nothing else runs on it until it has settled. */
   pendingCancel: Promise<void> | undefined;
 
+  /** @internal Made by the adapter's pool. */
   constructor(
     /** The mysql2 connection (callback API); use it for anything sqlspec does not wrap. */
     readonly client: Mysql2.Connection,
@@ -38,7 +43,7 @@ export class MysqlConnection implements PoolResource {
     readonly threadId: number,
   ) {}
 
-  /** Status flags from an OK packet; a COMMIT/ROLLBACK also ends a failed transaction. */
+  /** @internal Status flags from an OK packet; a COMMIT/ROLLBACK also ends a failed transaction. */
   track(ok: OkPacket, sql: string): void {
     const s = ok.serverStatus;
     if (s === undefined) return;
@@ -47,11 +52,12 @@ export class MysqlConnection implements PoolResource {
     if (this.failed && ENDS_TRANSACTION.test(sql)) this.failed = false;
   }
 
-  /** Rows read with autocommit off open a transaction (InnoDB starts one on the first read). */
+  /** @internal Rows read with autocommit off open a transaction (InnoDB starts one on the first read). */
   afterRows(): void {
     if ((this.status & STATUS_AUTOCOMMIT) === 0) this.status |= STATUS_IN_TRANS;
   }
 
+  /** @internal Closes the connection; the pool calls it. */
   destroy(): void {
     this.broken = true;
     this.client.destroy();

@@ -29,6 +29,7 @@ import type {
   BulkCapabilities,
   ConnectionState,
   Introspector,
+  NamedLockSql,
   PoolStats,
   QueryOptions,
   RawResult,
@@ -71,6 +72,7 @@ export async function loadMysql2(feature: string): Promise<Mysql2Module> {
   return mod.default ?? mod;
 }
 
+/** The MySQL/MariaDB adapter, made by `MysqlConfig`: a pool of mysql2 connections. */
 export class MysqlAdapter implements Adapter<MysqlConnection> {
   readonly dialect = "mysql" as const;
   readonly parameterStyle = ParameterStyle.QMARK;
@@ -94,10 +96,11 @@ export class MysqlAdapter implements Adapter<MysqlConnection> {
   };
   readonly introspector = mysqlIntrospector as Introspector<MysqlConnection>;
   /** GET_LOCK names are server-wide and at most 64 characters: the database and name go in hashed. */
-  readonly namedLock = {
+  readonly namedLock: NamedLockSql = {
     tryAcquire: "SELECT GET_LOCK(CONCAT('sqlspec:', SHA1(CONCAT(DATABASE(), '.', ?))), 0)",
     release: "SELECT RELEASE_LOCK(CONCAT('sqlspec:', SHA1(CONCAT(DATABASE(), '.', ?))))",
   };
+  /** @internal The connection pool; sessions are the supported way to use its connections. */
   readonly pool: ConnectionPool<MysqlConnection>;
 
   readonly #mysql2: Mysql2Module;
@@ -108,6 +111,7 @@ export class MysqlAdapter implements Adapter<MysqlConnection> {
   #server: MysqlServer | undefined;
   readonly #setupSql: (server: MysqlServer) => string;
 
+  /** @internal Made by `MysqlConfig`. */
   constructor(mysql2: Mysql2Module, o: MysqlAdapterOptions) {
     this.#mysql2 = mysql2;
     this.#o = o;
@@ -194,7 +198,7 @@ export class MysqlAdapter implements Adapter<MysqlConnection> {
     return this.#server?.flavor === "mariadb" ? "MariaDB" : "MySQL";
   }
 
-  /** Flavor and version from the handshake (undefined before the first connection). */
+  /** @internal Flavor and version from the handshake (undefined before the first connection); see `dataDictionary.getVersion()`. */
   get server(): MysqlServer | undefined {
     return this.#server;
   }

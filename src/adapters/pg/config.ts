@@ -7,6 +7,7 @@ import { loadPg, PgAdapter, type PgConnection } from "./driver.js";
 /** Pool settings for node-postgres: every shared pool key (`connectionString` or host/port/user/…). */
 export type PgPoolConfig = PoolConfig;
 
+/** Options of `new PgConfig(…)`; `driverFeatures.onConnectionCreate` receives a node-postgres `PoolClient`. */
 export type PgConfigOptions = ConfigOptions<PgPoolConfig, PgModule.PoolClient>;
 
 /**

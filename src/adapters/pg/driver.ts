@@ -110,16 +110,17 @@ interface PgResult {
 
 /** One pooled connection plus the state sqlspec keeps for it (its ConnectionState, read from the protocol). */
 export class PgConnection implements ConnectionState {
-  /** Named prepared statements on this connection (undefined when statementCacheSize is 0). */
+  /** @internal Named prepared statements on this connection (undefined when statementCacheSize is 0). */
   readonly statements: StatementCache | undefined;
-  /** Set when the socket failed: the connection is discarded on release. */
+  /** @internal Set when the socket failed: the connection is discarded on release. */
   broken = false;
   settingsChanged = false;
   /** pg has no driver cursor here: streams use the session's DECLARE/FETCH, which the transaction owns. */
   readonly openCursors = 0;
-  /** What onConnectionCreate set (restored after a reset). */
+  /** @internal What onConnectionCreate set (restored after a reset). */
   baseline: SessionSettings | undefined;
 
+  /** @internal Made by the adapter when it acquires a client. */
   constructor(
     /** The node-postgres client; use it for anything sqlspec does not wrap. */
     readonly client: PgModule.PoolClient,
@@ -134,6 +135,7 @@ export class PgConnection implements ConnectionState {
     return transactionStatusOf((this.client as PgClient).getTransactionStatus() ?? undefined);
   }
 
+  /** Named prepared statements cached on this connection. */
   get preparedStatements(): number {
     return this.statements?.size ?? 0;
   }
@@ -178,6 +180,7 @@ export class PgAdapter implements Adapter<PgConnection> {
   };
   readonly introspector = postgresIntrospector as Introspector<PgConnection>;
   readonly namedLock = POSTGRES_SERVER_NAMED_LOCK;
+  /** @internal The node-postgres pool; sessions are the supported way to use its clients. */
   readonly pool: PgModule.Pool;
 
   readonly #pg: Pg;
@@ -193,6 +196,7 @@ export class PgAdapter implements Adapter<PgConnection> {
   #vectorOid = -1;
   #vectorChecked = false;
 
+  /** @internal Made by `PgConfig`. */
   constructor(pg: Pg, opts: PgAdapterOptions) {
     this.#pg = pg;
     this.#features = opts.features;

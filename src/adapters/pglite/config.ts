@@ -4,6 +4,7 @@ import { DatabaseConfig } from "../../driver/database-config.js";
 import { importDriver, rethrow } from "../../driver/dependencies.js";
 import { createPgliteAdapter, type PgliteAdapter, type PgliteConnection } from "./driver.js";
 
+/** Settings of the embedded PGlite database (it has one connection, so there is no pool to size). */
 export interface PglitePoolConfig {
   /** Directory for a persistent database; omitted = in memory. */
   dataDir?: string;
@@ -15,9 +16,11 @@ export interface PglitePoolConfig {
   resetOnRelease?: ResetOnRelease;
   /** Passed through to PGlite. */
   relaxedDurability?: boolean;
+  /** PGlite's debug level (1–5), passed through; logs to the console. */
   debug?: PGliteOptions["debug"];
 }
 
+/** Options of `new PgliteConfig(…)`; `driverFeatures.onConnectionCreate` receives the `PGlite` instance. */
 export type PgliteConfigOptions = ConfigOptions<PglitePoolConfig, PGlite>;
 
 /**

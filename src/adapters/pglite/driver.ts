@@ -56,17 +56,19 @@ interface EngineState {
  * transaction is open is read from the engine after every statement (`isInTransaction()`), never from SQL text.
  */
 export class PgliteConnection implements ConnectionState {
-  /** This lease holds the transaction lock (a statement it ran left a transaction open, or changed a setting). */
+  /** @internal This lease holds the transaction lock (a statement it ran left a transaction open, or changed a setting). */
   holdsLock = false;
   /**
+   * @internal
    * A statement on this lease (or a lease sharing it) changed a session setting: every session shares the one
    * connection, so the lease keeps the lock until its release has reset the setting, and no other session ever runs
    * with it.
    */
   keepsSettings = false;
-  /** Savepoints standing in for BEGIN on a lease that shares its parent's transaction. */
+  /** @internal Savepoints standing in for BEGIN on a lease that shares its parent's transaction. */
   nestedTx: string[] = [];
   /**
+   * @internal
    * The session's acquire options. Waiting for PGlite's one connection means waiting for another session's open
    * transaction, which happens at each statement rather than at acquire: every such wait honours them.
    */
@@ -74,10 +76,13 @@ export class PgliteConnection implements ConnectionState {
   readonly openCursors = 0;
   readonly preparedStatements = 0;
 
+  /** @internal Made by the adapter for each session (a lease on the one connection). */
   constructor(
+    /** The PGlite instance, shared by every session of the config; use it for anything sqlspec does not wrap. */
     readonly db: PGlite,
-    /** Set when the lease was opened inside a session that holds the lock: it shares that transaction. */
+    /** @internal Set when the lease was opened inside a session that holds the lock: it shares that transaction. */
     readonly parent: PgliteConnection | undefined,
+    /** @internal The engine-wide state every lease shares. */
     readonly engine: EngineState,
   ) {}
 
@@ -177,6 +182,10 @@ function txVerb(sql: string): "begin" | "end" | undefined {
   return undefined;
 }
 
+/**
+ * The PGlite adapter, made by `PgliteConfig`: sessions lease the one connection statement by statement, and an
+ * open transaction holds it until it ends.
+ */
 export class PgliteAdapter implements Adapter<PgliteConnection> {
   readonly dialect = "postgres" as const;
   readonly parameterStyle = ParameterStyle.NUMERIC;
@@ -197,6 +206,7 @@ export class PgliteAdapter implements Adapter<PgliteConnection> {
   };
   readonly introspector = postgresIntrospector;
   readonly namedLock = POSTGRES_NAMED_LOCK;
+  /** The PGlite instance. */
   readonly db: PGlite;
   readonly #lock = new TransactionLock();
   readonly #engine: EngineState = { failed: false, settingsChanged: false };
@@ -204,9 +214,10 @@ export class PgliteAdapter implements Adapter<PgliteConnection> {
   /** Parsers by OID, installed as the PGlite instance's own (user types are added once looked up). */
   readonly #types: PgTypeParsers;
   #savepointSeq = 0;
-  /** What onConnectionCreate set (restored after a reset). */
+  /** @internal What onConnectionCreate set (restored after a reset). */
   baseline: SessionSettings | undefined;
 
+  /** @internal Made by `PgliteConfig`. */
   constructor(options: PgliteAdapterOptions, vector: { oid: number; arrayOid: number } | undefined) {
     this.#options = options;
     this.db = options.db;

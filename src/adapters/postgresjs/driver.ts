@@ -66,6 +66,7 @@ import { StatementCache } from "../postgres-common/statement-cache.js";
 import { WireObserver } from "./wire.js";
 
 type PostgresFn = typeof PostgresNs.default;
+/** A postgres.js `sql` function (the driver's connection type here). */
 export type PostgresSql = PostgresNs.Sql<Record<string, PostgresNs.PostgresType>>;
 
 interface PjsColumn {
@@ -92,29 +93,34 @@ const EMPTY: string[] = [];
 
 /** One pooled connection: a single-connection postgres.js instance plus sqlspec's state for it. */
 export class PostgresJsConnection implements ConnectionState {
-  /** Statement texts postgres.js has prepared here (bounded by statementCacheSize; later ones run unnamed). */
+  /** @internal Statement texts postgres.js has prepared here (bounded by statementCacheSize; later ones run unnamed). */
   readonly prepared = new Set<string>();
-  /** Characters of SQL text in `prepared`. */
+  /** @internal Characters of SQL text in `prepared`. */
   preparedBytes = 0;
+  /** @internal Set when the socket failed: the connection is discarded on release. */
   broken = false;
   /** Driver cursors open on this connection (see stream()): the connection belongs to the portal meanwhile. */
   openCursors = 0;
+  /** @internal When the connection was opened (ms since the epoch), for `maxLifetimeMs`. */
   readonly createdAt = Date.now();
+  /** @internal Closes the connection after `idleTimeoutMs` in the pool. */
   idleTimer: NodeJS.Timeout | undefined;
-  /** A SET/RESET ran through this connection since its last reset. */
+  /** @internal A SET/RESET ran through this connection since its last reset. */
   settingsSet = false;
   /**
+   * @internal
    * A prepared statement went stale (DDL changed its table, or the server dropped it). postgres.js keeps its own
    * statement cache that cannot drop one entry, so this connection prepares nothing more and is discarded on release.
    */
   staleStatements = false;
-  /** What onConnectionCreate set (restored after a reset). */
+  /** @internal What onConnectionCreate set (restored after a reset). */
   baseline: SessionSettings | undefined;
 
+  /** @internal Made by the adapter when it opens a connection. */
   constructor(
     /** The postgres.js `sql` bound to this one connection. */
     readonly sql: PostgresSql,
-    /** The server's messages as they arrive: transaction status, backend key, COPY and parameter changes. */
+    /** @internal The server's messages as they arrive: transaction status, backend key, COPY and parameter changes. */
     readonly wire: WireObserver,
   ) {}
 
@@ -194,6 +200,7 @@ export class PostgresJsAdapter implements Adapter<PostgresJsConnection> {
   readonly #types: PgTypeParsers;
   readonly #serializers: Record<number, (x: unknown) => string>;
 
+  /** @internal Made by `PostgresJsConfig`. */
   constructor(postgres: PostgresFn, opts: PostgresJsAdapterOptions) {
     this.#postgres = postgres;
     this.#features = opts.features;

@@ -4,6 +4,7 @@ import { DatabaseConfig } from "../../driver/database-config.js";
 import type { SqliteConnection } from "./connection.js";
 import { isMemoryDatabase, loadBetterSqlite3, SqliteAdapter } from "./driver.js";
 
+/** Settings of a SQLite database (one shared connection for `:memory:`, a small pool for a file). */
 export interface SqlitePoolConfig {
   /** `":memory:"` (default; one connection shared by every session) or a file path (a small pool, WAL). */
   database?: string;
@@ -38,6 +39,7 @@ export interface SqlitePoolConfig {
   resetOnRelease?: ResetOnRelease;
 }
 
+/** Options of `new SqliteConfig(…)`; `driverFeatures.onConnectionCreate` receives a better-sqlite3 `Database`. */
 export type SqliteConfigOptions = ConfigOptions<SqlitePoolConfig, BetterSqlite3.Database>;
 
 /**

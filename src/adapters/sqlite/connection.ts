@@ -32,28 +32,37 @@ export interface CachedStatement {
   used: number;
 }
 
+/** One open SQLite database connection (a better-sqlite3 `Database`) and what sqlspec keeps with it. */
 export class SqliteHandle implements PoolResource {
+  /** @internal Set when the handle failed or was closed: it is discarded on release. */
   broken = false;
+  /** @internal When the handle was opened (ms since the epoch). */
   readonly createdAt = Date.now();
-  /** Prepared statements by SQL text (LRU by last use). */
+  /** @internal Prepared statements by SQL text (LRU by last use). */
   readonly statements = new Map<string, CachedStatement>();
-  /** A `PRAGMA x = …`, ATTACH or DETACH ran since the handle was set up. */
+  /** @internal A `PRAGMA x = …`, ATTACH or DETACH ran since the handle was set up. */
   settingsChanged = false;
-  /** A read-only transaction turned `query_only` on; it is turned off when the transaction ends. */
+  /** @internal A read-only transaction turned `query_only` on; it is turned off when the transaction ends. */
   queryOnlyTx = false;
-  /** `query_only` just before a `PRAGMA query_only = ON` was compiled (compiling it already applies it). */
+  /** @internal `query_only` just before a `PRAGMA query_only = ON` was compiled (compiling it already applies it). */
   queryOnlyBefore: number | undefined;
+  /** @internal Pool bookkeeping. */
   tick = 0;
   #changes: BetterSqlite3.Statement | undefined;
 
-  constructor(readonly db: BetterSqlite3.Database) {}
+  /** @internal Made by the adapter when it opens the database. */
+  constructor(
+    /** The better-sqlite3 database; use it for anything sqlspec does not wrap. */
+    readonly db: BetterSqlite3.Database,
+  ) {}
 
-  /** sqlite3_changes(): rows changed by the last INSERT/UPDATE/DELETE (used for DML with RETURNING). */
+  /** @internal sqlite3_changes(): rows changed by the last INSERT/UPDATE/DELETE (used for DML with RETURNING). */
   changes(): number {
     this.#changes ??= this.db.prepare("SELECT changes() AS n").pluck(true);
     return this.#changes.get() as number;
   }
 
+  /** @internal Closes the database; the pool calls it. */
   destroy(): void {
     this.broken = true;
     this.statements.clear();
@@ -63,25 +72,27 @@ export class SqliteHandle implements PoolResource {
 
 /** A session's hold on a handle. */
 export class SqliteConnection {
-  /** This lease holds the adapter's lock (the shared connection, or a file database's write lock). */
+  /** @internal This lease holds the adapter's lock (the shared connection, or a file database's write lock). */
   holdsLock = false;
-  /** A statement failed and SQLite rolled the open transaction back by itself; only COMMIT/ROLLBACK are accepted. */
+  /** @internal A statement failed and SQLite rolled the open transaction back by itself; only COMMIT/ROLLBACK are accepted. */
   failed = false;
-  /** Row iterators open on this lease. */
+  /** @internal Row iterators open on this lease. */
   openStreams = 0;
 
+  /** @internal Made by the adapter for each session. */
   constructor(
     /** The better-sqlite3 handle; use `handle.db` for anything sqlspec does not wrap. */
     readonly handle: SqliteHandle,
-    /** `:memory:`: the lease of the session whose callback opened this one; it shares that lease's transaction. */
+    /** @internal `:memory:`: the lease of the session whose callback opened this one; it shares that lease's transaction. */
     readonly parent: SqliteConnection | undefined,
   ) {}
 
+  /** The better-sqlite3 database behind this session (`handle.db`). */
   get db(): BetterSqlite3.Database {
     return this.handle.db;
   }
 
-  /** This lease, or the lease it was opened inside, holds the lock. */
+  /** @internal This lease, or the lease it was opened inside, holds the lock. */
   owns(): boolean {
     if (this.holdsLock) return true;
     for (let p = this.parent; p !== undefined; p = p.parent) if (p.holdsLock) return true;

@@ -134,6 +134,7 @@ export class SqliteAdapter implements Adapter<SqliteConnection> {
   /** Bumped by DDL run through this adapter: cached row plans of every handle are rebuilt on next use. */
   #epoch = 0;
 
+  /** @internal Made by `SqliteConfig`. */
   constructor(Database: DatabaseConstructor, o: SqliteAdapterOptions) {
     this.#Database = Database;
     this.#o = o;

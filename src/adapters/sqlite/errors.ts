@@ -29,6 +29,7 @@ type ErrorClass = new (message: string, fields?: DatabaseErrorFields) => Databas
 export class SqliteBusyError extends OperationalError {
   constructor(
     message: string,
+    /** The SQLite result code: `SQLITE_BUSY` (another connection holds the lock) or `SQLITE_LOCKED` (a table lock). */
     readonly which: "SQLITE_BUSY" | "SQLITE_LOCKED",
     fields: DatabaseErrorFields = {},
   ) {
