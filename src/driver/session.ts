@@ -41,18 +41,23 @@ import {
 /** Anything a session executes: raw text, a `SQL` object (`sql` template, .sql file query) or a builder. */
 export type Statement = string | SQL | QueryBuilder;
 
+/** Per-call options of the session's statement methods. */
 export interface ExecuteOptions {
+  /** Aborting cancels the statement (OperationCancelledError); one not yet sent is never sent. */
   signal?: AbortSignal;
   /** Cancels the statement on the server after this long and raises QueryTimeoutError. */
   timeoutMs?: number;
 }
 
+/** Options of the select family: validation, filters, and the per-call options. */
 export interface SelectOptions<T> extends ExecuteOptions {
   /** Standard Schema v1 (zod, valibot, arktype): every row is validated and typed. */
   schema?: StandardSchemaV1<unknown, T>;
+  /** Filters applied to the statement (wrapped as a subquery for SQL text; added to a builder's own clauses). */
   filters?: readonly StatementFilter[];
 }
 
+/** Options of `session.stream`. */
 export interface StreamOptions extends ExecuteOptions {
   /** Rows fetched per round trip (server-side cursor). Default 1000. */
   batchSize?: number;
@@ -60,8 +65,11 @@ export interface StreamOptions extends ExecuteOptions {
   onProgress?: OnProgress;
 }
 
+/** Options of `begin()` and a top-level `transaction()` (a nested one is a savepoint and takes none). */
 export interface TransactionOptions {
+  /** The isolation level; default the server's (read committed on PostgreSQL, repeatable read on MySQL). */
   isolationLevel?: "read uncommitted" | "read committed" | "repeatable read" | "serializable";
+  /** A read-only transaction: writes in it fail. */
   readOnly?: boolean;
   /** Bounds BEGIN (a BEGIN can wait: SQLite's write lock, PGlite's one connection); not the work inside. */
   signal?: AbortSignal;
@@ -69,7 +77,7 @@ export interface TransactionOptions {
   timeoutMs?: number;
 }
 
-/** What the session needs from the config that created it. */
+/** @internal What the session needs from the config that created it. */
 export interface SessionOwner {
   readonly dictionaryCache: DataDictionaryCache;
   readonly statementConfig: StatementConfig;
@@ -104,7 +112,9 @@ const ISOLATION = new Set(["read uncommitted", "read committed", "repeatable rea
  * statement compilation, the select family, transactions and savepoints, filters, schema mapping, upsert.
  */
 export class Session<Conn = unknown> implements AsyncDisposable {
+  /** The adapter that runs this session's statements. */
   readonly adapter: Adapter<Conn>;
+  /** The dialect builders render for in this session. */
   readonly dialect: Dialect;
   #dataDictionary: DataDictionary<Conn> | undefined;
   #owner: SessionOwner;
@@ -118,6 +128,7 @@ export class Session<Conn = unknown> implements AsyncDisposable {
   /** Streams handed out and not yet finished: closed on release, so an abandoned iterator never holds the connection. */
   readonly #streams = new Set<AsyncGenerator<unknown>>();
 
+  /** @internal Sessions come from `config.provideSession()` / `withSession()`. */
   constructor(adapter: Adapter<Conn>, conn: Conn, owner: SessionOwner) {
     this.adapter = adapter;
     this.dialect = adapter.dialect;
@@ -699,13 +710,14 @@ export class Session<Conn = unknown> implements AsyncDisposable {
     await Promise.all(open.map((g) => g.return(undefined).catch(() => undefined)));
   }
 
+  /** `await using session = await db.provideSession()`: {@link Session.release} at scope exit. */
   [Symbol.asyncDispose](): Promise<void> {
     return this.release();
   }
 
   // ---------------------------------------------------------------- internals (also used by driver/upsert.ts)
 
-  /** Runs already-compiled SQL (in the adapter's parameter style). Errors are mapped and the result wrapped. */
+  /** @internal Runs already-compiled SQL (in the adapter's parameter style). Errors are mapped and the result wrapped. */
   async runCompiled<T = Row>(
     sql: string,
     values: unknown[],
@@ -724,7 +736,7 @@ export class Session<Conn = unknown> implements AsyncDisposable {
     return { sql: p.sql, values: p.values, operationType: p.operationType };
   }
 
-  /** Maps a driver error to the typed hierarchy and remembers whether the connection broke. */
+  /** @internal Maps a driver error to the typed hierarchy and remembers whether the connection broke. */
   mapError(err: unknown, sql: string): SQLSpecError {
     return this.#fail(err, sql);
   }
