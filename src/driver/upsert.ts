@@ -54,6 +54,11 @@ export interface UpsertOptions<R extends object = Row> {
   on: readonly ColumnOf<R>[];
   /** Columns updated on a match. Default: every data column that is not a key. `[]` = insert-only. */
   update?: readonly ColumnOf<R>[];
+  /**
+   * Force a strategy; default `"auto"` (the fastest for the server and row count). An unknown name raises
+   * SQLBuilderError; a strategy the server cannot run (MERGE before PostgreSQL 15, a PostgreSQL strategy elsewhere)
+   * too, before any I/O.
+   */
   strategy?: UpsertStrategy;
   /** Rows above which PostgreSQL stages through COPY. Default: measured per engine (see DEFAULT_COPY_THRESHOLD). */
   copyThreshold?: number;

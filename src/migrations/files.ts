@@ -9,6 +9,7 @@ import { join, relative, resolve } from "node:path";
 import { MigrationError } from "../core/errors.js";
 import { parseSqlText } from "../loader/parse.js";
 
+/** A migration file's kind, from its extension: SQL (`-- name: migrate-0001-up/down` blocks) or a code module. */
 export type MigrationKind = "sql" | "ts" | "js";
 /** How versions are written: `0001` (sequential) or a UTC timestamp `20261130101500`. */
 export type VersionScheme = "sequential" | "timestamp";
@@ -19,6 +20,7 @@ export interface MigrationFile {
   readonly version: string;
   /** The file name's description with `_` shown as spaces, e.g. `add users`. */
   readonly description: string;
+  /** SQL or code (TypeScript/JavaScript exporting `up`/`down`). */
   readonly kind: MigrationKind;
   /** Absolute path. */
   readonly file: string;

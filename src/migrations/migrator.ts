@@ -30,23 +30,48 @@ import { type AppliedMigration, TrackingTable } from "./tracking.js";
 
 /** What the migrator needs from a config: its migration settings and sessions. */
 export interface MigrationHost {
+  /** Where the migrations live and the tracking table's name. */
   readonly migrationConfig: MigrationConfig;
+  /** A session the migrator holds for a run (it takes the migration lock on it). */
   provideSession(): Promise<Session<any>>;
 }
 
 /** Reported while a run progresses (the CLI prints one line per `done`). */
 export type MigrationEvent =
-  | { readonly type: "lock-wait"; readonly table: string }
-  | { readonly type: "start"; readonly direction: "up" | "down"; readonly migration: MigrationFile }
   | {
-      readonly type: "done";
+      /** Another runner holds the migration lock; this one waits (up to `lockTimeoutMs`). */
+      readonly type: "lock-wait";
+      /** The tracking table whose lock is held. */
+      readonly table: string;
+    }
+  | {
+      /** A migration is about to run. */
+      readonly type: "start";
+      /** `"up"` (upgrade) or `"down"` (downgrade). */
       readonly direction: "up" | "down";
+      /** The migration file. */
       readonly migration: MigrationFile;
+    }
+  | {
+      /** A migration ran and was recorded (or its record removed, going down). */
+      readonly type: "done";
+      /** `"up"` or `"down"`. */
+      readonly direction: "up" | "down";
+      /** The migration file. */
+      readonly migration: MigrationFile;
+      /** Milliseconds it took. */
       readonly executionTimeMs: number;
     }
-  /** Another runner applied (or reverted) it between this runner's plan and its turn. */
-  | { readonly type: "skipped"; readonly direction: "up" | "down"; readonly migration: MigrationFile };
+  | {
+      /** Another runner applied (or reverted) it between this runner's plan and its turn. */
+      readonly type: "skipped";
+      /** `"up"` or `"down"`. */
+      readonly direction: "up" | "down";
+      /** The migration file. */
+      readonly migration: MigrationFile;
+    };
 
+/** Options of `upgrade` and `downgrade`. */
 export interface MigrationRunOptions {
   /** Return the plan and its SQL without running anything or creating the tracking table. */
   dryRun?: boolean;
@@ -56,14 +81,19 @@ export interface MigrationRunOptions {
   outOfOrder?: boolean;
   /** How long to wait for another runner's lock. Default `migrationConfig.lockTimeoutMs`, else 60 s. */
   lockTimeoutMs?: number;
+  /** Called as the run progresses (lock waits, each migration's start and end). */
   onEvent?: (event: MigrationEvent) => void;
 }
 
 /** One migration of a run (or of a dry run's plan). */
 export interface MigrationStep {
+  /** The version as the file name writes it. */
   readonly version: string;
+  /** The file name's description. */
   readonly description: string;
+  /** SQL or code. */
   readonly kind: MigrationKind;
+  /** Absolute path of the file. */
   readonly file: string;
   /** False when it ran (or would run) outside a transaction. */
   readonly transactional: boolean;
@@ -73,20 +103,29 @@ export interface MigrationStep {
   readonly executionTimeMs: number | undefined;
 }
 
+/** What `upgrade`/`downgrade` did (or, in a dry run, would do). */
 export interface MigrationRunResult {
+  /** `"up"` for upgrade, `"down"` for downgrade. */
   readonly direction: "up" | "down";
+  /** Whether this was a dry run (nothing ran). */
   readonly dryRun: boolean;
   /** In the order they ran (or would run). */
   readonly migrations: readonly MigrationStep[];
 }
 
+/** An applied migration whose file changed since it ran. */
 export interface DriftedMigration {
+  /** The migration's version. */
   readonly version: string;
+  /** Absolute path of the file. */
   readonly file: string;
+  /** The checksum recorded when it ran. */
   readonly appliedChecksum: string;
+  /** The file's checksum now. */
   readonly currentChecksum: string;
 }
 
+/** What `check()` found comparing the folder with the tracking table (nothing is changed). */
 export interface MigrationCheckResult {
   /** No drift, no applied migration without its file, nothing pending. */
   readonly ok: boolean;
@@ -94,12 +133,15 @@ export interface MigrationCheckResult {
   readonly drift: readonly DriftedMigration[];
   /** Applied versions whose file is gone. */
   readonly missing: readonly AppliedMigration[];
+  /** Files not applied yet, in version order. */
   readonly pending: readonly MigrationFile[];
   /** Pending versions older than the newest applied one (`upgrade` refuses them without `outOfOrder`). */
   readonly outOfOrder: readonly MigrationFile[];
 }
 
+/** What `stamp()` changed in the tracking table. */
 export interface StampResult {
+  /** The version stamped as current; undefined for `"base"` (no migration applied). */
   readonly version: string | undefined;
   /** Versions now recorded without having run. */
   readonly added: readonly string[];
@@ -120,9 +162,14 @@ const DEFAULT_LOCK_TIMEOUT_MS = 60_000;
 /** A migration committed or rolled back the transaction meant to hold it: what ran before stayed. */
 class EndedOwnTransaction extends Error {}
 
+/**
+ * One config's migrations (`config.migrations`): upgrade, downgrade, current, history, pending, check and stamp.
+ * A run holds a server-side named lock (one runner at a time) and records each migration in the tracking table.
+ */
 export class Migrator {
   readonly #host: MigrationHost;
 
+  /** @param host - The config whose `migrationConfig` and sessions the migrator uses (usually `config.migrations` makes it). */
   constructor(host: MigrationHost) {
     this.#host = host;
   }
@@ -132,6 +179,7 @@ export class Migrator {
     return resolve(this.#host.migrationConfig.scriptLocation ?? "migrations");
   }
 
+  /** The tracking table's name (`migrationConfig.versionTableName`, default `"sqlspec_migrations"`). */
   get tableName(): string {
     return this.#host.migrationConfig.versionTableName ?? "sqlspec_migrations";
   }

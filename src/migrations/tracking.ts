@@ -11,13 +11,17 @@ import type { Session } from "../driver/session.js";
 export interface AppliedMigration {
   /** As the file name wrote it, e.g. `0001`. */
   readonly version: string;
+  /** The file name's description. */
   readonly description: string;
   /** `sql`, `ts` or `js` for a migration that ran, `stamp` for one `stamp()` marked as applied without running it. */
   readonly type: string;
   /** 1, 2, 3, … in the order rows were written. */
   readonly executionSequence: number;
+  /** sha256 (hex) of the file when it ran (see {@link MigrationFile.checksum}). */
   readonly checksum: string;
+  /** When it was applied. */
   readonly appliedAt: Date;
+  /** Milliseconds it took to run. */
   readonly executionTimeMs: number;
   /** `user@host` of the process that applied it. */
   readonly appliedBy: string;
