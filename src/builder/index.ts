@@ -3,7 +3,7 @@
  * (`sql.select`, `sql.insertInto`, `sql.update`, `sql.deleteFrom`, `sql.merge`, `sql.upsert`). Builders render
  * through the registry in core/ast (the dialect renderers register there); they never import a renderer.
  */
-export type { InsertNode, StatementNode } from "../core/ast/nodes.js";
+export type { StatementNode } from "../core/ast/nodes.js";
 export { BaseBuilder, FilterableBuilder, resolveDialect, type ToSQLOptions } from "./base.js";
 export { DeleteBuilder, deleteFrom } from "./delete.js";
 export type {
