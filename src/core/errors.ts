@@ -266,7 +266,7 @@ export class ParameterError extends SQLSpecError {
     brandError(ParameterError, "ParameterError");
   }
 }
-/** A builder call that cannot produce valid SQL (no table, no ON condition, an invalid identifier, rows with no columns, …). Raised when the statement is built, before any I/O. */
+/** A builder call that cannot produce valid SQL (no table, no ON condition, an invalid identifier, rows with no columns, …). Raised by the builder call or when the statement is built, before any I/O. */
 export class SQLBuilderError extends SQLSpecError {
   static {
     brandError(SQLBuilderError, "SQLBuilderError");
