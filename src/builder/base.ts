@@ -124,7 +124,9 @@ function valueName(column: unknown): string {
   return typeof column === "string" ? paramName(column) : "param";
 }
 
-/** The where family, shared by SELECT, UPDATE and DELETE. Conditions from several calls are AND-ed (`orWhere`: OR-ed). */
+/**
+ * The where family, shared by SELECT, UPDATE and DELETE. Conditions from several calls are AND-ed (`orWhere`: OR-ed).
+ */
 export abstract class FilterableBuilder<
   N extends StatementNode & {
     /** @internal */
@@ -148,7 +150,10 @@ export abstract class FilterableBuilder<
     return this.addWhere(condition(cond, params, this.dialect, "orWhere()"), true);
   }
 
-  /** `column IN (values)` (bound; `= ANY($1)` on PostgreSQL), or `column IN (subquery)` for a builder. An empty array matches nothing. */
+  /**
+   * `column IN (values)` (bound; `= ANY($1)` on PostgreSQL), or `column IN (subquery)` for a builder. An empty array
+   * matches nothing.
+   */
   whereIn(column: string, values: readonly unknown[] | QueryBuilder): this {
     return this.in(column, values, false);
   }

@@ -146,7 +146,10 @@ export class MergeBuilder extends BaseBuilder<MergeNode> {
     return this.addWhen({ match: "NOT MATCHED BY SOURCE", action: "UPDATE", set: items }, opts);
   }
 
-  /** `WHEN NOT MATCHED BY SOURCE [AND where] THEN DELETE` (PostgreSQL 17+, BigQuery): delete target rows absent from the source. */
+  /**
+   * `WHEN NOT MATCHED BY SOURCE [AND where] THEN DELETE` (PostgreSQL 17+, BigQuery): delete target rows absent from the
+   * source.
+   */
   whenNotMatchedBySourceThenDelete(opts?: WhenOptions): this {
     return this.addWhen({ match: "NOT MATCHED BY SOURCE", action: "DELETE" }, opts);
   }
@@ -166,7 +169,9 @@ export class MergeBuilder extends BaseBuilder<MergeNode> {
     return rowsOf(this.node)?.source.rows;
   }
 
-  /** @internal Same MERGE reading from `table` (e.g. a COPY-staged temp table) under the same alias and WHEN clauses. */
+  /**
+   * @internal Same MERGE reading from `table` (e.g. a COPY-staged temp table) under the same alias and WHEN clauses.
+   */
   withSourceTable(table: string): this {
     return this.derive(withTableSource(this.node, tablePath(table)));
   }

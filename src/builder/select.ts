@@ -60,7 +60,10 @@ export class SelectBuilder extends FilterableBuilder<SelectNode> {
     return this.patch({ distinctOn: columns.map((c) => nameExpr(c, "distinctOn()")) });
   }
 
-  /** Adds a FROM item: a table name (`"products"`, `"products p"`, `"public.products"`), a subquery builder (give it an `alias`), or SQL. Several calls list several tables. */
+  /**
+   * Adds a FROM item: a table name (`"products"`, `"products p"`, `"public.products"`), a subquery builder (give it an
+   * `alias`), or SQL. Several calls list several tables.
+   */
   from(table: TableInput, alias?: string): SelectBuilder {
     return this.patch({ from: [...(this.node.from ?? []), tableNode(table, alias, "from()")] });
   }
@@ -79,7 +82,10 @@ export class SelectBuilder extends FilterableBuilder<SelectNode> {
     return this.patch({ joins: [...(this.node.joins ?? []), j] });
   }
 
-  /** `INNER JOIN table [alias] ON on`; `on` takes everything `where` takes (`"p.id = o.product_id"`, an object, a `sql` template). */
+  /**
+   * `INNER JOIN table [alias] ON on`; `on` takes everything `where` takes (`"p.id = o.product_id"`, an object, a `sql`
+   * template).
+   */
   join(table: TableInput, on: ConditionInput, alias?: string): SelectBuilder {
     return this.addJoin("INNER", false, table, on, alias);
   }
@@ -217,7 +223,9 @@ export class SelectBuilder extends FilterableBuilder<SelectNode> {
   forShare(): SelectBuilder {
     return this.lockWith({ mode: "SHARE" });
   }
-  /** `… SKIP LOCKED`: leave out rows another transaction has locked (a `FOR UPDATE` lock unless another mode was set). */
+  /**
+   * `… SKIP LOCKED`: leave out rows another transaction has locked (a `FOR UPDATE` lock unless another mode was set).
+   */
   skipLocked(): SelectBuilder {
     return this.lockWith({ wait: "SKIP LOCKED" });
   }

@@ -85,7 +85,10 @@ export class UpsertInsertBuilder extends InsertBuilder<UpsertInsertNode> {
     return super.onDuplicateKeyUpdate(set);
   }
 
-  /** The rows to upsert, under `alias` (default `"src"`); every value is bound. @throws {@link SQLBuilderError} for a table or query source (use `insertInto(…).fromSelect(…).onConflict(…)`). */
+  /**
+   * The rows to upsert, under `alias` (default `"src"`); every value is bound.
+   * @throws {@link SQLBuilderError} for a table or query source (use `insertInto(…).fromSelect(…).onConflict(…)`).
+   */
   using(rows: object | readonly object[], alias = "src", opts?: UsingOptions): this {
     if (typeof rows !== "object" || rows === null || hasNode(rows) || rows instanceof SQL) {
       throw new SQLBuilderError(
@@ -106,7 +109,10 @@ export class UpsertInsertBuilder extends InsertBuilder<UpsertInsertNode> {
     return s === undefined ? "src" : s.kind === "rows" ? s.alias : s.table.alias;
   }
 
-  /** The update for existing keys: `{ name: "src.name" }` (strings are SQL) or `["name"]` meaning `name = src.name`; replaces an earlier call. */
+  /**
+   * The update for existing keys: `{ name: "src.name" }` (strings are SQL) or `["name"]` meaning `name = src.name`;
+   * replaces an earlier call.
+   */
   whenMatchedThenUpdate(set: ActionValues | readonly string[], opts?: WhenOptions): this {
     const items = actionSet(set, "whenMatchedThenUpdate()", this.alias());
     const spec = this.spec();

@@ -76,7 +76,10 @@ export class SQLSpecError extends Error {
 }
 
 // Errors raised by the database, mapped from SQLSTATE.
-/** An error the database reported. Raised as is for a SQLSTATE (or engine code) no subclass covers; catch it for every server-side failure. */
+/**
+ * An error the database reported. Raised as is for a SQLSTATE (or engine code) no subclass covers; catch it for every
+ * server-side failure.
+ */
 export class DatabaseError extends SQLSpecError {
   static {
     brandError(DatabaseError, "DatabaseError");
@@ -88,13 +91,19 @@ export class IntegrityError extends DatabaseError {
     brandError(IntegrityError, "IntegrityError");
   }
 }
-/** A unique or primary-key violation (SQLSTATE 23505; MySQL errno 1062; SQLite `SQLITE_CONSTRAINT_UNIQUE`/`_PRIMARYKEY`). `constraint` names the key when the server does. */
+/**
+ * A unique or primary-key violation (SQLSTATE 23505; MySQL errno 1062; SQLite
+ * `SQLITE_CONSTRAINT_UNIQUE`/`_PRIMARYKEY`). `constraint` names the key when the server does.
+ */
 export class UniqueViolationError extends IntegrityError {
   static {
     brandError(UniqueViolationError, "UniqueViolationError");
   }
 }
-/** A foreign-key violation: the referenced row is missing, or referencing rows still exist (SQLSTATE 23503; MySQL errno 1451/1452). */
+/**
+ * A foreign-key violation: the referenced row is missing, or referencing rows still exist (SQLSTATE 23503; MySQL errno
+ * 1451/1452).
+ */
 export class ForeignKeyViolationError extends IntegrityError {
   static {
     brandError(ForeignKeyViolationError, "ForeignKeyViolationError");
@@ -160,55 +169,83 @@ export class FeatureNotSupportedError extends DatabaseError {
     brandError(FeatureNotSupportedError, "FeatureNotSupportedError");
   }
 }
-/** A missing privilege or failed authentication (SQLSTATE 42501 and class 28; MySQL access-denied errnos; SQLite `SQLITE_READONLY`/`_AUTH`/`_PERM`). */
+/**
+ * A missing privilege or failed authentication (SQLSTATE 42501 and class 28; MySQL access-denied errnos; SQLite
+ * `SQLITE_READONLY`/`_AUTH`/`_PERM`).
+ */
 export class PermissionDeniedError extends DatabaseError {
   static {
     brandError(PermissionDeniedError, "PermissionDeniedError");
   }
 }
-/** The connection could not be opened or was lost (SQLSTATE class 08, a closed socket, a terminated backend, a closed pool or handle). The session cannot be used afterwards: open a new one. */
+/**
+ * The connection could not be opened or was lost (SQLSTATE class 08, a closed socket, a terminated backend, a closed
+ * pool or handle). The session cannot be used afterwards: open a new one.
+ */
 export class DatabaseConnectionError extends DatabaseError {
   static {
     brandError(DatabaseConnectionError, "DatabaseConnectionError");
   }
 }
-/** A transaction could not proceed (SQLSTATE classes 40, 25, 3B), or the transaction API was misused: `begin()` inside an open transaction, `commit()`/`rollback()` with none open, an unknown isolation level, nesting on an engine without savepoints. */
+/**
+ * A transaction could not proceed (SQLSTATE classes 40, 25, 3B), or the transaction API was misused: `begin()` inside
+ * an open transaction, `commit()`/`rollback()` with none open, an unknown isolation level, nesting on an engine without
+ * savepoints.
+ */
 export class TransactionError extends DatabaseError {
   static {
     brandError(TransactionError, "TransactionError");
   }
 }
-/** A serializable or repeatable-read transaction conflicted with a concurrent one (SQLSTATE 40001): retry the whole transaction. */
+/**
+ * A serializable or repeatable-read transaction conflicted with a concurrent one (SQLSTATE 40001): retry the whole
+ * transaction.
+ */
 export class SerializationConflictError extends TransactionError {
   static {
     brandError(SerializationConflictError, "SerializationConflictError");
   }
 }
-/** The server broke a deadlock by aborting this transaction (SQLSTATE 40P01; MySQL errno 1213): retry the whole transaction. */
+/**
+ * The server broke a deadlock by aborting this transaction (SQLSTATE 40P01; MySQL errno 1213): retry the whole
+ * transaction.
+ */
 export class DeadlockError extends TransactionError {
   static {
     brandError(DeadlockError, "DeadlockError");
   }
 }
-/** A value that cannot be stored or converted (SQLSTATE class 22: out of range, invalid text for the type, division by zero; MySQL truncation errnos). sqlspec raises it too when an int8 beyond ±2^53 − 1 is read with `int8: "number"`. */
+/**
+ * A value that cannot be stored or converted (SQLSTATE class 22: out of range, invalid text for the type, division by
+ * zero; MySQL truncation errnos). sqlspec raises it too when an int8 beyond ±2^53 − 1 is read with `int8: "number"`.
+ */
 export class DataError extends DatabaseError {
   static {
     brandError(DataError, "DataError");
   }
 }
-/** A server condition outside the statement's control (SQLSTATE classes 53, 54, 55, 57, 58: resources, limits, object state, operator intervention; MySQL lock wait timeout; SQLite disk, memory and lock errors). */
+/**
+ * A server condition outside the statement's control (SQLSTATE classes 53, 54, 55, 57, 58: resources, limits, object
+ * state, operator intervention; MySQL lock wait timeout; SQLite disk, memory and lock errors).
+ */
 export class OperationalError extends DatabaseError {
   static {
     brandError(OperationalError, "OperationalError");
   }
 }
-/** The statement outlived its time limit (`timeoutMs`, the pool's `statementTimeoutMs`, or a server timeout) and was cancelled (SQLSTATE 57014; MySQL errno 3024, MariaDB 1969). */
+/**
+ * The statement outlived its time limit (`timeoutMs`, the pool's `statementTimeoutMs`, or a server timeout) and was
+ * cancelled (SQLSTATE 57014; MySQL errno 3024, MariaDB 1969).
+ */
 export class QueryTimeoutError extends OperationalError {
   static {
     brandError(QueryTimeoutError, "QueryTimeoutError");
   }
 }
-/** The operation was cancelled through its `AbortSignal`: before it was sent, while waiting for a connection or lock, or on the server (SQLSTATE 57014 not caused by a timeout). */
+/**
+ * The operation was cancelled through its `AbortSignal`: before it was sent, while waiting for a connection or lock, or
+ * on the server (SQLSTATE 57014 not caused by a timeout).
+ */
 export class OperationCancelledError extends OperationalError {
   static {
     brandError(OperationCancelledError, "OperationCancelledError");
@@ -228,19 +265,28 @@ export class NotFoundError extends SQLSpecError {
     brandError(NotFoundError, "NotFoundError");
   }
 }
-/** More than one row where at most one was allowed (`selectOne`, `selectOneOrNull`, `selectValue`, `selectValueOrNull`, `SQLResult.one()`). */
+/**
+ * More than one row where at most one was allowed (`selectOne`, `selectOneOrNull`, `selectValue`, `selectValueOrNull`,
+ * `SQLResult.one()`).
+ */
 export class MultipleResultsFoundError extends SQLSpecError {
   static {
     brandError(MultipleResultsFoundError, "MultipleResultsFoundError");
   }
 }
-/** A configuration mistake, detected before any I/O: a duplicate `bindKey`, a config that was never passed to `SQLSpec.addConfig`, an invalid pool or driver-feature option. */
+/**
+ * A configuration mistake, detected before any I/O: a duplicate `bindKey`, a config that was never passed to
+ * `SQLSpec.addConfig`, an invalid pool or driver-feature option.
+ */
 export class ImproperConfigurationError extends SQLSpecError {
   static {
     brandError(ImproperConfigurationError, "ImproperConfigurationError");
   }
 }
-/** An optional peer package (`pg`, `mysql2`, `better-sqlite3`, …) is not installed; the message says what to `npm install`. */
+/**
+ * An optional peer package (`pg`, `mysql2`, `better-sqlite3`, …) is not installed; the message says what to `npm
+ * install`.
+ */
 export class MissingDependencyError extends ImproperConfigurationError {
   static {
     brandError(MissingDependencyError, "MissingDependencyError");
@@ -260,31 +306,45 @@ export class MissingDependencyError extends ImproperConfigurationError {
     this.packageName = packageName;
   }
 }
-/** Parameters that do not fit the statement: a count mismatch, a missing or unused name, or a value the adapter cannot bind. Raised before anything reaches the database. */
+/**
+ * Parameters that do not fit the statement: a count mismatch, a missing or unused name, or a value the adapter cannot
+ * bind. Raised before anything reaches the database.
+ */
 export class ParameterError extends SQLSpecError {
   static {
     brandError(ParameterError, "ParameterError");
   }
 }
-/** A builder call that cannot produce valid SQL (no table, no ON condition, an invalid identifier, rows with no columns, …). Raised by the builder call or when the statement is built, before any I/O. */
+/**
+ * A builder call that cannot produce valid SQL (no table, no ON condition, an invalid identifier, rows with no columns,
+ * …). Raised by the builder call or when the statement is built, before any I/O.
+ */
 export class SQLBuilderError extends SQLSpecError {
   static {
     brandError(SQLBuilderError, "SQLBuilderError");
   }
 }
-/** The dialect cannot express the statement (MERGE on SQLite, MySQL or DuckDB; MERGE on PostgreSQL < 15 that no INSERT … ON CONFLICT rewrite covers), or the dialect name is unknown. The message names the alternative. */
+/**
+ * The dialect cannot express the statement (MERGE on SQLite, MySQL or DuckDB; MERGE on PostgreSQL < 15 that no INSERT …
+ * ON CONFLICT rewrite covers), or the dialect name is unknown. The message names the alternative.
+ */
 export class DialectNotSupportedError extends SQLBuilderError {
   static {
     brandError(DialectNotSupportedError, "DialectNotSupportedError");
   }
 }
-/** A named query, or a `.sql` file or folder, that does not exist; for a query name the message lists the nearest names. */
+/**
+ * A named query, or a `.sql` file or folder, that does not exist; for a query name the message lists the nearest names.
+ */
 export class SQLFileNotFoundError extends SQLSpecError {
   static {
     brandError(SQLFileNotFoundError, "SQLFileNotFoundError");
   }
 }
-/** A malformed `.sql` file: an invalid or duplicate `-- name:` (in one file or across files), SQL before the first name, an unknown `-- dialect:`, an empty body. The message gives file and line. */
+/**
+ * A malformed `.sql` file: an invalid or duplicate `-- name:` (in one file or across files), SQL before the first name,
+ * an unknown `-- dialect:`, an empty body. The message gives file and line.
+ */
 export class SQLFileParseError extends SQLSpecError {
   static {
     brandError(SQLFileParseError, "SQLFileParseError");

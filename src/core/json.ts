@@ -71,12 +71,16 @@ function plainJsonSafe(v: unknown, depth: number): boolean {
  */
 export { encodeRecordsJson as serializeRecords } from "./values.js";
 
-/** `JSON.parse`: the default `driverFeatures.jsonDeserializer` (numbers beyond 2^53 lose precision, as in JSON.parse). */
+/**
+ * `JSON.parse`: the default `driverFeatures.jsonDeserializer` (numbers beyond 2^53 lose precision, as in JSON.parse).
+ */
 export function defaultJsonDeserializer(text: string): unknown {
   return JSON.parse(text);
 }
 
-/** Turns a value bound as JSON into JSON text (`driverFeatures.jsonSerializer`; default {@link defaultJsonSerializer}). */
+/**
+ * Turns a value bound as JSON into JSON text (`driverFeatures.jsonSerializer`; default {@link defaultJsonSerializer}).
+ */
 export type JsonSerializer = (value: unknown) => string;
 /** Parses JSON text read from a json/jsonb column (`driverFeatures.jsonDeserializer`; default `JSON.parse`). */
 export type JsonDeserializer = (text: string) => unknown;

@@ -5,7 +5,9 @@ import type { ObservabilityConfig } from "./observability.js";
 
 /** Pool settings shared by the server adapters. */
 export interface PoolConfig {
-  /** A URL such as `postgres://user:pass@host:5432/db` (`mysql://…` for MySQL); the separate keys override its parts. */
+  /**
+   * A URL such as `postgres://user:pass@host:5432/db` (`mysql://…` for MySQL); the separate keys override its parts.
+   */
   connectionString?: string;
   /** Server host name or address. */
   host?: string;

@@ -36,7 +36,10 @@ export class DataDictionary<Conn = unknown> {
     private readonly cache: DataDictionaryCache,
   ) {}
 
-  /** The server's version (queried once per pool, then cached); `{ versionNum: 0, version: "unknown" }` without an introspector. */
+  /**
+   * The server's version (queried once per pool, then cached); `{ versionNum: 0, version: "unknown" }` without an
+   * introspector.
+   */
   getVersion(): Promise<ServerVersion> {
     const introspector = this.adapter.introspector;
     if (!introspector) return Promise.resolve({ versionNum: 0, version: "unknown" });
@@ -77,7 +80,10 @@ export class DataDictionary<Conn = unknown> {
     return this.#cached(this.cache.columns, table, (i) => i.getColumns(this.adapter, this.conn(), table));
   }
 
-  /** The column sets of the table's primary key and unique constraints; empty where the adapter cannot tell. Cached per pool. */
+  /**
+   * The column sets of the table's primary key and unique constraints; empty where the adapter cannot tell. Cached per
+   * pool.
+   */
   getUniqueKeys(table: string): Promise<string[][]> {
     return this.#cached(this.cache.uniqueKeys, table, (i) =>
       i.getUniqueKeys ? i.getUniqueKeys(this.adapter, this.conn(), table) : Promise.resolve([]),

@@ -26,11 +26,17 @@ export interface SessionOptions {
 export abstract class DatabaseConfig<Conn = unknown, P = unknown, Native = unknown> {
   /** The pool settings given, over the adapter's defaults. */
   readonly poolConfig: P;
-  /** @internal Driver features with defaults applied; `onConnectionCreate` receives the driver's own connection (Native). */
+  /**
+   * @internal Driver features with defaults applied; `onConnectionCreate` receives the driver's own connection
+   * (Native).
+   */
   readonly features: ResolvedDriverFeatures<Native>;
   /** The statement settings given. */
   readonly statementConfig: StatementConfig;
-  /** The migration settings, defaults applied (`scriptLocation` `"migrations"`, `versionTableName` `"sqlspec_migrations"`). */
+  /**
+   * The migration settings, defaults applied (`scriptLocation` `"migrations"`, `versionTableName`
+   * `"sqlspec_migrations"`).
+   */
   readonly migrationConfig: MigrationConfig;
   /** The config's name in the registry, if one was given. */
   readonly bindKey: string | undefined;

@@ -717,7 +717,9 @@ export class Session<Conn = unknown> implements AsyncDisposable {
 
   // ---------------------------------------------------------------- internals (also used by driver/upsert.ts)
 
-  /** @internal Runs already-compiled SQL (in the adapter's parameter style). Errors are mapped and the result wrapped. */
+  /**
+   * @internal Runs already-compiled SQL (in the adapter's parameter style). Errors are mapped and the result wrapped.
+   */
   async runCompiled<T = Row>(
     sql: string,
     values: unknown[],

@@ -48,7 +48,10 @@ export class SQLSpec implements AsyncDisposable {
     return config;
   }
 
-  /** Looks a config up by its bindKey. @throws {@link ImproperConfigurationError} for an unknown key (the message lists the known ones). */
+  /**
+   * Looks a config up by its bindKey.
+   * @throws {@link ImproperConfigurationError} for an unknown key (the message lists the known ones).
+   */
   getConfig<C extends DatabaseConfig<any, any, any> = DatabaseConfig<any, any, any>>(bindKey: string): C {
     const config = this.#byKey.get(bindKey);
     if (!config) {
@@ -88,7 +91,10 @@ export class SQLSpec implements AsyncDisposable {
     return this.#resolve(config).withSession(fn, options);
   }
 
-  /** Closes every config's pool (each can reopen on demand). All are closed even if one fails; the first failure is thrown. */
+  /**
+   * Closes every config's pool (each can reopen on demand). All are closed even if one fails; the first failure is
+   * thrown.
+   */
   async closeAllPools(): Promise<void> {
     const results = await Promise.allSettled([...this.#configs].map((c) => c.close()));
     const failed = results.find((r): r is PromiseRejectedResult => r.status === "rejected");

@@ -169,7 +169,10 @@ class EndedOwnTransaction extends Error {}
 export class Migrator {
   readonly #host: MigrationHost;
 
-  /** @param host - The config whose `migrationConfig` and sessions the migrator uses (usually `config.migrations` makes it). */
+  /**
+   * @param host - The config whose `migrationConfig` and sessions the migrator uses (usually `config.migrations` makes
+   * it).
+   */
   constructor(host: MigrationHost) {
     this.#host = host;
   }

@@ -198,7 +198,10 @@ export class MysqlAdapter implements Adapter<MysqlConnection> {
     return this.#server?.flavor === "mariadb" ? "MariaDB" : "MySQL";
   }
 
-  /** @internal Flavor and version from the handshake (undefined before the first connection); see `dataDictionary.getVersion()`. */
+  /**
+   * @internal Flavor and version from the handshake (undefined before the first connection); see
+   * `dataDictionary.getVersion()`.
+   */
   get server(): MysqlServer | undefined {
     return this.#server;
   }

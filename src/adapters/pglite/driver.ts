@@ -56,7 +56,9 @@ interface EngineState {
  * transaction is open is read from the engine after every statement (`isInTransaction()`), never from SQL text.
  */
 export class PgliteConnection implements ConnectionState {
-  /** @internal This lease holds the transaction lock (a statement it ran left a transaction open, or changed a setting). */
+  /**
+   * @internal This lease holds the transaction lock (a statement it ran left a transaction open, or changed a setting).
+   */
   holdsLock = false;
   /**
    * @internal

@@ -6,7 +6,10 @@ import { loadPostgres, PostgresJsAdapter, type PostgresJsConnection, type Postgr
 /** Pool settings for postgres.js: every shared pool key (`connectionString` or host/port/user/…). */
 export type PostgresJsPoolConfig = PoolConfig;
 
-/** Options of `new PostgresJsConfig(…)`; `driverFeatures.onConnectionCreate` receives a one-connection postgres.js `sql`. */
+/**
+ * Options of `new PostgresJsConfig(…)`; `driverFeatures.onConnectionCreate` receives a one-connection postgres.js
+ * `sql`.
+ */
 export type PostgresJsConfigOptions = ConfigOptions<PostgresJsPoolConfig, PostgresSql>;
 
 /**

@@ -93,7 +93,9 @@ const EMPTY: string[] = [];
 
 /** One pooled connection: a single-connection postgres.js instance plus sqlspec's state for it. */
 export class PostgresJsConnection implements ConnectionState {
-  /** @internal Statement texts postgres.js has prepared here (bounded by statementCacheSize; later ones run unnamed). */
+  /**
+   * @internal Statement texts postgres.js has prepared here (bounded by statementCacheSize; later ones run unnamed).
+   */
   readonly prepared = new Set<string>();
   /** @internal Characters of SQL text in `prepared`. */
   preparedBytes = 0;

@@ -74,7 +74,10 @@ export class SqliteHandle implements PoolResource {
 export class SqliteConnection {
   /** @internal This lease holds the adapter's lock (the shared connection, or a file database's write lock). */
   holdsLock = false;
-  /** @internal A statement failed and SQLite rolled the open transaction back by itself; only COMMIT/ROLLBACK are accepted. */
+  /**
+   * @internal A statement failed and SQLite rolled the open transaction back by itself; only COMMIT/ROLLBACK are
+   * accepted.
+   */
   failed = false;
   /** @internal Row iterators open on this lease. */
   openStreams = 0;
@@ -83,7 +86,10 @@ export class SqliteConnection {
   constructor(
     /** The better-sqlite3 handle; use `handle.db` for anything sqlspec does not wrap. */
     readonly handle: SqliteHandle,
-    /** @internal `:memory:`: the lease of the session whose callback opened this one; it shares that lease's transaction. */
+    /**
+     * @internal `:memory:`: the lease of the session whose callback opened this one; it shares that lease's
+     * transaction.
+     */
     readonly parent: SqliteConnection | undefined,
   ) {}
 
