@@ -87,6 +87,7 @@ export type {
   QueryOptions,
   RawResult,
   ServerVersion,
+  StackStatement,
   TransactionStatus,
 } from "./driver/adapter.js";
 export type {
@@ -99,6 +100,7 @@ export type {
 } from "./driver/config.js";
 export { DataDictionary, type Feature, type TypeCategory } from "./driver/data-dictionary.js";
 export { DatabaseConfig, type SessionOptions } from "./driver/database-config.js";
+export { FEATURES, TYPE_CATEGORIES } from "./driver/features.js";
 export type { NativeBulkStrategy } from "./driver/native-bulk.js";
 export {
   type ConnectionEvent,

@@ -408,6 +408,7 @@ export class UnsupportedOperationError extends SQLSpecError {
 export class StackExecutionError extends SQLSpecError {
   /** The failing statement's position in the stack (-1 when not known). */
   index = -1;
+  /** Results of the statements that ran before the failure and stayed (only with `{ transaction: false }`). */
   results: readonly unknown[] = [];
   static {
     brandError(StackExecutionError, "StackExecutionError");

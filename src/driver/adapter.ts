@@ -297,7 +297,9 @@ export interface Adapter<Conn = unknown> {
 
 /** One compiled statement of a stack: SQL in the adapter's parameter style and its values. */
 export interface StackStatement {
+  /** The SQL, placeholders in the adapter's native style. */
   readonly sql: string;
+  /** The values, in placeholder order. */
   readonly values: unknown[];
 }
 

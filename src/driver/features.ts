@@ -7,6 +7,7 @@ import { ParameterError } from "../core/errors.js";
 import type { Dialect } from "../core/types.js";
 import type { AdapterCapabilities, ServerVersion } from "./adapter.js";
 
+/** Every feature name `dataDictionary.supports()` knows (a `supports_` prefix is accepted too). */
 export const FEATURES = [
   "transactions",
   "savepoints",
@@ -124,6 +125,7 @@ export async function hasFeature(
   return v.versionNum >= min;
 }
 
+/** Every kind of value `dataDictionary.getOptimalType()` can name a column type for. */
 export const TYPE_CATEGORIES = [
   "uuid",
   "json",

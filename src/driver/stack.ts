@@ -23,6 +23,7 @@ export interface StackOptions extends ExecuteOptions {
 
 /** A statement compiled for the session's adapter. */
 export interface CompiledStatement extends StackStatement {
+  /** The statement's kind, as `SQLResult.operationType` would report it. */
   readonly operationType: OperationType;
 }
 
