@@ -289,6 +289,11 @@ export interface Adapter<Conn = unknown> {
   physicalConnection?(conn: Conn): object;
   /** Connections idle and in use, and acquires waiting (the pool gauges of OpenTelemetry metrics). Cheap; no I/O. */
   poolStats?(): PoolStats;
+  /**
+   * Raises a typed error, before any I/O, when a call's options ask for what the adapter cannot do (PGlite refuses
+   * timeoutMs). Bulk calls check it first, so a refused call never reads the caller's rows.
+   */
+  checkOptions?(opts: QueryOptions): void;
   /** Converts a driver error into the typed hierarchy. Never includes parameter values in the message. */
   mapError(err: unknown, sql: string): SQLSpecError;
   /** Closes the pool and its connections; call it once no session is running. */

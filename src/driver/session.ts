@@ -21,6 +21,7 @@ import { beginStatements as dialectBegin } from "../dialects/transaction.js";
 import type { Adapter, QueryOptions, RawResult } from "./adapter.js";
 import type { StatementConfig } from "./config.js";
 import { DataDictionary, type DataDictionaryCache } from "./data-dictionary.js";
+import { CallDeadline } from "./deadline.js";
 import { applyFilters, type StatementFilter } from "./filters.js";
 import { traced } from "./instrumented-adapter.js";
 import { attachStatement } from "./observability.js";
@@ -95,6 +96,11 @@ interface Prepared {
 }
 
 const NO_OPTIONS: QueryOptions = Object.freeze({ prepare: true });
+/**
+ * How long a per-set executeMany runs before it lets the event loop turn (timers, aborts, other sessions). One turn
+ * (setImmediate) costs microseconds, well under 1% of 10 ms, whatever a statement costs.
+ */
+const YIELD_AFTER_MS = 10;
 /** selectWithTotal's window count column; removed from every row before the caller sees it. */
 const TOTAL_COLUMN = "_sqlspec_total";
 
@@ -215,6 +221,7 @@ export class Session<Conn = unknown> implements AsyncDisposable {
     const { text, inputStyle } = textOf(statement, this.dialect);
     const plan = getPlan(text, this.#style, this.dialect, inputStyle);
     if (plan.statementCount > 1) throw oneStatementOnly(plan.statementCount);
+    if (options !== undefined) this.adapter.checkOptions?.(options);
     const sets = paramSets.map((p) => plan.bind(p));
     const started = performance.now();
     if (sets.length === 0) return this.#result(plan.sql, [], plan.operationType, emptyRaw(), started);
@@ -222,13 +229,7 @@ export class Session<Conn = unknown> implements AsyncDisposable {
     const raw = await this.#atomically(async () => {
       try {
         if (this.adapter.queryMany) return await this.adapter.queryMany(this.conn, plan.sql, sets, this.#opts(options));
-        let total = 0;
-        let last: RawResult | undefined;
-        for (const values of sets) {
-          last = await this.adapter.query(this.conn, plan.sql, values, this.#opts(options));
-          total += last.rowsAffected;
-        }
-        return { ...(last as RawResult), rowsAffected: total };
+        return await this.#eachSet(plan.sql, sets, options);
       } catch (err) {
         throw this.#fail(err, plan.sql);
       }
@@ -635,6 +636,8 @@ export class Session<Conn = unknown> implements AsyncDisposable {
    * console.log(r.rowsAffected, r.metadata.strategy); // e.g. 5000 "copy-merge"
    */
   upsert<R extends object>(table: string, rows: readonly R[], options: UpsertOptions<R>): Promise<SQLResult> {
+    const refused = this.#refused(options);
+    if (refused !== undefined) return refused;
     const work = (): Promise<SQLResult> =>
       withProgress(
         options?.onProgress,
@@ -660,6 +663,8 @@ export class Session<Conn = unknown> implements AsyncDisposable {
     rows: readonly R[] | AsyncIterable<R>,
     options?: LoadRecordsOptions<R>,
   ): Promise<SQLResult> {
+    const refused = this.#refused(options);
+    if (refused !== undefined) return refused;
     const work = (): Promise<SQLResult> =>
       withProgress(
         options?.onProgress,
@@ -743,11 +748,45 @@ export class Session<Conn = unknown> implements AsyncDisposable {
     return this.#fail(err, sql);
   }
 
+  /**
+   * executeMany without a pipeline: one statement per set. The call's signal and timeoutMs bound the whole loop
+   * (checked between statements, each statement gets what is left), and the loop yields to the event loop every
+   * YIELD_AFTER_MS: an embedded engine (PGlite) settles each statement in microtasks, so otherwise no timer, abort
+   * or other task would run until the last set is done.
+   */
+  async #eachSet(sql: string, sets: unknown[][], options: ExecuteOptions | undefined): Promise<RawResult> {
+    const deadline = options === undefined ? undefined : new CallDeadline(options);
+    let total = 0;
+    let last: RawResult | undefined;
+    let yielded = performance.now();
+    for (const values of sets) {
+      const limits = deadline?.next();
+      last = await this.adapter.query(this.conn, sql, values, limits ? { ...limits, prepare: true } : NO_OPTIONS);
+      total += last.rowsAffected;
+      if (performance.now() - yielded >= YIELD_AFTER_MS) {
+        await new Promise<void>((resolve) => setImmediate(resolve));
+        yielded = performance.now();
+      }
+    }
+    return { ...(last as RawResult), rowsAffected: total };
+  }
+
   /** Runs fn atomically: inside the caller's transaction (as a savepoint) or in its own. */
   #atomically<T>(fn: () => Promise<T>): Promise<T> {
     // An atomic pipeline is one implicit transaction already: no BEGIN/COMMIT round trips outside a transaction.
     const atomic = this.adapter.capabilities.pipeline === "atomic" && this.adapter.queryMany !== undefined;
     return atomic && !this.inTransaction ? fn() : this.transaction(fn);
+  }
+
+  /** The adapter's refusal of a bulk call's options (before any row is read), as a rejected promise. */
+  #refused(options: ExecuteOptions | undefined): Promise<never> | undefined {
+    if (options === undefined || this.adapter.checkOptions === undefined) return undefined;
+    try {
+      this.adapter.checkOptions(options);
+      return undefined;
+    } catch (err) {
+      return Promise.reject(err);
+    }
   }
 
   /** More bind parameters than the adapter's protocol allows fail here, before anything is sent. */

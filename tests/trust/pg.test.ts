@@ -1,8 +1,9 @@
 import { PgConfig, type PgConnection } from "../../src/adapters/pg/index.js";
 import { PG_URL } from "../support/servers.js";
-import { runTrustTests } from "./suite.js";
+import { runBulkTrustTests } from "./bulk.js";
+import { runTrustTests, type TrustTarget } from "./suite.js";
 
-runTrustTests({
+const target: TrustTarget = {
   name: "pg",
   interrupts: true,
   make: (o = {}) =>
@@ -11,4 +12,7 @@ runTrustTests({
       ...(o.statementCacheSize !== undefined ? { statementConfig: { statementCacheSize: o.statementCacheSize } } : {}),
     }),
   raw: (s, sql) => (s.conn as PgConnection).client.query(sql),
-});
+};
+
+runTrustTests(target);
+runBulkTrustTests(target);

@@ -387,11 +387,12 @@ export class PgliteAdapter implements Adapter<PgliteConnection> {
     columnTypes?: string[],
     copyOptions?: CopyInOptions,
   ): Promise<number> {
+    refuseTimeout(copyOptions ?? {});
     const blob = await encodeCopyBlob(rows, columnTypes, columns.length, {
       jsonSerializer: this.#options.features.jsonSerializer,
       columns,
+      signal: copyOptions?.signal,
     });
-    refuseTimeout(copyOptions ?? {});
     if (copyOptions?.signal?.aborted) throw cancelledBeforeStart(copyOptions.signal);
     if (copyOptions?.beforeCopy) await copyOptions.beforeCopy();
     const sql = copyFromStdinSql(table, columns).replace(/ FROM STDIN$/, " FROM '/dev/blob'");
@@ -401,6 +402,10 @@ export class PgliteAdapter implements Adapter<PgliteConnection> {
     };
     if (!(conn.parent !== undefined && holdsLock(conn.parent))) await this.#take(conn, copyOptions?.signal);
     return (await this.#tracked(conn, sql, run)).rowsAffected;
+  }
+
+  checkOptions(opts: QueryOptions): void {
+    refuseTimeout(opts);
   }
 
   mapError(err: unknown): SQLSpecError {

@@ -12,6 +12,7 @@
  * UTF-8 (Node writes U+FFFD). Everything else round-trips byte for byte.
  */
 import { formatPgTimestamp } from "../../core/datetime.js";
+import { OperationCancelledError } from "../../core/errors.js";
 import { quoteIdent, quoteQualified } from "../../core/identifiers.js";
 import { defaultJsonSerializer, type JsonSerializer } from "../../core/json.js";
 import {
@@ -36,6 +37,8 @@ export interface CopyEncodeOptions {
   chunkSize?: number;
   /** Column names, for error messages about rows given as arrays. */
   columns?: readonly string[];
+  /** Stops reading an async row source (OperationCancelledError) once aborted, checked before each row. */
+  signal?: AbortSignal | undefined;
 }
 
 const DEFAULT_CHUNK = 64 * 1024;
@@ -284,7 +287,10 @@ export async function* encodeCopyRows(
   const limit = options.chunkSize ?? DEFAULT_CHUNK;
   let chunk = "";
   let index = 0;
+  const signal = options.signal;
   for await (const row of rows) {
+    // Leaving the loop returns the caller's iterator: nothing more is read from it.
+    if (signal?.aborted) throw new OperationCancelledError("Cancelled while reading rows", { cause: signal.reason });
     chunk += writer.lineAt(row, index++);
     if (chunk.length >= limit) {
       yield chunk;

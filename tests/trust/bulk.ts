@@ -1,0 +1,104 @@
+/**
+ * Bulk calls (executeMany, upsert, loadRecords) against cancellation, transactions and the event loop, on every
+ * PostgreSQL adapter (pg, postgres.js, PGlite). Tables are prefixed per adapter (`tb_<name>_…`) because the server
+ * adapters share one database.
+ */
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { OperationCancelledError, UnsupportedOperationError } from "../../src/index.js";
+import type { TrustTarget } from "./suite.js";
+
+type AnyConfig = ReturnType<TrustTarget["make"]>;
+
+/** The error a promise rejects with, or undefined when it resolves. */
+const failure = (p: Promise<unknown>): Promise<any> =>
+  p.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+export function runBulkTrustTests(t: TrustTarget): void {
+  // Only PGlite's per-set path has cases so far (an empty suite fails).
+  if (t.interrupts) return;
+  const p = `tb_${t.name}`;
+  const opened: AnyConfig[] = [];
+  const config = (o?: Parameters<TrustTarget["make"]>[0]): AnyConfig => {
+    const c = t.make(o);
+    opened.push(c);
+    return c;
+  };
+  let db: AnyConfig;
+
+  describe(`bulk trust: ${t.name}`, () => {
+    beforeAll(async () => {
+      db = config({ maxSize: 4 });
+      await db.withSession((s) =>
+        s.executeScript(`
+          DROP TABLE IF EXISTS ${p}_a, ${p}_b;
+          CREATE TABLE ${p}_a (id int PRIMARY KEY, v text);
+          CREATE TABLE ${p}_b (id int PRIMARY KEY, v text);
+        `),
+      );
+    });
+    afterAll(async () => {
+      await Promise.all(opened.map((c) => c.close().catch(() => {})));
+    });
+    test("executeMany of 20,000 sets: timers keep firing, an abort stops it at the next statement, nothing written", async () => {
+      await db.withSession(async (s) => {
+        await s.execute(`DELETE FROM ${p}_a`);
+        const ac = new AbortController();
+        const started = Date.now();
+        let firedAt = -1;
+        setTimeout(() => {
+          firedAt = Date.now() - started;
+          ac.abort();
+        }, 30);
+        const sets = Array.from({ length: 20_000 }, (_, i) => [i, "x"]);
+        const err = await failure(
+          s.executeMany(`INSERT INTO ${p}_a (id, v) VALUES ($1, $2)`, sets, { signal: ac.signal }),
+        );
+        const settled = Date.now() - started;
+        expect(err).toBeInstanceOf(OperationCancelledError);
+        expect(firedAt).toBeGreaterThanOrEqual(0);
+        expect(firedAt).toBeLessThan(1000);
+        // Stopped soon after the abort, not after the 20,000 statements (seconds on PGlite).
+        expect(settled - firedAt).toBeLessThan(1000);
+        expect(s.inTransaction).toBe(false);
+        expect(await s.selectValue(`SELECT count(*)::int FROM ${p}_a`)).toBe(0);
+      });
+    });
+
+    test("loadRecords with timeoutMs is refused before the source is read; an abort stops reading it", async () => {
+      let pulled = 0;
+      async function* source(n: number): AsyncGenerator<{ id: number; v: string }> {
+        for (let i = 0; i < n; i++) {
+          pulled++;
+          if (i % 1000 === 0) await sleep(10);
+          yield { id: i, v: "x" };
+        }
+      }
+      await db.withSession(async (s) => {
+        const refused = await failure(s.loadRecords(`${p}_a`, source(50_000), { timeoutMs: 1000 }));
+        expect(refused).toBeInstanceOf(UnsupportedOperationError);
+        expect(refused.message).toMatch(/timeoutMs/);
+        expect(pulled).toBe(0);
+        const up = await failure(s.upsert(`${p}_a`, [{ id: 1, v: "a" }], { on: ["id"], timeoutMs: 1000 }));
+        expect(up).toBeInstanceOf(UnsupportedOperationError);
+        const many = await failure(s.executeMany(`INSERT INTO ${p}_a VALUES ($1, $2)`, [[1, "a"]], { timeoutMs: 1 }));
+        expect(many).toBeInstanceOf(UnsupportedOperationError);
+
+        pulled = 0;
+        const ac = new AbortController();
+        setTimeout(() => ac.abort(), 50);
+        const started = Date.now();
+        const aborted = await failure(s.loadRecords(`${p}_a`, source(50_000), { signal: ac.signal }));
+        expect(aborted).toBeInstanceOf(OperationCancelledError);
+        // About 50 ms of a source that yields 1,000 rows per 10 ms: far from all 50,000.
+        expect(pulled).toBeLessThan(20_000);
+        expect(Date.now() - started).toBeLessThan(1000);
+        expect(await s.selectValue(`SELECT count(*)::int FROM ${p}_a`)).toBe(0);
+      });
+    });
+  });
+}
