@@ -63,6 +63,34 @@ for (const target of TARGETS) {
       });
     });
 
+    test('default ("auto"): SET ROLE, SET SESSION AUTHORIZATION and set_config() are undone on release', async () => {
+      const c = auto;
+      const who = "SELECT current_user || '/' || session_user";
+      const before = {
+        who: await c.withSession((s) => s.selectValue<string>(who)),
+        timeout: await show(c, "statement_timeout"),
+        path: await show(c, "search_path"),
+      };
+      await c.withSession((s) => s.execute("SET ROLE pg_monitor"));
+      expect(await c.withSession((s) => s.selectValue<string>(who))).toBe(before.who);
+      await c.withSession((s) => s.execute("SET SESSION AUTHORIZATION pg_monitor"));
+      expect(await c.withSession((s) => s.selectValue<string>(who))).toBe(before.who);
+      // set_config() is a function call: its statement's tag is SELECT.
+      await c.withSession(async (s) => {
+        await s.execute(
+          "SELECT set_config('statement_timeout', '4321ms', false), pg_catalog.set_config('search_path', 'pg_catalog', false)",
+        );
+        expect(await s.selectValue("SELECT current_setting('statement_timeout')")).toBe("4321ms");
+      });
+      expect(await show(c, "statement_timeout")).toBe(before.timeout);
+      expect(await show(c, "search_path")).toBe(before.path);
+      await c.withSession((s) => s.selectValue("SELECT \"set_config\"('statement_timeout', '4322ms', false)"));
+      expect(await show(c, "statement_timeout")).toBe(before.timeout);
+      // The name in a string or a comment calls nothing (and nothing needs undoing).
+      await c.withSession((s) => s.selectValue("SELECT 'set_config(x)' /* set_config */"));
+      expect(await show(c, "statement_timeout")).toBe(before.timeout);
+    });
+
     test("a setting changed by one session is never seen by another running at the same time", async () => {
       const c = target.server ? target.make({ maxSize: 2 }) : auto;
       try {

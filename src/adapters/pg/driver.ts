@@ -50,12 +50,12 @@ import { isBrokenConnectionError, isStaleStatementError, mapPostgresError } from
 import { POSTGRES_MAX_PARAMETERS } from "../postgres-common/limits.js";
 import { POSTGRES_SERVER_NAMED_LOCK } from "../postgres-common/lock.js";
 import {
-  changesSettings,
   type ResetOps,
   resetPostgresConnection,
   SESSION_SETTINGS_SQL,
   type SessionSettings,
   sessionSettingsOf,
+  statementChangesSettings,
   transactionStatusOf,
 } from "../postgres-common/session-state.js";
 import { type PreparedStatement, StatementCache } from "../postgres-common/statement-cache.js";
@@ -502,12 +502,12 @@ export class PgAdapter implements Adapter<PgConnection> {
 
   /** What a completed statement changed on the connection: settings, or the server's prepared statements. */
   #noteCommand(conn: PgConnection, command: string, sql: string): void {
-    if (command === "SET" || command === "RESET") {
-      if (changesSettings(command, sql)) conn.settingsChanged = true;
-    } else if (command === "DISCARD" || command === "DEALLOCATE") {
+    if (command === "DISCARD" || command === "DEALLOCATE") {
       // node-postgres keeps only the tag's first word: assume every statement is gone (a re-Parse is cheap).
       this.#forgetStatements(conn);
       if (command === "DISCARD") conn.settingsChanged = true;
+    } else if (!conn.settingsChanged && statementChangesSettings(command, sql)) {
+      conn.settingsChanged = true;
     }
   }
 

@@ -35,11 +35,11 @@ import { mapPostgresError } from "../postgres-common/errors.js";
 import { POSTGRES_MAX_PARAMETERS } from "../postgres-common/limits.js";
 import { POSTGRES_NAMED_LOCK } from "../postgres-common/lock.js";
 import {
-  changesSettings,
   resetPostgresConnection,
   SESSION_SETTINGS_SQL,
   type SessionSettings,
   sessionSettingsOf,
+  statementChangesSettings,
 } from "../postgres-common/session-state.js";
 
 /** The transaction status and failure flag of the one PGlite connection, shared by every lease. */
@@ -111,6 +111,8 @@ export interface PgliteAdapterOptions {
   /** Close the PGlite instance when the pool closes (false when the user passed their own instance). */
   ownsDb: boolean;
   resetOnRelease: ResetOnRelease;
+  /** The user the database was opened as: PGlite's SET SESSION AUTHORIZATION DEFAULT does not go back to it. */
+  sessionUser: string;
 }
 
 const NO_WAIT = Object.freeze({});
@@ -286,7 +288,10 @@ export class PgliteAdapter implements Adapter<PgliteConnection> {
         {
           state: conn,
           run: (sql, params) =>
-            this.db.query(sql, params ? encodeTextParams(params, this.#options.features.jsonSerializer) : []),
+            params
+              ? this.db.query(sql, encodeTextParams(params, this.#options.features.jsonSerializer))
+              : this.db.exec(sql),
+          sessionUser: this.#options.sessionUser,
           forgetPreparedStatements: () => {},
           settingsRestored: () => {
             this.#engine.settingsChanged = false;
@@ -365,7 +370,7 @@ export class PgliteAdapter implements Adapter<PgliteConnection> {
     } else {
       this.#engine.failed = false;
       const command = (result as RawResult).command;
-      if ((command === "SET" || command === "RESET") && changesSettings(command, sql)) {
+      if (statementChangesSettings(command ?? "", sql)) {
         this.#engine.settingsChanged = true;
         const holder = lockHolder(conn);
         if (holder !== undefined) holder.keepsSettings = true;
@@ -522,7 +527,10 @@ export async function createPgliteAdapter(
     const row = r.rows[0];
     if (row !== undefined) vector = { oid: row.oid, arrayOid: row.array_oid };
   }
-  const adapter = new PgliteAdapter({ db, features, acquireTimeoutMs, ownsDb: true, resetOnRelease }, vector);
+  const adapter = new PgliteAdapter(
+    { db, features, acquireTimeoutMs, ownsDb: true, resetOnRelease, sessionUser: dbOptions.username ?? "postgres" },
+    vector,
+  );
   if (features.onConnectionCreate) {
     await features.onConnectionCreate(db);
     adapter.baseline = sessionSettingsOf((await db.query<Row>(SESSION_SETTINGS_SQL)).rows);

@@ -2,6 +2,9 @@
  * Per-connection session state shared by the PostgreSQL adapters: what a command tag says changed, and the reset
  * that release runs (roll back, restore settings) before a connection goes back to the pool.
  */
+
+import { quoteIdent } from "../../core/identifiers.js";
+import { scan, TK_QIDENT, TK_WORD, TokenBuffer } from "../../core/lexer.js";
 import type { ConnectionState, TransactionStatus } from "../../driver/adapter.js";
 import type { ResetOnRelease } from "../../driver/config.js";
 
@@ -26,6 +29,31 @@ export function changesSettings(command: string, sql: string): boolean {
   return !/^\s*SET\s+LOCAL\b/i.test(sql);
 }
 
+/** Cheap pre-filter: only a text containing the name can call set_config() (one regex test, no allocation). */
+const MENTIONS_SET_CONFIG = /set_config/i;
+
+/**
+ * The statement calls `set_config()` (a setting changed under a SELECT tag): the name as an identifier, not inside
+ * a string or a comment. A call inside a DO block or a function body is not seen (resetOnRelease: true covers it).
+ */
+export function callsSetConfig(sql: string): boolean {
+  if (!MENTIONS_SET_CONFIG.test(sql)) return false;
+  const buf = new TokenBuffer();
+  scan(buf, sql, "postgres", undefined);
+  for (let k = 0; k < buf.count; k++) {
+    const kind = buf.kind[k];
+    if (kind === TK_WORD && buf.isWord(sql, k, "SET_CONFIG")) return true;
+    if (kind === TK_QIDENT && sql.slice(buf.start[k], buf.end[k]) === '"set_config"') return true;
+  }
+  return false;
+}
+
+/** A statement that ran without error changed a session setting: SET/RESET (not LOCAL), or a set_config() call. */
+export function statementChangesSettings(command: string, sql: string): boolean {
+  if (command === "SET" || command === "RESET") return changesSettings(command, sql);
+  return callsSetConfig(sql);
+}
+
 /** The tag says every prepared statement on the connection is gone ("DISCARD ALL", "DEALLOCATE ALL"). */
 export function dropsPreparedStatements(command: string): boolean {
   return command === "DISCARD ALL" || command === "DEALLOCATE ALL" || command === "DISCARD PLANS";
@@ -47,8 +75,10 @@ export function sessionSettingsOf(rows: readonly Record<string, unknown>[]): Ses
 
 export interface ResetOps {
   readonly state: ConnectionState;
-  /** Runs one statement on the connection (no statement cache). */
+  /** Runs one statement on the connection (no statement cache); without params, possibly several (simple query). */
   run(sql: string, params?: unknown[]): Promise<unknown>;
+  /** Who a reset makes the session user again; default: the authenticated user (`SET SESSION AUTHORIZATION DEFAULT`). */
+  readonly sessionUser?: string;
   /** Called after `DISCARD ALL`: the server dropped every prepared statement. */
   forgetPreparedStatements(): void;
   /** Called once settings are back to the connection's baseline. */
@@ -72,7 +102,9 @@ export async function resetPostgresConnection(
       await ops.run("DISCARD ALL");
       ops.forgetPreparedStatements();
     } else if (mode === "auto" && ops.state.settingsChanged) {
-      await ops.run("RESET ALL");
+      // RESET ALL leaves the role and the session user alone: a SET ROLE would outlive the session.
+      const who = ops.sessionUser === undefined ? "DEFAULT" : quoteIdent(ops.sessionUser, "postgres");
+      await ops.run(`SET SESSION AUTHORIZATION ${who}; RESET ROLE; RESET ALL`);
     } else {
       return true;
     }

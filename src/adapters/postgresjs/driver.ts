@@ -54,12 +54,12 @@ import { isBrokenConnectionError, isStaleStatementError, mapPostgresError } from
 import { POSTGRES_MAX_PARAMETERS } from "../postgres-common/limits.js";
 import { POSTGRES_SERVER_NAMED_LOCK } from "../postgres-common/lock.js";
 import {
-  changesSettings,
   type ResetOps,
   resetPostgresConnection,
   SESSION_SETTINGS_SQL,
   type SessionSettings,
   sessionSettingsOf,
+  statementChangesSettings,
   transactionStatusOf,
 } from "../postgres-common/session-state.js";
 import { StatementCache } from "../postgres-common/statement-cache.js";
@@ -579,8 +579,7 @@ export class PostgresJsAdapter implements Adapter<PostgresJsConnection> {
     const late = this.#lateColumns(last);
     if (late !== undefined) await this.#finishTypes(conn, last, late);
     const raw = toRaw(last);
-    if ((raw.command === "SET" || raw.command === "RESET") && changesSettings(raw.command, sql))
-      conn.settingsSet = true;
+    if (!conn.settingsSet && statementChangesSettings(raw.command ?? "", sql)) conn.settingsSet = true;
     return raw;
   }
 
@@ -704,10 +703,7 @@ export class PostgresJsAdapter implements Adapter<PostgresJsConnection> {
       const late = this.#lateColumns(res);
       if (late !== undefined) await this.#finishTypes(conn, res, late);
       const raw = toRaw(res);
-      if (
-        (raw.command === "SET" || raw.command === "RESET") &&
-        changesSettings(raw.command, (statements[i] as StackStatement).sql)
-      )
+      if (!conn.settingsSet && statementChangesSettings(raw.command ?? "", (statements[i] as StackStatement).sql))
         conn.settingsSet = true;
       out.push(raw);
     }
