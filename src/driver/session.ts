@@ -758,17 +758,20 @@ export class Session<Conn = unknown> implements AsyncDisposable {
     const deadline = options === undefined ? undefined : new CallDeadline(options);
     let total = 0;
     let last: RawResult | undefined;
+    // Rows (RETURNING) of every set, in set order: the same on every adapter (queryMany does the same).
+    let rows: Row[] = [];
     let yielded = performance.now();
     for (const values of sets) {
       const limits = deadline?.next();
       last = await this.adapter.query(this.conn, sql, values, limits ? { ...limits, prepare: true } : NO_OPTIONS);
       total += last.rowsAffected;
+      if (last.rows.length > 0) rows = rows.length === 0 ? last.rows : rows.concat(last.rows);
       if (performance.now() - yielded >= YIELD_AFTER_MS) {
         await new Promise<void>((resolve) => setImmediate(resolve));
         yielded = performance.now();
       }
     }
-    return { ...(last as RawResult), rowsAffected: total };
+    return { ...(last as RawResult), rows, rowsAffected: total };
   }
 
   /** Runs fn atomically: inside the caller's transaction (as a savepoint) or in its own. */

@@ -242,6 +242,39 @@ export function runConformance(name: string, makeConfig: () => AnyConfig): void 
       });
     });
 
+    when(gates.returning, "RETURNING")(
+      "executeMany with RETURNING returns every set's rows, in set order",
+      async () => {
+        await withSession(async (s) => {
+          const r = await s.executeMany(`INSERT INTO ${T.items} (id, name, qty) VALUES (?, ?, ?) RETURNING id, name`, [
+            [52, "b", 1],
+            [50, "a", 1],
+            [51, "c", 1],
+          ]);
+          expect(r.rowsAffected).toBe(3);
+          expect(r.data).toEqual([
+            { id: 52, name: "b" },
+            { id: 50, name: "a" },
+            { id: 51, name: "c" },
+          ]);
+          expect(r.columnNames).toEqual(["id", "name"]);
+          const u = await s.executeMany(`UPDATE ${T.items} SET qty = :qty WHERE id = :id RETURNING id, qty`, [
+            { id: 51, qty: 7 },
+            { id: 999, qty: 7 },
+            { id: 50, qty: 8 },
+          ]);
+          expect(u.rowsAffected).toBe(2);
+          expect(u.data).toEqual([
+            { id: 51, qty: 7 },
+            { id: 50, qty: 8 },
+          ]);
+          const plain = await s.executeMany(`DELETE FROM ${T.items} WHERE id = ?`, [[50], [51], [52]]);
+          expect(plain.rowsAffected).toBe(3);
+          expect(plain.data).toEqual([]);
+        });
+      },
+    );
+
     test("executeMany with positional and named sets sums rowsAffected, atomically", async () => {
       await withSession(async (s) => {
         const a = await s.executeMany(`INSERT INTO ${T.items} (id, name, qty) VALUES (?, ?, ?)`, [

@@ -101,11 +101,16 @@ type PgQuery = PgModule.Query & {
   callback?: (err: Error | undefined, res: PgResult | PgResult[]) => void;
 };
 
+interface PgField {
+  name: string;
+  dataTypeID: number;
+}
+
 interface PgResult {
   command: string | null;
   rowCount: number | null;
   rows: Row[];
-  fields: { name: string; dataTypeID: number }[];
+  fields: PgField[];
 }
 
 /** One pooled connection plus the state sqlspec keeps for it (its ConnectionState, read from the protocol). */
@@ -690,6 +695,12 @@ export class PgAdapter implements Adapter<PgConnection> {
           )
         : undefined;
     try {
+      // Every set's rows (RETURNING), in set order: each Execute is preceded by a Describe of its portal, so the rows
+      // can be parsed (a statement returning nothing answers NoData, a few bytes).
+      const rows: Row[] = [];
+      let fields: PgField[] = [];
+      let parsers: ((text: string) => unknown)[] = [];
+      const parserFor = (oid: number): ((text: string) => unknown) => this.#getTypeParser(oid, "text");
       const { total, command } = await new Promise<{ total: number; command: string }>((resolve, reject) => {
         let total = 0;
         let command = "";
@@ -711,6 +722,7 @@ export class PgAdapter implements Adapter<PgConnection> {
               }
               for (const values of sets) {
                 c.bind({ portal: "", statement: name, values });
+                c.describe({ type: "P", name: "" });
                 c.execute({ portal: "", rows: 0 });
               }
               c.sync();
@@ -718,8 +730,21 @@ export class PgAdapter implements Adapter<PgConnection> {
               c.stream.uncork?.();
             }
           },
-          handleRowDescription: noop,
-          handleDataRow: noop,
+          handleRowDescription(msg: { fields: PgField[] }): void {
+            if (fields.length === 0) {
+              fields = msg.fields;
+              parsers = fields.map((f) => parserFor(f.dataTypeID));
+            }
+          },
+          handleDataRow(msg: { fields: (string | null)[] }): void {
+            const row: Row = {};
+            for (let i = 0; i < fields.length; i++) {
+              const v = msg.fields[i];
+              row[(fields[i] as PgField).name] =
+                v === null || v === undefined ? null : (parsers[i] as (t: string) => unknown)(v);
+            }
+            rows.push(row);
+          },
           handleEmptyQuery: noop,
           handlePortalSuspended: noop,
           handleCopyInResponse: noop,
@@ -740,7 +765,10 @@ export class PgAdapter implements Adapter<PgConnection> {
         client.query(batch as unknown as PgModule.Submittable);
         submitted = batch as unknown as PgQuery;
       });
-      return { rows: [], columns: EMPTY, rowsAffected: total, command };
+      if (fields.some((f) => f.dataTypeID >= 10_000 && this.#types.unknown(f.dataTypeID))) {
+        await this.#resolveTypes(client, { command, rowCount: total, rows, fields });
+      }
+      return { rows, columns: fields.length === 0 ? EMPTY : fieldNames(fields), rowsAffected: total, command };
     } catch (err) {
       this.#forgetStale(conn, sql, stmt, types !== undefined, err);
       throw this.#queryError(conn, err, cancel?.kind);

@@ -669,10 +669,17 @@ export class PostgresJsAdapter implements Adapter<PostgresJsConnection> {
       if (cancel !== undefined && !(await cancel.done())) conn.broken = true;
     }
     let total = 0;
-    for (const r of results) total += rowsAffectedFor(r.command ?? undefined, r.count);
-    const last = toRaw(results[results.length - 1] as PjsResult);
-    last.rowsAffected = total;
-    return last;
+    let rows: Row[] = [];
+    let last: RawResult | undefined;
+    // Every set's rows (RETURNING), in set order, as the other adapters return them.
+    for (const r of results) {
+      total += rowsAffectedFor(r.command ?? undefined, r.count);
+      const late = this.#lateColumns(r);
+      if (late !== undefined) await this.#finishTypes(conn, r, late);
+      last = toRaw(r);
+      if (last.rows.length > 0) rows = rows.length === 0 ? last.rows : rows.concat(last.rows);
+    }
+    return { ...(last as RawResult), rows, rowsAffected: total };
   }
 
   /**
