@@ -54,25 +54,25 @@ describe.concurrent("sqlspec CLI", () => {
     expect(version.stdout.trim()).toBe(JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")).version);
   });
 
-  test("usage errors exit 2 with a one-line message and no stack", async () => {
+  test("usage errors exit 1 with a one-line message and no stack", async () => {
     const missing = await sqlspec(["generate", "sql"]);
-    expect(missing.code).toBe(2);
+    expect(missing.code).toBe(1);
     expect(missing.stderr).toContain("error: required option '-o, --out <file.ts>' not specified");
     const unknown = await sqlspec(["frobnicate"]);
-    expect(unknown.code).toBe(2);
+    expect(unknown.code).toBe(1);
     expect(unknown.stderr).toContain("error: unknown command 'frobnicate'");
     const noSchema = await sqlspec(["generate", "static", "--out", "x.ts"], dir);
-    expect(noSchema.code).toBe(2);
+    expect(noSchema.code).toBe(1);
     expect(noSchema.stderr).toBe(
       "error: Give --schema <file.sql | migrations folder> (embedded PGlite) or --database-url <url>\n",
     );
     const noFolder = await sqlspec(["generate", "nope", "--out", "x.ts", "--schema", "schema.sql"], dir);
-    expect(noFolder.code).toBe(2);
+    expect(noFolder.code).toBe(1);
     expect(noFolder.stderr).toBe("error: SQL file or folder not found: nope\n");
     for (const r of [missing, unknown, noSchema, noFolder]) expect(r.stderr).not.toMatch(NO_STACK);
   });
 
-  test("a query the database rejects exits 2 naming the file, line and query", async () => {
+  test("a query the database rejects exits 1 naming the file, line and query", async () => {
     const bad = join(dir, "bad");
     mkdirSync(join(bad, "notes"), { recursive: true });
     writeFileSync(
@@ -80,7 +80,7 @@ describe.concurrent("sqlspec CLI", () => {
       "-- name: ok\nSELECT 1 AS one;\n\n-- name: broken\nSELECT id,\n  bodyy\nFROM notes;\n",
     );
     const r = await sqlspec(["generate", "bad", "--schema", "schema.sql", "--out", "bad.gen.ts"], dir);
-    expect(r.code).toBe(2);
+    expect(r.code).toBe(1);
     expect(r.stderr).toContain("1 of 2 queries failed to describe:");
     expect(r.stderr).toContain(`${join("bad", "notes", "q.sql")}:6: notes.broken: column "bodyy" does not exist`);
     expect(r.stderr).not.toMatch(NO_STACK);
@@ -105,7 +105,7 @@ describe.concurrent("sqlspec CLI", () => {
       "-- name: get\nSELECT id, body FROM notes WHERE id = :id;\n\n-- name: count\nSELECT count(*) AS n FROM notes;\n",
     );
     const stale = await sqlspec(args, dir);
-    expect(stale.code).toBe(1);
+    expect(stale.code).toBe(2);
     expect(stale.stderr).toBe(
       [
         "src/q.gen.ts is stale:",
@@ -176,12 +176,12 @@ describe.concurrent("sqlspec CLI", () => {
     expect(code).toContain('{ dialect: "sqlite" }');
   });
 
-  test("an unreachable --database-url exits 2 without a stack", async () => {
+  test("an unreachable --database-url exits 1 without a stack", async () => {
     const r = await sqlspec(
       ["generate", "static", "--database-url", "postgres://app:secret@127.0.0.1:1/none", "--out", "x.ts"],
       dir,
     );
-    expect(r.code).toBe(2);
+    expect(r.code).toBe(1);
     expect(r.stderr).toBe(
       "error: Cannot connect to the --database-url server (postgres://app:***@127.0.0.1:1/none): connect ECONNREFUSED 127.0.0.1:1\n",
     );

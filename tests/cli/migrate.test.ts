@@ -115,7 +115,7 @@ describe.concurrent("sqlspec migrate (spawned, PostgreSQL)", { timeout: 300_000 
     );
 
     const pendingCheck = await sqlspec(["migrate", "check"], dir);
-    expect(pendingCheck.code).toBe(1);
+    expect(pendingCheck.code).toBe(2);
     expect(pendingCheck.stderr).toContain("pending: 0001 add users (db/migrations/0001_add_users.sql)");
 
     const dry = await sqlspec(["migrate", "upgrade", "--dry-run"], dir);
@@ -136,7 +136,7 @@ describe.concurrent("sqlspec migrate (spawned, PostgreSQL)", { timeout: 300_000 
     expect(JSON.parse(current.stdout)).toMatchObject({ version: "0002", description: "add posts", type: "sql" });
 
     const refused = await sqlspec(["migrate", "downgrade"], dir);
-    expect(refused.code).toBe(2);
+    expect(refused.code).toBe(1);
     expect(refused.stderr).toBe(
       "error: downgrade changes what the database records: pass --yes to confirm (stdin is not a terminal)\n",
     );
@@ -267,7 +267,7 @@ describe.concurrent("sqlspec migrate (spawned, PostgreSQL)", { timeout: 300_000 
     expect(await q(`SELECT version FROM ${table}`)).toEqual([{ version: "0001" }]);
   });
 
-  test("timestamp versions are UTC whatever TZ says; bad names and mixed schemes exit 2 before any I/O", async () => {
+  test("timestamp versions are UTC whatever TZ says; bad names and mixed schemes exit 1 before any I/O", async () => {
     const { dir } = project();
     writeFileSync(
       join(dir, "sqlspec.config.ts"),
@@ -287,29 +287,29 @@ describe.concurrent("sqlspec migrate (spawned, PostgreSQL)", { timeout: 300_000 
 
     writeFileSync(join(dir, "db/migrations/0001_old.sql"), "-- name: migrate-0001-up\nSELECT 1;\n");
     const mixed = await sqlspec(["migrate", "pending"], dir);
-    expect(mixed.code).toBe(2);
+    expect(mixed.code).toBe(1);
     expect(mixed.stderr).toContain(
       "error: Migration versions mix two schemes: db/migrations/0001_old.sql is sequential",
     );
     rmSync(join(dir, "db/migrations/0001_old.sql"));
     writeFileSync(join(dir, "db/migrations/20261130-add.sql"), "-- name: x\nSELECT 1;\n");
     const bad = await sqlspec(["migrate", "upgrade"], dir);
-    expect(bad.code).toBe(2);
+    expect(bad.code).toBe(1);
     expect(bad.stderr).toBe(
       "error: db/migrations/20261130-add.sql: not a migration file name; use {version}_{description}.sql|.ts|.js, " +
         "e.g. 0001_add_users.sql (letters, digits, _ and - in the description)\n",
     );
   });
 
-  test("config problems exit 2 with one line", async () => {
+  test("config problems exit 1 with one line", async () => {
     const dir = mkdtempSync(join(tmpdir(), "sqlspec-migrate-cli-"));
     roots.push(dir);
     const none = await sqlspec(["migrate", "current"], dir);
-    expect(none.code).toBe(2);
+    expect(none.code).toBe(1);
     expect(none.stderr).toMatch(/^error: no sqlspec\.config\.ts \(or \.js\) in .*: create one whose default export/);
     writeFileSync(join(dir, "sqlspec.config.js"), "export default 42;\n");
     const wrong = await sqlspec(["migrate", "current"], dir);
-    expect(wrong.code).toBe(2);
+    expect(wrong.code).toBe(1);
     expect(wrong.stderr).toContain("the default export must be a SQLSpec instance or a database config");
   });
 });

@@ -48,7 +48,7 @@ export const generateCommand: CliCommand = {
       )
       .option("--import-from <module>", "module the generated file imports typedQuery from", "sqlspec")
       .option("--types-from <module>", 'module exporting the types named in column annotations (AS "col: Type")')
-      .option("--check", "do not write: exit 1 if the file is stale and list the queries that changed")
+      .option("--check", "do not write: exit 2 if the file is stale and list the queries that changed")
       .action(async (sources: string[], flags: GenerateFlags) => {
         if (flags.schema && flags.databaseUrl) throw new CliError("give --schema or --database-url, not both");
         const started = performance.now();

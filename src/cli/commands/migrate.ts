@@ -1,7 +1,8 @@
 /**
  * `sqlspec migrate init | create | upgrade | downgrade | current | history | pending | stamp | check`: the project
  * config's `migrations` (see project-config.ts), one line per migration as it runs, and exit codes scripts can
- * trust: 0 done, 1 `check` found pending migrations, 2 an error (a failed migration, drift, a lock timeout, bad usage).
+ * trust: 0 done, 1 an error (a failed migration, a lock timeout, bad usage, upgrade refused on drift), 2 `check` found
+ * pending migrations, drift or missing files.
  */
 import { mkdirSync } from "node:fs";
 import { createInterface } from "node:readline/promises";
@@ -167,11 +168,11 @@ export const migrateCommand: CliCommand = {
 
     migrate
       .command("check")
-      .description("compare files with the database: exit 1 when migrations are pending, 2 on drift or missing files")
+      .description("compare files with the database: exit 2 when migrations are pending, applied files changed or are missing")
       .action(async (_flags: unknown, cmd: Command) => {
         const flags = cmd.optsWithGlobals<CommonFlags>();
         const r = await withProject(flags, (p) => p.config.migrations.check());
-        const code = r.drift.length || r.missing.length ? ExitCode.ERROR : r.pending.length ? ExitCode.CHECK_FAILED : 0;
+        const code = r.drift.length || r.missing.length || r.pending.length ? ExitCode.CHECK_FAILED : ExitCode.OK;
         if (flags.json) {
           ctx.io.out(
             JSON.stringify({ ...r, pending: r.pending.map(fileJson), outOfOrder: r.outOfOrder.map(fileJson) }),
