@@ -16,7 +16,7 @@ import { parseNodeTree } from "./postgres/node-tree.js";
 import { analyzeNullability } from "./postgres/nullability.js";
 import { type Int8Mode, PgTypeMapper } from "./postgres/ts-types.js";
 
-/** A problem with the input (SQL, schema, options): the CLI prints it without a stack and exits 2. */
+/** A problem with the input (SQL, schema, options): the CLI prints it without a stack and exits 1. */
 export class TypegenError extends SQLSpecError {}
 
 export interface GenerateOptions {
