@@ -545,13 +545,7 @@ export class Session<Conn = unknown> implements AsyncDisposable {
    */
   async transaction<T>(fn: (tx: this) => Promise<T>, options?: TransactionOptions): Promise<T> {
     const running = this.#transactions;
-    const innermost = running[running.length - 1];
-    if (innermost !== undefined && !insideTransaction(innermost)) {
-      throw new TransactionError(
-        "transaction() called while another transaction() on this session is still running in a different task; " +
-          "concurrent tasks need a session each (nested calls belong inside the running callback)",
-      );
-    }
+    this.#sameTask("transaction()");
     const token = {};
     running.push(token);
     try {
@@ -561,6 +555,17 @@ export class Session<Conn = unknown> implements AsyncDisposable {
       return await traced(this.adapter, "transaction", { "sqlspec.transaction.savepoint": nested }, body);
     } finally {
       running.splice(running.indexOf(token), 1);
+    }
+  }
+
+  /** Refuses a call from another task while a transaction() callback of this session runs (it would join it). */
+  #sameTask(what: string): void {
+    const innermost = this.#transactions[this.#transactions.length - 1];
+    if (innermost !== undefined && !insideTransaction(innermost)) {
+      throw new TransactionError(
+        `${what} called while a transaction() on this session is still running in a different task; ` +
+          "concurrent tasks need a session each (nested calls belong inside the running callback)",
+      );
     }
   }
 
@@ -644,10 +649,16 @@ export class Session<Conn = unknown> implements AsyncDisposable {
         () => upsertRows(this, table, rows as readonly Row[], options as UpsertOptions),
         () => rows.length,
       );
-    if (this.#owner.observer === undefined) return work();
-    return traced(this.adapter, `upsert ${table}`, bulkSpan("upsert", table, rows.length), work, (r) => ({
-      "sqlspec.upsert.strategy": r.metadata?.strategy as string | undefined,
-    }));
+    if (this.#owner.observer === undefined) return this.#bulk(work);
+    return traced(
+      this.adapter,
+      `upsert ${table}`,
+      bulkSpan("upsert", table, rows.length),
+      () => this.#bulk(work),
+      (r) => ({
+        "sqlspec.upsert.strategy": r.metadata?.strategy as string | undefined,
+      }),
+    );
   }
 
   /**
@@ -678,9 +689,10 @@ export class Session<Conn = unknown> implements AsyncDisposable {
           ),
         (r) => r.rowsAffected,
       );
-    if (this.#owner.observer === undefined) return work();
+    if (this.#owner.observer === undefined) return this.#bulk(work);
     const n = Array.isArray(rows) ? rows.length : undefined;
-    return traced(this.adapter, `loadRecords ${table}`, bulkSpan("loadRecords", table, n), work, (r) => ({
+    const bulk = (): Promise<SQLResult> => this.#bulk(work);
+    return traced(this.adapter, `loadRecords ${table}`, bulkSpan("loadRecords", table, n), bulk, (r) => ({
       "sqlspec.rows": r.rowsAffected,
     }));
   }
@@ -779,6 +791,23 @@ export class Session<Conn = unknown> implements AsyncDisposable {
     // An atomic pipeline is one implicit transaction already: no BEGIN/COMMIT round trips outside a transaction.
     const atomic = this.adapter.capabilities.pipeline === "atomic" && this.adapter.queryMany !== undefined;
     return atomic && !this.inTransaction ? fn() : this.transaction(fn);
+  }
+
+  /**
+   * upsert/loadRecords inside an open transaction run under a savepoint, as executeMany does: a failure undoes only
+   * their rows and the caller's transaction goes on. Called from another task while transaction() runs, they raise
+   * TransactionError (transaction()'s guard) instead of joining that transaction and vanishing with its rollback.
+   */
+  #bulk<T>(work: () => Promise<T>): Promise<T> {
+    if (this.#transactions.length === 0 && !this.inTransaction) return work();
+    if (this.adapter.capabilities.savepoints) return this.transaction(work);
+    // No savepoints (DuckDB): the guard alone; the work runs in the caller's transaction.
+    try {
+      this.#sameTask("A bulk call");
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return work();
   }
 
   /** The adapter's refusal of a bulk call's options (before any row is read), as a rejected promise. */
