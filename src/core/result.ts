@@ -4,12 +4,12 @@ import type { OperationType, Row } from "./types.js";
 
 /** The strategy a bulk call ran, as `result.metadata.strategy` reports it. */
 export type BulkStrategyName =
-  /** PostgreSQL upsert: MERGE from one JSON parameter, or from a COPY-staged temporary table */
-  | "merge-json"
-  | "copy-merge"
-  /** INSERT … ON CONFLICT (PostgreSQL before 15 or on request; SQLite, DuckDB), from JSON or COPY-staged */
+  /** upsert's default: INSERT … ON CONFLICT from one JSON parameter (PostgreSQL) or VALUES (SQLite, DuckDB), or from a COPY-staged temporary table */
   | "insert-on-conflict"
   | "copy-insert-on-conflict"
+  /** upsert with `strategy: "merge"` (PostgreSQL 15+), and a MERGE from rows run by a session: from JSON or COPY-staged */
+  | "merge-json"
+  | "copy-merge"
   /** MySQL/MariaDB INSERT … ON DUPLICATE KEY UPDATE statements */
   | "on-duplicate-key-update"
   /** INSERT-form bulk engines: multi-row VALUES, one JSON document per chunk, or the server's bulk loader */

@@ -81,10 +81,11 @@ export class DataDictionary<Conn = unknown> {
   }
 
   /**
-   * The column sets of the table's primary key and unique constraints; empty where the adapter cannot tell. Cached per
-   * pool.
+   * The column sets of the table's primary key and unique constraints; empty where the adapter cannot tell. Cached
+   * per pool; `fresh` reads the catalog now (a check that must see the latest DDL).
    */
-  getUniqueKeys(table: string): Promise<string[][]> {
+  getUniqueKeys(table: string, options?: { fresh?: boolean }): Promise<string[][]> {
+    if (options?.fresh) this.cache.uniqueKeys.delete(table);
     return this.#cached(this.cache.uniqueKeys, table, (i) =>
       i.getUniqueKeys ? i.getUniqueKeys(this.adapter, this.conn(), table) : Promise.resolve([]),
     );

@@ -262,7 +262,11 @@ export class Session<Conn = unknown> implements AsyncDisposable {
     const started = performance.now();
     let total = 0;
     try {
-      for (const stmt of statements) total += (await this.adapter.query(this.conn, stmt, [], {})).rowsAffected;
+      for (const stmt of statements) {
+        const raw = await this.adapter.query(this.conn, stmt, [], {});
+        total += raw.rowsAffected;
+        if (raw.command !== undefined && CATALOG_CHANGES.has(raw.command)) this.#catalogChanged(raw.command, stmt);
+      }
     } catch (err) {
       throw this.#fail(err, text);
     }
@@ -860,6 +864,7 @@ export class Session<Conn = unknown> implements AsyncDisposable {
     } catch (err) {
       throw this.#fail(err, p.sql);
     }
+    if (raw.command !== undefined && CATALOG_CHANGES.has(raw.command)) this.#catalogChanged(raw.command, p.sql);
     return this.#result<T>(p.sql, p.values, p.operationType, raw, started, p.metadata);
   }
 
@@ -882,6 +887,15 @@ export class Session<Conn = unknown> implements AsyncDisposable {
       lastInsertId: raw.lastInsertId,
       metadata: raw.metadata === undefined ? metadata : { ...raw.metadata, ...metadata },
     });
+  }
+
+  /**
+   * DDL (or a changed search_path) ran through this session: the pool's cached catalog facts may be stale. Bulk
+   * statements are typed by the server anyway; the cache only says which columns hold JSON documents or arrays.
+   */
+  #catalogChanged(command: string, sql: string): void {
+    if (command === "SET" && !/search_path/i.test(sql)) return;
+    this.#owner.dictionaryCache.invalidate();
   }
 
   #opts(options: ExecuteOptions | undefined): QueryOptions {
@@ -1102,6 +1116,9 @@ function beginOptions(options: TransactionOptions | undefined): QueryOptions {
   if (options.timeoutMs !== undefined) opts.timeoutMs = options.timeoutMs;
   return opts;
 }
+
+/** Command tags after which cached catalog columns and keys may be stale. */
+const CATALOG_CHANGES = new Set(["CREATE", "ALTER", "DROP", "SET", "RESET", "DISCARD", "IMPORT"]);
 
 function isBrokenError(err: unknown): boolean {
   if (!err || typeof err !== "object") return false;

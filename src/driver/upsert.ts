@@ -1,6 +1,21 @@
 /**
- * The bulk upsert engine: `session.upsert`, `session.loadRecords`, and COPY staging for `session.execute(merge…
- * using(rows))`. Strategy choice lives here, once, for every adapter; adapters only provide `query` and `copyIn`.
+ * The one bulk engine for rows given as data: `session.upsert`, `session.loadRecords`, and COPY staging for
+ * `session.execute(sql.merge()…using(rows))`. Strategy choice lives here, once, for every adapter, from the adapter's
+ * capabilities and the dialect renderer (never an engine name). Statements are built as nodes (core/ast) and rendered
+ * by the dialect, so an upsert and the MERGE builder share one SQL form:
+ *
+ *   default   INSERT INTO t AS t (cols) SELECT src.cols FROM <source> AS src ON CONFLICT (on) DO UPDATE SET
+ *             c = excluded.c — race-free under concurrent writers, and `on` must be a unique key (the server
+ *             checks; the error names the table's unique keys);
+ *   "merge"   MERGE INTO t AS t USING <source> AS src ON t.k = src.k WHEN MATCHED … WHEN NOT MATCHED … (explicit
+ *             only: under concurrent inserts of one key PostgreSQL's MERGE raises a unique violation, and with an
+ *             `on` that is no unique key it duplicates rows, so the engine checks the key first).
+ *
+ * <source> is typed by the server when the statement runs, never from a client-side catalog copy that DDL can
+ * outdate: `json_populate_recordset(NULL::t, $1::json)` over one JSON parameter, or, past the COPY threshold, a
+ * stage `CREATE TEMP TABLE … ON COMMIT DROP AS SELECT (NULL::t).c … WITH NO DATA` filled by COPY. The catalog (cached
+ * per pool, dropped on DDL run through a session and re-read for a column it lacks) only tells the encoder which
+ * columns hold JSON documents or arrays; JSON and COPY encode every value by the same rules (core/values).
  *
  * PostgreSQL 15, measured on this machine (2 cores, half-new/half-existing rows into (id int pk, name text, price
  * numeric, stock int, updated_at timestamptz), one transaction, raw pg):
@@ -9,48 +24,59 @@
  *   2k           16.8 ms                    27.6 ms                  12.9 ms
  *   10k          78.8 ms                   131.0 ms                  35.2 ms
  *   100k          951 ms (10k chunks 819)  1866 ms                    456 ms
- * One JSON parameter wins while COPY's fixed cost (BEGIN, CREATE, COPY, MERGE, COMMIT: five round trips plus
+ * One JSON parameter wins while COPY's fixed cost (BEGIN, CREATE, COPY, the statement, COMMIT: five round trips plus
  * temp-table catalog work, ~6 ms) dominates; past it COPY staging wins at every size, and chunking the JSON never
- * catches up. `json_to_recordset` beats `jsonb_to_recordset` ~1.7× (no jsonb value is built). Through this engine
- * (session, catalog types, stable prepared statements) the two cross at ~2,000 rows on the server; on PGlite (PG 18
- * in WASM, COPY from a Blob) at ~1,500, where COPY's lead stays smaller (1.2–1.4× at 3k–100k).
+ * catches up. The same holds for INSERT … ON CONFLICT from the same sources (see `npm run bench`).
  */
 
 import { insertInto } from "../builder/insert.js";
-import { hasNode } from "../core/ast/nodes.js";
-import { getRenderer } from "../core/ast/render.js";
-import { rowsOf } from "../core/ast/rewrite.js";
+import {
+  type Expr,
+  hasNode,
+  type InsertNode,
+  type MergeNode,
+  type RefExpr,
+  type RowsSource,
+  type StatementNode,
+} from "../core/ast/nodes.js";
+import { getRenderer, RecordsPayload, type StagingSql } from "../core/ast/render.js";
+import { rowsOf, withTableSource } from "../core/ast/rewrite.js";
 import type { QueryBuilder } from "../core/builder-protocol.js";
-import { SQLBuilderError } from "../core/errors.js";
-import { quoteQualified as quoteQualifiedFor } from "../core/identifiers.js";
+import { SQLBuilderError, type SQLSpecError } from "../core/errors.js";
+import { parseName, quoteIdent, quoteQualified } from "../core/identifiers.js";
 import { type BulkStrategyName, type ResultMetadata, SQLResult } from "../core/result.js";
 import type { ColumnOf, Dialect, OperationType, Row } from "../core/types.js";
 import { encodeRecordsJson } from "../core/values.js";
-import type { ColumnInfo } from "./adapter.js";
 import { ObjectRows } from "./copy-rows.js";
-import {
-  arraysOfAsync,
-  columnDefs,
-  copyRows,
-  dropStage,
-  inTransaction,
-  ownsTransaction,
-  quoteIdentPg,
-  type RowSource,
-  STAGE,
-  stageRows,
-} from "./copy-staging.js";
-import { CallDeadline } from "./deadline.js";
+import { arraysOfAsync, copyRows, inTransaction, ownsTransaction, type RowSource, STAGE } from "./copy-staging.js";
 import { bulkOf, type NativeBulkStrategy, nativeBulkLoad, nativeBulkUpsert } from "./native-bulk.js";
 import type { OnProgress } from "./progress.js";
 import type { Session } from "./session.js";
+import {
+  type ColumnPlan,
+  type ColumnsOf,
+  catalogTypes,
+  type DuplicateKeys,
+  dedupe,
+  isUniqueKey,
+  notUniqueKey,
+  planColumns,
+  rowColumns,
+  serverDuplicate,
+} from "./upsert-checks.js";
 
-/** `values` / `json` / `copy` are the INSERT-form engines' sources (MySQL/MariaDB, see native-bulk.ts). */
-export type UpsertStrategy = "auto" | "merge-json" | "copy-merge" | "insert-on-conflict" | NativeBulkStrategy;
+export { rowColumns } from "./upsert-checks.js";
+
+/**
+ * `auto` = `insert-on-conflict` (one JSON parameter, or COPY-staged past the threshold); `merge` = MERGE from the
+ * same sources; `merge-json` / `copy-merge` force MERGE's source. `values` / `json` / `copy` are the INSERT-form
+ * engines' sources (MySQL/MariaDB, see native-bulk.ts).
+ */
+export type UpsertStrategy = "auto" | "insert-on-conflict" | "merge" | "merge-json" | "copy-merge" | NativeBulkStrategy;
 
 /** Options of `session.upsert`; `R` is the row type, so `on` and `update` name its columns. */
 export interface UpsertOptions<R extends object = Row> {
-  /** Key columns: the MERGE ON equality / the ON CONFLICT target (a unique key of the table). */
+  /** Key columns: a primary key or unique constraint/index of the table (the ON CONFLICT target). */
   on: readonly ColumnOf<R>[];
   /** Columns updated on a match. Default: every data column that is not a key. `[]` = insert-only. */
   update?: readonly ColumnOf<R>[];
@@ -60,7 +86,12 @@ export interface UpsertOptions<R extends object = Row> {
    * too, before any I/O.
    */
   strategy?: UpsertStrategy;
-  /** Rows above which PostgreSQL stages through COPY. Default: measured per engine (see DEFAULT_COPY_THRESHOLD). */
+  /**
+   * A key given twice in one batch: `"error"` (default) raises CardinalityViolationError naming the key columns and
+   * row positions before anything is sent; `"last-wins"` keeps only the last row per key.
+   */
+  duplicates?: DuplicateKeys;
+  /** Rows above which PostgreSQL stages through COPY. Default: measured per engine (capabilities.bulkCopyThreshold). */
   copyThreshold?: number;
   /** Rows sent so far, at most every ~100 ms (during a COPY) and once at the end. */
   onProgress?: OnProgress;
@@ -82,116 +113,93 @@ export interface LoadRecordsOptions<R extends object = Row> {
   timeoutMs?: number;
 }
 
-/** Measured crossovers (see the header): above this many rows COPY staging beats one JSON-parameter MERGE. */
+/** Measured crossovers (see the header): above this many rows COPY staging beats one JSON parameter. */
 export const DEFAULT_COPY_THRESHOLD = { server: 2000, pglite: 1500 } as const;
+
+/** Rows per statement when there is no COPY: one JSON document each, inside one transaction. */
+const JSON_CHUNK_ROWS = 20_000;
 
 type AnySession = Session<any>;
 type Rows = readonly Readonly<Record<string, unknown>>[];
 
+const STRATEGIES = new Set<UpsertStrategy>([
+  "auto",
+  "insert-on-conflict",
+  "merge",
+  "merge-json",
+  "copy-merge",
+  "values",
+  "json",
+  "copy",
+]);
+
+const SRC = "src";
+const TARGET = "t";
+
 // ---------------------------------------------------------------------------------------------------- upsert
 
 /**
- * Inserts or updates `rows` by the `on` key with the fastest strategy for the server; `metadata.strategy` says
- * which ran. Atomic: it runs in its own transaction, or inside the caller's when one is open.
+ * Inserts or updates `rows` by the `on` key with the fastest source for the size; `metadata.strategy` says which ran.
+ * Atomic: it runs in its own transaction, or inside the caller's when one is open.
  */
 export async function upsertRows(
   session: AnySession,
   table: string,
-  rows: Rows,
+  input: Rows,
   options: UpsertOptions,
 ): Promise<SQLResult> {
   const started = performance.now();
-  const deadline = new CallDeadline(options);
   const on = options?.on ?? [];
   if (on.length === 0) throw new SQLBuilderError(`upsert into "${table}" needs { on: [key columns] }`);
   const strategy = options.strategy ?? "auto";
   if (!STRATEGIES.has(strategy)) {
     throw new SQLBuilderError(`Unknown upsert strategy "${strategy}"; use one of: ${[...STRATEGIES].join(", ")}`);
   }
-  if (rows.length === 0) return emptyResult(session.dialect === "postgres" ? "MERGE" : "INSERT", started, "none");
-  const columns = rowColumns(rows);
-  const plan = planColumns(table, columns, on, options.update);
+  const duplicates = options.duplicates ?? "error";
+  if (duplicates !== "error" && duplicates !== "last-wins") {
+    throw new SQLBuilderError(`upsert duplicates must be "error" or "last-wins", got ${JSON.stringify(duplicates)}`);
+  }
+  const path = parseName(table, "upsert() table name");
+  const staging = getRenderer(session.dialect).staging;
+  if (input.length === 0) return emptyResult("INSERT", started, "none");
+  const plan = planColumns(table, rowColumns(input), on, options.update);
+  const rows = dedupe(table, input, plan.on, duplicates);
 
-  if (session.dialect !== "postgres") {
+  if (staging === undefined) {
     const bulk = bulkOf(session);
     if (
       bulk !== undefined &&
-      strategy !== "merge-json" &&
-      strategy !== "copy-merge" &&
-      strategy !== "insert-on-conflict"
+      (strategy === "auto" || strategy === "values" || strategy === "json" || strategy === "copy")
     ) {
-      return nativeBulkUpsert(session, bulk, table, rows, plan, strategy, started, deadline);
+      return nativeBulkUpsert(session, bulk, table, rows, plan, strategy, started);
     }
-    if (strategy === "merge-json" || strategy === "copy-merge") {
-      throw new SQLBuilderError(
-        `upsert strategy "${strategy}" needs PostgreSQL; ${session.dialect} uses its native upsert`,
-      );
+    if (strategy !== "auto" && strategy !== "insert-on-conflict") {
+      throw new SQLBuilderError(`upsert strategy "${strategy}" is not available on ${session.adapter.databaseLabel}`);
     }
-    return nativeUpsert(session, table, rows, plan, started, deadline);
+    return nativeUpsert(session, table, rows, plan, started);
   }
 
-  const catalog = await catalogColumns(session, table);
-  const types = columnTypes(table, columns, catalog);
-  const version = (await session.dataDictionary.getVersion()).versionNum;
-  const hasMerge = version === 0 || version >= 150000;
-  const threshold = copyThresholdFor(session, options);
-  const canCopy = typeof session.adapter.copyIn === "function";
-
-  const { form, staged, name } = chooseStrategy(strategy, rows.length, threshold, hasMerge, canCopy, session);
-  const target = quoteTable(table);
-  const metadata = { strategy: name, rows: rows.length };
-  if (!staged) {
-    const source = `(SELECT * FROM json_to_recordset($1::json) AS src(${columnDefs(columns, types)}))`;
-    const sql = form === "merge" ? mergeSql(target, source, plan) : insertSql(target, source, plan);
-    // The JSON text is bound as a string: every PG adapter passes strings to json parameters untouched.
-    const result = await session.runCompiled(
-      sql,
-      [encodeRecordsJson(rows, columns, types, session.jsonSerializer)],
-      form === "merge" ? "MERGE" : "INSERT",
-      metadata,
-      deadline.next(),
-    );
-    return retimed(result, started);
-  }
-  return inTransaction(session, deadline, async () => {
-    const stage = await stageRows(session, columns, types, rows, STAGE, deadline.next());
-    const sql = form === "merge" ? mergeSql(target, stage, plan) : insertSql(target, `(SELECT * FROM ${stage})`, plan);
-    const result = await session.runCompiled(sql, [], form === "merge" ? "MERGE" : "INSERT", metadata, deadline.next());
-    if (!ownsTransaction(session)) await dropStage(session, stage);
-    return retimed(result, started);
-  });
-}
-
-const STRATEGIES = new Set<UpsertStrategy>([
-  "auto",
-  "merge-json",
-  "copy-merge",
-  "insert-on-conflict",
-  "values",
-  "json",
-  "copy",
-]);
-
-/**
- * The statement form (MERGE, or INSERT … ON CONFLICT before 15 / on request) and the source (one JSON parameter,
- * or COPY staging past the threshold); the name is what `metadata.strategy` reports.
- */
-function chooseStrategy(
-  strategy: UpsertStrategy,
-  n: number,
-  threshold: number,
-  hasMerge: boolean,
-  canCopy: boolean,
-  session: AnySession,
-): { form: "merge" | "insert"; staged: boolean; name: BulkStrategyName } {
-  if (strategy === "merge-json" && !hasMerge) {
-    throw new SQLBuilderError('MERGE needs PostgreSQL 15+; use strategy "insert-on-conflict" on this server');
-  }
+  const types = await catalogTypes(columnsOf(session), table, plan.columns);
+  const caps = session.adapter.capabilities;
+  const canCopy = caps.copy && typeof session.adapter.copyIn === "function";
+  const form = strategy === "merge" || strategy === "merge-json" || strategy === "copy-merge" ? "merge" : "insert";
   if (strategy === "copy-merge" && !canCopy) {
-    throw new SQLBuilderError(`The ${session.adapter.databaseLabel} adapter has no COPY support (copyIn)`);
+    throw new SQLBuilderError(`The ${session.adapter.databaseLabel} adapter has no COPY support here (copyIn)`);
   }
-  const form = hasMerge && strategy !== "insert-on-conflict" ? "merge" : "insert";
-  const staged = strategy === "copy-merge" || (strategy !== "merge-json" && canCopy && n > threshold);
+  const version = (await session.dataDictionary.getVersion()).versionNum;
+  if (form === "merge") {
+    if (version > 0 && version < 150000) {
+      throw new SQLBuilderError('MERGE needs PostgreSQL 15+; use the default strategy ("auto") on this server');
+    }
+    // MERGE would silently insert a second row for a key that is not unique: check first.
+    const keys = await session.dataDictionary.getUniqueKeys(table, { fresh: true });
+    if (!isUniqueKey(plan.on, keys)) throw notUniqueKey(table, plan.on, keys);
+  }
+  const staged =
+    strategy === "copy-merge" ||
+    (strategy !== "merge-json" && canCopy && rows.length > copyThresholdFor(session, options));
+  const node = form === "merge" ? mergeNode(path, plan, rows) : insertNode(path, plan, rows);
+  const op: OperationType = form === "merge" ? "MERGE" : "INSERT";
   const name =
     form === "merge"
       ? staged
@@ -200,99 +208,58 @@ function chooseStrategy(
       : staged
         ? "copy-insert-on-conflict"
         : "insert-on-conflict";
-  return { form, staged, name };
+  const metadata = { strategy: name, rows: rows.length };
+  const ctx = version > 0 ? { serverVersionNum: version } : undefined;
+  try {
+    if (staged) {
+      return await inTransaction(session, async () => {
+        const r = await runStaged(session, staging, node, ctx, op, metadata);
+        return retimed(r, started);
+      });
+    }
+    if (!canCopy && rows.length > JSON_CHUNK_ROWS) {
+      return await inTransaction(session, async () => {
+        let total = 0;
+        let last: SQLResult | undefined;
+        for (let i = 0; i < rows.length; i += JSON_CHUNK_ROWS) {
+          const chunk = rows.slice(i, i + JSON_CHUNK_ROWS);
+          const n = form === "merge" ? mergeNode(path, plan, chunk) : insertNode(path, plan, chunk);
+          last = await runJson(session, n, ctx, types, op, metadata);
+          total += last.rowsAffected;
+        }
+        return result({ ...(last as SQLResult), rowsAffected: total, started, metadata });
+      });
+    }
+    return retimed(await runJson(session, node, ctx, types, op, metadata), started);
+  } catch (err) {
+    throw await explain(session, table, plan, form, err);
+  }
 }
 
-interface ColumnPlan {
-  columns: string[];
-  on: string[];
-  update: string[];
-}
-
-function planColumns(
+/** The server's refusals that mean "not an upsert key" (42P10) or "a key twice" (21000), said in upsert terms. */
+async function explain(
+  session: AnySession,
   table: string,
-  columns: string[],
-  on: readonly string[],
-  update: readonly string[] | undefined,
-): ColumnPlan {
-  const have = new Set(columns);
-  const missingKeys = on.filter((c) => !have.has(c));
-  if (missingKeys.length > 0) {
-    throw new SQLBuilderError(
-      `upsert into "${table}": key column(s) ${list(missingKeys)} are not in the rows (row keys: ${columns.join(", ")})`,
-    );
+  plan: ColumnPlan,
+  form: "merge" | "insert",
+  err: unknown,
+): Promise<unknown> {
+  const state = (err as SQLSpecError | undefined)?.sqlState;
+  if (state === "21000") return serverDuplicate(table, plan.on, err);
+  if (state !== "42P10" || form !== "insert") return err;
+  // Inside the caller's failed transaction the catalog cannot be read; say so instead.
+  if (session.released || session.adapter.state(session.conn).transaction === "failed") {
+    return notUniqueKey(table, plan.on, undefined, err);
   }
-  const keys = new Set(on);
-  const upd = update ? [...update] : columns.filter((c) => !keys.has(c));
-  const missingUpd = upd.filter((c) => !have.has(c));
-  if (missingUpd.length > 0) {
-    throw new SQLBuilderError(`upsert into "${table}": update column(s) ${list(missingUpd)} are not in the rows`);
-  }
-  return { columns, on: [...on], update: upd };
+  const keys = await session.dataDictionary.getUniqueKeys(table, { fresh: true }).catch(() => undefined);
+  return notUniqueKey(table, plan.on, keys, err);
 }
 
-/** The rows' shared key set; a row with a different set raises SQLBuilderError naming the differing keys. */
-export function rowColumns(rows: Rows): string[] {
-  const first = rows[0] as Readonly<Record<string, unknown>>;
-  const keys = Object.keys(first);
-  const width = keys.length;
-  let set: Set<string> | undefined;
-  for (let i = 1; i < rows.length; i++) {
-    const row = rows[i] as Readonly<Record<string, unknown>>;
-    // Rows built alike list their keys in the same order: comparing in order is a pointer check per key, ~4× cheaper
-    // than a Set lookup. Any other order falls back to the set comparison.
-    let n = 0;
-    let inOrder = true;
-    for (const k in row) {
-      if (k !== keys[n]) {
-        inOrder = false;
-        break;
-      }
-      n++;
-    }
-    if (inOrder && n === width) continue;
-    set ??= new Set(keys);
-    n = 0;
-    let bad = false;
-    for (const k in row) {
-      n++;
-      if (!set.has(k)) {
-        bad = true;
-        break;
-      }
-    }
-    if (bad || n !== width) throw keyMismatch(i, keys, row);
-  }
-  return keys;
-}
-
-function keyMismatch(index: number, keys: readonly string[], row: Readonly<Record<string, unknown>>): SQLBuilderError {
-  const own = Object.keys(row);
-  const missing = keys.filter((k) => !(k in row));
-  const extra = own.filter((k) => !keys.includes(k));
-  const parts = [missing.length ? `missing ${list(missing)}` : "", extra.length ? `extra ${list(extra)}` : ""];
-  return new SQLBuilderError(
-    `Row ${index} has different keys from row 0 (${parts.filter(Boolean).join("; ")}). ` +
-      "Give every row the same keys (use null for absent values).",
-  );
-}
-
-async function catalogColumns(session: AnySession, table: string): Promise<ColumnInfo[]> {
-  const cols = await session.dataDictionary.getColumns(table);
-  if (cols.length === 0) throw new SQLBuilderError(`Table "${table}" was not found (no columns in the catalog)`);
-  return cols;
-}
-
-/** Catalog types for the data columns; a column the table lacks raises before anything is written. */
-function columnTypes(table: string, columns: readonly string[], catalog: readonly ColumnInfo[]): string[] {
-  const byName = new Map(catalog.map((c) => [c.name, c.type]));
-  const unknown = columns.filter((c) => !byName.has(c));
-  if (unknown.length > 0) {
-    throw new SQLBuilderError(
-      `Table "${table}" has no column(s) ${list(unknown)} (its columns: ${catalog.map((c) => c.name).join(", ")})`,
-    );
-  }
-  return columns.map((c) => byName.get(c) as string);
+function columnsOf(session: AnySession): ColumnsOf {
+  return (table, refresh) => {
+    if (refresh) session.dataDictionary.invalidate(table);
+    return session.dataDictionary.getColumns(table);
+  };
 }
 
 function copyThresholdFor(session: AnySession, options: { copyThreshold?: number } | undefined): number {
@@ -302,41 +269,140 @@ function copyThresholdFor(session: AnySession, options: { copyThreshold?: number
   return session.adapter.capabilities.bulkCopyThreshold ?? DEFAULT_COPY_THRESHOLD.server;
 }
 
-// ---------------------------------------------------------------------------------------------------- SQL text
+// ---------------------------------------------------------------------------------------------------- statements
 
-function quoteTable(table: string): string {
-  return quoteQualifiedFor(table, "postgres");
+const ref = (...path: string[]): RefExpr => ({ kind: "ref", path });
+
+function rowsSource(rows: Rows, columns: readonly string[]): RowsSource {
+  return { kind: "rows", rows, columns, alias: SRC };
 }
 
-/** The upsert as MERGE from `source` (a parenthesised query or a table name), aliased `src`. */
-export function mergeSql(target: string, source: string, plan: ColumnPlan): string {
-  const cols = plan.columns.map(quoteIdentPg);
-  let sql = `MERGE INTO ${target} AS t USING ${source} AS src ON `;
-  sql += plan.on.map((c) => `t.${quoteIdentPg(c)} = src.${quoteIdentPg(c)}`).join(" AND ");
-  if (plan.update.length > 0) {
-    sql += ` WHEN MATCHED THEN UPDATE SET ${plan.update.map((c) => `${quoteIdentPg(c)} = src.${quoteIdentPg(c)}`).join(", ")}`;
+/** `INSERT INTO t AS t (cols) SELECT src.cols FROM <rows> AS src ON CONFLICT (on) DO UPDATE SET c = excluded.c`. */
+export function insertNode(target: readonly string[], plan: ColumnPlan, rows: Rows): InsertNode {
+  return {
+    kind: "insert",
+    table: { source: { kind: "ref", path: target }, alias: TARGET },
+    columns: plan.columns,
+    rows: [],
+    from: { source: rowsSource(rows, plan.columns), values: plan.columns.map((c) => ref(SRC, c)) },
+    conflict:
+      plan.update.length > 0
+        ? {
+            columns: plan.on,
+            action: "update",
+            set: plan.update.map((c) => ({ column: [c], value: ref("excluded", c) })),
+          }
+        : { columns: plan.on, action: "nothing" },
+  };
+}
+
+/** `MERGE INTO t AS t USING <rows> AS src ON t.k = src.k WHEN MATCHED THEN UPDATE … WHEN NOT MATCHED THEN INSERT …`. */
+export function mergeNode(target: readonly string[], plan: ColumnPlan, rows: Rows): MergeNode {
+  let on: Expr | undefined;
+  for (const c of plan.on) {
+    const eq: Expr = { kind: "cmp", left: ref(TARGET, c), op: "=", right: ref(SRC, c) };
+    on =
+      on === undefined
+        ? eq
+        : on.kind === "and"
+          ? { kind: "and", items: [...on.items, eq] }
+          : { kind: "and", items: [on, eq] };
   }
-  sql += ` WHEN NOT MATCHED THEN INSERT (${cols.join(", ")}) VALUES (${cols.map((c) => `src.${c}`).join(", ")})`;
-  return sql;
+  const whens: MergeNode["whens"] = [
+    ...(plan.update.length > 0
+      ? [
+          {
+            match: "MATCHED" as const,
+            action: "UPDATE" as const,
+            set: plan.update.map((c) => ({ column: [c], value: ref(SRC, c) })),
+          },
+        ]
+      : []),
+    {
+      match: "NOT MATCHED" as const,
+      action: "INSERT" as const,
+      insertColumns: plan.columns,
+      insertValues: plan.columns.map((c) => ref(SRC, c)),
+    },
+  ];
+  return { kind: "merge", target, alias: TARGET, source: rowsSource(rows, plan.columns), ...(on ? { on } : {}), whens };
 }
 
-/** The upsert as INSERT … SELECT … ON CONFLICT (PostgreSQL < 15, or when asked for). */
-export function insertSql(target: string, source: string, plan: ColumnPlan): string {
-  const cols = plan.columns.map(quoteIdentPg);
-  let sql = `INSERT INTO ${target} AS t (${cols.join(", ")}) SELECT ${cols.map((c) => `src.${c}`).join(", ")} FROM ${source} AS src`;
-  sql += ` ON CONFLICT (${plan.on.map(quoteIdentPg).join(", ")}) DO `;
-  sql +=
-    plan.update.length > 0
-      ? `UPDATE SET ${plan.update.map((c) => `${quoteIdentPg(c)} = excluded.${quoteIdentPg(c)}`).join(", ")}`
-      : "NOTHING";
-  return sql;
+/** Renders a rows statement with its JSON parameter encoded by the records encoder (the COPY path's value rules). */
+function renderJson(
+  session: AnySession,
+  node: StatementNode,
+  ctx: { serverVersionNum: number } | undefined,
+  types: readonly (string | undefined)[] | undefined,
+): { sql: string; values: unknown[] } {
+  const built = getRenderer(session.dialect).render(node, ctx);
+  const params = built.parameters as unknown[];
+  const ser = session.jsonSerializer;
+  const values = params.map((p) =>
+    p instanceof RecordsPayload ? encodeRecordsJson(p.rows, p.columns, types, ser) : p,
+  );
+  return { sql: built.sql, values };
+}
+
+async function runJson(
+  session: AnySession,
+  node: StatementNode,
+  ctx: { serverVersionNum: number } | undefined,
+  types: readonly (string | undefined)[],
+  op: OperationType,
+  metadata: ResultMetadata,
+): Promise<SQLResult> {
+  const { sql, values } = renderJson(session, node, ctx, types);
+  // The JSON text is bound as a string: every PG adapter passes strings to json parameters untouched.
+  return session.runCompiled(sql, values, op, metadata);
+}
+
+/**
+ * COPYs the statement's rows into a stage typed by the server like its rows source (`AS SELECT … WITH NO DATA`), then
+ * runs the same statement reading the stage. Runs inside a transaction (the stage is ON COMMIT DROP); inside the
+ * caller's it drops the stage itself.
+ */
+async function runStaged(
+  session: AnySession,
+  staging: StagingSql,
+  node: StatementNode,
+  ctx: { serverVersionNum: number } | undefined,
+  op: OperationType,
+  metadata: ResultMetadata,
+): Promise<SQLResult> {
+  const stage = await stageSource(session, staging, node, STAGE);
+  const staged = getRenderer(session.dialect).render(withTableSource(node, [stage]), ctx);
+  const r = await session.runCompiled(staged.sql, staged.parameters as unknown[], op, metadata);
+  if (!ownsTransaction(session)) await session.runCompiled(staging.dropStage([stage]), [], "DDL");
+  return r;
+}
+
+/** Creates the stage for a rows statement and COPYs its rows in, encoded by the stage's server-reported types. */
+async function stageSource(
+  session: AnySession,
+  staging: StagingSql,
+  node: StatementNode,
+  stage: string,
+): Promise<string> {
+  const source = rowsOf(node)?.source;
+  if (source === undefined) throw new SQLBuilderError("Only a statement reading rows can be staged.");
+  await session.runCompiled(staging.createStage([stage], node), [], "DDL");
+  const typeRows = await session.runCompiled<{ type: string }>(
+    staging.stageTypesSql,
+    [quoteIdent(stage, session.dialect)],
+    "SELECT",
+  );
+  const types = typeRows.data.map((r) => r.type);
+  await copyRows(session, stage, source.columns, types, new ObjectRows(source.rows, source.columns));
+  return stage;
 }
 
 // ---------------------------------------------------------------------------------------------------- loadRecords
 
 /**
- * Plain bulk load: COPY on PostgreSQL (streamed, bounded memory), for an array or an async iterable of rows
- * (objects, or arrays in `columns` order). One COPY is one atomic statement.
+ * Plain bulk load: COPY where the adapter has it (streamed, bounded memory), for an array or an async iterable of
+ * rows (objects, or arrays in `columns` order). One COPY is one atomic statement. Without COPY, INSERT … SELECT from
+ * JSON documents of JSON_CHUNK_ROWS rows, in one transaction.
  */
 export async function loadRecords(
   session: AnySession,
@@ -345,7 +411,7 @@ export async function loadRecords(
   options?: LoadRecordsOptions,
 ): Promise<SQLResult> {
   const started = performance.now();
-  const deadline = new CallDeadline(options);
+  const path = parseName(table, "loadRecords() table name");
   let first: unknown;
   let rest: RowSource | undefined;
   if (Array.isArray(rows)) {
@@ -365,33 +431,68 @@ export async function loadRecords(
     columns = rest === undefined ? rowColumns(rows as Rows) : Object.keys(first as object);
   }
   if (columns.length === 0) throw new SQLBuilderError(`loadRecords into "${table}": the rows have no columns`);
+  const all = rest === undefined ? (rows as readonly unknown[]) : undefined;
   const bulk = bulkOf(session);
   if (bulk !== undefined) {
-    return nativeBulkLoad(
-      session,
-      bulk,
-      table,
-      rest === undefined ? (rows as readonly unknown[]) : replay(first, rest),
-      columns,
+    return nativeBulkLoad(session, bulk, table, all ?? replay(first, rest as RowSource), columns, started);
+  }
+  const staging = getRenderer(session.dialect).staging;
+  if (staging === undefined) {
+    if (all === undefined) throw new SQLBuilderError("loadRecords from an async iterable needs COPY or a JSON source");
+    return nativeInsert(session, table, all, columns, started);
+  }
+  const types = await catalogTypes(columnsOf(session), table, columns);
+  if (session.adapter.capabilities.copy && typeof session.adapter.copyIn === "function") {
+    const source = all !== undefined ? new ObjectRows(all, columns) : arraysOfAsync(rest as RowSource, columns, first);
+    const count = await copyRows(session, table, columns, types, source);
+    const sql = `COPY ${quoteQualified(table, session.dialect)} (${columns.map((c) => quoteIdent(c, session.dialect)).join(", ")}) FROM STDIN`;
+    return result({
+      rowsAffected: count,
+      operationType: "COPY",
+      statement: sql,
       started,
-      deadline,
-    );
+      metadata: { strategy: "copy" },
+    });
   }
-  if (session.dialect !== "postgres" || typeof session.adapter.copyIn !== "function") {
-    if (rest !== undefined) throw new SQLBuilderError("loadRecords from an async iterable needs COPY (PostgreSQL)");
-    return nativeInsert(session, table, rows as readonly unknown[], columns, started, deadline);
-  }
-  const types = columnTypes(table, columns, await catalogColumns(session, table));
-  const source =
-    rest === undefined ? new ObjectRows(rows as readonly unknown[], columns) : arraysOfAsync(rest, columns, first);
-  const count = await copyRows(session, table, columns, types, source, deadline.next());
-  const sql = `COPY ${quoteTable(table)} (${columns.map(quoteIdentPg).join(", ")}) FROM STDIN`;
-  return result({
-    rowsAffected: count,
-    operationType: "COPY",
-    statement: sql,
-    started,
-    metadata: { strategy: "copy" },
+  return jsonLoad(session, path, all ?? replay(first, rest as RowSource), columns, types, started);
+}
+
+/** loadRecords without COPY: `INSERT INTO t (cols) SELECT … FROM json_populate_recordset(…)` per chunk. */
+async function jsonLoad(
+  session: AnySession,
+  path: readonly string[],
+  rows: readonly unknown[] | AsyncIterable<unknown>,
+  columns: readonly string[],
+  types: readonly string[],
+  started: number,
+): Promise<SQLResult> {
+  const version = (await session.dataDictionary.getVersion()).versionNum;
+  const ctx = version > 0 ? { serverVersionNum: version } : undefined;
+  const plan: ColumnPlan = { columns: [...columns], on: [], update: [] };
+  const metadata = { strategy: "json" };
+  return inTransaction(session, async () => {
+    let total = 0;
+    let statement = "";
+    const flush = async (chunk: Rows): Promise<void> => {
+      const { conflict: _, ...node } = insertNode(path, plan, chunk);
+      const r = await runJson(session, node, ctx, types, "INSERT", metadata);
+      total += r.rowsAffected;
+      statement = r.statement;
+    };
+    let chunk: Record<string, unknown>[] = [];
+    const add = async (row: unknown): Promise<void> => {
+      chunk.push(
+        Array.isArray(row) ? Object.fromEntries(columns.map((c, i) => [c, row[i]])) : pick(row as Row, columns),
+      );
+      if (chunk.length >= JSON_CHUNK_ROWS) {
+        await flush(chunk);
+        chunk = [];
+      }
+    };
+    if (Array.isArray(rows)) for (const row of rows) await add(row);
+    else for await (const row of rows as AsyncIterable<unknown>) await add(row);
+    if (chunk.length > 0) await flush(chunk);
+    return result({ rowsAffected: total, operationType: "COPY", statement, started, metadata });
   });
 }
 
@@ -425,10 +526,6 @@ function emptyResult(operationType: OperationType, started: number, strategy: Bu
 /** The whole call's time (catalog lookup, staging, the statement), not only the last statement's. */
 function retimed(r: SQLResult, started: number): SQLResult {
   return result({ ...r, started, metadata: r.metadata });
-}
-
-function list(names: readonly string[]): string {
-  return names.map((n) => `"${n}"`).join(", ");
 }
 
 // ---------------------------------------------------------------------------------------------------- other dialects
@@ -470,11 +567,10 @@ async function nativeUpsert(
   rows: Rows,
   plan: ColumnPlan,
   started: number,
-  deadline: CallDeadline,
 ): Promise<SQLResult> {
   const statements = nativeUpsertStatements(session.dialect, table, rows, plan);
   const name = session.dialect === "mysql" ? "on-duplicate-key-update" : "insert-on-conflict";
-  return runAll(session, statements, "INSERT", { strategy: name, rows: rows.length }, started, deadline);
+  return runAll(session, statements, "INSERT", { strategy: name, rows: rows.length }, started);
 }
 
 async function nativeInsert(
@@ -483,7 +579,6 @@ async function nativeInsert(
   rows: readonly unknown[],
   columns: readonly string[],
   started: number,
-  deadline: CallDeadline,
 ): Promise<SQLResult> {
   const objects = rows.map((r) =>
     Array.isArray(r) ? Object.fromEntries(columns.map((c, i) => [c, r[i]])) : pick(r as Row, columns),
@@ -491,7 +586,7 @@ async function nativeInsert(
   const statements = chunkRows(objects, columns.length, session.dialect).map((chunk) =>
     insertInto(table, undefined, session.dialect).values(chunk),
   );
-  return runAll(session, statements, "COPY", { strategy: "insert", rows: rows.length }, started, deadline);
+  return runAll(session, statements, "COPY", { strategy: "insert", rows: rows.length }, started);
 }
 
 async function* replay(first: unknown, rest: RowSource): AsyncGenerator<unknown> {
@@ -512,26 +607,25 @@ async function runAll(
   operationType: OperationType,
   metadata: ResultMetadata,
   started: number,
-  deadline: CallDeadline,
 ): Promise<SQLResult> {
   const run = async (): Promise<SQLResult> => {
     let total = 0;
     let statement = "";
     for (const st of statements) {
-      const r = await session.execute(st, undefined, deadline.next());
+      const r = await session.execute(st);
       total += r.rowsAffected;
       statement = r.statement;
     }
     return result({ rowsAffected: total, operationType, statement, started, metadata });
   };
-  return statements.length > 1 ? inTransaction(session, deadline, run) : run();
+  return statements.length > 1 ? inTransaction(session, run) : run();
 }
 
 // ---------------------------------------------------------------------------------------------------- MERGE hook
 
 /** What the MergeBuilder exposes for staging (driver/ reads its node; it needs no builder class). */
 interface StageableMerge extends QueryBuilder {
-  readonly node: import("../core/ast/nodes.js").StatementNode;
+  readonly node: StatementNode;
   withSourceTable(table: string): QueryBuilder;
 }
 
@@ -541,41 +635,32 @@ function isStageable(b: QueryBuilder): b is StageableMerge {
   );
 }
 
-/** Rows to stage for this MERGE, or undefined when it should render as-is (few rows, no COPY, not PostgreSQL). */
-function stagedRows(session: AnySession, builder: QueryBuilder): Rows | undefined {
-  if (session.dialect !== "postgres" || typeof session.adapter.copyIn !== "function" || !isStageable(builder)) {
-    return undefined;
-  }
+/** The dialect's staging SQL when this builder's rows should be COPY-staged (many rows, COPY available), else undefined. */
+function stagingFor(session: AnySession, builder: QueryBuilder): StagingSql | undefined {
+  const staging = getRenderer(session.dialect).staging;
+  if (staging === undefined || !session.adapter.capabilities.copy || !isStageable(builder)) return undefined;
   const rows = rowsOf(builder.node)?.source.rows;
-  return rows !== undefined && rows.length > copyThresholdFor(session, undefined) ? rows : undefined;
+  return rows !== undefined && rows.length > copyThresholdFor(session, undefined) ? staging : undefined;
 }
 
-/** COPYs a MERGE's rows into a temp table typed as its rows source is (created AS SELECT … WITH NO DATA). */
-async function stageMergeSource(session: AnySession, builder: StageableMerge, name?: string): Promise<string> {
-  const staging = getRenderer("postgres").staging!;
-  const source = rowsOf(builder.node)!.source;
-  const stage = name ?? `${STAGE}_${Date.now()}`;
-  await session.runCompiled(staging.createStage([stage], builder.node), [], "DDL");
-  const typeRows = await session.runCompiled<{ type: string }>(staging.stageTypesSql, [quoteIdentPg(stage)], "SELECT");
-  const types = typeRows.data.map((r) => r.type);
-  await copyRows(session, stage, source.columns, types, new ObjectRows(source.rows, source.columns));
-  return stage;
-}
+let stageSeq = 0;
 
 /**
- * Session hook for `execute(sql.merge()…using(rows)…)` on PostgreSQL: past the COPY threshold, and inside an open
- * transaction (an `ON COMMIT DROP` table needs one), the rows are COPY-staged and the same MERGE reads the staged
- * table. Otherwise undefined: the builder renders its single-parameter json source. `executeStagedMerge` covers
- * the no-transaction case too.
+ * Session hook for `execute(sql.merge()…using(rows)…)`: past the COPY threshold, and inside an open transaction (an
+ * `ON COMMIT DROP` table needs one), the rows are COPY-staged and the same MERGE reads the staged table. Otherwise
+ * undefined: the builder renders its single-parameter json source. `executeStagedMerge` covers the no-transaction
+ * case too.
  */
 export async function prepareMergeExecution(
   session: AnySession,
   builder: QueryBuilder,
 ): Promise<QueryBuilder | undefined> {
-  const rows = stagedRows(session, builder);
-  if (rows === undefined || !session.inTransaction) return undefined;
-  const stage = await stageMergeSource(session, builder as StageableMerge);
-  return (builder as StageableMerge).withSourceTable(quoteIdentPg(stage));
+  const staging = stagingFor(session, builder);
+  if (staging === undefined || !session.inTransaction) return undefined;
+  const node = (builder as StageableMerge).node;
+  // Numbered: the caller's transaction may stage several statements before it commits.
+  const stage = await stageSource(session, staging, node, `${STAGE}_${++stageSeq}`);
+  return (builder as StageableMerge).withSourceTable(quoteIdent(stage, session.dialect));
 }
 
 /**
@@ -583,16 +668,14 @@ export async function prepareMergeExecution(
  * caller's), returning its result; undefined when the builder should simply be executed as-is.
  */
 export async function executeStagedMerge(session: AnySession, builder: QueryBuilder): Promise<SQLResult | undefined> {
-  const rows = stagedRows(session, builder);
-  if (rows === undefined) return undefined;
+  const staging = stagingFor(session, builder);
+  if (staging === undefined) return undefined;
   const started = performance.now();
-  return inTransaction(session, undefined, async () => {
-    const stage = await stageMergeSource(session, builder as StageableMerge, STAGE);
-    const result = await session.execute((builder as StageableMerge).withSourceTable(quoteIdentPg(stage)));
-    if (!ownsTransaction(session)) await dropStage(session, stage);
-    const r = retimed(result, started);
-    r.metadata.strategy = "copy-merge";
-    r.metadata.rows = rows.length;
-    return r;
+  const rows = rowsOf((builder as StageableMerge).node)?.source.rows.length ?? 0;
+  return inTransaction(session, async () => {
+    const stage = await stageSource(session, staging, (builder as StageableMerge).node, STAGE);
+    const r = await session.execute((builder as StageableMerge).withSourceTable(quoteIdent(stage, session.dialect)));
+    if (!ownsTransaction(session)) await session.runCompiled(staging.dropStage([stage]), [], "DDL");
+    return result({ ...r, started, metadata: { ...r.metadata, strategy: "copy-merge", rows } });
   });
 }

@@ -4,15 +4,18 @@
  */
 import "../../src/dialects/index.js";
 import { describe, expect, test } from "vitest";
+import type { StatementNode } from "../../src/core/ast/nodes.js";
+import { getRenderer } from "../../src/core/ast/render.js";
+import { withTableSource } from "../../src/core/ast/rewrite.js";
 import type { QueryBuilder } from "../../src/core/builder-protocol.js";
 import { SQLBuilderError } from "../../src/core/errors.js";
 import { SQLResult } from "../../src/core/result.js";
 import type { Session } from "../../src/driver/session.js";
 import {
   DEFAULT_COPY_THRESHOLD,
-  insertSql,
+  insertNode,
   loadRecords,
-  mergeSql,
+  mergeNode,
   nativeUpsertStatements,
   rowColumns,
   upsertRows,
@@ -20,25 +23,41 @@ import {
 
 const plan = { columns: ["id", "Name", "order"], on: ["id"], update: ["Name", "order"] };
 
-describe("PostgreSQL upsert SQL", () => {
-  test("MERGE from a source, reserved and mixed-case names quoted", () => {
-    expect(mergeSql('"items"', '"stage_1"', plan)).toBe(
-      'MERGE INTO "items" AS t USING "stage_1" AS src ON t."id" = src."id" WHEN MATCHED THEN UPDATE SET "Name" = ' +
-        'src."Name", "order" = src."order" WHEN NOT MATCHED THEN INSERT ("id", "Name", "order") VALUES (src."id", ' +
-        'src."Name", src."order")',
+const render = (node: StatementNode, v?: number) =>
+  getRenderer("postgres").render(node, v === undefined ? undefined : { serverVersionNum: v });
+
+describe("PostgreSQL upsert SQL (one engine: nodes rendered by the dialect)", () => {
+  const rows = [{ id: 1, Name: "a", order: 2 }];
+
+  test("default: INSERT … SELECT from the server-typed JSON source … ON CONFLICT, names quoted", () => {
+    const built = render(insertNode(["items"], plan, rows));
+    expect(built.sql).toBe(
+      'INSERT INTO "items" AS "t" ("id", "Name", "order") SELECT "src"."id", "src"."Name", "src"."order" FROM ' +
+        '(SELECT "id", "Name", "order" FROM json_populate_recordset(NULL::"items", $1::json)) AS "src" ' +
+        'ON CONFLICT ("id") DO UPDATE SET "Name" = "excluded"."Name", "order" = "excluded"."order"',
     );
-    expect(mergeSql('"items"', '"s"', { ...plan, on: ["id", "order"], update: [] })).toBe(
-      'MERGE INTO "items" AS t USING "s" AS src ON t."id" = src."id" AND t."order" = src."order" WHEN NOT MATCHED ' +
-        'THEN INSERT ("id", "Name", "order") VALUES (src."id", src."Name", src."order")',
+    expect(built.parameters).toHaveLength(1);
+    expect(render(insertNode(["items"], { ...plan, update: [] }, rows)).sql).toMatch(
+      /ON CONFLICT \("id"\) DO NOTHING$/,
     );
+    // A server before 15 gets the same statement.
+    expect(render(insertNode(["items"], plan, rows), 140000).sql).toBe(built.sql);
   });
 
-  test("INSERT … ON CONFLICT for servers before 15", () => {
-    expect(insertSql('"items"', '"s"', plan)).toBe(
-      'INSERT INTO "items" AS t ("id", "Name", "order") SELECT src."id", src."Name", src."order" FROM "s" AS src ' +
-        'ON CONFLICT ("id") DO UPDATE SET "Name" = excluded."Name", "order" = excluded."order"',
+  test("strategy merge: MERGE from the same source; a staged source is the stage table", () => {
+    const node = mergeNode(["s", "items"], { ...plan, on: ["id", "order"] }, rows);
+    expect(render(node).sql).toBe(
+      'MERGE INTO "s"."items" AS "t" USING (SELECT "id", "Name", "order" FROM json_populate_recordset(NULL::"s"."items", ' +
+        '$1::json)) AS "src" ON "t"."id" = "src"."id" AND "t"."order" = "src"."order" WHEN MATCHED THEN UPDATE SET ' +
+        '"Name" = "src"."Name", "order" = "src"."order" WHEN NOT MATCHED THEN INSERT ("id", "Name", "order") VALUES ' +
+        '("src"."id", "src"."Name", "src"."order")',
     );
-    expect(insertSql('"items"', '"s"', { ...plan, update: [] })).toMatch(/ON CONFLICT \("id"\) DO NOTHING$/);
+    const staging = getRenderer("postgres").staging!;
+    expect(staging.createStage(["sqlspec_stage"], node)).toBe(
+      'CREATE TEMP TABLE "sqlspec_stage" ON COMMIT DROP AS SELECT (NULL::"s"."items")."id" AS "id", ' +
+        '(NULL::"s"."items")."Name" AS "Name", (NULL::"s"."items")."order" AS "order" WITH NO DATA',
+    );
+    expect(render(withTableSource(node, ["sqlspec_stage"])).sql).toMatch(/USING "sqlspec_stage" AS "src" ON/);
   });
 
   test("measured thresholds", () => {
@@ -157,7 +176,7 @@ describe("session-level fallback on a non-PostgreSQL session (stub session, stat
     expect(transactions()).toBe(1);
     expect(built[0]!.sql).toMatch(/ON CONFLICT \("id"\) DO UPDATE SET "name" = "excluded"\."name"$/);
     await expect(upsertRows(session, "items", many, { on: ["id"], strategy: "copy-merge" })).rejects.toThrow(
-      /needs PostgreSQL/,
+      /"copy-merge" is not available on sqlite/,
     );
   });
 

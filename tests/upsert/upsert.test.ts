@@ -125,7 +125,9 @@ function upsertSuite(
         const r = await s.upsert(T, rows(start, n, 1), { on: ["id"] });
         await s.execute(referenceUpsert(REF, start, n, 1));
         expect(r.rowsAffected).toBe(n);
-        expect(r.metadata.strategy).toBe(n > (engine === "pglite" ? 1500 : 2000) ? "copy-merge" : "merge-json");
+        expect(r.metadata.strategy).toBe(
+          n > (engine === "pglite" ? 1500 : 2000) ? "copy-insert-on-conflict" : "insert-on-conflict",
+        );
         const [got, want] = [await checksum(s, T), await checksum(s, REF)];
         expect(got.count).toBe(n);
         expect(got).toEqual(want);
@@ -252,7 +254,9 @@ function upsertSuite(
       expect(await checksum(s, T)).toEqual(before);
       await s.transaction(async () => {
         const r = await s.upsert(T, rows(50, 3000, 1), { on: ["id"] });
-        expect(r.metadata.strategy).toBe("copy-merge");
+        expect(r.metadata.strategy).toBe("copy-insert-on-conflict");
+        const m = await s.upsert(T, rows(50, 3000, 1), { on: ["id"], strategy: "merge" });
+        expect(m.metadata.strategy).toBe("copy-merge");
         const left = await s.selectValue(
           `SELECT count(*) FROM pg_class WHERE relname LIKE 'sqlspec%stage%' AND relnamespace = pg_my_temp_schema()`,
         );

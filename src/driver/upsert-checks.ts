@@ -1,0 +1,245 @@
+/**
+ * What `session.upsert` checks so it means upsert: every row has the same keys, the key columns are a unique key of
+ * the table (named when they are not), and no key appears twice in one batch (or the last row per key wins).
+ * Error messages name columns and row positions, never values; a duplicated key's values go to `detail`, as the
+ * server's own "Key (id)=(1)" detail does.
+ */
+import { CardinalityViolationError, InvalidColumnReferenceError, SQLBuilderError } from "../core/errors.js";
+
+type Rows = readonly Readonly<Record<string, unknown>>[];
+
+export interface ColumnPlan {
+  columns: string[];
+  on: string[];
+  update: string[];
+}
+
+/** What `duplicates` may say: raise (default) or keep the last row per key. */
+export type DuplicateKeys = "error" | "last-wins";
+
+export function list(names: readonly string[]): string {
+  return names.map((n) => `"${n}"`).join(", ");
+}
+
+function keyList(cols: readonly string[]): string {
+  return `(${cols.join(", ")})`;
+}
+
+export function planColumns(
+  table: string,
+  columns: string[],
+  on: readonly string[],
+  update: readonly string[] | undefined,
+): ColumnPlan {
+  const have = new Set(columns);
+  const missingKeys = on.filter((c) => !have.has(c));
+  if (missingKeys.length > 0) {
+    throw new SQLBuilderError(
+      `upsert into "${table}": key column(s) ${list(missingKeys)} are not in the rows (row keys: ${columns.join(", ")})`,
+    );
+  }
+  const keys = new Set(on);
+  const upd = update ? [...update] : columns.filter((c) => !keys.has(c));
+  const missingUpd = upd.filter((c) => !have.has(c));
+  if (missingUpd.length > 0) {
+    throw new SQLBuilderError(`upsert into "${table}": update column(s) ${list(missingUpd)} are not in the rows`);
+  }
+  return { columns, on: [...on], update: upd };
+}
+
+/** The rows' shared key set; a row with a different set raises SQLBuilderError naming the differing keys. */
+export function rowColumns(rows: Rows): string[] {
+  const first = rows[0] as Readonly<Record<string, unknown>>;
+  const keys = Object.keys(first);
+  const width = keys.length;
+  let set: Set<string> | undefined;
+  for (let i = 1; i < rows.length; i++) {
+    const row = rows[i] as Readonly<Record<string, unknown>>;
+    // Rows built alike list their keys in the same order: comparing in order is a pointer check per key, ~4× cheaper
+    // than a Set lookup. Any other order falls back to the set comparison.
+    let n = 0;
+    let inOrder = true;
+    for (const k in row) {
+      if (k !== keys[n]) {
+        inOrder = false;
+        break;
+      }
+      n++;
+    }
+    if (inOrder && n === width) continue;
+    set ??= new Set(keys);
+    n = 0;
+    let bad = false;
+    for (const k in row) {
+      n++;
+      if (!set.has(k)) {
+        bad = true;
+        break;
+      }
+    }
+    if (bad || n !== width) throw keyMismatch(i, keys, row);
+  }
+  return keys;
+}
+
+function keyMismatch(index: number, keys: readonly string[], row: Readonly<Record<string, unknown>>): SQLBuilderError {
+  const own = Object.keys(row);
+  const missing = keys.filter((k) => !(k in row));
+  const extra = own.filter((k) => !keys.includes(k));
+  const parts = [missing.length ? `missing ${list(missing)}` : "", extra.length ? `extra ${list(extra)}` : ""];
+  return new SQLBuilderError(
+    `Row ${index} has different keys from row 0 (${parts.filter(Boolean).join("; ")}). ` +
+      "Give every row the same keys (use null for absent values).",
+  );
+}
+
+// ---------------------------------------------------------------------------------------------------- duplicates
+
+/**
+ * A key value as the server compares it, for the values that identify themselves (numbers and their digit strings
+ * alike, bigint, strings, booleans, Dates by instant). undefined: NULL (never conflicts) or a value whose equality
+ * only the server knows; the server still refuses such a duplicate (21000), mapped to the same error.
+ */
+function keyPart(v: unknown): string | number | undefined {
+  switch (typeof v) {
+    case "number":
+      return Number.isFinite(v) ? v : String(v);
+    case "string":
+      return v;
+    case "bigint":
+    case "boolean":
+      return String(v);
+    case "object":
+      if (v instanceof Date) return `\u0000d${v.getTime()}`;
+      return undefined;
+    default:
+      return undefined;
+  }
+}
+
+/** Digit strings equal the number they spell ("1" and 1 are one int key). */
+function canonical(part: string | number): string | number {
+  if (typeof part === "string" && part.length > 0 && part.length <= 15 && /^-?\d+$/.test(part)) return Number(part);
+  return part;
+}
+
+/**
+ * Raises CardinalityViolationError for a key given twice (the first pair found), or with `last-wins` returns the
+ * rows with only the last row per key, in their original order.
+ */
+export function dedupe(table: string, rows: Rows, on: readonly string[], mode: DuplicateKeys): Rows {
+  const seen = new Map<string | number, number>();
+  let dupes = false;
+  const single = on.length === 1 ? (on[0] as string) : undefined;
+  const keyOf = (row: Readonly<Record<string, unknown>>): string | number | undefined => {
+    if (single !== undefined) {
+      const p = keyPart(row[single]);
+      return p === undefined ? undefined : canonical(p);
+    }
+    let key = "";
+    for (let c = 0; c < on.length; c++) {
+      const p = keyPart(row[on[c] as string]);
+      if (p === undefined) return undefined;
+      // NUL cannot occur in PostgreSQL text, so it separates parts unambiguously.
+      key += `${c === 0 ? "" : "\u0000,"}${typeof canonical(p)}:${canonical(p)}`;
+    }
+    return key;
+  };
+  for (let i = 0; i < rows.length; i++) {
+    const key = keyOf(rows[i] as Readonly<Record<string, unknown>>);
+    if (key === undefined) continue;
+    const prev = seen.get(key);
+    if (prev !== undefined) {
+      if (mode !== "last-wins") throw duplicateKey(table, on, rows, prev, i);
+      dupes = true;
+    }
+    seen.set(key, i);
+  }
+  if (!dupes) return rows;
+  return rows.filter((row, i) => {
+    const key = keyOf(row);
+    return key === undefined || seen.get(key) === i;
+  });
+}
+
+function duplicateKey(
+  table: string,
+  on: readonly string[],
+  rows: Rows,
+  a: number,
+  b: number,
+): CardinalityViolationError {
+  const row = rows[b] as Readonly<Record<string, unknown>>;
+  const values = on.map((c) => String(row[c] instanceof Date ? (row[c] as Date).toISOString() : row[c]));
+  return new CardinalityViolationError(
+    `upsert into "${table}": key ${keyList(on)} appears more than once in the batch (rows ${a} and ${b}); an upsert ` +
+      'writes each key once. Remove the duplicates, or pass { duplicates: "last-wins" } to keep the last row per key.',
+    { sqlState: "21000", detail: `Key ${keyList(on)}=(${values.join(", ")}) is duplicated` },
+  );
+}
+
+/** The server found a key twice (a value only it compares, e.g. a case-insensitive collation): the same error. */
+export function serverDuplicate(table: string, on: readonly string[], cause: unknown): CardinalityViolationError {
+  return new CardinalityViolationError(
+    `upsert into "${table}": the server found key ${keyList(on)} more than once in the batch (equal under the ` +
+      'column\'s comparison); pass { duplicates: "last-wins" } only for keys equal in JavaScript, or remove the duplicates.',
+    { sqlState: "21000", cause },
+  );
+}
+
+// ---------------------------------------------------------------------------------------------------- unique keys
+
+function sameKey(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((c) => b.includes(c));
+}
+
+export function isUniqueKey(on: readonly string[], keys: readonly (readonly string[])[]): boolean {
+  return keys.some((k) => sameKey(k, on));
+}
+
+/** `on` is no unique key of the table: name the ones it has (an upsert on anything else would duplicate rows). */
+export function notUniqueKey(
+  table: string,
+  on: readonly string[],
+  keys: readonly (readonly string[])[] | undefined,
+  cause?: unknown,
+): InvalidColumnReferenceError {
+  const have =
+    keys === undefined
+      ? "its unique keys could not be read"
+      : keys.length === 0
+        ? "it has no unique key or primary key"
+        : `its unique keys: ${keys.map(keyList).join(", ")}`;
+  return new InvalidColumnReferenceError(
+    `upsert into "${table}": on ${keyList(on)} is not a unique key of the table (${have}). An upsert matches rows by ` +
+      "a primary key or unique constraint/index: pass one of those columns sets as `on`, or add the constraint.",
+    { sqlState: "42P10", ...(cause === undefined ? {} : { cause }) },
+  );
+}
+
+// ---------------------------------------------------------------------------------------------------- catalog
+
+/** Reads a table's catalog columns; `refresh` bypasses the per-pool cache. */
+export type ColumnsOf = (table: string, refresh: boolean) => Promise<readonly { name: string; type: string }[]>;
+
+/**
+ * Catalog types of the data columns, for encoding only (which values are JSON documents or arrays): the server
+ * types every value itself when the statement runs. A column the cached entry lacks (added since) re-reads the
+ * catalog once; one the table really lacks raises before anything is written.
+ */
+export async function catalogTypes(columnsOf: ColumnsOf, table: string, columns: readonly string[]): Promise<string[]> {
+  let cols = await columnsOf(table, false);
+  let byName = new Map(cols.map((c) => [c.name, c.type]));
+  if (cols.length === 0 || columns.some((c) => !byName.has(c))) {
+    cols = await columnsOf(table, true);
+    byName = new Map(cols.map((c) => [c.name, c.type]));
+  }
+  if (cols.length === 0) throw new SQLBuilderError(`Table "${table}" was not found (no columns in the catalog)`);
+  const unknown = columns.filter((c) => !byName.has(c));
+  if (unknown.length > 0) {
+    throw new SQLBuilderError(
+      `Table "${table}" has no column(s) ${list(unknown)} (its columns: ${cols.map((c) => c.name).join(", ")})`,
+    );
+  }
+  return columns.map((c) => byName.get(c) as string);
+}
