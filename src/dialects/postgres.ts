@@ -67,9 +67,11 @@ const STAGING: StagingSql = {
     });
     return `CREATE TEMP TABLE ${q(stage[stage.length - 1] as string)} ON COMMIT DROP AS SELECT ${cols.join(", ")} WITH NO DATA`;
   },
-  stageTypesSql:
-    "SELECT format_type(atttypid, atttypmod) AS type FROM pg_attribute " +
-    "WHERE attrelid = $1::regclass AND attnum > 0 AND NOT attisdropped ORDER BY attnum",
+  sourceTypes(statement) {
+    const r = rowsOf(statement);
+    if (!r) throw new DialectNotSupportedError("Only a statement reading rows can be staged.");
+    return columnTypes(r.source, directColumns(statement));
+  },
   dropStage(stage) {
     return `DROP TABLE IF EXISTS ${quotePath(stage, "postgres")}`;
   },

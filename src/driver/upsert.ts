@@ -43,7 +43,7 @@ import { getRenderer, RecordsPayload, type StagingSql } from "../core/ast/render
 import { rowsOf, withTableSource } from "../core/ast/rewrite.js";
 import type { QueryBuilder } from "../core/builder-protocol.js";
 import { SQLBuilderError, type SQLSpecError } from "../core/errors.js";
-import { parseName, quoteIdent, quoteQualified } from "../core/identifiers.js";
+import { parseName, quoteIdent, quotePath, quoteQualified } from "../core/identifiers.js";
 import { type BulkStrategyName, type ResultMetadata, SQLResult } from "../core/result.js";
 import type { ColumnOf, Dialect, OperationType, Row } from "../core/types.js";
 import { encodeRecordsJson } from "../core/values.js";
@@ -213,7 +213,7 @@ export async function upsertRows(
   try {
     if (staged) {
       return await inTransaction(session, async () => {
-        const r = await runStaged(session, staging, node, ctx, op, metadata);
+        const r = await runStaged(session, staging, node, types, ctx, op, metadata);
         return retimed(r, started);
       });
     }
@@ -366,35 +366,52 @@ async function runStaged(
   session: AnySession,
   staging: StagingSql,
   node: StatementNode,
+  types: readonly string[],
   ctx: { serverVersionNum: number } | undefined,
   op: OperationType,
   metadata: ResultMetadata,
 ): Promise<SQLResult> {
-  const stage = await stageSource(session, staging, node, STAGE);
+  const stage = await stageSource(session, staging, node, STAGE, types);
   const staged = getRenderer(session.dialect).render(withTableSource(node, [stage]), ctx);
   const r = await session.runCompiled(staged.sql, staged.parameters as unknown[], op, metadata);
   if (!ownsTransaction(session)) await session.runCompiled(staging.dropStage([stage]), [], "DDL");
   return r;
 }
 
-/** Creates the stage for a rows statement and COPYs its rows in, encoded by the stage's server-reported types. */
+/**
+ * Encodes a rows statement's rows for COPY (`types` say which columns hold JSON documents or arrays), then creates the
+ * stage and COPYs them in. The stage is created only once every value has encoded, so a value that cannot be stored
+ * fails before any I/O and never leaves a stage behind in the caller's transaction.
+ */
 async function stageSource(
   session: AnySession,
   staging: StagingSql,
   node: StatementNode,
   stage: string,
+  types: readonly string[],
 ): Promise<string> {
   const source = rowsOf(node)?.source;
   if (source === undefined) throw new SQLBuilderError("Only a statement reading rows can be staged.");
-  await session.runCompiled(staging.createStage([stage], node), [], "DDL");
-  const typeRows = await session.runCompiled<{ type: string }>(
-    staging.stageTypesSql,
-    [quoteIdent(stage, session.dialect)],
-    "SELECT",
-  );
-  const types = typeRows.data.map((r) => r.type);
-  await copyRows(session, stage, source.columns, types, new ObjectRows(source.rows, source.columns));
+  const beforeCopy = async (): Promise<void> => {
+    await session.runCompiled(staging.createStage([stage], node), [], "DDL");
+  };
+  await copyRows(session, stage, source.columns, types, new ObjectRows(source.rows, source.columns), { beforeCopy });
   return stage;
+}
+
+/**
+ * Encoding types of a builder's rows source: the SQL type the stage gives each column (explicit `types`, inferred
+ * from the values), and for a column typed by the target, the target column's catalog type.
+ */
+async function sourceTypes(session: AnySession, staging: StagingSql, node: StatementNode): Promise<string[]> {
+  const rows = rowsOf(node);
+  if (rows === undefined) throw new SQLBuilderError("Only a statement reading rows can be staged.");
+  const own = staging.sourceTypes(node);
+  const fromTarget = rows.source.columns.filter((_, i) => own[i] === undefined);
+  const target = quotePath(rows.target, session.dialect);
+  const catalog = fromTarget.length > 0 ? await catalogTypes(columnsOf(session), target, fromTarget) : [];
+  let k = 0;
+  return own.map((t) => t ?? (catalog[k++] as string));
 }
 
 // ---------------------------------------------------------------------------------------------------- loadRecords
@@ -658,8 +675,9 @@ export async function prepareMergeExecution(
   const staging = stagingFor(session, builder);
   if (staging === undefined || !session.inTransaction) return undefined;
   const node = (builder as StageableMerge).node;
+  const types = await sourceTypes(session, staging, node);
   // Numbered: the caller's transaction may stage several statements before it commits.
-  const stage = await stageSource(session, staging, node, `${STAGE}_${++stageSeq}`);
+  const stage = await stageSource(session, staging, node, `${STAGE}_${++stageSeq}`, types);
   return (builder as StageableMerge).withSourceTable(quoteIdent(stage, session.dialect));
 }
 
@@ -672,8 +690,9 @@ export async function executeStagedMerge(session: AnySession, builder: QueryBuil
   if (staging === undefined) return undefined;
   const started = performance.now();
   const rows = rowsOf((builder as StageableMerge).node)?.source.rows.length ?? 0;
+  const types = await sourceTypes(session, staging, (builder as StageableMerge).node);
   return inTransaction(session, async () => {
-    const stage = await stageSource(session, staging, (builder as StageableMerge).node, STAGE);
+    const stage = await stageSource(session, staging, (builder as StageableMerge).node, STAGE, types);
     const r = await session.execute((builder as StageableMerge).withSourceTable(quoteIdent(stage, session.dialect)));
     if (!ownsTransaction(session)) await session.runCompiled(staging.dropStage([stage]), [], "DDL");
     return result({ ...r, started, metadata: { ...r.metadata, strategy: "copy-merge", rows } });

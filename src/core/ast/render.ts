@@ -22,8 +22,11 @@ export interface StagingSql {
    * source means.
    */
   createStage(stage: readonly string[], statement: StatementNode): string;
-  /** One row per staged column, in order, with its type as text (`type`); `$1` is the stage name as regclass text. */
-  readonly stageTypesSql: string;
+  /**
+   * Per source column, the SQL type the stage gives it (explicit `types`, or inferred from the values), or undefined
+   * where the column takes the target column's type.
+   */
+  sourceTypes(statement: StatementNode): (string | undefined)[];
   dropStage(stage: readonly string[]): string;
 }
 
