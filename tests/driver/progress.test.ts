@@ -55,7 +55,7 @@ describe("onProgress", () => {
     expectProgress(load, N);
     const up: Progress[] = [];
     const r = await db.withSession((s) => s.upsert(T, rows, { on: ["id"], onProgress: (p) => up.push({ ...p }) }));
-    expect(r.metadata?.strategy).toBe("copy-merge");
+    expect(r.metadata?.strategy).toBe("copy-insert-on-conflict");
     expect(up.at(-1)?.rows).toBe(N);
     expect(up.filter((c) => c.rows < N).length).toBeGreaterThanOrEqual(1);
   }, 300_000);
