@@ -5,7 +5,7 @@
  * closed on release, and session settings do not leak to the next borrower.
  */
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { ParameterError, SQLSpecError, TransactionError, UnsupportedOperationError } from "../../src/index.js";
+import { ParameterError, SQLSpecError, sql, TransactionError, UnsupportedOperationError } from "../../src/index.js";
 import { type AnyConfig, sleep, TARGETS } from "./targets.js";
 
 for (const target of TARGETS) {
@@ -342,6 +342,21 @@ for (const target of TARGETS) {
       });
       expect(await count(c, "id IN (50, 51, 53)")).toBe(0);
       expect(await count(c, "id = 52")).toBe(1);
+    });
+
+    test("a stacked statement the lexer never sees (a builder's raw SQL, a ready plan) is refused by the server", async () => {
+      const c = db();
+      await c.withSession(async (s) => {
+        await s.execute(`INSERT INTO ${T} (id, note) VALUES (60, 'kept')`);
+        // Parameterless statements go over the extended protocol, where one message holds one statement.
+        const stacked = sql.select(sql.raw(`1 AS x; DELETE FROM ${T} WHERE id = 60; SELECT 1`));
+        const err = await s.execute(stacked).catch((e) => e);
+        expect(err).toBeInstanceOf(SQLSpecError);
+        expect((err as SQLSpecError).sqlState).toBe("42601");
+        expect(s.inTransaction).toBe(false);
+      });
+      expect(await count(c, "id = 60")).toBe(1);
+      await c.withSession((s) => s.execute(`DELETE FROM ${T} WHERE id = 60`));
     });
   });
 }

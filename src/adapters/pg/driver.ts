@@ -526,6 +526,8 @@ export class PgAdapter implements Adapter<PgConnection> {
     // A pg.Query built from the text skips client.query's config clone and its extra promise.
     const q = new this.#pg.Query(sql, values) as PgQuery;
     if (stmt !== undefined) q.name = stmt.name;
+    // Without values node-postgres would use the simple protocol, which runs `…; DROP …` stacked behind a statement.
+    else if (values === undefined) (q as { queryMode?: string }).queryMode = "extended";
     return opts.signal !== undefined || opts.timeoutMs !== undefined
       ? this.#runCancellable(client, q, opts)
       : run(client, q);

@@ -85,7 +85,7 @@ interface PjsQuery extends Promise<PjsResult> {
   writable(): Promise<Writable>;
 }
 interface Unsafe {
-  unsafe(text: string, params?: unknown[], opts?: { prepare?: boolean }): PjsQuery;
+  unsafe(text: string, params?: unknown[], opts?: { prepare?: boolean; simple?: boolean }): PjsQuery;
 }
 
 const NAMES = Symbol("sqlspec.columnNames");
@@ -553,7 +553,8 @@ export class PostgresJsAdapter implements Adapter<PostgresJsConnection> {
         p = true;
       }
     }
-    return (conn.sql as unknown as Unsafe).unsafe(sql, values, { prepare: p });
+    // simple: false — postgres.js sends a statement without values over the simple protocol, which runs stacked ones.
+    return (conn.sql as unknown as Unsafe).unsafe(sql, values, { prepare: p, simple: false });
   }
 
   async query(conn: PostgresJsConnection, sql: string, params: unknown[], opts: QueryOptions): Promise<RawResult> {
