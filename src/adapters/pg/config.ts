@@ -2,7 +2,7 @@ import type * as PgModule from "pg";
 import type { ConfigOptions, PoolConfig } from "../../driver/config.js";
 import { DatabaseConfig } from "../../driver/database-config.js";
 import { DEFAULT_STATEMENT_CACHE_BYTES } from "../postgres-common/statement-cache.js";
-import { loadPg, PgAdapter, type PgConnection } from "./driver.js";
+import { loadPg, PgAdapter, type PgConnection, probeCopyFrom } from "./driver.js";
 
 /** Pool settings for node-postgres: every shared pool key (`connectionString` or host/port/user/…). */
 export type PgPoolConfig = PoolConfig;
@@ -27,6 +27,8 @@ export class PgConfig extends DatabaseConfig<PgConnection, PgPoolConfig, PgModul
       features: this.features,
       statementCacheSize: this.statementConfig.statementCacheSize ?? 100,
       statementCacheBytes: this.statementConfig.statementCacheBytes ?? DEFAULT_STATEMENT_CACHE_BYTES,
+      // Known when the pool is made: without pg-copy-streams bulk calls use JSON sources at every size.
+      copyFrom: await probeCopyFrom(),
     });
   }
 }

@@ -11,6 +11,7 @@ import { pipeline } from "node:stream/promises";
 import type * as PgModule from "pg";
 import {
   DatabaseConnectionError,
+  MissingDependencyError,
   OperationCancelledError,
   PoolTimeoutError,
   type SQLSpecError,
@@ -158,6 +159,11 @@ export interface PgAdapterOptions {
   statementCacheSize: number;
   /** Characters of SQL text the prepared statements of one connection may hold. */
   statementCacheBytes: number;
+  /**
+   * pg-copy-streams' `from`, when installed (see probeCopyFrom). Without it the adapter declares no COPY, so bulk
+   * calls choose JSON sources at every size instead of failing once a batch passes the COPY threshold.
+   */
+  copyFrom: CopyFrom | undefined;
 }
 
 export async function loadPg(feature: string): Promise<Pg> {
@@ -169,26 +175,14 @@ export class PgAdapter implements Adapter<PgConnection> {
   readonly dialect = "postgres" as const;
   readonly parameterStyle = ParameterStyle.NUMERIC;
   readonly databaseLabel = "PostgreSQL";
-  readonly capabilities: AdapterCapabilities = {
-    cancel: true,
-    copy: true,
-    // Bind/Execute per set and one Sync: the server runs the pipeline as one implicit transaction.
-    pipeline: "atomic",
-    cursors: "declare",
-    savepoints: true,
-    transactionalDdl: true,
-    maxParameters: POSTGRES_MAX_PARAMETERS,
-    sharedConnection: false,
-    unpreparedParameters: true,
-    // Measured crossover of one JSON parameter vs COPY staging on PostgreSQL 15 (see driver/upsert.ts).
-    bulkCopyThreshold: 2000,
-  };
+  readonly capabilities: AdapterCapabilities;
   readonly introspector = postgresIntrospector as Introspector<PgConnection>;
   readonly namedLock = POSTGRES_SERVER_NAMED_LOCK;
   /** @internal The node-postgres pool; sessions are the supported way to use its clients. */
   readonly pool: PgModule.Pool;
 
   readonly #pg: Pg;
+  readonly #copyFrom: CopyFrom | undefined;
   readonly #features: ResolvedDriverFeatures<PgModule.PoolClient>;
   readonly #cacheSize: number;
   readonly #cacheBytes: number;
@@ -204,6 +198,21 @@ export class PgAdapter implements Adapter<PgConnection> {
   /** @internal Made by `PgConfig`. */
   constructor(pg: Pg, opts: PgAdapterOptions) {
     this.#pg = pg;
+    this.#copyFrom = opts.copyFrom;
+    this.capabilities = {
+      cancel: true,
+      copy: opts.copyFrom !== undefined,
+      // Bind/Execute per set and one Sync: the server runs the pipeline as one implicit transaction.
+      pipeline: "atomic",
+      cursors: "declare",
+      savepoints: true,
+      transactionalDdl: true,
+      maxParameters: POSTGRES_MAX_PARAMETERS,
+      sharedConnection: false,
+      unpreparedParameters: true,
+      // Measured crossover of one JSON parameter vs COPY staging on PostgreSQL 15 (see driver/upsert.ts).
+      bulkCopyThreshold: 2000,
+    };
     this.#features = opts.features;
     this.#cacheSize = opts.statementCacheSize;
     this.#cacheBytes = opts.statementCacheBytes;
@@ -852,8 +861,10 @@ export class PgAdapter implements Adapter<PgConnection> {
     columnTypes?: string[],
     copyOptions?: CopyInOptions,
   ): Promise<number> {
-    copyFrom ??= loadCopyFrom();
-    const from = await copyFrom;
+    const from = this.#copyFrom;
+    if (from === undefined) {
+      throw new MissingDependencyError("pg-copy-streams", "PgConfig bulk loading (COPY)");
+    }
     const options = { jsonSerializer: this.#features.jsonSerializer, columns };
     // An in-memory source is encoded completely first: a bad value fails before the COPY starts.
     const chunks =
@@ -895,18 +906,25 @@ export class PgAdapter implements Adapter<PgConnection> {
   }
 }
 
-type CopyFrom = (sql: string) => NodeJS.WritableStream & PgModule.Submittable & { rowCount?: number };
+export type CopyFrom = (sql: string) => NodeJS.WritableStream & PgModule.Submittable & { rowCount?: number };
 
 /** pg-copy-streams, imported once per process (a dynamic import per COPY costs ~13 ms under tsx). */
-let copyFrom: Promise<CopyFrom> | undefined;
+let copyFrom: Promise<CopyFrom | undefined> | undefined;
 
-async function loadCopyFrom(): Promise<CopyFrom> {
+/** pg-copy-streams' `from`, or undefined when the package is not installed (a broken install still throws). */
+export function probeCopyFrom(): Promise<CopyFrom | undefined> {
+  copyFrom ??= loadCopyFrom();
+  return copyFrom;
+}
+
+async function loadCopyFrom(): Promise<CopyFrom | undefined> {
   try {
     const mod = (await importDriver("pg-copy-streams", "PgConfig bulk loading (COPY)", () =>
       import("pg-copy-streams").catch(rethrow),
     )) as unknown as { from?: CopyFrom; default?: { from: CopyFrom } };
     return mod.from ?? (mod.default as { from: CopyFrom }).from;
   } catch (err) {
+    if (err instanceof MissingDependencyError) return undefined;
     copyFrom = undefined;
     throw err;
   }
