@@ -207,6 +207,9 @@ export function scalarText(v: unknown, json: boolean, ser: JsonSerializer): stri
       break;
   }
   if (v === null) return null;
+  // Before the json branch: JSON.stringify writes an Invalid Date as null, which COPY would store as JSON null and
+  // json_to_recordset as SQL NULL. It is a typed error on every path instead, as in execute().
+  if (v instanceof Date && Number.isNaN(v.getTime())) throw invalidDate();
   if (isJsonValue(v)) {
     const text = serializeJson(v.value, ser);
     // JSON null in a json column is SQL NULL on every bulk path (a json_to_recordset source cannot carry it).

@@ -5,6 +5,7 @@
  * server's own "Key (id)=(1)" detail does.
  */
 import { CardinalityViolationError, InvalidColumnReferenceError, SQLBuilderError } from "../core/errors.js";
+import { badValue, InvalidValueError, invalidAt } from "../core/values.js";
 
 type Rows = readonly Readonly<Record<string, unknown>>[];
 
@@ -242,4 +243,25 @@ export async function catalogTypes(columnsOf: ColumnsOf, table: string, columns:
     );
   }
   return columns.map((c) => byName.get(c) as string);
+}
+
+/**
+ * Values no column can hold (Symbol, function, Invalid Date) in rows bound by an engine's own statements (SQLite,
+ * DuckDB, MySQL), as the ParameterError the PostgreSQL encoders raise: naming column and row, before anything is sent.
+ * Rows are objects or value arrays in `columns` order.
+ */
+export function checkRowValues(rows: readonly unknown[], columns: readonly string[], offset = 0): void {
+  for (let r = 0; r < rows.length; r++) {
+    const row = rows[r] as Readonly<Record<string, unknown>> | readonly unknown[];
+    const arr = Array.isArray(row);
+    for (let c = 0; c < columns.length; c++) {
+      const v = arr ? (row as readonly unknown[])[c] : (row as Readonly<Record<string, unknown>>)[columns[c] as string];
+      if (typeof v !== "symbol" && typeof v !== "function" && !(v instanceof Date && Number.isNaN(v.getTime()))) {
+        continue;
+      }
+      const reason =
+        v instanceof Date ? new InvalidValueError("an Invalid Date cannot be bound as a value") : badValue(v);
+      throw invalidAt(reason, `column "${columns[c]}" of row ${offset + r}`);
+    }
+  }
 }

@@ -56,6 +56,7 @@ import {
   type ColumnPlan,
   type ColumnsOf,
   catalogTypes,
+  checkRowValues,
   type DuplicateKeys,
   dedupe,
   isUniqueKey,
@@ -166,6 +167,8 @@ export async function upsertRows(
   const rows = dedupe(table, input, plan.on, duplicates);
 
   if (staging === undefined) {
+    // The engine's own statements bind these values; say which column and row holds a bad one, as COPY/JSON do.
+    checkRowValues(rows, plan.columns);
     const bulk = bulkOf(session);
     if (
       bulk !== undefined &&
@@ -200,7 +203,7 @@ export async function upsertRows(
     (strategy !== "merge-json" && canCopy && rows.length > copyThresholdFor(session, options));
   const node = form === "merge" ? mergeNode(path, plan, rows) : insertNode(path, plan, rows);
   const op: OperationType = form === "merge" ? "MERGE" : "INSERT";
-  const name =
+  const name: BulkStrategyName =
     form === "merge"
       ? staged
         ? "copy-merge"
@@ -208,7 +211,7 @@ export async function upsertRows(
       : staged
         ? "copy-insert-on-conflict"
         : "insert-on-conflict";
-  const metadata = { strategy: name, rows: rows.length };
+  const metadata: ResultMetadata = { strategy: name, rows: rows.length };
   const ctx = version > 0 ? { serverVersionNum: version } : undefined;
   try {
     if (staged) {
@@ -450,10 +453,12 @@ export async function loadRecords(
   if (columns.length === 0) throw new SQLBuilderError(`loadRecords into "${table}": the rows have no columns`);
   const all = rest === undefined ? (rows as readonly unknown[]) : undefined;
   const bulk = bulkOf(session);
-  if (bulk !== undefined) {
-    return nativeBulkLoad(session, bulk, table, all ?? replay(first, rest as RowSource), columns, started);
-  }
   const staging = getRenderer(session.dialect).staging;
+  if (staging === undefined && all !== undefined) checkRowValues(all, columns);
+  if (bulk !== undefined) {
+    const source = all ?? replay(first, rest as RowSource, staging === undefined ? columns : undefined);
+    return nativeBulkLoad(session, bulk, table, source, columns, started);
+  }
   if (staging === undefined) {
     if (all === undefined) throw new SQLBuilderError("loadRecords from an async iterable needs COPY or a JSON source");
     return nativeInsert(session, table, all, columns, started);
@@ -486,7 +491,7 @@ async function jsonLoad(
   const version = (await session.dataDictionary.getVersion()).versionNum;
   const ctx = version > 0 ? { serverVersionNum: version } : undefined;
   const plan: ColumnPlan = { columns: [...columns], on: [], update: [] };
-  const metadata = { strategy: "json" };
+  const metadata: ResultMetadata = { strategy: "json" };
   return inTransaction(session, async () => {
     let total = 0;
     let statement = "";
@@ -606,9 +611,15 @@ async function nativeInsert(
   return runAll(session, statements, "COPY", { strategy: "insert", rows: rows.length }, started);
 }
 
-async function* replay(first: unknown, rest: RowSource): AsyncGenerator<unknown> {
+/** `first` then `rest`; with `check`, each row's values checked as checkRowValues does. */
+async function* replay(first: unknown, rest: RowSource, check?: readonly string[]): AsyncGenerator<unknown> {
+  if (check) checkRowValues([first], check);
   yield first;
-  yield* rest;
+  let i = 1;
+  for await (const row of rest) {
+    if (check) checkRowValues([row], check, i++);
+    yield row;
+  }
 }
 
 function pick(row: Readonly<Record<string, unknown>>, columns: readonly string[]): Record<string, unknown> {

@@ -37,6 +37,7 @@ import { runStackCases } from "./api-stack.js";
 import { type DialectProfile, PROFILES, type Tables } from "./dialects/index.js";
 import { runMergeAndArrayCases } from "./merge-and-arrays.js";
 import { runTransactionCases } from "./transactions.js";
+import { runUpsertCases } from "./upsert-cases.js";
 
 export type AnyConfig = DatabaseConfig<any, any, any>;
 
@@ -681,6 +682,7 @@ export function runConformance(name: string, makeConfig: () => AnyConfig): void 
     });
 
     runMergeAndArrayCases(ctx, when);
+    runUpsertCases(ctx);
     runFilterCases(ctx);
     runTransactionCases(ctx);
     runSavepointCases(ctx, when);

@@ -67,6 +67,19 @@ describe("JSON records source (upsert/MERGE below the COPY threshold)", () => {
     }
   });
 
+  test("an Invalid Date is ParameterError on both forms for every column kind (JSON.stringify would write null)", () => {
+    const bad = new Date(Number.NaN);
+    // As a column value or an array element; inside a JSON document (an array in a json column) JSON's rules apply.
+    const arrays: ColumnKind[] = [ColumnKind.Array, ColumnKind.JsonArray, ColumnKind.Any];
+    for (const kind of [ColumnKind.Scalar, ColumnKind.Json, ...arrays]) {
+      for (const v of arrays.includes(kind) ? [bad, [bad], [1, [bad]]] : [bad]) {
+        expect(outcome(() => columnText(v, kind, JSON.stringify))).toBe("ParameterError");
+        expect(outcome(() => columnJson(v, kind, JSON.stringify))).toBe("ParameterError");
+      }
+    }
+    expect(() => encodeRecordsJson([{ j: bad }], ["j"], ["jsonb"])).toThrow(/column "j" of row 0: an Invalid Date/);
+  });
+
   test("records: one object per row, columns by name, values by the column rules; bad values name column and row", () => {
     const d = new Date(Date.UTC(2024, 5, 1, 23, 30, 45, 123));
     const rows = [

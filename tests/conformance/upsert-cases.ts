@@ -1,0 +1,67 @@
+/**
+ * Upsert input rules every adapter shares (issue 8 §4, §6): a key given twice in one batch and a value no column can
+ * hold are typed errors raised before anything is sent, whatever the engine and whatever source the size picks.
+ */
+import { expect, test } from "vitest";
+import { CardinalityViolationError, ParameterError, SQLSpecError } from "../../src/index.js";
+import type { SuiteContext } from "./suite.js";
+
+export function runUpsertCases(ctx: SuiteContext): void {
+  const { T, profile, withSession } = ctx;
+  const count = profile.upsertCount ?? ((inserted: number, updated: number) => inserted + updated);
+
+  test("a key twice in one batch: CardinalityViolationError naming rows and key, nothing written; or last-wins", async () => {
+    await withSession(async (s) => {
+      await s.execute(`DELETE FROM ${T.products}`);
+      const rows = [
+        { id: 1, name: "first-secret", stock: 1 },
+        { id: 2, name: "other", stock: 2 },
+        { id: 1, name: "last", stock: 3 },
+      ];
+      // Past every engine's one-statement threshold too: the check does not depend on the source.
+      const many = [...Array.from({ length: 3000 }, (_, i) => ({ id: i + 10, name: `n${i}`, stock: i })), ...rows];
+      for (const [input, first, second] of [
+        [rows, 0, 2],
+        [many, 3000, 3002],
+      ] as const) {
+        const err = (await s.upsert(T.products, input, { on: ["id"] }).catch((e) => e)) as SQLSpecError;
+        expect(err).toBeInstanceOf(CardinalityViolationError);
+        expect(err.message).toContain(`rows ${first} and ${second}`);
+        expect(err.message).toContain("(id)");
+        expect(err.message).not.toContain("first-secret");
+        expect(await s.selectValue(`SELECT count(*) FROM ${T.products}`)).toBe(0);
+      }
+      const r = await s.upsert(T.products, rows, { on: ["id"], duplicates: "last-wins" });
+      expect(r.rowsAffected).toBe(count(2, 0));
+      expect(await s.select(`SELECT id, name, stock FROM ${T.products} ORDER BY id`)).toEqual([
+        { id: 1, name: "last", stock: 3 },
+        { id: 2, name: "other", stock: 2 },
+      ]);
+      await expect(s.upsert(T.products, rows, { on: ["id"], duplicates: "first" as "error" })).rejects.toBeInstanceOf(
+        SQLSpecError,
+      );
+      await s.execute(`DELETE FROM ${T.products}`);
+    });
+  });
+
+  test("an Invalid Date in an upsert or loadRecords row is ParameterError naming the column, nothing written", async () => {
+    await withSession(async (s) => {
+      await s.execute(`DELETE FROM ${T.items}`);
+      const bad = (n: number) =>
+        Array.from({ length: n }, (_, i) => ({
+          id: i + 1,
+          name: i === n - 1 ? new Date(Number.NaN) : `n${i}`,
+          qty: i,
+        }));
+      for (const n of [2, 3000]) {
+        const up = await s.upsert(T.items, bad(n), { on: ["id"] }).catch((e) => e);
+        expect(up).toBeInstanceOf(ParameterError);
+        expect((up as Error).message).toMatch(/"name"/);
+        expect((up as Error).message).toMatch(/Invalid Date/);
+        const load = await s.loadRecords(T.items, bad(n)).catch((e) => e);
+        expect(load).toBeInstanceOf(ParameterError);
+        expect(await s.selectValue(`SELECT count(*) FROM ${T.items}`)).toBe(0);
+      }
+    });
+  });
+}
