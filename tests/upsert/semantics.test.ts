@@ -87,14 +87,13 @@ function semanticsSuite(engine: string, make: () => AnyConfig, concurrent: boole
            CREATE TABLE ${p}_a.st (id int PRIMARY KEY, v numeric(10,2));
            CREATE TABLE ${p}_b.st (id int PRIMARY KEY, v numeric(12,4), w text)`,
         );
-        try {
-          await s.execute(`SET search_path = ${p}_a, public`);
-          await s.upsert("st", [{ id: 1, v: "1.2345" }], { on: ["id"], ...src.opts });
-          await s.execute(`SET search_path = ${p}_b, public`);
-          await s.upsert("st", [{ id: 1, v: "1.2345", w: "b" }], { on: ["id"], ...src.opts });
-        } finally {
-          await s.execute("RESET search_path");
-        }
+        // Its own session: on PGlite a session that SETs something holds the one connection until its release.
+        await db.withSession(async (o) => {
+          await o.execute(`SET search_path = ${p}_a, public`);
+          await o.upsert("st", [{ id: 1, v: "1.2345" }], { on: ["id"], ...src.opts });
+          await o.execute(`SET search_path = ${p}_b, public`);
+          await o.upsert("st", [{ id: 1, v: "1.2345", w: "b" }], { on: ["id"], ...src.opts });
+        });
         expect(await s.selectValue(`SELECT v::text FROM ${p}_a.st`)).toBe("1.23");
         expect(await s.select(`SELECT v::text AS v, w FROM ${p}_b.st`)).toEqual([{ v: "1.2345", w: "b" }]);
       });
