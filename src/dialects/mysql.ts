@@ -23,6 +23,7 @@ import type { BulkUpsertShape, InsertUpsertSql, JsonColumnKind } from "./bulk.js
 
 export class MysqlRenderer extends BaseRenderer {
   override readonly dialect: Dialect = "mysql";
+  override readonly conflictClause = "on-duplicate-key" as const;
   protected override hasNullsOrder = false;
   protected override likeEscape = "";
 

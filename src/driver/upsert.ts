@@ -591,7 +591,8 @@ async function nativeUpsert(
   started: number,
 ): Promise<SQLResult> {
   const statements = nativeUpsertStatements(session.dialect, table, rows, plan);
-  const name = session.dialect === "mysql" ? "on-duplicate-key-update" : "insert-on-conflict";
+  const dup = getRenderer(session.dialect).conflictClause === "on-duplicate-key";
+  const name = dup ? "on-duplicate-key-update" : "insert-on-conflict";
   return runAll(session, statements, "INSERT", { strategy: name, rows: rows.length }, started);
 }
 

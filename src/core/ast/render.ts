@@ -43,6 +43,8 @@ export interface Renderer {
   readonly parameterStyle: ParameterStyle;
   /** A list binds as ONE array parameter (`= ANY($n)`) rather than one placeholder per item. */
   readonly arrayParameters: boolean;
+  /** How an insert's conflict clause renders: `ON CONFLICT (…) DO …`, or MySQL's `ON DUPLICATE KEY UPDATE`. */
+  readonly conflictClause: "on-conflict" | "on-duplicate-key";
 }
 
 /**
