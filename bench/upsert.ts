@@ -2,10 +2,10 @@
  * Bulk upsert: half-new/half-existing rows into (id int primary key, name text, price numeric, stock int,
  * updated_at timestamptz) on the local PostgreSQL server, for N = 1k, 10k, 100k. Contenders:
  *   - sqlspec `session.upsert` (auto: INSERT … ON CONFLICT from JSON or COPY, PgConfig), and with strategy "merge";
- *   - raw pg, hand-written INSERT … ON CONFLICT from json_to_recordset and from a COPY stage: the faster is "best raw"
- *     (what session.upsert runs); the MERGE forms below are printed beside it;
- *   - raw pg, hand-written: one MERGE from json_to_recordset (one parameter), and COPY (pg-copy-streams, a
- *     special-purpose template-string encoder) into an ON COMMIT DROP temp table + MERGE; the faster is "best raw";
+ *   - raw pg, hand-written INSERT … ON CONFLICT from json_to_recordset (one parameter) and from COPY (pg-copy-streams,
+ *     a special-purpose template-string encoder) into an ON COMMIT DROP temp table: the faster is "best raw" (the
+ *     statement session.upsert runs);
+ *   - raw pg, hand-written MERGE from the same two sources, printed beside (not the baseline);
  *   - Kysely, Drizzle and Knex multi-row INSERT … ON CONFLICT DO UPDATE, chunked under 65535 parameters, in one
  *     transaction.
  * Rounds are interleaved (order shuffled each round); the table is reset and the JS heap collected before every run,

@@ -169,6 +169,9 @@ export async function upsertRows(
   if (staging === undefined) {
     // The engine's own statements bind these values; say which column and row holds a bad one, as COPY/JSON do.
     checkRowValues(rows, plan.columns);
+    // MySQL's ON DUPLICATE KEY UPDATE matches on any unique key whatever `on` says: check `on` is one, as the
+    // PostgreSQL path's ON CONFLICT target does on the server.
+    await checkUniqueKey(session, table, plan.on);
     const bulk = bulkOf(session);
     if (
       bulk !== undefined &&
@@ -256,6 +259,13 @@ async function explain(
   }
   const keys = await session.dataDictionary.getUniqueKeys(table, { fresh: true }).catch(() => undefined);
   return notUniqueKey(table, plan.on, keys, err);
+}
+
+/** `on` is a unique key of the table (the cached catalog first, re-read before refusing). */
+async function checkUniqueKey(session: AnySession, table: string, on: readonly string[]): Promise<void> {
+  if (isUniqueKey(on, await session.dataDictionary.getUniqueKeys(table))) return;
+  const keys = await session.dataDictionary.getUniqueKeys(table, { fresh: true });
+  if (!isUniqueKey(on, keys)) throw notUniqueKey(table, on, keys);
 }
 
 function columnsOf(session: AnySession): ColumnsOf {

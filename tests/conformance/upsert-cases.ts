@@ -3,7 +3,12 @@
  * hold are typed errors raised before anything is sent, whatever the engine and whatever source the size picks.
  */
 import { expect, test } from "vitest";
-import { CardinalityViolationError, ParameterError, SQLSpecError } from "../../src/index.js";
+import {
+  CardinalityViolationError,
+  InvalidColumnReferenceError,
+  ParameterError,
+  SQLSpecError,
+} from "../../src/index.js";
 import type { SuiteContext } from "./suite.js";
 
 export function runUpsertCases(ctx: SuiteContext): void {
@@ -40,6 +45,22 @@ export function runUpsertCases(ctx: SuiteContext): void {
       await expect(s.upsert(T.products, rows, { on: ["id"], duplicates: "first" as "error" })).rejects.toBeInstanceOf(
         SQLSpecError,
       );
+      await s.execute(`DELETE FROM ${T.products}`);
+    });
+  });
+
+  test("an `on` that is no unique key: InvalidColumnReferenceError naming the table's unique keys, nothing written", async () => {
+    await withSession(async (s) => {
+      await s.execute(`DELETE FROM ${T.products}`);
+      await s.execute(`INSERT INTO ${T.products} (id, name, stock) VALUES (1, 'a', 1)`);
+      for (const n of [1, 3000]) {
+        const rows = Array.from({ length: n }, (_, i) => ({ id: i + 2, name: i === 0 ? "a" : `n${i}`, stock: 2 }));
+        const err = (await s.upsert(T.products, rows, { on: ["name"] }).catch((e) => e)) as SQLSpecError;
+        expect(err).toBeInstanceOf(InvalidColumnReferenceError);
+        expect(err.message).toContain("on (name) is not a unique key");
+        expect(err.message).toContain("(id)");
+      }
+      expect(await s.select(`SELECT id, name, stock FROM ${T.products}`)).toEqual([{ id: 1, name: "a", stock: 1 }]);
       await s.execute(`DELETE FROM ${T.products}`);
     });
   });

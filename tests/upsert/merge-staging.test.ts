@@ -132,6 +132,31 @@ function stagingSuite(engine: string, makeConfig: () => DatabaseConfig<any, any,
       expect(await s.selectValue(`SELECT md5(string_agg(x::text, ',' ORDER BY id)) FROM ${T} x`)).toBe(before);
     });
 
+    test("a source column used only in an expression keeps its own type, from JSON and from a stage", async () => {
+      const D = `${prefix}_d`;
+      await s.execute(`DROP TABLE IF EXISTS ${D}`);
+      await s.execute(`CREATE TABLE ${D} (id int PRIMARY KEY, price numeric(10,3), discount numeric(4,2))`);
+      try {
+        for (const n of [1, 3000]) {
+          await s.execute(`DELETE FROM ${D}`);
+          await s.execute(`INSERT INTO ${D} SELECT g, 100, 0 FROM generate_series(0, ${n - 1}) g`);
+          const data = Array.from({ length: n }, (_, i) => ({ id: i, discount: 0.125 }));
+          // discount only feeds an expression: typed by its value (0.125), never rounded to the target's numeric(4,2).
+          const m = merge()
+            .into(D, "t")
+            .using(data, "src")
+            .on("t.id = src.id")
+            .whenMatchedThenUpdate({ price: "t.price * (1 - src.discount)" });
+          const r = n > 1 ? await executeStagedMerge(s, m) : await s.execute(m);
+          expect(r?.rowsAffected).toBe(n);
+          if (n > 1) expect(r?.metadata.strategy).toBe("copy-merge");
+          expect(await s.selectValue(`SELECT DISTINCT price::text FROM ${D}`)).toBe("87.500");
+        }
+      } finally {
+        await s.execute(`DROP TABLE IF EXISTS ${D}`);
+      }
+    });
+
     test("a server before 15 gets INSERT … ON CONFLICT from the same sources", async () => {
       await fresh();
       const dd = s.dataDictionary as unknown as { getVersion: () => Promise<unknown> };
