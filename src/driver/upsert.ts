@@ -49,6 +49,7 @@ import type { ColumnOf, Dialect, OperationType, Row } from "../core/types.js";
 import { encodeRecordsJson } from "../core/values.js";
 import { ObjectRows } from "./copy-rows.js";
 import { arraysOfAsync, copyRows, inTransaction, ownsTransaction, type RowSource, STAGE } from "./copy-staging.js";
+import { CallDeadline } from "./deadline.js";
 import { bulkOf, type NativeBulkStrategy, nativeBulkLoad, nativeBulkUpsert } from "./native-bulk.js";
 import type { OnProgress } from "./progress.js";
 import type { Session } from "./session.js";
@@ -150,6 +151,8 @@ export async function upsertRows(
   options: UpsertOptions,
 ): Promise<SQLResult> {
   const started = performance.now();
+  // One limit for the whole call: each statement gets the signal and what is left of the time.
+  const deadline = new CallDeadline(options);
   const on = options?.on ?? [];
   if (on.length === 0) throw new SQLBuilderError(`upsert into "${table}" needs { on: [key columns] }`);
   const strategy = options.strategy ?? "auto";
@@ -177,12 +180,12 @@ export async function upsertRows(
       bulk !== undefined &&
       (strategy === "auto" || strategy === "values" || strategy === "json" || strategy === "copy")
     ) {
-      return nativeBulkUpsert(session, bulk, table, rows, plan, strategy, started);
+      return nativeBulkUpsert(session, bulk, table, rows, plan, strategy, started, deadline);
     }
     if (strategy !== "auto" && strategy !== "insert-on-conflict") {
       throw new SQLBuilderError(`upsert strategy "${strategy}" is not available on ${session.adapter.databaseLabel}`);
     }
-    return nativeUpsert(session, table, rows, plan, started);
+    return nativeUpsert(session, table, rows, plan, started, deadline);
   }
 
   const types = await catalogTypes(columnsOf(session), table, plan.columns);
@@ -219,7 +222,7 @@ export async function upsertRows(
   try {
     if (staged) {
       return await inTransaction(session, async () => {
-        const r = await runStaged(session, staging, node, types, ctx, op, metadata);
+        const r = await runStaged(session, staging, node, types, ctx, op, metadata, deadline);
         return retimed(r, started);
       });
     }
@@ -230,13 +233,13 @@ export async function upsertRows(
         for (let i = 0; i < rows.length; i += JSON_CHUNK_ROWS) {
           const chunk = rows.slice(i, i + JSON_CHUNK_ROWS);
           const n = form === "merge" ? mergeNode(path, plan, chunk) : insertNode(path, plan, chunk);
-          last = await runJson(session, n, ctx, types, op, metadata);
+          last = await runJson(session, n, ctx, types, op, metadata, deadline);
           total += last.rowsAffected;
         }
         return result({ ...(last as SQLResult), rowsAffected: total, started, metadata });
       });
     }
-    return retimed(await runJson(session, node, ctx, types, op, metadata), started);
+    return retimed(await runJson(session, node, ctx, types, op, metadata, deadline), started);
   } catch (err) {
     throw await explain(session, table, plan, form, err);
   }
@@ -364,10 +367,11 @@ async function runJson(
   types: readonly (string | undefined)[],
   op: OperationType,
   metadata: ResultMetadata,
+  deadline: CallDeadline,
 ): Promise<SQLResult> {
   const { sql, values } = renderJson(session, node, ctx, types);
   // The JSON text is bound as a string: every PG adapter passes strings to json parameters untouched.
-  return session.runCompiled(sql, values, op, metadata);
+  return session.runCompiled(sql, values, op, metadata, deadline.next());
 }
 
 /**
@@ -383,10 +387,11 @@ async function runStaged(
   ctx: { serverVersionNum: number } | undefined,
   op: OperationType,
   metadata: ResultMetadata,
+  deadline: CallDeadline,
 ): Promise<SQLResult> {
-  const stage = await stageSource(session, staging, node, STAGE, types);
+  const stage = await stageSource(session, staging, node, STAGE, types, deadline);
   const staged = getRenderer(session.dialect).render(withTableSource(node, [stage]), ctx);
-  const r = await session.runCompiled(staged.sql, staged.parameters as unknown[], op, metadata);
+  const r = await session.runCompiled(staged.sql, staged.parameters as unknown[], op, metadata, deadline.next());
   if (!ownsTransaction(session)) await session.runCompiled(staging.dropStage([stage]), [], "DDL");
   return r;
 }
@@ -402,13 +407,15 @@ async function stageSource(
   node: StatementNode,
   stage: string,
   types: readonly string[],
+  deadline?: CallDeadline,
 ): Promise<string> {
   const source = rowsOf(node)?.source;
   if (source === undefined) throw new SQLBuilderError("Only a statement reading rows can be staged.");
   const beforeCopy = async (): Promise<void> => {
-    await session.runCompiled(staging.createStage([stage], node), [], "DDL");
+    await session.runCompiled(staging.createStage([stage], node), [], "DDL", undefined, deadline?.next());
   };
-  await copyRows(session, stage, source.columns, types, new ObjectRows(source.rows, source.columns), { beforeCopy });
+  const rows = new ObjectRows(source.rows, source.columns);
+  await copyRows(session, stage, source.columns, types, rows, { ...deadline?.next(), beforeCopy });
   return stage;
 }
 
@@ -441,6 +448,7 @@ export async function loadRecords(
   options?: LoadRecordsOptions,
 ): Promise<SQLResult> {
   const started = performance.now();
+  const deadline = new CallDeadline(options);
   const path = parseName(table, "loadRecords() table name");
   let first: unknown;
   let rest: RowSource | undefined;
@@ -467,16 +475,16 @@ export async function loadRecords(
   if (staging === undefined && all !== undefined) checkRowValues(all, columns);
   if (bulk !== undefined) {
     const source = all ?? replay(first, rest as RowSource, staging === undefined ? columns : undefined);
-    return nativeBulkLoad(session, bulk, table, source, columns, started);
+    return nativeBulkLoad(session, bulk, table, source, columns, started, deadline);
   }
   if (staging === undefined) {
     if (all === undefined) throw new SQLBuilderError("loadRecords from an async iterable needs COPY or a JSON source");
-    return nativeInsert(session, table, all, columns, started);
+    return nativeInsert(session, table, all, columns, started, deadline);
   }
   const types = await catalogTypes(columnsOf(session), table, columns);
   if (session.adapter.capabilities.copy && typeof session.adapter.copyIn === "function") {
     const source = all !== undefined ? new ObjectRows(all, columns) : arraysOfAsync(rest as RowSource, columns, first);
-    const count = await copyRows(session, table, columns, types, source);
+    const count = await copyRows(session, table, columns, types, source, deadline.next());
     const sql = `COPY ${quoteQualified(table, session.dialect)} (${columns.map((c) => quoteIdent(c, session.dialect)).join(", ")}) FROM STDIN`;
     return result({
       rowsAffected: count,
@@ -486,7 +494,7 @@ export async function loadRecords(
       metadata: { strategy: "copy" },
     });
   }
-  return jsonLoad(session, path, all ?? replay(first, rest as RowSource), columns, types, started);
+  return jsonLoad(session, path, all ?? replay(first, rest as RowSource), columns, types, started, deadline);
 }
 
 /** loadRecords without COPY: `INSERT INTO t (cols) SELECT … FROM json_populate_recordset(…)` per chunk. */
@@ -497,6 +505,7 @@ async function jsonLoad(
   columns: readonly string[],
   types: readonly string[],
   started: number,
+  deadline: CallDeadline,
 ): Promise<SQLResult> {
   const version = (await session.dataDictionary.getVersion()).versionNum;
   const ctx = version > 0 ? { serverVersionNum: version } : undefined;
@@ -507,7 +516,7 @@ async function jsonLoad(
     let statement = "";
     const flush = async (chunk: Rows): Promise<void> => {
       const { conflict: _, ...node } = insertNode(path, plan, chunk);
-      const r = await runJson(session, node, ctx, types, "INSERT", metadata);
+      const r = await runJson(session, node, ctx, types, "INSERT", metadata, deadline);
       total += r.rowsAffected;
       statement = r.statement;
     };
@@ -599,11 +608,12 @@ async function nativeUpsert(
   rows: Rows,
   plan: ColumnPlan,
   started: number,
+  deadline: CallDeadline,
 ): Promise<SQLResult> {
   const statements = nativeUpsertStatements(session.dialect, table, rows, plan);
   const dup = getRenderer(session.dialect).conflictClause === "on-duplicate-key";
   const name = dup ? "on-duplicate-key-update" : "insert-on-conflict";
-  return runAll(session, statements, "INSERT", { strategy: name, rows: rows.length }, started);
+  return runAll(session, statements, "INSERT", { strategy: name, rows: rows.length }, started, deadline);
 }
 
 async function nativeInsert(
@@ -612,6 +622,7 @@ async function nativeInsert(
   rows: readonly unknown[],
   columns: readonly string[],
   started: number,
+  deadline: CallDeadline,
 ): Promise<SQLResult> {
   const objects = rows.map((r) =>
     Array.isArray(r) ? Object.fromEntries(columns.map((c, i) => [c, r[i]])) : pick(r as Row, columns),
@@ -619,7 +630,7 @@ async function nativeInsert(
   const statements = chunkRows(objects, columns.length, session.dialect).map((chunk) =>
     insertInto(table, undefined, session.dialect).values(chunk),
   );
-  return runAll(session, statements, "COPY", { strategy: "insert", rows: rows.length }, started);
+  return runAll(session, statements, "COPY", { strategy: "insert", rows: rows.length }, started, deadline);
 }
 
 /** `first` then `rest`; with `check`, each row's values checked as checkRowValues does. */
@@ -646,12 +657,13 @@ async function runAll(
   operationType: OperationType,
   metadata: ResultMetadata,
   started: number,
+  deadline: CallDeadline,
 ): Promise<SQLResult> {
   const run = async (): Promise<SQLResult> => {
     let total = 0;
     let statement = "";
     for (const st of statements) {
-      const r = await session.execute(st);
+      const r = await session.execute(st, undefined, deadline.next());
       total += r.rowsAffected;
       statement = r.statement;
     }
