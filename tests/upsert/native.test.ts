@@ -143,6 +143,8 @@ describe("session-level fallback on a non-PostgreSQL session (stub session, stat
     const session = {
       dialect,
       adapter: { dialect, databaseLabel: dialect },
+      // upsert checks `on` against the table's unique keys first.
+      dataDictionary: { getUniqueKeys: async () => [["id"]] },
       inTransaction: false,
       async transaction<T>(fn: () => Promise<T>): Promise<T> {
         transactions++;
