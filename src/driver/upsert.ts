@@ -221,13 +221,13 @@ export async function upsertRows(
   const ctx = version > 0 ? { serverVersionNum: version } : undefined;
   try {
     if (staged) {
-      return await inTransaction(session, async () => {
+      return await inTransaction(session, deadline, async () => {
         const r = await runStaged(session, staging, node, types, ctx, op, metadata, deadline);
         return retimed(r, started);
       });
     }
     if (!canCopy && rows.length > JSON_CHUNK_ROWS) {
-      return await inTransaction(session, async () => {
+      return await inTransaction(session, deadline, async () => {
         let total = 0;
         let last: SQLResult | undefined;
         for (let i = 0; i < rows.length; i += JSON_CHUNK_ROWS) {
@@ -511,7 +511,7 @@ async function jsonLoad(
   const ctx = version > 0 ? { serverVersionNum: version } : undefined;
   const plan: ColumnPlan = { columns: [...columns], on: [], update: [] };
   const metadata: ResultMetadata = { strategy: "json" };
-  return inTransaction(session, async () => {
+  return inTransaction(session, deadline, async () => {
     let total = 0;
     let statement = "";
     const flush = async (chunk: Rows): Promise<void> => {
@@ -669,7 +669,7 @@ async function runAll(
     }
     return result({ rowsAffected: total, operationType, statement, started, metadata });
   };
-  return statements.length > 1 ? inTransaction(session, run) : run();
+  return statements.length > 1 ? inTransaction(session, deadline, run) : run();
 }
 
 // ---------------------------------------------------------------------------------------------------- MERGE hook
@@ -725,7 +725,7 @@ export async function executeStagedMerge(session: AnySession, builder: QueryBuil
   const started = performance.now();
   const rows = rowsOf((builder as StageableMerge).node)?.source.rows.length ?? 0;
   const types = await sourceTypes(session, staging, (builder as StageableMerge).node);
-  return inTransaction(session, async () => {
+  return inTransaction(session, undefined, async () => {
     const stage = await stageSource(session, staging, (builder as StageableMerge).node, STAGE, types);
     const r = await session.execute((builder as StageableMerge).withSourceTable(quoteIdent(stage, session.dialect)));
     if (!ownsTransaction(session)) await session.runCompiled(staging.dropStage([stage]), [], "DDL");

@@ -16,6 +16,7 @@ class NoCopyPgConfig extends PgConfig {
       pool: this.poolConfig,
       features: this.features,
       statementCacheSize: 100,
+      statementCacheBytes: 1024 * 1024,
       copyFrom: undefined,
     });
   }
