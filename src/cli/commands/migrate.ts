@@ -168,7 +168,9 @@ export const migrateCommand: CliCommand = {
 
     migrate
       .command("check")
-      .description("compare files with the database: exit 2 when migrations are pending, applied files changed or are missing")
+      .description(
+        "compare files with the database: exit 2 when migrations are pending, applied files changed or are missing",
+      )
       .action(async (_flags: unknown, cmd: Command) => {
         const flags = cmd.optsWithGlobals<CommonFlags>();
         const r = await withProject(flags, (p) => p.config.migrations.check());
