@@ -113,6 +113,34 @@ export function runBulkTrustTests(t: TrustTarget): void {
       });
     });
 
+    test("upsert after DROP/CREATE with new types (DDL through any session of the pool) uses the current types", async () => {
+      const tb = `${p}_ddl`;
+      await db.withSession(async (s) => {
+        await s.executeScript(`DROP TABLE IF EXISTS ${tb}; CREATE TABLE ${tb} (id int PRIMARY KEY, v numeric(10,2))`);
+        await s.upsert(tb, [{ id: 1, v: "1.25" }], { on: ["id"] });
+        // The DDL runs on another session of the same pool, as a script.
+        await db.withSession((other) =>
+          other.executeScript(`DROP TABLE ${tb}; CREATE TABLE ${tb} (id text PRIMARY KEY, v numeric(12,4))`),
+        );
+        for (const copyThreshold of [undefined, 0]) {
+          const r = await s.upsert(tb, [{ id: "k", v: "1.2345" }], {
+            on: ["id"],
+            ...(copyThreshold !== undefined ? { copyThreshold } : {}),
+          });
+          expect(r.rowsAffected).toBe(1);
+        }
+        // And as single statements on this session.
+        await s.execute(`DROP TABLE ${tb}`);
+        await s.execute(`CREATE TABLE ${tb} (id int PRIMARY KEY, v numeric(12,4))`);
+        await s.upsert(tb, [{ id: 1, v: "1.2345" }], { on: ["id"] });
+        await s.loadRecords(tb, [{ id: 2, v: "2.5678" }]);
+        expect(await s.select(`SELECT id, v::text AS v FROM ${tb} ORDER BY id`)).toEqual([
+          { id: 1, v: "1.2345" },
+          { id: 2, v: "2.5678" },
+        ]);
+      });
+    });
+
     if (!t.interrupts) {
       test("executeMany of 20,000 sets: timers keep firing, an abort stops it at the next statement, nothing written", async () => {
         await db.withSession(async (s) => {

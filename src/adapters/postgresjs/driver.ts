@@ -882,7 +882,10 @@ function toRaw(res: PjsResult): RawResult {
     // postgres.js reuses a prepared statement's column array, so the names are computed once per statement.
     columns = cols[NAMES] ??= cols.map((c) => c.name);
   }
-  const command = res.command ?? "";
+  // The tag's verb, as pg reports it: postgres.js keeps "CREATE TABLE", "DROP INDEX" whole.
+  const tag = res.command ?? "";
+  const space = tag.indexOf(" ");
+  const command = space < 0 ? tag : tag.slice(0, space);
   return { rows: res, columns, rowsAffected: rowsAffectedFor(command, res.count), command };
 }
 
