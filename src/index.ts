@@ -131,6 +131,7 @@ export {
 export { SQLSpec, type SQLSpecOptions } from "./driver/spec.js";
 export type { CompiledStatement, StackItem, StackOptions } from "./driver/stack.js";
 export type { LoadRecordsOptions, UpsertOptions, UpsertStrategy } from "./driver/upsert.js";
+export type { DuplicateKeys } from "./driver/upsert-checks.js";
 export type {
   MigrationFile,
   MigrationKind,
