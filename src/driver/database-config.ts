@@ -5,6 +5,7 @@ import { Migrator } from "../migrations/migrator.js";
 import type { AcquireOptions, Adapter } from "./adapter.js";
 import type { ConfigOptions, MigrationConfig, ResolvedDriverFeatures, StatementConfig } from "./config.js";
 import { DataDictionaryCache } from "./data-dictionary.js";
+import { checkTimeoutMs } from "./deadline.js";
 import { type Endpoint, instrumentAdapter } from "./instrumented-adapter.js";
 import { type ObservabilityConfig, type Observer, resolveObserver } from "./observability.js";
 import { loadOtel } from "./otel.js";
@@ -176,7 +177,8 @@ export abstract class DatabaseConfig<Conn = unknown, P = unknown, Native = unkno
   #acquireOptions(adapter: Adapter<Conn>, options: SessionOptions | undefined): AcquireOptions<Conn> {
     const o: AcquireOptions<Conn> = {};
     if (options?.signal !== undefined) o.signal = options.signal;
-    if (options?.timeoutMs !== undefined) o.timeoutMs = options.timeoutMs;
+    const timeoutMs = checkTimeoutMs(options?.timeoutMs);
+    if (timeoutMs !== undefined) o.timeoutMs = timeoutMs;
     if (adapter.capabilities.sharedConnection) {
       // A session opened inside another session's callback: a shared-connection adapter may join it.
       const outer = sessionScope.getStore()?.session;

@@ -21,7 +21,7 @@ import { beginStatements as dialectBegin } from "../dialects/transaction.js";
 import type { Adapter, QueryOptions, RawResult } from "./adapter.js";
 import type { StatementConfig } from "./config.js";
 import { DataDictionary, type DataDictionaryCache } from "./data-dictionary.js";
-import { CallDeadline } from "./deadline.js";
+import { CallDeadline, statementTimeoutMs } from "./deadline.js";
 import { applyFilters, type StatementFilter } from "./filters.js";
 import { traced } from "./instrumented-adapter.js";
 import { attachStatement } from "./observability.js";
@@ -221,14 +221,15 @@ export class Session<Conn = unknown> implements AsyncDisposable {
     const { text, inputStyle } = textOf(statement, this.dialect);
     const plan = getPlan(text, this.#style, this.dialect, inputStyle);
     if (plan.statementCount > 1) throw oneStatementOnly(plan.statementCount);
-    if (options !== undefined) this.adapter.checkOptions?.(options);
+    const opts = this.#opts(options);
+    if (options !== undefined) this.adapter.checkOptions?.(opts);
     const sets = paramSets.map((p) => plan.bind(p));
     const started = performance.now();
     if (sets.length === 0) return this.#result(plan.sql, [], plan.operationType, emptyRaw(), started);
     this.#checkParameterCount(sets[0] as unknown[]);
     const raw = await this.#atomically(async () => {
       try {
-        if (this.adapter.queryMany) return await this.adapter.queryMany(this.conn, plan.sql, sets, this.#opts(options));
+        if (this.adapter.queryMany) return await this.adapter.queryMany(this.conn, plan.sql, sets, opts);
         return await this.#eachSet(plan.sql, sets, options);
       } catch (err) {
         throw this.#fail(err, plan.sql);
@@ -816,9 +817,9 @@ export class Session<Conn = unknown> implements AsyncDisposable {
 
   /** The adapter's refusal of a bulk call's options (before any row is read), as a rejected promise. */
   #refused(options: ExecuteOptions | undefined): Promise<never> | undefined {
-    if (options === undefined || this.adapter.checkOptions === undefined) return undefined;
+    if (options === undefined) return undefined;
     try {
-      this.adapter.checkOptions(options);
+      this.adapter.checkOptions?.(this.#opts(options));
       return undefined;
     } catch (err) {
       return Promise.reject(err);
@@ -900,9 +901,11 @@ export class Session<Conn = unknown> implements AsyncDisposable {
 
   #opts(options: ExecuteOptions | undefined): QueryOptions {
     if (!options || (options.signal === undefined && options.timeoutMs === undefined)) return NO_OPTIONS;
+    const timeoutMs = statementTimeoutMs(options.timeoutMs);
+    if (options.signal === undefined && timeoutMs === undefined) return NO_OPTIONS;
     const o: QueryOptions = { prepare: true };
     if (options.signal !== undefined) o.signal = options.signal;
-    if (options.timeoutMs !== undefined) o.timeoutMs = options.timeoutMs;
+    if (timeoutMs !== undefined) o.timeoutMs = timeoutMs;
     return o;
   }
 
@@ -1111,9 +1114,11 @@ const BEGIN = ["BEGIN"];
 
 function beginOptions(options: TransactionOptions | undefined): QueryOptions {
   if (options?.signal === undefined && options?.timeoutMs === undefined) return CONTROL;
+  const timeoutMs = statementTimeoutMs(options.timeoutMs);
+  if (options.signal === undefined && timeoutMs === undefined) return CONTROL;
   const opts: QueryOptions = { prepare: false };
   if (options.signal !== undefined) opts.signal = options.signal;
-  if (options.timeoutMs !== undefined) opts.timeoutMs = options.timeoutMs;
+  if (timeoutMs !== undefined) opts.timeoutMs = timeoutMs;
   return opts;
 }
 

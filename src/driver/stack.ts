@@ -7,6 +7,7 @@ import { ParameterError, SQLSpecError, StackExecutionError, UnsupportedOperation
 import { SQLResult } from "../core/result.js";
 import type { OperationType, Params, Row } from "../core/types.js";
 import { type QueryOptions, type RawResult, StackFailure, type StackStatement } from "./adapter.js";
+import { statementTimeoutMs } from "./deadline.js";
 import type { ExecuteOptions, Session, Statement } from "./session.js";
 
 /** A stack entry: a statement, or `[statement, params]`. */
@@ -65,7 +66,8 @@ export async function runStack(
   }
   const opts: QueryOptions = { prepare: true };
   if (options?.signal !== undefined) opts.signal = options.signal;
-  if (options?.timeoutMs !== undefined) opts.timeoutMs = options.timeoutMs;
+  const timeoutMs = statementTimeoutMs(options?.timeoutMs);
+  if (timeoutMs !== undefined) opts.timeoutMs = timeoutMs;
   const cancellable = opts.signal !== undefined || opts.timeoutMs !== undefined;
   const started = performance.now();
 

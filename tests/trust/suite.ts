@@ -286,6 +286,59 @@ export function runTrustTests(t: TrustTarget): void {
     // ------------------------------------------------------------------------------------ cancellation
 
     describe("cancellation", () => {
+      test("timeoutMs NaN, negative or not a number → ParameterError before any I/O on every path", async () => {
+        for (const timeoutMs of [Number.NaN, -5, "100" as unknown as number]) {
+          const o = { timeoutMs };
+          await db.withSession(async (s) => {
+            const ins = `INSERT INTO ${p}_items (id, name) VALUES ($1, 'x')`;
+            expect(await failure(s.execute(ins, [9700], o))).toBeInstanceOf(ParameterError);
+            expect(await failure(s.executeMany(ins, [[9701], [9702]], o))).toBeInstanceOf(ParameterError);
+            expect(
+              await failure(s.upsert(`${p}_items`, [{ id: 9703, name: "x" }], { on: ["id"], timeoutMs })),
+            ).toBeInstanceOf(ParameterError);
+            expect(await failure(s.loadRecords(`${p}_items`, [{ id: 9704, name: "x" }], o))).toBeInstanceOf(
+              ParameterError,
+            );
+            let ran = false;
+            const tx = await failure(
+              s.transaction(async () => {
+                ran = true;
+              }, o),
+            );
+            expect(tx).toBeInstanceOf(ParameterError);
+            expect(ran).toBe(false);
+            expect(s.inTransaction).toBe(false);
+          });
+          expect(await failure(db.withSession(async () => 1, o))).toBeInstanceOf(ParameterError);
+        }
+        expect(await count(`${p}_items WHERE id BETWEEN 9700 AND 9709`)).toBe(0);
+      });
+
+      test("timeoutMs Infinity or ≥ 2^31 ms means no limit (never a 1 ms timer)", async () => {
+        const one = config({ maxSize: 1 });
+        for (const timeoutMs of [Number.POSITIVE_INFINITY, 2 ** 31, 2 ** 31 - 1]) {
+          const sleepSql = t.interrupts ? "SELECT pg_sleep(0.05)::text || 'done'" : "SELECT 'done'";
+          await one.withSession(async (s) => {
+            expect(await s.selectValue(sleepSql, [], { timeoutMs })).toBe("done");
+            expect(
+              (await s.executeMany(`SELECT $1::int`, [[1], [2]], { timeoutMs })).rowsAffected,
+            ).toBeGreaterThanOrEqual(0);
+            expect(await s.transaction(async (tx) => tx.selectValue("SELECT 7"), { timeoutMs })).toBe(7);
+          });
+          // Acquire: another session holds the only connection for 150 ms.
+          const holder = one.withSession(() => new Promise((r) => setTimeout(r, 150)));
+          await new Promise((r) => setTimeout(r, 20));
+          expect(
+            await within(
+              5000,
+              "acquire",
+              one.withSession((s) => s.selectValue("SELECT 8"), { timeoutMs }),
+            ),
+          ).toBe(8);
+          await holder;
+        }
+      });
+
       if (t.interrupts) {
         test("timeouts never cancel another statement: 300 unrelated statements, zero innocent cancellations", async () => {
           const pool = config({ maxSize: 3 });
