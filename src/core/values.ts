@@ -112,6 +112,18 @@ function describeBad(v: unknown): string {
   return typeof v === "symbol" ? "a Symbol" : typeof v === "function" ? "a function" : `a ${typeof v}`;
 }
 
+/**
+ * A string with a lone surrogate (half of a UTF-16 pair) has no UTF-8 form: drivers would send U+FFFD in its place,
+ * silently changing the value. Raises InvalidValueError (the value itself is never in the message).
+ */
+export function checkWellFormed(s: string): string {
+  // ES2024 (Node ≥ 20); the project's lib is ES2022.
+  if (!(s as string & { isWellFormed(): boolean }).isWellFormed()) {
+    throw new InvalidValueError("a string with a lone surrogate (unpaired UTF-16 half) has no UTF-8 form");
+  }
+  return s;
+}
+
 /** ParameterError reason for a value no database type can hold. */
 export function badValue(v: unknown): InvalidValueError {
   return new InvalidValueError(`${describeBad(v)} cannot be bound as a value`);
@@ -369,7 +381,7 @@ export function encodeRecordsJson(
         const v = row[columns[c] as string];
         const kind = kinds[c] as ColumnKind;
         let text: string;
-        if (typeof v === "string" && kind !== ColumnKind.Json) text = JSON.stringify(v);
+        if (typeof v === "string" && kind !== ColumnKind.Json) text = JSON.stringify(checkWellFormed(v));
         else if (typeof v === "number" && Number.isFinite(v)) text = String(v);
         else if (v === null || v === undefined) text = "null";
         else if (v instanceof Date && kind !== ColumnKind.Json) text = `"${dateText(v)}"`;

@@ -90,6 +90,8 @@ export function runTrustTests(t: TrustTarget): void {
         ["a Symbol", Symbol("x")],
         ["a function", () => 1],
         ["an Invalid Date", new Date(Number.NaN)],
+        // No UTF-8 form: drivers would store U+FFFD in its place.
+        ["a string with a lone surrogate", "a\uD800b"],
       ];
 
       test.each(bad)(

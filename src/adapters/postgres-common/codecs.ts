@@ -12,6 +12,7 @@ import { isJsonValue, type JsonDeserializer, type JsonSerializer } from "../../c
 import {
   asText,
   badValue,
+  checkWellFormed,
   dateText,
   type Int8Mode,
   InvalidValueError,
@@ -377,7 +378,8 @@ export function encodePgParams(
       const v = params[i];
       const t = typeof v;
       if (t !== "object") {
-        if (t === "symbol" || t === "function") throw badValue(v);
+        if (t === "string") checkWellFormed(v as string);
+        else if (t === "symbol" || t === "function") throw badValue(v);
         continue;
       }
       if (v === null || v instanceof Uint8Array) continue;
@@ -435,6 +437,9 @@ export function encodeTextParams(params: unknown[], ser: JsonSerializer): unknow
         case "symbol":
         case "function":
           throw badValue(v);
+        case "string":
+          checkWellFormed(v);
+          continue;
         default:
           continue;
       }

@@ -17,6 +17,7 @@ import { quoteIdent, quoteQualified } from "../../core/identifiers.js";
 import { defaultJsonSerializer, type JsonSerializer } from "../../core/json.js";
 import {
   ColumnKind,
+  checkWellFormed,
   columnKind,
   columnText,
   dateText,
@@ -83,7 +84,7 @@ export function columnCodec(type: string | undefined, serializer: JsonSerializer
   return {
     encode: (v) => {
       const text = columnText(v, kind, serializer);
-      return text === null ? NULL_FIELD : escapeCopyText(text);
+      return text === null ? NULL_FIELD : escapeCopyText(checkWellFormed(text));
     },
   };
 }
@@ -132,7 +133,7 @@ class RowWriter {
 
   field(v: unknown, i: number): string {
     if (this.#fast[i] !== 0) {
-      if (typeof v === "string") return COPY_SPECIAL.test(v) ? escapeCopyText(v) : v;
+      if (typeof v === "string") return COPY_SPECIAL.test(checkWellFormed(v)) ? escapeCopyText(v) : v;
       if (typeof v === "number") return String(v);
       if (v === null || v === undefined) return NULL_FIELD;
       if (v instanceof Date) return dateText(v);
