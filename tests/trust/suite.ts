@@ -612,6 +612,26 @@ export function runTrustTests(t: TrustTarget): void {
             expect(await s.selectOne(star, [20])).toEqual({ id: 20, v: true, tags: ["x"], extra: 4 });
           });
         });
+
+        test(`a statement prepared before ALTER COLUMN TYPE in the same transaction (${label})`, async () => {
+          const one = config({ maxSize: 1, ...(cacheSize !== undefined ? { statementCacheSize: cacheSize } : {}) });
+          const tb = `${p}_ddl2`;
+          await one.withSession(async (s) => {
+            await s.executeScript(`DROP TABLE IF EXISTS ${tb}; CREATE TABLE ${tb} (id int PRIMARY KEY, w int)`);
+            const insert = `INSERT INTO ${tb} (id, w) VALUES ($1, $2)`;
+            await s.transaction(async (tx) => {
+              await tx.execute(insert, [1, 1]);
+              await tx.execute(`ALTER TABLE ${tb} ALTER COLUMN w TYPE text`);
+              await tx.execute(insert, [2, "two"]);
+            });
+            expect(await s.select(`SELECT id, w FROM ${tb} ORDER BY id`)).toEqual([
+              { id: 1, w: "1" },
+              { id: 2, w: "two" },
+            ]);
+            await s.execute(insert, [3, "three"]);
+            expect(await s.selectValue(`SELECT w FROM ${tb} WHERE id = $1`, [3])).toBe("three");
+          });
+        });
       }
 
       test("invalid input to a prepared statement is the data's error: no re-prepare churn, no reconnect", async () => {

@@ -44,7 +44,7 @@ import {
   reparse,
   VECTOR_TYPE_SQL,
 } from "../postgres-common/codecs.js";
-import { parseCommandTag, rowsAffectedFor } from "../postgres-common/command-tag.js";
+import { changesSchema, parseCommandTag, rowsAffectedFor } from "../postgres-common/command-tag.js";
 import { copyFromStdinSql, encodeCopyData, encodeCopyRows } from "../postgres-common/copy.js";
 import { refuseCopyStdio } from "../postgres-common/copy-guard.js";
 import { isBrokenConnectionError, isStaleStatementError, mapPostgresError } from "../postgres-common/errors.js";
@@ -520,6 +520,10 @@ export class PgAdapter implements Adapter<PgConnection> {
       // node-postgres keeps only the tag's first word: assume every statement is gone (a re-Parse is cheap).
       this.#forgetStatements(conn);
       if (command === "DISCARD") conn.settingsChanged = true;
+    } else if (changesSchema(command)) {
+      // Statements prepared before it keep the old types: close them lazily (next use), and describe texts again.
+      conn.statements?.evictAll();
+      this.#paramTypes.clear();
     } else if (!conn.settingsChanged && statementChangesSettings(command, sql)) {
       conn.settingsChanged = true;
     }

@@ -1,6 +1,20 @@
 import type { OperationType } from "../../core/types.js";
 
 /** Parses a PostgreSQL command tag ("INSERT 0 5", "MERGE 7", "CREATE TABLE") into verb and count. */
+/**
+ * The tag's verb changes the schema (CREATE/ALTER/DROP …): statements prepared before it keep their old parameter
+ * and result types, so the adapters stop reusing them.
+ */
+export function changesSchema(command: string | undefined): boolean {
+  if (command === undefined) return false;
+  const c = command.charCodeAt(0);
+  // SELECT/INSERT/UPDATE/… leave after one comparison.
+  if (c !== 65 && c !== 67 && c !== 68) return false;
+  return SCHEMA_CHANGE.test(command);
+}
+
+const SCHEMA_CHANGE = /^(?:CREATE|ALTER|DROP)\b/;
+
 export function parseCommandTag(tag: string): { command: string; rowsAffected: number } {
   const space = tag.lastIndexOf(" ");
   if (space > 0) {

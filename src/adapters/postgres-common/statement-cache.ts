@@ -86,6 +86,14 @@ export class StatementCache {
     if (this.#last === text) this.#last = undefined;
   }
 
+  /** Every statement is to be closed on the server before the next use (a schema change made them stale). */
+  evictAll(): void {
+    for (const entry of this.#map.values()) this.evicted.push(entry.name);
+    this.#map.clear();
+    this.#bytes = 0;
+    this.#last = undefined;
+  }
+
   clear(): void {
     this.#map.clear();
     this.#bytes = 0;

@@ -47,7 +47,7 @@ import {
   VECTOR_TYPE_SQL,
   vectorSerializer,
 } from "../postgres-common/codecs.js";
-import { rowsAffectedFor } from "../postgres-common/command-tag.js";
+import { changesSchema, rowsAffectedFor } from "../postgres-common/command-tag.js";
 import { copyFromStdinSql, encodeCopyData, encodeCopyRows } from "../postgres-common/copy.js";
 import { refuseCopyStdio } from "../postgres-common/copy-guard.js";
 import { isBrokenConnectionError, isStaleStatementError, mapPostgresError } from "../postgres-common/errors.js";
@@ -581,6 +581,9 @@ export class PostgresJsAdapter implements Adapter<PostgresJsConnection> {
     if (late !== undefined) await this.#finishTypes(conn, last, late);
     const raw = toRaw(last);
     if (!conn.settingsSet && statementChangesSettings(raw.command ?? "", sql)) conn.settingsSet = true;
+    // postgres.js cannot drop a prepared statement: after a schema change this connection prepares nothing more
+    // (statements re-parse unnamed) and is discarded on release.
+    if (conn.prepared.size > 0 && changesSchema(raw.command ?? undefined)) conn.staleStatements = true;
     return raw;
   }
 
