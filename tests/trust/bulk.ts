@@ -141,6 +141,24 @@ export function runBulkTrustTests(t: TrustTarget): void {
       });
     });
 
+    test("upsert/loadRecords after DROP/CREATE run behind sqlspec's back use the current types (server-typed)", async () => {
+      const tb = `${p}_raw`;
+      await db.withSession(async (s) => {
+        await s.executeScript(`DROP TABLE IF EXISTS ${tb}; CREATE TABLE ${tb} (id int PRIMARY KEY, v numeric(10,2))`);
+        await s.upsert(tb, [{ id: 1, v: "1.25" }], { on: ["id"] });
+        await t.raw(s, `DROP TABLE ${tb}`);
+        await t.raw(s, `CREATE TABLE ${tb} (id text PRIMARY KEY, v numeric(12,4))`);
+        await s.upsert(tb, [{ id: "a", v: "1.2345" }], { on: ["id"] });
+        await s.upsert(tb, [{ id: "b", v: "2.3456" }], { on: ["id"], copyThreshold: 0 });
+        await s.loadRecords(tb, [{ id: "c", v: "3.4567" }]);
+        expect(await s.select(`SELECT id, v::text AS v FROM ${tb} ORDER BY id`)).toEqual([
+          { id: "a", v: "1.2345" },
+          { id: "b", v: "2.3456" },
+          { id: "c", v: "3.4567" },
+        ]);
+      });
+    });
+
     if (!t.interrupts) {
       test("executeMany of 20,000 sets: timers keep firing, an abort stops it at the next statement, nothing written", async () => {
         await db.withSession(async (s) => {
