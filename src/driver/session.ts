@@ -782,7 +782,8 @@ export class Session<Conn = unknown> implements AsyncDisposable {
       const limits = deadline?.next();
       last = await this.adapter.query(this.conn, sql, values, limits ? { ...limits, prepare: true } : NO_OPTIONS);
       total += last.rowsAffected;
-      if (last.rows.length > 0) rows = rows.length === 0 ? last.rows : rows.concat(last.rows);
+      // Appended in place (concat per set would copy everything so far: quadratic for a large RETURNING batch).
+      for (let k = 0; k < last.rows.length; k++) rows.push(last.rows[k] as Row);
       if (performance.now() - yielded >= YIELD_AFTER_MS) {
         await new Promise<void>((resolve) => setImmediate(resolve));
         yielded = performance.now();
