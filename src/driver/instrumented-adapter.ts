@@ -183,7 +183,9 @@ export function instrumentAdapter<Conn>(
       try {
         raw = await many(conn, text, paramSets, o);
       } catch (err) {
-        throw failed({ ...i, parameters: paramSets.flat() }, t0, span, err);
+        // Logged with the first set (as on success; redact's index is the position within a set); every set's values
+        // are scrubbed from the error message.
+        throw failed({ ...i, scrubbed: paramSets.flat() }, t0, span, err);
       }
       complete(i, t0, span, raw.rows.length, raw.rowsAffected);
       return raw;

@@ -256,6 +256,8 @@ export function resolveObserver(...configs: Array<ObservabilityConfig | undefine
 /** Statement facts the instrumented adapter hands the observer. */
 export interface StatementInfo extends QueryStartEvent {
   readonly parameters: readonly unknown[];
+  /** Every value to cut out of an error message when it differs from `parameters` (all sets of an executeMany). */
+  readonly scrubbed?: readonly unknown[];
 }
 
 export class Observer {
@@ -336,9 +338,9 @@ export class Observer {
    * The error for logs and spans: class, SQLSTATE and message, with every bound value cut out of the message unless
    * redaction is off (PostgreSQL quotes the offending input in some messages, e.g. invalid input syntax).
    */
-  errorText(error: SQLSpecError, info: { parameters: readonly unknown[] }): string {
+  errorText(error: SQLSpecError, info: { parameters: readonly unknown[]; scrubbed?: readonly unknown[] }): string {
     const state = error.sqlState !== undefined ? ` ${error.sqlState}` : "";
-    return `${error.name}${state}: ${this.scrub(error.message, info.parameters)}`;
+    return `${error.name}${state}: ${this.scrub(error.message, info.scrubbed ?? info.parameters)}`;
   }
 
   scrub(message: string, parameters: readonly unknown[]): string {

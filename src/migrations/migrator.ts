@@ -437,7 +437,16 @@ export class Migrator {
     const applied = [...rows].sort((a, b) => compareVersions(b.version, a.version));
     const t = parseDownTarget(target);
     let undo: AppliedMigration[];
-    if (t.kind === "steps") undo = applied.slice(0, t.steps);
+    if (t.kind === "steps") {
+      // More steps than applied migrations is a mistake (as in Alembic), not "revert everything": say so, run nothing.
+      if (t.steps > applied.length) {
+        throw new MigrationError(
+          `downgrade "${target}": only ${applied.length} migration${applied.length === 1 ? " is" : "s are"} applied. ` +
+            'Nothing was reverted; use "base" to revert them all.',
+        );
+      }
+      undo = applied.slice(0, t.steps);
+    }
     else if (t.kind === "base") undo = applied;
     else {
       const known = applied.some((r) => compareVersions(r.version, t.version) === 0);

@@ -242,6 +242,35 @@ describe("configuration", () => {
     }
   });
 
+  test("a failed executeMany logs its first set, with redact's index counted within the set", async () => {
+    const lines: string[] = [];
+    const db = new PgConfig({
+      poolConfig: { connectionString: PG_URL, maxSize: 1 },
+      observability: {
+        logger: { debug: () => {}, error: (l: string) => lines.push(l) },
+        redact: (v: unknown, i: number) => (i === 1 ? "<pw hidden>" : v),
+      },
+    });
+    try {
+      const err = await db
+        .withSession(async (s) => {
+          await s.execute("CREATE TEMP TABLE acct (name text PRIMARY KEY, pw text)");
+          await s.executeMany("INSERT INTO acct VALUES ($1, $2)", [
+            ["alice", "pw-alice-SECRET"],
+            ["alice", "pw-bob-SECRET"],
+          ]);
+        })
+        .catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(UniqueViolationError);
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toContain('$1="alice", $2="<pw hidden>"');
+      expect(lines[0]).not.toContain("$3");
+      expect(lines[0]).not.toContain("SECRET");
+    } finally {
+      await db.close();
+    }
+  });
+
   test("redact: false shows the values", async () => {
     const lines: string[] = [];
     const db = new PgConfig({

@@ -172,6 +172,12 @@ export function runMigrationSuite(
       ]);
       expect((await f.m.upgrade()).migrations).toEqual([]);
 
+      // more steps than applied: an error naming the count, and nothing reverted
+      const tooFar = (await f.m.downgrade("-3").catch((e) => e)) as MigrationError;
+      expect(tooFar).toBeInstanceOf(MigrationError);
+      expect(tooFar.message).toContain("only 2 migrations are applied");
+      expect((await f.m.history()).map((r) => r.version)).toEqual(["0001", "0002"]);
+
       await f.m.downgrade("base");
       expect(await f.m.history()).toEqual([]);
       expect(await tableExists(f, `${f.p}_users`)).toBe(false);
