@@ -776,7 +776,7 @@ export class Session<Conn = unknown> implements AsyncDisposable {
     let total = 0;
     let last: RawResult | undefined;
     // Rows (RETURNING) of every set, in set order: the same on every adapter (queryMany does the same).
-    let rows: Row[] = [];
+    const rows: Row[] = [];
     let yielded = performance.now();
     for (const values of sets) {
       const limits = deadline?.next();

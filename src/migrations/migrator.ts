@@ -446,8 +446,7 @@ export class Migrator {
         );
       }
       undo = applied.slice(0, t.steps);
-    }
-    else if (t.kind === "base") undo = applied;
+    } else if (t.kind === "base") undo = applied;
     else {
       const known = applied.some((r) => compareVersions(r.version, t.version) === 0);
       if (!known && !files.some((f) => compareVersions(f.version, t.version) === 0)) {
