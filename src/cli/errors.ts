@@ -1,5 +1,5 @@
 /**
- * Exit codes every `sqlspec` subcommand uses, so scripts and CI can branch on them (issue 16's contract):
+ * Exit codes every `sqlspec` subcommand uses, so scripts and CI can branch on them:
  *   0  success
  *   1  the command failed: bad usage, bad input (SQL, schema, options), database unreachable, a migration failed,
  *      another runner kept the migration lock, upgrade refused because applied files changed
