@@ -38,6 +38,7 @@ export { type RenderOptions, SqlWriter } from "./writer.js";
 export class BaseRenderer extends SqlWriter implements Renderer {
   readonly arrayParameters: boolean = false;
   readonly conflictClause: "on-conflict" | "on-duplicate-key" = "on-conflict";
+  readonly transactionalTruncate: boolean = false;
 
   get parameterStyle(): ParameterStyle {
     if (this.namedPrefix === ":") return ParameterStyle.NAMED_COLON;

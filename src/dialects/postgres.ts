@@ -84,6 +84,7 @@ export class PostgresRenderer extends BaseRenderer {
   protected override likeEscape = "";
   readonly staging: StagingSql = STAGING;
   override readonly arrayParameters: boolean = true;
+  override readonly transactionalTruncate: boolean = true;
 
   /** Arrays bind as ONE parameter: `= ANY($1)` keeps the statement text stable for any list length. */
   protected override inList(left: Expr, list: ParamExpr | { kind: "sub"; query: StatementNode }, not: boolean): void {

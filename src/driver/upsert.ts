@@ -107,6 +107,13 @@ export interface UpsertOptions<R extends object = Row> {
 export interface LoadRecordsOptions<R extends object = Row> {
   /** Columns to load, in order (required for value-array rows). Default: the first row's keys. */
   columns?: readonly ColumnOf<R>[];
+  /**
+   * Empty the table first, in the same transaction as the load (a savepoint inside the caller's transaction): when
+   * the load fails, the old rows are back. PostgreSQL runs `TRUNCATE` (an ACCESS EXCLUSIVE lock until commit; it
+   * fails on a table other tables reference by foreign key); MySQL/MariaDB, whose TRUNCATE commits at once, SQLite and
+   * DuckDB run `DELETE FROM`. With no rows at all the table is emptied.
+   */
+  overwrite?: boolean;
   /** Rows sent so far, at most every ~100 ms (as the source is read, or during a COPY) and once at the end. */
   onProgress?: OnProgress;
   /** Stops the load (OperationCancelledError); the COPY is cancelled on the server, nothing is written. */
@@ -450,6 +457,26 @@ export async function loadRecords(
   const started = performance.now();
   const deadline = new CallDeadline(options);
   const path = parseName(table, "loadRecords() table name");
+  if (options?.overwrite !== true) return loadRows(session, table, path, rows, options, started, deadline);
+  // The table is emptied and loaded in one transaction: a failed load rolls the emptying back too.
+  const clear = getRenderer(session.dialect).transactionalTruncate
+    ? `TRUNCATE TABLE ${quoteQualified(table, session.dialect)}`
+    : `DELETE FROM ${quoteQualified(table, session.dialect)}`;
+  return inTransaction(session, deadline, async () => {
+    await session.runCompiled(clear, [], "DELETE", undefined, deadline.next());
+    return loadRows(session, table, path, rows, options, started, deadline);
+  });
+}
+
+async function loadRows(
+  session: AnySession,
+  table: string,
+  path: readonly string[],
+  rows: readonly (Readonly<Record<string, unknown>> | readonly unknown[])[] | RowSource,
+  options: LoadRecordsOptions | undefined,
+  started: number,
+  deadline: CallDeadline,
+): Promise<SQLResult> {
   let first: unknown;
   let rest: RowSource | undefined;
   if (Array.isArray(rows)) {

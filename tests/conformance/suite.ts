@@ -32,6 +32,7 @@ import {
 } from "../../src/index.js";
 import { runDictionaryCases } from "./api-dictionary.js";
 import { runFilterCases } from "./api-filters.js";
+import { runOverwriteCases } from "./api-overwrite.js";
 import { runSavepointCases } from "./api-savepoints.js";
 import { runStackCases } from "./api-stack.js";
 import { type DialectProfile, PROFILES, type Tables } from "./dialects/index.js";
@@ -688,5 +689,6 @@ export function runConformance(name: string, makeConfig: () => AnyConfig): void 
     runSavepointCases(ctx, when);
     runDictionaryCases(ctx);
     runStackCases(ctx);
+    runOverwriteCases(ctx);
   });
 }

@@ -45,6 +45,8 @@ export interface Renderer {
   readonly arrayParameters: boolean;
   /** How an insert's conflict clause renders: `ON CONFLICT (…) DO …`, or MySQL's `ON DUPLICATE KEY UPDATE`. */
   readonly conflictClause: "on-conflict" | "on-duplicate-key";
+  /** `TRUNCATE` runs inside a transaction and rolls back with it (PostgreSQL); elsewhere tables are emptied by DELETE. */
+  readonly transactionalTruncate: boolean;
 }
 
 /**
