@@ -4,6 +4,7 @@
  * typed results and SQLSTATE-mapped errors.
  */
 import * as builders from "./builder/index.js";
+import { Explain, type ExplainFormat, type ExplainOptions, type ExplainTarget } from "./core/explain.js";
 import { sqlTag } from "./core/statement.js";
 // Registers one renderer per dialect with the registry builders render through.
 import "./dialects/index.js";
@@ -19,6 +20,15 @@ export {
   statementCacheStats,
 } from "./core/compiler.js";
 export * from "./core/errors.js";
+export {
+  Explain,
+  type ExplainFormat,
+  type ExplainOptions,
+  type ExplainResult,
+  type ExplainTarget,
+  type JsonExplainResult,
+  type TextExplainResult,
+} from "./core/explain.js";
 export {
   AnyCollectionFilter,
   BeforeAfterFilter,
@@ -167,4 +177,10 @@ export const sql = Object.assign(sqlTag, {
   merge: builders.merge,
   /** An insert-or-update builder for the dialect: see {@link upsert}. */
   upsert: builders.upsert,
+  /**
+   * `EXPLAIN` around a builder, a `SQL` object (its values stay bound) or SQL text: see {@link Explain}. Run it with
+   * `session.explain(e)` for the plan (JSON or text lines) or `session.execute(e)` for the engine's rows.
+   */
+  explain: <F extends ExplainFormat = "text">(statement: ExplainTarget, options?: ExplainOptions<F>): Explain<F> =>
+    new Explain<F>(statement, options),
 });

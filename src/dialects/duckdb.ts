@@ -5,8 +5,10 @@
  */
 
 import type { LockNode, MergeNode } from "../core/ast/nodes.js";
+import type { ExplainSql } from "../core/explain.js";
 import type { Dialect } from "../core/types.js";
 import { BaseRenderer } from "./base.js";
+import { DUCKDB_EXPLAIN } from "./explain.js";
 
 /** DuckDB's version as major·10000 + minor·100 + patch: MERGE INTO arrived in 1.4.0. */
 export const DUCKDB_MERGE_VERSION = 10400;
@@ -17,6 +19,7 @@ function versionText(v: number): string {
 
 export class DuckdbRenderer extends BaseRenderer {
   override readonly dialect: Dialect = "duckdb";
+  readonly explain: ExplainSql = DUCKDB_EXPLAIN;
   protected override hasILike = true;
 
   protected override bytesLiteral(hex: string): string {

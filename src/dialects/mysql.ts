@@ -16,13 +16,16 @@ import type {
 } from "../core/ast/nodes.js";
 import type { ContainsTemplate } from "../core/ast/render.js";
 import { mapQualifier } from "../core/ast/rewrite.js";
+import type { ExplainSql } from "../core/explain.js";
 import { quoteIdent, quoteQualified } from "../core/identifiers.js";
 import type { Dialect } from "../core/types.js";
 import { BaseRenderer } from "./base.js";
 import type { BulkUpsertShape, InsertUpsertSql, JsonColumnKind } from "./bulk.js";
+import { MYSQL_EXPLAIN } from "./explain.js";
 
 export class MysqlRenderer extends BaseRenderer {
   override readonly dialect: Dialect = "mysql";
+  readonly explain: ExplainSql = MYSQL_EXPLAIN;
   override readonly conflictClause = "on-duplicate-key" as const;
   protected override hasNullsOrder = false;
   protected override likeEscape = "";

@@ -22,9 +22,11 @@ import {
 import { RecordsPayload, type StagingSql } from "../core/ast/render.js";
 import { directColumns, mergeToInsert, rowsOf } from "../core/ast/rewrite.js";
 import { DialectNotSupportedError } from "../core/errors.js";
+import type { ExplainSql } from "../core/explain.js";
 import { parseName, quoteIdent, quotePath } from "../core/identifiers.js";
 import type { Dialect } from "../core/types.js";
 import { BaseRenderer } from "./base.js";
+import { POSTGRES_EXPLAIN } from "./explain.js";
 
 /** PostgreSQL type for each inferred value kind (source columns the target does not type). */
 export const PG_TYPES: Record<ValueKind, string> = {
@@ -79,6 +81,7 @@ const STAGING: StagingSql = {
 
 export class PostgresRenderer extends BaseRenderer {
   override readonly dialect: Dialect = "postgres";
+  readonly explain: ExplainSql = POSTGRES_EXPLAIN;
   protected override numbered = true;
   protected override hasILike = true;
   protected override likeEscape = "";

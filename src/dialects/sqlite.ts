@@ -5,11 +5,14 @@
 
 import type { DeleteNode, InsertNode, LockNode, MergeNode } from "../core/ast/nodes.js";
 import type { ContainsTemplate } from "../core/ast/render.js";
+import type { ExplainSql } from "../core/explain.js";
 import type { Dialect } from "../core/types.js";
 import { BaseRenderer } from "./base.js";
+import { SQLITE_EXPLAIN } from "./explain.js";
 
 export class SqliteRenderer extends BaseRenderer {
   override readonly dialect: Dialect = "sqlite";
+  readonly explain: ExplainSql = SQLITE_EXPLAIN;
   protected override boolAsInt = true;
   protected override noLimit = "-1";
 

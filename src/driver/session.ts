@@ -8,6 +8,7 @@ import {
   TransactionError,
   UnsupportedOperationError,
 } from "../core/errors.js";
+import { Explain, type ExplainFormat, type ExplainOptions, type ExplainResult } from "../core/explain.js";
 import type { JsonSerializer } from "../core/json.js";
 import { type ResultMetadata, SQLResult } from "../core/result.js";
 import { scriptStatements } from "../core/splitter.js";
@@ -22,6 +23,7 @@ import type { Adapter, QueryOptions, RawResult } from "./adapter.js";
 import type { StatementConfig } from "./config.js";
 import { DataDictionary, type DataDictionaryCache } from "./data-dictionary.js";
 import { CallDeadline, statementTimeoutMs } from "./deadline.js";
+import { explainStatement } from "./explain.js";
 import { applyFilters, type StatementFilter } from "./filters.js";
 import { traced } from "./instrumented-adapter.js";
 import { attachStatement } from "./observability.js";
@@ -273,6 +275,39 @@ export class Session<Conn = unknown> implements AsyncDisposable {
     }
     const raw: RawResult = { rows: [], columns: [], rowsAffected: total };
     return this.#result<Row>(text, [], "SCRIPT", raw, started, { statements: statements.length });
+  }
+
+  /**
+   * The engine's plan for a statement (its values stay bound): `EXPLAIN` on PostgreSQL, MySQL/MariaDB and DuckDB,
+   * `EXPLAIN QUERY PLAN` on SQLite. `format: "json"` resolves to the parsed JSON plan (`plan`), otherwise to text
+   * `lines`. An option the engine lacks raises DialectNotSupportedError before the statement is sent.
+   *
+   * **`analyze` runs the statement**: DML explained with `analyze` writes, unless `rollback: true`, which runs the
+   * EXPLAIN in a transaction (a savepoint inside an open one) that is rolled back.
+   *
+   * @example
+   * const { plan } = await session.explain("SELECT * FROM orders WHERE customer = ?", [42], { format: "json" });
+   * const { lines } = await session.explain(sql.deleteFrom("orders").where({ id: 1 }), undefined, {
+   *   analyze: true,
+   *   rollback: true,
+   * });
+   */
+  explain<F extends ExplainFormat = "text">(statement: Explain<F>, options?: ExecuteOptions): Promise<ExplainResult<F>>;
+  explain<F extends ExplainFormat = "text">(
+    statement: Statement,
+    params?: Params,
+    options?: ExplainOptions<F> & ExecuteOptions,
+  ): Promise<ExplainResult<F>>;
+  explain(
+    statement: Statement,
+    paramsOrOptions?: Params | ExecuteOptions,
+    options?: ExplainOptions & ExecuteOptions,
+  ): Promise<ExplainResult> {
+    if (statement instanceof Explain) {
+      if (options !== undefined) return explainStatement(this, statement, paramsOrOptions as Params, options);
+      return explainStatement(this, statement, undefined, paramsOrOptions as ExecuteOptions | undefined);
+    }
+    return explainStatement(this, statement, paramsOrOptions as Params | undefined, options);
   }
 
   // ---------------------------------------------------------------- select family

@@ -31,6 +31,7 @@ import {
   UniqueViolationError,
 } from "../../src/index.js";
 import { runDictionaryCases } from "./api-dictionary.js";
+import { runExplainCases } from "./api-explain.js";
 import { runFilterCases } from "./api-filters.js";
 import { runOverwriteCases } from "./api-overwrite.js";
 import { runSavepointCases } from "./api-savepoints.js";
@@ -690,5 +691,6 @@ export function runConformance(name: string, makeConfig: () => AnyConfig): void 
     runDictionaryCases(ctx);
     runStackCases(ctx);
     runOverwriteCases(ctx);
+    runExplainCases(ctx);
   });
 }

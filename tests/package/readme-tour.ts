@@ -50,6 +50,18 @@ await db.withSession(async (session) => {
   ]);
   console.log(added?.rowsAffected, count?.scalar());     // 1 2
 
+  // The plan, values still bound: a parsed JSON document (or text lines). `analyze` runs the statement;
+  // `rollback: true` runs it in a transaction that is rolled back, so explained DML leaves nothing behind.
+  const { plan } = await session.explain("SELECT * FROM products WHERE id = ?", [1], { format: "json" });
+  const { lines } = await session.explain(sql.deleteFrom("products").where({ id: 3 }), undefined, {
+    analyze: true,
+    rollback: true,
+  });
+  console.log(plan, lines[0]);                           // [{ Plan: { "Node Type": "Index Scan", … } }] "Delete on products …"
+
+  // Replace a table's rows: emptied and loaded in one transaction, so a failed load leaves the old rows.
+  await session.loadRecords("products", [{ id: 4, name: "Gizmo", price: "1.00" }], { overwrite: true });
+
   const dd = session.dataDictionary;                     // what the server can do, and its types
   console.log(await dd.supports("window_functions"), await dd.getOptimalType("uuid")); // true "uuid"
 });

@@ -5,6 +5,7 @@
  */
 import type { BuildContext, BuiltStatement } from "../builder-protocol.js";
 import { SQLSpecError } from "../errors.js";
+import type { ExplainSql } from "../explain.js";
 import { JsonValue } from "../json.js";
 import type { Dialect, ParameterStyle } from "../types.js";
 import type { StatementNode } from "./nodes.js";
@@ -47,6 +48,8 @@ export interface Renderer {
   readonly conflictClause: "on-conflict" | "on-duplicate-key";
   /** `TRUNCATE` runs inside a transaction and rolls back with it (PostgreSQL); elsewhere tables are emptied by DELETE. */
   readonly transactionalTruncate: boolean;
+  /** EXPLAIN for the dialect's engine; absent where sqlspec has none (Oracle, BigQuery). */
+  readonly explain?: ExplainSql;
 }
 
 /**
