@@ -12,7 +12,8 @@
  * tracing and metrics into an SDK tracer provider whose exporter drops every span. The cost of each is printed after
  * the tables: client CPU µs/query and time, both as the median of per-round differences against "sqlspec pg".
  *
- * `DATABASE_URL` overrides the server; `BENCH_ROUNDS` / `BENCH_QUERIES` the size, `BENCH_ONLY=sqlspec,kysely` the contenders.
+ * `DATABASE_URL` overrides the server; `BENCH_ROUNDS` / `BENCH_QUERIES` the size, `BENCH_ONLY=sqlspec,kysely` the contenders
+ * (`=name` matches one name exactly).
  */
 
 import { MeterProvider } from "@opentelemetry/sdk-metrics";
@@ -187,7 +188,10 @@ export async function run(): Promise<void> {
   await setup();
   const only = process.env.BENCH_ONLY?.split(",");
   const cs = (await contenders()).filter(
-    (c) => !only || c.name === "raw pg (named prepared)" || only.some((o) => c.name.includes(o)),
+    (c) =>
+      !only ||
+      c.name === "raw pg (named prepared)" ||
+      only.some((o) => (o.startsWith("=") ? c.name === o.slice(1) : c.name.includes(o))),
   );
   try {
     // Warm-up: connections open, statements prepared, JIT settled.

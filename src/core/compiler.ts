@@ -46,6 +46,12 @@ export interface StatementPlan {
    * Its bind() takes the same params as this plan and drops values used only by the removed clauses.
    */
   countPlan(): StatementPlan;
+  /**
+   * The page and its total in one statement: `SELECT *, (<countPlan's query>) AS <column> FROM (<text>) AS
+   * _sqlspec_page`, one snapshot and one round trip. Undefined when the text has no top-level LIMIT/OFFSET/FETCH:
+   * its rows are all the rows, so their number is the total. Its bind() takes the same params as this plan.
+   */
+  totalPlan(column: string): StatementPlan | undefined;
 }
 
 const OPS: Record<string, OperationType> = {
@@ -131,6 +137,8 @@ interface Shape {
   returning: boolean;
   /** A meaningful token follows a top-level `;`: the text may hold more than one statement. */
   more: boolean;
+  /** A top-level LIMIT/OFFSET/FETCH (of the whole query, not of a set operation's branch): the rows are a page. */
+  paged: boolean;
 }
 
 function shapeOf(text: string, buf: TokenBuffer): Shape {
@@ -143,6 +151,7 @@ function shapeOf(text: string, buf: TokenBuffer): Shape {
   let afterDot = false; // `t.limit` is a column, not a clause
   let semi = false;
   let more = false;
+  let paged = false;
   for (let k = 0; k < count; k++) {
     if (!significant(buf, k)) continue;
     const kind = buf.kind[k];
@@ -159,25 +168,30 @@ function shapeOf(text: string, buf: TokenBuffer): Shape {
       if (buf.isWord(text, k, "UNION") || buf.isWord(text, k, "INTERSECT") || buf.isWord(text, k, "EXCEPT")) {
         tailStart = -1; // ORDER BY/LIMIT before a set operator belong to a branch, not the whole query
         lockStart = -1;
+        paged = false;
       } else if (buf.isWord(text, k, "RETURNING")) {
         returning = true;
-      } else if (tailStart < 0) {
-        if (buf.isWord(text, k, "LIMIT") || buf.isWord(text, k, "OFFSET") || buf.isWord(text, k, "FETCH")) {
-          tailStart = buf.start[k]!;
-        } else if (buf.isWord(text, k, "ORDER")) {
-          let j = k + 1;
-          while (j < count && !significant(buf, j)) j++;
-          if (j < count && buf.isWord(text, j, "BY")) tailStart = buf.start[k]!;
+      } else {
+        const pageWord = buf.isWord(text, k, "LIMIT") || buf.isWord(text, k, "OFFSET") || buf.isWord(text, k, "FETCH");
+        if (pageWord) paged = true;
+        if (tailStart < 0) {
+          if (pageWord) {
+            tailStart = buf.start[k]!;
+          } else if (buf.isWord(text, k, "ORDER")) {
+            let j = k + 1;
+            while (j < count && !significant(buf, j)) j++;
+            if (j < count && buf.isWord(text, j, "BY")) tailStart = buf.start[k]!;
+          }
+        } else if (lockStart < 0 && buf.isWord(text, k, "FOR")) {
+          lockStart = buf.start[k]!; // FOR UPDATE/SHARE stays: it is not part of the pagination
         }
-      } else if (lockStart < 0 && buf.isWord(text, k, "FOR")) {
-        lockStart = buf.start[k]!; // FOR UPDATE/SHARE stays: it is not part of the pagination
       }
     }
     afterDot = kind === TK_OP && text.charCodeAt(buf.start[k]!) === 46;
   }
   let cut: [number, number] | undefined;
   if (tailStart >= 0) cut = [tailStart, lockStart >= 0 ? lockStart : end];
-  return { end, cut, returning, more };
+  return { end, cut, returning, more, paged };
 }
 
 /** What a plan keeps to derive its COUNT variant on demand. */
@@ -192,6 +206,7 @@ type Spans = Int32Array;
 
 class Plan implements StatementPlan {
   private count: Plan | undefined;
+  private total: { column: string; plan: Plan | undefined } | undefined;
   constructor(
     readonly target: ParameterStyle,
     readonly dialect: Dialect,
@@ -239,6 +254,48 @@ class Plan implements StatementPlan {
       }
     }
     return this.count;
+  }
+
+  totalPlan(column: string): StatementPlan | undefined {
+    if (this.total?.column !== column) this.total = { column, plan: this.renderTotal(column) };
+    return this.total.plan;
+  }
+
+  private renderTotal(column: string): Plan | undefined {
+    const src = this.countSource;
+    if (src === undefined) this.countPlan(); // raises the "needs a SELECT" error
+    const { text, spans, shape } = src as CountSource;
+    if (!shape.paged) return undefined;
+    // One text holding the count's body, then the page's; its placeholders are the source's, each at its new
+    // offset, so a numbered target reuses one slot for a value both parts use and a sequential one binds it twice.
+    const countHead = "SELECT *, (SELECT count(*) FROM (";
+    const pageHead = `) AS _sqlspec_count) AS ${column} FROM (`;
+    const cut = shape.cut as [number, number];
+    const countBody = (text.slice(0, cut[0]) + text.slice(cut[1], shape.end)).trimEnd();
+    const pageAt = countHead.length + countBody.length + pageHead.length;
+    const combined = `${countHead}${countBody}${pageHead}${text.slice(0, shape.end)}) AS _sqlspec_page`;
+    const n = spans.length >> 1;
+    const offsets: number[] = [];
+    const keys: number[] = [];
+    for (let k = 0; k < n; k++) {
+      const start = spans[2 * k]!;
+      const stop = spans[2 * k + 1]!;
+      if (!kept(start, stop, shape.end, cut)) continue;
+      const shift = start >= cut[1] ? countHead.length - (cut[1] - cut[0]) : countHead.length;
+      offsets.push(start + shift, stop + shift);
+      keys.push(this.schema.keys[k]!);
+    }
+    for (let k = 0; k < n; k++) {
+      const start = spans[2 * k]!;
+      const stop = spans[2 * k + 1]!;
+      if (stop > shape.end) continue;
+      offsets.push(start + pageAt, stop + pageAt);
+      keys.push(this.schema.keys[k]!);
+    }
+    const schema = { ...this.schema, keys: Int32Array.from(keys) };
+    const r = render(combined, Int32Array.from(offsets), schema, this.target, combined.length, undefined);
+    const { target, dialect, inputStyle } = this;
+    return new Plan(target, dialect, inputStyle, r.sql, "SELECT", true, r.names, this.schema, r.sources, undefined);
   }
 }
 

@@ -435,10 +435,23 @@ export class Session<Conn = unknown> implements AsyncDisposable {
       const data = options?.schema ? await validateRows(options.schema, result.data) : result.data;
       return [data, total];
     }
-    // Without filters the statement is the user's own (its LIMIT/OFFSET inside): the page, then a count without them.
-    const rows = await this.#run<T>(prepared, options);
-    const total = await this.#count(prepared, options);
-    const data = options?.schema ? await validateRows(options.schema, rows.data) : rows.data;
+    // Without filters the statement is the user's own, its LIMIT/OFFSET inside: the page with a count of the rows
+    // without them as a scalar subquery (one statement, one snapshot). Without LIMIT/OFFSET the rows are the total.
+    const totalPlan = getPlan(prepared.sql, this.#style, this.dialect, this.#style).totalPlan(TOTAL_COLUMN);
+    if (totalPlan === undefined) {
+      const rows = await this.#run<T>(prepared, options);
+      const data = options?.schema ? await validateRows(options.schema, rows.data) : rows.data;
+      return [data, rows.data.length];
+    }
+    const result = await this.#run<T>(
+      { sql: totalPlan.sql, values: totalPlan.bind(prepared.values), operationType: "SELECT", plan: totalPlan },
+      options,
+    );
+    const page = result.data as Record<string, unknown>[];
+    // An empty page says nothing about the total (its OFFSET may be past the end): count, as before.
+    const total = page.length > 0 ? Number(page[0]?.[TOTAL_COLUMN]) : await this.#count(prepared, options);
+    for (const row of page) delete row[TOTAL_COLUMN];
+    const data = options?.schema ? await validateRows(options.schema, result.data) : result.data;
     return [data, total];
   }
 

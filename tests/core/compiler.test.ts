@@ -123,6 +123,46 @@ describe("countPlan", () => {
   });
 });
 
+describe("totalPlan", () => {
+  it("the page and a count without its LIMIT/OFFSET in one statement; $n slots shared by both parts", () => {
+    const plan = getPlan("SELECT * FROM t WHERE a = $1 ORDER BY a LIMIT $2 OFFSET $3", S.NUMERIC, "postgres");
+    const total = plan.totalPlan("_t");
+    expect(total?.sql).toBe(
+      "SELECT *, (SELECT count(*) FROM (SELECT * FROM t WHERE a = $1) AS _sqlspec_count) AS _t FROM " +
+        "(SELECT * FROM t WHERE a = $1 ORDER BY a LIMIT $2 OFFSET $3) AS _sqlspec_page",
+    );
+    expect(total?.bind([1, 10, 20])).toEqual([1, 10, 20]);
+    expect(plan.totalPlan("_t")).toBe(total); // memoized
+  });
+  it("sequential placeholders bind a value once per part; FOR UPDATE stays in both", () => {
+    const total = getPlan("SELECT * FROM t WHERE a = ? LIMIT ?, ? FOR UPDATE", S.QMARK, "mysql").totalPlan("_t");
+    expect(total?.sql).toBe(
+      "SELECT *, (SELECT count(*) FROM (SELECT * FROM t WHERE a = ? FOR UPDATE) AS _sqlspec_count) AS _t FROM " +
+        "(SELECT * FROM t WHERE a = ? LIMIT ?, ? FOR UPDATE) AS _sqlspec_page",
+    );
+    expect(total?.bind([1, 0, 10])).toEqual([1, 1, 0, 10]);
+  });
+  it("named input: one name used in the WHERE and the LIMIT", () => {
+    const total = getPlan("SELECT * FROM t WHERE a > :n LIMIT :n", S.NUMERIC, "postgres").totalPlan("_t");
+    expect(total?.sql).toBe(
+      "SELECT *, (SELECT count(*) FROM (SELECT * FROM t WHERE a > $1) AS _sqlspec_count) AS _t FROM " +
+        "(SELECT * FROM t WHERE a > $1 LIMIT $1) AS _sqlspec_page",
+    );
+    expect(total?.bind({ n: 3 })).toEqual([3]);
+  });
+  it("no top-level LIMIT/OFFSET/FETCH (ORDER BY only, a branch's or a subquery's LIMIT): undefined", () => {
+    expect(getPlan("SELECT * FROM t ORDER BY a", S.NUMERIC, "postgres").totalPlan("_t")).toBeUndefined();
+    expect(
+      getPlan("(SELECT a FROM x LIMIT 1) UNION SELECT a FROM y ORDER BY 1", S.NUMERIC, "postgres").totalPlan("_t"),
+    ).toBeUndefined();
+    expect(getPlan("SELECT * FROM (SELECT a FROM x LIMIT 1) s", S.NUMERIC, "postgres").totalPlan("_t")).toBeUndefined();
+    expect(getPlan("SELECT t.limit FROM t", S.NUMERIC, "postgres").totalPlan("_t")).toBeUndefined();
+  });
+  it("not a SELECT: the count's error", () => {
+    expect(() => getPlan("DELETE FROM t LIMIT 1", S.QMARK, "mysql").totalPlan("_t")).toThrow(/needs a SELECT/);
+  });
+});
+
 describe("statement cache", () => {
   afterEach(() => {
     setStatementCacheSize(1000);

@@ -1,7 +1,8 @@
 /**
  * selectWithTotal with filters: the page and the total come from ONE statement (a window count over the filtered
- * rows), so one round trip and one snapshot; the helper column never reaches the caller. Checked on every adapter by
- * counting the statements the observability hooks see.
+ * rows), so one round trip and one snapshot; the helper column never reaches the caller. Without filters, the
+ * statement's own LIMIT/OFFSET page and a count of its rows without them are one statement too (a scalar subquery).
+ * Checked on every adapter by counting the statements the observability hooks see.
  */
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { DuckdbConfig } from "../../src/adapters/duckdb/index.js";
@@ -114,5 +115,49 @@ describe.each(targets)("selectWithTotal on %s", (name, make) => {
     expect(page).toEqual([]);
     expect(total).toBe(0);
     expect(sent).toHaveLength(1);
+  });
+
+  test("no filters, the statement's own ORDER BY/LIMIT/OFFSET: one statement; the page in its order; the total", async () => {
+    const [[page, total], sent] = await counted(() =>
+      db.withSession((s) =>
+        s.selectWithTotal<{ id: number; name: string }>(
+          `${base} AND id > ? ORDER BY id DESC LIMIT ? OFFSET ?`,
+          [4, 3, 2],
+        ),
+      ),
+    );
+    expect(sent).toHaveLength(1);
+    expect(page.map((r) => r.id)).toEqual([23, 22, 21]);
+    expect(Object.keys(page[0] as object)).toEqual(["id", "name"]);
+    expect(total).toBe(21);
+  });
+
+  test("no filters, a named value used in the WHERE and the LIMIT: bound in both parts of the one statement", async () => {
+    const [[page, total], sent] = await counted(() =>
+      db.withSession((s) =>
+        s.selectWithTotal<{ id: number }>(`SELECT id FROM ${table} WHERE id > :n ORDER BY id LIMIT :n`, { n: 3 }),
+      ),
+    );
+    expect(sent).toHaveLength(1);
+    expect(page.map((r) => r.id)).toEqual([4, 5, 6]);
+    expect(total).toBe(22);
+  });
+
+  test("no filters and no LIMIT/OFFSET: the rows are the total, one statement", async () => {
+    const [[page, total], sent] = await counted(() =>
+      db.withSession((s) => s.selectWithTotal<{ id: number }>(`SELECT id FROM ${table} WHERE id > 20 ORDER BY id`)),
+    );
+    expect(sent).toHaveLength(1);
+    expect(page.map((r) => r.id)).toEqual([21, 22, 23, 24, 25]);
+    expect(total).toBe(5);
+  });
+
+  test("no filters, a page past the end: no rows, the total from a count (a second statement only then)", async () => {
+    const [[page, total], sent] = await counted(() =>
+      db.withSession((s) => s.selectWithTotal(`${base} ORDER BY id LIMIT 5 OFFSET 100`)),
+    );
+    expect(page).toEqual([]);
+    expect(total).toBe(25);
+    expect(sent).toHaveLength(2);
   });
 });
