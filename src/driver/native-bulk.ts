@@ -36,6 +36,7 @@ import { ObjectRows, rowArray } from "./copy-rows.js";
 import { inTransaction } from "./copy-staging.js";
 import type { CallDeadline } from "./deadline.js";
 import type { Session } from "./session.js";
+import { type ColumnsOf, catalogTypes, checkRowValues, flattenRows } from "./upsert-checks.js";
 
 type AnySession = Session<any>;
 type Rows = readonly Readonly<Record<string, unknown>>[];
@@ -67,6 +68,34 @@ export interface NativePlan {
   update: string[];
 }
 
+/** The rows of an INSERT-form upsert, checked: the source it runs from and, for VALUES, the values to bind in order. */
+export interface NativeSource {
+  strategy: NativeBulkStrategy;
+  /** Every row's values in column order (VALUES only): read once, checked in the same pass. */
+  values?: unknown[];
+}
+
+/**
+ * Picks the source for `n` rows and checks every value (ParameterError naming column and row) before anything is
+ * sent; a VALUES source reads the values into its parameter array in the same pass.
+ */
+export function nativeSource(
+  session: AnySession,
+  bulk: BulkCapabilities,
+  rows: Rows,
+  columns: readonly string[],
+  strategy: NativeBulkStrategy | "auto",
+): NativeSource {
+  const chosen = strategy === "auto" ? autoStrategy(session, bulk, rows.length) : strategy;
+  if (chosen === "json" && !bulk.jsonRows) throw new SQLBuilderError("This server has no JSON row source");
+  if (chosen === "copy" && typeof session.adapter.copyIn !== "function") {
+    throw new SQLBuilderError(`The ${session.adapter.databaseLabel} adapter has no bulk loader`);
+  }
+  if (chosen === "values") return { strategy: chosen, values: flattenRows(rows, columns) };
+  checkRowValues(rows, columns);
+  return { strategy: chosen };
+}
+
 /** `session.upsert` on an INSERT-form engine. Atomic: one statement, or its own transaction (or the caller's). */
 export async function nativeBulkUpsert(
   session: AnySession,
@@ -74,11 +103,11 @@ export async function nativeBulkUpsert(
   table: string,
   rows: Rows,
   plan: NativePlan,
-  strategy: NativeBulkStrategy | "auto",
+  source: NativeSource,
   started: number,
   deadline?: CallDeadline,
 ): Promise<SQLResult> {
-  const types = await catalogTypes(session, table, plan.columns);
+  const types = await catalogTypes(columnsOf(session), table, plan.columns);
   const shape: BulkUpsertShape = {
     table,
     columns: plan.columns,
@@ -86,11 +115,7 @@ export async function nativeBulkUpsert(
     key: plan.on[0] as string,
     on: plan.on,
   };
-  const chosen = strategy === "auto" ? autoStrategy(session, bulk, rows.length) : strategy;
-  if (chosen === "json" && !bulk.jsonRows) throw new SQLBuilderError("This server has no JSON row source");
-  if (chosen === "copy" && typeof session.adapter.copyIn !== "function") {
-    throw new SQLBuilderError(`The ${session.adapter.databaseLabel} adapter has no bulk loader`);
-  }
+  const chosen = source.strategy;
   const metadata = { strategy: chosen, rows: rows.length };
   const sql = bulk.sql;
   const version = await session.dataDictionary.getVersion();
@@ -111,7 +136,8 @@ export async function nativeBulkUpsert(
     if (chosen === "values") {
       const maxBytes = (await bulk.maxPacketBytes(session.conn)) - PACKET_MARGIN;
       const text = sameSizeText((n) => sql.upsertValues(shape, n, version));
-      for (const chunk of valueChunks(rows, plan.columns, bulk.maxParameters, maxBytes, bulk.valuesChunkRows)) {
+      const values = source.values as unknown[];
+      for (const chunk of flatChunks(values, plan.columns.length, bulk.maxParameters, maxBytes, bulk.valuesChunkRows)) {
         add(await session.runCompiled(text(chunk.rows), chunk.values, "INSERT", undefined, deadline?.next()));
       }
     } else if (chosen === "json") {
@@ -145,7 +171,7 @@ export async function nativeBulkLoad(
   started: number,
   deadline?: CallDeadline,
 ): Promise<SQLResult> {
-  const tableColumns = (await catalogColumns(session, table, columns)).all;
+  const all = await tableColumns(session, table, columns);
   const sql = bulk.sql;
   if (!Array.isArray(rows) || (typeof session.adapter.copyIn === "function" && rows.length > 1000)) {
     if (typeof session.adapter.copyIn !== "function") {
@@ -154,7 +180,7 @@ export async function nativeBulkLoad(
     const source = Array.isArray(rows)
       ? new ObjectRows(rows, columns)
       : arraysOf(rows as AsyncIterable<unknown>, columns);
-    if (bulk.loaderIntoTarget && sameList(tableColumns, columns)) {
+    if (bulk.loaderIntoTarget && sameList(all, columns)) {
       // The loader fails whole inside the transaction: no stage and no second pass needed.
       const copyIn = session.adapter.copyIn as NonNullable<typeof session.adapter.copyIn>;
       return inTransaction(session, deadline, async () => {
@@ -260,27 +286,18 @@ async function loadStage(
   return stage;
 }
 
-/** Catalog types for the data columns; a column the table lacks raises before anything is written. */
-async function catalogTypes(session: AnySession, table: string, columns: readonly string[]): Promise<string[]> {
-  return (await catalogColumns(session, table, columns)).types;
+/** The table's catalog columns, from the pool's cache; `refresh` reads the catalog again. */
+function columnsOf(session: AnySession): ColumnsOf {
+  return (table, refresh) => {
+    if (refresh) session.dataDictionary.invalidate(table);
+    return session.dataDictionary.getColumns(table);
+  };
 }
 
-/** The data columns' catalog types and every column of the table in table order. */
-async function catalogColumns(
-  session: AnySession,
-  table: string,
-  columns: readonly string[],
-): Promise<{ types: string[]; all: string[] }> {
-  const cols = await session.dataDictionary.getColumns(table);
-  if (cols.length === 0) throw new SQLBuilderError(`Table "${table}" was not found (no columns in the catalog)`);
-  const byName = new Map(cols.map((c) => [c.name, c.type]));
-  const unknown = columns.filter((c) => !byName.has(c));
-  if (unknown.length > 0) {
-    throw new SQLBuilderError(
-      `Table "${table}" has no column(s) ${unknown.map((c) => `"${c}"`).join(", ")} (its columns: ${cols.map((c) => c.name).join(", ")})`,
-    );
-  }
-  return { types: columns.map((c) => byName.get(c) as string), all: cols.map((c) => c.name) };
+/** Every column of the table in table order (a column the rows name but the table lacks raises first). */
+async function tableColumns(session: AnySession, table: string, columns: readonly string[]): Promise<string[]> {
+  await catalogTypes(columnsOf(session), table, columns);
+  return (await session.dataDictionary.getColumns(table)).map((c) => c.name);
 }
 
 /**
@@ -357,6 +374,40 @@ function* valueChunks(
     if (k < values.length) values.length = k;
     yield { rows: n, values };
   }
+}
+
+/** valueChunks over values already read in row order (flattenRows): the same chunks, cut by slicing. */
+function* flatChunks(
+  values: unknown[],
+  width: number,
+  maxParameters: number,
+  maxBytes: number,
+  chunkRows = VALUES_CHUNK_ROWS,
+): Generator<ValueChunk> {
+  const perChunk = Math.max(1, Math.min(chunkRows, Math.floor(maxParameters / Math.max(1, width))));
+  const total = values.length / Math.max(1, width);
+  if (maxBytes >= Number.MAX_SAFE_INTEGER - PACKET_MARGIN * 2) {
+    // No packet limit (SQLite, DuckDB): fixed-size chunks, no size estimate per value.
+    for (let r = 0; r < total; r += perChunk) {
+      const n = Math.min(perChunk, total - r);
+      yield { rows: n, values: values.slice(r * width, (r + n) * width) };
+    }
+    return;
+  }
+  let start = 0;
+  let n = 0;
+  let bytes = 0;
+  for (let r = 0; r < total; r++) {
+    for (let i = r * width, end = i + width; i < end; i++) bytes += approxBytes(values[i]);
+    n++;
+    if (n === perChunk || bytes > maxBytes) {
+      yield { rows: n, values: values.slice(start * width, (start + n) * width) };
+      start = r + 1;
+      n = 0;
+      bytes = 0;
+    }
+  }
+  if (n > 0) yield { rows: n, values: values.slice(start * width, (start + n) * width) };
 }
 
 /** A Date as DATETIME text in UTC (the session time zone), as the loader writes it too. */

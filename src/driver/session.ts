@@ -95,6 +95,8 @@ interface Prepared {
   operationType: OperationType;
   plan: StatementPlan | undefined;
   metadata?: ResultMetadata;
+  /** The bulk engine's own statement (its temporary stage's DDL): no catalog the cache holds changes. */
+  internal?: true;
 }
 
 const NO_OPTIONS: QueryOptions = Object.freeze({ prepare: true });
@@ -268,7 +270,9 @@ export class Session<Conn = unknown> implements AsyncDisposable {
       for (const stmt of statements) {
         const raw = await this.adapter.query(this.conn, stmt, [], {});
         total += raw.rowsAffected;
-        if (raw.command !== undefined && CATALOG_CHANGES.has(raw.command)) this.#catalogChanged(raw.command, stmt);
+        if (raw.command !== undefined ? CATALOG_CHANGES.has(raw.command) : isDdl(stmt, this.#style, this.dialect)) {
+          this.#catalogChanged(raw.command ?? "DDL", stmt);
+        }
       }
     } catch (err) {
       throw this.#fail(err, text);
@@ -797,7 +801,9 @@ export class Session<Conn = unknown> implements AsyncDisposable {
     metadata?: ResultMetadata,
     options?: ExecuteOptions,
   ): Promise<SQLResult<T>> {
-    return this.#run<T>({ sql, values, operationType, plan: undefined, ...(metadata ? { metadata } : {}) }, options);
+    const p: Prepared = { sql, values, operationType, plan: undefined, internal: true };
+    if (metadata) p.metadata = metadata;
+    return this.#run<T>(p, options);
   }
 
   /** A statement compiled for this session's adapter (its SQL, values and operation), without running it. */
@@ -914,7 +920,9 @@ export class Session<Conn = unknown> implements AsyncDisposable {
     } catch (err) {
       throw this.#fail(err, p.sql);
     }
-    if (raw.command !== undefined && CATALOG_CHANGES.has(raw.command)) this.#catalogChanged(raw.command, p.sql);
+    if (raw.command !== undefined ? CATALOG_CHANGES.has(raw.command) : p.operationType === "DDL" && !p.internal) {
+      this.#catalogChanged(raw.command ?? "DDL", p.sql);
+    }
     return this.#result<T>(p.sql, p.values, p.operationType, raw, started, p.metadata);
   }
 
@@ -940,7 +948,9 @@ export class Session<Conn = unknown> implements AsyncDisposable {
   }
 
   /**
-   * DDL (or a changed search_path) ran through this session: the pool's cached catalog facts may be stale. Bulk
+   * DDL (or a changed search_path) ran through this session: the pool's cached catalog facts may be stale. The
+   * server's command tag says so where it sends one (PostgreSQL); elsewhere the statement's own verb (CREATE, ALTER,
+   * DROP, …). Bulk
    * statements are typed by the server anyway; the cache only says which columns hold JSON documents or arrays.
    */
   #catalogChanged(command: string, sql: string): void {
@@ -1173,6 +1183,15 @@ function beginOptions(options: TransactionOptions | undefined): QueryOptions {
 
 /** Command tags after which cached catalog columns and keys may be stale. */
 const CATALOG_CHANGES = new Set(["CREATE", "ALTER", "DROP", "SET", "RESET", "DISCARD", "IMPORT"]);
+
+/** A script statement's verb is CREATE, ALTER, DROP, … (for engines that send no command tag). */
+function isDdl(statement: string, style: ParameterStyle, dialect: Dialect): boolean {
+  try {
+    return getPlan(statement, style, dialect, style).operationType === "DDL";
+  } catch {
+    return false;
+  }
+}
 
 function isBrokenError(err: unknown): boolean {
   if (!err || typeof err !== "object") return false;

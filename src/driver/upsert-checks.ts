@@ -129,6 +129,10 @@ function canonical(part: string | number): string | number {
  * rows with only the last row per key, in their original order.
  */
 export function dedupe(table: string, rows: Rows, on: readonly string[], mode: DuplicateKeys): Rows {
+  if (on.length === 1) {
+    const fast = dedupeIntegers(table, rows, on[0] as string, mode);
+    if (fast !== undefined) return fast;
+  }
   const seen = new Map<string | number, number>();
   let dupes = false;
   const single = on.length === 1 ? (on[0] as string) : undefined;
@@ -161,6 +165,46 @@ export function dedupe(table: string, rows: Rows, on: readonly string[], mode: D
     const key = keyOf(row);
     return key === undefined || seen.get(key) === i;
   });
+}
+
+/** Integer keys spread over at most this many values per row are marked in a typed array instead of a Map. */
+const DENSE_SPREAD = 8;
+
+/**
+ * dedupe for a single key whose values are all integers (ids, the common case), without a Map: ascending keys cannot
+ * repeat, and keys within a small range are marked by position in a typed array. Same errors and order as the
+ * general path; undefined when a key is not an integer (NULL, text, …) or the range is too wide.
+ */
+function dedupeIntegers(table: string, rows: Rows, key: string, mode: DuplicateKeys): Rows | undefined {
+  const n = rows.length;
+  let min = Number.POSITIVE_INFINITY;
+  let max = Number.NEGATIVE_INFINITY;
+  let ascending = true;
+  let prev = Number.NEGATIVE_INFINITY;
+  for (let i = 0; i < n; i++) {
+    const v = (rows[i] as Readonly<Record<string, unknown>>)[key];
+    if (typeof v !== "number" || !Number.isSafeInteger(v)) return undefined;
+    if (v <= prev) ascending = false;
+    prev = v;
+    if (v < min) min = v;
+    if (v > max) max = v;
+  }
+  if (ascending) return rows;
+  if (max - min >= n * DENSE_SPREAD + 1024) return undefined;
+  // last[k - min] = 1 + the index of the last row with key k so far.
+  const last = new Int32Array(max - min + 1);
+  let dupes = false;
+  for (let i = 0; i < n; i++) {
+    const slot = ((rows[i] as Readonly<Record<string, unknown>>)[key] as number) - min;
+    const before = last[slot] as number;
+    if (before !== 0) {
+      if (mode !== "last-wins") throw duplicateKey(table, [key], rows, before - 1, i);
+      dupes = true;
+    }
+    last[slot] = i + 1;
+  }
+  if (!dupes) return rows;
+  return rows.filter((row, i) => last[((row as Readonly<Record<string, unknown>>)[key] as number) - min] === i + 1);
 }
 
 function duplicateKey(
@@ -256,12 +300,42 @@ export function checkRowValues(rows: readonly unknown[], columns: readonly strin
     const arr = Array.isArray(row);
     for (let c = 0; c < columns.length; c++) {
       const v = arr ? (row as readonly unknown[])[c] : (row as Readonly<Record<string, unknown>>)[columns[c] as string];
-      if (typeof v !== "symbol" && typeof v !== "function" && !(v instanceof Date && Number.isNaN(v.getTime()))) {
-        continue;
-      }
-      const reason =
-        v instanceof Date ? new InvalidValueError("an Invalid Date cannot be bound as a value") : badValue(v);
-      throw invalidAt(reason, `column "${columns[c]}" of row ${offset + r}`);
+      if (unbindable(v)) throw unbindableAt(v, columns[c] as string, offset + r);
     }
   }
+}
+
+/**
+ * The rows' values in `columns` order, row after row (undefined as null), checked as checkRowValues does in the
+ * same pass: what a multi-row VALUES statement binds, read from each row once.
+ */
+export function flattenRows(rows: Rows, columns: readonly string[]): unknown[] {
+  const width = columns.length;
+  const out = new Array<unknown>(rows.length * width);
+  let k = 0;
+  for (let r = 0; r < rows.length; r++) {
+    const row = rows[r] as Readonly<Record<string, unknown>>;
+    for (let c = 0; c < width; c++) {
+      const v = row[columns[c] as string];
+      const t = typeof v;
+      if (t !== "string" && t !== "number" && v !== null) {
+        if (v === undefined) {
+          out[k++] = null;
+          continue;
+        }
+        if (unbindable(v)) throw unbindableAt(v, columns[c] as string, r);
+      }
+      out[k++] = v;
+    }
+  }
+  return out;
+}
+
+function unbindable(v: unknown): boolean {
+  return typeof v === "symbol" || typeof v === "function" || (v instanceof Date && Number.isNaN(v.getTime()));
+}
+
+function unbindableAt(v: unknown, column: string, row: number): unknown {
+  const reason = v instanceof Date ? new InvalidValueError("an Invalid Date cannot be bound as a value") : badValue(v);
+  return invalidAt(reason, `column "${column}" of row ${row}`);
 }

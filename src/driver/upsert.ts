@@ -42,7 +42,7 @@ import {
 import { getRenderer, RecordsPayload, type StagingSql } from "../core/ast/render.js";
 import { rowsOf, withTableSource } from "../core/ast/rewrite.js";
 import type { QueryBuilder } from "../core/builder-protocol.js";
-import { SQLBuilderError, type SQLSpecError } from "../core/errors.js";
+import { CardinalityViolationError, ProgrammingError, SQLBuilderError, type SQLSpecError } from "../core/errors.js";
 import { parseName, quoteIdent, quotePath, quoteQualified } from "../core/identifiers.js";
 import { type BulkStrategyName, type ResultMetadata, SQLResult } from "../core/result.js";
 import type { ColumnOf, Dialect, OperationType, Row } from "../core/types.js";
@@ -50,7 +50,14 @@ import { encodeRecordsJson } from "../core/values.js";
 import { ObjectRows } from "./copy-rows.js";
 import { arraysOfAsync, copyRows, inTransaction, ownsTransaction, type RowSource, STAGE } from "./copy-staging.js";
 import { CallDeadline } from "./deadline.js";
-import { bulkOf, type NativeBulkStrategy, nativeBulkLoad, nativeBulkUpsert } from "./native-bulk.js";
+import {
+  bulkOf,
+  type NativeBulkStrategy,
+  type NativeSource,
+  nativeBulkLoad,
+  nativeBulkUpsert,
+  nativeSource,
+} from "./native-bulk.js";
 import type { OnProgress } from "./progress.js";
 import type { Session } from "./session.js";
 import {
@@ -177,22 +184,26 @@ export async function upsertRows(
   const rows = dedupe(table, input, plan.on, duplicates);
 
   if (staging === undefined) {
+    const bulk = bulkOf(session);
+    const native =
+      bulk !== undefined &&
+      (strategy === "auto" || strategy === "values" || strategy === "json" || strategy === "copy");
+    if (!native && strategy !== "auto" && strategy !== "insert-on-conflict") {
+      throw new SQLBuilderError(`upsert strategy "${strategy}" is not available on ${session.adapter.databaseLabel}`);
+    }
     // The engine's own statements bind these values; say which column and row holds a bad one, as COPY/JSON do.
-    checkRowValues(rows, plan.columns);
+    const source = native ? nativeSource(session, bulk, rows, plan.columns, strategy) : undefined;
+    if (source === undefined) checkRowValues(rows, plan.columns);
     // MySQL's ON DUPLICATE KEY UPDATE matches on any unique key whatever `on` says: check `on` is one, as the
     // PostgreSQL path's ON CONFLICT target does on the server.
     await checkUniqueKey(session, table, plan.on);
-    const bulk = bulkOf(session);
-    if (
-      bulk !== undefined &&
-      (strategy === "auto" || strategy === "values" || strategy === "json" || strategy === "copy")
-    ) {
-      return nativeBulkUpsert(session, bulk, table, rows, plan, strategy, started, deadline);
+    try {
+      return native
+        ? await nativeBulkUpsert(session, bulk, table, rows, plan, source as NativeSource, started, deadline)
+        : await nativeUpsert(session, table, rows, plan, started, deadline);
+    } catch (err) {
+      throw await staleKey(session, table, plan.on, err);
     }
-    if (strategy !== "auto" && strategy !== "insert-on-conflict") {
-      throw new SQLBuilderError(`upsert strategy "${strategy}" is not available on ${session.adapter.databaseLabel}`);
-    }
-    return nativeUpsert(session, table, rows, plan, started, deadline);
   }
 
   const types = await catalogTypes(columnsOf(session), table, plan.columns);
@@ -269,6 +280,18 @@ async function explain(
   }
   const keys = await session.dataDictionary.getUniqueKeys(table, { fresh: true }).catch(() => undefined);
   return notUniqueKey(table, plan.on, keys, err);
+}
+
+/**
+ * The engine refused the statement after the cached catalog said `on` is a unique key: DDL run elsewhere may have
+ * changed the keys since (SQLite and DuckDB refuse an ON CONFLICT target that is none). Re-read them and say so in
+ * upsert terms; any other refusal stays as it was.
+ */
+async function staleKey(session: AnySession, table: string, on: readonly string[], err: unknown): Promise<unknown> {
+  if (!(err instanceof ProgrammingError) || err instanceof CardinalityViolationError) return err;
+  if (session.released || session.adapter.state(session.conn).transaction === "failed") return err;
+  const keys = await session.dataDictionary.getUniqueKeys(table, { fresh: true }).catch(() => undefined);
+  return keys !== undefined && !isUniqueKey(on, keys) ? notUniqueKey(table, on, keys, err) : err;
 }
 
 /** `on` is a unique key of the table (the cached catalog first, re-read before refusing). */

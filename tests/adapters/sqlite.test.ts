@@ -12,6 +12,7 @@ import { SqliteBusyError, SqliteConfig, type SqliteConfigOptions } from "../../s
 import { importDriver } from "../../src/driver/dependencies.js";
 import {
   DataError,
+  InvalidColumnReferenceError,
   MissingDependencyError,
   OperationalError,
   OperationCancelledError,
@@ -307,6 +308,50 @@ describe("sqlite: values", () => {
       );
       expect(await s.selectOne("SELECT v, on_ FROM kv")).toEqual({ v: "2", on_: false });
     });
+  });
+
+  test("upsert after DDL run behind sqlspec's back (another connection): a new column is written, the current unique keys decide", async () => {
+    const path = file();
+    const db = config({ poolConfig: { database: path } });
+    const other = new Database(path);
+    try {
+      other.exec("CREATE TABLE up (id INTEGER PRIMARY KEY, name TEXT)");
+      await db.withSession(async (s) => {
+        // The pool caches the table's columns and unique keys.
+        await s.upsert("up", [{ id: 1, name: "a" }], { on: ["id"] });
+        other.exec("ALTER TABLE up ADD COLUMN note TEXT");
+        await s.upsert("up", [{ id: 1, name: "b", note: "n" }], { on: ["id"] });
+        expect(await s.select("SELECT id, name, note FROM up")).toEqual([{ id: 1, name: "b", note: "n" }]);
+        // Cached again: (id) is the unique key.
+        await s.upsert("up", [{ id: 1, name: "c", note: "n" }], { on: ["id"] });
+
+        other.exec(
+          "DROP TABLE up; CREATE TABLE up (id INTEGER NOT NULL, code TEXT NOT NULL UNIQUE, name TEXT); " +
+            "INSERT INTO up VALUES (1, 'x', 'a')",
+        );
+        for (const n of [1, 500]) {
+          const rows = Array.from({ length: n }, (_, i) => ({ id: i + 1, code: `y${i}`, name: "b" }));
+          const err = (await s.upsert("up", rows, { on: ["id"] }).catch((e) => e)) as Error;
+          expect(err).toBeInstanceOf(InvalidColumnReferenceError);
+          expect(err.message).toContain("on (id) is not a unique key");
+          expect(err.message).toContain("(code)");
+          expect(await s.select("SELECT id, code, name FROM up")).toEqual([{ id: 1, code: "x", name: "a" }]);
+        }
+        // Inside the caller's transaction: only the upsert's own work is undone.
+        await s.transaction(async () => {
+          await s.execute("INSERT INTO up VALUES (2, 'z', 'kept')");
+          const err = await s.upsert("up", [{ id: 1, code: "w", name: "b" }], { on: ["id"] }).catch((e) => e);
+          expect(err).toBeInstanceOf(InvalidColumnReferenceError);
+        });
+        await s.upsert("up", [{ id: 3, code: "x", name: "c" }], { on: ["code"] });
+        expect(await s.select("SELECT id, code, name FROM up ORDER BY id")).toEqual([
+          { id: 2, code: "z", name: "kept" },
+          { id: 3, code: "x", name: "c" },
+        ]);
+      });
+    } finally {
+      other.close();
+    }
   });
 
   test("syntax errors are SQLParsingError; a failed transaction is never silently committed", async () => {

@@ -12,7 +12,7 @@ import {
 import type { SuiteContext } from "./suite.js";
 
 export function runUpsertCases(ctx: SuiteContext): void {
-  const { T, profile, withSession } = ctx;
+  const { T, prefix, profile, withSession } = ctx;
   const count = profile.upsertCount ?? ((inserted: number, updated: number) => inserted + updated);
 
   test("a key twice in one batch: CardinalityViolationError naming rows and key, nothing written; or last-wins", async () => {
@@ -62,6 +62,33 @@ export function runUpsertCases(ctx: SuiteContext): void {
       }
       expect(await s.select(`SELECT id, name, stock FROM ${T.products}`)).toEqual([{ id: 1, name: "a", stock: 1 }]);
       await s.execute(`DELETE FROM ${T.products}`);
+    });
+  });
+
+  test("DDL between upserts through the session is seen: a new column is written, another unique key is checked", async () => {
+    const D = `${prefix}_ddl`;
+    await withSession(async (s) => {
+      await s.execute(`DROP TABLE IF EXISTS ${D}`);
+      await s.execute(`CREATE TABLE ${D} (id INTEGER PRIMARY KEY, name VARCHAR(20))`);
+      try {
+        // Reads (and caches) the table's columns and unique keys.
+        await s.upsert(D, [{ id: 1, name: "a" }], { on: ["id"] });
+        await s.execute(`ALTER TABLE ${D} ADD COLUMN note VARCHAR(20)`);
+        await s.upsert(D, [{ id: 1, name: "b", note: "n" }], { on: ["id"] });
+        expect(await s.select(`SELECT id, name, note FROM ${D}`)).toEqual([{ id: 1, name: "b", note: "n" }]);
+
+        await s.execute(`DROP TABLE ${D}`);
+        await s.execute(`CREATE TABLE ${D} (id INTEGER NOT NULL, code VARCHAR(20) NOT NULL UNIQUE, name VARCHAR(20))`);
+        await s.execute(`INSERT INTO ${D} (id, code, name) VALUES (1, 'x', 'a')`);
+        const err = (await s.upsert(D, [{ id: 1, code: "y", name: "b" }], { on: ["id"] }).catch((e) => e)) as Error;
+        expect(err).toBeInstanceOf(InvalidColumnReferenceError);
+        expect(err.message).toContain("on (id) is not a unique key");
+        expect(err.message).toContain("(code)");
+        await s.upsert(D, [{ id: 2, code: "x", name: "c" }], { on: ["code"] });
+        expect(await s.select(`SELECT id, code, name FROM ${D}`)).toEqual([{ id: 2, code: "x", name: "c" }]);
+      } finally {
+        await s.execute(`DROP TABLE IF EXISTS ${D}`);
+      }
     });
   });
 

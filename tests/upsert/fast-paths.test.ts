@@ -14,6 +14,7 @@ import {
 import { JsonValue } from "../../src/core/json.js";
 import { ColumnKind, columnJson, columnText, encodeRecordsJson } from "../../src/core/values.js";
 import { ObjectRows } from "../../src/driver/copy-rows.js";
+import { dedupe } from "../../src/driver/upsert-checks.js";
 import { ParameterError } from "../../src/index.js";
 
 const anyDate = fc.oneof(
@@ -177,6 +178,33 @@ describe("COPY row writer (in place, inline fast paths)", () => {
     ];
     expect(() => [...encodeCopyChunks(asArrays, ["integer", "text"], 2, { columns: ["id", "name"] })]).toThrow(
       /column "name" of row 1: a Symbol/,
+    );
+  });
+});
+
+describe("upsert duplicate keys: the integer fast path decides as the general path", () => {
+  // Digit strings are the same keys as the numbers they spell, but take the general (Map) path.
+  const outcome = (keys: readonly (number | string)[], mode: "error" | "last-wins") => {
+    const rows = keys.map((id, i) => ({ id, i }));
+    try {
+      return { kept: dedupe("t", rows, ["id"], mode).map((r) => r.i) };
+    } catch (err) {
+      return { error: (err as Error).message, class: (err as Error).name };
+    }
+  };
+  test("ascending, dense and sparse integer keys, with and without duplicates", () => {
+    fc.assert(
+      fc.property(
+        fc.oneof(
+          fc.array(fc.integer({ min: -20, max: 20 }), { maxLength: 40 }),
+          fc.array(fc.integer({ min: -1e12, max: 1e12 }), { maxLength: 40 }),
+          fc.uniqueArray(fc.integer({ min: 0, max: 1000 }), { maxLength: 40 }).map((a) => a.sort((x, y) => x - y)),
+        ),
+        fc.constantFrom("error" as const, "last-wins" as const),
+        (keys, mode) => {
+          expect(outcome(keys, mode)).toEqual(outcome(keys.map(String), mode));
+        },
+      ),
     );
   });
 });

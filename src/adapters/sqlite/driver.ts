@@ -60,13 +60,18 @@ import { isFatalSqliteError, mapSqliteError, SqliteBusyError } from "./errors.js
 
 type DatabaseConstructor = typeof BetterSqlite3;
 
+/** The loaded driver: a dynamic import of a loaded module still costs a trip through the module loader per config. */
+let loaded: DatabaseConstructor | undefined;
+
 export async function loadBetterSqlite3(feature: string): Promise<DatabaseConstructor> {
+  if (loaded !== undefined) return loaded;
   const mod = await importDriver(
     "better-sqlite3",
     feature,
     () => import("better-sqlite3").catch(rethrow) as Promise<{ default?: DatabaseConstructor }>,
   );
-  return (mod.default ?? mod) as DatabaseConstructor;
+  loaded = (mod.default ?? mod) as DatabaseConstructor;
+  return loaded;
 }
 
 /** SQLite's bound-parameter limit (SQLITE_MAX_VARIABLE_NUMBER since 3.32). */

@@ -12,6 +12,7 @@ import {
   DuplicateObjectError,
   ForeignKeyViolationError,
   IntegrityError,
+  InvalidColumnReferenceError,
   NotNullViolationError,
   OperationalError,
   ParameterError,
@@ -67,6 +68,9 @@ function lookup(code: string): [ErrorClass, string] | undefined {
   return primary === undefined ? undefined : BY_CODE[primary];
 }
 
+/** An ON CONFLICT target that is no primary key or unique index (PostgreSQL's 42P10). */
+const NOT_A_KEY = /ON CONFLICT clause does not match any PRIMARY KEY or UNIQUE constraint/i;
+
 /** Syntax and name errors arrive as plain SQLITE_ERROR: the message tells them apart. */
 const PARSING =
   /syntax error|no such (?:table|column|function|index|view|trigger|collation|module)|incomplete input|unrecognized token|has no column named|ambiguous column name|wrong number of arguments/i;
@@ -95,6 +99,9 @@ export function mapSqliteError(err: unknown, label = "SQLite"): SQLSpecError {
   if (code === "SQLITE_ERROR") {
     if (PARSING.test(message)) return new SQLParsingError(`${label} syntax error or undefined object: ${text}`, fields);
     if (EXISTS.test(message)) return new DuplicateObjectError(`${label} duplicate object: ${text}`, fields);
+    if (NOT_A_KEY.test(message)) {
+      return new InvalidColumnReferenceError(`${label} invalid column reference: ${text}`, fields);
+    }
     if (/no such savepoint/i.test(message))
       return new TransactionError(`${label} savepoint exception: ${text}`, fields);
   }
