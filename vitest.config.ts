@@ -1,4 +1,5 @@
 import { defineConfig } from "vitest/config";
+import { oldestDriverAliases } from "./tests/oldest/drivers.js";
 
 export default defineConfig({
   test: {
@@ -13,8 +14,14 @@ export default defineConfig({
         test: {
           name: "default",
           include: ["tests/**/*.test.ts"],
-          exclude: ["tests/values/**", "tests/package/consumers.test.ts"],
+          exclude: ["tests/values/**", "tests/oldest/**", "tests/package/consumers.test.ts"],
         },
+      },
+      // The conformance suite again with every driver at the oldest version its peer range allows (npm aliases).
+      {
+        extends: true,
+        resolve: { alias: oldestDriverAliases() },
+        test: { name: "oldest drivers", include: ["tests/oldest/**/*.test.ts"] },
       },
       // Value mapping must not depend on the process time zone: these run in one whose offset is never 0.
       { extends: true, test: { name: "values (TZ=Asia/Tokyo)", include: ["tests/values/**/*.test.ts"], env: { TZ: "Asia/Tokyo" } } },
