@@ -13,7 +13,7 @@
  */
 import { formatPgTimestamp, MAX_DATE_MS, parsePgTimestampMs } from "./datetime.js";
 import { DataError, ParameterError } from "./errors.js";
-import { defaultJsonSerializer, isJsonValue, type JsonSerializer } from "./json.js";
+import { defaultJsonSerializer, isJsonValue, type JsonSerializer, JsonValueError } from "./json.js";
 
 /** How int8/BIGINT columns read: `number` (DataError beyond ±2^53 − 1, never a silent rounding), `bigint`, `string`. */
 export type Int8Mode = "number" | "bigint" | "string";
@@ -150,6 +150,7 @@ export function serializeJson(v: unknown, ser: JsonSerializer): string {
   try {
     text = ser(v);
   } catch (err) {
+    if (err instanceof JsonValueError) throw new InvalidValueError(`${err.message}: it cannot be stored as JSON`);
     throw new InvalidValueError("the value cannot be serialized to JSON (circular or unsupported)", err);
   }
   if (typeof text !== "string") throw new InvalidValueError("the JSON serializer returned no text for the value");

@@ -541,6 +541,54 @@ export function runValueTests(name: string, make: MakeConfig): void {
       });
     });
 
+    test("values JSON cannot hold, nested inside a json/jsonb value, raise ParameterError on every path; nothing is changed silently", async () => {
+      await withSession(async (s) => {
+        await s.execute(`DELETE FROM ${T.bad}`);
+        const nested: [string, unknown][] = [
+          ["a Symbol", { a: symbol }],
+          ["a function", { a: fn }],
+          ["an Invalid Date", { a: [invalid] }],
+          ["NaN", { a: { b: Number.NaN } }],
+          ["Infinity", { a: [1, Number.POSITIVE_INFINITY] }],
+          ["a lone surrogate in a string", { k: { deep: ["x\uDC00y"] } }],
+          ["a lone surrogate in a key", { "k\uD800": 1 }],
+          ["a Map", { m: new Map([[1, 2]]) }],
+          ["a Set", [new Set([1])]],
+          ["a Promise", { p: Promise.resolve(1) }],
+          ["a Symbol inside sql.json", sql.json({ a: symbol })],
+        ];
+        for (const [label, value] of nested) {
+          const e1 = await failure(s.execute(`INSERT INTO ${T.bad} (id, j) VALUES ($1, $2)`, [1, value]));
+          expect(e1, label).toBeInstanceOf(ParameterError);
+          expect(e1.message, label).toContain("$2");
+          for (const copyThreshold of [1_000_000, 0]) {
+            const e2 = await failure(s.upsert(T.bad, [{ id: 2, j: value }], { on: ["id"], copyThreshold }));
+            expect(e2, label).toBeInstanceOf(ParameterError);
+            expect(e2.message, label).toContain('column "j"');
+          }
+          const e3 = await failure(s.loadRecords(T.bad, [{ id: 3, j: value }]));
+          expect(e3, label).toBeInstanceOf(ParameterError);
+        }
+        // A top-level array is typed by the server (a PostgreSQL array or JSON): checked when it is serialized.
+        const arr = await failure(s.execute(`INSERT INTO ${T.bad} (id, j) VALUES ($1, $2)`, [1, [1, Number.NaN]]));
+        expect(arr).toBeInstanceOf(ParameterError);
+        // A Map/Promise bound to a text column is no longer stored as "{}".
+        for (const value of [new Map([[1, 2]]), Promise.resolve(1)]) {
+          const e = await failure(s.execute(`INSERT INTO ${T.bad} (id, v) VALUES ($1, $2)`, [4, value]));
+          expect(e).toBeInstanceOf(ParameterError);
+        }
+        expect(await s.selectValue(`SELECT count(*) FROM ${T.bad}`)).toBe(0);
+        // What JSON can hold still goes through unchanged (bigint exact, Date as ISO text, undefined keys dropped).
+        await s.execute(`INSERT INTO ${T.bad} (id, j) VALUES ($1, $2)`, [
+          5,
+          { n: 2n ** 70n, at: LATE, gone: undefined, list: [1, "two", null] },
+        ]);
+        expect(await s.selectValue(`SELECT j::text FROM ${T.bad} WHERE id = 5`)).toBe(
+          `{"n": 1180591620717411303424, "at": "${LATE.toISOString()}", "list": [1, "two", null]}`,
+        );
+      });
+    });
+
     // ------------------------------------------------------------------------------------------- errors
 
     test("error messages never carry bound values; the server's text stays on cause", async () => {
