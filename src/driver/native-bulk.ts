@@ -71,8 +71,8 @@ export interface NativePlan {
 /** The rows of an INSERT-form upsert, checked: the source it runs from and, for VALUES, the values to bind in order. */
 export interface NativeSource {
   strategy: NativeBulkStrategy;
-  /** Every row's values in column order (VALUES only): read once, checked in the same pass. */
-  values?: unknown[];
+  /** Every row's values in column order, one array per statement (VALUES only): read once, checked in that pass. */
+  chunks?: unknown[][];
 }
 
 /**
@@ -91,7 +91,9 @@ export function nativeSource(
   if (chosen === "copy" && typeof session.adapter.copyIn !== "function") {
     throw new SQLBuilderError(`The ${session.adapter.databaseLabel} adapter has no bulk loader`);
   }
-  if (chosen === "values") return { strategy: chosen, values: flattenRows(rows, columns) };
+  if (chosen === "values") {
+    return { strategy: chosen, chunks: flattenRows(rows, columns, rowsPerStatement(bulk, columns.length)) };
+  }
   checkRowValues(rows, columns);
   return { strategy: chosen };
 }
@@ -136,8 +138,7 @@ export async function nativeBulkUpsert(
     if (chosen === "values") {
       const maxBytes = (await bulk.maxPacketBytes(session.conn)) - PACKET_MARGIN;
       const text = sameSizeText((n) => sql.upsertValues(shape, n, version));
-      const values = source.values as unknown[];
-      for (const chunk of flatChunks(values, plan.columns.length, bulk.maxParameters, maxBytes, bulk.valuesChunkRows)) {
+      for (const chunk of packetChunks(source.chunks as unknown[][], plan.columns.length, maxBytes)) {
         add(await session.runCompiled(text(chunk.rows), chunk.values, "INSERT", undefined, deadline?.next()));
       }
     } else if (chosen === "json") {
@@ -376,38 +377,34 @@ function* valueChunks(
   }
 }
 
-/** valueChunks over values already read in row order (flattenRows): the same chunks, cut by slicing. */
-function* flatChunks(
-  values: unknown[],
-  width: number,
-  maxParameters: number,
-  maxBytes: number,
-  chunkRows = VALUES_CHUNK_ROWS,
-): Generator<ValueChunk> {
-  const perChunk = Math.max(1, Math.min(chunkRows, Math.floor(maxParameters / Math.max(1, width))));
-  const total = values.length / Math.max(1, width);
-  if (maxBytes >= Number.MAX_SAFE_INTEGER - PACKET_MARGIN * 2) {
-    // No packet limit (SQLite, DuckDB): fixed-size chunks, no size estimate per value.
-    for (let r = 0; r < total; r += perChunk) {
-      const n = Math.min(perChunk, total - r);
-      yield { rows: n, values: values.slice(r * width, (r + n) * width) };
+/** Rows per multi-row VALUES statement: the engine's measured chunk, under its parameter limit. */
+function rowsPerStatement(bulk: BulkCapabilities, width: number): number {
+  const chunkRows = bulk.valuesChunkRows ?? VALUES_CHUNK_ROWS;
+  return Math.max(1, Math.min(chunkRows, Math.floor(bulk.maxParameters / Math.max(1, width))));
+}
+
+/** flattenRows' statements, each split further where its values would exceed the packet size (MySQL). */
+function* packetChunks(chunks: unknown[][], width: number, maxBytes: number): Generator<ValueChunk> {
+  const w = Math.max(1, width);
+  const sized = maxBytes < Number.MAX_SAFE_INTEGER - PACKET_MARGIN * 2;
+  for (const values of chunks) {
+    const total = values.length / w;
+    if (!sized) {
+      yield { rows: total, values };
+      continue;
     }
-    return;
-  }
-  let start = 0;
-  let n = 0;
-  let bytes = 0;
-  for (let r = 0; r < total; r++) {
-    for (let i = r * width, end = i + width; i < end; i++) bytes += approxBytes(values[i]);
-    n++;
-    if (n === perChunk || bytes > maxBytes) {
-      yield { rows: n, values: values.slice(start * width, (start + n) * width) };
-      start = r + 1;
-      n = 0;
-      bytes = 0;
+    let start = 0;
+    let bytes = 0;
+    for (let r = 0; r < total; r++) {
+      for (let i = r * w, end = i + w; i < end; i++) bytes += approxBytes(values[i]);
+      if (bytes > maxBytes && r + 1 < total) {
+        yield { rows: r + 1 - start, values: values.slice(start * w, (r + 1) * w) };
+        start = r + 1;
+        bytes = 0;
+      }
     }
+    yield { rows: total - start, values: start === 0 ? values : values.slice(start * w) };
   }
-  if (n > 0) yield { rows: n, values: values.slice(start * width, (start + n) * width) };
 }
 
 /** A Date as DATETIME text in UTC (the session time zone), as the loader writes it too. */

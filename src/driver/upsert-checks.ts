@@ -306,29 +306,34 @@ export function checkRowValues(rows: readonly unknown[], columns: readonly strin
 }
 
 /**
- * The rows' values in `columns` order, row after row (undefined as null), checked as checkRowValues does in the
- * same pass: what a multi-row VALUES statement binds, read from each row once.
+ * The rows' values in `columns` order, row after row (undefined as null), in arrays of at most `perChunk` rows: what
+ * multi-row VALUES statements bind, read from each row once and checked as checkRowValues does in the same pass.
  */
-export function flattenRows(rows: Rows, columns: readonly string[]): unknown[] {
+export function flattenRows(rows: Rows, columns: readonly string[], perChunk: number): unknown[][] {
   const width = columns.length;
-  const out = new Array<unknown>(rows.length * width);
-  let k = 0;
-  for (let r = 0; r < rows.length; r++) {
-    const row = rows[r] as Readonly<Record<string, unknown>>;
-    for (let c = 0; c < width; c++) {
-      const v = row[columns[c] as string];
-      const t = typeof v;
-      if (t !== "string" && t !== "number" && v !== null) {
-        if (v === undefined) {
-          out[k++] = null;
-          continue;
+  const chunks: unknown[][] = [];
+  for (let start = 0; start < rows.length; start += perChunk) {
+    const end = Math.min(rows.length, start + perChunk);
+    const out = new Array<unknown>((end - start) * width);
+    let k = 0;
+    for (let r = start; r < end; r++) {
+      const row = rows[r] as Readonly<Record<string, unknown>>;
+      for (let c = 0; c < width; c++) {
+        const v = row[columns[c] as string];
+        const t = typeof v;
+        if (t !== "string" && t !== "number" && v !== null) {
+          if (v === undefined) {
+            out[k++] = null;
+            continue;
+          }
+          if (unbindable(v)) throw unbindableAt(v, columns[c] as string, r);
         }
-        if (unbindable(v)) throw unbindableAt(v, columns[c] as string, r);
+        out[k++] = v;
       }
-      out[k++] = v;
     }
+    chunks.push(out);
   }
-  return out;
+  return chunks;
 }
 
 function unbindable(v: unknown): boolean {

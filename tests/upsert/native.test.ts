@@ -10,6 +10,8 @@ import { withTableSource } from "../../src/core/ast/rewrite.js";
 import type { QueryBuilder } from "../../src/core/builder-protocol.js";
 import { SQLBuilderError } from "../../src/core/errors.js";
 import { SQLResult } from "../../src/core/result.js";
+import { mysqlBulkSql } from "../../src/dialects/mysql.js";
+import type { BulkCapabilities } from "../../src/driver/adapter.js";
 import type { Session } from "../../src/driver/session.js";
 import {
   DEFAULT_COPY_THRESHOLD,
@@ -192,5 +194,73 @@ describe("session-level fallback on a non-PostgreSQL session (stub session, stat
     const l = await loadRecords(session, "items", [[2, "b"]] as never, { columns: ["id", "name"] });
     expect(l.operationType).toBe("COPY");
     expect(built[1]!).toEqual({ sql: "INSERT INTO `items` (`id`, `name`) VALUES (?, ?)", parameters: [2, "b"] });
+  });
+});
+
+describe("INSERT-form bulk engine: VALUES statements under the parameter, row and packet limits (stub session)", () => {
+  function bulkSession(maxPacketBytes: number) {
+    const sent: { sql: string; values: unknown[] }[] = [];
+    const bulk: BulkCapabilities = {
+      sql: mysqlBulkSql,
+      maxParameters: 65_535,
+      maxPacketBytes: async () => maxPacketBytes,
+      jsonRows: false,
+      largeBatch: { threshold: 0, source: "values" },
+      valuesChunkRows: 4,
+    };
+    const result = (n: number) =>
+      new SQLResult({
+        data: [],
+        rowsAffected: n,
+        columnNames: [],
+        operationType: "INSERT",
+        statement: "",
+        parameters: [],
+        executionTimeMs: 0,
+      });
+    const session = {
+      dialect: "mysql",
+      adapter: { dialect: "mysql", databaseLabel: "MySQL", bulk, capabilities: { copy: false } },
+      dataDictionary: {
+        getUniqueKeys: async () => [["id"]],
+        getColumns: async () => [
+          { name: "id", type: "int" },
+          { name: "name", type: "varchar(2000)" },
+        ],
+        getVersion: async () => ({ versionNum: 80000, version: "8.0.0" }),
+      },
+      inTransaction: false,
+      transaction: <T>(fn: () => Promise<T>): Promise<T> => fn(),
+      async runCompiled(sql: string, values: unknown[]): Promise<SQLResult> {
+        sent.push({ sql, values });
+        return result(values.length / 2);
+      },
+    } as unknown as Session<any>;
+    return { session, sent };
+  }
+  const rowsOf = (sizes: number[]) => sizes.map((n, i) => ({ id: i, name: "x".repeat(n) }));
+
+  test("full chunks of valuesChunkRows rows, the rest in the last; values in column order, undefined as NULL", async () => {
+    const { session, sent } = bulkSession(Number.MAX_SAFE_INTEGER);
+    const rows = [...rowsOf([1, 1, 1, 1, 1, 1, 1, 1, 1]), { id: 9, name: undefined }];
+    const r = await upsertRows(session, "t", rows, { on: ["id"] });
+    expect(r.rowsAffected).toBe(10);
+    expect(sent.map((s) => s.values.length / 2)).toEqual([4, 4, 2]);
+    expect(sent[0]!.values).toEqual([0, "x", 1, "x", 2, "x", 3, "x"]);
+    expect(sent[2]!.values).toEqual([8, "x", 9, null]);
+    expect(new Set(sent.slice(0, 2).map((s) => s.sql)).size).toBe(1);
+  });
+
+  test("a statement whose values would pass the packet size is split at the row that passes it", async () => {
+    // 64 KiB of margin is kept under max_allowed_packet: 3,000 bytes are left for values here.
+    const { session, sent } = bulkSession(64 * 1024 + 3000);
+    // A string counts ~3 bytes per character: rows of ~1,500 bytes and of ~60 bytes.
+    const rows = rowsOf([500, 500, 500, 10, 10, 10, 10, 500]);
+    await upsertRows(session, "t", rows, { on: ["id"] });
+    expect(sent.map((s) => s.values.filter((_, i) => i % 2 === 0))).toEqual([
+      [0, 1],
+      [2, 3],
+      [4, 5, 6, 7],
+    ]);
   });
 });
