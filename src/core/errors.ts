@@ -510,6 +510,37 @@ export function redactServerMessage(message: string): string {
 }
 
 /**
+ * Cuts bound string values out of a message, ignoring case: the server echoes some input back case-folded, as an
+ * identifier (`$1::regclass` → `relation "sk_live_x" does not exist`), where redactServerMessage keeps it. Strings
+ * shorter than `minLength` are left alone (they would match ordinary words).
+ */
+export function scrubBoundValues(message: string, values: readonly unknown[], minLength = 4): string {
+  let out = message;
+  for (const v of values) {
+    if (typeof v === "string") {
+      if (v.length >= minLength) out = cutInsensitive(out, v);
+    } else if (Array.isArray(v)) {
+      out = scrubBoundValues(out, v, minLength);
+    }
+  }
+  return out;
+}
+
+function cutInsensitive(message: string, value: string): string {
+  if (message.includes(value)) message = message.split(value).join(REDACTED);
+  const lower = value.toLowerCase();
+  if (lower.length !== value.length || !message.toLowerCase().includes(lower)) return message;
+  let out = "";
+  let from = 0;
+  const hay = message.toLowerCase();
+  for (let at = hay.indexOf(lower); at !== -1; at = hay.indexOf(lower, from)) {
+    out += message.slice(from, at) + REDACTED;
+    from = at + lower.length;
+  }
+  return out + message.slice(from);
+}
+
+/**
  * Maps a SQLSTATE to the typed error. `57014` (query_canceled) becomes QueryTimeoutError when the cancel came from
  * a timeout and OperationCancelledError otherwise; the caller says which through `cancelKind`.
  * The message never includes bound values: the server's message with quoted values redacted (redactServerMessage).

@@ -6,7 +6,7 @@
  * sessions an instrumented adapter (see instrumented-adapter.ts) whose every statement passes through an Observer.
  */
 import { AsyncLocalStorage } from "node:async_hooks";
-import { SQLSpecError } from "../core/errors.js";
+import { SQLSpecError, scrubBoundValues } from "../core/errors.js";
 import type { OperationType } from "../core/types.js";
 import type { OtelRuntime } from "./otel.js";
 
@@ -349,7 +349,7 @@ export class Observer {
     for (const v of parameters) {
       for (const s of stringForms(v)) if (s.length > 0 && out.includes(s)) out = out.split(s).join("<redacted>");
     }
-    return out;
+    return scrubBoundValues(out, parameters);
   }
 
   #describe(info: StatementInfo): string {

@@ -5,6 +5,7 @@ import {
   OperationCancelledError,
   ParameterError,
   SQLSpecError,
+  scrubBoundValues,
   TransactionError,
   UnsupportedOperationError,
 } from "../core/errors.js";
@@ -236,7 +237,7 @@ export class Session<Conn = unknown> implements AsyncDisposable {
         if (this.adapter.queryMany) return await this.adapter.queryMany(this.conn, plan.sql, sets, opts);
         return await this.#eachSet(plan.sql, sets, options);
       } catch (err) {
-        throw this.#fail(err, plan.sql);
+        throw this.#fail(err, plan.sql, sets);
       }
     });
     return this.#result(plan.sql, sets, plan.operationType, raw, started);
@@ -535,7 +536,7 @@ export class Session<Conn = unknown> implements AsyncDisposable {
           yield* batch as T[];
         }
       } catch (err) {
-        throw this.#fail(err, prepared.sql);
+        throw this.#fail(err, prepared.sql, prepared.values);
       }
       return;
     }
@@ -918,7 +919,7 @@ export class Session<Conn = unknown> implements AsyncDisposable {
     try {
       raw = await this.adapter.query(this.conn, p.sql, p.values, options ? this.#opts(options) : NO_OPTIONS);
     } catch (err) {
-      throw this.#fail(err, p.sql);
+      throw this.#fail(err, p.sql, p.values);
     }
     if (raw.command !== undefined ? CATALOG_CHANGES.has(raw.command) : p.operationType === "DDL" && !p.internal) {
       this.#catalogChanged(raw.command ?? "DDL", p.sql);
@@ -968,9 +969,10 @@ export class Session<Conn = unknown> implements AsyncDisposable {
     return o;
   }
 
-  #fail(err: unknown, sql: string): SQLSpecError {
+  #fail(err: unknown, sql: string, values?: readonly unknown[]): SQLSpecError {
     if (err instanceof ParameterError) return err;
     const mapped = err instanceof SQLSpecError && err.cause !== undefined ? err : this.adapter.mapError(err, sql);
+    if (values !== undefined && values.length > 0) mapped.message = scrubBoundValues(mapped.message, values);
     if (isBrokenError(mapped)) this.#broken = mapped;
     attachStatement(mapped, sql);
     return mapped;
@@ -1085,7 +1087,7 @@ export class Session<Conn = unknown> implements AsyncDisposable {
       try {
         return await this.adapter.query(this.conn, sql, values, opts);
       } catch (err) {
-        throw this.#fail(err, sql);
+        throw this.#fail(err, sql, values);
       }
     };
     if (ownTx) await this.begin();

@@ -600,6 +600,11 @@ export function runValueTests(name: string, make: MakeConfig): void {
         expect(e1.message).not.toContain(secret);
         expect(e1.message).toContain("invalid input syntax for type integer");
         expect(String(e1.cause?.message)).toContain(secret);
+        // Echoed back case-folded as an identifier (`relation "sk_live_…"`), where quoted names are otherwise kept.
+        const echoed = await failure(s.selectValue("SELECT $1::text::regclass", ["SK_Live_RegClass_42"]));
+        expect(echoed.sqlState).toBe("42P01");
+        expect(echoed.message.toLowerCase()).not.toContain("sk_live_regclass_42");
+        expect(echoed.message).toContain("[redacted]");
         const e2 = await failure(s.selectValue("SELECT $1::int", ["99999999999"]));
         expect(e2.message).not.toContain("99999999999");
         const e3 = await failure(s.upsert(T.err, [{ id: 1, n: secret }], { on: ["id"], copyThreshold: 1_000_000 }));

@@ -173,7 +173,8 @@ export class PostgresJsAdapter implements Adapter<PostgresJsConnection> {
     cursors: "native",
     savepoints: true,
     transactionalDdl: true,
-    maxParameters: POSTGRES_MAX_PARAMETERS,
+    // postgres.js refuses 65,534 parameters and more itself (one below the protocol's 65,535).
+    maxParameters: POSTGRES_MAX_PARAMETERS - 2,
     sharedConnection: false,
     unpreparedParameters: true,
     // Measured crossover of one JSON parameter vs COPY staging on PostgreSQL 15 (see driver/upsert.ts).
