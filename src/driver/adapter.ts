@@ -252,6 +252,13 @@ export interface Adapter<Conn = unknown> {
   /** The connection's current state (cheap; no I/O). */
   state(conn: Conn): ConnectionState;
   /**
+   * Cancels whatever the server is running for `conn` right now (statements still queued in the driver may be failed
+   * without being sent). Resolves once the cancel is resolved, so it can no longer hit a later statement: true, or
+   * false when it could not be delivered (the connection is then discarded). Release calls it for statements a
+   * session left running; adapters whose `capabilities.cancel` is false leave it out (their statements are waited for).
+   */
+  interrupt?(conn: Conn): Promise<boolean>;
+  /**
    * Runs one statement (the extended protocol where there is one, so stacked statements are rejected by the server)
    * and maps the connection's state from the reply. With `timeoutMs`/`signal`, only a statement that is still running
    * is cancelled, and the connection is not used again until that cancel is resolved. Settles on every path.

@@ -6,6 +6,7 @@ import type { AcquireOptions, Adapter } from "./adapter.js";
 import type { ConfigOptions, MigrationConfig, ResolvedDriverFeatures, StatementConfig } from "./config.js";
 import { DataDictionaryCache } from "./data-dictionary.js";
 import { checkTimeoutMs } from "./deadline.js";
+import { trackStatements } from "./in-flight.js";
 import { type Endpoint, instrumentAdapter } from "./instrumented-adapter.js";
 import { type ObservabilityConfig, type Observer, resolveObserver } from "./observability.js";
 import { loadOtel } from "./otel.js";
@@ -112,7 +113,7 @@ export abstract class DatabaseConfig<Conn = unknown, P = unknown, Native = unkno
   getAdapter(): Promise<Adapter<Conn>> {
     if (this.#adapter === undefined) {
       this.#adapter = this.createAdapter()
-        .then((a) => this.#instrument(a))
+        .then((a) => this.#instrument(trackStatements(a)))
         .then(
           (a) => {
             this.#resolved = a;

@@ -6,6 +6,7 @@
 import { SQLSpecError } from "../core/errors.js";
 import type { Dialect } from "../core/types.js";
 import type { AcquireOptions, Adapter, QueryOptions, RawResult } from "./adapter.js";
+import { forwarding } from "./forwarding.js";
 import {
   attachStatement,
   getCorrelationId,
@@ -358,33 +359,4 @@ function poolName(label: string, e: Endpoint): string {
 export function appendComment(sql: string, comment: string): string {
   const m = /;\s*$/.exec(sql);
   return m ? `${sql.slice(0, m.index)} /*${comment}*/${sql.slice(m.index)}` : `${sql} /*${comment}*/`;
-}
-
-/**
- * An object that forwards every property of `target` (own and inherited, methods bound to it) so selected methods
- * can be replaced. Built once per pool; property reads go through getters, so state the adapter changes shows.
- */
-function forwarding<T extends object>(target: T): T {
-  const out = Object.create(Object.getPrototypeOf(target)) as Record<PropertyKey, unknown>;
-  const seen = new Set<PropertyKey>();
-  for (let o: object | null = target; o !== null && o !== Object.prototype; o = Object.getPrototypeOf(o)) {
-    for (const key of Reflect.ownKeys(o)) {
-      if (key === "constructor" || seen.has(key)) continue;
-      seen.add(key);
-      const desc = Object.getOwnPropertyDescriptor(o, key) as PropertyDescriptor;
-      if (typeof desc.value === "function") {
-        out[key] = (desc.value as (...a: unknown[]) => unknown).bind(target);
-      } else {
-        Object.defineProperty(out, key, {
-          get: () => (target as Record<PropertyKey, unknown>)[key],
-          set: (v: unknown) => {
-            (target as Record<PropertyKey, unknown>)[key] = v;
-          },
-          enumerable: desc.enumerable ?? true,
-          configurable: true,
-        });
-      }
-    }
-  }
-  return out as T;
 }

@@ -285,12 +285,14 @@ describe("configuration", () => {
     }
   });
 
-  test("off: sessions get the adapter itself (no wrapper, nothing on the hot path); errors still carry their statement", async () => {
+  test("off: sessions get no observability wrapper (only release's statement tracking); errors still carry their statement", async () => {
     const db = new PgConfig({ poolConfig: { connectionString: PG_URL, maxSize: 1 } });
     try {
       expect(db.observer).toBeUndefined();
       const adapter = await db.getAdapter();
-      expect(Object.hasOwn(adapter, "query")).toBe(false);
+      // The tracking wrapper replaces the statement methods and release only: acquire is the adapter's own.
+      expect(Object.hasOwn(adapter, "acquire")).toBe(true);
+      expect(adapter.acquire.name).toBe("bound acquire");
       await db.withSession(async (s) => {
         expect(s.adapter).toBe(adapter);
         const err = await s.execute("SELEC 1").catch((e: unknown) => e);

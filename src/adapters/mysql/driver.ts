@@ -277,6 +277,16 @@ export class MysqlAdapter implements Adapter<MysqlConnection> {
    * runs COM_RESET_CONNECTION and re-applies sqlspec's settings. A connection that broke, still has a stream open or
    * cannot be reset is discarded. Never rejects.
    */
+  /**
+   * KILL QUERY for what the connection runs, then one throwaway statement (queued behind the session's own) absorbs a
+   * KILL that found the thread idle, so it never interrupts the reset or the next borrower.
+   */
+  async interrupt(conn: MysqlConnection): Promise<boolean> {
+    await this.#kill(conn);
+    await this.#settleCancel(conn, true);
+    return !conn.broken;
+  }
+
   async release(conn: MysqlConnection, error?: unknown): Promise<void> {
     let discard = conn.broken || conn.openStreams > 0 || (error !== undefined && isFatalMysqlError(error));
     if (!discard) {

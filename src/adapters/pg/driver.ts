@@ -399,6 +399,25 @@ export class PgAdapter implements Adapter<PgConnection> {
     return conn;
   }
 
+  /** Fails the statements queued in node-postgres without sending them, and cancels the one the server runs. */
+  async interrupt(conn: PgConnection): Promise<boolean> {
+    const client = conn.client as PgClient;
+    const queue = client._queryQueue ?? [];
+    for (const q of queue.splice(0)) {
+      const err = Object.assign(new Error("canceling statement due to user request"), { code: "57014" });
+      const pq = q as PgQuery;
+      if (pq.callback !== undefined) pq.callback(err, []);
+      else (pq as unknown as { handleError(e: unknown): void }).handleError(err);
+    }
+    const active =
+      typeof client._getActiveQuery === "function"
+        ? client._getActiveQuery()
+        : (client as unknown as { activeQuery?: unknown; _activeQuery?: unknown })._activeQuery;
+    if (active === undefined || active === null) return true;
+    if (client.processID === null || client.secretKey === null) return false;
+    return sendCancelRequest(client.host, client.port, client.processID, client.secretKey);
+  }
+
   release(conn: PgConnection, error?: unknown): Promise<void> {
     const client = conn.client as PgClient;
     if (

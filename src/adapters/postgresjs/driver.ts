@@ -414,6 +414,14 @@ export class PostgresJsAdapter implements Adapter<PostgresJsConnection> {
     return conn;
   }
 
+  /** Cancels what the server runs for the connection (a backend reading its next command ignores a cancel). */
+  async interrupt(conn: PostgresJsConnection): Promise<boolean> {
+    const wire = conn.wire;
+    if (wire.lost) return false;
+    if (wire.pid === 0) return true;
+    return sendCancelRequest(wire.host, wire.port, wire.pid, wire.secret);
+  }
+
   async release(conn: PostgresJsConnection, error?: unknown): Promise<void> {
     let discard =
       conn.broken || conn.staleStatements || this.#closed || (error !== undefined && isBrokenConnectionError(error));

