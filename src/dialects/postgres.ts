@@ -154,10 +154,8 @@ export class PostgresRenderer extends BaseRenderer {
   protected override merge(n: MergeNode): void {
     this.checkMerge(n);
     const v = this.ctx?.serverVersionNum;
-    if (v !== undefined && v < 150000) {
-      this.mergeAsInsert(n, v);
-      return;
-    }
+    // The 17+ clauses first: before 15 too, so the error names what is missing rather than "MERGE needs 15+", and a
+    // RETURNING is never carried into the INSERT … ON CONFLICT rewrite (merge_action() has no meaning there).
     if (v !== undefined && v < 170000) {
       if (n.whens.some((w) => w.match === "NOT MATCHED BY SOURCE")) {
         throw new DialectNotSupportedError(
@@ -170,6 +168,10 @@ export class PostgresRenderer extends BaseRenderer {
           `MERGE … RETURNING needs PostgreSQL 17+, but the server is ${versionLabel(v)}. Drop .returning() and query the rows afterwards.`,
         );
       }
+    }
+    if (v !== undefined && v < 150000) {
+      this.mergeAsInsert(n, v);
+      return;
     }
     super.merge(n);
   }

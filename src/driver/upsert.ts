@@ -216,7 +216,10 @@ export async function upsertRows(
   const version = (await session.dataDictionary.getVersion()).versionNum;
   if (form === "merge") {
     if (version > 0 && version < 150000) {
-      throw new SQLBuilderError('MERGE needs PostgreSQL 15+; use the default strategy ("auto") on this server');
+      const label = `${Math.floor(version / 10000)}.${version % 10000} (server_version_num ${version})`;
+      throw new SQLBuilderError(
+        `MERGE needs PostgreSQL 15+, but the server is ${label}; use the default strategy ("auto") on this server`,
+      );
     }
     // MERGE would silently insert a second row for a key that is not unique: check first.
     const keys = await session.dataDictionary.getUniqueKeys(table, { fresh: true });

@@ -309,6 +309,11 @@ describe("PostgreSQL server version guards (stubbed ctx)", () => {
       .whenNotMatchedThenInsert(["sku"]);
     expect(() => notEq.build("postgres", pg14)).toThrow(/equality/);
     expect(() => ins.build("postgres", { serverVersionNum: 140000 })).toThrow(/unique key/);
+    // the 17+ clauses are named as such, and RETURNING is never carried into the rewrite
+    expect(() => ins.returning("t.sku").build("postgres", pg14)).toThrow(/RETURNING needs PostgreSQL 17\+.*14\.11/);
+    expect(() => ins.whenNotMatchedBySourceThenDelete().build("postgres", pg14)).toThrow(
+      /BY SOURCE needs PostgreSQL 17\+/,
+    );
   });
 });
 

@@ -38,6 +38,7 @@ import { runSavepointCases } from "./api-savepoints.js";
 import { runStackCases } from "./api-stack.js";
 import { type DialectProfile, PROFILES, type Tables } from "./dialects/index.js";
 import { runMergeAndArrayCases } from "./merge-and-arrays.js";
+import { runMergeVersionCases } from "./merge-versions.js";
 import { runTransactionCases } from "./transactions.js";
 import { runUpsertCases } from "./upsert-cases.js";
 
@@ -68,6 +69,8 @@ export interface Gates {
 
 export interface SuiteContext {
   name: string;
+  /** The adapter's SQL dialect (`adapter.dialect`). */
+  dialect: string;
   prefix: string;
   T: Tables;
   profile: DialectProfile;
@@ -90,7 +93,11 @@ export function gatedTest(open: boolean, gate: string) {
   };
 }
 
-export function runConformance(name: string, makeConfig: () => AnyConfig): void {
+/**
+ * `only: "merge"` runs the MERGE and upsert cases alone (the version tier in tests/servers runs them on a server of
+ * each PostgreSQL major).
+ */
+export function runConformance(name: string, makeConfig: () => AnyConfig, only?: "merge"): void {
   describe(`conformance: ${name}`, async () => {
     const spec = new SQLSpec();
     const db: AnyConfig = spec.addConfig(makeConfig());
@@ -120,7 +127,7 @@ export function runConformance(name: string, makeConfig: () => AnyConfig): void 
       returning: profile.returning ?? true,
       int8Mode: (db.features as { int8?: string }).int8,
     };
-    const ctx: SuiteContext = { name, prefix, T, profile, gates, withSession };
+    const ctx: SuiteContext = { name, dialect: adapter.dialect, prefix, T, profile, gates, withSession };
     const when = gatedTest;
 
     beforeAll(async () => {
@@ -135,6 +142,13 @@ export function runConformance(name: string, makeConfig: () => AnyConfig): void 
       }).catch(() => {});
       await spec.closeAllPools();
     });
+
+    if (only === "merge") {
+      runMergeAndArrayCases(ctx, when);
+      runMergeVersionCases(ctx);
+      runUpsertCases(ctx);
+      return;
+    }
 
     test("CRUD rowsAffected is the engine's count; DDL is 0", async () => {
       await withSession(async (s) => {
@@ -684,6 +698,7 @@ export function runConformance(name: string, makeConfig: () => AnyConfig): void 
     });
 
     runMergeAndArrayCases(ctx, when);
+    runMergeVersionCases(ctx);
     runUpsertCases(ctx);
     runFilterCases(ctx);
     runTransactionCases(ctx);
