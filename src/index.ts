@@ -108,6 +108,7 @@ export type {
   ResetOnRelease,
   StatementConfig,
 } from "./driver/config.js";
+export type { CopyOptions, CopySink, CopySource } from "./driver/copy-statement.js";
 export { DataDictionary, type Feature, type TypeCategory } from "./driver/data-dictionary.js";
 export { DatabaseConfig, type SessionOptions } from "./driver/database-config.js";
 export { FEATURES, TYPE_CATEGORIES } from "./driver/features.js";

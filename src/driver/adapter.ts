@@ -290,6 +290,22 @@ export interface Adapter<Conn = unknown> {
     options?: CopyInOptions,
   ): Promise<number>;
   /**
+   * A `COPY … FROM STDIN` statement written by the user, fed with `data` (bytes as given: text, CSV or binary
+   * format); returns the rows the server's command tag reports. A server error or a failing source settles with a
+   * typed error and leaves the connection out of COPY mode (or marks it for discarding); never hangs.
+   */
+  copyFromStdin?(conn: Conn, sql: string, data: AsyncIterable<Uint8Array>, opts: QueryOptions): Promise<number>;
+  /**
+   * A `COPY … TO STDOUT` statement written by the user: each data chunk goes to `write` (awaited, so a slow consumer
+   * slows the COPY); returns the rows the command tag reports. Settles like {@link Adapter.copyFromStdin}.
+   */
+  copyToStdout?(
+    conn: Conn,
+    sql: string,
+    write: (chunk: Uint8Array) => void | Promise<void>,
+    opts: QueryOptions,
+  ): Promise<number>;
+  /**
    * The object behind `conn` that lives as long as the physical connection, for adapters that hand each session a
    * new handle (observability numbers connections by it). Default: `conn` itself.
    */

@@ -22,6 +22,7 @@ import "../dialects/index.js";
 import { beginStatements as dialectBegin } from "../dialects/transaction.js";
 import type { Adapter, QueryOptions, RawResult } from "./adapter.js";
 import type { StatementConfig } from "./config.js";
+import { type CopyOptions, isCopyOptions, runCopyStatement } from "./copy-statement.js";
 import { DataDictionary, type DataDictionaryCache } from "./data-dictionary.js";
 import { CallDeadline, statementTimeoutMs } from "./deadline.js";
 import { explainStatement } from "./explain.js";
@@ -191,13 +192,38 @@ export class Session<Conn = unknown> implements AsyncDisposable {
    * r.rowsAffected; // 1
    * const ins = await session.execute(sql.insertInto("products").values({ id: 2, name: "Gadget" }).returning("id"));
    * ins.one(); // { id: 2 }
+   *
+   * COPY written by hand (PostgreSQL adapters): `COPY … FROM STDIN` takes its data as `{ source }` (a COPY takes no
+   * parameters, so the options may stand in the parameters' place); `COPY … TO STDOUT` resolves with the data as
+   * `Uint8Array` chunks in `data`, or writes them to `{ sink }`. `rowsAffected` is the server's `COPY n`.
+   *
+   * @example
+   * await session.execute("COPY items (id, name) FROM STDIN WITH (FORMAT csv)", { source: "1,a\n2,b\n" });
+   * const out = await session.execute("COPY items TO STDOUT");
+   * Buffer.concat(out.data as unknown as Uint8Array[]).toString(); // "1\ta\n2\tb\n"
    */
   execute<T = Row, S extends Statement = Statement>(
     statement: S,
-    ...args: StatementArgs<S, ExecuteOptions>
+    ...args: StatementArgs<S, ExecuteOptions & CopyOptions>
   ): Promise<SQLResult<RowOf<S, T>>>;
-  async execute<T = Row>(statement: Statement, params?: Params, options?: ExecuteOptions): Promise<SQLResult<T>> {
-    if (!isQueryBuilder(statement)) return this.#run<T>(this.#prepareText(statement, params), options);
+  async execute<T = Row>(
+    statement: Statement,
+    params?: Params,
+    options?: ExecuteOptions & CopyOptions,
+  ): Promise<SQLResult<T>> {
+    if (!isQueryBuilder(statement)) {
+      // A COPY takes no parameters: `execute(copy, { source })` passes its options in the parameters' place.
+      if (isCopyOptions(params) && this.#isCopy(statement)) {
+        options = { ...(params as CopyOptions), ...options };
+        params = undefined;
+      }
+      const prepared = this.#prepareText(statement, params);
+      if (prepared.operationType === "COPY") {
+        const copied = await runCopyStatement(this, prepared.sql, options, this.#opts(options));
+        if (copied !== undefined) return copied as SQLResult<T>;
+      }
+      return this.#run<T>(prepared, options);
+    }
     if (this.adapter.capabilities.copy && statement.catalogTables && params === undefined) {
       // MERGE from many rows: COPY-staged source in a transaction (the engine decides by row count).
       const staged = await executeStagedMerge(this, statement);
@@ -984,6 +1010,13 @@ export class Session<Conn = unknown> implements AsyncDisposable {
     } catch (err) {
       throw this.#fail(err, sql);
     }
+  }
+
+  /** Whether the text is a COPY statement (the cached plan's operation; nothing is bound). */
+  #isCopy(statement: string | SQL): boolean {
+    if (typeof statement !== "string" && !(statement instanceof SQL)) return false;
+    const { text, inputStyle } = textOf(statement, this.dialect);
+    return getPlan(text, this.#style, this.dialect, inputStyle).operationType === "COPY";
   }
 
   #prepareText(statement: string | SQL, params: Params | undefined): Prepared {

@@ -62,6 +62,12 @@ await db.withSession(async (session) => {
   // Replace a table's rows: emptied and loaded in one transaction, so a failed load leaves the old rows.
   await session.loadRecords("products", [{ id: 4, name: "Gizmo", price: "1.00" }], { overwrite: true });
 
+  // COPY by hand: FROM STDIN takes its data as { source } (a string, bytes, (async) iterables, a Node stream);
+  // TO STDOUT resolves with the data as byte chunks (or writes them to { sink }). rowsAffected is the COPY tag's.
+  await session.execute("COPY products (id, name, price) FROM STDIN WITH (FORMAT csv)", { source: "5,Doohickey,2.50\n" });
+  const out = await session.execute("COPY products TO STDOUT WITH (FORMAT csv)");
+  console.log(out.rowsAffected, Buffer.concat(out.data as unknown as Uint8Array[]).toString()); // 2 "4,Gizmo,1.00\n5,…"
+
   const dd = session.dataDictionary;                     // what the server can do, and its types
   console.log(await dd.supports("window_functions"), await dd.getOptimalType("uuid")); // true "uuid"
 });

@@ -1,6 +1,7 @@
 import { PgConfig, type PgConnection } from "../../src/adapters/pg/index.js";
 import { PG_URL } from "../support/servers.js";
 import { runBulkTrustTests } from "./bulk.js";
+import { runCopyTrustTests } from "./copy.js";
 import { runTrustTests, type TrustTarget } from "./suite.js";
 
 const target: TrustTarget = {
@@ -16,3 +17,4 @@ const target: TrustTarget = {
 
 runTrustTests(target);
 runBulkTrustTests(target);
+runCopyTrustTests(target);

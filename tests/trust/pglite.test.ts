@@ -1,5 +1,6 @@
 import { PgliteConfig, type PgliteConnection } from "../../src/adapters/pglite/index.js";
 import { runBulkTrustTests } from "./bulk.js";
+import { runCopyTrustTests } from "./copy.js";
 import { runTrustTests, type TrustTarget } from "./suite.js";
 
 /**
@@ -21,3 +22,4 @@ function target(): TrustTarget {
 
 runTrustTests(target());
 runBulkTrustTests(target());
+runCopyTrustTests(target());

@@ -273,7 +273,6 @@ export function runTrustTests(t: TrustTarget): void {
 
       test.each([
         ["execute", "COPY … FROM STDIN", (s: Session<any>, tb: string) => s.execute(`COPY ${tb} (id, n) FROM STDIN`)],
-        ["execute", "COPY … TO STDOUT", (s: Session<any>, tb: string) => s.execute(`COPY ${tb} TO STDOUT`)],
         [
           "executeScript",
           "COPY … FROM stdin",

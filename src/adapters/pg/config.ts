@@ -2,7 +2,7 @@ import type * as PgModule from "pg";
 import type { ConfigOptions, PoolConfig } from "../../driver/config.js";
 import { DatabaseConfig } from "../../driver/database-config.js";
 import { DEFAULT_STATEMENT_CACHE_BYTES } from "../postgres-common/statement-cache.js";
-import { loadPg, PgAdapter, type PgConnection, probeCopyFrom } from "./driver.js";
+import { loadPg, PgAdapter, type PgConnection, probeCopyFrom, probeCopyTo } from "./driver.js";
 
 /** Pool settings for node-postgres: every shared pool key (`connectionString` or host/port/user/…). */
 export type PgPoolConfig = PoolConfig;
@@ -29,6 +29,7 @@ export class PgConfig extends DatabaseConfig<PgConnection, PgPoolConfig, PgModul
       statementCacheBytes: this.statementConfig.statementCacheBytes ?? DEFAULT_STATEMENT_CACHE_BYTES,
       // Known when the pool is made: without pg-copy-streams bulk calls use JSON sources at every size.
       copyFrom: await probeCopyFrom(),
+      copyTo: await probeCopyTo(),
     });
   }
 }

@@ -164,6 +164,8 @@ export interface PgAdapterOptions {
    * calls choose JSON sources at every size instead of failing once a batch passes the COPY threshold.
    */
   copyFrom: CopyFrom | undefined;
+  /** pg-copy-streams' `to`, when installed: user-written `COPY … TO STDOUT` through `execute`. */
+  copyTo?: CopyTo | undefined;
 }
 
 export async function loadPg(feature: string): Promise<Pg> {
@@ -183,6 +185,7 @@ export class PgAdapter implements Adapter<PgConnection> {
 
   readonly #pg: Pg;
   readonly #copyFrom: CopyFrom | undefined;
+  readonly #copyTo: CopyTo | undefined;
   readonly #features: ResolvedDriverFeatures<PgModule.PoolClient>;
   readonly #cacheSize: number;
   readonly #cacheBytes: number;
@@ -199,6 +202,7 @@ export class PgAdapter implements Adapter<PgConnection> {
   constructor(pg: Pg, opts: PgAdapterOptions) {
     this.#pg = pg;
     this.#copyFrom = opts.copyFrom;
+    this.#copyTo = opts.copyTo;
     this.capabilities = {
       cancel: true,
       copy: opts.copyFrom !== undefined,
@@ -900,17 +904,40 @@ export class PgAdapter implements Adapter<PgConnection> {
         cause: copyOptions.signal.reason,
       });
     }
-    const sink = conn.client.query(
-      from(copyFromStdinSql(table, columns)) as never,
-    ) as unknown as NodeJS.WritableStream & {
+    return this.#copyFromChunks(conn, from, copyFromStdinSql(table, columns), chunks, copyOptions);
+  }
+
+  /** A user-written COPY … FROM STDIN fed with `data` (bytes as given); rows from the command tag. */
+  copyFromStdin(conn: PgConnection, sql: string, data: AsyncIterable<Uint8Array>, opts: QueryOptions): Promise<number> {
+    const from = this.#copyFrom;
+    if (from === undefined) {
+      return Promise.reject(new MissingDependencyError("pg-copy-streams", "PgConfig COPY … FROM STDIN"));
+    }
+    if (conn.broken) return Promise.reject(brokenError());
+    return this.#copyFromChunks(conn, from, sql, data, opts);
+  }
+
+  /**
+   * The COPY protocol through pg-copy-streams: the source is piped with backpressure; a server error (the server
+   * leaves COPY mode and sends ReadyForQuery) or a failing source (pg-copy-streams sends CopyFail) settles once the
+   * connection is ready again; `timeoutMs`/`signal` cancel it like a statement.
+   */
+  async #copyFromChunks(
+    conn: PgConnection,
+    from: CopyFrom,
+    sql: string,
+    chunks: AsyncIterable<string | Uint8Array> | Iterable<string | Uint8Array>,
+    opts: QueryOptions | undefined,
+  ): Promise<number> {
+    const sink = conn.client.query(from(sql) as never) as unknown as NodeJS.WritableStream & {
       rowCount?: number;
     };
     const source = Readable.from(chunks);
     const client = conn.client as PgClient;
     const state = { settled: false };
     const cancel =
-      copyOptions?.signal !== undefined || copyOptions?.timeoutMs !== undefined
-        ? new StatementCancel(copyOptions, () => this.#cancelRunning(client, sink as unknown as PgQuery, state))
+      opts?.signal !== undefined || opts?.timeoutMs !== undefined
+        ? new StatementCancel(opts, () => this.#cancelRunning(client, sink as unknown as PgQuery, state))
         : undefined;
     try {
       await pipeline(source, sink);
@@ -924,12 +951,65 @@ export class PgAdapter implements Adapter<PgConnection> {
     return sink.rowCount ?? 0;
   }
 
+  /** A user-written COPY … TO STDOUT: each chunk to `write` (awaited: backpressure); rows from the command tag. */
+  async copyToStdout(
+    conn: PgConnection,
+    sql: string,
+    write: (chunk: Uint8Array) => void | Promise<void>,
+    opts: QueryOptions,
+  ): Promise<number> {
+    const to = this.#copyTo;
+    if (to === undefined) throw new MissingDependencyError("pg-copy-streams", "PgConfig COPY … TO STDOUT");
+    if (conn.broken) throw brokenError();
+    const client = conn.client as PgClient;
+    const stream = client.query(to(sql) as never) as unknown as NodeJS.ReadableStream & { rowCount?: number };
+    const state = { settled: false };
+    const cancel =
+      opts.signal !== undefined || opts.timeoutMs !== undefined
+        ? new StatementCancel(opts, () => this.#cancelRunning(client, stream as unknown as PgQuery, state))
+        : undefined;
+    let consumerFailed = false;
+    try {
+      for await (const chunk of stream as AsyncIterable<Uint8Array>) {
+        try {
+          const pending = write(chunk);
+          if (pending !== undefined) await pending;
+        } catch (err) {
+          consumerFailed = true;
+          throw err;
+        }
+      }
+      // The command tag (the row count) follows the data: the count is known once the connection is ready.
+      await untilReady(client);
+    } catch (err) {
+      // A consumer that failed leaves the server mid-COPY with data nobody reads: the connection is not reused.
+      // A server error ends the COPY (ErrorResponse, then ReadyForQuery): the connection is usable once ready.
+      if (consumerFailed && !client.readyForQuery) conn.broken = true;
+      await untilReadyOrBroken(client, conn);
+      throw this.#queryError(conn, mapPostgresError(err, cancel?.kind), cancel?.kind);
+    } finally {
+      state.settled = true;
+      if (cancel !== undefined && !(await cancel.done())) conn.broken = true;
+    }
+    return stream.rowCount ?? 0;
+  }
+
   mapError(err: unknown, _sql: string): SQLSpecError {
     return mapPostgresError(err);
   }
 }
 
 export type CopyFrom = (sql: string) => NodeJS.WritableStream & PgModule.Submittable & { rowCount?: number };
+export type CopyTo = (sql: string) => NodeJS.ReadableStream & PgModule.Submittable & { rowCount?: number };
+
+/** pg-copy-streams' `to`, once probeCopyFrom has loaded the package. */
+let copyTo: CopyTo | undefined;
+
+/** pg-copy-streams' `to`, or undefined when the package is not installed. */
+export async function probeCopyTo(): Promise<CopyTo | undefined> {
+  await probeCopyFrom();
+  return copyTo;
+}
 
 /** pg-copy-streams, imported once per process (a dynamic import per COPY costs ~13 ms under tsx). */
 let copyFrom: Promise<CopyFrom | undefined> | undefined;
@@ -944,7 +1024,8 @@ async function loadCopyFrom(): Promise<CopyFrom | undefined> {
   try {
     const mod = (await importDriver("pg-copy-streams", "PgConfig bulk loading (COPY)", () =>
       import("pg-copy-streams").catch(rethrow),
-    )) as unknown as { from?: CopyFrom; default?: { from: CopyFrom } };
+    )) as unknown as { from?: CopyFrom; to?: CopyTo; default?: { from: CopyFrom; to: CopyTo } };
+    copyTo = mod.to ?? mod.default?.to;
     return mod.from ?? (mod.default as { from: CopyFrom }).from;
   } catch (err) {
     if (err instanceof MissingDependencyError) return undefined;
@@ -979,6 +1060,11 @@ function untilReady(client: PgClient): Promise<void> {
     con.on("end", done);
     con.on("error", done);
   });
+}
+
+/** untilReady, unless the connection was marked broken (then it is discarded on release; nothing to wait for). */
+function untilReadyOrBroken(client: PgClient, conn: PgConnection): Promise<void> {
+  return conn.broken ? Promise.resolve() : untilReady(client);
 }
 
 function run(client: PgClient, q: PgQuery): Promise<PgResult> {

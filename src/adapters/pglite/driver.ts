@@ -1,4 +1,5 @@
 import type { PGlite, PGliteOptions, Results } from "@electric-sql/pglite";
+import { findCopyStdio } from "../../core/copy-statement.js";
 import {
   OperationCancelledError,
   PoolTimeoutError,
@@ -409,6 +410,69 @@ export class PgliteAdapter implements Adapter<PgliteConnection> {
     return (await this.#tracked(conn, sql, run)).rowsAffected;
   }
 
+  /**
+   * A user-written COPY … FROM STDIN: PGlite reads COPY data from `/dev/blob`, so the data is collected into one Blob
+   * (nothing is sent until the whole source was read) and the statement's STDIN becomes `'/dev/blob'`.
+   */
+  async copyFromStdin(
+    conn: PgliteConnection,
+    sql: string,
+    data: AsyncIterable<Uint8Array>,
+    opts: QueryOptions,
+  ): Promise<number> {
+    refuseTimeout(opts);
+    const parts: Uint8Array[] = [];
+    for await (const chunk of data) {
+      if (opts.signal?.aborted) throw cancelledBeforeStart(opts.signal);
+      parts.push(chunk);
+    }
+    const blob = new Blob(parts as unknown as ConstructorParameters<typeof Blob>[0]);
+    const text = throughBlob(sql);
+    const run = async (): Promise<RawResult> => {
+      const r = await this.db.query(text, [], { blob });
+      return { rows: [], columns: [], rowsAffected: r.affectedRows ?? 0, command: "COPY" };
+    };
+    return (await this.#copyRun(conn, text, run, opts)).rowsAffected;
+  }
+
+  /** A user-written COPY … TO STDOUT: PGlite writes it to `/dev/blob`, handed to `write` as one chunk. */
+  async copyToStdout(
+    conn: PgliteConnection,
+    sql: string,
+    write: (chunk: Uint8Array) => void | Promise<void>,
+    opts: QueryOptions,
+  ): Promise<number> {
+    refuseTimeout(opts);
+    const text = throughBlob(sql);
+    let out: Blob | undefined;
+    const run = async (): Promise<RawResult> => {
+      const r = await this.db.query(text);
+      out = r.blob;
+      return { rows: [], columns: [], rowsAffected: r.affectedRows ?? 0, command: "COPY" };
+    };
+    const r = await this.#copyRun(conn, text, run, opts);
+    if (out !== undefined && out.size > 0) {
+      const pending = write(new Uint8Array(await out.arrayBuffer()));
+      if (pending !== undefined) await pending;
+    }
+    return r.rowsAffected;
+  }
+
+  /** A COPY statement under the transaction lock, as query() runs one (joining a parent session's transaction). */
+  async #copyRun(
+    conn: PgliteConnection,
+    sql: string,
+    run: () => Promise<RawResult>,
+    opts: QueryOptions,
+  ): Promise<RawResult> {
+    if (conn.parent !== undefined && holdsLock(conn.parent)) {
+      if (opts.signal?.aborted) throw cancelledBeforeStart(opts.signal);
+    } else {
+      await this.#take(conn, opts.signal);
+    }
+    return this.#tracked(conn, sql, run);
+  }
+
   checkOptions(opts: QueryOptions): void {
     refuseTimeout(opts);
   }
@@ -536,4 +600,11 @@ export async function createPgliteAdapter(
     adapter.baseline = sessionSettingsOf((await db.query<Row>(SESSION_SETTINGS_SQL)).rows);
   }
   return adapter;
+}
+
+/** The COPY statement with its STDIN/STDOUT replaced by `'/dev/blob'` (PGlite's COPY data device). */
+function throughBlob(sql: string): string {
+  const at = findCopyStdio(sql);
+  if (at === undefined) return sql;
+  return `${sql.slice(0, at.start)}'/dev/blob'${sql.slice(at.end)}`;
 }

@@ -83,6 +83,7 @@ interface PjsQuery extends Promise<PjsResult> {
   cancel(): void;
   cursor(rows: number): AsyncIterable<PjsResult>;
   writable(): Promise<Writable>;
+  readable(): Promise<Readable>;
 }
 interface Unsafe {
   unsafe(text: string, params?: unknown[], opts?: { prepare?: boolean; simple?: boolean }): PjsQuery;
@@ -837,31 +838,83 @@ export class PostgresJsAdapter implements Adapter<PostgresJsConnection> {
         cause: copyOptions.signal.reason,
       });
     }
-    const q = (conn.sql as unknown as Unsafe).unsafe(copyFromStdinSql(table, columns)) as PjsQuery & {
-      reject(err: unknown): void;
-    };
-    // postgres.js resolves the query with the COPY stream, so a server error that ends the COPY (a CHECK or unique
-    // violation, a value that does not parse) reaches only the already-settled query's reject, and the stream's
-    // final callback then never runs. The server is out of COPY mode by then (ReadyForQuery): stop waiting and
-    // release the stream, so the connection is usable at once.
-    let serverFailed: (err: unknown) => void = () => {};
-    const failed = new Promise<never>((_, reject) => {
-      serverFailed = reject;
-    });
-    failed.catch(() => {});
-    const settle = q.reject;
-    q.reject = (err: unknown) => {
-      serverFailed(err);
-      settle(err);
-    };
+    await this.#copyFromChunks(conn, copyFromStdinSql(table, columns), chunks, copyOptions);
+    return count;
+  }
+
+  /** A user-written COPY … FROM STDIN fed with `data` (bytes as given); rows from the command tag. */
+  async copyFromStdin(
+    conn: PostgresJsConnection,
+    sql: string,
+    data: AsyncIterable<Uint8Array>,
+    opts: QueryOptions,
+  ): Promise<number> {
+    this.#check(conn);
+    return this.#copyFromChunks(conn, sql, data, opts);
+  }
+
+  /** A user-written COPY … TO STDOUT: each chunk to `write` (awaited: backpressure); rows from the command tag. */
+  async copyToStdout(
+    conn: PostgresJsConnection,
+    sql: string,
+    write: (chunk: Uint8Array) => void | Promise<void>,
+    opts: QueryOptions,
+  ): Promise<number> {
+    this.#check(conn);
+    const copy = copyQuery(conn, sql);
+    const state = { settled: false };
+    const cancel =
+      opts.signal !== undefined || opts.timeoutMs !== undefined ? this.#arm(conn, copy.q, opts, state) : undefined;
+    let source: Readable | undefined;
+    let consumerFailed = false;
+    try {
+      source = (await Promise.race([copy.q.readable(), copy.failed])) as Readable;
+      const it = source[Symbol.asyncIterator]() as AsyncIterator<Uint8Array>;
+      for (;;) {
+        // A server error ends the COPY without ending the stream: race it, so the loop never waits forever.
+        const step = await Promise.race([it.next(), copy.failed]);
+        if (step.done) break;
+        try {
+          const pending = write(step.value);
+          if (pending !== undefined) await pending;
+        } catch (err) {
+          consumerFailed = true;
+          throw err;
+        }
+      }
+      return (await Promise.race([copy.done, copy.failed])).count ?? 0;
+    } catch (err) {
+      // The server is still sending data nobody will read: the connection is not reused.
+      if (consumerFailed) conn.broken = true;
+      if (source !== undefined && !source.destroyed) source.destroy();
+      throw this.#error(conn, err, cancel?.kind);
+    } finally {
+      state.settled = true;
+      if (cancel !== undefined && !(await cancel.done())) conn.broken = true;
+    }
+  }
+
+  /**
+   * The COPY FROM STDIN protocol: the chunks are piped into postgres.js's COPY stream with backpressure; settles on
+   * the server's answer (ReadyForQuery), a server error or a failing source (postgres.js sends CopyFail). Resolves to
+   * the command tag's row count.
+   */
+  async #copyFromChunks(
+    conn: PostgresJsConnection,
+    sql: string,
+    chunks: AsyncIterable<string | Uint8Array> | Iterable<string | Uint8Array>,
+    opts: QueryOptions | undefined,
+  ): Promise<number> {
+    const copy = copyQuery(conn, sql);
     let sink: Writable | undefined;
     const state = { settled: false };
-    const cancel = copyOptions !== undefined ? this.#arm(conn, q, copyOptions, state) : undefined;
+    const cancel = opts !== undefined ? this.#arm(conn, copy.q, opts, state) : undefined;
     try {
-      sink = await q.writable();
+      sink = (await Promise.race([copy.q.writable(), copy.failed])) as Writable;
       const written = pipeline(Readable.from(chunks), sink);
       written.catch(() => {});
-      await Promise.race([written, failed]);
+      await Promise.race([written, copy.failed]);
+      return (await Promise.race([copy.done, copy.failed])).count ?? 0;
     } catch (err) {
       if (sink !== undefined && !sink.destroyed) sink.destroy();
       throw this.#error(conn, err, cancel?.kind);
@@ -869,12 +922,49 @@ export class PostgresJsAdapter implements Adapter<PostgresJsConnection> {
       state.settled = true;
       if (cancel !== undefined && !(await cancel.done())) conn.broken = true;
     }
-    return count;
   }
 
   mapError(err: unknown, _sql: string): SQLSpecError {
     return mapPostgresError(err);
   }
+}
+
+/**
+ * A COPY query whose outcome stays observable after postgres.js resolved it with the COPY stream: `failed` rejects
+ * with a server error that ends the COPY (it reaches only the already-settled query's reject, and the stream's
+ * callbacks then never run; the server is out of COPY mode by then), `done` resolves with the final result (the
+ * command tag's count) at ReadyForQuery.
+ */
+function copyQuery(
+  conn: PostgresJsConnection,
+  sql: string,
+): { q: PjsQuery; failed: Promise<never>; done: Promise<{ count?: number | null }> } {
+  const q = (conn.sql as unknown as Unsafe).unsafe(sql) as PjsQuery & {
+    reject(err: unknown): void;
+    resolve(value: unknown): void;
+  };
+  let serverFailed: (err: unknown) => void = () => {};
+  const failed = new Promise<never>((_, reject) => {
+    serverFailed = reject;
+  });
+  failed.catch(() => {});
+  let finished: (r: { count?: number | null }) => void = () => {};
+  const done = new Promise<{ count?: number | null }>((resolve) => {
+    finished = resolve;
+  });
+  const settleReject = q.reject;
+  q.reject = (err: unknown) => {
+    serverFailed(err);
+    settleReject(err);
+  };
+  const settleResolve = q.resolve;
+  let calls = 0;
+  q.resolve = (value: unknown) => {
+    // First with the COPY stream (CopyIn/OutResponse), then with the result at ReadyForQuery.
+    if (calls++ > 0) finished(value as { count?: number | null });
+    settleResolve(value);
+  };
+  return { q, failed, done };
 }
 
 function codecsOf(sql: PostgresSql): {
