@@ -68,3 +68,73 @@ export class CallDeadline {
     return o;
   }
 }
+
+/**
+ * A user's async row source bounded by the call's signal and timeoutMs. Without it a source that stalls (a network
+ * feed that stops sending) keeps the bulk call, its COPY and its connection waiting forever: each `next()` races the
+ * deadline, and on expiry the call fails with the typed error while the source is told to stop (`return()`, not
+ * awaited: a generator suspended in an await cannot finish it until that await settles).
+ */
+export function boundedSource<T>(rows: AsyncIterable<T>, options: CallOptions | undefined): AsyncIterable<T> {
+  const signal = options?.signal;
+  const timeoutMs = statementTimeoutMs(options?.timeoutMs);
+  if ((signal === undefined && timeoutMs === undefined) || !(Symbol.asyncIterator in rows)) return rows;
+  const deadline = new CallDeadline(options);
+  const end = timeoutMs === undefined ? undefined : performance.now() + timeoutMs;
+  return {
+    [Symbol.asyncIterator](): AsyncIterator<T> {
+      const source = rows[Symbol.asyncIterator]();
+      const stop = (): void => {
+        Promise.resolve()
+          .then(() => source.return?.())
+          .catch(() => undefined);
+      };
+      return {
+        next(): Promise<IteratorResult<T>> {
+          try {
+            deadline.check();
+          } catch (err) {
+            stop();
+            return Promise.reject(err);
+          }
+          const step = source.next();
+          return new Promise<IteratorResult<T>>((resolve, reject) => {
+            let timer: NodeJS.Timeout | undefined;
+            const expire = (): void => {
+              cleanup();
+              step.catch(() => undefined);
+              stop();
+              try {
+                deadline.check();
+                // The timer fired a hair early (timers round): report the timeout all the same.
+                reject(new QueryTimeoutError(`The operation did not finish within timeoutMs=${timeoutMs} ms`));
+              } catch (err) {
+                reject(err);
+              }
+            };
+            const cleanup = (): void => {
+              if (timer !== undefined) clearTimeout(timer);
+              signal?.removeEventListener("abort", expire);
+            };
+            if (end !== undefined) timer = setTimeout(expire, Math.max(0, end - performance.now()));
+            signal?.addEventListener("abort", expire, { once: true });
+            step.then(
+              (r) => {
+                cleanup();
+                resolve(r);
+              },
+              (err: unknown) => {
+                cleanup();
+                reject(err);
+              },
+            );
+          });
+        },
+        return(value?: unknown): Promise<IteratorResult<T>> {
+          stop();
+          return Promise.resolve({ done: true, value: value as T });
+        },
+      };
+    },
+  };
+}

@@ -24,7 +24,7 @@ import type { Adapter, QueryOptions, RawResult } from "./adapter.js";
 import type { StatementConfig } from "./config.js";
 import { type CopyOptions, isCopyOptions, runCopyStatement } from "./copy-statement.js";
 import { DataDictionary, type DataDictionaryCache } from "./data-dictionary.js";
-import { CallDeadline, statementTimeoutMs } from "./deadline.js";
+import { boundedSource, CallDeadline, statementTimeoutMs } from "./deadline.js";
 import { explainStatement } from "./explain.js";
 import { applyFilters, type StatementFilter } from "./filters.js";
 import { traced } from "./instrumented-adapter.js";
@@ -727,6 +727,14 @@ export class Session<Conn = unknown> implements AsyncDisposable {
   upsert<R extends object>(table: string, rows: readonly R[], options: UpsertOptions<R>): Promise<SQLResult> {
     const refused = this.#refused(options);
     if (refused !== undefined) return refused;
+    if (!Array.isArray(rows)) {
+      // The strategy (and the duplicate-key check) needs every row up front.
+      return Promise.reject(
+        new ParameterError(
+          "upsert takes an array of rows; stream a large or async source with loadRecords (into a staging table)",
+        ),
+      );
+    }
     const work = (): Promise<SQLResult> =>
       withProgress(
         options?.onProgress,
@@ -768,7 +776,9 @@ export class Session<Conn = unknown> implements AsyncDisposable {
           loadRecords(
             this,
             table,
-            (Array.isArray(rows) ? rows : counted(rows)) as readonly Row[] | AsyncIterable<Row>,
+            (Array.isArray(rows) ? rows : counted(boundedSource(rows as AsyncIterable<R>, options))) as
+              | readonly Row[]
+              | AsyncIterable<Row>,
             options as LoadRecordsOptions,
           ),
         (r) => r.rowsAffected,

@@ -307,6 +307,49 @@ export function runTrustTests(t: TrustTarget): void {
     // ------------------------------------------------------------------------------------ cancellation
 
     describe("cancellation", () => {
+      test("loadRecords from an async source that stalls settles on signal (and timeoutMs where it is taken); nothing written, connection reusable", async () => {
+        async function* stall(id: number): AsyncGenerator<Record<string, unknown>> {
+          yield { id, name: "first", n: 1 };
+          await new Promise(() => undefined);
+        }
+        const one = config({ maxSize: 1 });
+        const attempts: [string, () => Record<string, unknown>, new (...a: any[]) => Error][] = [
+          ["signal", () => ({ signal: AbortSignal.timeout(250) }), OperationCancelledError],
+        ];
+        if (t.interrupts) attempts.push(["timeoutMs", () => ({ timeoutMs: 250 }), QueryTimeoutError]);
+        for (const [what, options, Expected] of attempts) {
+          const started = Date.now();
+          const err = await within(
+            4000,
+            `loadRecords (stalling source, ${what})`,
+            failure(one.withSession((s) => s.loadRecords(`${p}_items`, stall(9800), options()))),
+          );
+          expect(err, what).toBeInstanceOf(Expected);
+          expect(Date.now() - started, what).toBeLessThan(3000);
+          // The pool's only connection is back and clean.
+          const after = await within(
+            4000,
+            "next session",
+            one.withSession(async (s) => [s.inTransaction, await s.selectValue("SELECT 21")]),
+          );
+          expect(after).toEqual([false, 21]);
+        }
+        expect(await count(`${p}_items WHERE id = 9800`)).toBe(0);
+        // PGlite's configs here are one shared database, closed when the suite ends.
+        if (t.interrupts) await within(4000, "close", one.close());
+      });
+
+      test("upsert takes an array of rows: an async iterable is a ParameterError before any I/O", async () => {
+        async function* gen(): AsyncGenerator<Record<string, unknown>> {
+          yield { id: 9801, name: "x", n: 1 };
+        }
+        await db.withSession(async (s) => {
+          const err = await failure(s.upsert(`${p}_items`, gen() as any, { on: ["id"] }));
+          expect(err).toBeInstanceOf(ParameterError);
+          expect(err.message).toContain("loadRecords");
+        });
+      });
+
       test("timeoutMs NaN, negative or not a number → ParameterError before any I/O on every path", async () => {
         for (const timeoutMs of [Number.NaN, -5, "100" as unknown as number]) {
           const o = { timeoutMs };
