@@ -8,11 +8,18 @@ import { afterAll, expect, test } from "vitest";
 import { PgConfig } from "../../src/adapters/pg/index.js";
 import { PostgresJsConfig } from "../../src/adapters/postgresjs/index.js";
 import { runConformance } from "../conformance/suite.js";
-import { startEmbeddedPostgres } from "../support/embedded-postgres.js";
+import { type EmbeddedPostgres, startEmbeddedPostgres } from "../support/embedded-postgres.js";
 
-const [pg14, pg18] = await Promise.all([startEmbeddedPostgres(14), startEmbeddedPostgres(18)]);
+const started = await Promise.allSettled([startEmbeddedPostgres(14), startEmbeddedPostgres(18)]);
+const up = started.flatMap((r) => (r.status === "fulfilled" ? [r.value] : []));
+const failed = started.find((r) => r.status === "rejected");
+if (failed) {
+  await Promise.all(up.map((s) => s.stop()));
+  throw failed.reason;
+}
+const [pg14, pg18] = up as [EmbeddedPostgres, EmbeddedPostgres];
 afterAll(async () => {
-  await Promise.all([pg14.stop(), pg18.stop()]);
+  await Promise.all(up.map((s) => s.stop()));
 });
 
 test("the servers are the versions each branch of the cases needs", () => {

@@ -7,11 +7,12 @@
  *
  * Missing binaries are an error, never a skip: the tier exists to run on every CI.
  */
-import { type ChildProcess, execFileSync, spawn } from "node:child_process";
-import { chmod, chown, mkdtemp, rm, stat } from "node:fs/promises";
+import { type ChildProcess, execFileSync, spawn, spawnSync } from "node:child_process";
+import { rmSync } from "node:fs";
+import { chmod, chown, cp, mkdtemp, rm, stat } from "node:fs/promises";
 import { createServer } from "node:net";
 import { tmpdir, userInfo } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 
 export interface EmbeddedPostgres {
   /** `postgres://postgres@127.0.0.1:<port>/postgres` (trust authentication). */
@@ -21,7 +22,8 @@ export interface EmbeddedPostgres {
   stop(): Promise<void>;
 }
 
-const running = new Set<ChildProcess>();
+/** Servers still up, with their temp directory. */
+const running = new Map<ChildProcess, string>();
 let exitHookInstalled = false;
 
 function installExitHook(): void {
@@ -29,7 +31,10 @@ function installExitHook(): void {
   exitHookInstalled = true;
   // Last resort when afterAll never ran (a crash, a killed worker): immediate shutdown of every server still up.
   process.on("exit", () => {
-    for (const child of running) child.kill("SIGQUIT");
+    for (const [child, dir] of running) {
+      child.kill("SIGQUIT");
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 }
 
@@ -86,6 +91,12 @@ export async function startEmbeddedPostgres(major: 14 | 18): Promise<EmbeddedPos
     await chown(dir, ids.uid, ids.gid);
     await chmod(dir, 0o700);
   }
+  if (ids && spawnSync(bins.postgres, ["--version"], ids).status !== 0) {
+    // The postgres user cannot reach the installed binaries (a checkout under /root): run a copy from the temp dir.
+    const native = dirname(dirname(bins.postgres));
+    await cp(native, join(dir, "native"), { recursive: true, verbatimSymlinks: true });
+    bins = { initdb: join(dir, "native", "bin", "initdb"), postgres: join(dir, "native", "bin", "postgres") };
+  }
   const data = join(dir, "data");
   try {
     await run(
@@ -107,7 +118,7 @@ export async function startEmbeddedPostgres(major: 14 | 18): Promise<EmbeddedPos
     ],
     { ...ids, env: { ...process.env, LC_ALL: "C", LC_MESSAGES: "C" }, stdio: ["ignore", "ignore", "pipe"] },
   );
-  running.add(child);
+  running.set(child, dir);
   installExitHook();
   let log = "";
   const exited = new Promise<void>((resolve) => child.on("exit", () => resolve()));
