@@ -249,6 +249,15 @@ export interface Adapter<Conn = unknown> {
    * never reused. Never rejects.
    */
   release(conn: Conn, error?: unknown): Promise<void>;
+  /**
+   * A connection for one statement outside a session (`config.execute`, `config.select`, …) that other such
+   * statements may use at the same time (the driver pipelines them), or undefined when this statement needs a
+   * connection of its own. Called only for one SELECT/INSERT/UPDATE/DELETE/MERGE (`sql` in the adapter's style)
+   * without a signal or timeoutMs; acquire waits and timeouts as `acquire`. Each is ended by `releaseShared`.
+   */
+  acquireShared?(sql: string, options?: AcquireOptions<Conn>): Promise<Conn> | undefined;
+  /** Ends one statement of `acquireShared`; the last one releases the connection as `release` does. Never rejects. */
+  releaseShared?(conn: Conn, error?: unknown): Promise<void>;
   /** The connection's current state (cheap; no I/O). */
   state(conn: Conn): ConnectionState;
   /**

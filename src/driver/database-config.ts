@@ -1,5 +1,11 @@
+import { isQueryBuilder } from "../core/builder-protocol.js";
+import { getPlan, type StatementPlan } from "../core/compiler.js";
 import { ImproperConfigurationError } from "../core/errors.js";
 import { defaultJsonDeserializer, defaultJsonSerializer } from "../core/json.js";
+import type { SQLResult } from "../core/result.js";
+import { SQL } from "../core/statement.js";
+import type { RowOf, StatementArgs, ValueOf } from "../core/typed-query.js";
+import type { OperationType, Params, Row } from "../core/types.js";
 import { DEFAULT_INT8_MODE, DEFAULT_TIMESTAMP_MODE } from "../core/values.js";
 import { Migrator } from "../migrations/migrator.js";
 import type { AcquireOptions, Adapter } from "./adapter.js";
@@ -11,7 +17,10 @@ import { type Endpoint, instrumentAdapter } from "./instrumented-adapter.js";
 import { type ObservabilityConfig, type Observer, resolveObserver } from "./observability.js";
 import { loadOtel } from "./otel.js";
 import { sessionScope } from "./scope.js";
-import { Session } from "./session.js";
+import { type ExecuteOptions, isBrokenError, type SelectOptions, Session, type Statement } from "./session.js";
+
+/** Statements that cannot leave state on a connection: one-shot calls may share one (see Adapter.acquireShared). */
+const SHAREABLE: ReadonlySet<OperationType> = new Set(["SELECT", "INSERT", "UPDATE", "DELETE", "MERGE"]);
 
 /** Options for acquiring a session's connection. */
 export interface SessionOptions {
@@ -175,6 +184,98 @@ export abstract class DatabaseConfig<Conn = unknown, P = unknown, Native = unkno
     }
   }
 
+  /**
+   * Runs one statement in a session of its own (`withSession(s => s.execute(…))`). Where the driver pipelines
+   * (postgres.js), a plain SELECT/INSERT/UPDATE/DELETE/MERGE without `signal`/`timeoutMs` may share a connection with
+   * other one-shot statements running at the same time; anything that could change a connection's state (SET,
+   * BEGIN, DDL, set_config(), builders, a per-call cancel) gets a connection of its own. Acquire timeouts, broken
+   * connections and resets are those of a session.
+   *
+   * @example
+   * const r = await db.execute("UPDATE products SET price = $1 WHERE id = $2", [9.5, 1]);
+   */
+  execute<T = Row, S extends Statement = Statement>(
+    statement: S,
+    ...args: StatementArgs<S, ExecuteOptions>
+  ): Promise<SQLResult<RowOf<S, T>>>;
+  execute<T = Row>(statement: Statement, params?: Params, options?: ExecuteOptions): Promise<SQLResult<T>> {
+    return this.#once(statement, options, (s) => s.execute<T>(statement, params, options));
+  }
+
+  /**
+   * The rows of one statement, in a session of its own (see `execute` for when it shares a connection).
+   *
+   * @example
+   * const cheap = await db.select<Product>("SELECT * FROM products WHERE price < $1", [10]);
+   */
+  select<T = Row, S extends Statement = Statement>(
+    statement: S,
+    ...args: StatementArgs<S, SelectOptions<RowOf<S, T>>>
+  ): Promise<RowOf<S, T>[]>;
+  select<T = Row>(statement: Statement, params?: Params, options?: SelectOptions<T>): Promise<T[]> {
+    return this.#once(statement, options, (s) => s.select<T>(statement, params, options));
+  }
+
+  /** Exactly one row (NotFoundError / MultipleResultsFoundError otherwise), in a session of its own. */
+  selectOne<T = Row, S extends Statement = Statement>(
+    statement: S,
+    ...args: StatementArgs<S, SelectOptions<RowOf<S, T>>>
+  ): Promise<RowOf<S, T>>;
+  selectOne<T = Row>(statement: Statement, params?: Params, options?: SelectOptions<T>): Promise<T> {
+    return this.#once(statement, options, (s) => s.selectOne<T>(statement, params, options));
+  }
+
+  /** One row or `null` (MultipleResultsFoundError for more), in a session of its own. */
+  selectOneOrNull<T = Row, S extends Statement = Statement>(
+    statement: S,
+    ...args: StatementArgs<S, SelectOptions<RowOf<S, T>>>
+  ): Promise<RowOf<S, T> | null>;
+  selectOneOrNull<T = Row>(statement: Statement, params?: Params, options?: SelectOptions<T>): Promise<T | null> {
+    return this.#once(statement, options, (s) => s.selectOneOrNull<T>(statement, params, options));
+  }
+
+  /** The first column of exactly one row, in a session of its own. */
+  selectValue<T = unknown, S extends Statement = Statement>(
+    statement: S,
+    ...args: StatementArgs<S, ExecuteOptions>
+  ): Promise<ValueOf<S, T>>;
+  selectValue<T = unknown>(statement: Statement, params?: Params, options?: ExecuteOptions): Promise<T> {
+    return this.#once(statement, options, (s) => s.selectValue<T>(statement, params, options));
+  }
+
+  /** The first column of one row, or `null` when there is none, in a session of its own. */
+  selectValueOrNull<T = unknown, S extends Statement = Statement>(
+    statement: S,
+    ...args: StatementArgs<S, ExecuteOptions>
+  ): Promise<ValueOf<S, T> | null>;
+  selectValueOrNull<T = unknown>(statement: Statement, params?: Params, options?: ExecuteOptions): Promise<T | null> {
+    return this.#once(statement, options, (s) => s.selectValueOrNull<T>(statement, params, options));
+  }
+
+  async #once<T>(
+    statement: Statement,
+    options: ExecuteOptions | undefined,
+    fn: (session: Session<Conn>) => Promise<T>,
+  ): Promise<T> {
+    const adapter = this.#resolved ?? (await this.getAdapter());
+    const sql =
+      adapter.acquireShared !== undefined && options?.signal === undefined && options?.timeoutMs === undefined
+        ? shareableText(adapter, statement)
+        : undefined;
+    const pending = sql === undefined ? undefined : adapter.acquireShared?.(sql);
+    if (pending === undefined) return this.withSession(fn);
+    const session = new Session<Conn>(adapter, await pending, this);
+    let failure: unknown;
+    try {
+      return await fn(session);
+    } catch (err) {
+      failure = isBrokenError(err) ? err : undefined;
+      throw err;
+    } finally {
+      await adapter.releaseShared?.(session.conn, failure);
+    }
+  }
+
   #acquireOptions(adapter: Adapter<Conn>, options: SessionOptions | undefined): AcquireOptions<Conn> {
     const o: AcquireOptions<Conn> = {};
     if (options?.signal !== undefined) o.signal = options.signal;
@@ -201,6 +302,28 @@ export abstract class DatabaseConfig<Conn = unknown, P = unknown, Native = unkno
   get isOpen(): boolean {
     return this.#resolved !== undefined;
   }
+}
+
+/**
+ * The statement in the adapter's style when one-shot calls may share a connection for it: one SELECT/INSERT/
+ * UPDATE/DELETE/MERGE given as text (a builder may read the catalog or stage rows first). Its compiled plan is cached,
+ * so the session's own compile of it costs a lookup.
+ */
+function shareableText(adapter: Adapter<unknown>, statement: Statement): string | undefined {
+  if (isQueryBuilder(statement)) return undefined;
+  let plan: StatementPlan | undefined;
+  try {
+    plan =
+      typeof statement === "string"
+        ? getPlan(statement, adapter.parameterStyle, adapter.dialect)
+        : statement instanceof SQL
+          ? getPlan(statement.textFor(adapter.dialect), adapter.parameterStyle, adapter.dialect, statement.inputStyle)
+          : undefined;
+  } catch {
+    return undefined; // the session raises the same error, before any I/O
+  }
+  if (plan === undefined || plan.statementCount !== 1 || !SHAREABLE.has(plan.operationType)) return undefined;
+  return plan.sql;
 }
 
 /** Database name, host and port from a pool config (never credentials), for span attributes. */

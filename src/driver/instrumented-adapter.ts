@@ -251,6 +251,25 @@ export function instrumentAdapter<Conn>(
     return adapter.release(conn, error);
   };
 
+  const acquireShared = adapter.acquireShared?.bind(adapter);
+  const releaseShared = adapter.releaseShared?.bind(adapter);
+  if (acquireShared !== undefined && releaseShared !== undefined) {
+    // A one-shot statement is a session of one statement for the hooks, whichever connection it shares.
+    out.acquireShared = (sql, options) =>
+      acquireShared(sql, options)?.then((conn) => {
+        const { id, fresh } = connectionId(conn);
+        if (fresh) observer.emit("onConnectionCreate", { ...base(), connectionId: id });
+        observer.emit("onSessionStart", { ...base(), connectionId: id });
+        return conn;
+      });
+    out.releaseShared = (conn, error) => {
+      const id = connectionId(conn).id;
+      observer.emit("onSessionEnd", { ...base(), connectionId: id });
+      if (error !== undefined) observer.emit("onConnectionDestroy", { ...base(), connectionId: id });
+      return releaseShared(conn, error);
+    };
+  }
+
   if (metrics && adapter.poolStats) {
     const stats = adapter.poolStats.bind(adapter);
     otel?.observePool(out, bindKey ?? poolName(adapter.databaseLabel, endpoint), stats);

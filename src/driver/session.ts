@@ -1238,7 +1238,8 @@ function isDdl(statement: string, style: ParameterStyle, dialect: Dialect): bool
   }
 }
 
-function isBrokenError(err: unknown): boolean {
+/** @internal The error says the connection is gone (it is discarded on release). */
+export function isBrokenError(err: unknown): boolean {
   if (!err || typeof err !== "object") return false;
   const e = err as { name?: string; sqlState?: string };
   if (e.name === "DatabaseConnectionError") return true;

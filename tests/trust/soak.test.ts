@@ -1,6 +1,8 @@
 /**
  * Soak: many sessions over a small pool, each doing one random thing that can go wrong (an abort, a timeout, a
- * statement error inside a transaction, caught or not, an abandoned stream, a SET, a BEGIN left open). Afterwards
+ * statement error inside a transaction, caught or not, an abandoned stream, a SET, a BEGIN left open), mixed with
+ * one-shot calls outside a session (`db.execute`: shared, pipelined connections on postgres.js), a SET and a timeout
+ * among them. Afterwards
  * every write that reported success is in the table and none that failed is, no backend is left in a transaction,
  * and every pooled connection is usable and clean.
  *
@@ -39,10 +41,21 @@ const ACTIONS = [
   "begin-left-open",
   "savepoint",
   "autocommit",
+  "one-shot",
+  "one-shot-set",
+  "one-shot-timeout",
 ] as const;
 type Action = (typeof ACTIONS)[number];
 /** Actions that cannot fail by themselves. */
-const INNOCENT = new Set<Action>(["commit", "autocommit", "savepoint", "abandoned-stream", "set"]);
+const INNOCENT = new Set<Action>([
+  "commit",
+  "autocommit",
+  "savepoint",
+  "abandoned-stream",
+  "set",
+  "one-shot",
+  "one-shot-set",
+]);
 
 for (const target of TARGETS) {
   const sessions = Number(process.env.SQLSPEC_SOAK_SESSIONS ?? DEFAULT_SESSIONS[target.name]);
@@ -81,84 +94,103 @@ for (const target of TARGETS) {
         const insert = `INSERT INTO ${T} (id, action) VALUES ($1, $2)`;
         // Writes whose outcome the session reports: true = committed, false = not.
         let outcome: boolean | undefined;
-        const run = db.withSession(async (s) => {
+        const oneShot = async (): Promise<void> => {
           switch (action) {
-            case "commit":
-            case "savepoint":
-              await s.transaction(async (tx) => {
-                await tx.execute(insert, [id, action]);
-                if (action === "savepoint") {
-                  await tx
-                    .transaction(async (inner) => {
-                      await inner.execute(insert, [-id, "inner"]);
-                      throw new Error("inner fails");
-                    })
-                    .catch(() => undefined);
-                }
-              });
+            case "one-shot-set":
+              // Its own connection, reset on release: the next one-shot insert finds the table on the default path.
+              await db.execute("SET search_path = pg_catalog");
+              await db.execute(insert, [id, action]);
               outcome = true;
               return;
-            case "autocommit":
-              await s.execute(insert, [id, action]);
-              outcome = true;
-              return;
-            case "abort": {
-              const ac = new AbortController();
-              setTimeout(() => ac.abort(), 1 + Math.floor((id % 7) * 3));
+            case "one-shot-timeout":
               outcome = false;
-              await s.transaction(async (tx) => {
-                await tx.execute(insert, [id, action]);
-                await tx.execute("SELECT pg_sleep(0.03)", undefined, { signal: ac.signal });
-              });
+              await db.execute("SELECT pg_sleep(0.03)", undefined, { timeoutMs: 1 + (id % 5) * 5 });
+              return;
+            default:
+              await db.execute(insert, [id, action]);
               outcome = true;
-              return;
-            }
-            case "timeout":
-              outcome = false;
-              await s.transaction(async (tx) => {
-                await tx.execute(insert, [id, action]);
-                await tx.execute("SELECT pg_sleep(0.03)", undefined, { timeoutMs: 1 + (id % 5) * 5 });
-              });
-              outcome = true;
-              return;
-            case "caught-error":
-              outcome = false;
-              await s.transaction(async (tx) => {
-                await tx.execute(insert, [id, action]);
-                await tx.execute("SELECT 1/0").catch(() => undefined);
-              });
-              outcome = true;
-              return;
-            case "thrown-error":
-              outcome = false;
-              await s.transaction(async (tx) => {
-                await tx.execute(insert, [id, action]);
-                await tx.execute(insert, [id, "duplicate"]);
-              });
-              outcome = true;
-              return;
-            case "abandoned-stream": {
-              await s.execute(insert, [id, action]);
-              outcome = true;
-              const it = s.stream("SELECT g FROM generate_series(1, 5000) g", undefined, { batchSize: 10 });
-              await it.next();
-              return;
-            }
-            case "set":
-              await s.execute("SET search_path = pg_catalog");
-              await s.execute("SET statement_timeout = '1ms'");
-              await s.execute("SET statement_timeout = '5s'");
-              await s.execute(`INSERT INTO public.${T} (id, action) VALUES ($1, $2)`, [id, action]);
-              outcome = true;
-              return;
-            case "begin-left-open":
-              // Opened by hand and never ended: release must roll it back.
-              outcome = false;
-              await s.execute("BEGIN");
-              await s.execute(insert, [id, action]);
-              return;
           }
-        });
+        };
+        const run = action.startsWith("one-shot")
+          ? oneShot()
+          : db.withSession(async (s) => {
+              switch (action) {
+                case "commit":
+                case "savepoint":
+                  await s.transaction(async (tx) => {
+                    await tx.execute(insert, [id, action]);
+                    if (action === "savepoint") {
+                      await tx
+                        .transaction(async (inner) => {
+                          await inner.execute(insert, [-id, "inner"]);
+                          throw new Error("inner fails");
+                        })
+                        .catch(() => undefined);
+                    }
+                  });
+                  outcome = true;
+                  return;
+                case "autocommit":
+                  await s.execute(insert, [id, action]);
+                  outcome = true;
+                  return;
+                case "abort": {
+                  const ac = new AbortController();
+                  setTimeout(() => ac.abort(), 1 + Math.floor((id % 7) * 3));
+                  outcome = false;
+                  await s.transaction(async (tx) => {
+                    await tx.execute(insert, [id, action]);
+                    await tx.execute("SELECT pg_sleep(0.03)", undefined, { signal: ac.signal });
+                  });
+                  outcome = true;
+                  return;
+                }
+                case "timeout":
+                  outcome = false;
+                  await s.transaction(async (tx) => {
+                    await tx.execute(insert, [id, action]);
+                    await tx.execute("SELECT pg_sleep(0.03)", undefined, { timeoutMs: 1 + (id % 5) * 5 });
+                  });
+                  outcome = true;
+                  return;
+                case "caught-error":
+                  outcome = false;
+                  await s.transaction(async (tx) => {
+                    await tx.execute(insert, [id, action]);
+                    await tx.execute("SELECT 1/0").catch(() => undefined);
+                  });
+                  outcome = true;
+                  return;
+                case "thrown-error":
+                  outcome = false;
+                  await s.transaction(async (tx) => {
+                    await tx.execute(insert, [id, action]);
+                    await tx.execute(insert, [id, "duplicate"]);
+                  });
+                  outcome = true;
+                  return;
+                case "abandoned-stream": {
+                  await s.execute(insert, [id, action]);
+                  outcome = true;
+                  const it = s.stream("SELECT g FROM generate_series(1, 5000) g", undefined, { batchSize: 10 });
+                  await it.next();
+                  return;
+                }
+                case "set":
+                  await s.execute("SET search_path = pg_catalog");
+                  await s.execute("SET statement_timeout = '1ms'");
+                  await s.execute("SET statement_timeout = '5s'");
+                  await s.execute(`INSERT INTO public.${T} (id, action) VALUES ($1, $2)`, [id, action]);
+                  outcome = true;
+                  return;
+                case "begin-left-open":
+                  // Opened by hand and never ended: release must roll it back.
+                  outcome = false;
+                  await s.execute("BEGIN");
+                  await s.execute(insert, [id, action]);
+                  return;
+              }
+            });
         try {
           await run;
         } catch (err) {

@@ -54,6 +54,7 @@ import { isBrokenConnectionError, isStaleStatementError, mapPostgresError } from
 import { POSTGRES_MAX_PARAMETERS } from "../postgres-common/limits.js";
 import { POSTGRES_SERVER_NAMED_LOCK } from "../postgres-common/lock.js";
 import {
+  callsSetConfig,
   type ResetOps,
   resetPostgresConnection,
   SESSION_SETTINGS_SQL,
@@ -118,6 +119,10 @@ export class PostgresJsConnection implements ConnectionState {
   staleStatements = false;
   /** @internal What onConnectionCreate set (restored after a reset). */
   baseline: SessionSettings | undefined;
+  /** @internal One-shot statements running on this connection (see acquireShared); 0 when a session holds it. */
+  sharedInFlight = 0;
+  /** @internal A one-shot statement left state behind (it should not have): no more join; reset once drained. */
+  shareClosed = false;
 
   /** @internal Made by the adapter when it opens a connection. */
   constructor(
@@ -162,6 +167,13 @@ interface Waiter {
   reject(e: unknown): void;
 }
 
+/**
+ * One-shot statements one connection runs at once (postgres.js writes each before the previous one is answered). A
+ * new one goes to the least busy connection, so the depth grows only when every connection is busy; the limit bounds
+ * how long a slow statement can hold up the ones queued behind it.
+ */
+const SHARED_DEPTH = 8;
+
 export class PostgresJsAdapter implements Adapter<PostgresJsConnection> {
   readonly dialect = "postgres" as const;
   readonly parameterStyle = ParameterStyle.NUMERIC;
@@ -196,6 +208,10 @@ export class PostgresJsAdapter implements Adapter<PostgresJsConnection> {
   readonly #max: number;
   readonly #options: Record<string, unknown>;
   readonly #idle: PostgresJsConnection[] = [];
+  /** Connections running one-shot statements (acquireShared), which later one-shot statements may join. */
+  readonly #sharing: PostgresJsConnection[] = [];
+  /** A connection being opened for a one-shot statement, which later ones join once it is open. */
+  #opening: { conn: Promise<PostgresJsConnection>; joined: number } | undefined;
   readonly #waiters: Waiter[] = [];
   #size = 0;
   #closed = false;
@@ -274,16 +290,8 @@ export class PostgresJsAdapter implements Adapter<PostgresJsConnection> {
     const signal = options?.signal;
     if (signal?.aborted) throw new OperationCancelledError("PostgreSQL acquire cancelled", { cause: signal.reason });
     if (this.#closed) throw new DatabaseConnectionError("PostgreSQL pool closed");
-    for (;;) {
-      const c = this.#idle.pop();
-      if (c === undefined) break;
-      if (c.idleTimer) clearTimeout(c.idleTimer);
-      if (c.broken || this.#expired(c)) {
-        this.#destroy(c);
-        continue;
-      }
-      return c;
-    }
+    const idle = this.#takeIdle();
+    if (idle !== undefined) return idle;
     if (this.#size < this.#max) {
       this.#size++;
       try {
@@ -295,6 +303,16 @@ export class PostgresJsAdapter implements Adapter<PostgresJsConnection> {
       }
     }
     return this.#wait(signal, options?.timeoutMs ?? this.#pool.acquireTimeoutMs);
+  }
+
+  #takeIdle(): PostgresJsConnection | undefined {
+    for (;;) {
+      const c = this.#idle.pop();
+      if (c === undefined) return undefined;
+      if (c.idleTimer) clearTimeout(c.idleTimer);
+      if (!c.broken && !this.#expired(c)) return c;
+      this.#destroy(c);
+    }
   }
 
   #wait(signal: AbortSignal | undefined, timeoutMs: number | undefined): Promise<PostgresJsConnection> {
@@ -421,6 +439,76 @@ export class PostgresJsAdapter implements Adapter<PostgresJsConnection> {
     if (wire.lost) return false;
     if (wire.pid === 0) return true;
     return sendCancelRequest(wire.host, wire.port, wire.pid, wire.secret);
+  }
+
+  /**
+   * A connection for one statement outside a session, which other such statements may use at the same time:
+   * postgres.js pipelines them. The caller sends only a single SELECT/INSERT/UPDATE/DELETE/MERGE without a signal or
+   * timeoutMs (a cancel could hit a neighbour's statement); a set_config() call, or resetOnRelease: true (state the
+   * protocol does not show), takes a connection of its own instead (undefined). A statement joins a busy connection
+   * only when none is idle or can be opened and no acquire is waiting (sessions are never starved); otherwise it
+   * acquires like a session, with the same timeout.
+   */
+  acquireShared(
+    sql: string,
+    options?: AcquireOptions<PostgresJsConnection>,
+  ): Promise<PostgresJsConnection> | undefined {
+    if (this.#resetMode === true || this.#closed || callsSetConfig(sql)) return undefined;
+    // Taken at once (not after an await), so the next call in the same tick already sees it as sharing.
+    const idle = this.#takeIdle();
+    if (idle !== undefined) return Promise.resolve(this.#share(idle));
+    if (this.#size >= this.#max && this.#waiters.length === 0) {
+      let best: PostgresJsConnection | undefined;
+      for (const c of this.#sharing) {
+        if (c.shareClosed || c.broken || c.wire.lost || c.sharedInFlight >= SHARED_DEPTH) continue;
+        if (best === undefined || c.sharedInFlight < best.sharedInFlight) best = c;
+      }
+      if (best !== undefined) {
+        best.sharedInFlight++;
+        return Promise.resolve(best);
+      }
+      const opening = this.#opening;
+      if (opening !== undefined && opening.joined < SHARED_DEPTH) {
+        opening.joined++;
+        return opening.conn.then((c) => {
+          c.sharedInFlight++;
+          return c;
+        });
+      }
+    }
+    const creating = this.#size < this.#max && this.#idle.length === 0;
+    const conn = this.acquire(options).then((c) => this.#share(c));
+    if (creating) {
+      const opening = { conn, joined: 1 };
+      this.#opening = opening;
+      const done = (): void => {
+        if (this.#opening === opening) this.#opening = undefined;
+      };
+      conn.then(done, done);
+    }
+    return conn;
+  }
+
+  #share(c: PostgresJsConnection): PostgresJsConnection {
+    c.sharedInFlight = 1;
+    c.shareClosed = false;
+    this.#sharing.push(c);
+    return c;
+  }
+
+  /**
+   * Ends one statement of acquireShared. The last one out releases the connection as a session would (reset if it is
+   * not clean, discarded if broken). A connection whose state changed anyway takes no more statements.
+   */
+  releaseShared(conn: PostgresJsConnection, error?: unknown): Promise<void> {
+    conn.sharedInFlight--;
+    if (error !== undefined && isBrokenConnectionError(error)) conn.broken = true;
+    if (conn.transaction !== "idle" || conn.settingsChanged || conn.staleStatements) conn.shareClosed = true;
+    if (conn.sharedInFlight > 0) return Promise.resolve();
+    const i = this.#sharing.indexOf(conn);
+    if (i >= 0) this.#sharing.splice(i, 1);
+    conn.shareClosed = false;
+    return this.release(conn, error);
   }
 
   async release(conn: PostgresJsConnection, error?: unknown): Promise<void> {
