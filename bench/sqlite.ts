@@ -160,29 +160,34 @@ async function benchPoint(file: string): Promise<void> {
   for (const c of contenders) await c.run(2000); // warm-up (JIT, statement caches)
   const us = new Map<string, number[]>();
   const ratios = new Map<string, number[]>();
+  const cpuRatios = new Map<string, number[]>();
   for (let round = 0; round < ROUNDS; round++) {
     const times = new Map<string, number>();
+    const cpu = new Map<string, number>();
     for (const c of shuffle([...contenders])) {
       const t = performance.now();
+      const before = process.cpuUsage();
       await c.run(QUERIES);
+      const used = process.cpuUsage(before);
       times.set(c.name, ((performance.now() - t) * 1000) / QUERIES);
+      cpu.set(c.name, used.user + used.system);
     }
     const base = times.get("raw better-sqlite3") as number;
+    const baseCpu = cpu.get("raw better-sqlite3") as number;
     for (const [name, t] of times) {
       us.set(name, [...(us.get(name) ?? []), t]);
       ratios.set(name, [...(ratios.get(name) ?? []), t / base]);
+      cpuRatios.set(name, [...(cpuRatios.get(name) ?? []), (cpu.get(name) as number) / baseCpu]);
     }
   }
   console.log(`\nPoint query (${QUERIES} sequential queries × ${ROUNDS} rounds, interleaved; medians)`);
-  console.log("contender                       µs/query   × raw");
+  console.log("contender                       µs/query   × raw   CPU × raw");
   for (const c of contenders) {
-    console.log(
-      `${c.name.padEnd(30)} ${median(us.get(c.name) as number[])
-        .toFixed(2)
-        .padStart(8)}   ${median(ratios.get(c.name) as number[])
-        .toFixed(2)
-        .padStart(5)}`,
-    );
+    const cell = (m: Map<string, number[]>, digits: number, width: number) =>
+      median(m.get(c.name) as number[])
+        .toFixed(digits)
+        .padStart(width);
+    console.log(`${c.name.padEnd(30)} ${cell(us, 2, 8)}   ${cell(ratios, 2, 5)}   ${cell(cpuRatios, 2, 9)}`);
   }
   for (const c of contenders) await c.close();
 }
