@@ -457,6 +457,37 @@ describe("mysql: transactions and connection state", () => {
     expect(await always.withSession((s) => s.selectValue("SELECT @user_var"))).toBeNull();
   });
 
+  test("with the default resetOnRelease, sql_mode, isolation, timeouts, user variables and temporary tables do not leak", async () => {
+    const one = config({ poolConfig: { maxSize: 1 } });
+    const probe = (s: Session<any>) =>
+      Promise.all([
+        s.selectValue("SELECT @@session.sql_mode"),
+        s.selectValue("SELECT @@session.tx_isolation"),
+        s.selectValue("SELECT @@session.max_statement_time"),
+        s.selectValue("SELECT @secret"),
+        s.selectValue("SELECT count(*) FROM information_schema.tables WHERE table_name = 'myad_leak_tmp'"),
+      ]);
+    const before = await one.withSession(probe);
+    const changes = [
+      "SET SESSION sql_mode = ''",
+      "SET SESSION TRANSACTION ISOLATION LEVEL SERIALIZABLE",
+      "SET SESSION max_statement_time = 0.5",
+      "SET @secret = 'sk_live_x'",
+      "CREATE TEMPORARY TABLE myad_leak_tmp (a int)",
+    ];
+    for (const change of changes) {
+      await one.withSession((s) => s.execute(change));
+      expect(await one.withSession(probe), change).toEqual(before);
+    }
+    // Strict mode is back: a too-long value is an error, not silently cut.
+    await one.withSession((s) => s.execute("SET SESSION sql_mode = ''"));
+    await one.withSession(async (s) => {
+      await s.execute("CREATE TEMPORARY TABLE myad_strict (code varchar(3))");
+      await expect(s.execute("INSERT INTO myad_strict VALUES ('TOOLONG')")).rejects.toBeInstanceOf(DataError);
+    });
+    await one.close();
+  });
+
   test("a USE does not leak to the next borrower: the configured database is restored (COM_RESET_CONNECTION keeps it)", async () => {
     const one = config({ poolConfig: { maxSize: 1 } });
     const home = await one.withSession((s) => s.selectValue("SELECT DATABASE()"));

@@ -8,8 +8,9 @@ import { loadMysql2, MysqlAdapter } from "./driver.js";
  * Pool settings for MySQL / MariaDB: every shared pool key plus the connection's charset and time zone.
  *
  * `resetOnRelease`: `"auto"` (default) runs COM_RESET_CONNECTION only for a connection whose session state the server
- * reported as changed (`SET time_zone`, `USE db`, …); `true` on every release (user variables and temporary tables
- * too, and the prepared-statement cache with them); `false` never. An open transaction is always rolled back.
+ * reported as changed (any `SET`, a user variable, a temporary table, `USE db`: sqlspec turns on
+ * `session_track_state_change`); `true` on every release (the prepared-statement cache goes with it); `false` never.
+ * An open transaction is always rolled back.
  */
 export interface MysqlPoolConfig extends PoolConfig {
   /** Connection character set. Default `utf8mb4` (full Unicode, 4-byte characters included). */

@@ -30,6 +30,11 @@ export class MysqlConnection implements PoolResource {
   failed = false;
   /** @internal Session state changed since the connection was set up (`SET`, `USE`, …), as the server reported it. */
   stateChanged = false;
+  /**
+   * @internal The session sql_mode the connection started with: the handshake's client flags add to the global
+   * default (mysql2 asks for IGNORE_SPACE), and COM_RESET_CONNECTION falls back to the global one.
+   */
+  initialSqlMode = "";
   /** @internal Row streams open on the connection (it is busy until they end). */
   openStreams = 0;
   /** @internal A KILL QUERY in flight against this connection: nothing else runs on it until it has settled. */

@@ -143,7 +143,9 @@ export class MysqlAdapter implements Adapter<MysqlConnection> {
     if (p.ssl !== undefined && p.ssl !== false) options.ssl = (p.ssl === true ? {} : p.ssl) as Mysql2.SslOptions;
     this.#connectionOptions = options;
     this.#setupSql = (server) => {
-      let sql = `SET time_zone = '${zone}'`;
+      // session_track_state_change: the server flags every OK packet after any change to session state (a SET of any
+      // variable, a user variable, a temporary table, USE): resetOnRelease "auto" resets exactly those connections.
+      let sql = `SET time_zone = '${zone}', session_track_state_change = ON`;
       const t = p.statementTimeoutMs;
       if (t !== undefined && t > 0) {
         // MariaDB: max_statement_time (seconds, any statement); MySQL: max_execution_time (ms, SELECT only).
@@ -238,6 +240,8 @@ export class MysqlAdapter implements Adapter<MysqlConnection> {
     try {
       this.#server ??= parseServerVersion(serverVersionOf(client));
       await this.#text(conn, this.#setupSql(this.#server));
+      const mode = (await run(client, "SELECT @@session.sql_mode AS m", undefined)).result as { m: unknown }[];
+      conn.initialSqlMode = String(mode[0]?.m ?? "");
       if (this.#o.features.onConnectionCreate) await this.#o.features.onConnectionCreate(client);
       conn.stateChanged = false;
     } catch (err) {
@@ -327,7 +331,10 @@ export class MysqlAdapter implements Adapter<MysqlConnection> {
       const rows = (await run(conn.client, "SELECT DATABASE() AS d", undefined)).result as { d: unknown }[];
       if (rows[0]?.d != null) throw new DatabaseConnectionError("MySQL connection chose a database with USE");
     }
-    await this.#text(conn, this.#setupSql(this.#server as MysqlServer));
+    await this.#text(
+      conn,
+      `${this.#setupSql(this.#server as MysqlServer)}, sql_mode = '${conn.initialSqlMode.replace(/[^A-Z0-9_,]/gi, "")}'`,
+    );
     conn.stateChanged = false;
   }
 
