@@ -32,7 +32,7 @@ function releasedError(cause?: unknown): OperationCancelledError {
 }
 
 /**
- * The adapter sessions use: every statement (query, queryMany, queryStack, copyIn) is counted per connection while
+ * The adapter sessions use: every statement (query, queryMany, queryStack, copyIn, hand-written COPY) is counted per connection while
  * it runs, and release waits for them as described above. Built once per pool.
  */
 export function trackStatements<Conn>(adapter: Adapter<Conn>): Adapter<Conn> {
@@ -82,6 +82,14 @@ export function trackStatements<Conn>(adapter: Adapter<Conn>): Adapter<Conn> {
   if (adapter.copyIn) {
     const copyIn = adapter.copyIn.bind(adapter);
     out.copyIn = (conn, table, columns, rows, ...rest) => track(conn, copyIn(conn, table, columns, rows, ...rest));
+  }
+  if (adapter.copyFromStdin) {
+    const copyFrom = adapter.copyFromStdin.bind(adapter);
+    out.copyFromStdin = (conn, sql, data, opts) => track(conn, copyFrom(conn, sql, data, opts));
+  }
+  if (adapter.copyToStdout) {
+    const copyTo = adapter.copyToStdout.bind(adapter);
+    out.copyToStdout = (conn, sql, write, opts) => track(conn, copyTo(conn, sql, write, opts));
   }
   const interrupt = adapter.interrupt?.bind(adapter);
 

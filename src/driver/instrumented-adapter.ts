@@ -235,6 +235,38 @@ export function instrumentAdapter<Conn>(
     };
   }
 
+  // COPY written by hand (execute with a source, or TO STDOUT): one statement, its count from the COPY tag.
+  if (adapter.copyFromStdin) {
+    const copyFrom = adapter.copyFromStdin.bind(adapter);
+    out.copyFromStdin = async (conn, sql, data, opts) => {
+      const i = info(conn, sql, [], 1);
+      const { span, t0 } = start(i);
+      let n: number;
+      try {
+        n = await copyFrom(conn, sql, data, opts);
+      } catch (err) {
+        throw failed(i, t0, span, err);
+      }
+      complete(i, t0, span, 0, n);
+      return n;
+    };
+  }
+  if (adapter.copyToStdout) {
+    const copyTo = adapter.copyToStdout.bind(adapter);
+    out.copyToStdout = async (conn, sql, write, opts) => {
+      const i = info(conn, sql, [], 1);
+      const { span, t0 } = start(i);
+      let n: number;
+      try {
+        n = await copyTo(conn, sql, write, opts);
+      } catch (err) {
+        throw failed(i, t0, span, err);
+      }
+      complete(i, t0, span, n, 0);
+      return n;
+    };
+  }
+
   out.acquire = async (options?: AcquireOptions<Conn>) => {
     const conn = await adapter.acquire(options);
     const { id, fresh } = connectionId(conn);

@@ -104,6 +104,20 @@ describe.each(targets)("hooks and logger on %s", (name, make) => {
     expect(rec.events[0]?.event.connectionId).toBe(start.connectionId);
   });
 
+  test("hand-written COPY through execute is a statement too: start → complete with the COPY tag's count", async () => {
+    rec.events.length = 0;
+    await db.withSession(async (s) => {
+      await s.execute(`COPY ${table} (id, token) FROM STDIN`, { source: "900\ta\n901\tb\n" });
+      await s.execute(`COPY (SELECT * FROM ${table} WHERE id >= 900) TO STDOUT`);
+      await s.execute(`DELETE FROM ${table} WHERE id >= 900`);
+    });
+    const kinds = rec.events.map((e) => e.kind);
+    expect(kinds.slice(0, 5)).toEqual(["sessionStart", "start", "complete", "start", "complete"]);
+    expect(rec.events[1]?.event).toMatchObject({ sql: `COPY ${table} (id, token) FROM STDIN` });
+    expect(rec.events[2]?.event).toMatchObject({ rowsAffected: 2 });
+    expect(rec.events[4]?.event).toMatchObject({ rows: 2 });
+  });
+
   test("a failed statement: start → error with the typed error, its statement and SQLSTATE", async () => {
     await db.withSession((s) => s.execute(`INSERT INTO ${table} VALUES (1, $1)`, [SECRET]));
     rec.events.length = 0;
