@@ -128,6 +128,41 @@ describe("duckdb: statements and transactions", () => {
     });
   });
 
+  test("a BEGIN behind a comment is tracked: release rolls it back and the next session starts clean", async () => {
+    const one = config({ poolConfig: { database: ":memory:", maxSize: 1 } });
+    await one.withSession((s) => s.execute("CREATE TABLE cb (id INTEGER PRIMARY KEY)"));
+    for (const begin of ["/* x */ BEGIN", "-- c\nBEGIN TRANSACTION", "  begin"]) {
+      await one.withSession(async (s) => {
+        await s.execute(begin);
+        expect(s.inTransaction, begin).toBe(true);
+        await s.execute("INSERT INTO cb VALUES (1)");
+      });
+      await one.withSession(async (s) => {
+        expect(s.inTransaction, begin).toBe(false);
+        expect(await s.selectValue("SELECT count(*) FROM cb"), begin).toBe(0);
+        await s.transaction(async () => {
+          await s.execute("INSERT INTO cb VALUES (2)");
+        });
+        await s.execute("DELETE FROM cb");
+      });
+    }
+    // An error after a hidden BEGIN: the failed transaction is rolled back on release too.
+    await one.withSession(async (s) => {
+      await s.execute("/* hidden */ START TRANSACTION");
+      await s.execute("INSERT INTO cb VALUES (3)");
+      await expect(s.execute("INSERT INTO cb VALUES (3)")).rejects.toBeInstanceOf(UniqueViolationError);
+    });
+    expect(await one.withSession((s) => s.selectValue("SELECT count(*) FROM cb"))).toBe(0);
+    // A hidden COMMIT ends the transaction as far as the session knows.
+    await one.withSession(async (s) => {
+      await s.execute("BEGIN");
+      await s.execute("INSERT INTO cb VALUES (4)");
+      await s.execute("/* done */ COMMIT");
+      expect(s.inTransaction).toBe(false);
+    });
+    expect(await one.withSession((s) => s.selectValue("SELECT count(*) FROM cb"))).toBe(1);
+  });
+
   test("timeoutMs and signal interrupt the statement; the next one on the connection runs", async () => {
     await config().withSession(async (s) => {
       const slow = "SELECT sum(a.range * b.range) FROM range(300000) a, range(300000) b";

@@ -30,6 +30,7 @@ const Kind = {
   Float: 7,
   Varchar: 8,
   Timestamp: 9,
+  Date: 10,
 } as const;
 type Kind = (typeof Kind)[keyof typeof Kind];
 
@@ -51,6 +52,7 @@ export interface ColumnAppends {
   readonly DataChunk: DuckdbModule["DuckDBDataChunk"];
   readonly generic: (a: DuckDB.DuckDBAppender, v: unknown) => void;
   readonly timestamp: new (micros: bigint) => DuckDB.DuckDBTimestampValue;
+  readonly date: new (days: number) => DuckDB.DuckDBDateValue;
 }
 
 /** The append kind of every column, from the appender's column types. */
@@ -72,6 +74,7 @@ export function columnAppenders(
     // JSON columns are VARCHAR too: a string is the document's text; objects take the generic path (serialized).
     [T.VARCHAR]: Kind.Varchar,
     [T.TIMESTAMP]: Kind.Timestamp,
+    [T.DATE]: Kind.Date,
   };
   const kinds = new Uint8Array(width);
   const types: DuckDB.DuckDBType[] = [];
@@ -80,7 +83,7 @@ export function columnAppenders(
     const type = appender.columnType(i);
     types.push(type);
     kinds[i] = byType[type.typeId] ?? Kind.Generic;
-    if (kinds[i] === Kind.Generic || kinds[i] === Kind.Timestamp) chunkable = false;
+    if (kinds[i] === Kind.Generic || kinds[i] === Kind.Timestamp || kinds[i] === Kind.Date) chunkable = false;
   }
   return {
     kinds,
@@ -88,6 +91,7 @@ export function columnAppenders(
     DataChunk: duck.DuckDBDataChunk,
     generic: (a, v) => a.appendValue(encodeValue(duck, v, ser)),
     timestamp: duck.DuckDBTimestampValue,
+    date: duck.DuckDBDateValue,
   };
 }
 
@@ -197,6 +201,15 @@ function typedAppend(a: DuckDB.DuckDBAppender, c: ColumnAppends, kind: number, v
       const ms = v.getTime();
       if (Number.isNaN(ms)) return false;
       a.appendTimestamp(new c.timestamp(BigInt(ms) * 1000n));
+      return true;
+    }
+    case Kind.Date: {
+      // The instant's UTC calendar day, as PostgreSQL stores a Date in a date column (the appender cannot cast a
+      // TIMESTAMPTZ to DATE without the ICU extension).
+      if (!(v instanceof Date)) return false;
+      const ms = v.getTime();
+      if (Number.isNaN(ms)) return false;
+      a.appendDate(new c.date(Math.floor(ms / 86_400_000)));
       return true;
     }
     default:

@@ -14,6 +14,7 @@
 import type * as DuckDB from "@duckdb/node-api";
 import { DatabaseConnectionError, OperationCancelledError, SQLSpecError } from "../../core/errors.js";
 import { parseName } from "../../core/identifiers.js";
+import { isTrivia, lex } from "../../core/lexer.js";
 import { ParameterStyle, type Row } from "../../core/types.js";
 import { onConflictBulkSql } from "../../dialects/on-conflict-bulk.js";
 import type {
@@ -54,8 +55,14 @@ export interface DuckdbAdapterOptions {
 
 const EMPTY: string[] = [];
 const EMPTY_ROWS: Row[] = [];
-const BEGINS = /^\s*(?:BEGIN|START)\b/i;
-const ENDS = /^\s*(?:COMMIT|END|ROLLBACK|ABORT)\b/i;
+const BEGINS = new Set(["BEGIN", "START"]);
+const ENDS = new Set(["COMMIT", "END", "ROLLBACK", "ABORT"]);
+
+/** The statement's first word, upper-cased, past whitespace and comments (`/* x *\/ BEGIN` opens a transaction too). */
+function leadingWord(sql: string): string {
+  for (const t of lex(sql, "duckdb")) if (!isTrivia(t)) return sql.slice(t.start, t.end).toUpperCase();
+  return "";
+}
 
 interface Cached {
   readonly stmt: DuckDB.DuckDBPreparedStatement;
@@ -160,6 +167,10 @@ export class DuckdbAdapter implements Adapter<DuckdbConnection> {
     });
   }
 
+  get #hasTimeZone(): boolean {
+    return Object.keys(this.#o.config).some((k) => k.toLowerCase() === "timezone");
+  }
+
   async #connect(): Promise<DuckdbConnection> {
     let connection: DuckDB.DuckDBConnection;
     try {
@@ -168,14 +179,16 @@ export class DuckdbAdapter implements Adapter<DuckdbConnection> {
       throw new DatabaseConnectionError("DuckDB connection error: cannot connect", { cause: err });
     }
     const conn = new DuckdbConnection(connection);
-    const hook = this.#o.features.onConnectionCreate;
-    if (hook) {
-      try {
-        await hook(connection);
-      } catch (err) {
-        conn.destroy();
-        throw mapDuckdbError(err);
-      }
+    try {
+      // TIMESTAMPTZ ↔ TIMESTAMP/DATE casts follow the connection's TimeZone, which starts as the process's: a bound Date
+      // (TIMESTAMPTZ) would land in a TIMESTAMP or DATE column in local time. UTC, as on every adapter, unless the
+      // instance config names a zone.
+      if (!this.#hasTimeZone) await connection.run("SET TimeZone = 'UTC'");
+      const hook = this.#o.features.onConnectionCreate;
+      if (hook) await hook(connection);
+    } catch (err) {
+      conn.destroy();
+      throw mapDuckdbError(err);
     }
     return conn;
   }
@@ -239,7 +252,7 @@ export class DuckdbAdapter implements Adapter<DuckdbConnection> {
   async query(conn: DuckdbConnection, sql: string, params: unknown[], opts: QueryOptions): Promise<RawResult> {
     if (conn.broken) throw brokenError();
     if (conn.openStreams > 0) throw streamOpenError();
-    if (conn.failed && ENDS.test(sql)) {
+    if (conn.failed && ENDS.has(leadingWord(sql))) {
       // DuckDB aborted the transaction already: end it, and say the work was rolled back.
       await conn.connection.run("ROLLBACK");
       conn.failed = false;
@@ -284,8 +297,9 @@ export class DuckdbAdapter implements Adapter<DuckdbConnection> {
     const ST = this.#duck.StatementType;
     const type = result.statementType;
     if (type === ST.TRANSACTION) {
-      if (BEGINS.test(sql)) conn.inTransaction = true;
-      else if (ENDS.test(sql)) {
+      const word = leadingWord(sql);
+      if (BEGINS.has(word)) conn.inTransaction = true;
+      else if (ENDS.has(word)) {
         conn.inTransaction = false;
         conn.failed = false;
       }
