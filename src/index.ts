@@ -96,10 +96,13 @@ export type {
   PoolStats,
   QueryOptions,
   RawResult,
+  ResultColumnKind,
+  ResultColumnType,
   ServerVersion,
   StackStatement,
   TransactionStatus,
 } from "./driver/adapter.js";
+export type { ArrowConversionOptions, ArrowDecimal } from "./driver/arrow.js";
 export type {
   ConfigOptions,
   DriverFeatures,
@@ -132,7 +135,10 @@ export {
 export type { OnProgress, Progress } from "./driver/progress.js";
 export { SchemaValidationError } from "./driver/schema.js";
 export {
+  type ArrowOptions,
+  type ArrowStreamOptions,
   type ExecuteOptions,
+  type LoadArrowOptions,
   type SelectOptions,
   Session,
   type Statement,

@@ -43,6 +43,51 @@ export interface QueryOptions {
   timeoutMs?: number;
   /** Whether the statement may be cached as a named prepared statement (repeated statements). */
   prepare?: boolean;
+  /**
+   * Set by `selectToArrow` on adapters whose `capabilities.resultColumnTypes` is true: called with the result's
+   * column types (from the driver's field metadata) once per result, and once per batch of a native stream, before
+   * the rows are returned.
+   */
+  onColumnTypes?: (types: readonly ResultColumnType[]) => void;
+}
+
+/**
+ * What a result column holds, from the driver's field metadata (PostgreSQL type OIDs), never from the values. Each
+ * kind names the JS values the adapter's codecs produce for it: `int64` values are numbers, bigints or strings per
+ * `driverFeatures.int8`; `numeric` values are exact strings; `json` values are what the JSON deserializer returned
+ * (or the server's text with `enableJsonCodecs: false`); `date`/`timestamp`/`timestamptz` values are Dates, or the
+ * server's text with `driverFeatures.timestamps: "string"`; `other` values are the server's text.
+ */
+export type ResultColumnKind =
+  | "bool"
+  | "int16"
+  | "int32"
+  | "int64"
+  | "float32"
+  | "float64"
+  | "numeric"
+  | "text"
+  | "json"
+  | "binary"
+  | "date"
+  | "timestamp"
+  | "timestamptz"
+  | "list"
+  | "other";
+
+/** A result column's type as an adapter reports it ({@link QueryOptions.onColumnTypes}). */
+export interface ResultColumnType {
+  /** The logical type. */
+  readonly kind: ResultColumnKind;
+  /** The server's name for the type (e.g. `int4`, `_text`), for messages. */
+  readonly name: string;
+  /** For `list`: the element type. */
+  readonly element?: ResultColumnType;
+  /**
+   * For `date`/`timestamp`/`timestamptz`: whether values arrive as JS Dates (millisecond precision) or as the
+   * server's text (which keeps microseconds).
+   */
+  readonly values?: "date" | "text";
 }
 
 /** Options of {@link Adapter.copyIn}: cancellation as for a statement, and a hook that runs once rows are encoded. */
@@ -179,6 +224,8 @@ export interface AdapterCapabilities {
    * Where it is not (MySQL's prepared statements), SQLCommenter comments only statements without values.
    */
   readonly unpreparedParameters?: boolean;
+  /** `QueryOptions.onColumnTypes` is honoured by `query` and `stream` (what `session.selectToArrow` needs). */
+  readonly resultColumnTypes?: boolean;
 }
 
 /**

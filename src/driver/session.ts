@@ -19,8 +19,17 @@ import type { ParamsOf, RowOf, StatementArgs, ValueOf } from "../core/typed-quer
 import { type Dialect, type OperationType, ParameterStyle, type Params, type Row } from "../core/types.js";
 // A session renders builders: make sure every dialect's renderer is registered.
 import "../dialects/index.js";
+import type * as ArrowNs from "apache-arrow";
 import { beginStatements as dialectBegin } from "../dialects/transaction.js";
-import type { Adapter, QueryOptions, RawResult } from "./adapter.js";
+import type { Adapter, QueryOptions, RawResult, ResultColumnType } from "./adapter.js";
+import {
+  ArrowBatchBuilder,
+  type ArrowConversionOptions,
+  arrowRows,
+  arrowTable,
+  checkArrowOptions,
+  loadArrowModule,
+} from "./arrow.js";
 import type { StatementConfig } from "./config.js";
 import { type CopyOptions, isCopyOptions, runCopyStatement } from "./copy-statement.js";
 import { DataDictionary, type DataDictionaryCache } from "./data-dictionary.js";
@@ -68,6 +77,26 @@ export interface StreamOptions extends ExecuteOptions {
   batchSize?: number;
   /** Rows read so far, at most every ~100 ms and when the stream ends. */
   onProgress?: OnProgress;
+}
+
+/** Options of `session.selectToArrow`: the conversion options and the per-call options. */
+export interface ArrowOptions extends ExecuteOptions, ArrowConversionOptions {}
+
+/** Options of the streaming form of `session.selectToArrow`: rows per record batch (fetched through `stream`). */
+export interface ArrowStreamOptions extends ArrowOptions {
+  /** Rows per record batch, also the rows fetched per round trip. A positive integer. */
+  batchSize: number;
+}
+
+/** Options of `session.loadArrow`: those of `loadRecords`, except the columns, which are the Arrow schema's. */
+export interface LoadArrowOptions extends ExecuteOptions {
+  /** Rows sent so far, at most every ~100 ms and once at the end. */
+  onProgress?: OnProgress;
+}
+
+/** Per-call options as the session passes them down (selectToArrow asks the adapter for column types). */
+interface InternalOptions extends ExecuteOptions {
+  onColumnTypes?: (types: readonly ResultColumnType[]) => void;
 }
 
 /** Options of `begin()` and a top-level `transaction()` (a nested one is a savepoint and takes none). */
@@ -573,6 +602,118 @@ export class Session<Conn = unknown> implements AsyncDisposable {
     yield* (await this.#run<T>(prepared, options)).data;
   }
 
+  // ---------------------------------------------------------------- Apache Arrow
+
+  /**
+   * Rows as an `apache-arrow` Table (an optional peer: install it to use this). The schema comes from the result's
+   * column types as the driver reports them, never from the values: int2/int4/int8 → Int16/Int32/Int64 (bigint,
+   * never rounded), float4/float8, numeric → exact Utf8 text or Decimal128 (`numeric` option), bool, text → Utf8,
+   * bytea → Binary, date → DateDay, timestamp/timestamptz → Timestamp (timestamptz with time zone "UTC";
+   * millisecond unit when the adapter reads Dates, microsecond with `driverFeatures.timestamps: "string"`),
+   * json/jsonb → Utf8, arrays → List, NULLs as nulls. With `{ batchSize }` it streams: an async iterable of
+   * RecordBatches read through `stream` (no batch for an empty result). Adapters that report no column types raise
+   * UnsupportedOperationError before any I/O.
+   *
+   * @example
+   * const table = await session.selectToArrow("SELECT id, total, placed_at FROM orders WHERE day = $1", [day]);
+   * table.getChild("id")?.get(0); // 1n
+   * for await (const batch of session.selectToArrow("SELECT * FROM events", undefined, { batchSize: 10_000 })) {
+   *   writer.write(batch);
+   * }
+   */
+  selectToArrow(
+    statement: Statement,
+    params: Params | undefined,
+    options: ArrowStreamOptions,
+  ): AsyncGenerator<ArrowNs.RecordBatch>;
+  selectToArrow(statement: Statement, params?: Params, options?: ArrowOptions): Promise<ArrowNs.Table>;
+  selectToArrow(
+    statement: Statement,
+    params?: Params,
+    options?: ArrowOptions | ArrowStreamOptions,
+  ): Promise<ArrowNs.Table> | AsyncGenerator<ArrowNs.RecordBatch> {
+    if (options !== undefined && "batchSize" in options && options.batchSize !== undefined) {
+      return this.#arrowBatches(statement, params, options);
+    }
+    return this.#arrowTable(statement, params, options);
+  }
+
+  /** Checks before any I/O: the adapter reports column types, the options are valid, apache-arrow is installed. */
+  async #arrowSetup(options: ArrowOptions | undefined): Promise<Awaited<ReturnType<typeof loadArrowModule>>> {
+    if (this.adapter.capabilities.resultColumnTypes !== true) {
+      throw new UnsupportedOperationError(
+        `selectToArrow needs result column types, which the ${this.adapter.databaseLabel} adapter does not report`,
+      );
+    }
+    checkArrowOptions(options);
+    return loadArrowModule("session.selectToArrow");
+  }
+
+  async #arrowTable(statement: Statement, params: Params | undefined, options: ArrowOptions | undefined) {
+    const arrow = await this.#arrowSetup(options);
+    let types: readonly ResultColumnType[] | undefined;
+    const opts: InternalOptions = { ...options, onColumnTypes: (t) => (types = t) };
+    const result = await this.#query<Row>(statement, params, opts);
+    const builder = new ArrowBatchBuilder(arrow, result.columnNames, types ?? [], options, this.jsonSerializer);
+    return arrowTable(arrow, builder, result.data);
+  }
+
+  async *#arrowBatches(
+    statement: Statement,
+    params: Params | undefined,
+    options: ArrowStreamOptions,
+  ): AsyncGenerator<ArrowNs.RecordBatch> {
+    const arrow = await this.#arrowSetup(options);
+    let types: readonly ResultColumnType[] | undefined;
+    const opts: InternalOptions & StreamOptions = { ...options, onColumnTypes: (t) => (types = t) };
+    let builder: ArrowBatchBuilder | undefined;
+    let rows: Row[] = [];
+    const size = options.batchSize;
+    for await (const row of this.stream<Row>(statement, params, opts)) {
+      rows.push(row);
+      if (rows.length < size) continue;
+      builder ??= this.#arrowBuilder(arrow, row, types, options);
+      const batch = builder.batch(rows);
+      rows = [];
+      yield batch;
+    }
+    if (rows.length > 0) yield (builder ?? this.#arrowBuilder(arrow, rows[0] as Row, types, options)).batch(rows);
+  }
+
+  #arrowBuilder(
+    arrow: Awaited<ReturnType<typeof loadArrowModule>>,
+    row: Row,
+    types: readonly ResultColumnType[] | undefined,
+    options: ArrowOptions,
+  ): ArrowBatchBuilder {
+    // Stream rows are objects in field order: the column names are the first row's keys.
+    return new ArrowBatchBuilder(arrow, Object.keys(row), types ?? [], options, this.jsonSerializer);
+  }
+
+  /**
+   * Loads an `apache-arrow` Table into `table` through `loadRecords` (COPY on PostgreSQL), one column per schema
+   * field, atomically: a failed load writes nothing. Int64 loads as bigint, Decimal as exact text, microsecond and
+   * nanosecond timestamps keep their microseconds, lists as arrays, structs as JSON. A column type sqlspec cannot
+   * load (time, interval, duration, union) raises ParameterError before any I/O.
+   *
+   * @example
+   * const r = await session.loadArrow("events", arrowTable);
+   * r.rowsAffected; // arrowTable.numRows
+   */
+  async loadArrow(table: string, arrowData: ArrowNs.Table, options?: LoadArrowOptions): Promise<SQLResult> {
+    const arrow = await loadArrowModule("session.loadArrow");
+    const { columns, rows } = arrowRows(arrow, arrowData);
+    // An async source: rows are converted batch by batch as the load reads them, never all held at once.
+    const source = (async function* () {
+      yield* rows;
+    })();
+    return this.loadRecords(
+      table,
+      source as unknown as AsyncIterable<Row>,
+      { ...options, columns } as LoadRecordsOptions,
+    );
+  }
+
   // ---------------------------------------------------------------- transactions
 
   /**
@@ -995,13 +1136,18 @@ export class Session<Conn = unknown> implements AsyncDisposable {
     this.#owner.dictionaryCache.invalidate();
   }
 
-  #opts(options: ExecuteOptions | undefined): QueryOptions {
-    if (!options || (options.signal === undefined && options.timeoutMs === undefined)) return NO_OPTIONS;
+  #opts(options: InternalOptions | undefined): QueryOptions {
+    if (
+      !options ||
+      (options.signal === undefined && options.timeoutMs === undefined && options.onColumnTypes === undefined)
+    ) {
+      return NO_OPTIONS;
+    }
     const timeoutMs = statementTimeoutMs(options.timeoutMs);
-    if (options.signal === undefined && timeoutMs === undefined) return NO_OPTIONS;
     const o: QueryOptions = { prepare: true };
     if (options.signal !== undefined) o.signal = options.signal;
     if (timeoutMs !== undefined) o.timeoutMs = timeoutMs;
+    if (options.onColumnTypes !== undefined) o.onColumnTypes = options.onColumnTypes;
     return o;
   }
 

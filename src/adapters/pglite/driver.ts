@@ -35,6 +35,7 @@ import { refuseCopyStdio } from "../postgres-common/copy-guard.js";
 import { mapPostgresError } from "../postgres-common/errors.js";
 import { POSTGRES_MAX_PARAMETERS } from "../postgres-common/limits.js";
 import { POSTGRES_NAMED_LOCK } from "../postgres-common/lock.js";
+import { pgResultColumnTypes } from "../postgres-common/result-types.js";
 import {
   resetPostgresConnection,
   SESSION_SETTINGS_SQL,
@@ -206,6 +207,7 @@ export class PgliteAdapter implements Adapter<PgliteConnection> {
     maxParameters: POSTGRES_MAX_PARAMETERS,
     sharedConnection: true,
     unpreparedParameters: true,
+    resultColumnTypes: true,
     // Measured crossover of one JSON parameter vs COPY staging on PGlite (COPY from a Blob; see driver/upsert.ts).
     bulkCopyThreshold: 1500,
   };
@@ -324,10 +326,10 @@ export class PgliteAdapter implements Adapter<PgliteConnection> {
       const verb = txVerb(sql);
       if (verb === "begin") return this.#nestedBegin(conn);
       if (verb === "end") return this.#nestedEnd(conn, sql);
-      return this.#tracked(conn, sql, () => this.#exec(sql, params));
+      return this.#tracked(conn, sql, () => this.#exec(sql, params, opts));
     }
     await this.#take(conn, opts.signal);
-    return this.#tracked(conn, sql, () => this.#exec(sql, params));
+    return this.#tracked(conn, sql, () => this.#exec(sql, params, opts));
   }
 
   /**
@@ -490,7 +492,7 @@ export class PgliteAdapter implements Adapter<PgliteConnection> {
     if (this.#options.ownsDb && !this.db.closed) await this.db.close();
   }
 
-  async #exec(sql: string, params: unknown[]): Promise<RawResult> {
+  async #exec(sql: string, params: unknown[], opts?: QueryOptions): Promise<RawResult> {
     const r: Results<Row> = await this.db.query<Row>(
       sql,
       params.length ? encodeTextParams(params, this.#options.features.jsonSerializer) : params,
@@ -507,6 +509,10 @@ export class PgliteAdapter implements Adapter<PgliteConnection> {
       }
     }
     if (late !== undefined) await this.#lateTypes(r.rows, late);
+    if (opts?.onColumnTypes !== undefined) {
+      const oids = fields.map((f) => (f as { dataTypeID: number }).dataTypeID);
+      opts.onColumnTypes(pgResultColumnTypes(oids, this.#options.features.timestamps));
+    }
     const command = r.command;
     return {
       rows: r.rows,

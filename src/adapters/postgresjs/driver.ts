@@ -53,6 +53,7 @@ import { refuseCopyStdio } from "../postgres-common/copy-guard.js";
 import { isBrokenConnectionError, isStaleStatementError, mapPostgresError } from "../postgres-common/errors.js";
 import { POSTGRES_MAX_PARAMETERS } from "../postgres-common/limits.js";
 import { POSTGRES_SERVER_NAMED_LOCK } from "../postgres-common/lock.js";
+import { pgResultColumnTypes } from "../postgres-common/result-types.js";
 import {
   callsSetConfig,
   type ResetOps,
@@ -190,6 +191,7 @@ export class PostgresJsAdapter implements Adapter<PostgresJsConnection> {
     maxParameters: POSTGRES_MAX_PARAMETERS - 2,
     sharedConnection: false,
     unpreparedParameters: true,
+    resultColumnTypes: true,
     // Measured crossover of one JSON parameter vs COPY staging on PostgreSQL 15 (see driver/upsert.ts).
     bulkCopyThreshold: 2000,
   };
@@ -678,6 +680,7 @@ export class PostgresJsAdapter implements Adapter<PostgresJsConnection> {
     const late = this.#lateColumns(last);
     if (late !== undefined) await this.#finishTypes(conn, last, late);
     const raw = toRaw(last);
+    if (opts.onColumnTypes !== undefined) opts.onColumnTypes(this.#columnTypes(last));
     if (!conn.settingsSet && statementChangesSettings(raw.command ?? "", sql)) conn.settingsSet = true;
     // postgres.js cannot drop a prepared statement: after a schema change this connection prepares nothing more
     // (statements re-parse unnamed) and is discarded on release.
@@ -841,6 +844,7 @@ export class PostgresJsAdapter implements Adapter<PostgresJsConnection> {
       for await (const batch of q.cursor(Math.max(1, Math.floor(batchSize)))) {
         if (cancel.kind !== undefined) throw stoppedError(cancel.kind);
         unknownTypes ??= this.#streamTypes(conn, batch);
+        if (opts.onColumnTypes !== undefined) opts.onColumnTypes(this.#columnTypes(batch));
         yield batch;
       }
     } catch (err) {
@@ -874,6 +878,13 @@ export class PostgresJsAdapter implements Adapter<PostgresJsConnection> {
     } catch {
       conn.broken = true;
     }
+  }
+
+  #columnTypes(res: PjsResult): ReturnType<typeof pgResultColumnTypes> {
+    return pgResultColumnTypes(
+      (res.columns ?? []).map((c) => c.type),
+      this.#features.timestamps,
+    );
   }
 
   /** Gives a stream's columns the pool's parsers for types this connection lacks; returns types still unknown. */
