@@ -1,5 +1,5 @@
 /**
- * `npm run bench` runs every part; `npm run bench -- upsert` (or compile, build, point) runs the named parts only.
+ * `npm run bench` runs every part; `npm run bench -- upsert` (or compile, build, point, arrow, …) runs the named parts only.
  * Each part compares sqlspec with the raw driver / other libraries in one process, interleaved, and prints ratios.
  */
 const parts: Record<string, () => Promise<{ run: () => Promise<void> }>> = {
@@ -13,6 +13,7 @@ const parts: Record<string, () => Promise<{ run: () => Promise<void> }>> = {
   sqlite: () => import("./sqlite.js"),
   duckdb: () => import("./duckdb.js"),
   stack: () => import("./stack.js"),
+  arrow: () => import("./arrow.js"),
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith("-"));

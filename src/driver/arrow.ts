@@ -5,7 +5,7 @@
  * `apache-arrow` is an optional peer, imported on first use.
  */
 import type * as ArrowNs from "apache-arrow";
-import { DataError, ParameterError } from "../core/errors.js";
+import { DataError, ParameterError, UnsupportedOperationError } from "../core/errors.js";
 import type { JsonSerializer } from "../core/json.js";
 import type { Row } from "../core/types.js";
 import type { ResultColumnType } from "./adapter.js";
@@ -84,6 +84,13 @@ export class ArrowBatchBuilder {
     options: ArrowConversionOptions | undefined,
     json: JsonSerializer,
   ) {
+    if (types.length !== columns.length) {
+      // No types reported (a driver path without field metadata) or names that collapsed (duplicate column names).
+      throw new UnsupportedOperationError(
+        `selectToArrow: ${columns.length} result columns but ${types.length} column types; ` +
+          "give every result column its own name",
+      );
+    }
     this.#arrow = arrow;
     this.#columns = columns;
     this.#types = types;

@@ -545,8 +545,13 @@ export class Session<Conn = unknown> implements AsyncDisposable {
     if (!Number.isInteger(batchSize) || batchSize < 1) {
       throw new ParameterError(`stream() batchSize must be a positive integer, got ${String(batchSize)}`);
     }
+    return this.#tracked((handle) => this.#stream<T>(statement, params, batchSize, options, handle));
+  }
+
+  /** Registers a stream's generator, so release() closes it if the caller abandons it (it unregisters when done). */
+  #tracked<T>(make: (handle: { gen?: AsyncGenerator<unknown> }) => AsyncGenerator<T>): AsyncGenerator<T> {
     const handle: { gen?: AsyncGenerator<unknown> } = {};
-    const gen = this.#stream<T>(statement, params, batchSize, options, handle);
+    const gen = make(handle);
     handle.gen = gen as AsyncGenerator<unknown>;
     this.#streams.add(handle.gen);
     return gen;
@@ -574,6 +579,16 @@ export class Session<Conn = unknown> implements AsyncDisposable {
     batchSize: number,
     options: StreamOptions | undefined,
   ): AsyncGenerator<T> {
+    for await (const batch of this.#streamBatches<T>(statement, params, batchSize, options)) yield* batch;
+  }
+
+  /** Rows as the driver hands them over: one array per cursor fetch (the whole result where there is no cursor). */
+  async *#streamBatches<T>(
+    statement: Statement,
+    params: Params | undefined,
+    batchSize: number,
+    options: StreamOptions | undefined,
+  ): AsyncGenerator<readonly T[]> {
     const prepared = isQueryBuilder(statement)
       ? await this.#prepareBuilder(statement, params)
       : this.#prepareText(statement, params);
@@ -588,7 +603,7 @@ export class Session<Conn = unknown> implements AsyncDisposable {
           batchSize,
           this.#opts(options),
         )) {
-          yield* batch as T[];
+          yield batch as T[];
         }
       } catch (err) {
         throw this.#fail(err, prepared.sql, prepared.values);
@@ -599,7 +614,7 @@ export class Session<Conn = unknown> implements AsyncDisposable {
       yield* this.#cursorStream<T>(prepared, batchSize, options);
       return;
     }
-    yield* (await this.#run<T>(prepared, options)).data;
+    yield (await this.#run<T>(prepared, options)).data;
   }
 
   // ---------------------------------------------------------------- Apache Arrow
@@ -633,7 +648,11 @@ export class Session<Conn = unknown> implements AsyncDisposable {
     options?: ArrowOptions | ArrowStreamOptions,
   ): Promise<ArrowNs.Table> | AsyncGenerator<ArrowNs.RecordBatch> {
     if (options !== undefined && "batchSize" in options && options.batchSize !== undefined) {
-      return this.#arrowBatches(statement, params, options);
+      const { batchSize } = options;
+      if (!Number.isInteger(batchSize) || batchSize < 1) {
+        throw new ParameterError(`selectToArrow batchSize must be a positive integer, got ${String(batchSize)}`);
+      }
+      return this.#tracked((handle) => this.#arrowBatches(statement, params, options, handle));
     }
     return this.#arrowTable(statement, params, options);
   }
@@ -662,22 +681,25 @@ export class Session<Conn = unknown> implements AsyncDisposable {
     statement: Statement,
     params: Params | undefined,
     options: ArrowStreamOptions,
+    handle: { gen?: AsyncGenerator<unknown> },
   ): AsyncGenerator<ArrowNs.RecordBatch> {
-    const arrow = await this.#arrowSetup(options);
-    let types: readonly ResultColumnType[] | undefined;
-    const opts: InternalOptions & StreamOptions = { ...options, onColumnTypes: (t) => (types = t) };
-    let builder: ArrowBatchBuilder | undefined;
-    let rows: Row[] = [];
-    const size = options.batchSize;
-    for await (const row of this.stream<Row>(statement, params, opts)) {
-      rows.push(row);
-      if (rows.length < size) continue;
-      builder ??= this.#arrowBuilder(arrow, row, types, options);
-      const batch = builder.batch(rows);
-      rows = [];
-      yield batch;
+    try {
+      const arrow = await this.#arrowSetup(options);
+      let types: readonly ResultColumnType[] | undefined;
+      const opts: InternalOptions & StreamOptions = { ...options, onColumnTypes: (t) => (types = t) };
+      let builder: ArrowBatchBuilder | undefined;
+      const size = options.batchSize;
+      // Cursor fetches are batchSize rows already; a buffered result (no cursor) is cut into batchSize slices.
+      for await (const rows of this.#streamBatches<Row>(statement, params, size, opts)) {
+        if (rows.length === 0) continue;
+        builder ??= this.#arrowBuilder(arrow, rows[0] as Row, types, options);
+        for (let i = 0; i < rows.length; i += size) {
+          yield builder.batch(rows.length <= size ? rows : rows.slice(i, i + size));
+        }
+      }
+    } finally {
+      if (handle.gen) this.#streams.delete(handle.gen);
     }
-    if (rows.length > 0) yield (builder ?? this.#arrowBuilder(arrow, rows[0] as Row, types, options)).batch(rows);
   }
 
   #arrowBuilder(
@@ -1267,7 +1289,11 @@ export class Session<Conn = unknown> implements AsyncDisposable {
   }
 
   /** Portable PostgreSQL cursor (DECLARE/FETCH) for adapters without a native one; opens a transaction if needed. */
-  async *#cursorStream<T>(p: Prepared, batchSize: number, options: ExecuteOptions | undefined): AsyncGenerator<T> {
+  async *#cursorStream<T>(
+    p: Prepared,
+    batchSize: number,
+    options: ExecuteOptions | undefined,
+  ): AsyncGenerator<readonly T[]> {
     const ownTx = !this.inTransaction;
     const cursor = `sqlspec_cur_${++this.#savepointSeq}`;
     // Cursor statements carry a unique name: never cache them as prepared statements.
@@ -1286,7 +1312,7 @@ export class Session<Conn = unknown> implements AsyncDisposable {
       const fetch = `FETCH ${Math.max(1, Math.floor(batchSize))} FROM ${cursor}`;
       for (;;) {
         const batch = await step(fetch, []);
-        yield* batch.rows as T[];
+        if (batch.rows.length > 0) yield batch.rows as T[];
         if (batch.rows.length < batchSize) break;
       }
       await step(`CLOSE ${cursor}`, []);

@@ -77,7 +77,8 @@ for (const [name, makeConfig] of adapters) {
         `),
         );
       }
-    });
+      // PGlite instances start slowly on a loaded machine.
+    }, 180_000);
     afterAll(async () => {
       await run((s) => s.executeScript(`DROP TABLE IF EXISTS ${T}; DROP TABLE IF EXISTS ${L};`));
       await spec.closeAllPools();
@@ -223,7 +224,7 @@ for (const [name, makeConfig] of adapters) {
         }
       });
       expect(none).toEqual([]);
-    });
+    }, 180_000);
 
     test("loadArrow loads a Table through COPY: int8 exact, decimals exact, microseconds kept, lists", async () => {
       const source = await textDb.withSession((s) =>
