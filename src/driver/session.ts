@@ -166,6 +166,8 @@ export class Session<Conn = unknown> implements AsyncDisposable {
   #broken: unknown;
   /** transaction() calls whose callbacks are running, innermost last (tells nested calls from concurrent ones). */
   readonly #transactions: object[] = [];
+  /** A BEGIN is in flight (begin() from two tasks at once: the second is refused, not run inside the first). */
+  #opening = false;
   /** Streams handed out and not yet finished: closed on release, so an abandoned iterator never holds the connection. */
   readonly #streams = new Set<AsyncGenerator<unknown>>();
 
@@ -319,6 +321,7 @@ export class Session<Conn = unknown> implements AsyncDisposable {
    */
   async executeScript(script: string | SQL): Promise<SQLResult> {
     const text = typeof script === "string" ? script : script.textFor(this.dialect);
+    if (this.#transactions.length !== 0) this.#sameTask("executeScript()");
     const statements = scriptStatements(text, this.dialect);
     const started = performance.now();
     let total = 0;
@@ -326,6 +329,7 @@ export class Session<Conn = unknown> implements AsyncDisposable {
       for (const stmt of statements) {
         const raw = await this.adapter.query(this.conn, stmt, [], {});
         total += raw.rowsAffected;
+        if (raw.command === "ROLLBACK" && isCommit(stmt)) throw rolledBackCommit();
         if (raw.command !== undefined ? CATALOG_CHANGES.has(raw.command) : isDdl(stmt, this.#style, this.dialect)) {
           this.#catalogChanged(raw.command ?? "DDL", stmt);
         }
@@ -752,11 +756,22 @@ export class Session<Conn = unknown> implements AsyncDisposable {
    * }
    */
   async begin(options?: TransactionOptions): Promise<void> {
-    if (this.inTransaction) {
+    this.#sameTask("begin()");
+    await this.#begin(options);
+  }
+
+  async #begin(options: TransactionOptions | undefined): Promise<void> {
+    // Set before the first await: a begin() from another task while this one's BEGIN is in flight sees it.
+    if (this.inTransaction || this.#opening) {
       throw new TransactionError("A transaction is already open on this session; use transaction() to nest");
     }
-    const opts = beginOptions(options);
-    for (const stmt of beginStatements(this.dialect, options)) await this.#control(stmt, opts);
+    this.#opening = true;
+    try {
+      const opts = beginOptions(options);
+      for (const stmt of beginStatements(this.dialect, options)) await this.#control(stmt, opts);
+    } finally {
+      this.#opening = false;
+    }
   }
 
   /**
@@ -764,16 +779,24 @@ export class Session<Conn = unknown> implements AsyncDisposable {
    * answered with ROLLBACK), raises TransactionError: the work is gone.
    */
   async commit(): Promise<void> {
+    this.#sameTask("commit()");
+    await this.#commit();
+  }
+
+  async #commit(): Promise<void> {
     const before = this.#transactionStatus();
     if (before === "idle") throw new TransactionError("commit() without an open transaction");
     const raw = await this.#control("COMMIT");
-    if (before === "failed" || raw.command === "ROLLBACK") {
-      throw new TransactionError("The transaction was rolled back: the transaction was aborted by an earlier error");
-    }
+    if (before === "failed" || raw.command === "ROLLBACK") throw rolledBackCommit();
   }
 
   /** Rolls back the open transaction (see `begin()` for an example). */
   async rollback(): Promise<void> {
+    this.#sameTask("rollback()");
+    await this.#rollback();
+  }
+
+  async #rollback(): Promise<void> {
     if (this.#transactionStatus() === "idle") throw new TransactionError("rollback() without an open transaction");
     await this.#control("ROLLBACK");
   }
@@ -805,7 +828,10 @@ export class Session<Conn = unknown> implements AsyncDisposable {
     }
   }
 
-  /** Refuses a call from another task while a transaction() callback of this session runs (it would join it). */
+  /**
+   * Refuses a call from another task while a transaction() callback of this session runs: it would join that
+   * transaction and vanish with its rollback (or end it under its owner). Cheap when no transaction() runs.
+   */
   #sameTask(what: string): void {
     const innermost = this.#transactions[this.#transactions.length - 1];
     if (innermost !== undefined && !insideTransaction(innermost)) {
@@ -817,18 +843,18 @@ export class Session<Conn = unknown> implements AsyncDisposable {
   }
 
   async #topLevel<T>(fn: (tx: this) => Promise<T>, options: TransactionOptions | undefined, token: object): Promise<T> {
-    await this.begin(options);
+    await this.#begin(options);
     let value: T;
     try {
       value = await sessionScope.run({ session: this, transaction: token, outer: sessionScope.getStore() }, () =>
         fn(this),
       );
     } catch (err) {
-      if (!this.#released && this.inTransaction) await this.rollback().catch(() => undefined);
+      if (!this.#released && this.inTransaction) await this.#rollback().catch(() => undefined);
       throw err;
     }
     // fn may have ended the transaction itself (commit()/rollback()).
-    if (this.inTransaction) await this.commit();
+    if (this.inTransaction) await this.#commit();
     return value;
   }
 
@@ -849,6 +875,14 @@ export class Session<Conn = unknown> implements AsyncDisposable {
         await this.#control(`RELEASE SAVEPOINT ${name}`).catch(() => undefined);
       }
       throw err;
+    }
+    if (this.#transactionStatus() === "failed") {
+      // fn caught a statement error: the inner work is undone, and so is the abort, so the outer transaction goes on.
+      await this.#control(`ROLLBACK TO SAVEPOINT ${name}`);
+      await this.#control(`RELEASE SAVEPOINT ${name}`);
+      throw new TransactionError(
+        "The nested transaction was rolled back: the transaction was aborted by an earlier error (caught inside it)",
+      );
     }
     await this.#control(`RELEASE SAVEPOINT ${name}`);
     return value;
@@ -1109,6 +1143,7 @@ export class Session<Conn = unknown> implements AsyncDisposable {
   }
 
   async #run<T>(p: Prepared, options: ExecuteOptions | undefined): Promise<SQLResult<T>> {
+    if (this.#transactions.length !== 0) this.#sameTask("A statement");
     if (options?.signal?.aborted) {
       throw new OperationCancelledError("The statement was cancelled before it was sent (AbortSignal already aborted)");
     }
@@ -1122,6 +1157,8 @@ export class Session<Conn = unknown> implements AsyncDisposable {
     }
     if (raw.command !== undefined ? CATALOG_CHANGES.has(raw.command) : p.operationType === "DDL" && !p.internal) {
       this.#catalogChanged(raw.command ?? "DDL", p.sql);
+    } else if (raw.command === "ROLLBACK" && isCommit(p.sql)) {
+      throw rolledBackCommit();
     }
     return this.#result<T>(p.sql, p.values, p.operationType, raw, started, p.metadata);
   }
@@ -1174,7 +1211,7 @@ export class Session<Conn = unknown> implements AsyncDisposable {
   }
 
   #fail(err: unknown, sql: string, values?: readonly unknown[]): SQLSpecError {
-    if (err instanceof ParameterError) return err;
+    if (err instanceof ParameterError || OWN_ERRORS.has(err as Error)) return err as SQLSpecError;
     const mapped = err instanceof SQLSpecError && err.cause !== undefined ? err : this.adapter.mapError(err, sql);
     if (values !== undefined && values.length > 0) mapped.message = scrubBoundValues(mapped.message, values);
     if (isBrokenError(mapped)) this.#broken = mapped;
@@ -1371,6 +1408,23 @@ function oneStatementOnly(count: number): UnsupportedOperationError {
     `The text holds ${count} statements; execute() and the select family run one statement per call. ` +
       "Run scripts with executeScript(), which runs each statement in turn. Nothing was run.",
   );
+}
+
+/** COMMIT (or END) as the statement's verb, after any leading comments. */
+const COMMIT_VERB = /^(?:\s+|--[^\n]*(?:\n|$)|\/\*[\s\S]*?\*\/)*(?:COMMIT|END)\b/i;
+
+/** The server answered a COMMIT with ROLLBACK (command tag): the transaction had failed and its work is gone. */
+function isCommit(sql: string): boolean {
+  return COMMIT_VERB.test(sql);
+}
+
+/** Errors the session raised itself (already typed, never mapped again). */
+const OWN_ERRORS = new WeakSet<Error>();
+
+function rolledBackCommit(): TransactionError {
+  const err = new TransactionError("The transaction was rolled back: the transaction was aborted by an earlier error");
+  OWN_ERRORS.add(err);
+  return err;
 }
 
 function emptyRaw(): RawResult {

@@ -4,10 +4,17 @@
  * connection is reset and handed on; transaction control from another task is refused; a nested transaction() after
  * a caught error leaves the outer one usable; a raw COMMIT the server answered with ROLLBACK is an error.
  */
+import { tmpdir } from "node:os";
 import pg from "pg";
 import { afterAll, describe, expect, test } from "vitest";
 import { MysqlConfig } from "../../src/adapters/mysql/index.js";
-import { OperationCancelledError, TransactionError } from "../../src/index.js";
+import { SqliteConfig } from "../../src/adapters/sqlite/index.js";
+import {
+  OperationCancelledError,
+  PoolTimeoutError,
+  TransactionError,
+  UnsupportedOperationError,
+} from "../../src/index.js";
 import { MYSQL_URL, PG_URL } from "../support/servers.js";
 import { type AnyConfig, sleep, TARGETS } from "./targets.js";
 
@@ -31,6 +38,12 @@ const MYSQL: EndTarget = {
       },
     }),
   sleep: (s) => `SELECT SLEEP(${s})`,
+};
+const SQLITE: EndTarget = {
+  name: "sqlite",
+  server: false,
+  make: () => new SqliteConfig({ poolConfig: { database: `${tmpdir()}/sqlspec-session-end-${process.pid}.db` } }),
+  sleep: () => "SELECT 1",
 };
 
 const opened: AnyConfig[] = [];
@@ -110,4 +123,133 @@ for (const t of PG_TARGETS.filter((x) => x.server)) {
   });
 }
 
-export { TransactionError };
+for (const t of [...PG_TARGETS, SQLITE]) {
+  describe(`transaction ownership: ${t.name}`, () => {
+    const c = t.server ? undefined : open(t);
+    const db = (): AnyConfig => c ?? open(t);
+
+    test("commit()/rollback()/begin()/execute() from another task while transaction() runs raise TransactionError", async () => {
+      const d = db();
+      const T = `se_owner_${t.name}`;
+      await d.withSession((s) => s.executeScript(`DROP TABLE IF EXISTS ${T}; CREATE TABLE ${T} (id int PRIMARY KEY)`));
+      const others: [string, (s: any) => Promise<unknown>][] = [
+        ["commit", (s) => s.commit()],
+        ["rollback", (s) => s.rollback()],
+        ["begin", (s) => s.begin()],
+        ["execute", (s) => s.execute(`INSERT INTO ${T} VALUES (11)`)],
+        ["executeMany", (s) => s.executeMany(`INSERT INTO ${T} VALUES (?)`, [[12], [13]])],
+        ["executeScript", (s) => s.executeScript(`INSERT INTO ${T} VALUES (14)`)],
+      ];
+      for (const [label, other] of others) {
+        const [inner, outer] = await d.withSession((s) =>
+          Promise.allSettled([
+            s.transaction(async (tx) => {
+              await tx.execute(`INSERT INTO ${T} VALUES (10)`);
+              await sleep(100);
+              throw new Error("fn fails: roll back 10");
+            }),
+            (async () => {
+              await sleep(30);
+              return other(s);
+            })(),
+          ]),
+        );
+        expect((inner as PromiseRejectedResult).reason?.message, label).toBe("fn fails: roll back 10");
+        expect(outer?.status, label).toBe("rejected");
+        expect((outer as PromiseRejectedResult).reason, label).toBeInstanceOf(TransactionError);
+        expect(await ids(d, T), label).toEqual([]);
+      }
+      await d.withSession((s) => s.execute(`DROP TABLE ${T}`));
+    });
+  });
+}
+
+for (const t of PG_TARGETS) {
+  describe(`transactions after a caught error: ${t.name}`, () => {
+    test("a nested transaction() whose fn caught a statement error rejects and leaves the outer one usable", async () => {
+      const d = open(t);
+      const T = `se_nested_${t.name}`;
+      await d.withSession((s) => s.executeScript(`DROP TABLE IF EXISTS ${T}; CREATE TABLE ${T} (id int PRIMARY KEY)`));
+      await d.withSession((s) =>
+        s.transaction(async (tx) => {
+          await tx.execute(`INSERT INTO ${T} VALUES (1)`);
+          const inner = await tx
+            .transaction(async (t2) => {
+              await t2.execute(`INSERT INTO ${T} VALUES (2)`);
+              await t2.execute("SELECT 1/0").catch(() => {});
+              return "resolved";
+            })
+            .catch((e) => e);
+          expect(inner).toBeInstanceOf(TransactionError);
+          expect(inner.message).toMatch(/rolled back: the transaction was aborted by an earlier error/);
+          expect(tx.inTransaction).toBe(true);
+          await tx.execute(`INSERT INTO ${T} VALUES (3)`);
+        }),
+      );
+      expect(await ids(d, T)).toEqual([1, 3]);
+      await d.withSession((s) => s.execute(`DROP TABLE ${T}`));
+    });
+
+    test("execute('COMMIT') the server answers with ROLLBACK raises TransactionError; the session is idle", async () => {
+      const d = open(t);
+      const T = `se_commit_${t.name}`;
+      await d.withSession((s) => s.executeScript(`DROP TABLE IF EXISTS ${T}; CREATE TABLE ${T} (id int PRIMARY KEY)`));
+      for (const commit of ["COMMIT", "-- done\nend"]) {
+        const err = await d.withSession(async (s) => {
+          await s.begin();
+          await s.execute(`INSERT INTO ${T} VALUES (4)`);
+          await s.execute("SELECT 1/0").catch(() => {});
+          const e = await s.execute(commit).catch((x) => x);
+          expect(s.inTransaction).toBe(false);
+          return e;
+        });
+        expect(err, commit).toBeInstanceOf(TransactionError);
+        expect(err.message).toMatch(/rolled back/);
+        const viaScript = await d.withSession(async (s) => {
+          await s.begin();
+          await s.execute("SELECT 1/0").catch(() => {});
+          return s.executeScript(commit).catch((x) => x);
+        });
+        expect(viaScript, commit).toBeInstanceOf(TransactionError);
+      }
+      // A COMMIT that commits is still a plain result.
+      await d.withSession(async (s) => {
+        await s.begin();
+        await s.execute(`INSERT INTO ${T} VALUES (5)`);
+        await s.execute("COMMIT");
+      });
+      expect(await ids(d, T)).toEqual([5]);
+      await d.withSession((s) => s.execute(`DROP TABLE ${T}`));
+    });
+  });
+}
+
+for (const t of [...PG_TARGETS.filter((x) => x.server), MYSQL]) {
+  describe(`begin() from two tasks: ${t.name}`, () => {
+    test("the second begin() while the first's BEGIN is in flight raises TransactionError", async () => {
+      const d = open(t);
+      const T = `se_begin_${t.name}`;
+      await d.withSession((s) => s.executeScript(`DROP TABLE IF EXISTS ${T}; CREATE TABLE ${T} (id int PRIMARY KEY)`));
+      const [a, b] = await d.withSession((s) =>
+        Promise.allSettled([
+          (async () => {
+            await s.begin();
+            await s.execute(`INSERT INTO ${T} VALUES (1)`);
+            await sleep(50);
+            await s.rollback();
+          })(),
+          (async () => {
+            await s.begin();
+            await s.execute(`INSERT INTO ${T} VALUES (2)`);
+            await s.commit();
+          })(),
+        ]),
+      );
+      expect(a?.status).toBe("fulfilled");
+      expect(b?.status).toBe("rejected");
+      expect((b as PromiseRejectedResult).reason).toBeInstanceOf(TransactionError);
+      expect(await ids(d, T)).toEqual([]);
+      await d.withSession((s) => s.execute(`DROP TABLE ${T}`));
+    });
+  });
+}

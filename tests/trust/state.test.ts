@@ -98,7 +98,7 @@ for (const target of TARGETS) {
         await s.execute("BEGIN");
         await s.execute(`INSERT INTO ${T} (id) VALUES (12)`);
         await s.execute("SELECT 1/0").catch(() => undefined);
-        await s.execute("COMMIT");
+        await expect(s.execute("COMMIT")).rejects.toBeInstanceOf(TransactionError);
         expect(s.inTransaction).toBe(false);
       });
       expect(await count(c, "id IN (10, 11, 12)")).toBe(0);
