@@ -26,6 +26,16 @@ export interface PoolOptions<T extends PoolResource> {
   aborted(reason: unknown): Error;
 }
 
+/**
+ * The error every pool raises for an acquire on a closed pool, or one still waiting when the pool closes (at once,
+ * never after the acquire timeout).
+ */
+export function poolClosedError(label: string, waiting: boolean): PoolTimeoutError {
+  return new PoolTimeoutError(
+    waiting ? `${label} pool was closed while waiting for a connection` : `${label} pool is closed`,
+  );
+}
+
 interface Waiter<T> {
   resolve(conn: T): void;
   reject(err: unknown): void;
@@ -65,7 +75,7 @@ export class ConnectionPool<T extends PoolResource> {
   }
 
   acquire(signal?: AbortSignal, timeoutMs?: number): Promise<T> {
-    if (this.#closed) return Promise.reject(new PoolTimeoutError(`${this.#o.label} pool is closed`));
+    if (this.#closed) return Promise.reject(poolClosedError(this.#o.label, false));
     if (signal?.aborted) return Promise.reject(this.#o.aborted(signal.reason));
     const idle = this.#takeIdle();
     if (idle !== undefined) return Promise.resolve(idle);
@@ -97,7 +107,7 @@ export class ConnectionPool<T extends PoolResource> {
     if (this.#reaper !== undefined) clearInterval(this.#reaper);
     for (const w of this.#waiters.splice(0)) {
       w.cleanup();
-      w.reject(new PoolTimeoutError(`${this.#o.label} pool was closed while waiting for a connection`));
+      w.reject(poolClosedError(this.#o.label, true));
     }
     for (const { conn } of this.#idle.splice(0)) this.#destroy(conn);
   }
@@ -131,7 +141,7 @@ export class ConnectionPool<T extends PoolResource> {
       (conn) => {
         if (this.#closed) {
           this.#destroy(conn);
-          throw new PoolTimeoutError(`${this.#o.label} pool was closed`);
+          throw poolClosedError(this.#o.label, true);
         }
         return conn;
       },

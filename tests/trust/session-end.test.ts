@@ -9,12 +9,7 @@ import pg from "pg";
 import { afterAll, describe, expect, test } from "vitest";
 import { MysqlConfig } from "../../src/adapters/mysql/index.js";
 import { SqliteConfig } from "../../src/adapters/sqlite/index.js";
-import {
-  OperationCancelledError,
-  PoolTimeoutError,
-  TransactionError,
-  UnsupportedOperationError,
-} from "../../src/index.js";
+import { OperationCancelledError, PoolTimeoutError, TransactionError } from "../../src/index.js";
 import { MYSQL_URL, PG_URL } from "../support/servers.js";
 import { type AnyConfig, sleep, TARGETS } from "./targets.js";
 
@@ -250,6 +245,34 @@ for (const t of [...PG_TARGETS.filter((x) => x.server), MYSQL]) {
       expect((b as PromiseRejectedResult).reason).toBeInstanceOf(TransactionError);
       expect(await ids(d, T)).toEqual([]);
       await d.withSession((s) => s.execute(`DROP TABLE ${T}`));
+    });
+  });
+}
+
+for (const t of PG_TARGETS.filter((x) => x.server)) {
+  describe(`close(): ${t.name}`, () => {
+    test("a session waiting for a connection rejects at once with PoolTimeoutError when the pool closes", async () => {
+      const c = t.make({ maxSize: 1, acquireTimeoutMs: 20_000 });
+      await c.withSession((s) => s.selectValue("SELECT 1"));
+      const running = c.withSession((s) => s.execute("SELECT pg_sleep(0.5)")).catch(() => {});
+      await sleep(100);
+      const waiter = c
+        .withSession((s) => s.selectValue("SELECT 2"))
+        .then(
+          () => "resolved",
+          (e) => e,
+        );
+      await sleep(50);
+      const t0 = Date.now();
+      await c.close();
+      const err = await Promise.race([waiter, sleep(3000).then(() => "pending after 3 s")]);
+      expect(err).toBeInstanceOf(PoolTimeoutError);
+      expect(err.message).toMatch(/pool was closed while waiting for a connection/);
+      expect(Date.now() - t0).toBeLessThan(3000);
+      await running;
+      const after = await c.withSession((s) => s.selectValue("SELECT 3"));
+      expect(after).toBe(3);
+      await c.close();
     });
   });
 }

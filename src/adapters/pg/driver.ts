@@ -33,6 +33,7 @@ import type {
 import { StackFailure } from "../../driver/adapter.js";
 import type { PoolConfig, ResetOnRelease, ResolvedDriverFeatures } from "../../driver/config.js";
 import { importDriver, rethrow } from "../../driver/dependencies.js";
+import { poolClosedError } from "../../driver/pool.js";
 import { boundedAcquire, StatementCancel, sendCancelRequest } from "../postgres-common/cancel.js";
 import { postgresIntrospector } from "../postgres-common/catalog.js";
 import {
@@ -192,6 +193,10 @@ export class PgAdapter implements Adapter<PgConnection> {
   readonly #cacheBytes: number;
   readonly #acquireTimeoutMs: number | undefined;
   readonly #resetMode: ResetOnRelease;
+  #closed = false;
+  readonly #maxSize: number;
+  /** Rejects each checkout waiting for a busy pool (close() settles them at once). */
+  readonly #onClose = new Set<() => void>();
   /** Parsers by OID, shared by every connection of the pool (pgvector's and user types are added once known). */
   readonly #types: PgTypeParsers;
   /** Server-reported parameter types per statement text; only consulted when an array is bound. */
@@ -225,6 +230,7 @@ export class PgAdapter implements Adapter<PgConnection> {
     const p = opts.pool;
     this.#acquireTimeoutMs = p.acquireTimeoutMs;
     this.#resetMode = p.resetOnRelease ?? "auto";
+    this.#maxSize = p.maxSize ?? 10;
     const f = this.#features;
     this.#types = new PgTypeParsers({
       int8: f.int8,
@@ -375,16 +381,40 @@ export class PgAdapter implements Adapter<PgConnection> {
   // ------------------------------------------------------------------------------------------------ pool
 
   async acquire(options?: AcquireOptions<PgConnection>): Promise<PgConnection> {
+    if (this.#closed) throw poolClosedError("PostgreSQL", false);
     try {
-      const pending = this.pool.connect();
+      let pending = this.pool.connect();
+      if (this.pool.idleCount === 0 && this.pool.totalCount >= this.#maxSize) pending = this.#closable(pending);
       const client =
         options?.signal !== undefined || options?.timeoutMs !== undefined
           ? await boundedAcquire(pending, options, (c) => c.release(), "PostgreSQL")
           : await pending;
       return (client as unknown as Record<symbol, PgConnection>)[CONN] as PgConnection;
     } catch (err) {
-      throw this.#mapAcquireError(err);
+      throw err instanceof PoolTimeoutError ? err : this.#mapAcquireError(err);
     }
+  }
+
+  /**
+   * A checkout that waits for a busy pool rejects at once when close() is called (pg-pool would leave it pending
+   * until its timeout, or forever); a client it gets later goes straight back.
+   */
+  #closable(pending: Promise<PgModule.PoolClient>): Promise<PgModule.PoolClient> {
+    return new Promise((resolve, reject) => {
+      const onClose = (): void => reject(poolClosedError("PostgreSQL", true));
+      this.#onClose.add(onClose);
+      pending.then(
+        (client) => {
+          const waiting = this.#onClose.delete(onClose);
+          if (waiting) resolve(client);
+          else client.release();
+        },
+        (err) => {
+          this.#onClose.delete(onClose);
+          reject(err);
+        },
+      );
+    });
   }
 
   #mapAcquireError(err: unknown): SQLSpecError {
@@ -474,6 +504,9 @@ export class PgAdapter implements Adapter<PgConnection> {
   }
 
   async close(): Promise<void> {
+    this.#closed = true;
+    for (const reject of this.#onClose) reject();
+    this.#onClose.clear();
     await this.pool.end();
   }
 

@@ -34,6 +34,7 @@ import type {
 import { StackFailure } from "../../driver/adapter.js";
 import type { PoolConfig, ResetOnRelease, ResolvedDriverFeatures } from "../../driver/config.js";
 import { importDriver, rethrow } from "../../driver/dependencies.js";
+import { poolClosedError } from "../../driver/pool.js";
 import { StatementCancel, sendCancelRequest } from "../postgres-common/cancel.js";
 import { postgresIntrospector } from "../postgres-common/catalog.js";
 import {
@@ -291,7 +292,7 @@ export class PostgresJsAdapter implements Adapter<PostgresJsConnection> {
   async acquire(options?: AcquireOptions<PostgresJsConnection>): Promise<PostgresJsConnection> {
     const signal = options?.signal;
     if (signal?.aborted) throw new OperationCancelledError("PostgreSQL acquire cancelled", { cause: signal.reason });
-    if (this.#closed) throw new DatabaseConnectionError("PostgreSQL pool closed");
+    if (this.#closed) throw poolClosedError("PostgreSQL", false);
     const idle = this.#takeIdle();
     if (idle !== undefined) return idle;
     if (this.#size < this.#max) {
@@ -564,7 +565,7 @@ export class PostgresJsAdapter implements Adapter<PostgresJsConnection> {
 
   async close(): Promise<void> {
     this.#closed = true;
-    for (const w of this.#waiters.splice(0)) w.reject(new DatabaseConnectionError("PostgreSQL pool closed"));
+    for (const w of this.#waiters.splice(0)) w.reject(poolClosedError("PostgreSQL", true));
     const idle = this.#idle.splice(0);
     for (const c of idle) if (c.idleTimer) clearTimeout(c.idleTimer);
     this.#size -= idle.length;
