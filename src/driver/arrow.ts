@@ -235,8 +235,11 @@ export class ArrowBatchBuilder {
           const v = values[i];
           if (v !== null && v !== undefined) {
             if (!Array.isArray(v)) throw bad("a non-array value");
+            // A list of lists is one only where the element type says so (DuckDB); a PostgreSQL array has one type
+            // for every dimension, so a nested value there is a multidimensional array.
+            const nested = t.element?.kind === "list";
             for (const item of v) {
-              if (Array.isArray(item)) throw bad("a multidimensional array");
+              if (!nested && Array.isArray(item)) throw bad("a multidimensional array");
               items.push(item);
             }
           }
@@ -267,6 +270,7 @@ export class ArrowBatchBuilder {
         let s: string;
         if (typeof v === "string") s = v;
         else if (t.kind === "json") s = this.#json(v);
+        else if (t.kind === "numeric" && (typeof v === "bigint" || typeof v === "number")) s = String(v);
         else throw bad(`a ${typeof v} value`);
         texts[i] = s;
         bytes += Buffer.byteLength(s, "utf8");

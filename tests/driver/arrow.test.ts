@@ -1,5 +1,6 @@
 import { Field, makeData, RecordBatch, Schema, Struct, Table, TimeMillisecond, tableFromArrays } from "apache-arrow";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { DuckdbConfig } from "../../src/adapters/duckdb/index.js";
 import { PgConfig } from "../../src/adapters/pg/index.js";
 import { PgliteConfig } from "../../src/adapters/pglite/index.js";
 import { PostgresJsConfig } from "../../src/adapters/postgresjs/index.js";
@@ -289,5 +290,81 @@ describe("Arrow on an adapter without result column types", () => {
     } finally {
       await spec.closeAllPools();
     }
+  });
+});
+
+describe("Arrow on duckdb", () => {
+  const spec = new SQLSpec();
+  const db = spec.addConfig(
+    new DuckdbConfig({ poolConfig: { database: ":memory:" }, driverFeatures: { int8: "bigint" } }),
+  );
+  const text = spec.addConfig(
+    new DuckdbConfig({ poolConfig: { database: ":memory:" }, driverFeatures: { timestamps: "string" } }),
+  );
+  afterAll(() => spec.closeAllPools());
+  const QUERY =
+    "SELECT 1::SMALLINT AS s, 2::INTEGER AS i, 9007199254740993::BIGINT AS b, 1.5::FLOAT AS f, 2.25::DOUBLE AS d, " +
+    "12345678.1234::DECIMAL(12,4) AS n, 170141183460469231731687303715884105727::HUGEINT AS h, true AS t, 'héllo' AS v, " +
+    "'\\x00\\xFF'::BLOB AS bl, DATE '2024-02-29' AS dt, TIMESTAMP '2024-05-06 07:08:09.123456' AS ts, " +
+    "TIMESTAMPTZ '2024-05-06 07:08:09.123456+00' AS tz, [1, NULL, 3] AS l, [[1], [2, 3]] AS ll, " +
+    "{'a': 1} AS st, NULL::INTEGER AS ni";
+
+  test("the schema comes from DuckDB's column types; values keep precision", async () => {
+    const table = await db.withSession(async (s) => {
+      await s.execute("SET TimeZone = 'Asia/Tokyo'");
+      return s.selectToArrow(QUERY);
+    });
+    expect(Object.fromEntries(table.schema.fields.map((f) => [f.name, String(f.type)]))).toEqual({
+      s: "Int16",
+      i: "Int32",
+      b: "Int64",
+      f: "Float32",
+      d: "Float64",
+      n: "Utf8",
+      h: "Utf8",
+      t: "Bool",
+      v: "Utf8",
+      bl: "Binary",
+      dt: "Date32<DAY>",
+      ts: "Timestamp<MILLISECOND>",
+      tz: "Timestamp<MILLISECOND, UTC>",
+      l: "List<Int32>",
+      ll: "List<List<Int32>>",
+      st: "Utf8",
+      ni: "Int32",
+    });
+    const row = table.get(0)?.toJSON() as Record<string, unknown>;
+    expect(row.b).toBe(BIG);
+    expect(row.n).toBe("12345678.1234");
+    expect(row.h).toBe("170141183460469231731687303715884105727");
+    expect([...(row.bl as Uint8Array)]).toEqual([0, 255]);
+    expect(row.dt).toBe(Date.UTC(2024, 1, 29));
+    expect(row.ts).toBe(Date.UTC(2024, 4, 6, 7, 8, 9, 123));
+    expect(row.tz).toBe(Date.UTC(2024, 4, 6, 7, 8, 9, 123));
+    expect([...(row.l as Iterable<unknown>)]).toEqual([1, null, 3]);
+    expect([...(row.ll as Iterable<Iterable<unknown>>)].map((x) => [...x])).toEqual([[1], [2, 3]]);
+    expect(JSON.parse(row.st as string)).toEqual({ a: 1 });
+    expect(row.ni).toBeNull();
+  });
+
+  test('timestamps: "string" keeps microseconds; batches stream', async () => {
+    const table = await text.withSession((s) => s.selectToArrow("SELECT ts, tz FROM (" + QUERY + ")"));
+    expect(table.schema.fields.map((f) => String(f.type))).toEqual([
+      "Timestamp<MICROSECOND>",
+      "Timestamp<MICROSECOND, UTC>",
+    ]);
+    const micros = BigInt(Date.UTC(2024, 4, 6, 7, 8, 9, 123)) * 1000n + 456n;
+    const raw = (column: string): bigint | undefined =>
+      (table.getChild(column)?.data[0]?.values as BigInt64Array | undefined)?.[0];
+    expect(raw("ts")).toBe(micros);
+    expect(raw("tz")).toBe(micros);
+    const sizes: number[] = [];
+    await db.withSession(async (s) => {
+      for await (const b of s.selectToArrow("SELECT range AS n FROM range(5)", undefined, { batchSize: 2 })) {
+        sizes.push(b.numRows);
+        expect(String(b.schema.fields[0]?.type)).toBe("Int64");
+      }
+    });
+    expect(sizes).toEqual([2, 2, 1]);
   });
 });

@@ -33,6 +33,7 @@ import { appendRows, columnAppenders } from "./appender.js";
 import { duckdbIntrospector } from "./catalog.js";
 import { type DuckdbModule, encodeParams, jsonColumns, parseJsonColumns, resultConverter } from "./codecs.js";
 import { isFatalDuckdbError, mapDuckdbError } from "./errors.js";
+import { duckdbResultColumnTypes } from "./result-types.js";
 
 export async function loadDuckdb(feature: string): Promise<DuckdbModule> {
   const mod = await importDriver(
@@ -121,6 +122,7 @@ export class DuckdbAdapter implements Adapter<DuckdbConnection> {
     maxParameters: 65_535,
     sharedConnection: false,
     bulkCopyThreshold: undefined,
+    resultColumnTypes: true,
   };
   readonly introspector = duckdbIntrospector;
   /**
@@ -271,7 +273,9 @@ export class DuckdbAdapter implements Adapter<DuckdbConnection> {
       else if (stmt.parameterCount > 0) stmt.clearBindings();
       if (watch?.kind !== undefined) throw new Error("INTERRUPT Error: Interrupted before the statement started");
       const result = await stmt.run();
-      return await this.#shape(conn, result, sql);
+      const raw = await this.#shape(conn, result, sql);
+      if (opts.onColumnTypes !== undefined) opts.onColumnTypes(this.#columnTypes(result));
+      return raw;
     } catch (err) {
       watch?.done();
       if (conn.inTransaction) conn.failed = await this.#aborted(conn);
@@ -320,6 +324,11 @@ export class DuckdbAdapter implements Adapter<DuckdbConnection> {
     return dml ? { rows, columns, rowsAffected: rows.length } : { rows, columns, rowsAffected: 0, command: "SELECT" };
   }
 
+  #columnTypes(result: DuckDB.DuckDBResult): ReturnType<typeof duckdbResultColumnTypes> {
+    const query = result.returnType === this.#duck.ResultReturnType.QUERY_RESULT;
+    return query ? duckdbResultColumnTypes(this.#duck, result.columnTypes(), this.#o.features.timestamps) : [];
+  }
+
   #parseJson(result: DuckDB.DuckDBResult, rows: Row[]): void {
     const f = this.#o.features;
     if (!f.enableJsonCodecs || rows.length === 0) return;
@@ -354,6 +363,7 @@ export class DuckdbAdapter implements Adapter<DuckdbConnection> {
       }
       let batch: Row[] = [];
       try {
+        if (opts.onColumnTypes !== undefined) opts.onColumnTypes(this.#columnTypes(result));
         for await (const rows of result.yieldConvertedRowObjects(this.#convert)) {
           this.#parseJson(result, rows as Row[]);
           for (const row of rows) {
