@@ -40,7 +40,7 @@ const BIGINT_RE = /"\\u0000bigint\\u0000(-?\d+)\\u0000bigint\\u0000"/g;
 /**
  * JSON.stringify that writes bigint as an exact JSON number, Date as ISO 8601 (Date#toJSON) and bytes as `\x…` hex.
  * A value JSON cannot hold (a Symbol, a function, NaN/±Infinity, an Invalid Date, a string with a lone surrogate, a
- * Map/Set/Promise/WeakMap/WeakSet) throws {@link JsonValueError} instead of being dropped or written as `null`/`{}`.
+ * Map/Set/Promise/WeakMap/WeakSet) throws a TypeError naming the kind instead of being dropped or written as `null`/`{}`.
  */
 export function defaultJsonSerializer(value: unknown): string {
   // The replacer costs ~5× per value; skip it when it would change nothing (no bigint, bytes or foreign toJSON).

@@ -447,6 +447,34 @@ export function runTrustTests(t: TrustTarget): void {
           expect(timed.ok + timed.timedOut).toBe(150);
         });
 
+        test("an abort fired as a fresh pool's first statement starts (connection still opening) cancels it", async () => {
+          const outcomes: string[] = [];
+          for (let k = 0; k < 8; k++) {
+            const fresh = config({ maxSize: 1 });
+            const outcome = await within(
+              5000,
+              `cold abort ${k}`,
+              fresh.withSession(async (s) => {
+                const ac = new AbortController();
+                const run = s.execute(
+                  `INSERT INTO ${p}_items (id, name, n) SELECT ${9900 + k}, 'cold', 1 FROM pg_sleep(0.3)`,
+                  [],
+                  { signal: ac.signal },
+                );
+                ac.abort();
+                return run.then(
+                  () => "resolved",
+                  (e: unknown) => (e as Error).constructor.name,
+                );
+              }),
+            );
+            outcomes.push(outcome);
+            await within(5000, "close", fresh.close());
+          }
+          expect(outcomes.join(",")).toBe(Array(8).fill("OperationCancelledError").join(","));
+          expect(await count(`${p}_items WHERE id >= 9900 AND id < 9908`)).toBe(0);
+        });
+
         test("an abort right after the statement is sent never wedges the connection", async () => {
           const one = config({ maxSize: 1 });
           await one.withSession(async (s) => {

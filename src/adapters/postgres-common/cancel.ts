@@ -54,6 +54,11 @@ export function sendCancelRequest(
 
 export type CancelKind = "timeout" | "cancel";
 
+/** A statement still running this long after its CancelRequest was resolved gets another one. */
+const RESEND_MS = 50;
+/** CancelRequests per statement at most (a backend that ignores them all is left to the statement's own end). */
+const MAX_SENDS = 40;
+
 /**
  * A statement's `timeoutMs` and `signal`. When one fires, `fire` cancels the statement if it is still running and
  * returns the pending CancelRequest (or undefined when there was nothing to cancel). `done()`, awaited after the
@@ -67,6 +72,9 @@ export class StatementCancel {
   readonly #signal: AbortSignal | undefined;
   readonly #onAbort: () => void;
   readonly #fire: () => Promise<boolean> | undefined;
+  #finished = false;
+  #resend: NodeJS.Timeout | undefined;
+  #wake: (() => void) | undefined;
 
   constructor(
     opts: { signal?: AbortSignal | undefined; timeoutMs?: number | undefined },
@@ -82,12 +90,38 @@ export class StatementCancel {
   #trigger(kind: CancelKind): void {
     if (this.kind !== undefined) return;
     this.kind = kind;
-    this.#sent = this.#fire();
+    const first = this.#fire();
+    if (first !== undefined) this.#sent = this.#untilStopped(first);
+  }
+
+  /**
+   * A backend that is between statements ignores a CancelRequest, so one that overtook the statement's own messages
+   * (sent on another socket a moment earlier) is lost and the statement runs to the end. While the statement still
+   * runs, the request is sent again every RESEND_MS (`fire` checks each time that it is still the running one); each
+   * is resolved before the next, and all before done() returns.
+   */
+  async #untilStopped(first: Promise<boolean>): Promise<boolean> {
+    let delivered = await first;
+    for (let attempt = 1; delivered && attempt < MAX_SENDS && !this.#finished; attempt++) {
+      await new Promise<void>((resolve) => {
+        this.#wake = resolve;
+        this.#resend = setTimeout(resolve, RESEND_MS);
+      });
+      this.#wake = undefined;
+      if (this.#finished) break;
+      const again = this.#fire();
+      if (again === undefined) break;
+      delivered = await again;
+    }
+    return delivered;
   }
 
   /** Disarms; resolves false when a CancelRequest was sent and not resolved in time (discard the connection). */
   async done(): Promise<boolean> {
+    this.#finished = true;
     if (this.#timer !== undefined) clearTimeout(this.#timer);
+    if (this.#resend !== undefined) clearTimeout(this.#resend);
+    this.#wake?.();
     this.#signal?.removeEventListener("abort", this.#onAbort);
     return this.#sent === undefined ? true : await this.#sent;
   }

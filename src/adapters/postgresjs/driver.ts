@@ -1229,15 +1229,21 @@ function cancelRunning(
   answers = 1,
 ): Promise<boolean> | undefined {
   if (state.settled) return undefined;
-  if ((q as { state?: unknown }).state === undefined) {
+  // postgres.js sets `state` (the backend's key) when it writes the query; null until then.
+  const unsent = (q as { state?: unknown }).state == null;
+  if (!unsent && wire.readyCount - ready >= answers) return undefined;
+  if (unsent || wire.pid === 0) {
+    // Not sent yet, or sent on a connection still starting up (no BackendKeyData yet: nothing to address a
+    // CancelRequest to). Look again shortly; the abort must not be lost because it came early.
     return new Promise<boolean>((resolve) => {
-      setImmediate(() => {
+      const again = (): void => {
         const sent = cancelRunning(wire, q, state, ready, answers);
         if (sent === undefined) resolve(true);
         else sent.then(resolve);
-      });
+      };
+      if (unsent) setImmediate(again);
+      else setTimeout(again, 1);
     });
   }
-  if (wire.readyCount - ready >= answers || wire.pid === 0) return undefined;
   return sendCancelRequest(wire.host, wire.port, wire.pid, wire.secret);
 }

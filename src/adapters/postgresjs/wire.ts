@@ -27,7 +27,7 @@ export class WireObserver {
   parameterChanged = false;
   /** The server entered COPY IN/OUT/BOTH since this was last cleared. */
   copyStarted = false;
-  /** Count of ReadyForQuery messages seen (a sync point passed). */
+  /** Count of ReadyForQuery messages seen after startup (a query's sync point passed). */
   readyCount = 0;
   /** Set when the stream could not be framed (never expected); the connection's state is then unknown. */
   lost = false;
@@ -104,8 +104,10 @@ export class WireObserver {
     switch (type) {
       case READY_FOR_QUERY:
         if (end > start) this.status = buf[start] as number;
+        // The startup's ReadyForQuery answers no query: a statement queued while the connection opened is still
+        // unanswered after it.
+        if (this.#started) this.readyCount++;
         this.#started = true;
-        this.readyCount++;
         return;
       case BACKEND_KEY:
         if (end - start >= 8) {
