@@ -738,6 +738,19 @@ export function runTrustTests(t: TrustTarget): void {
         expect(await one.withSession((s) => s.selectValue("SELECT pg_backend_pid()"))).toBe(pid);
       });
 
+      test("DEALLOCATE ALL / DISCARD PLANS run through the session inside a transaction: the transaction goes on", async () => {
+        await db.withSession(async (s) => {
+          for (const cmd of ["DEALLOCATE ALL", "DISCARD PLANS"]) {
+            const got = await s.transaction(async (tx) => {
+              for (let i = 0; i < 3; i++) await tx.selectValue("SELECT $1::int + 40", [i]);
+              await tx.execute(cmd);
+              return tx.selectValue("SELECT $1::int + 40", [2]);
+            });
+            expect(got, cmd).toBe(42);
+          }
+        });
+      });
+
       test("the statement cache survives DEALLOCATE ALL run behind the adapter's back", async () => {
         const one = config({ maxSize: 1 });
         await one.withSession(async (s) => {

@@ -13,7 +13,8 @@ export function changesSchema(command: string | undefined): boolean {
   return SCHEMA_CHANGE.test(command);
 }
 
-const SCHEMA_CHANGE = /^(?:CREATE|ALTER|DROP)\b/;
+// DEALLOCATE [ALL] and DISCARD ALL/PLANS drop the connection's prepared statements (or their plans) as well.
+const SCHEMA_CHANGE = /^(?:CREATE|ALTER|DROP|DEALLOCATE|DISCARD)\b/;
 
 export function parseCommandTag(tag: string): { command: string; rowsAffected: number } {
   const space = tag.lastIndexOf(" ");
