@@ -177,6 +177,25 @@ describe("postgres.js one-shot calls", () => {
     }
   });
 
+  test("maxLifetimeMs holds under steady one-shot load: an expired connection takes no more and is replaced", async () => {
+    const db = pool({ maxLifetimeMs: 150 });
+    try {
+      const pids = new Set<number>();
+      const until = Date.now() + 700;
+      // Three workers keep the one connection busy without a gap (answers come 30 ms apart, and each worker sends
+      // its next statement as soon as it has its answer), so it never goes idle by itself.
+      const worker = async (): Promise<void> => {
+        while (Date.now() < until) {
+          pids.add(await db.selectValue<number>("SELECT pg_backend_pid() FROM pg_sleep(0.03)"));
+        }
+      };
+      await Promise.all([worker(), worker(), worker()]);
+      expect(pids.size).toBeGreaterThan(1);
+    } finally {
+      await db.close();
+    }
+  });
+
   test("hooks see each one-shot statement as a session of one statement, shared connection or not", async () => {
     const events: string[] = [];
     const db = new PostgresJsConfig({

@@ -463,7 +463,8 @@ export class PostgresJsAdapter implements Adapter<PostgresJsConnection> {
     if (this.#size >= this.#max && this.#waiters.length === 0) {
       let best: PostgresJsConnection | undefined;
       for (const c of this.#sharing) {
-        if (c.shareClosed || c.broken || c.wire.lost || c.sharedInFlight >= SHARED_DEPTH) continue;
+        // An expired connection takes no more, so it drains and release retires it (maxLifetimeMs under load).
+        if (c.shareClosed || c.broken || c.wire.lost || c.sharedInFlight >= SHARED_DEPTH || this.#expired(c)) continue;
         if (best === undefined || c.sharedInFlight < best.sharedInFlight) best = c;
       }
       if (best !== undefined) {
