@@ -115,6 +115,7 @@ export type { CopyOptions, CopySink, CopySource } from "./driver/copy-statement.
 export { DataDictionary, type Feature, type TypeCategory } from "./driver/data-dictionary.js";
 export { DatabaseConfig, type SessionOptions } from "./driver/database-config.js";
 export { FEATURES, TYPE_CATEGORIES } from "./driver/features.js";
+export type { LoadRecordsOptions } from "./driver/load-records.js";
 export type { NativeBulkStrategy } from "./driver/native-bulk.js";
 export {
   type ConnectionEvent,
@@ -147,7 +148,7 @@ export {
 } from "./driver/session.js";
 export { SQLSpec, type SQLSpecOptions } from "./driver/spec.js";
 export type { CompiledStatement, StackItem, StackOptions } from "./driver/stack.js";
-export type { LoadRecordsOptions, UpsertOptions, UpsertStrategy } from "./driver/upsert.js";
+export type { UpsertOptions, UpsertStrategy } from "./driver/upsert.js";
 export type { DuplicateKeys } from "./driver/upsert-checks.js";
 export type {
   MigrationFile,

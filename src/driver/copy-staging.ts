@@ -1,16 +1,11 @@
 /**
- * COPY staging for the upsert engine: rows COPYed into an `ON COMMIT DROP` temp table typed like the target, inside
- * the caller's transaction or one of the engine's own. The rows reach the adapter as an ObjectRows source, which the
- * shared encoder reads in place.
+ * Transactions and COPY for the bulk engine: its work runs in the caller's transaction or one of its own, and rows
+ * reach the adapter's `copyIn` (an ObjectRows source, which the shared encoder reads in place) through the host.
  */
-import { quoteIdent } from "../core/identifiers.js";
-import type { Adapter, CopyInOptions } from "./adapter.js";
-import { ObjectRows, rowArray } from "./copy-rows.js";
+import type { CopyInOptions } from "./adapter.js";
+import type { BulkHost } from "./bulk-host.js";
+import { rowArray } from "./copy-rows.js";
 import type { CallDeadline } from "./deadline.js";
-import type { Session } from "./session.js";
-
-type AnySession = Session<any>;
-type Rows = readonly Readonly<Record<string, unknown>>[];
 
 /**
  * The staging table's name. One fixed name keeps the CREATE and MERGE texts stable, so they stay cached as prepared
@@ -18,23 +13,12 @@ type Rows = readonly Readonly<Record<string, unknown>>[];
  * explicit DROP inside a caller's transaction). Stages that must outlive the call get numbered names.
  */
 export const STAGE = "sqlspec_stage";
-let stageSeq = 0;
 
-/** A column name is one identifier even when it contains dots; always quoted. */
-export function quoteIdentPg(name: string): string {
-  return quoteIdent(name, "postgres");
-}
-
-/** `"col" type, …` for a recordset alias or a staging table. */
-export function columnDefs(columns: readonly string[], types: readonly string[]): string {
-  return columns.map((c, i) => `${quoteIdentPg(c)} ${types[i]}`).join(", ");
-}
-
-const owned = new WeakSet<AnySession>();
+const owned = new WeakSet<BulkHost>();
 
 /** Whether the running inTransaction call opened the transaction itself (ON COMMIT DROP then frees the stage). */
-export function ownsTransaction(session: AnySession): boolean {
-  return owned.has(session);
+export function ownsTransaction(host: BulkHost): boolean {
+  return owned.has(host);
 }
 
 /**
@@ -42,48 +26,19 @@ export function ownsTransaction(session: AnySession): boolean {
  * call's deadline bounds the BEGIN too (it can wait: SQLite's write lock, PGlite's one connection).
  */
 export async function inTransaction<T>(
-  session: AnySession,
+  host: BulkHost,
   deadline: CallDeadline | undefined,
   fn: () => Promise<T>,
 ): Promise<T> {
-  if (session.inTransaction) return fn();
-  return session.transaction(async () => {
-    owned.add(session);
+  if (host.inTransaction) return fn();
+  return host.transaction(async () => {
+    owned.add(host);
     try {
       return await fn();
     } finally {
-      owned.delete(session);
+      owned.delete(host);
     }
   }, deadline?.next());
-}
-
-/** COPYs rows into a fresh `ON COMMIT DROP` temp table typed like the target's columns; returns its name. */
-export async function stageRows(
-  session: AnySession,
-  columns: readonly string[],
-  types: readonly string[],
-  rows: Rows,
-  name?: string,
-  options?: CopyInOptions,
-): Promise<string> {
-  const stage = name ?? `${STAGE}_${++stageSeq}`;
-  // The table is created once the rows are encoded: a value that cannot be stored fails before any I/O.
-  const beforeCopy = async (): Promise<void> => {
-    await session.runCompiled(
-      `CREATE TEMP TABLE ${quoteIdentPg(stage)} (${columnDefs(columns, types)}) ON COMMIT DROP`,
-      [],
-      "DDL",
-      undefined,
-      options,
-    );
-  };
-  await copyRows(session, stage, columns, types, new ObjectRows(rows, columns), { ...options, beforeCopy });
-  return stage;
-}
-
-export async function dropStage(session: AnySession, stage: string): Promise<void> {
-  // Inside a caller's transaction the table would live until its commit; free it now.
-  await session.runCompiled(`DROP TABLE IF EXISTS ${quoteIdentPg(stage)}`, [], "DDL");
 }
 
 export type RowSource = AsyncIterable<Readonly<Record<string, unknown>> | readonly unknown[]>;
@@ -99,17 +54,16 @@ export async function* arraysOfAsync(
 
 /** COPY through the adapter; driver errors come back typed. */
 export async function copyRows(
-  session: AnySession,
+  host: BulkHost,
   table: string,
   columns: readonly string[],
   types: readonly string[],
   source: Iterable<unknown[]> | AsyncIterable<unknown[]>,
   options?: CopyInOptions,
 ): Promise<number> {
-  const copyIn = session.adapter.copyIn as NonNullable<Adapter<unknown>["copyIn"]>;
   try {
-    return await copyIn.call(session.adapter, session.conn, table, [...columns], source, [...types], options);
+    return await host.copyIn(table, [...columns], source, [...types], options);
   } catch (err) {
-    throw session.mapError(err, `COPY ${table} FROM STDIN`);
+    throw host.mapError(err, `COPY ${table} FROM STDIN`);
   }
 }

@@ -5,7 +5,12 @@
  * STDIN stays refused before anything is sent (the server would wait for data nobody sends).
  */
 import { findCopyStdio } from "../core/copy-statement.js";
-import { OperationCancelledError, ParameterError, UnsupportedOperationError } from "../core/errors.js";
+import {
+  OperationCancelledError,
+  ParameterError,
+  type SQLSpecError,
+  UnsupportedOperationError,
+} from "../core/errors.js";
 import { SQLResult } from "../core/result.js";
 import type { QueryOptions } from "./adapter.js";
 import type { Session } from "./session.js";
@@ -42,13 +47,15 @@ export function isCopyOptions(value: unknown): value is CopyOptions {
 
 /**
  * Runs a COPY statement given to execute(). FROM STDIN / TO STDOUT go through the adapter's COPY methods; any other
- * COPY (to or from a server file) returns undefined and runs as an ordinary statement.
+ * COPY (to or from a server file) returns undefined and runs as an ordinary statement. `mapError` is the session's
+ * own (a driver error comes back typed, and a broken connection is remembered).
  */
 export async function runCopyStatement(
   session: Session<any>,
   sql: string,
   copy: CopyOptions | undefined,
   opts: QueryOptions,
+  mapError: (err: unknown, sql: string) => SQLSpecError,
 ): Promise<SQLResult<Uint8Array> | undefined> {
   const stdio = findCopyStdio(sql);
   if (stdio === undefined) {
@@ -69,7 +76,7 @@ export async function runCopyStatement(
     try {
       count = await adapter.copyFromStdin(session.conn, sql, data, opts);
     } catch (err) {
-      throw session.mapError(err, sql);
+      throw mapError(err, sql);
     }
     return copyResult(sql, count, [], started);
   }
@@ -84,7 +91,7 @@ export async function runCopyStatement(
     count = await adapter.copyToStdout(session.conn, sql, write, opts);
     sink?.check();
   } catch (err) {
-    throw session.mapError(err, sql);
+    throw mapError(err, sql);
   } finally {
     sink?.detach();
   }

@@ -13,17 +13,22 @@ import {
   type ExplainResult,
   type ExplainSql,
 } from "../core/explain.js";
+import type { SQLResult } from "../core/result.js";
 import type { Params } from "../core/types.js";
 import type { ExecuteOptions, Session, Statement } from "./session.js";
 
 /** Thrown inside transaction() to roll the EXPLAIN's effects back; never escapes. */
 const ROLLBACK = Symbol("explain rollback");
 
+/** Runs compiled SQL (the adapter's parameter style) on the session's connection, as the session runs its own. */
+export type RunCompiled = (sql: string, values: unknown[], options: ExecuteOptions | undefined) => Promise<SQLResult>;
+
 export async function explainStatement(
   session: Session<any>,
   statement: Statement,
   params: Params | undefined,
   options: (ExplainOptions & ExecuteOptions) | undefined,
+  runCompiled: RunCompiled,
 ): Promise<ExplainResult> {
   let explain: ExplainOptions;
   let target: Statement;
@@ -41,7 +46,7 @@ export async function explainStatement(
   const prefix = sqlOf.prefix(explain, ctx);
   const compiled = await session.compile(target, params);
   const text = prefix + compiled.sql;
-  const run = () => session.runCompiled(text, compiled.values, "SELECT", undefined, executeOnly(options));
+  const run = () => runCompiled(text, compiled.values, executeOnly(options));
   let result: Awaited<ReturnType<typeof run>>;
   if (explain.rollback === true) {
     let captured: typeof result | undefined;

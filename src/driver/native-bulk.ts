@@ -32,13 +32,13 @@ import { type ResultMetadata, SQLResult } from "../core/result.js";
 import type { OperationType, Row } from "../core/types.js";
 import type { BulkUpsertShape, InsertUpsertSql, JsonColumnKind } from "../dialects/bulk.js";
 import type { BulkCapabilities } from "./adapter.js";
+import type { BulkHost } from "./bulk-host.js";
+import { columnsOf } from "./bulk-run.js";
 import { ObjectRows, rowArray } from "./copy-rows.js";
 import { inTransaction } from "./copy-staging.js";
 import type { CallDeadline } from "./deadline.js";
-import type { Session } from "./session.js";
-import { type ColumnsOf, catalogTypes, checkRowValues, flattenRows } from "./upsert-checks.js";
+import { catalogTypes, checkRowValues, flattenRows } from "./upsert-checks.js";
 
-type AnySession = Session<any>;
 type Rows = readonly Readonly<Record<string, unknown>>[];
 
 /**
@@ -58,10 +58,6 @@ const JSON_CHUNK_ROWS = 1000;
 const PACKET_MARGIN = 64 * 1024;
 const STAGE = "sqlspec_stage";
 
-export function bulkOf(session: AnySession): BulkCapabilities | undefined {
-  return session.adapter.bulk;
-}
-
 export interface NativePlan {
   columns: string[];
   on: string[];
@@ -80,16 +76,16 @@ export interface NativeSource {
  * sent; a VALUES source reads the values into its parameter array in the same pass.
  */
 export function nativeSource(
-  session: AnySession,
+  host: BulkHost,
   bulk: BulkCapabilities,
   rows: Rows,
   columns: readonly string[],
   strategy: NativeBulkStrategy | "auto",
 ): NativeSource {
-  const chosen = strategy === "auto" ? autoStrategy(session, bulk, rows.length) : strategy;
+  const chosen = strategy === "auto" ? autoStrategy(host, bulk, rows.length) : strategy;
   if (chosen === "json" && !bulk.jsonRows) throw new SQLBuilderError("This server has no JSON row source");
-  if (chosen === "copy" && typeof session.adapter.copyIn !== "function") {
-    throw new SQLBuilderError(`The ${session.adapter.databaseLabel} adapter has no bulk loader`);
+  if (chosen === "copy" && !host.canCopyIn) {
+    throw new SQLBuilderError(`The ${host.databaseLabel} adapter has no bulk loader`);
   }
   if (chosen === "values") {
     return { strategy: chosen, chunks: flattenRows(rows, columns, rowsPerStatement(bulk, columns.length)) };
@@ -100,7 +96,7 @@ export function nativeSource(
 
 /** `session.upsert` on an INSERT-form engine. Atomic: one statement, or its own transaction (or the caller's). */
 export async function nativeBulkUpsert(
-  session: AnySession,
+  host: BulkHost,
   bulk: BulkCapabilities,
   table: string,
   rows: Rows,
@@ -109,7 +105,7 @@ export async function nativeBulkUpsert(
   started: number,
   deadline?: CallDeadline,
 ): Promise<SQLResult> {
-  const types = await catalogTypes(columnsOf(session), table, plan.columns);
+  const types = await catalogTypes(columnsOf(host), table, plan.columns);
   const shape: BulkUpsertShape = {
     table,
     columns: plan.columns,
@@ -120,8 +116,8 @@ export async function nativeBulkUpsert(
   const chosen = source.strategy;
   const metadata = { strategy: chosen, rows: rows.length };
   const sql = bulk.sql;
-  const version = await session.dataDictionary.getVersion();
-  return inTransaction(session, deadline, async () => {
+  const version = await host.catalog.getVersion();
+  return inTransaction(host, deadline, async () => {
     let total = 0;
     let statement = "";
     const counts = { inserted: 0, updated: 0, unchanged: 0 };
@@ -136,27 +132,23 @@ export async function nativeBulkUpsert(
       }
     };
     if (chosen === "values") {
-      const maxBytes = (await bulk.maxPacketBytes(session.conn)) - PACKET_MARGIN;
+      const maxBytes = (await host.maxPacketBytes()) - PACKET_MARGIN;
       const text = sameSizeText((n) => sql.upsertValues(shape, n, version));
       for (const chunk of packetChunks(source.chunks as unknown[][], plan.columns.length, maxBytes)) {
-        add(await session.runCompiled(text(chunk.rows), chunk.values, "INSERT", undefined, deadline?.next()));
+        add(await host.run(text(chunk.rows), chunk.values, "INSERT", undefined, deadline?.next()));
       }
     } else if (chosen === "json") {
-      const maxBytes = (await bulk.maxPacketBytes(session.conn)) - PACKET_MARGIN;
+      const maxBytes = (await host.maxPacketBytes()) - PACKET_MARGIN;
       const source = (sql.jsonRowsSource as NonNullable<InsertUpsertSql["jsonRowsSource"]>)(plan.columns, types);
       const text = sql.upsertFromSelect(shape, source);
       const kinds = types.map((t) => sql.jsonKind?.(t) ?? "plain");
-      for (const payload of jsonChunks(rows, plan.columns, kinds, session.jsonSerializer, maxBytes)) {
-        add(await session.runCompiled(text, [payload], "INSERT", undefined, deadline?.next()));
+      for (const payload of jsonChunks(rows, plan.columns, kinds, host.jsonSerializer, maxBytes)) {
+        add(await host.run(text, [payload], "INSERT", undefined, deadline?.next()));
       }
     } else {
-      const stage = await loadStage(session, sql, table, plan.columns, new ObjectRows(rows, plan.columns), deadline);
+      const stage = await loadStage(host, sql, table, plan.columns, new ObjectRows(rows, plan.columns), deadline);
       const upsert = sql.upsertFromSelect(shape, sql.quoteTable(stage));
-      add(
-        await dropAfter(session, sql, stage, () =>
-          session.runCompiled(upsert, [], "INSERT", undefined, deadline?.next()),
-        ),
-      );
+      add(await dropAfter(host, sql, stage, () => host.run(upsert, [], "INSERT", undefined, deadline?.next())));
     }
     return result(total, "INSERT", statement, started, { ...metadata, ...counts });
   });
@@ -164,7 +156,7 @@ export async function nativeBulkUpsert(
 
 /** `loadRecords` on an INSERT-form engine: the loader past a few rows (streams, bounded memory), VALUES below. */
 export async function nativeBulkLoad(
-  session: AnySession,
+  host: BulkHost,
   bulk: BulkCapabilities,
   table: string,
   rows: readonly unknown[] | AsyncIterable<unknown>,
@@ -172,10 +164,10 @@ export async function nativeBulkLoad(
   started: number,
   deadline?: CallDeadline,
 ): Promise<SQLResult> {
-  const all = await tableColumns(session, table, columns);
+  const all = await tableColumns(host, table, columns);
   const sql = bulk.sql;
-  if (!Array.isArray(rows) || (typeof session.adapter.copyIn === "function" && rows.length > 1000)) {
-    if (typeof session.adapter.copyIn !== "function") {
+  if (!Array.isArray(rows) || (host.canCopyIn && rows.length > 1000)) {
+    if (!host.canCopyIn) {
       throw new SQLBuilderError("loadRecords from an async iterable needs the adapter's bulk loader");
     }
     const source = Array.isArray(rows)
@@ -183,14 +175,13 @@ export async function nativeBulkLoad(
       : arraysOf(rows as AsyncIterable<unknown>, columns);
     if (bulk.loaderIntoTarget && sameList(all, columns)) {
       // The loader fails whole inside the transaction: no stage and no second pass needed.
-      const copyIn = session.adapter.copyIn as NonNullable<typeof session.adapter.copyIn>;
-      return inTransaction(session, deadline, async () => {
+      return inTransaction(host, deadline, async () => {
         deadline?.check();
         let n: number;
         try {
-          n = await copyIn.call(session.adapter, session.conn, table, [...columns], source);
+          n = await host.copyIn(table, [...columns], source);
         } catch (err) {
-          throw session.mapError(err, `APPEND INTO ${table}`);
+          throw host.mapError(err, `APPEND INTO ${table}`);
         }
         // Past the deadline the transaction rolls back: nothing of the call is written.
         deadline?.check();
@@ -200,11 +191,11 @@ export async function nativeBulkLoad(
     }
     // LOAD DATA LOCAL cannot stop mid-file, so it turns errors into skipped rows: load a keyless stage, then copy it
     // into the target with one INSERT … SELECT, which fails whole on the first bad row.
-    return inTransaction(session, deadline, async () => {
-      const stage = await loadStage(session, sql, table, columns, source, deadline);
+    return inTransaction(host, deadline, async () => {
+      const stage = await loadStage(host, sql, table, columns, source, deadline);
       const cols = columns.map((c) => sql.quoteIdent(c)).join(", ");
-      const r = await dropAfter(session, sql, stage, () =>
-        session.runCompiled(
+      const r = await dropAfter(host, sql, stage, () =>
+        host.run(
           `INSERT INTO ${sql.quoteTable(table)} (${cols}) SELECT ${cols} FROM ${sql.quoteTable(stage)}`,
           [],
           "INSERT",
@@ -215,14 +206,14 @@ export async function nativeBulkLoad(
       return result(r.rowsAffected, "COPY", r.statement, started, { strategy: "copy" });
     });
   }
-  const maxBytes = (await bulk.maxPacketBytes(session.conn)) - PACKET_MARGIN;
+  const maxBytes = (await host.maxPacketBytes()) - PACKET_MARGIN;
   const text = sameSizeText((n) => sql.insertValues(table, columns, n));
-  return inTransaction(session, deadline, async () => {
+  return inTransaction(host, deadline, async () => {
     let total = 0;
     let statement = "";
     for (const chunk of valueChunks(rows as Rows, columns, bulk.maxParameters, maxBytes, bulk.valuesChunkRows)) {
       const insert = text(chunk.rows);
-      const r = await session.runCompiled(insert, chunk.values, "INSERT", undefined, deadline?.next());
+      const r = await host.run(insert, chunk.values, "INSERT", undefined, deadline?.next());
       total += r.rowsAffected;
       statement = r.statement;
     }
@@ -231,9 +222,9 @@ export async function nativeBulkLoad(
 }
 
 /** Up to `largeBatch.threshold` rows: JSON where the engine has a JSON row source, else VALUES; above: the declared source. */
-function autoStrategy(session: AnySession, bulk: BulkCapabilities, n: number): NativeBulkStrategy {
+function autoStrategy(host: BulkHost, bulk: BulkCapabilities, n: number): NativeBulkStrategy {
   if (n <= bulk.largeBatch.threshold) return bulk.jsonRows ? "json" : "values";
-  return bulk.largeBatch.source === "copy" && !session.adapter.capabilities.copy ? "values" : bulk.largeBatch.source;
+  return bulk.largeBatch.source === "copy" && !host.capabilities.copy ? "values" : bulk.largeBatch.source;
 }
 
 async function* arraysOf(rows: AsyncIterable<unknown>, columns: readonly string[]): AsyncGenerator<unknown[]> {
@@ -245,13 +236,8 @@ async function* arraysOf(rows: AsyncIterable<unknown>, columns: readonly string[
  * raised: the drop is tried but may itself fail (DuckDB refuses every statement in an aborted transaction, whose
  * rollback removes the stage anyway; elsewhere the next call's DROP IF EXISTS clears it).
  */
-async function dropAfter<T>(
-  session: AnySession,
-  sql: InsertUpsertSql,
-  stage: string,
-  fn: () => Promise<T>,
-): Promise<T> {
-  const drop = (): Promise<unknown> => session.runCompiled((sql.dropStage as (s: string) => string)(stage), [], "DDL");
+async function dropAfter<T>(host: BulkHost, sql: InsertUpsertSql, stage: string, fn: () => Promise<T>): Promise<T> {
+  const drop = (): Promise<unknown> => host.run((sql.dropStage as (s: string) => string)(stage), [], "DDL");
   let out: T;
   try {
     out = await fn();
@@ -264,7 +250,7 @@ async function dropAfter<T>(
 }
 
 async function loadStage(
-  session: AnySession,
+  host: BulkHost,
   sql: InsertUpsertSql,
   table: string,
   columns: readonly string[],
@@ -275,30 +261,21 @@ async function loadStage(
   deadline?.check();
   const stage = STAGE;
   const create = sql.stageTable as NonNullable<InsertUpsertSql["stageTable"]>;
-  await session.runCompiled((sql.dropStage as (s: string) => string)(stage), [], "DDL");
-  await session.runCompiled(create(stage, table, columns), [], "DDL");
-  const copyIn = session.adapter.copyIn as NonNullable<typeof session.adapter.copyIn>;
+  await host.run((sql.dropStage as (s: string) => string)(stage), [], "DDL");
+  await host.run(create(stage, table, columns), [], "DDL");
   try {
-    await copyIn.call(session.adapter, session.conn, stage, [...columns], source);
+    await host.copyIn(stage, [...columns], source);
   } catch (err) {
-    await session.runCompiled((sql.dropStage as (s: string) => string)(stage), [], "DDL").catch(() => {});
-    throw session.mapError(err, `LOAD DATA INTO ${stage}`);
+    await host.run((sql.dropStage as (s: string) => string)(stage), [], "DDL").catch(() => {});
+    throw host.mapError(err, `LOAD DATA INTO ${stage}`);
   }
   return stage;
 }
 
-/** The table's catalog columns, from the pool's cache; `refresh` reads the catalog again. */
-function columnsOf(session: AnySession): ColumnsOf {
-  return (table, refresh) => {
-    if (refresh) session.dataDictionary.invalidate(table);
-    return session.dataDictionary.getColumns(table);
-  };
-}
-
 /** Every column of the table in table order (a column the rows name but the table lacks raises first). */
-async function tableColumns(session: AnySession, table: string, columns: readonly string[]): Promise<string[]> {
-  await catalogTypes(columnsOf(session), table, columns);
-  return (await session.dataDictionary.getColumns(table)).map((c) => c.name);
+async function tableColumns(host: BulkHost, table: string, columns: readonly string[]): Promise<string[]> {
+  await catalogTypes(columnsOf(host), table, columns);
+  return (await host.catalog.getColumns(table)).map((c) => c.name);
 }
 
 /**

@@ -30,27 +30,30 @@ import {
   checkArrowOptions,
   loadArrowModule,
 } from "./arrow.js";
+import type { BulkHost } from "./bulk-host.js";
 import type { StatementConfig } from "./config.js";
 import { type CopyOptions, isCopyOptions, runCopyStatement } from "./copy-statement.js";
 import { DataDictionary, type DataDictionaryCache } from "./data-dictionary.js";
 import { boundedSource, CallDeadline, statementTimeoutMs } from "./deadline.js";
-import { explainStatement } from "./explain.js";
+import { explainStatement, type RunCompiled } from "./explain.js";
 import { applyFilters, type StatementFilter } from "./filters.js";
 import { traced } from "./instrumented-adapter.js";
+import { type LoadRecordsOptions, loadRecords } from "./load-records.js";
+import { executeStagedMerge, prepareMergeExecution } from "./merge-staging.js";
 import { attachStatement } from "./observability.js";
 import { countRows, currentProgress, type OnProgress, ProgressReporter, withProgress } from "./progress.js";
 import { savepointStatement } from "./savepoints.js";
 import { SchemaValidationError, validateRows } from "./schema.js";
 import { insideTransaction, sessionScope } from "./scope.js";
 import { type CompiledStatement, runStack, type StackItem, type StackOptions } from "./stack.js";
-import {
-  executeStagedMerge,
-  type LoadRecordsOptions,
-  loadRecords,
-  prepareMergeExecution,
-  type UpsertOptions,
-  upsertRows,
-} from "./upsert.js";
+import { type UpsertOptions, upsertRows } from "./upsert.js";
+
+let hostOf: (session: Session<any>) => BulkHost;
+
+/** @internal The bulk engine's view of a session (tests drive the engine through it); not on the Session type. */
+export function bulkHostOf(session: Session<any>): BulkHost {
+  return hostOf(session);
+}
 
 /** Anything a session executes: raw text, a `SQL` object (`sql` template, .sql file query) or a builder. */
 export type Statement = string | SQL | QueryBuilder;
@@ -170,6 +173,11 @@ export class Session<Conn = unknown> implements AsyncDisposable {
   #opening = false;
   /** Streams handed out and not yet finished: closed on release, so an abandoned iterator never holds the connection. */
   readonly #streams = new Set<AsyncGenerator<unknown>>();
+  #host: BulkHost | undefined;
+
+  static {
+    hostOf = (session) => session.#bulkHost;
+  }
 
   /** @internal Sessions come from `config.provideSession()` / `withSession()`. */
   constructor(adapter: Adapter<Conn>, conn: Conn, owner: SessionOwner) {
@@ -200,11 +208,6 @@ export class Session<Conn = unknown> implements AsyncDisposable {
   /** The config's JSON serializer (driverFeatures.jsonSerializer or sqlspec's default). */
   get jsonSerializer(): JsonSerializer {
     return this.#owner.features.jsonSerializer;
-  }
-
-  /** statementConfig.copyThreshold: rows above which bulk upserts stage through COPY (undefined = measured default). */
-  get copyThreshold(): number | undefined {
-    return this.#owner.statementConfig.copyThreshold;
   }
 
   /** Whether the connection is inside a transaction (open or failed), as the adapter read it from the protocol. */
@@ -250,14 +253,16 @@ export class Session<Conn = unknown> implements AsyncDisposable {
       }
       const prepared = this.#prepareText(statement, params);
       if (prepared.operationType === "COPY") {
-        const copied = await runCopyStatement(this, prepared.sql, options, this.#opts(options));
+        const copied = await runCopyStatement(this, prepared.sql, options, this.#opts(options), (err, sql) =>
+          this.#fail(err, sql),
+        );
         if (copied !== undefined) return copied as SQLResult<T>;
       }
       return this.#run<T>(prepared, options);
     }
     if (this.adapter.capabilities.copy && statement.catalogTables && params === undefined) {
       // MERGE from many rows: COPY-staged source in a transaction (the engine decides by row count).
-      const staged = await executeStagedMerge(this, statement);
+      const staged = await executeStagedMerge(this.#bulkHost, statement);
       if (staged) return staged as SQLResult<T>;
     }
     return this.#run<T>(await this.#prepareBuilder(statement, params), options);
@@ -306,7 +311,7 @@ export class Session<Conn = unknown> implements AsyncDisposable {
    * a StackExecutionError whose `index` names the statement and whose `cause` is its typed error.
    */
   executeStack(statements: readonly StackItem[], options?: StackOptions): Promise<SQLResult<Row>[]> {
-    return runStack(this, statements, options);
+    return runStack(this, statements, options, (err, sql) => this.#fail(err, sql));
   }
 
   /**
@@ -367,11 +372,13 @@ export class Session<Conn = unknown> implements AsyncDisposable {
     paramsOrOptions?: Params | ExecuteOptions,
     options?: ExplainOptions & ExecuteOptions,
   ): Promise<ExplainResult> {
+    const run: RunCompiled = (sql, values, opts) =>
+      this.#run({ sql, values, operationType: "SELECT", plan: undefined }, opts);
     if (statement instanceof Explain) {
-      if (options !== undefined) return explainStatement(this, statement, paramsOrOptions as Params, options);
-      return explainStatement(this, statement, undefined, paramsOrOptions as ExecuteOptions | undefined);
+      if (options !== undefined) return explainStatement(this, statement, paramsOrOptions as Params, options, run);
+      return explainStatement(this, statement, undefined, paramsOrOptions as ExecuteOptions | undefined, run);
     }
-    return explainStatement(this, statement, paramsOrOptions as Params | undefined, options);
+    return explainStatement(this, statement, paramsOrOptions as Params | undefined, options, run);
   }
 
   // ---------------------------------------------------------------- select family
@@ -935,7 +942,7 @@ export class Session<Conn = unknown> implements AsyncDisposable {
     const work = (): Promise<SQLResult> =>
       withProgress(
         options?.onProgress,
-        () => upsertRows(this, table, rows as readonly Row[], options as UpsertOptions),
+        () => upsertRows(this.#bulkHost, table, rows as readonly Row[], options as UpsertOptions),
         () => rows.length,
       );
     if (this.#owner.observer === undefined) return this.#bulk(work);
@@ -971,7 +978,7 @@ export class Session<Conn = unknown> implements AsyncDisposable {
         // An iterable source is counted as it is read; arrays by the COPY encoder (or when done).
         () =>
           loadRecords(
-            this,
+            this.#bulkHost,
             table,
             (Array.isArray(rows) ? rows : counted(boundedSource(rows as AsyncIterable<R>, options))) as
               | readonly Row[]
@@ -1023,21 +1030,51 @@ export class Session<Conn = unknown> implements AsyncDisposable {
     return this.release();
   }
 
-  // ---------------------------------------------------------------- internals (also used by driver/upsert.ts)
+  // ---------------------------------------------------------------- internals
 
-  /**
-   * @internal Runs already-compiled SQL (in the adapter's parameter style). Errors are mapped and the result wrapped.
-   */
-  async runCompiled<T = Row>(
-    sql: string,
-    values: unknown[],
-    operationType: OperationType,
-    metadata?: ResultMetadata,
-    options?: ExecuteOptions,
-  ): Promise<SQLResult<T>> {
-    const p: Prepared = { sql, values, operationType, plan: undefined, internal: true };
-    if (metadata) p.metadata = metadata;
-    return this.#run<T>(p, options);
+  /** What the bulk engine (upsert, loadRecords, staged MERGE) may do with this session; built on first use. */
+  get #bulkHost(): BulkHost {
+    this.#host ??= this.#makeBulkHost();
+    return this.#host;
+  }
+
+  #makeBulkHost(): BulkHost {
+    const session = this;
+    const adapter = this.adapter;
+    return {
+      dialect: this.dialect,
+      capabilities: adapter.capabilities,
+      bulk: adapter.bulk,
+      databaseLabel: adapter.databaseLabel,
+      canCopyIn: typeof adapter.copyIn === "function",
+      get catalog() {
+        return session.dataDictionary as DataDictionary<unknown>;
+      },
+      get jsonSerializer() {
+        return session.jsonSerializer;
+      },
+      get copyThreshold() {
+        return session.#owner.statementConfig.copyThreshold;
+      },
+      get inTransaction() {
+        return session.inTransaction;
+      },
+      get canQuery() {
+        return !session.#released && adapter.state(session.#conn).transaction !== "failed";
+      },
+      run: (sql, values, operationType, metadata, options) => {
+        // internal: the engine's own statements (its stage's DDL) change no catalog the cache holds.
+        const p: Prepared = { sql, values, operationType, plan: undefined, internal: true };
+        if (metadata) p.metadata = metadata;
+        return this.#run(p, options);
+      },
+      execute: (statement, options) => this.execute(statement, undefined, options),
+      transaction: (fn, options) => this.transaction(() => fn(), options as TransactionOptions | undefined),
+      // Only the arguments given reach the adapter, as a direct call would pass them.
+      copyIn: (...args) => (adapter.copyIn as NonNullable<Adapter<Conn>["copyIn"]>).call(adapter, this.conn, ...args),
+      maxPacketBytes: () => (adapter.bulk as NonNullable<Adapter<Conn>["bulk"]>).maxPacketBytes(this.conn),
+      mapError: (err, sql) => this.#fail(err, sql),
+    };
   }
 
   /** A statement compiled for this session's adapter (its SQL, values and operation), without running it. */
@@ -1046,11 +1083,6 @@ export class Session<Conn = unknown> implements AsyncDisposable {
       ? await this.#prepareBuilder(statement, params)
       : this.#prepareText(statement, params);
     return { sql: p.sql, values: p.values, operationType: p.operationType };
-  }
-
-  /** @internal Maps a driver error to the typed hierarchy and remembers whether the connection broke. */
-  mapError(err: unknown, sql: string): SQLSpecError {
-    return this.#fail(err, sql);
   }
 
   /**
@@ -1258,7 +1290,7 @@ export class Session<Conn = unknown> implements AsyncDisposable {
     }
     let metadata: ResultMetadata | undefined;
     if (this.adapter.capabilities.copy && builder.catalogTables) {
-      const staged = await prepareMergeExecution(this, builder);
+      const staged = await prepareMergeExecution(this.#bulkHost, builder);
       if (staged) {
         builder = staged;
         metadata = { strategy: "copy-merge" };

@@ -32,10 +32,12 @@ function isTuple(item: StackItem): item is readonly [Statement, Params?] {
   return Array.isArray(item);
 }
 
+/** `mapError` is the session's own: a driver error comes back typed, and a broken connection is remembered. */
 export async function runStack(
   session: Session,
   items: readonly StackItem[],
   options: StackOptions | undefined,
+  mapError: (err: unknown, sql: string) => SQLSpecError,
 ): Promise<SQLResult<Row>[]> {
   if (!Array.isArray(items)) throw new ParameterError("executeStack() takes an array of statements");
   const n = items.length;
@@ -79,7 +81,7 @@ export async function runStack(
         out.push(await adapter.query(session.conn, c.sql, c.values, opts));
       } catch (err) {
         const done = options?.transaction === false ? wrap(out, compiled, started) : [];
-        throw StackExecutionError.at(i, n, session.mapError(err, c.sql), done);
+        throw StackExecutionError.at(i, n, mapError(err, c.sql), done);
       }
     }
     return out;
@@ -92,9 +94,9 @@ export async function runStack(
     } catch (err) {
       if (err instanceof StackFailure) {
         const c = compiled[err.index] as CompiledStatement;
-        throw StackExecutionError.at(err.index, n, session.mapError(err.error, c.sql));
+        throw StackExecutionError.at(err.index, n, mapError(err.error, c.sql));
       }
-      throw StackExecutionError.at(0, n, session.mapError(err, (compiled[0] as CompiledStatement).sql));
+      throw StackExecutionError.at(0, n, mapError(err, (compiled[0] as CompiledStatement).sql));
     }
   };
 

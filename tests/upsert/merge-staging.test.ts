@@ -8,8 +8,8 @@ import { PgConfig } from "../../src/adapters/pg/index.js";
 import { PgliteConfig } from "../../src/adapters/pglite/index.js";
 import { merge } from "../../src/builder/merge.js";
 import type { DatabaseConfig } from "../../src/driver/database-config.js";
-import type { Session } from "../../src/driver/session.js";
-import { executeStagedMerge, prepareMergeExecution } from "../../src/driver/upsert.js";
+import { executeStagedMerge, prepareMergeExecution } from "../../src/driver/merge-staging.js";
+import { bulkHostOf, type Session } from "../../src/driver/session.js";
 import { PG_URL } from "../support/servers.js";
 
 function rows(from: number, n: number, v: number): Record<string, unknown>[] {
@@ -98,7 +98,7 @@ function stagingSuite(engine: string, makeConfig: () => DatabaseConfig<any, any,
     test("executeStagedMerge works outside a transaction and leaves no staging table", async () => {
       await fresh();
       const data = rows(500, 4000, 2);
-      const r = await executeStagedMerge(s, upsertMerge(T, data));
+      const r = await executeStagedMerge(bulkHostOf(s), upsertMerge(T, data));
       expect(r?.rowsAffected).toBe(4000);
       expect(r?.metadata.strategy).toBe("copy-merge");
       expect(s.inTransaction).toBe(false);
@@ -117,10 +117,10 @@ function stagingSuite(engine: string, makeConfig: () => DatabaseConfig<any, any,
 
     test("small sources and non-row sources render as-is", async () => {
       await fresh();
-      expect(await prepareMergeExecution(s, upsertMerge(T, rows(0, 10, 1)))).toBeUndefined();
-      expect(await executeStagedMerge(s, upsertMerge(T, rows(0, 10, 1)))).toBeUndefined();
+      expect(await prepareMergeExecution(bulkHostOf(s), upsertMerge(T, rows(0, 10, 1)))).toBeUndefined();
+      expect(await executeStagedMerge(bulkHostOf(s), upsertMerge(T, rows(0, 10, 1)))).toBeUndefined();
       const fromTable = merge().into(T, "t").using(REF, "src").on("t.id = src.id").whenMatchedThenDelete();
-      expect(await executeStagedMerge(s, fromTable)).toBeUndefined();
+      expect(await executeStagedMerge(bulkHostOf(s), fromTable)).toBeUndefined();
     });
 
     test("a staged source failing a constraint rolls everything back", async () => {
@@ -128,7 +128,7 @@ function stagingSuite(engine: string, makeConfig: () => DatabaseConfig<any, any,
       const before = await s.selectValue(`SELECT md5(string_agg(x::text, ',' ORDER BY id)) FROM ${T} x`);
       const bad = rows(1500, 3000, 4);
       (bad[2999] as Record<string, unknown>).price = "123456789";
-      await expect(executeStagedMerge(s, upsertMerge(T, bad))).rejects.toMatchObject({ sqlState: "22003" });
+      await expect(executeStagedMerge(bulkHostOf(s), upsertMerge(T, bad))).rejects.toMatchObject({ sqlState: "22003" });
       expect(await s.selectValue(`SELECT md5(string_agg(x::text, ',' ORDER BY id)) FROM ${T} x`)).toBe(before);
     });
 
@@ -147,7 +147,7 @@ function stagingSuite(engine: string, makeConfig: () => DatabaseConfig<any, any,
             .using(data, "src")
             .on("t.id = src.id")
             .whenMatchedThenUpdate({ price: "t.price * (1 - src.discount)" });
-          const r = n > 1 ? await executeStagedMerge(s, m) : await s.execute(m);
+          const r = n > 1 ? await executeStagedMerge(bulkHostOf(s), m) : await s.execute(m);
           expect(r?.rowsAffected).toBe(n);
           if (n > 1) expect(r?.metadata.strategy).toBe("copy-merge");
           expect(await s.selectValue(`SELECT DISTINCT price::text FROM ${D}`)).toBe("87.500");

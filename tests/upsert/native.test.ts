@@ -12,16 +12,12 @@ import { SQLBuilderError } from "../../src/core/errors.js";
 import { SQLResult } from "../../src/core/result.js";
 import { mysqlBulkSql } from "../../src/dialects/mysql.js";
 import type { BulkCapabilities } from "../../src/driver/adapter.js";
-import type { Session } from "../../src/driver/session.js";
-import {
-  DEFAULT_COPY_THRESHOLD,
-  insertNode,
-  loadRecords,
-  mergeNode,
-  nativeUpsertStatements,
-  rowColumns,
-  upsertRows,
-} from "../../src/driver/upsert.js";
+import type { BulkHost } from "../../src/driver/bulk-host.js";
+import { DEFAULT_COPY_THRESHOLD } from "../../src/driver/bulk-run.js";
+import { loadRecords } from "../../src/driver/load-records.js";
+import { upsertRows } from "../../src/driver/upsert.js";
+import { rowColumns } from "../../src/driver/upsert-checks.js";
+import { insertNode, mergeNode, nativeUpsertStatements } from "../../src/driver/upsert-statements.js";
 
 const plan = { columns: ["id", "Name", "order"], on: ["id"], update: ["Name", "order"] };
 
@@ -138,15 +134,17 @@ describe("native upsert for other dialects (built with the builder)", () => {
   });
 });
 
-describe("session-level fallback on a non-PostgreSQL session (stub session, statements checked via build())", () => {
+describe("session-level fallback on a non-PostgreSQL session (stub bulk host, statements checked via build())", () => {
   function stubSession(dialect: "sqlite" | "mysql") {
     const built: { sql: string; parameters: unknown }[] = [];
     let transactions = 0;
+    // An adapter without `bulk` SQL: the engine falls back to the builder's statements, run through execute().
     const session = {
       dialect,
-      adapter: { dialect, databaseLabel: dialect },
+      databaseLabel: dialect,
+      bulk: undefined,
       // upsert checks `on` against the table's unique keys first.
-      dataDictionary: { getUniqueKeys: async () => [["id"]] },
+      catalog: { getUniqueKeys: async () => [["id"]] },
       inTransaction: false,
       async transaction<T>(fn: () => Promise<T>): Promise<T> {
         transactions++;
@@ -166,7 +164,7 @@ describe("session-level fallback on a non-PostgreSQL session (stub session, stat
           executionTimeMs: 0,
         });
       },
-    } as unknown as Session<any>;
+    } as unknown as BulkHost;
     return { session, built, transactions: () => transactions };
   }
 
@@ -197,7 +195,7 @@ describe("session-level fallback on a non-PostgreSQL session (stub session, stat
   });
 });
 
-describe("INSERT-form bulk engine: VALUES statements under the parameter, row and packet limits (stub session)", () => {
+describe("INSERT-form bulk engine: VALUES statements under the parameter, row and packet limits (stub bulk host)", () => {
   function bulkSession(maxPacketBytes: number) {
     const sent: { sql: string; values: unknown[] }[] = [];
     const bulk: BulkCapabilities = {
@@ -220,8 +218,12 @@ describe("INSERT-form bulk engine: VALUES statements under the parameter, row an
       });
     const session = {
       dialect: "mysql",
-      adapter: { dialect: "mysql", databaseLabel: "MySQL", bulk, capabilities: { copy: false } },
-      dataDictionary: {
+      databaseLabel: "MySQL",
+      bulk,
+      capabilities: { copy: false },
+      canCopyIn: false,
+      maxPacketBytes: async () => maxPacketBytes,
+      catalog: {
         getUniqueKeys: async () => [["id"]],
         getColumns: async () => [
           { name: "id", type: "int" },
@@ -231,11 +233,11 @@ describe("INSERT-form bulk engine: VALUES statements under the parameter, row an
       },
       inTransaction: false,
       transaction: <T>(fn: () => Promise<T>): Promise<T> => fn(),
-      async runCompiled(sql: string, values: unknown[]): Promise<SQLResult> {
+      async run(sql: string, values: unknown[]): Promise<SQLResult> {
         sent.push({ sql, values });
         return result(values.length / 2);
       },
-    } as unknown as Session<any>;
+    } as unknown as BulkHost;
     return { session, sent };
   }
   const rowsOf = (sizes: number[]) => sizes.map((n, i) => ({ id: i, name: "x".repeat(n) }));

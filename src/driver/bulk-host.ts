@@ -1,0 +1,60 @@
+/**
+ * What the bulk engine (upsert, loadRecords, COPY-staged MERGE) needs from the session it runs on, and nothing
+ * more. The session builds one per connection and hands it only to the engine, so none of this is on the public
+ * Session type: running compiled SQL, feeding rows to the adapter's loader and mapping a driver error all go
+ * through here. Strategy code reads the capabilities below, never an engine name.
+ */
+
+import type { QueryBuilder } from "../core/builder-protocol.js";
+import type { SQLSpecError } from "../core/errors.js";
+import type { JsonSerializer } from "../core/json.js";
+import type { ResultMetadata, SQLResult } from "../core/result.js";
+import type { Dialect, OperationType } from "../core/types.js";
+import type { AdapterCapabilities, BulkCapabilities, CopyInOptions, QueryOptions } from "./adapter.js";
+import type { DataDictionary } from "./data-dictionary.js";
+
+/** The catalog reads the engine makes (cached per pool; `invalidate` drops a table's entry before a re-read). */
+export type BulkCatalog = Pick<DataDictionary<unknown>, "getVersion" | "getUniqueKeys" | "getColumns" | "invalidate">;
+
+export interface BulkHost {
+  readonly dialect: Dialect;
+  readonly capabilities: AdapterCapabilities;
+  /** The adapter's INSERT-form bulk SQL and limits (MySQL/MariaDB, SQLite, DuckDB); undefined elsewhere. */
+  readonly bulk: BulkCapabilities | undefined;
+  /** The database's name for messages ("PostgreSQL", "SQLite", …). */
+  readonly databaseLabel: string;
+  /** The adapter implements `copyIn` (COPY … FROM STDIN or the engine's loader). */
+  readonly canCopyIn: boolean;
+  readonly catalog: BulkCatalog;
+  readonly jsonSerializer: JsonSerializer;
+  /** statementConfig.copyThreshold (undefined = the adapter's measured default). */
+  readonly copyThreshold: number | undefined;
+  /** The connection is inside a transaction (open or failed). */
+  readonly inTransaction: boolean;
+  /** False once the session was released or its transaction failed: only a rollback would run now. */
+  readonly canQuery: boolean;
+  /** Runs compiled SQL (the adapter's parameter style) on the held connection; errors come back typed. */
+  run(
+    sql: string,
+    values: unknown[],
+    operationType: OperationType,
+    metadata?: ResultMetadata,
+    options?: QueryOptions,
+  ): Promise<SQLResult>;
+  /** Runs a builder as `session.execute` does. */
+  execute(statement: QueryBuilder, options?: QueryOptions): Promise<SQLResult>;
+  /** `session.transaction`: its own transaction, or a savepoint inside the caller's. */
+  transaction<T>(fn: () => Promise<T>, options?: QueryOptions): Promise<T>;
+  /** The adapter's `copyIn` on the held connection; a driver error comes back as the driver raised it. */
+  copyIn(
+    table: string,
+    columns: string[],
+    rows: AsyncIterable<unknown[]> | Iterable<unknown[]>,
+    columnTypes?: string[],
+    options?: CopyInOptions,
+  ): Promise<number>;
+  /** The server's largest packet for this connection (`bulk.maxPacketBytes`). */
+  maxPacketBytes(): Promise<number>;
+  /** Maps a driver error to the typed hierarchy and remembers whether the connection broke. */
+  mapError(err: unknown, sql: string): SQLSpecError;
+}
