@@ -44,6 +44,12 @@ export interface QueryOptions {
   /** Whether the statement may be cached as a named prepared statement (repeated statements). */
   prepare?: boolean;
   /**
+   * The statement only creates or drops the bulk engine's own temporary stage table, which no other statement uses:
+   * it changes no type a prepared statement depends on, so the adapter keeps its prepared statements (and, on
+   * postgres.js, the connection) although the command is a CREATE or DROP.
+   */
+  tempStage?: boolean;
+  /**
    * Set by `selectToArrow` on adapters whose `capabilities.resultColumnTypes` is true: called with the result's
    * column types (from the driver's field metadata) once per result, and once per batch of a native stream, before
    * the rows are returned.

@@ -41,6 +41,12 @@ export interface BulkHost {
     metadata?: ResultMetadata,
     options?: QueryOptions,
   ): Promise<SQLResult>;
+  /**
+   * Creates or drops the engine's own temporary stage table. No other statement uses it, so this is no schema change:
+   * the pool's catalog cache and the connection's prepared statements are kept (a CREATE/DROP of the application's
+   * run through `run` drops them).
+   */
+  stage(sql: string, options?: QueryOptions): Promise<void>;
   /** Runs a builder as `session.execute` does. */
   execute(statement: QueryBuilder, options?: QueryOptions): Promise<SQLResult>;
   /** `session.transaction`: its own transaction, or a savepoint inside the caller's. */

@@ -73,7 +73,7 @@ export async function runStaged(
   const stage = await stageSource(host, staging, node, STAGE, types, deadline);
   const staged = getRenderer(host.dialect).render(withTableSource(node, [stage]), ctx);
   const r = await host.run(staged.sql, staged.parameters as unknown[], op, metadata, deadline.next());
-  if (!ownsTransaction(host)) await host.run(staging.dropStage([stage]), [], "DDL");
+  if (!ownsTransaction(host)) await host.stage(staging.dropStage([stage]));
   return r;
 }
 
@@ -93,7 +93,7 @@ export async function stageSource(
   const source = rowsOf(node)?.source;
   if (source === undefined) throw new SQLBuilderError("Only a statement reading rows can be staged.");
   const beforeCopy = async (): Promise<void> => {
-    await host.run(staging.createStage([stage], node), [], "DDL", undefined, deadline?.next());
+    await host.stage(staging.createStage([stage], node), deadline?.next());
   };
   const rows = new ObjectRows(source.rows, source.columns);
   await copyRows(host, stage, source.columns, types, rows, { ...deadline?.next(), beforeCopy });

@@ -63,7 +63,7 @@ export async function executeStagedMerge(host: BulkHost, builder: QueryBuilder):
   return inTransaction(host, undefined, async () => {
     const stage = await stageSource(host, staging, (builder as StageableMerge).node, STAGE, types);
     const r = await host.execute((builder as StageableMerge).withSourceTable(quoteIdent(stage, host.dialect)));
-    if (!ownsTransaction(host)) await host.run(staging.dropStage([stage]), [], "DDL");
+    if (!ownsTransaction(host)) await host.stage(staging.dropStage([stage]));
     return result({ ...r, started, metadata: { ...r.metadata, strategy: "copy-merge", rows } });
   });
 }

@@ -237,7 +237,7 @@ async function* arraysOf(rows: AsyncIterable<unknown>, columns: readonly string[
  * rollback removes the stage anyway; elsewhere the next call's DROP IF EXISTS clears it).
  */
 async function dropAfter<T>(host: BulkHost, sql: InsertUpsertSql, stage: string, fn: () => Promise<T>): Promise<T> {
-  const drop = (): Promise<unknown> => host.run((sql.dropStage as (s: string) => string)(stage), [], "DDL");
+  const drop = (): Promise<unknown> => host.stage((sql.dropStage as (s: string) => string)(stage));
   let out: T;
   try {
     out = await fn();
@@ -261,12 +261,12 @@ async function loadStage(
   deadline?.check();
   const stage = STAGE;
   const create = sql.stageTable as NonNullable<InsertUpsertSql["stageTable"]>;
-  await host.run((sql.dropStage as (s: string) => string)(stage), [], "DDL");
-  await host.run(create(stage, table, columns), [], "DDL");
+  await host.stage((sql.dropStage as (s: string) => string)(stage));
+  await host.stage(create(stage, table, columns));
   try {
     await host.copyIn(stage, [...columns], source);
   } catch (err) {
-    await host.run((sql.dropStage as (s: string) => string)(stage), [], "DDL").catch(() => {});
+    await host.stage((sql.dropStage as (s: string) => string)(stage)).catch(() => {});
     throw host.mapError(err, `LOAD DATA INTO ${stage}`);
   }
   return stage;

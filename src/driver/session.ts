@@ -1038,6 +1038,18 @@ export class Session<Conn = unknown> implements AsyncDisposable {
     return this.#host;
   }
 
+  /** The bulk engine's stage DDL: no catalog change (see BulkHost.stage), so the pool's catalog cache is kept. */
+  async #stage(sql: string, options: QueryOptions | undefined): Promise<void> {
+    if (options?.signal?.aborted) {
+      throw new OperationCancelledError("The statement was cancelled before it was sent (AbortSignal already aborted)");
+    }
+    try {
+      await this.adapter.query(this.conn, sql, [], { ...this.#opts(options), tempStage: true });
+    } catch (err) {
+      throw this.#fail(err, sql);
+    }
+  }
+
   #makeBulkHost(): BulkHost {
     const session = this;
     const adapter = this.adapter;
@@ -1063,11 +1075,12 @@ export class Session<Conn = unknown> implements AsyncDisposable {
         return !session.#released && adapter.state(session.#conn).transaction !== "failed";
       },
       run: (sql, values, operationType, metadata, options) => {
-        // internal: the engine's own statements (its stage's DDL) change no catalog the cache holds.
+        // internal: the engine's own statements change no catalog the cache holds.
         const p: Prepared = { sql, values, operationType, plan: undefined, internal: true };
         if (metadata) p.metadata = metadata;
         return this.#run(p, options);
       },
+      stage: (sql, options) => this.#stage(sql, options),
       execute: (statement, options) => this.execute(statement, undefined, options),
       transaction: (fn, options) => this.transaction(() => fn(), options as TransactionOptions | undefined),
       // Only the arguments given reach the adapter, as a direct call would pass them.

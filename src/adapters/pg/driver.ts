@@ -561,7 +561,7 @@ export class PgAdapter implements Adapter<PgConnection> {
       columns = res.fields.length === 0 ? EMPTY : fieldNames(res.fields);
     }
     const command = res.command ?? "";
-    this.#noteCommand(conn, command, sql);
+    this.#noteCommand(conn, command, sql, opts.tempStage === true);
     // A result carrying a type the table has not seen yet (a user enum/domain array, a catalog row type).
     for (const f of res.fields) {
       if (f.dataTypeID >= 10_000 && this.#types.unknown(f.dataTypeID)) {
@@ -581,12 +581,12 @@ export class PgAdapter implements Adapter<PgConnection> {
   }
 
   /** What a completed statement changed on the connection: settings, or the server's prepared statements. */
-  #noteCommand(conn: PgConnection, command: string, sql: string): void {
+  #noteCommand(conn: PgConnection, command: string, sql: string, tempStage = false): void {
     if (command === "DISCARD" || command === "DEALLOCATE") {
       // node-postgres keeps only the tag's first word: assume every statement is gone (a re-Parse is cheap).
       this.#forgetStatements(conn);
       if (command === "DISCARD") conn.settingsChanged = true;
-    } else if (changesSchema(command)) {
+    } else if (!tempStage && changesSchema(command)) {
       // Statements prepared before it keep the old types: close them lazily (next use), and describe texts again.
       conn.statements?.evictAll();
       this.#paramTypes.clear();

@@ -686,7 +686,9 @@ export class PostgresJsAdapter implements Adapter<PostgresJsConnection> {
     if (!conn.settingsSet && statementChangesSettings(raw.command ?? "", sql)) conn.settingsSet = true;
     // postgres.js cannot drop a prepared statement: after a schema change this connection prepares nothing more
     // (statements re-parse unnamed) and is discarded on release.
-    if (conn.prepared.size > 0 && changesSchema(raw.command ?? undefined)) conn.staleStatements = true;
+    if (conn.prepared.size > 0 && opts.tempStage !== true && changesSchema(raw.command ?? undefined)) {
+      conn.staleStatements = true;
+    }
     return raw;
   }
 
