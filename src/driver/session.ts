@@ -171,6 +171,8 @@ export class Session<Conn = unknown> implements AsyncDisposable {
   readonly #transactions: object[] = [];
   /** A BEGIN is in flight (begin() from two tasks at once: the second is refused, not run inside the first). */
   #opening = false;
+  /** The stream being read (opened and not finished or returned): a session reads one at a time. */
+  #reading: object | undefined;
   /** Streams handed out and not yet finished: closed on release, so an abandoned iterator never holds the connection. */
   readonly #streams = new Set<AsyncGenerator<unknown>>();
   #host: BulkHost | undefined;
@@ -595,6 +597,30 @@ export class Session<Conn = unknown> implements AsyncDisposable {
 
   /** Rows as the driver hands them over: one array per cursor fetch (the whole result where there is no cursor). */
   async *#streamBatches<T>(
+    statement: Statement,
+    params: Params | undefined,
+    batchSize: number,
+    options: StreamOptions | undefined,
+  ): AsyncGenerator<readonly T[]> {
+    if (this.#transactions.length !== 0) this.#sameTask("stream()");
+    if (this.#reading !== undefined) {
+      // A second cursor in the first one's transaction is closed by that transaction's end (pg, PGlite), and
+      // postgres.js runs nothing beside an open cursor: one typed refusal everywhere, before anything is sent.
+      throw new UnsupportedOperationError(
+        "Another stream() of this session is still open: a session reads one stream at a time. Finish it or call " +
+          "its return() (break out of its loop) first, or read the second one through another session.",
+      );
+    }
+    const token = {};
+    this.#reading = token;
+    try {
+      yield* this.#openBatches<T>(statement, params, batchSize, options);
+    } finally {
+      if (this.#reading === token) this.#reading = undefined;
+    }
+  }
+
+  async *#openBatches<T>(
     statement: Statement,
     params: Params | undefined,
     batchSize: number,

@@ -9,7 +9,12 @@ import pg from "pg";
 import { afterAll, describe, expect, test } from "vitest";
 import { MysqlConfig } from "../../src/adapters/mysql/index.js";
 import { SqliteConfig } from "../../src/adapters/sqlite/index.js";
-import { OperationCancelledError, PoolTimeoutError, TransactionError } from "../../src/index.js";
+import {
+  OperationCancelledError,
+  PoolTimeoutError,
+  TransactionError,
+  UnsupportedOperationError,
+} from "../../src/index.js";
 import { MYSQL_URL, PG_URL } from "../support/servers.js";
 import { type AnyConfig, sleep, TARGETS } from "./targets.js";
 
@@ -273,6 +278,33 @@ for (const t of PG_TARGETS.filter((x) => x.server)) {
       const after = await c.withSession((s) => s.selectValue("SELECT 3"));
       expect(after).toBe(3);
       await c.close();
+    });
+  });
+}
+
+for (const t of PG_TARGETS) {
+  describe(`streams: ${t.name}`, () => {
+    test("a second stream() opened while one is being read raises UnsupportedOperationError; the first goes on", async () => {
+      const c = open(t);
+      const got = await c.withSession(async (s) => {
+        const a = s.stream<{ g: number }>("SELECT g FROM generate_series(1, 50) g", [], { batchSize: 5 });
+        const b = s.stream<{ g: number }>("SELECT g FROM generate_series(1, 50) g", [], { batchSize: 5 });
+        const ia = a[Symbol.asyncIterator]();
+        const ib = b[Symbol.asyncIterator]();
+        const first = await ia.next();
+        const err = await ib.next().catch((e) => e);
+        let n = first.done ? 0 : 1;
+        for (let x = await ia.next(); !x.done; x = await ia.next()) n++;
+        // Once the first is done, a new stream opens.
+        let m = 0;
+        for await (const _ of s.stream("SELECT g FROM generate_series(1, 7) g", [], { batchSize: 5 })) m++;
+        return { err, n, m };
+      });
+      expect(got.err).toBeInstanceOf(UnsupportedOperationError);
+      expect(got.err.message).toMatch(/one stream at a time/);
+      expect(got.n).toBe(50);
+      expect(got.m).toBe(7);
+      expect(await c.withSession((s) => s.selectValue("SELECT 42"))).toBe(42);
     });
   });
 }

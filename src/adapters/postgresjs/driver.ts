@@ -15,7 +15,8 @@ import {
   OperationCancelledError,
   PoolTimeoutError,
   QueryTimeoutError,
-  SQLSpecError,
+  type SQLSpecError,
+  UnsupportedOperationError,
 } from "../../core/errors.js";
 import { ParameterStyle, type Row } from "../../core/types.js";
 import type {
@@ -734,7 +735,7 @@ export class PostgresJsAdapter implements Adapter<PostgresJsConnection> {
     if (conn.broken) throw brokenError();
     if (sql !== undefined) refuseCopyStdio(sql);
     if (conn.openCursors > 0) {
-      throw new SQLSpecError(
+      throw new UnsupportedOperationError(
         "This session is reading a stream; finish or break the loop before running other statements",
       );
     }
