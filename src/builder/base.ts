@@ -20,7 +20,7 @@ import type { LimitOffsetFilter, OrderByFilter, StatementFilter } from "../core/
 import { RawFragment, SQL } from "../core/statement.js";
 import { type Dialect, type DialectName, normalizeDialect, type Params } from "../core/types.js";
 import { filterCondition } from "./filters.js";
-import { aliasName, type ConditionInput, condition, exprOf, nameExpr, selectItem } from "./input.js";
+import { aliasName, type ConditionInput, compared, condition, exprOf, nameExpr, selectItem } from "./input.js";
 
 const KNOWN = new Set<string>(["postgres", "sqlite", "mysql", "duckdb", "oracle", "bigquery"]);
 
@@ -139,7 +139,8 @@ export abstract class FilterableBuilder<
 
   /**
    * `where("p.price > ?", [10])` (any placeholder style), `where("id = :id", { id: 1 })`, `where(sql\`…\`)`, or
-   * `where({ col: value })`: every object value is bound; null → IS NULL; an array → IN (= ANY on postgres).
+   * `where({ col: value })`: every object value is bound; null → IS NULL; an array → IN (= ANY on postgres);
+   * undefined raises SQLBuilderError (use null for IS NULL).
    */
   where(cond: ConditionInput, params?: Params): this {
     return this.addWhere(condition(cond, params, this.dialect, "where()"));
@@ -177,8 +178,8 @@ export abstract class FilterableBuilder<
     return this.addWhere({
       kind: "between",
       left: nameExpr(column, "whereBetween() column"),
-      low: exprOf(low, `${name}_low`, "value"),
-      high: exprOf(high, `${name}_high`, "value"),
+      low: exprOf(compared(low, "whereBetween() low bound"), `${name}_low`, "value"),
+      high: exprOf(compared(high, "whereBetween() high bound"), `${name}_high`, "value"),
       not: false,
     });
   }
@@ -199,7 +200,7 @@ export abstract class FilterableBuilder<
   }
 
   private like(column: string, pattern: unknown, ci: boolean, not: boolean): this {
-    const right = exprOf(pattern, valueName(column), "value");
+    const right = exprOf(compared(pattern, "The LIKE pattern"), valueName(column), "value");
     return this.addWhere({ kind: "like", left: nameExpr(column, "whereLike() column"), right, not, ci });
   }
 

@@ -126,15 +126,32 @@ export function tableNode(table: unknown, alias?: unknown, what = "table"): Tabl
 export function exprOf(v: unknown, name: string, strings: "value" | "raw"): Expr {
   if (typeof v === "object" && v !== null) {
     if (v instanceof ValueFragment) return { kind: "param", name, value: v.value };
-    if (v instanceof RawFragment) return { kind: "raw", sql: v.text };
+    // Empty SQL would render a dangling `FROM ` / `WHERE ` / `SELECT  FROM`: refused where it is given.
+    if (v instanceof RawFragment) return { kind: "raw", sql: nonEmpty(v.text, "sql.raw()") };
     if (v instanceof RefFragment) return { kind: "ref", path: v.parts };
-    if (v instanceof SQL) return fragment(v.text, v.params, undefined, v.inputStyle);
+    if (v instanceof SQL) return fragment(nonEmpty(v.text, "sql`…`"), v.params, undefined, v.inputStyle);
     if (hasNode(v)) return { kind: "sub", query: v.node };
   } else if (typeof v === "string" && strings === "raw") {
     if (v.trim() === "") throw new SQLBuilderError("An SQL expression cannot be empty text.");
     return { kind: "raw", sql: v };
   }
   return { kind: "param", name, value: v };
+}
+
+function nonEmpty(text: string, what: string): string {
+  if (text.trim() === "") throw new SQLBuilderError(`${what} is empty: an SQL expression cannot be empty text.`);
+  return text;
+}
+
+/**
+ * A value compared with a column (where-object values, whereBetween bounds, LIKE patterns). `undefined` is refused:
+ * it is what a missing property or a typo gives, and reading it as NULL would match (or delete) the NULL rows.
+ */
+export function compared(v: unknown, what: string): unknown {
+  if (v === undefined) {
+    throw new SQLBuilderError(`${what} is undefined: pass a value, or null for IS NULL (whereNull() for a column).`);
+  }
+  return v;
 }
 
 /** Names the value of a positional `?` after the column compared with it (`price > ?` → `price`). */
@@ -235,7 +252,8 @@ export function fragment(text: string, params?: Params, dialect?: Dialect, input
 /**
  * A condition, as `where`, `having`, join `on` and `{ where }` options take it: SQL text (placeholders bound from
  * the `params` argument), a `sql` template or builder, or an object of column values
- * (`{ active: true, id: [1, 2], deleted_at: null }`: every value bound; null → IS NULL, an array → IN).
+ * (`{ active: true, id: [1, 2], deleted_at: null }`: every value bound; null → IS NULL, an array → IN, undefined is
+ * refused).
  */
 export type ConditionInput = string | object;
 
@@ -263,7 +281,8 @@ export function condition(input: ConditionInput, params?: Params, dialect?: Dial
     const v = (input as Record<string, unknown>)[key];
     const left = nameExpr(key, `${what} column`);
     const name = paramName(key);
-    if (v === null || v === undefined) items.push({ kind: "null", left, not: false });
+    if (compared(v, `${what} value for ${JSON.stringify(key)}`) === null)
+      items.push({ kind: "null", left, not: false });
     else if (Array.isArray(v)) items.push({ kind: "in", left, not: false, list: { kind: "param", name, value: v } });
     else items.push({ kind: "cmp", left, op: "=", right: exprOf(v, name, "value") });
   }

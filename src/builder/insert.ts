@@ -4,7 +4,9 @@
  * `doUpdate`/`onDuplicateKeyUpdate` are action positions: strings are SQL (`"EXCLUDED.name"`), others bound.
  */
 import { type Expr, hasNode, type InsertNode, paramName, type StatementNode } from "../core/ast/nodes.js";
-import { SQLBuilderError } from "../core/errors.js";
+import { getRenderer } from "../core/ast/render.js";
+import type { BuildContext } from "../core/builder-protocol.js";
+import { DialectNotSupportedError, SQLBuilderError } from "../core/errors.js";
 import type { Dialect } from "../core/types.js";
 import { BaseBuilder, cte, returningItems } from "./base.js";
 import {
@@ -109,17 +111,43 @@ export class InsertBuilder<N extends InsertNode = InsertNode> extends BaseBuilde
     return this.patch(p as unknown as Partial<N>);
   }
 
-  /** `ON CONFLICT (cols) DO NOTHING | DO UPDATE SET …` (MySQL renders ON DUPLICATE KEY UPDATE). */
+  /**
+   * `ON CONFLICT (cols) DO NOTHING | DO UPDATE SET …`. MySQL/MariaDB render ON DUPLICATE KEY UPDATE, which fires on a
+   * duplicate in any unique key and cannot target `cols`: there call it without columns (or use
+   * `onDuplicateKeyUpdate`, or `session.upsert`, which checks the key against the catalog); with columns
+   * `doNothing()`/`doUpdate()` (or build()) raise DialectNotSupportedError (a SQLBuilderError).
+   * @throws {@link SQLBuilderError} when the INSERT already has a conflict clause.
+   */
   onConflict(...columns: string[]): OnConflictBuilder<this> {
+    this.noConflictClauseYet("onConflict()");
     return new OnConflictBuilder(
       this,
       columns.map((c) => aliasName(c, "onConflict() column")),
     );
   }
 
-  /** MySQL `ON DUPLICATE KEY UPDATE`; strings are SQL (`"VALUES(name)"`), other values are bound. */
+  /**
+   * MySQL `ON DUPLICATE KEY UPDATE`; strings are SQL (`"VALUES(name)"`), other values are bound.
+   * @throws {@link SQLBuilderError} when the INSERT already has a conflict clause.
+   */
   onDuplicateKeyUpdate(set: ActionValues): this {
+    this.noConflictClauseYet("onDuplicateKeyUpdate()");
     return this.patch({ duplicate: actionSet(set, "onDuplicateKeyUpdate()") } as unknown as Partial<N>);
+  }
+
+  // Two conflict clauses would render two (MariaDB: syntax error), and replacing the first would drop a call.
+  private noConflictClauseYet(call: string): void {
+    if (this.node.conflict || this.node.duplicate) {
+      throw new SQLBuilderError(
+        `${call}: this INSERT already has its conflict clause (onConflict(…) or onDuplicateKeyUpdate(…)); ` +
+          "an INSERT takes one. Start again from insertInto() for a different one.",
+      );
+    }
+  }
+
+  protected override prepare(dialect: Dialect, _ctx?: BuildContext): StatementNode {
+    if (this.node.conflict) checkConflictTarget(dialect, this.node.conflict.columns);
+    return this.node;
   }
 
   /** `RETURNING columns` (`*` when none are given); names, or `sql.raw(…)` for expressions. Not on MySQL/MariaDB. */
@@ -149,6 +177,7 @@ export class OnConflictBuilder<B extends InsertBuilder<any>> {
 
   /** `DO NOTHING`: conflicting rows are skipped (MySQL renders a no-op ON DUPLICATE KEY UPDATE). */
   doNothing(): B {
+    if (this.parent.dialect) checkConflictTarget(this.parent.dialect, this.columns);
     return this.parent.withConflict({ columns: this.columns, action: "nothing" });
   }
 
@@ -158,6 +187,7 @@ export class OnConflictBuilder<B extends InsertBuilder<any>> {
    * `where` limits which conflicting rows are updated.
    */
   doUpdate(set: ActionValues | readonly string[], opts?: { where?: ConditionInput }): B {
+    if (this.parent.dialect) checkConflictTarget(this.parent.dialect, this.columns);
     const items = actionSet(set, "doUpdate()", "excluded");
     const where =
       opts?.where === undefined ? undefined : condition(opts.where, undefined, this.parent.dialect, "doUpdate() where");
@@ -167,6 +197,21 @@ export class OnConflictBuilder<B extends InsertBuilder<any>> {
         : { columns: this.columns, action: "update", set: items },
     );
   }
+}
+
+/**
+ * A renderer whose conflict clause is ON DUPLICATE KEY UPDATE fires on any unique key: conflict columns it cannot
+ * write are refused rather than dropped (the statement would update a row matched by another key).
+ */
+function checkConflictTarget(dialect: Dialect, columns: readonly string[]): void {
+  if (columns.length === 0 || getRenderer(dialect).conflictClause !== "on-duplicate-key") return;
+  const cols = columns.map((c) => JSON.stringify(c)).join(", ");
+  throw new DialectNotSupportedError(
+    `onConflict(${cols}): ${dialect}'s ON DUPLICATE KEY UPDATE cannot target conflict columns — it fires on a ` +
+      "duplicate in any unique key, so the key would be ignored. Use .onConflict() without columns or " +
+      ".onDuplicateKeyUpdate(set) to accept that, or session.upsert(table, rows, { on: [...] }), which checks the " +
+      "key is a unique key of the table.",
+  );
 }
 
 /**

@@ -142,8 +142,8 @@ export class SelectBuilder extends FilterableBuilder<SelectNode> {
     nulls?: "first" | "last" | "FIRST" | "LAST",
   ) {
     const item: { -readonly [K in keyof OrderItem]: OrderItem[K] } = { expr: nameExpr(column, "orderBy()") };
-    if (direction !== undefined) item.dir = direction.toUpperCase() === "DESC" ? "DESC" : "ASC";
-    if (nulls !== undefined) item.nulls = nulls.toUpperCase() === "LAST" ? "LAST" : "FIRST";
+    if (direction !== undefined) item.dir = oneOf(direction, ["ASC", "DESC"], "orderBy() direction");
+    if (nulls !== undefined) item.nulls = oneOf(nulls, ["FIRST", "LAST"], "orderBy() nulls");
     return this.patch({ orderBy: [...(this.node.orderBy ?? []), item] });
   }
 
@@ -256,4 +256,13 @@ export class SelectBuilder extends FilterableBuilder<SelectNode> {
  */
 export function select(...columns: unknown[]): SelectBuilder {
   return new SelectBuilder({ kind: "select", columns: columns.map((c) => selectItem(c)) });
+}
+
+/** `v` upper-cased when it is one of `allowed`; anything else is a SQLBuilderError, never a silent default. */
+function oneOf<T extends string>(v: unknown, allowed: readonly T[], what: string): T {
+  const up = typeof v === "string" ? v.toUpperCase() : undefined;
+  if (up !== undefined && (allowed as readonly string[]).includes(up)) return up as T;
+  throw new SQLBuilderError(
+    `${what} must be ${allowed.map((a) => `"${a.toLowerCase()}"`).join(" or ")}, got ${JSON.stringify(v)}.`,
+  );
 }

@@ -156,9 +156,12 @@ export class UpsertInsertBuilder extends InsertBuilder<UpsertInsertNode> {
     );
   }
 
-  protected override prepare(dialect: Dialect, _ctx?: BuildContext): StatementNode {
+  protected override prepare(dialect: Dialect, ctx?: BuildContext): StatementNode {
     const { upsert: spec, ...insert } = this.node;
-    if (!spec) return insert;
+    if (!spec) {
+      super.prepare(dialect, ctx);
+      return insert;
+    }
     const out = mergeToInsert(spec, {
       form: "values",
       dialect,

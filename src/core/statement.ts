@@ -37,6 +37,9 @@ export class RefFragment {
   readonly parts: readonly string[];
   /** @throws {@link SQLBuilderError} for an empty name or an empty part. */
   constructor(name: string | readonly string[]) {
+    if (typeof name !== "string" && !Array.isArray(name)) {
+      throw new SQLBuilderError(`sql.ref() takes a name or an array of name parts, got ${String(name)}`);
+    }
     this.parts = typeof name === "string" ? parseName(name, "sql.ref()") : [...name];
     if (this.parts.length === 0 || this.parts.some((p) => typeof p !== "string" || p.length === 0)) {
       throw new SQLBuilderError(`sql.ref(): invalid identifier ${JSON.stringify(name)}`);

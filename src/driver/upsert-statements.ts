@@ -106,7 +106,8 @@ export function chunkRows<T>(rows: readonly T[], width: number, dialect: Dialect
 /**
  * The native upsert for dialects without MERGE-from-rows: `INSERT … ON CONFLICT (key) DO UPDATE SET col =
  * excluded.col` (SQLite, DuckDB; the MySQL renderer turns it into `ON DUPLICATE KEY UPDATE col = VALUES(col)`),
- * chunked under the dialect's parameter limit.
+ * chunked under the dialect's parameter limit. ON DUPLICATE KEY UPDATE cannot name the key (the caller has checked
+ * `on` against the catalog), so there the conflict clause carries no columns.
  */
 export function nativeUpsertStatements(
   dialect: Dialect,
@@ -116,10 +117,11 @@ export function nativeUpsertStatements(
 ): QueryBuilder[] {
   if (rows.length === 0) return [];
   const plan = planColumns(table, rowColumns(rows), options.on, options.update);
+  const target = getRenderer(dialect).conflictClause === "on-duplicate-key" ? [] : plan.on;
   return chunkRows(rows, plan.columns.length, dialect).map((chunk) => {
     const conflict = insertInto(table, undefined, dialect)
       .values(chunk)
-      .onConflict(...plan.on);
+      .onConflict(...target);
     return plan.update.length > 0 ? conflict.doUpdate(plan.update) : conflict.doNothing();
   });
 }

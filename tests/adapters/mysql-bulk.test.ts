@@ -294,7 +294,7 @@ describe("mysql: bulk semantics", () => {
       "INSERT INTO `db`.`t` (`id`, `name`) VALUES (?, ?) AS new ON DUPLICATE KEY UPDATE `name` = new.`name`",
     );
     expect(mysqlBulkSql.upsertValues(shape, 1, { flavor: "mysql", versionNum: 80018 })).toContain("VALUES(`name`)");
-    const b = sql.insertInto("t").values({ id: 1, name: "x" }).onConflict("id").doUpdate(["name"]);
+    const b = sql.insertInto("t").values({ id: 1, name: "x" }).onConflict().doUpdate(["name"]);
     expect(b.build("mysql", { serverFlavor: "mysql", serverVersionNum: 80036 }).sql).toBe(
       "INSERT INTO `t` (`id`, `name`) VALUES (?, ?) AS new ON DUPLICATE KEY UPDATE `name` = new.`name`",
     );

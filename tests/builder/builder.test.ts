@@ -306,7 +306,7 @@ describe("insert/update/delete", () => {
       parameters: [1, "n", 0],
     });
     expect(() => b.build("postgres")).toThrow(/onConflict/);
-    expect(insertInto("t").values({ id: 1 }).onConflict("id").doUpdate(["id"]).build("mysql").sql).toBe(
+    expect(insertInto("t").values({ id: 1 }).onConflict().doUpdate(["id"]).build("mysql").sql).toBe(
       "INSERT INTO `t` (`id`) VALUES (?) ON DUPLICATE KEY UPDATE `id` = VALUES(`id`)",
     );
   });

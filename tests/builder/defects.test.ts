@@ -29,8 +29,9 @@ describe("sql.upsert on sqlite/mysql/duckdb takes the insert form too", () => {
         parameters: [1, "Widget"],
       });
     }
+    // ON DUPLICATE KEY UPDATE fires on any unique key: MySQL takes onConflict() without columns
     expect(
-      upsert("products", { dialect: "mysql" }).values(row).onConflict("id").doUpdate({ name: "excluded.name" }).build(),
+      upsert("products", { dialect: "mysql" }).values(row).onConflict().doUpdate({ name: "excluded.name" }).build(),
     ).toEqual({
       sql: "INSERT INTO `products` (`id`, `name`) VALUES (?, ?) ON DUPLICATE KEY UPDATE `name` = VALUES(`name`)",
       parameters: [1, "Widget"],
@@ -230,5 +231,67 @@ describe("one rule for name positions: a string is an identifier; expressions go
     const u = upsert("p", { dialect: "sqlite" }).using([row]).on("t.id = src.id") as UpsertInsertBuilder;
     expect(() => u.whenMatchedThenDelete()).toThrow(DialectNotSupportedError);
     expect(() => u.whenNotMatchedThenInsert(["id"], { where: "src.id > 0" }).build()).toThrow(/NOT MATCHED AND/);
+  });
+});
+
+describe("review 9: no call is accepted and then ignored", () => {
+  it("onConflict(cols) on a renderer that cannot target the key (ON DUPLICATE KEY UPDATE) raises, naming the alternatives", () => {
+    const mysql = upsert("p", { dialect: "mysql" }).values({ id: 1, name: "b" }).onConflict("name");
+    expect(() => mysql.doUpdate({ name: "excluded.name" })).toThrow(SQLBuilderError);
+    expect(() => mysql.doUpdate({ name: "excluded.name" })).toThrow(DialectNotSupportedError);
+    expect(() => mysql.doNothing()).toThrow(/onDuplicateKeyUpdate\(set\).*session\.upsert/);
+    // a dialect known only at build time: refused there
+    const late = insertInto("p").values({ id: 1, name: "b" }).onConflict("name").doUpdate(["name"]);
+    expect(() => late.build("mysql")).toThrow(/ON DUPLICATE KEY UPDATE cannot target conflict columns/);
+    expect(late.build("sqlite").sql).toContain('ON CONFLICT ("name") DO UPDATE');
+    // without columns the clause says what it does: any unique key
+    expect(insertInto("p").values({ id: 1, name: "b" }).onConflict().doUpdate(["name"]).build("mysql").sql).toBe(
+      "INSERT INTO `p` (`id`, `name`) VALUES (?, ?) ON DUPLICATE KEY UPDATE `name` = VALUES(`name`)",
+    );
+    expect(upsert("p", { dialect: "mysql" }).values({ id: 1 }).onConflict().doNothing().build().sql).toBe(
+      "INSERT INTO `p` (`id`) VALUES (?) ON DUPLICATE KEY UPDATE `id` = `id`",
+    );
+  });
+
+  it("a second conflict clause raises instead of rendering two or replacing the first", () => {
+    const done = insertInto("p").values({ id: 1, v: 1 }).onConflict().doNothing();
+    expect(() => done.onDuplicateKeyUpdate({ v: "5" })).toThrow(SQLBuilderError);
+    expect(() => done.onConflict("id")).toThrow(/already has its conflict clause/);
+    const dup = insertInto("p").values({ id: 1, v: 1 }).onDuplicateKeyUpdate({ v: "5" });
+    expect(() => dup.onConflict()).toThrow(SQLBuilderError);
+    expect(() => dup.onDuplicateKeyUpdate({ v: "6" })).toThrow(SQLBuilderError);
+    const sqlite = upsert("p", { dialect: "sqlite" }).values({ id: 1, name: "a" }).onConflict("id").doNothing();
+    expect(() => sqlite.onConflict("name")).toThrow(SQLBuilderError);
+  });
+
+  it("empty SQL pieces raise instead of rendering `FROM `, `WHERE ` or `SELECT  FROM`", () => {
+    expect(() => select().from(sql.raw("") as never)).toThrow(SQLBuilderError);
+    expect(() =>
+      select()
+        .from("a")
+        .where(sql.raw(" ") as never),
+    ).toThrow(SQLBuilderError);
+    expect(() => select().from("a").where(sql``)).toThrow(SQLBuilderError);
+    expect(() => select(sql.raw("")).from("a")).toThrow(/sql\.raw\(\) is empty/);
+    expect(() => sql.ref(undefined as never)).toThrow(SQLBuilderError);
+    expect(() => sql.ref(5 as never)).toThrow(SQLBuilderError);
+  });
+
+  it("orderBy takes asc/desc and first/last only", () => {
+    expect(() => (select().from("a") as any).orderBy("a", "sideways")).toThrow(/"asc" or "desc", got "sideways"/);
+    expect(() => (select().from("a") as any).orderBy("a", "asc", "middle")).toThrow(SQLBuilderError);
+    expect(select().from("a").orderBy("a", "DESC", "last").build().sql).toBe(
+      'SELECT * FROM "a" ORDER BY "a" DESC NULLS LAST',
+    );
+  });
+
+  it("undefined compared with a column raises (null keeps meaning IS NULL)", () => {
+    expect(() => select().from("a").where({ id: undefined })).toThrow(/use null|null for IS NULL/);
+    expect(() => deleteFrom("a").where({ id: undefined })).toThrow(SQLBuilderError);
+    expect(() => update("a").set({ x: 1 }).where({ id: undefined })).toThrow(SQLBuilderError);
+    expect(() => select().from("a").whereBetween("x", undefined, 1)).toThrow(SQLBuilderError);
+    expect(() => select().from("a").whereBetween("x", 1, undefined)).toThrow(SQLBuilderError);
+    expect(() => select().from("a").whereLike("x", undefined)).toThrow(SQLBuilderError);
+    expect(deleteFrom("a").where({ id: null }).build().sql).toBe('DELETE FROM "a" WHERE "id" IS NULL');
   });
 });

@@ -242,7 +242,8 @@ const golden: Record<string, Record<Dialect, Expected>> = {
   insertNothing: {
     postgres: ['INSERT INTO "products" ("id", "name") VALUES ($1, $2) ON CONFLICT ("id") DO NOTHING', [1, "Widget"]],
     sqlite: ['INSERT INTO "products" ("id", "name") VALUES (?, ?) ON CONFLICT ("id") DO NOTHING', [1, "Widget"]],
-    mysql: ["INSERT INTO `products` (`id`, `name`) VALUES (?, ?) ON DUPLICATE KEY UPDATE `id` = `id`", [1, "Widget"]],
+    // ON DUPLICATE KEY UPDATE cannot target "id" (it fires on any unique key): refused, not dropped
+    mysql: "!DialectNotSupportedError",
     duckdb: ['INSERT INTO "products" ("id", "name") VALUES (?, ?) ON CONFLICT ("id") DO NOTHING', [1, "Widget"]],
     oracle: "!DialectNotSupportedError",
     bigquery: "!DialectNotSupportedError",

@@ -16,6 +16,7 @@ import {
   OnBeforeAfterFilter,
   OrderByFilter,
   SearchFilter,
+  SQLBuilderError,
   type StatementFilter,
   sql,
 } from "../../src/index.js";
@@ -107,6 +108,29 @@ export function runFilterCases(ctx: SuiteContext): void {
       expect(del.rowsAffected).toBe(2);
       expect(await s.selectValue(`SELECT count(*) FROM ${T.types} WHERE id BETWEEN 500 AND 599`)).toBe(1);
       await s.execute(`DELETE FROM ${T.types} WHERE id BETWEEN 500 AND 599`);
+    });
+  });
+
+  test("undefined compared with a column is a SQLBuilderError, never IS NULL: a DELETE deletes nothing", async () => {
+    await withSession(async (s) => {
+      await s.execute(`DELETE FROM ${T.items} WHERE id BETWEEN 760 AND 769`);
+      await s.execute(`INSERT INTO ${T.items} (id, name, qty) VALUES (761, 'x', NULL)`);
+      const count = () => s.selectValue(`SELECT count(*) FROM ${T.items} WHERE id BETWEEN 760 AND 769`);
+      await expect(
+        (async () => s.execute(sql.deleteFrom(T.items).where({ qty: undefined }).where("id BETWEEN 760 AND 769")))(),
+      ).rejects.toBeInstanceOf(SQLBuilderError);
+      await expect(
+        (async () => s.select(sql.select("id").from(T.items).whereBetween("id", undefined, 769)))(),
+      ).rejects.toBeInstanceOf(SQLBuilderError);
+      expect(Number(await count())).toBe(1);
+      // null keeps its meaning
+      const r = await s.execute(sql.deleteFrom(T.items).where({ qty: null }).where("id BETWEEN 760 AND 769"));
+      expect(r.rowsAffected).toBe(1);
+      // a collection filter with null values is no filter (documented)
+      const rows = await s.select(
+        sql.select("id").from(T.items).where("id BETWEEN 760 AND 769").filter(new InCollectionFilter("id", null)),
+      );
+      expect(rows).toEqual([]);
     });
   });
 }
