@@ -123,6 +123,40 @@ export function builtOperationType(text: string): OperationType {
   return OPS[word] ?? "EXECUTE";
 }
 
+// Statements that begin, end or divide a transaction. BEGIN counts only alone or with a transaction word after it
+// (a PL/SQL or BigQuery BEGIN … END block is a body); START, END and PREPARE only as the transaction forms.
+const TX_ALWAYS = new Set(["COMMIT", "ROLLBACK", "ABORT", "SAVEPOINT", "RELEASE", "XA"]);
+const TX_AFTER: Record<string, ReadonlySet<string> | undefined> = {
+  BEGIN: new Set(["TRANSACTION", "WORK", "TRAN", "ISOLATION", "READ", "DEFERRED", "IMMEDIATE", "EXCLUSIVE", "NOT"]),
+  END: new Set(["TRANSACTION", "WORK"]),
+  START: new Set(["TRANSACTION"]),
+  PREPARE: new Set(["TRANSACTION"]),
+};
+
+/**
+ * The leading keyword(s) of a transaction-control statement (`BEGIN`, `START TRANSACTION`, `COMMIT`, `END`,
+ * `ROLLBACK`, `SAVEPOINT`, `RELEASE`, `PREPARE TRANSACTION`, `XA …`), else undefined. Read from the lexer's tokens,
+ * so comments and quoting are understood. Such statements classify as `"EXECUTE"`; only those need asking.
+ */
+export function transactionControlOf(text: string, dialect: Dialect): string | undefined {
+  const buf = scratch;
+  scan(buf, text, dialect, undefined);
+  const toks: number[] = []; // the first two tokens that are neither comments nor `;`
+  for (let k = 0; k < buf.count && toks.length < 2; k++) {
+    if (significant(buf, k) && buf.kind[k] !== TK_SEMI) toks.push(k);
+  }
+  const word = (k: number | undefined): string | undefined =>
+    k !== undefined && buf.kind[k] === TK_WORD ? text.slice(buf.start[k], buf.end[k]).toUpperCase() : undefined;
+  const first = word(toks[0]);
+  if (first === undefined) return undefined;
+  if (TX_ALWAYS.has(first)) return first;
+  const after = TX_AFTER[first];
+  if (after === undefined) return undefined;
+  if (toks.length === 1) return first === "BEGIN" || first === "END" ? first : undefined;
+  const second = word(toks[1]);
+  return second !== undefined && after.has(second) ? `${first} ${second}` : undefined;
+}
+
 /** The operation type of a statement, from its leading keyword (see StatementPlan.operationType). */
 export function detectOperationType(text: string): OperationType {
   scan(scratch, text, "postgres", undefined);
@@ -429,10 +463,12 @@ function compile(text: string, target: ParameterStyle, dialect: Dialect, inputSt
   }
   if (target === ParameterStyle.QMARK && buf.qmarkOperatorAt >= 0 && phs.length > 0) {
     const at = buf.qmarkOperatorAt;
+    const op = operatorAt(buf, text, at);
+    const fn = JSONB_QMARK_FUNCTIONS[op];
     throw new ParameterError(
-      `Cannot compile to ? placeholders: the statement uses an operator containing ? at offset ${at} ` +
+      `Cannot compile to ? placeholders: the statement uses the operator ${op} at offset ${at} ` +
         `("${near(text, at)}"), and a ? placeholder beside it would be read ambiguously. Compile to $n ` +
-        "(ParameterStyle.NUMERIC) instead, or write the operator as a function (jsonb_exists, jsonb_exists_any, …).",
+        `(ParameterStyle.NUMERIC) instead${fn === undefined ? "" : `, or write a ${op} b as ${fn}(a, b)`}.`,
     );
   }
   let schema = resolveInput(phs);
@@ -466,6 +502,21 @@ function compile(text: string, target: ParameterStyle, dialect: Dialect, inputSt
     // A `;` inside a routine body (BEGIN ATOMIC … END) is not a statement end: the splitter knows, the scan does not.
     shape.more ? splitScript(text, dialect).length : 1,
   );
+}
+
+/** The jsonb key operators and the functions that mean the same (other ?-operators have no such twin here). */
+const JSONB_QMARK_FUNCTIONS: Record<string, string | undefined> = {
+  "?": "jsonb_exists",
+  "?|": "jsonb_exists_any",
+  "?&": "jsonb_exists_all",
+};
+
+/** The text of the operator token starting at `at`. */
+function operatorAt(buf: TokenBuffer, text: string, at: number): string {
+  for (let k = 0; k < buf.count; k++) {
+    if (buf.start[k] === at) return text.slice(at, buf.end[k]);
+  }
+  return "?";
 }
 
 // ---- cache ---------------------------------------------------------------------------------------------------

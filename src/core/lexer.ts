@@ -7,8 +7,8 @@
  * - `'…'` doubles `''` everywhere; backslash escapes inside it on MySQL, in `E'…'` (PostgreSQL, DuckDB), and on
  *   PostgreSQL after `SET standard_conforming_strings = off` (the splitter passes SCAN_BACKSLASH_STRINGS).
  * - `"…"` is an identifier (`""` doubled), except on MySQL where it is a backslash-escaping string.
- * - backtick identifiers on MySQL, SQLite, DuckDB and BigQuery; `[…]` identifiers on SQLite only (elsewhere `[`
- *   opens an array subscript or constructor).
+ * - backtick identifiers on MySQL, SQLite and BigQuery (not DuckDB, whose parser rejects them); `[…]` identifiers
+ *   on SQLite only (elsewhere `[` opens an array subscript or constructor).
  * - `$tag$…$tag$` / `$$…$$` bodies on PostgreSQL and DuckDB.
  * - `--` comments everywhere (MySQL needs whitespace after them); `#` comments on MySQL; on PostgreSQL and DuckDB
  *   a line comment also ends at a lone `\r`, as their lexers read it; `/* … *\/` nests on PostgreSQL only.
@@ -673,7 +673,8 @@ export function scan(
   const mysql = dialect === "mysql";
   const crEndsComment = pg || dialect === "duckdb";
   const dollarQuotes = pg || dialect === "duckdb";
-  const backticks = mysql || dialect === "sqlite" || dialect === "duckdb" || dialect === "bigquery";
+  // DuckDB's parser rejects the backtick (it is PostgreSQL's grammar): there it quotes nothing.
+  const backticks = mysql || dialect === "sqlite" || dialect === "bigquery";
   const backslashStrings = mysql || (flags & SCAN_BACKSLASH_STRINGS) !== 0;
   const stopAtSemicolon = (flags & SCAN_STOP_AT_SEMICOLON) !== 0;
   const st: ScanState = {

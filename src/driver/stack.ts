@@ -3,6 +3,7 @@
  * pipelines (`queryStack`), in order otherwise; in one transaction unless `{ transaction: false }`; one result per
  * statement. Every statement is compiled (and checked) before anything is sent.
  */
+import { transactionControlOf } from "../core/compiler.js";
 import { ParameterError, SQLSpecError, StackExecutionError, UnsupportedOperationError } from "../core/errors.js";
 import { SQLResult } from "../core/result.js";
 import type { OperationType, Params, Row } from "../core/types.js";
@@ -43,6 +44,7 @@ export async function runStack(
   const n = items.length;
   if (n === 0) return [];
   const adapter = session.adapter;
+  const atomic = options?.transaction !== false;
   const compiled: CompiledStatement[] = [];
   for (let i = 0; i < n; i++) {
     const item = items[i] as StackItem;
@@ -51,6 +53,16 @@ export async function runStack(
       // COPY waits for data the pipeline never sends; it runs through execute() or loadRecords().
       if (c.operationType === "COPY") {
         throw new UnsupportedOperationError("COPY cannot run in a stack: use session.execute() or loadRecords()");
+      }
+      // A COMMIT/ROLLBACK/SAVEPOINT… inside would end or divide the stack's own transaction: what ran before it
+      // would stay whatever fails after. Only EXECUTE-kind statements can be one, so others are not lexed again.
+      const control =
+        atomic && c.operationType === "EXECUTE" ? transactionControlOf(c.sql, session.dialect) : undefined;
+      if (control !== undefined) {
+        throw new UnsupportedOperationError(
+          `${control} cannot run in an atomic stack: the stack is its own transaction (or a savepoint in yours). ` +
+            "Use session.transaction()/begin()/commit()/savepoint() around stacks, or { transaction: false }.",
+        );
       }
       if (c.values.length > adapter.capabilities.maxParameters) {
         throw new ParameterError(

@@ -85,6 +85,45 @@ export function runStackCases(ctx: SuiteContext): void {
     });
   });
 
+  test("executeStack: transaction control inside an atomic stack is refused before anything is sent", async () => {
+    await withSession(async (s) => {
+      await s.execute(`DELETE FROM ${T.items} WHERE ${range}`);
+      const control = [
+        "COMMIT",
+        "commit work",
+        "/* c */ ROLLBACK",
+        "BEGIN",
+        "BEGIN TRANSACTION",
+        "START TRANSACTION",
+        "END",
+        "SAVEPOINT x",
+        "RELEASE SAVEPOINT x",
+        "ROLLBACK TO SAVEPOINT x",
+        "PREPARE TRANSACTION 'x'",
+        "ABORT",
+      ];
+      for (const stmt of control) {
+        const err = await s.executeStack([[ins, [751, "a", 1]], stmt, [ins, [751, "dup", 1]]]).catch((e: unknown) => e);
+        expect(err, stmt).toBeInstanceOf(StackExecutionError);
+        expect((err as StackExecutionError).index, stmt).toBe(1);
+        expect((err as StackExecutionError).cause, stmt).toBeInstanceOf(UnsupportedOperationError);
+        expect((err as Error).message).toMatch(/atomic stack/);
+        expect(await idList(s), stmt).toEqual([]);
+        expect(s.inTransaction).toBe(false);
+      }
+      // inside the caller's transaction too; the transaction goes on
+      await s.begin();
+      await s.execute(ins, [752, "kept", 1]);
+      await expect(s.executeStack([[ins, [753, "a", 1]], "COMMIT"])).rejects.toBeInstanceOf(StackExecutionError);
+      expect(s.inTransaction).toBe(true);
+      await s.rollback();
+      expect(await idList(s)).toEqual([]);
+      // not transaction control: words that only start like it
+      const ok = await s.executeStack([`SELECT 1 AS "commit"`]);
+      expect(ok).toHaveLength(1);
+    });
+  });
+
   test("executeStack inside a transaction: a failure undoes the stack only; the transaction goes on", async () => {
     await withSession(async (s) => {
       await s.execute(`DELETE FROM ${T.items} WHERE ${range}`);

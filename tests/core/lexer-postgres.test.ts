@@ -174,19 +174,53 @@ describe("comments ended by a lone carriage return", () => {
   });
 });
 
-describe("the backtick quotes identifiers only on MySQL, SQLite and DuckDB", () => {
+describe("the backtick quotes identifiers only on MySQL and SQLite (and BigQuery)", () => {
   it("PostgreSQL reads ` as an operator character", () => {
     expect(lex("`a;b`", "postgres").some((t) => t.kind === TK_QIDENT)).toBe(false);
     expect(lex("`a`", "postgres").every((t) => t.kind !== TK_QIDENT)).toBe(true);
     expect(placeholders("SELECT `:a`", "postgres")).toEqual([":a"]);
   });
-  it("MySQL, SQLite and DuckDB read `…` as a quoted identifier", () => {
-    for (const dialect of ["mysql", "sqlite", "duckdb"] as const) {
+  it("MySQL and SQLite read `…` as a quoted identifier", () => {
+    for (const dialect of ["mysql", "sqlite"] as const) {
       expect(lex("`a;:b`", dialect).map((t) => t.kind)).toEqual([TK_QIDENT]);
     }
+  });
+  it("DuckDB does not: its parser rejects the backtick, so the lexer claims no identifier there", () => {
+    expect(lex("`a`", "duckdb").some((t) => t.kind === TK_QIDENT)).toBe(false);
   });
   it("neighbours: double quotes are identifiers on PostgreSQL", () => {
     expect(lex('"a`b"', "postgres").map((t) => t.kind)).toEqual([TK_QIDENT]);
     expect(lex("a ~ b", "postgres").map((t) => t.kind)).toEqual([4, TK_OP, 4]);
+  });
+});
+
+describe("compiling to ? next to a ?-operator: the hint fits the operator", () => {
+  const refusal = (text: string): string => {
+    try {
+      getPlan(text, S.QMARK, "postgres");
+    } catch (e) {
+      expect(e).toBeInstanceOf(ParameterError);
+      return (e as Error).message;
+    }
+    throw new Error(`compiled: ${text}`);
+  };
+  it("the jsonb key operators name their function", () => {
+    expect(refusal("SELECT 1 FROM t WHERE d ? 'a' AND id = $1")).toMatch(
+      /operator \? .*a \? b as jsonb_exists\(a, b\)/,
+    );
+    expect(refusal("SELECT 1 FROM t WHERE d ?| array['a'] AND id = $1")).toMatch(/as jsonb_exists_any\(a, b\)/);
+    expect(refusal("SELECT 1 FROM t WHERE d ?& array['a'] AND id = $1")).toMatch(/as jsonb_exists_all\(a, b\)/);
+  });
+  it("other operators get no jsonb advice", () => {
+    for (const [text, op] of [
+      ["SELECT 1 FROM t WHERE d @? '$.a' AND id = $1", "@?"],
+      ["SELECT 1 FROM t WHERE a ?-| b AND id = $1", "?-|"],
+      ["SELECT 1 FROM t WHERE a ?# b AND id = $1", "?#"],
+    ] as const) {
+      const m = refusal(text);
+      expect(m).toContain(`the operator ${op} at offset`);
+      expect(m).toMatch(/Compile to \$n/);
+      expect(m).not.toMatch(/jsonb_exists/);
+    }
   });
 });
