@@ -770,3 +770,66 @@ describe("mysql: dialect", () => {
     });
   });
 });
+
+describe("mysql: review 9", () => {
+  test("RETURNING (MariaDB): rowsAffected is the rows changed, through execute and executeMany", async () => {
+    await run(async (s) => {
+      await s.execute("DROP TABLE IF EXISTS myad_ret");
+      await s.execute("CREATE TABLE myad_ret (id int PRIMARY KEY, v int)");
+      const ins = await s.execute("INSERT INTO myad_ret (id, v) VALUES (1, 1), (2, 2) RETURNING id");
+      expect([ins.rowsAffected, ins.data]).toEqual([2, [{ id: 1 }, { id: 2 }]]);
+      const many = await s.executeMany("INSERT INTO myad_ret (id, v) VALUES (?, ?) RETURNING id", [
+        [3, 1],
+        [4, 1],
+      ]);
+      expect([many.rowsAffected, many.data]).toEqual([2, [{ id: 3 }, { id: 4 }]]);
+      const rep = await s.execute("/* c */ REPLACE INTO myad_ret (id, v) VALUES (5, 5) RETURNING id");
+      expect(rep.rowsAffected).toBe(1);
+      const del = await s.execute("DELETE FROM myad_ret WHERE id > 2 RETURNING id");
+      expect([del.rowsAffected, del.data.length]).toEqual([3, 3]);
+      const none = await s.execute("DELETE FROM myad_ret WHERE id > 100 RETURNING id");
+      expect([none.rowsAffected, none.data]).toEqual([0, []]);
+      expect((await s.execute("SELECT id FROM myad_ret")).rowsAffected).toBe(0);
+      await s.execute("DROP TABLE myad_ret");
+    });
+  });
+
+  test("onConflict(key) is refused before I/O (ON DUPLICATE KEY UPDATE would match any unique key); a second conflict clause too", async () => {
+    await run(async (s) => {
+      await s.execute("DROP TABLE IF EXISTS myad_up");
+      await s.execute("CREATE TABLE myad_up (id int PRIMARY KEY, name varchar(20), v int)");
+      await s.execute("INSERT INTO myad_up VALUES (1, 'a', 0)");
+      const rows = () => s.select("SELECT id, name, v FROM myad_up ORDER BY id");
+      const late = sql.insertInto("myad_up").values({ id: 1, name: "b", v: 9 }).onConflict("name").doUpdate(["v"]);
+      await expect(s.execute(late)).rejects.toBeInstanceOf(DialectNotSupportedError);
+      const early = () =>
+        sql
+          .upsert("myad_up", { dialect: "mysql" })
+          .values({ id: 1, name: "b", v: 9 })
+          .onConflict("name")
+          .doUpdate(["v"]);
+      expect(early).toThrow(/session\.upsert/);
+      const two = () =>
+        sql
+          .insertInto("myad_up")
+          .values({ id: 1, name: "c", v: 1 })
+          .onConflict()
+          .doNothing()
+          .onDuplicateKeyUpdate({ v: "5" });
+      expect(two).toThrow(/already has its conflict clause/);
+      expect(await rows()).toEqual([{ id: 1, name: "a", v: 0 }]);
+      // session.upsert checks the key against the catalog: "name" is no unique key
+      await expect(s.upsert("myad_up", [{ id: 1, name: "b", v: 9 }], { on: ["name"] })).rejects.toThrow(
+        /not a unique key/,
+      );
+      // on the real key it upserts (no conflict target in the SQL)
+      const r = await s.upsert("myad_up", [{ id: 1, name: "b", v: 9 }], { on: ["id"] });
+      expect(r.rowsAffected).toBe(2);
+      expect(await rows()).toEqual([{ id: 1, name: "b", v: 9 }]);
+      // without columns the statement says what it does: any unique key
+      await s.execute(sql.insertInto("myad_up").values({ id: 1, name: "x", v: 1 }).onConflict().doNothing());
+      expect(await rows()).toEqual([{ id: 1, name: "b", v: 9 }]);
+      await s.execute("DROP TABLE myad_up");
+    });
+  });
+});

@@ -12,6 +12,7 @@
  *   until the KILL has settled, and a KILL that lands after the statement already finished is absorbed.
  */
 import type * as Mysql2 from "mysql2";
+import { builtOperationType } from "../../core/compiler.js";
 import {
   DatabaseConnectionError,
   DataError,
@@ -431,7 +432,12 @@ export class MysqlAdapter implements Adapter<MysqlConnection> {
     if (fieldList === undefined) return { rows, columns: EMPTY, rowsAffected: 0, command: "SELECT" };
     const columns = new Array<string>(fieldList.length);
     for (let i = 0; i < fieldList.length; i++) columns[i] = (fieldList[i] as Field).name;
-    if (rows.length > 0) decodeRows(rows, fieldList, this.#o.features, this.#o.mysql);
+    if (rows.length === 0) return { rows, columns, rowsAffected: 0, command: "SELECT" };
+    decodeRows(rows, fieldList, this.#o.features, this.#o.mysql);
+    // MariaDB's INSERT/REPLACE/DELETE … RETURNING answers with the rows alone (no OK packet reaches us): each row
+    // returned is a row changed.
+    const op = builtOperationType(sql);
+    if (op === "INSERT" || op === "DELETE") return { rows, columns, rowsAffected: rows.length };
     return { rows, columns, rowsAffected: 0, command: "SELECT" };
   }
 
