@@ -101,9 +101,10 @@ const FROM_CAPABILITIES: Partial<Record<Feature, (c: AdapterCapabilities) => boo
   copy: (c) => c.copy,
 };
 
-/** `supports_json` → `json`; undefined for a name no table knows. */
+/** `supports_json` / `SUPPORTS_JSON` / `Json` → `json` (case-insensitive); undefined for a name no table knows. */
 export function featureName(name: string): Feature | undefined {
-  const n = (name.startsWith("supports_") ? name.slice(9) : name).toLowerCase();
+  const lower = name.toLowerCase();
+  const n = lower.startsWith("supports_") ? lower.slice(9) : lower;
   return (FEATURES as readonly string[]).includes(n) ? (n as Feature) : undefined;
 }
 

@@ -1,6 +1,7 @@
 /**
  * Named savepoints (`session.savepoint(name)`, `releaseSavepoint`, `rollbackToSavepoint`). A name is checked before
- * anything is sent: it must be a plain identifier, so it can never carry SQL, and it is quoted all the same.
+ * anything is sent: it must be a plain identifier, so it can never carry SQL, and it is quoted all the same. Names
+ * are case-insensitive everywhere (sent lower-cased).
  */
 import { ParameterError, TransactionError } from "../core/errors.js";
 import { quoteIdent } from "../core/identifiers.js";
@@ -49,5 +50,7 @@ export function savepointStatement(target: SavepointTarget, action: SavepointAct
   if (!target.inTransaction) {
     throw new TransactionError(`Savepoints exist only inside a transaction: call begin() or transaction() first`);
   }
-  return VERB[action] + quoteIdent(name, target.dialect);
+  // Case-folded, then quoted: names are case-insensitive on every adapter, as MySQL and SQLite compare them and as
+  // PostgreSQL folds unquoted ones (a quoted "A" there would not match a later "a").
+  return VERB[action] + quoteIdent(name.toLowerCase(), target.dialect);
 }

@@ -25,6 +25,11 @@ export function runDictionaryCases(ctx: SuiteContext): void {
       expect(await dd.supports("arrays")).toBe(s.dialect === "postgres" || s.dialect === "duckdb");
       expect(await dd.supports("returning")).toBe(gates.returning);
       expect(await dd.supports("no_such_feature")).toBe(false);
+      // case-insensitive, with or without the supports_ prefix
+      for (const f of ["SUPPORTS_JSON", "Supports_Json", "Json", "JSON", "supports_json"]) {
+        expect(await dd.supports(f)).toBe(true);
+      }
+      expect(await dd.supports("SUPPORTS_TRANSACTIONS")).toBe(true);
       if (s.dialect === "postgres") {
         for (const f of ["uuid", "arrays", "schemas", "jsonb", "on_conflict", "copy", "transactional_ddl"]) {
           expect(await dd.supports(f)).toBe(true);

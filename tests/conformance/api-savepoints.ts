@@ -35,6 +35,29 @@ export function runSavepointCases(ctx: SuiteContext, when: When): void {
     });
   });
 
+  when(gates.savepoints, "savepoints")(
+    "savepoint names are case-insensitive on every adapter (PostgreSQL too)",
+    async () => {
+      await withSession(async (s) => {
+        await s.execute(`DELETE FROM ${T.items} WHERE id BETWEEN 600 AND 699`);
+        await s.begin();
+        await s.savepoint("Mixed_A");
+        await s.execute(insert(631));
+        await s.rollbackToSavepoint("mixed_a");
+        expect((await s.select<{ id: number }>(ids)).map((r) => r.id)).toEqual([]);
+        await s.execute(insert(632));
+        await s.releaseSavepoint("MIXED_A");
+        // a savepoint written in raw SQL, unquoted, is reached by the same name in any case
+        await s.execute("SAVEPOINT Raw_One");
+        await s.execute(insert(633));
+        await s.rollbackToSavepoint("RAW_ONE");
+        await s.commit();
+        expect((await s.select<{ id: number }>(ids)).map((r) => r.id)).toEqual([632]);
+        await s.execute(`DELETE FROM ${T.items} WHERE id BETWEEN 600 AND 699`);
+      });
+    },
+  );
+
   when(gates.savepoints, "savepoints")("a rollback to a savepoint recovers from a failed statement", async () => {
     await withSession(async (s) => {
       await s.transaction(async () => {
