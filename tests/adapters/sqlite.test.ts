@@ -12,10 +12,12 @@ import { SqliteBusyError, SqliteConfig, type SqliteConfigOptions } from "../../s
 import { importDriver } from "../../src/driver/dependencies.js";
 import {
   DataError,
+  ForeignKeyViolationError,
   InvalidColumnReferenceError,
   MissingDependencyError,
   OperationalError,
   OperationCancelledError,
+  ParameterError,
   PoolTimeoutError,
   QueryTimeoutError,
   SQLParsingError,
@@ -494,4 +496,120 @@ test("a readOnly transaction leaves a configured query_only as it found it, and 
   }
   // The connection was reused, not closed as one whose settings changed.
   expect(handles.size).toBe(1);
+});
+
+describe("sqlite: a failed COMMIT ends the transaction", () => {
+  test.each([
+    [":memory:", ":memory:"],
+    ["a file", "file"],
+  ])(
+    "%s: a COMMIT refused by a deferred foreign key rolls back; the session is idle and the next statement autocommits",
+    async (_, kind) => {
+      const db = config({ poolConfig: { database: kind === "file" ? file() : ":memory:", acquireTimeoutMs: 500 } });
+      await db.withSession((s) =>
+        s.executeScript(
+          "CREATE TABLE p (id INTEGER PRIMARY KEY); " +
+            "CREATE TABLE c (id INTEGER PRIMARY KEY, pid INTEGER REFERENCES p(id) DEFERRABLE INITIALLY DEFERRED); " +
+            "CREATE TABLE other (id INTEGER)",
+        ),
+      );
+      await db.withSession(async (s) => {
+        await s.begin();
+        await s.execute("INSERT INTO c VALUES (1, 99)");
+        const err = await s.commit().catch((e) => e);
+        expect(err).toBeInstanceOf(ForeignKeyViolationError);
+        expect(s.inTransaction).toBe(false);
+        expect(s.adapter.state(s.conn).transaction).toBe("idle");
+        // Another session is not kept waiting by a transaction that no longer exists.
+        expect(await db.withSession((o) => o.selectValue("SELECT count(*) FROM c"))).toBe(0);
+        expect((await s.execute("INSERT INTO other VALUES (1)")).rowsAffected).toBe(1);
+      });
+      expect(await db.withSession((s) => s.selectValue("SELECT count(*) FROM other"))).toBe(1);
+      expect(await db.withSession((s) => s.selectValue("SELECT count(*) FROM c"))).toBe(0);
+    },
+  );
+});
+
+describe("sqlite: withSession's timeoutMs and signal bound the wait for the shared :memory: connection", () => {
+  test("PoolTimeoutError after timeoutMs, OperationCancelledError on abort, while another session holds a transaction", async () => {
+    const db = config();
+    await db.withSession((s) => s.execute("CREATE TABLE w (id INTEGER)"));
+    const holder = await db.provideSession();
+    await holder.begin();
+    await holder.execute("INSERT INTO w VALUES (1)");
+    try {
+      const t0 = performance.now();
+      const timedOut = await db
+        .withSession((s) => s.selectValue("SELECT count(*) FROM w"), { timeoutMs: 100 })
+        .catch((e) => e);
+      expect(timedOut).toBeInstanceOf(PoolTimeoutError);
+      expect(performance.now() - t0).toBeGreaterThanOrEqual(90);
+      expect(performance.now() - t0).toBeLessThan(1500);
+      const ac = new AbortController();
+      setTimeout(() => ac.abort(), 50);
+      const cancelled = await db
+        .withSession((s) => s.selectValue("SELECT count(*) FROM w"), { signal: ac.signal })
+        .catch((e) => e);
+      expect(cancelled).toBeInstanceOf(OperationCancelledError);
+      const provided = await db.provideSession({ timeoutMs: 80 });
+      expect(await provided.selectValue("SELECT 1").catch((e) => e)).toBeInstanceOf(PoolTimeoutError);
+      await provided.release();
+    } finally {
+      await holder.rollback();
+      await holder.release();
+    }
+    // Nothing left waiting: the connection is free again.
+    expect(await db.withSession((s) => s.selectValue("SELECT count(*) FROM w"), { timeoutMs: 100 })).toBe(0);
+  });
+});
+
+describe("sqlite: values SQLite cannot store faithfully raise ParameterError before any I/O", () => {
+  test.each([
+    ["a string with a lone surrogate", "a\uD800b", "v TEXT"],
+    ["NaN", Number.NaN, "v REAL"],
+  ])("%s: execute, upsert and loadRecords write nothing and name the parameter or column", async (_, bad, col) => {
+    const db = config();
+    await db.withSession(async (s) => {
+      await s.execute(`CREATE TABLE bv (id INTEGER PRIMARY KEY, ${col}, k INTEGER NOT NULL DEFAULT 0)`);
+      const exec = await s.execute("INSERT INTO bv (id, v) VALUES (?, ?)", [1, bad]).catch((e) => e);
+      expect(exec).toBeInstanceOf(ParameterError);
+      expect(exec.message).toContain("Parameter 2");
+      for (const run of [
+        () =>
+          s.upsert(
+            "bv",
+            [
+              { id: 2, v: 1 },
+              { id: 3, v: bad },
+            ],
+            { on: ["id"] },
+          ),
+        () =>
+          s.loadRecords("bv", [
+            { id: 4, v: 1 },
+            { id: 5, v: bad },
+          ]),
+      ]) {
+        const err = await run().catch((e) => e);
+        expect(err).toBeInstanceOf(ParameterError);
+        expect(err.message).toMatch(/"v"|Parameter \d+/);
+      }
+      expect(await s.selectValue("SELECT count(*) FROM bv")).toBe(0);
+    });
+  });
+
+  test("±Infinity is stored as REAL infinity and read back", async () => {
+    const db = config();
+    await db.withSession(async (s) => {
+      await s.execute("CREATE TABLE inf (id INTEGER PRIMARY KEY, v REAL)");
+      await s.execute("INSERT INTO inf VALUES (1, ?)", [Number.POSITIVE_INFINITY]);
+      await s.upsert("inf", [{ id: 2, v: Number.NEGATIVE_INFINITY }], { on: ["id"] });
+      await s.loadRecords("inf", [{ id: 3, v: Number.POSITIVE_INFINITY }]);
+      expect((await s.select("SELECT v FROM inf ORDER BY id")).map((r) => r.v)).toEqual([
+        Number.POSITIVE_INFINITY,
+        Number.NEGATIVE_INFINITY,
+        Number.POSITIVE_INFINITY,
+      ]);
+    });
+  });
 });

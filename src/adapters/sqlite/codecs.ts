@@ -5,6 +5,7 @@
  *
  *   bind:  boolean → 1/0 · Date → `YYYY-MM-DD HH:MM:SS.mmm` UTC (SQLite's own DATETIME text, read as UTC by its date
  *          functions) · Uint8Array → Buffer · sql.json(v), array, plain object → JSON text · undefined → NULL
+ *          · NaN (SQLite would store NULL) and a string with a lone surrogate (no UTF-8 form) → ParameterError
  *   read:  BOOL… columns → boolean · DATE/TIME… columns holding text → Date (`timestamps: "date"`) · JSON columns →
  *          parsed · INTEGER values → the `driverFeatures.int8` rule (never a silently rounded number)
  */
@@ -13,7 +14,9 @@ import { ParameterError } from "../../core/errors.js";
 import { isJsonValue, type JsonDeserializer, type JsonSerializer } from "../../core/json.js";
 import {
   badValue,
+  checkWellFormed,
   type Int8Mode,
+  InvalidValueError,
   invalidAt,
   objectText,
   serializeJson,
@@ -158,6 +161,9 @@ export function parseDateText(text: string): Date | string {
   return Number.isFinite(ms) ? new Date(ms) : text;
 }
 
+/** String.prototype.isWellFormed is ES2024 (Node ≥ 20); the project's lib is ES2022. */
+type WellFormed = string & { isWellFormed(): boolean };
+
 const DATE_TEXT = /^\d{4}-\d\d-\d\d(?: \d\d:\d\d(?::\d\d(?:\.\d+)?)?(?:Z|[+-]\d\d(?::?\d\d)?)?)?$/;
 
 /**
@@ -168,7 +174,11 @@ export function encodeParams(params: unknown[], ser: JsonSerializer): unknown[] 
   for (let i = 0; i < params.length; i++) {
     const v = params[i];
     const t = typeof v;
-    if (t === "string" || t === "number" || t === "bigint" || v === null || Buffer.isBuffer(v)) continue;
+    if (t === "string") {
+      if ((v as WellFormed).isWellFormed()) continue;
+    } else if (t === "number") {
+      if (!Number.isNaN(v)) continue;
+    } else if (t === "bigint" || v === null || Buffer.isBuffer(v)) continue;
     const out = params.slice();
     for (let j = i; j < params.length; j++) {
       try {
@@ -186,7 +196,11 @@ export function encodeParams(params: unknown[], ser: JsonSerializer): unknown[] 
 export function encodeValue(v: unknown, ser: JsonSerializer): unknown {
   switch (typeof v) {
     case "string":
+      return checkWellFormed(v);
     case "number":
+      // SQLite stores NaN as NULL (±Infinity as REAL infinity, faithfully).
+      if (Number.isNaN(v)) throw new InvalidValueError("NaN cannot be stored in SQLite (it would be stored as NULL)");
+      return v;
     case "bigint":
       return v;
     case "boolean":

@@ -81,6 +81,8 @@ export class SqliteConnection {
   failed = false;
   /** @internal Row iterators open on this lease. */
   openStreams = 0;
+  /** @internal `:memory:`: the session's acquire options, which bound every wait for the shared connection. */
+  wait: { timeoutMs: number | undefined; signal: AbortSignal | undefined } | undefined;
 
   /** @internal Made by the adapter for each session. */
   constructor(

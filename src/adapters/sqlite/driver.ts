@@ -213,7 +213,12 @@ export class SqliteAdapter implements Adapter<SqliteConnection> {
     if (this.#handle !== undefined) {
       if (this.#handle.broken) throw closedError();
       const parent = options?.parent;
-      return new SqliteConnection(this.#handle, parent?.handle === this.#handle ? parent : undefined);
+      const conn = new SqliteConnection(this.#handle, parent?.handle === this.#handle ? parent : undefined);
+      // Waiting for the shared connection is waiting for the lock: the session's acquire options bound each wait.
+      if (options?.signal !== undefined || options?.timeoutMs !== undefined) {
+        conn.wait = { timeoutMs: options.timeoutMs, signal: options.signal };
+      }
+      return conn;
     }
     const pool = this.#pool as ConnectionPool<SqliteHandle>;
     return new SqliteConnection(await pool.acquire(options?.signal, options?.timeoutMs), undefined);
@@ -357,6 +362,15 @@ export class SqliteAdapter implements Adapter<SqliteConnection> {
         }
       }
       if (h.queryOnlyTx && isReadonlyError(err)) err = readOnlyTransactionError(err);
+      // A refused COMMIT (a deferred foreign key) leaves SQLite's transaction open; as on PostgreSQL, a COMMIT that
+      // fails ends the transaction: roll it back so later statements do not run in (and vanish with) it.
+      if (e.ends && h.db.inTransaction && !isFatalSqliteError(err)) {
+        try {
+          h.db.prepare("ROLLBACK").run();
+        } catch {
+          h.broken = true;
+        }
+      }
       // An error that made SQLite roll the transaction back (SQLITE_FULL, BUSY on COMMIT, …): fail it loudly.
       if (wasInTx && !h.db.inTransaction && !e.ends) conn.failed = true;
       if (isFatalSqliteError(err)) h.broken = true;
@@ -457,9 +471,11 @@ export class SqliteAdapter implements Adapter<SqliteConnection> {
     const lock = this.#lock;
     if (opts.timeoutMs !== undefined && opts.timeoutMs <= 0) throw timeoutError();
     if (!lock.tryAcquire()) {
-      const own = this.#shared ? this.#o.acquireTimeoutMs : this.#o.busyTimeoutMs;
+      const acquire = conn.wait;
+      const own = this.#shared ? (acquire?.timeoutMs ?? this.#o.acquireTimeoutMs) : this.#o.busyTimeoutMs;
       const callBound = opts.timeoutMs !== undefined && (own === undefined || opts.timeoutMs < own);
       const wait = callBound ? opts.timeoutMs : own;
+      const signals = [opts.signal, acquire?.signal].filter((x): x is AbortSignal => x !== undefined);
       await lock.acquire(
         wait,
         () =>
@@ -468,7 +484,7 @@ export class SqliteAdapter implements Adapter<SqliteConnection> {
             : this.#shared
               ? sharedTimeoutError(wait as number)
               : writeBusyError(wait as number),
-        opts.signal,
+        signals.length > 1 ? AbortSignal.any(signals) : signals[0],
         (reason) =>
           new OperationCancelledError("SQLite: cancelled while waiting for the database lock", { cause: reason }),
       );
