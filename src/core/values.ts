@@ -86,6 +86,24 @@ export function timestampTextReader(mode: TimestampMode): (text: string) => Date
 
 // ---------------------------------------------------------------------------------------------------- writing
 
+/** Parameter arrays sqlspec built itself whose every value is a string, a number or null (see markPlain). */
+const plainArrays = new WeakSet<readonly unknown[]>();
+
+/**
+ * Marks a parameter array sqlspec built and checked itself (bulk VALUES chunks) as holding only strings, numbers and
+ * nulls, which every driver binds as they are: an adapter's encoder may pass it on without looking at each value again.
+ * The array must not be changed afterwards.
+ */
+export function markPlain<T extends readonly unknown[]>(values: T): T {
+  plainArrays.add(values);
+  return values;
+}
+
+/** Whether markPlain marked this array. */
+export function isPlain(values: readonly unknown[]): boolean {
+  return plainArrays.has(values);
+}
+
 /**
  * A value that cannot be written. Raised deep in an encoder without knowing where the value came from; the caller
  * that knows (parameter $n, column c of row r) rethrows it as a ParameterError naming the place.

@@ -165,6 +165,12 @@ export interface BulkCapabilities {
    * (LOAD DATA skips bad rows, a column subset) it loads a stage and copies it over with one INSERT … SELECT.
    */
   loaderIntoTarget?: boolean;
+  /**
+   * The engine refuses an `ON CONFLICT (cols)` target that is no unique key when it prepares the statement, before
+   * any row is written (SQLite): `session.upsert` then lets it check instead of reading the table's unique keys first,
+   * and says so in upsert terms when it refuses.
+   */
+  checksConflictTarget?: boolean;
 }
 
 /**

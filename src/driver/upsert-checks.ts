@@ -5,7 +5,7 @@
  * server's own "Key (id)=(1)" detail does.
  */
 import { CardinalityViolationError, InvalidColumnReferenceError, SQLBuilderError } from "../core/errors.js";
-import { badValue, InvalidValueError, invalidAt } from "../core/values.js";
+import { badValue, InvalidValueError, invalidAt, markPlain } from "../core/values.js";
 
 type Rows = readonly Readonly<Record<string, unknown>>[];
 
@@ -307,7 +307,8 @@ export function checkRowValues(rows: readonly unknown[], columns: readonly strin
 
 /**
  * The rows' values in `columns` order, row after row (undefined as null), in arrays of at most `perChunk` rows: what
- * multi-row VALUES statements bind, read from each row once and checked as checkRowValues does in the same pass.
+ * multi-row VALUES statements bind, read from each row once and checked as checkRowValues does in the same pass. An
+ * array whose values are all strings, numbers and nulls is marked plain (core/values), so the adapter binds it as it is.
  */
 export function flattenRows(rows: Rows, columns: readonly string[], perChunk: number): unknown[][] {
   const width = columns.length;
@@ -315,10 +316,32 @@ export function flattenRows(rows: Rows, columns: readonly string[], perChunk: nu
   for (let start = 0; start < rows.length; start += perChunk) {
     const end = Math.min(rows.length, start + perChunk);
     const out = new Array<unknown>((end - start) * width);
+    let plain = true;
     let k = 0;
     for (let r = start; r < end; r++) {
       const row = rows[r] as Readonly<Record<string, unknown>>;
-      for (let c = 0; c < width; c++) {
+      // Rows built alike list their keys in `columns` order: for-in reads them from the shape's enum cache, ~2× faster
+      // than a lookup by a different name per column. Any other row (order, a non-plain value) takes the lookup below.
+      let c = 0;
+      for (const key in row) {
+        if (c === width || key !== columns[c]) {
+          c = -1;
+          break;
+        }
+        const v = row[key];
+        const t = typeof v;
+        if (t !== "string" && t !== "number" && v !== null) {
+          c = -1;
+          break;
+        }
+        out[k + c] = v;
+        c++;
+      }
+      if (c === width) {
+        k += width;
+        continue;
+      }
+      for (c = 0; c < width; c++) {
         const v = row[columns[c] as string];
         const t = typeof v;
         if (t !== "string" && t !== "number" && v !== null) {
@@ -327,11 +350,12 @@ export function flattenRows(rows: Rows, columns: readonly string[], perChunk: nu
             continue;
           }
           if (unbindable(v)) throw unbindableAt(v, columns[c] as string, r);
+          plain = false;
         }
         out[k++] = v;
       }
     }
-    chunks.push(out);
+    chunks.push(plain ? markPlain(out) : out);
   }
   return chunks;
 }

@@ -157,8 +157,9 @@ export async function upsertRows(
     const source = native ? nativeSource(host, bulk, rows, plan.columns, strategy) : undefined;
     if (source === undefined) checkRowValues(rows, plan.columns);
     // MySQL's ON DUPLICATE KEY UPDATE matches on any unique key whatever `on` says: check `on` is one, as the
-    // PostgreSQL path's ON CONFLICT target does on the server.
-    await checkUniqueKey(host, table, plan.on);
+    // PostgreSQL path's ON CONFLICT target does on the server. An engine that checks the target itself before writing
+    // anything (bulk.checksConflictTarget) is left to refuse it; staleKey says so in upsert terms.
+    if (!(native && bulk.checksConflictTarget === true)) await checkUniqueKey(host, table, plan.on);
     try {
       return native
         ? await nativeBulkUpsert(host, bulk, table, rows, plan, source as NativeSource, started, deadline)

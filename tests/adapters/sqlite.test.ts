@@ -356,6 +356,37 @@ describe("sqlite: values", () => {
     }
   });
 
+  test("upsert rows in any key order, with values that need encoding in some chunks only, land as single inserts do", async () => {
+    const db = config({ poolConfig: { database: ":memory:" } });
+    await db.withSession(async (s) => {
+      await s.execute("CREATE TABLE mix (id INTEGER PRIMARY KEY, flag INTEGER, at TEXT, note TEXT, data BLOB)");
+      // 450 rows = chunks of 200, 200, 50: plain values only, a boolean / Date / undefined / Buffer in the second,
+      // and rows listing their keys in another order in the third.
+      const rows = Array.from({ length: 450 }, (_, i) => {
+        if (i >= 400) return { note: `n${i}`, data: null, at: "t", flag: i, id: i };
+        if (i === 250) return { id: i, flag: true, at: new Date(Date.UTC(2024, 0, 2)), note: undefined, data: null };
+        if (i === 260) return { id: i, flag: 1, at: "t", note: "b", data: Buffer.from([1, 2]) };
+        return { id: i, flag: i, at: "t", note: `n${i}`, data: null };
+      });
+      const r = await s.upsert("mix", rows, { on: ["id"] });
+      expect(r.rowsAffected).toBe(450);
+      const got = await s.select<{ id: number; flag: number; at: string; note: string | null; data: Buffer | null }>(
+        "SELECT id, flag, at, note, data FROM mix ORDER BY id",
+      );
+      expect(got).toHaveLength(450);
+      expect(got[0]).toEqual({ id: 0, flag: 0, at: "t", note: "n0", data: null });
+      expect(got[250]).toEqual({ id: 250, flag: 1, at: "2024-01-02 00:00:00.000", note: null, data: null });
+      expect(got[260]?.data).toEqual(Buffer.from([1, 2]));
+      expect(got[449]).toEqual({ id: 449, flag: 449, at: "t", note: "n449", data: null });
+      // A bad value anywhere is a ParameterError naming its column and row, and nothing is written.
+      const bad = rows.map((row, i) => (i === 420 ? { ...row, note: Symbol("x") } : { ...row, flag: -1 }));
+      const err = (await s.upsert("mix", bad, { on: ["id"] }).catch((e) => e)) as Error;
+      expect(err).toBeInstanceOf(ParameterError);
+      expect(err.message).toContain('column "note" of row 420');
+      expect(await s.selectValue("SELECT count(*) FROM mix WHERE flag = -1")).toBe(0);
+    });
+  });
+
   test("syntax errors are SQLParsingError; a failed transaction is never silently committed", async () => {
     await config().withSession(async (s) => {
       await expect(s.execute("SELECT FROM")).rejects.toBeInstanceOf(SQLParsingError);

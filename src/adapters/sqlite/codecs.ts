@@ -18,6 +18,7 @@ import {
   type Int8Mode,
   InvalidValueError,
   invalidAt,
+  isPlain,
   objectText,
   serializeJson,
   type TimestampMode,
@@ -171,6 +172,9 @@ const DATE_TEXT = /^\d{4}-\d\d-\d\d(?: \d\d:\d\d(?::\d\d(?:\.\d+)?)?(?:Z|[+-]\d\
  * nothing is allocated), otherwise a converted copy. An unbindable value raises ParameterError naming its position.
  */
 export function encodeParams(params: unknown[], ser: JsonSerializer): unknown[] {
+  // Bulk VALUES chunks the upsert engine already read and checked are bound as they are; a short list is scanned
+  // faster than it is looked up.
+  if (params.length > 64 && isPlain(params)) return params;
   for (let i = 0; i < params.length; i++) {
     const v = params[i];
     const t = typeof v;

@@ -126,6 +126,7 @@ export class SqliteAdapter implements Adapter<SqliteConnection> {
     jsonRows: false,
     largeBatch: { threshold: 0, source: "values" },
     valuesChunkRows: 200,
+    checksConflictTarget: true,
   };
   readonly #o: SqliteAdapterOptions;
   readonly #Database: DatabaseConstructor;
