@@ -4,6 +4,7 @@ import { builtOperationType, getPlan, type StatementPlan } from "../core/compile
 import {
   OperationCancelledError,
   ParameterError,
+  QueryTimeoutError,
   SQLSpecError,
   scrubBoundValues,
   TransactionError,
@@ -630,6 +631,16 @@ export class Session<Conn = unknown> implements AsyncDisposable {
       ? await this.#prepareBuilder(statement, params)
       : this.#prepareText(statement, params);
     this.#checkParameterCount(prepared.values);
+    // Some drivers start the statement only at the first fetch and check their limits once it runs: limits already
+    // spent would let it run (and write) before anything notices.
+    if (options?.signal?.aborted) {
+      throw new OperationCancelledError("The stream was cancelled before it was sent (AbortSignal already aborted)", {
+        cause: options.signal.reason,
+      });
+    }
+    if (statementTimeoutMs(options?.timeoutMs) === 0) {
+      throw new QueryTimeoutError("The stream did not start within timeoutMs=0 ms");
+    }
     const cursors = this.adapter.capabilities.cursors;
     if (cursors === "native" && this.adapter.stream) {
       try {
