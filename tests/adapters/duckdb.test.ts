@@ -15,6 +15,7 @@ import {
   MissingDependencyError,
   NotNullViolationError,
   OperationCancelledError,
+  ParameterError,
   QueryTimeoutError,
   SerializationConflictError,
   SQLParsingError,
@@ -465,5 +466,43 @@ test("session.upsert above bulk.largeBatch.threshold rows takes the Appender sta
     expect(r.metadata.strategy).toBe("copy");
     expect(r.rowsAffected).toBe(threshold + 1);
     expect(await s.selectValue("SELECT v FROM ua WHERE id = ?", [1])).toBe("new0");
+  });
+});
+
+describe("duckdb: a string with a lone surrogate", () => {
+  test("execute, upsert and loadRecords raise ParameterError before any I/O (DuckDB would store U+FFFD)", async () => {
+    const db = config();
+    await db.withSession(async (s) => {
+      await s.execute("CREATE TABLE ls (id INTEGER PRIMARY KEY, v VARCHAR, n INTEGER)");
+      const exec = await s.execute("INSERT INTO ls VALUES (?, ?, 1)", [1, "a\uD800b"]).catch((e) => e);
+      expect(exec).toBeInstanceOf(ParameterError);
+      expect(exec.message).toContain("Parameter 2");
+      const many = (bad: unknown) =>
+        Array.from({ length: 3000 }, (_, i) => ({ id: 10 + i, v: i === 2999 ? bad : "ok", n: 1 }));
+      for (const run of [
+        () =>
+          s.upsert(
+            "ls",
+            [
+              { id: 2, v: "ok", n: 1 },
+              { id: 3, v: "a\uDC00b", n: 1 },
+            ],
+            { on: ["id"] },
+          ),
+        () => s.upsert("ls", many("a\uD800"), { on: ["id"] }),
+        () =>
+          s.loadRecords("ls", [
+            { id: 4, v: "x", n: 1 },
+            { id: 5, v: "a\uD800b", n: 1 },
+          ]),
+        () => s.loadRecords("ls", many("\uDFFFz")),
+        // A string into a non-VARCHAR column takes the generic path.
+        () => s.loadRecords("ls", [{ id: 6, v: "x", n: "1\uD800" }]),
+      ]) {
+        const err = await run().catch((e) => e);
+        expect(err).toBeInstanceOf(ParameterError);
+      }
+      expect(await s.selectValue("SELECT count(*) FROM ls")).toBe(0);
+    });
   });
 });

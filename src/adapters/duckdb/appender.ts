@@ -15,8 +15,9 @@
  */
 import type * as DuckDB from "@duckdb/node-api";
 import type { JsonSerializer } from "../../core/json.js";
+import { invalidAt } from "../../core/values.js";
 import { ObjectRows } from "../../driver/copy-rows.js";
-import { type DuckdbModule, encodeValue } from "./codecs.js";
+import { type DuckdbModule, encodeValue, isWellFormed } from "./codecs.js";
 
 /** How a column's values are appended (a small int: the per-value switch stays monomorphic). */
 const Kind = {
@@ -101,7 +102,7 @@ function vectorValue(kind: number, v: unknown): unknown {
     case Kind.Integer:
       return typeof v === "number" && Number.isInteger(v) && v >= -I32 && v < I32 ? v : NO;
     case Kind.Varchar:
-      return typeof v === "string" ? v : NO;
+      return typeof v === "string" && isWellFormed(v) ? v : NO;
     case Kind.Double:
     case Kind.Float:
       return typeof v === "number" ? v : NO;
@@ -154,9 +155,14 @@ function appendBlock(
   return true;
 }
 
-/** One non-null value into the current row, by its column's kind. */
-function appendOne(a: DuckDB.DuckDBAppender, c: ColumnAppends, kind: number, v: unknown): void {
-  if (!typedAppend(a, c, kind, v)) c.generic(a, v);
+/** One non-null value into the current row, by its column's kind; a value nothing can take names its column. */
+function appendOne(a: DuckDB.DuckDBAppender, c: ColumnAppends, kind: number, v: unknown, column: string): void {
+  if (typedAppend(a, c, kind, v)) return;
+  try {
+    c.generic(a, v);
+  } catch (err) {
+    throw invalidAt(err, `Column ${column}`);
+  }
 }
 
 /** The typed append for the value, when its column's kind takes it exactly; false otherwise (nothing appended). */
@@ -167,7 +173,8 @@ function typedAppend(a: DuckDB.DuckDBAppender, c: ColumnAppends, kind: number, v
       a.appendInteger(v);
       return true;
     case Kind.Varchar:
-      if (typeof v !== "string") return false;
+      // A lone surrogate goes the generic way, which refuses it (ParameterError).
+      if (typeof v !== "string" || !isWellFormed(v)) return false;
       a.appendVarchar(v);
       return true;
     case Kind.Double:
@@ -246,14 +253,14 @@ export async function appendRows(
           for (let i = 0; i < width; i++) {
             const v = row[i];
             if (v === null || v === undefined) a.appendNull();
-            else appendOne(a, c, kinds[i] as number, v);
+            else appendOne(a, c, kinds[i] as number, v, JSON.stringify(columns[i]));
           }
         } else {
           const o = row as Readonly<Record<string, unknown>>;
           for (let i = 0; i < width; i++) {
             const v = o[columns[i] as string];
             if (v === null || v === undefined) a.appendNull();
-            else appendOne(a, c, kinds[i] as number, v);
+            else appendOne(a, c, kinds[i] as number, v, JSON.stringify(columns[i]));
           }
         }
         a.endRow();
@@ -268,7 +275,7 @@ export async function appendRows(
     for (let i = 0; i < width; i++) {
       const v = row[i];
       if (v === null || v === undefined) a.appendNull();
-      else appendOne(a, c, kinds[i] as number, v);
+      else appendOne(a, c, kinds[i] as number, v, String(i + 1));
     }
     a.endRow();
     n++;

@@ -13,6 +13,7 @@ import { ParameterError } from "../../core/errors.js";
 import { isJsonValue, type JsonDeserializer, type JsonSerializer } from "../../core/json.js";
 import {
   badValue,
+  checkWellFormed,
   type Int8Mode,
   invalidAt,
   objectText,
@@ -102,7 +103,11 @@ export function encodeParams(duck: DuckdbModule, params: unknown[], ser: JsonSer
   for (let i = 0; i < params.length; i++) {
     const v = params[i];
     const t = typeof v;
-    if (t === "string" || t === "number" || t === "bigint" || t === "boolean" || v === null) continue;
+    if (
+      t === "string" ? isWellFormed(v as string) : t === "number" || t === "bigint" || t === "boolean" || v === null
+    ) {
+      continue;
+    }
     const out = params.slice();
     for (let j = i; j < params.length; j++) {
       try {
@@ -116,9 +121,16 @@ export function encodeParams(duck: DuckdbModule, params: unknown[], ser: JsonSer
   return params as DuckDB.DuckDBValue[];
 }
 
+/** A string with no lone surrogate (String.prototype.isWellFormed: ES2024, Node ≥ 20; the project's lib is ES2022). */
+export function isWellFormed(s: string): boolean {
+  return (s as string & { isWellFormed(): boolean }).isWellFormed();
+}
+
 export function encodeValue(duck: DuckdbModule, v: unknown, ser: JsonSerializer): DuckDB.DuckDBValue {
   switch (typeof v) {
     case "string":
+      // DuckDB would store U+FFFD in place of a lone surrogate.
+      return checkWellFormed(v);
     case "number":
     case "bigint":
     case "boolean":
