@@ -226,12 +226,14 @@ function typedAppend(a: DuckDB.DuckDBAppender, c: ColumnAppends, kind: number, v
 
 /**
  * Appends every row (value arrays in column order, or the bulk engine's ObjectRows read in place) and returns how
- * many. Sync sources are read without a microtask per row.
+ * many. Sync sources are read without a microtask per row. An error the source itself throws (not an append's) sets
+ * `source.failed`, so it is not reported as DuckDB's.
  */
 export async function appendRows(
   a: DuckDB.DuckDBAppender,
   c: ColumnAppends,
   rows: AsyncIterable<unknown[]> | Iterable<unknown[]>,
+  source: { failed: boolean } = { failed: false },
 ): Promise<number> {
   const kinds = c.kinds;
   const width = kinds.length;
@@ -280,7 +282,24 @@ export async function appendRows(
     a.endRow();
     n++;
   };
-  if (Symbol.iterator in rows) for (const row of rows as Iterable<unknown[]>) one(row);
-  else for await (const row of rows) one(row);
+  let appending = false;
+  try {
+    if (Symbol.iterator in rows) {
+      for (const row of rows as Iterable<unknown[]>) {
+        appending = true;
+        one(row);
+        appending = false;
+      }
+    } else {
+      for await (const row of rows) {
+        appending = true;
+        one(row);
+        appending = false;
+      }
+    }
+  } catch (err) {
+    if (!appending) source.failed = true;
+    throw err;
+  }
   return n;
 }

@@ -12,7 +12,12 @@
  *   flattening into the outer one.
  */
 import type * as DuckDB from "@duckdb/node-api";
-import { DatabaseConnectionError, OperationCancelledError, SQLSpecError } from "../../core/errors.js";
+import {
+  DatabaseConnectionError,
+  OperationCancelledError,
+  QueryTimeoutError,
+  SQLSpecError,
+} from "../../core/errors.js";
 import { parseName } from "../../core/identifiers.js";
 import { isTrivia, lex } from "../../core/lexer.js";
 import { ParameterStyle, type Row } from "../../core/types.js";
@@ -32,7 +37,7 @@ import { ConnectionPool, type PoolResource } from "../../driver/pool.js";
 import { appendRows, columnAppenders } from "./appender.js";
 import { duckdbIntrospector } from "./catalog.js";
 import { type DuckdbModule, encodeParams, jsonColumns, parseJsonColumns, resultConverter } from "./codecs.js";
-import { isFatalDuckdbError, mapDuckdbError } from "./errors.js";
+import { isFatalDuckdbError, mapDuckdbError, rowSourceError } from "./errors.js";
 import { duckdbResultColumnTypes } from "./result-types.js";
 
 export async function loadDuckdb(feature: string): Promise<DuckdbModule> {
@@ -261,10 +266,8 @@ export class DuckdbAdapter implements Adapter<DuckdbConnection> {
       conn.inTransaction = false;
       return { rows: EMPTY_ROWS, columns: EMPTY, rowsAffected: 0, command: "ROLLBACK" };
     }
-    const signal = opts.signal;
-    if (signal?.aborted)
-      throw new OperationCancelledError("DuckDB query cancelled before it was sent", { cause: signal.reason });
-    const watch = opts.timeoutMs !== undefined || signal !== undefined ? new Interrupter(conn, opts) : undefined;
+    checkNotExpired(opts);
+    const watch = opts.timeoutMs !== undefined || opts.signal !== undefined ? new Interrupter(conn, opts) : undefined;
     let once: DuckDB.DuckDBPreparedStatement | undefined;
     try {
       const [stmt, cached] = await this.#prepared(conn, sql);
@@ -349,6 +352,7 @@ export class DuckdbAdapter implements Adapter<DuckdbConnection> {
     if (conn.broken) throw brokenError();
     if (conn.openStreams > 0) throw streamOpenError();
     if (conn.failed) throw mapDuckdbError(new Error("TransactionContext Error: Current transaction is aborted"));
+    checkNotExpired(opts);
     const size = Math.max(1, Math.floor(batchSize) || 1);
     const watch = opts.timeoutMs !== undefined || opts.signal !== undefined ? new Interrupter(conn, opts) : undefined;
     conn.openStreams++;
@@ -375,6 +379,8 @@ export class DuckdbAdapter implements Adapter<DuckdbConnection> {
             }
           }
         }
+        // An interrupted fetch returns an empty chunk, which reads as the end of the result: rows would be missing.
+        if (watch?.kind !== undefined) throw new Error("INTERRUPT Error: Interrupted while the result was read");
       } catch (err) {
         watch?.done();
         if (conn.inTransaction) conn.failed = await this.#aborted(conn);
@@ -410,6 +416,8 @@ export class DuckdbAdapter implements Adapter<DuckdbConnection> {
       [name, schema, schema],
     );
     const loc = (await where.getRowObjects())[0] as { c: string; s: string } | undefined;
+    // Errors the caller's own row source throws: they are not DuckDB's.
+    const source = { failed: false };
     const appender = await conn.connection.createAppender(name, loc?.s ?? schema, loc?.c ?? null);
     let n: number;
     try {
@@ -419,7 +427,7 @@ export class DuckdbAdapter implements Adapter<DuckdbConnection> {
         );
       }
       const appends = columnAppenders(this.#duck, appender, columns.length, this.#o.features.jsonSerializer);
-      n = await appendRows(appender, appends, rows);
+      n = await appendRows(appender, appends, rows, source);
       appender.closeSync();
     } catch (err) {
       try {
@@ -427,6 +435,7 @@ export class DuckdbAdapter implements Adapter<DuckdbConnection> {
       } catch {
         // The append already failed; its error is the one to report.
       }
+      if (source.failed) throw rowSourceError(err);
       throw mapDuckdbError(err);
     }
     return n;
@@ -471,6 +480,16 @@ class Interrupter {
     this.#timer = undefined;
     this.#repeat = undefined;
     this.#signal?.removeEventListener("abort", this.#onAbort);
+  }
+}
+
+/** A signal that already aborted or a `timeoutMs` already spent: the statement is not started. */
+function checkNotExpired(opts: QueryOptions): void {
+  if (opts.signal?.aborted) {
+    throw new OperationCancelledError("DuckDB query cancelled before it was sent", { cause: opts.signal.reason });
+  }
+  if (opts.timeoutMs !== undefined && opts.timeoutMs <= 0) {
+    throw new QueryTimeoutError("DuckDB query timeout: timeoutMs expired before the statement could start");
   }
 }
 

@@ -103,6 +103,16 @@ function constraintError(body: string, fields: DatabaseErrorFields): DatabaseErr
   return new IntegrityError(`DuckDB integrity constraint violation: ${body}`, fields);
 }
 
+/**
+ * An error the caller's own row source threw (loadRecords, upsert from an iterable): not DuckDB's, so not a
+ * DatabaseError. It stays on `cause`, as on PostgreSQL; sqlspec's own errors (a deadline, a bad value) pass as they are.
+ */
+export function rowSourceError(err: unknown): SQLSpecError {
+  if (err instanceof SQLSpecError) return err;
+  const message = err instanceof Error ? err.message : String(err);
+  return new SQLSpecError(`DuckDB Appender: the row source failed: ${message}`, { cause: err });
+}
+
 /** After these the connection (or the database) cannot be trusted. */
 export function isFatalDuckdbError(err: unknown): boolean {
   const m = err instanceof Error ? err.message : "";
