@@ -40,6 +40,8 @@ import type { CallDeadline } from "./deadline.js";
 import { catalogTypes, checkRowValues, flattenRows } from "./upsert-checks.js";
 
 type Rows = readonly Readonly<Record<string, unknown>>[];
+/** Rows of an async source read before they are inserted, on an engine without a bulk loader. */
+const ASYNC_SLICE_ROWS = 2000;
 
 /**
  * The row sources of INSERT-form engines (MySQL/MariaDB, SQLite, DuckDB): multi-row VALUES statements, one JSON
@@ -166,10 +168,7 @@ export async function nativeBulkLoad(
 ): Promise<SQLResult> {
   const all = await tableColumns(host, table, columns);
   const sql = bulk.sql;
-  if (!Array.isArray(rows) || (host.canCopyIn && rows.length > 1000)) {
-    if (!host.canCopyIn) {
-      throw new SQLBuilderError("loadRecords from an async iterable needs the adapter's bulk loader");
-    }
+  if (host.canCopyIn && (!Array.isArray(rows) || rows.length > 1000)) {
     const source = Array.isArray(rows)
       ? new ObjectRows(rows, columns)
       : arraysOf(rows as AsyncIterable<unknown>, columns);
@@ -211,11 +210,25 @@ export async function nativeBulkLoad(
   return inTransaction(host, deadline, async () => {
     let total = 0;
     let statement = "";
-    for (const chunk of valueChunks(rows as Rows, columns, bulk.maxParameters, maxBytes, bulk.valuesChunkRows)) {
-      const insert = text(chunk.rows);
-      const r = await host.run(insert, chunk.values, "INSERT", undefined, deadline?.next());
-      total += r.rowsAffected;
-      statement = r.statement;
+    const insert = async (list: Rows): Promise<void> => {
+      for (const chunk of valueChunks(list, columns, bulk.maxParameters, maxBytes, bulk.valuesChunkRows)) {
+        const r = await host.run(text(chunk.rows), chunk.values, "INSERT", undefined, deadline?.next());
+        total += r.rowsAffected;
+        statement = r.statement;
+      }
+    };
+    if (Array.isArray(rows)) await insert(rows as Rows);
+    else {
+      // Without a loader, an async source goes in slices (bounded memory); the transaction keeps the call atomic.
+      let slice: Readonly<Record<string, unknown>>[] = [];
+      for await (const row of rows as AsyncIterable<Readonly<Record<string, unknown>>>) {
+        slice.push(row);
+        if (slice.length >= ASYNC_SLICE_ROWS) {
+          await insert(slice);
+          slice = [];
+        }
+      }
+      if (slice.length > 0) await insert(slice);
     }
     return result(total, "COPY", statement, started, { strategy: "values" });
   });

@@ -644,3 +644,23 @@ describe("sqlite: values SQLite cannot store faithfully raise ParameterError bef
     });
   });
 });
+
+describe("sqlite: loadRecords from an async iterable", () => {
+  test("rows are inserted in slices inside one transaction; a bad row late in the source writes nothing", async () => {
+    const db = config();
+    await db.withSession(async (s) => {
+      await s.execute("CREATE TABLE ai (id INTEGER PRIMARY KEY, v TEXT)");
+      async function* source(n: number, bad?: number) {
+        for (let i = 0; i < n; i++) yield { id: i, v: i === bad ? Number.NaN : `r${i}` };
+      }
+      const r = await s.loadRecords("ai", source(2500));
+      expect(r.rowsAffected).toBe(2500);
+      expect(await s.selectValue("SELECT count(*) FROM ai")).toBe(2500);
+      await s.execute("DELETE FROM ai");
+      const err = await s.loadRecords("ai", source(2500, 2400)).catch((e) => e);
+      expect(err).toBeInstanceOf(ParameterError);
+      expect(await s.selectValue("SELECT count(*) FROM ai")).toBe(0);
+      expect(s.inTransaction).toBe(false);
+    });
+  });
+});
