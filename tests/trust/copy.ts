@@ -10,7 +10,9 @@ import {
   CheckViolationError,
   type DatabaseConfig,
   DataError,
+  OperationCancelledError,
   ParameterError,
+  QueryTimeoutError,
   type Session,
   SQLParsingError,
   UnsupportedOperationError,
@@ -223,6 +225,38 @@ export function runCopyTrustTests(t: TrustTarget): void {
       ).toBe(20000);
       await db.withSession((s) => clear(s));
     });
+
+    if (t.interrupts) {
+      test("TO STDOUT into a slow sink that times out or is aborted: typed error, and the next session runs", async () => {
+        const slowSink = () =>
+          new Writable({
+            highWaterMark: 1024,
+            write(_chunk, _enc, cb) {
+              setTimeout(cb, 20);
+            },
+          });
+        const big = "COPY (SELECT g, repeat('x', 50) FROM generate_series(1, 2000000) g) TO STDOUT";
+        for (let round = 0; round < 4; round++) {
+          const options =
+            round % 2 === 0
+              ? { sink: slowSink(), timeoutMs: 300 }
+              : { sink: slowSink(), signal: AbortSignal.timeout(300) };
+          const err = await within(
+            10_000,
+            `slow COPY TO (round ${round})`,
+            db.withSession((s) => failure(s.execute(big, options))),
+          );
+          expect(err, `round ${round}`).toBeInstanceOf(round % 2 === 0 ? QueryTimeoutError : OperationCancelledError);
+          expect(
+            await within(
+              5000,
+              `next session (round ${round})`,
+              db.withSession((s) => s.selectValue("SELECT 5")),
+            ),
+          ).toBe(5);
+        }
+      });
+    }
 
     test("refusals before anything is sent: no source, a bad source, source/sink on other statements", async () => {
       await db.withSession(async (s) => {

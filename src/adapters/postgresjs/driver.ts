@@ -970,7 +970,6 @@ export class PostgresJsAdapter implements Adapter<PostgresJsConnection> {
     const cancel =
       opts.signal !== undefined || opts.timeoutMs !== undefined ? this.#arm(conn, copy.q, opts, state) : undefined;
     let source: Readable | undefined;
-    let consumerFailed = false;
     try {
       source = (await Promise.race([copy.q.readable(), copy.failed])) as Readable;
       const it = source[Symbol.asyncIterator]() as AsyncIterator<Uint8Array>;
@@ -978,18 +977,15 @@ export class PostgresJsAdapter implements Adapter<PostgresJsConnection> {
         // A server error ends the COPY without ending the stream: race it, so the loop never waits forever.
         const step = await Promise.race([it.next(), copy.failed]);
         if (step.done) break;
-        try {
-          const pending = write(step.value);
-          if (pending !== undefined) await pending;
-        } catch (err) {
-          consumerFailed = true;
-          throw err;
-        }
+        const pending = write(step.value);
+        if (pending !== undefined) await pending;
       }
       return (await Promise.race([copy.done, copy.failed])).count ?? 0;
     } catch (err) {
-      // The server is still sending data nobody will read: the connection is not reused.
-      if (consumerFailed) conn.broken = true;
+      // A COPY OUT that started and did not finish (a failing or slow sink, a cancel, a server error mid-stream) may
+      // leave data and postgres.js's reader mid-COPY: the next statement could wait forever, so the connection is not
+      // reused. One the server refused outright (no such table) never started and is fine.
+      if (source !== undefined) conn.broken = true;
       if (source !== undefined && !source.destroyed) source.destroy();
       throw this.#error(conn, err, cancel?.kind);
     } finally {
