@@ -6,7 +6,7 @@
  */
 import { insertInto } from "../builder/insert.js";
 import { getRenderer } from "../core/ast/render.js";
-import { SQLBuilderError } from "../core/errors.js";
+import { ParameterError, SQLBuilderError } from "../core/errors.js";
 import { parseName, quoteIdent, quoteQualified } from "../core/identifiers.js";
 import type { ResultMetadata, SQLResult } from "../core/result.js";
 import type { ColumnOf, Row } from "../core/types.js";
@@ -53,6 +53,9 @@ export async function loadRecords(
   options?: LoadRecordsOptions,
 ): Promise<SQLResult> {
   const started = performance.now();
+  if (options?.overwrite !== undefined && typeof options.overwrite !== "boolean") {
+    throw new ParameterError(`loadRecords() overwrite must be true or false, got ${typeof options.overwrite}`);
+  }
   const deadline = new CallDeadline(options);
   const path = parseName(table, "loadRecords() table name");
   if (options?.overwrite !== true) return loadRows(host, table, path, rows, options, started, deadline);

@@ -631,6 +631,11 @@ export class Session<Conn = unknown> implements AsyncDisposable {
       ? await this.#prepareBuilder(statement, params)
       : this.#prepareText(statement, params);
     this.#checkParameterCount(prepared.values);
+    if (prepared.operationType === "COPY") {
+      throw new UnsupportedOperationError(
+        "stream() does not run COPY: use execute(copy, { sink }) for COPY … TO STDOUT, or { source } for FROM STDIN",
+      );
+    }
     // Some drivers start the statement only at the first fetch and check their limits once it runs: limits already
     // spent would let it run (and write) before anything notices.
     if (options?.signal?.aborted) {

@@ -1,6 +1,6 @@
 /** Conformance: loadRecords({ overwrite: true }) empties the table and loads it in one transaction, on every adapter. */
 import { afterAll, beforeAll, expect, test } from "vitest";
-import { CheckViolationError, IntegrityError } from "../../src/index.js";
+import { CheckViolationError, IntegrityError, ParameterError } from "../../src/index.js";
 import type { SuiteContext } from "./suite.js";
 
 export function runOverwriteCases(ctx: SuiteContext): void {
@@ -40,6 +40,12 @@ export function runOverwriteCases(ctx: SuiteContext): void {
       // no rows at all: the table is emptied
       await s.loadRecords(table, [], { overwrite: true });
       expect(await s.select(ids)).toEqual([]);
+      // anything but a boolean is refused before anything runs (a truthy string never empties the table)
+      await s.loadRecords(table, [{ id: 12, qty: 0 }]);
+      await expect(
+        s.loadRecords(table, [{ id: 13, qty: 0 }], { overwrite: "yes" as unknown as boolean }),
+      ).rejects.toBeInstanceOf(ParameterError);
+      expect(idsOf(await s.select(ids))).toEqual([12]);
     });
   });
 

@@ -258,6 +258,23 @@ export function runCopyTrustTests(t: TrustTarget): void {
       });
     }
 
+    test("stream() of a COPY is refused before anything is sent; the session goes on", async () => {
+      await db.withSession(async (s) => {
+        for (const copy of [`COPY ${table} TO STDOUT`, `COPY ${table} FROM STDIN`]) {
+          const err = await failure(
+            (async () => {
+              for await (const _ of s.stream(copy)) {
+                // never reached
+              }
+            })(),
+          );
+          expect(err, copy).toBeInstanceOf(UnsupportedOperationError);
+          expect(err.message, copy).toMatch(/execute\(copy/);
+        }
+        expect(await s.selectValue("SELECT 6")).toBe(6);
+      });
+    });
+
     test("refusals before anything is sent: no source, a bad source, source/sink on other statements", async () => {
       await db.withSession(async (s) => {
         await expect(s.execute(`COPY ${table} FROM STDIN`)).rejects.toBeInstanceOf(UnsupportedOperationError);
