@@ -18,6 +18,7 @@ import type {
   TransactionStatus,
 } from "../../driver/adapter.js";
 import type { ResetOnRelease, ResolvedDriverFeatures } from "../../driver/config.js";
+import { AsyncLock } from "../../driver/lock.js";
 import { postgresIntrospector } from "../postgres-common/catalog.js";
 import {
   encodeTextParams,
@@ -119,51 +120,31 @@ export interface PgliteAdapterOptions {
 
 const NO_WAIT = Object.freeze({});
 
-/** FIFO mutex with a wait timeout, so a session blocked behind another's open transaction fails loudly. */
+/**
+ * The transaction lock (driver/lock.ts's bounded FIFO mutex, as the SQLite adapter's shared `:memory:` connection
+ * uses), so a session blocked behind another's open transaction fails loudly. An aborted signal (the statement's or
+ * the session's acquire signal) gives up waiting, and refuses even a free lock: the statement must not start.
+ */
 class TransactionLock {
-  #held = false;
-  #waiters: (() => void)[] = [];
+  readonly #lock = new AsyncLock();
 
-  /** Waits for the lock; an aborted signal (the statement's or the session's acquire signal) gives up waiting. */
   async acquire(timeoutMs: number, ...signals: (AbortSignal | undefined)[]): Promise<void> {
-    for (const s of signals) if (s?.aborted) throw cancelledBeforeStart(s);
-    if (!this.#held) {
-      this.#held = true;
-      return;
-    }
-    await new Promise<void>((resolve, reject) => {
-      const stop = (): void => {
-        clearTimeout(timer);
-        for (const s of signals) s?.removeEventListener("abort", onAbort);
-        const i = this.#waiters.indexOf(grant);
-        if (i >= 0) this.#waiters.splice(i, 1);
-      };
-      const grant = () => {
-        stop();
-        resolve();
-      };
-      const onAbort = (): void => {
-        stop();
-        reject(cancelledBeforeStart(signals.find((s) => s?.aborted)));
-      };
-      for (const s of signals) s?.addEventListener("abort", onAbort, { once: true });
-      const timer = setTimeout(() => {
-        stop();
-        reject(
-          new PoolTimeoutError(
-            `Waited ${timeoutMs} ms for PGlite's single connection: another session holds an open transaction. ` +
-              "Commit or roll it back, or run the nested work through the outer session.",
-          ),
-        );
-      }, timeoutMs);
-      this.#waiters.push(grant);
-    });
+    const live = signals.filter((s): s is AbortSignal => s !== undefined);
+    for (const s of live) if (s.aborted) throw cancelledBeforeStart(s);
+    await this.#lock.acquire(
+      timeoutMs,
+      () =>
+        new PoolTimeoutError(
+          `Waited ${timeoutMs} ms for PGlite's single connection: another session holds an open transaction. ` +
+            "Commit or roll it back, or run the nested work through the outer session.",
+        ),
+      live.length > 1 ? AbortSignal.any(live) : live[0],
+      () => cancelledBeforeStart(live.find((s) => s.aborted)),
+    );
   }
 
   release(): void {
-    const next = this.#waiters.shift();
-    if (next) next();
-    else this.#held = false;
+    this.#lock.release();
   }
 }
 
