@@ -91,6 +91,16 @@ export class ArrowBatchBuilder {
           "give every result column its own name",
       );
     }
+    const seen = new Set<string>();
+    for (const name of columns) {
+      // Row objects keep one value per name: a second column of the same name has no values of its own.
+      if (seen.has(name)) {
+        throw new UnsupportedOperationError(
+          `selectToArrow: the result has two columns named "${name}"; give every result column its own name`,
+        );
+      }
+      seen.add(name);
+    }
     this.#arrow = arrow;
     this.#columns = columns;
     this.#types = types;

@@ -140,6 +140,18 @@ for (const [name, makeConfig] of adapters) {
       expect(table.schema.fields.map((f) => String(f.type))).toEqual(["Int16", "Int64", "Timestamp<MILLISECOND, UTC>"]);
     });
 
+    test("two result columns of one name: UnsupportedOperationError (table and batch forms), never Arrow's TypeError", async () => {
+      const dup = `SELECT id, i8 AS x, tz AS x FROM ${T}`;
+      await expect(run((s) => s.selectToArrow(dup))).rejects.toBeInstanceOf(UnsupportedOperationError);
+      await expect(
+        run(async (s) => {
+          for await (const _ of s.selectToArrow(dup, undefined, { batchSize: 1 })) {
+            // never reached
+          }
+        }),
+      ).rejects.toBeInstanceOf(UnsupportedOperationError);
+    });
+
     test("numeric as Decimal128 by option; a value it cannot hold raises DataError, never rounded", async () => {
       const table = await run((s) =>
         s.selectToArrow(`SELECT n, -n AS neg FROM ${T} WHERE id = 1`, undefined, {
