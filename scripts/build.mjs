@@ -39,6 +39,23 @@ const tsc = spawnSync(process.execPath, [require.resolve("typescript/bin/tsc"), 
 if (tsc.status !== 0) process.exit(tsc.status ?? 1);
 
 const esmFiles = walk(esmDir);
+
+// Optional peers whose types the public declarations name (apache-arrow: selectToArrow/loadArrow). A consumer that
+// does not install one must still type-check without skipLibCheck: the import is marked so that, when the package is
+// missing, its types are `any` instead of error TS2307; when it is installed they are its own.
+const OPTIONAL_TYPE_PEERS = ["apache-arrow"];
+for (const file of esmFiles.filter((f) => f.endsWith(".d.ts"))) {
+  const text = readFileSync(file, "utf8");
+  let changed = text;
+  for (const peer of OPTIONAL_TYPE_PEERS) {
+    changed = changed.replace(
+      new RegExp(`^(import type [^\\n]* from "${peer}";)$`, "gm"),
+      "// @ts-ignore -- optional peer dependency\n$1",
+    );
+  }
+  if (changed !== text) writeFileSync(file, changed);
+}
+
 const esbuild = await import("esbuild");
 
 // The modules the public entry points load, statically or through relative import().

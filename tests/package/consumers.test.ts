@@ -302,7 +302,9 @@ describe.concurrent("a PGlite-only app", () => {
   test("the README tour type-checks strictly with and without skipLibCheck and runs", async () => {
     await typecheck(liteDir, true);
     const out = await ok(process.execPath, [join(liteDir, "out/readme-tour.js")], liteDir);
-    expect(out).toBe("1 MERGE\n23505 products_name_key\n1 2\ntrue uuid\n");
+    expect(out).toBe(
+      "1 MERGE\n23505 products_name_key\n1 2\ntrue true\n2 4,Gizmo,1.00\n5,Doohickey,2.50\n\ntrue uuid\n",
+    );
   }, 180_000);
 
   test("esbuild bundles every subpath without the other drivers; missing drivers are named at run time", async () => {

@@ -57,7 +57,7 @@ await db.withSession(async (session) => {
     analyze: true,
     rollback: true,
   });
-  console.log(plan, lines[0]);                           // [{ Plan: { "Node Type": "Index Scan", … } }] "Delete on products …"
+  console.log(Array.isArray(plan), lines.length > 0);    // true true ([{ Plan: { "Node Type": … } }], "Delete on …")
 
   // Replace a table's rows: emptied and loaded in one transaction, so a failed load leaves the old rows.
   await session.loadRecords("products", [{ id: 4, name: "Gizmo", price: "1.00" }], { overwrite: true });
