@@ -12,6 +12,7 @@
  *   flattening into the outer one.
  */
 import type * as DuckDB from "@duckdb/node-api";
+import { transactionControlOf } from "../../core/compiler.js";
 import {
   DatabaseConnectionError,
   OperationCancelledError,
@@ -19,7 +20,6 @@ import {
   SQLSpecError,
 } from "../../core/errors.js";
 import { parseName } from "../../core/identifiers.js";
-import { isTrivia, lex } from "../../core/lexer.js";
 import { ParameterStyle, type Row } from "../../core/types.js";
 import { onConflictBulkSql } from "../../dialects/on-conflict-bulk.js";
 import type {
@@ -64,10 +64,13 @@ const EMPTY_ROWS: Row[] = [];
 const BEGINS = new Set(["BEGIN", "START"]);
 const ENDS = new Set(["COMMIT", "END", "ROLLBACK", "ABORT"]);
 
-/** The statement's first word, upper-cased, past whitespace and comments (`/* x *\/ BEGIN` opens a transaction too). */
+/**
+ * A transaction statement's first keyword (`BEGIN`, `COMMIT`, …), read past comments by the shared lexer-based
+ * classifier (`/* x *\/ BEGIN` opens a transaction too); "" for any other statement.
+ */
 function leadingWord(sql: string): string {
-  for (const t of lex(sql, "duckdb")) if (!isTrivia(t)) return sql.slice(t.start, t.end).toUpperCase();
-  return "";
+  const control = transactionControlOf(sql, "duckdb");
+  return control === undefined ? "" : (control.split(" ", 1)[0] as string);
 }
 
 interface Cached {
