@@ -17,27 +17,9 @@ import {
   SQLParsingError,
   UnsupportedOperationError,
 } from "../../src/index.js";
-import type { TrustTarget } from "./suite.js";
+import { failure, type TrustTarget, within } from "./suite.js";
 
 type AnyConfig = DatabaseConfig<any, any, any>;
-
-const failure = (p: Promise<unknown>): Promise<any> =>
-  p.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-
-async function within<T>(ms: number, what: string, p: Promise<T>): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const hang = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} did not settle within ${ms} ms`)), ms);
-  });
-  try {
-    return await Promise.race([p, hang]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 const text = (chunks: readonly Uint8Array[]): string => Buffer.concat(chunks).toString("utf8");
 

@@ -35,14 +35,14 @@ export interface TrustTarget {
 }
 
 /** The error a promise rejects with, or undefined when it resolves. */
-const failure = (p: Promise<unknown>): Promise<any> =>
+export const failure = (p: Promise<unknown>): Promise<any> =>
   p.then(
     () => undefined,
     (e: unknown) => e,
   );
 
 /** Settles within `ms` or fails the test with `what` (a hang is a failure, never a timeout of the whole file). */
-async function within<T>(ms: number, what: string, p: Promise<T>): Promise<T> {
+export async function within<T>(ms: number, what: string, p: Promise<T>): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const hang = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new Error(`${what} did not settle within ${ms} ms`)), ms);
