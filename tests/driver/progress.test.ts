@@ -20,6 +20,11 @@ afterAll(async () => {
 
 function expectProgress(calls: Progress[], total: number): void {
   expect(calls.length).toBeGreaterThanOrEqual(2);
+  expectProgressShape(calls, total);
+}
+
+function expectProgressShape(calls: Progress[], total: number): void {
+  expect(calls.length).toBeGreaterThanOrEqual(1);
   for (let i = 1; i < calls.length; i++) {
     expect((calls[i] as Progress).rows).toBeGreaterThan((calls[i - 1] as Progress).rows);
     expect((calls[i] as Progress).elapsedMs).toBeGreaterThanOrEqual((calls[i - 1] as Progress).elapsedMs);
@@ -50,14 +55,16 @@ describe("onProgress", () => {
     await db.withSession((s) => s.execute(`TRUNCATE ${T}`));
     const N = 300_000;
     const rows = Array.from({ length: N }, (_, i) => ({ id: i + 1, name: `n${i}` }));
+    // An array is encoded as fast as the socket takes it: on an idle machine 300k rows can pass in less than one
+    // reporting interval (100 ms), so only the shape is certain — increasing counts, spaced, ending at the total.
+    // Reports *during* a load are asserted for a streamed source above, which is paced by its producer.
     const load: Progress[] = [];
     await db.withSession((s) => s.loadRecords(T, rows, { onProgress: (p) => load.push({ ...p }) }));
-    expectProgress(load, N);
+    expectProgressShape(load, N);
     const up: Progress[] = [];
     const r = await db.withSession((s) => s.upsert(T, rows, { on: ["id"], onProgress: (p) => up.push({ ...p }) }));
     expect(r.metadata?.strategy).toBe("copy-insert-on-conflict");
-    expect(up.at(-1)?.rows).toBe(N);
-    expect(up.filter((c) => c.rows < N).length).toBeGreaterThanOrEqual(1);
+    expectProgressShape(up, N);
   }, 300_000);
 
   test("stream reports rows read; a callback that throws does not break it", async () => {
