@@ -13,6 +13,7 @@ const parts: Record<string, () => Promise<{ run: () => Promise<void> }>> = {
   sqlite: () => import("./sqlite.js"),
   duckdb: () => import("./duckdb.js"),
   stack: () => import("./stack.js"),
+  trips: () => import("./round-trips.js"),
   arrow: () => import("./arrow.js"),
 };
 
