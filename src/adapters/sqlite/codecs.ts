@@ -61,6 +61,8 @@ export interface ReadOptions {
 /** How a statement's rows are read; built once per prepared statement. */
 export interface RowPlan {
   readonly names: string[];
+  /** The names once each, as the keys of a row object (a repeated name is one key). */
+  readonly keys: readonly string[];
   /** Columns that need a conversion, with their kinds (parallel arrays); empty for most statements. */
   readonly convert: readonly string[];
   readonly kinds: readonly SqliteKind[];
@@ -86,7 +88,17 @@ export function rowPlan(columns: readonly { name: string; type: string | null }[
     }
     if (mayHoldInteger(c.type)) ints.push(c.name);
   }
-  return { names, convert, kinds, ints };
+  return { names, keys: [...new Set(names)], convert, kinds, ints };
+}
+
+/**
+ * Whether a row has exactly the plan's keys. SQLite re-prepares a statement whose table another connection changed
+ * (SQLITE_SCHEMA) and better-sqlite3 then builds rows of the new shape: a row that differs shows the plan is stale.
+ */
+export function rowHasKeys(row: object, keys: readonly string[]): boolean {
+  if (Object.keys(row).length !== keys.length) return false;
+  for (let i = 0; i < keys.length; i++) if (!((keys[i] as string) in row)) return false;
+  return true;
 }
 
 const MAX_SAFE = Number.MAX_SAFE_INTEGER;

@@ -24,9 +24,11 @@ export interface CachedStatement {
   readonly settings: boolean;
   /** `PRAGMA query_only = ON`: inside a transaction, it lasts only until the transaction ends. */
   readonly queryOnly: boolean;
-  /** Row plan for readers, rebuilt when the schema epoch moved. */
+  /** Row plan for readers, rebuilt when the schema epoch moved or the schema changed under the statement. */
   plan: RowPlan | undefined;
   epoch: number;
+  /** `PRAGMA schema_version` when the plan was built (readers only). */
+  schema: number;
   /** Read INTEGERs as bigint (safe integers) — fixed per statement. */
   readonly safe: boolean;
   used: number;
@@ -49,6 +51,7 @@ export class SqliteHandle implements PoolResource {
   /** @internal Pool bookkeeping. */
   tick = 0;
   #changes: BetterSqlite3.Statement | undefined;
+  #schemaVersion: BetterSqlite3.Statement | undefined;
 
   /** @internal Made by the adapter when it opens the database. */
   constructor(
@@ -60,6 +63,12 @@ export class SqliteHandle implements PoolResource {
   changes(): number {
     this.#changes ??= this.db.prepare("SELECT changes() AS n").pluck(true);
     return this.#changes.get() as number;
+  }
+
+  /** @internal The schema cookie: another connection's DDL changes it (a round trip, so read only when needed). */
+  schemaVersion(): number {
+    this.#schemaVersion ??= this.db.prepare("PRAGMA schema_version").pluck(true);
+    return Number(this.#schemaVersion.get());
   }
 
   /** @internal Closes the database; the pool calls it. */

@@ -53,6 +53,7 @@ import {
   hasUnsafeNumber,
   type ReadOptions,
   type RowPlan,
+  rowHasKeys,
   rowPlan,
 } from "./codecs.js";
 import { type CachedStatement, SqliteConnection, SqliteHandle } from "./connection.js";
@@ -312,6 +313,7 @@ export class SqliteAdapter implements Adapter<SqliteConnection> {
       queryOnly,
       plan: reader ? rowPlan(stmt.columns(), this.#read) : undefined,
       epoch: this.#epoch,
+      schema: reader ? h.schemaVersion() : 0,
       safe,
       used: ++h.tick,
     };
@@ -431,8 +433,16 @@ export class SqliteAdapter implements Adapter<SqliteConnection> {
   #rows(h: SqliteHandle, e: CachedStatement, values: unknown[]): RawResult {
     const o = this.#read;
     let rows = e.stmt.all(values) as Row[];
-    // After DDL the statement was re-prepared by SQLite while running: its columns are known only now.
-    const plan = e.epoch === this.#epoch ? (e.plan as RowPlan) : this.#replan(e);
+    // After DDL the statement was re-prepared by SQLite while running: its columns are known only now. DDL through
+    // this adapter moves the epoch; another connection's (another config, another process) shows in the rows' shape,
+    // or, with no row to look at, in the schema cookie (a round trip only for empty results).
+    let plan = e.plan as RowPlan;
+    if (
+      e.epoch !== this.#epoch ||
+      (rows.length > 0 ? !rowHasKeys(rows[0] as Row, plan.keys) : h.schemaVersion() !== e.schema)
+    ) {
+      plan = this.#replan(h, e);
+    }
     if (e.safe) {
       if (o.int8 !== "bigint") applyInt8(rows, plan.ints, o.int8);
     } else if (hasUnsafeNumber(rows, plan.ints)) {
@@ -452,9 +462,10 @@ export class SqliteAdapter implements Adapter<SqliteConnection> {
     return { rows, columns: plan.names, rowsAffected: 0, command: "SELECT" };
   }
 
-  #replan(e: CachedStatement): RowPlan {
+  #replan(h: SqliteHandle, e: CachedStatement): RowPlan {
     e.plan = rowPlan(e.stmt.columns(), this.#read);
     e.epoch = this.#epoch;
+    e.schema = h.schemaVersion();
     return e.plan;
   }
 

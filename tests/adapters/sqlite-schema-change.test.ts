@@ -1,0 +1,86 @@
+/**
+ * SQLite re-prepares a cached statement by itself when another connection changed the schema (SQLITE_SCHEMA): a
+ * `SELECT *` cached on one pooled connection then returns the new column list. The adapter's row plan (column
+ * names, declared-type conversions) must follow, whoever ran the DDL: a connection of this pool, another config on
+ * the file, another process.
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import Database from "better-sqlite3";
+import { afterAll, describe, expect, test } from "vitest";
+import { SqliteConfig } from "../../src/adapters/sqlite/index.js";
+
+const dir = mkdtempSync(join(tmpdir(), "sqlspec-sqlite-schema-"));
+const opened: SqliteConfig[] = [];
+afterAll(async () => {
+  await Promise.all(opened.map((c) => c.close()));
+  rmSync(dir, { recursive: true, force: true });
+});
+let files = 0;
+function fileConfig(): { path: string; db: SqliteConfig } {
+  const path = join(dir, `s${++files}.db`);
+  const db = new SqliteConfig({ poolConfig: { database: path } });
+  opened.push(db);
+  return { path, db };
+}
+
+type Alter = (path: string, db: SqliteConfig, ddl: string) => Promise<void>;
+const alterers: [string, Alter][] = [
+  ["another connection of the same pool", (_, db, ddl) => db.withSession((s) => s.execute(ddl)).then(() => {})],
+  [
+    "another config on the file",
+    async (path, _, ddl) => {
+      const other = new SqliteConfig({ poolConfig: { database: path } });
+      try {
+        await other.withSession((s) => s.execute(ddl));
+      } finally {
+        await other.close();
+      }
+    },
+  ],
+  [
+    "another process (a plain better-sqlite3 handle)",
+    async (path, _, ddl) => {
+      const other = new Database(path);
+      try {
+        other.exec(ddl);
+      } finally {
+        other.close();
+      }
+    },
+  ],
+];
+
+describe("sqlite: a statement cached before another connection changed the schema", () => {
+  test.each(alterers)(
+    "ALTER TABLE by %s: SELECT * returns the new columns, converted by their declared types",
+    async (_, alter) => {
+      const { path, db } = fileConfig();
+      await db.withSession((s) =>
+        s.executeScript("CREATE TABLE t (id INTEGER PRIMARY KEY, x TEXT); INSERT INTO t VALUES (1, 'a')"),
+      );
+      const a = await db.provideSession();
+      try {
+        const before = await a.execute("SELECT * FROM t");
+        expect(before.columnNames).toEqual(["id", "x"]);
+        const empty = await a.execute("SELECT * FROM t WHERE id = ?", [99]);
+        expect(empty.columnNames).toEqual(["id", "x"]);
+        await alter(path, db, "ALTER TABLE t ADD COLUMN flag BOOLEAN NOT NULL DEFAULT 1");
+        const after = await a.execute("SELECT * FROM t");
+        expect(after.columnNames).toEqual(["id", "x", "flag"]);
+        expect(after.data).toEqual([{ id: 1, x: "a", flag: true }]);
+        // No row to show the new shape: the column list still follows the schema.
+        const none = await a.execute("SELECT * FROM t WHERE id = ?", [99]);
+        expect(none.columnNames).toEqual(["id", "x", "flag"]);
+        // A rename keeps the column count.
+        await alter(path, db, "ALTER TABLE t RENAME COLUMN flag TO enabled");
+        const renamed = await a.execute("SELECT * FROM t");
+        expect(renamed.columnNames).toEqual(["id", "x", "enabled"]);
+        expect(renamed.data).toEqual([{ id: 1, x: "a", enabled: true }]);
+      } finally {
+        await a.release();
+      }
+    },
+  );
+});
