@@ -921,6 +921,68 @@ export function scan(
   return n;
 }
 
+/**
+ * The name a PostgreSQL quoted identifier token (`TK_QIDENT` at `k`) stands for: unquoted, and for a `U&"…"`
+ * identifier (the adjacent `U` and `&` tokens before it) with its escapes decoded, under the `UESCAPE 'c'` that may
+ * follow. Undefined when an escape is malformed (the server refuses the statement: nothing runs).
+ */
+export function quotedIdentifierName(buf: TokenBuffer, text: string, k: number): string | undefined {
+  const start = buf.start[k] as number;
+  const end = buf.end[k] as number;
+  const closed = end - start > 1 && text.charCodeAt(end - 1) === 34;
+  const name = text.slice(start + 1, closed ? end - 1 : end).replaceAll('""', '"');
+  const unicode =
+    k >= 2 &&
+    buf.kind[k - 1] === TK_OP &&
+    buf.start[k - 1] === start - 1 &&
+    buf.end[k - 1] === start &&
+    text.charCodeAt(start - 1) === 38 &&
+    buf.kind[k - 2] === TK_WORD &&
+    buf.start[k - 2] === start - 2 &&
+    buf.end[k - 2] === start - 1 &&
+    (text.charCodeAt(start - 2) | 32) === 117;
+  return unicode ? decodeUnicodeEscapes(name, uescapeAfter(buf, text, k)) : name;
+}
+
+/** The escape character a `UESCAPE 'c'` clause after token `k` names, or the default backslash. */
+function uescapeAfter(buf: TokenBuffer, text: string, k: number): string {
+  let j = k + 1;
+  while (j < buf.count && buf.kind[j] === TK_COMMENT) j++;
+  if (j >= buf.count || !buf.isWord(text, j, "UESCAPE")) return "\\";
+  j++;
+  while (j < buf.count && buf.kind[j] === TK_COMMENT) j++;
+  if (j >= buf.count || buf.kind[j] !== TK_STRING) return "\\";
+  const literal = text.slice(buf.start[j], buf.end[j]).replaceAll("''", "'");
+  return literal.length === 3 ? (literal[1] as string) : "\\";
+}
+
+const HEX = /^[0-9A-Fa-f]+$/;
+
+/** `\XXXX`, `\+XXXXXX` and a doubled escape character decoded, as PostgreSQL reads a U& identifier. */
+function decodeUnicodeEscapes(s: string, escapeChar: string): string | undefined {
+  let out = "";
+  for (let i = 0; i < s.length; i++) {
+    const c = s[i] as string;
+    if (c !== escapeChar) {
+      out += c;
+      continue;
+    }
+    if (s[i + 1] === escapeChar) {
+      out += escapeChar;
+      i++;
+      continue;
+    }
+    const long = s[i + 1] === "+";
+    const hex = long ? s.slice(i + 2, i + 8) : s.slice(i + 1, i + 5);
+    if (hex.length !== (long ? 6 : 4) || !HEX.test(hex)) return undefined;
+    const code = Number.parseInt(hex, 16);
+    if (code > 0x10ffff) return undefined;
+    out += String.fromCodePoint(code);
+    i += long ? 7 : 4;
+  }
+  return out;
+}
+
 /** Whether the quote at `i` opens a `U&'…'` string. */
 function unicodeString(text: string, i: number): boolean {
   return (

@@ -91,6 +91,26 @@ for (const target of TARGETS) {
       expect(await show(c, "statement_timeout")).toBe(before.timeout);
     });
 
+    test('default ("auto"): set_config() named by a Unicode-escape identifier (U&"…") is undone on release too', async () => {
+      const c = auto;
+      const before = await show(c, "search_path");
+      // \0073 is "s", \005F "_": every spelling PostgreSQL resolves to set_config, none containing the name.
+      const spellings = [
+        'U&"\\0073et_config"',
+        'u&"\\+000073et\\005Fconfig"',
+        "pg_catalog.U&\"!0073et_config\" UESCAPE '!'",
+        'U&"set\\005fconfig"',
+      ];
+      for (const name of spellings) {
+        await c.withSession(async (s) => {
+          await s.execute(`SELECT ${name}('search_path', 'pg_catalog', false)`);
+          expect(await s.selectValue("SELECT current_setting('search_path')"), name).toBe("pg_catalog");
+        });
+        // The next borrower of the same connection sees the default search_path.
+        expect(await show(c, "search_path"), name).toBe(before);
+      }
+    });
+
     test("a setting changed by one session is never seen by another running at the same time", async () => {
       const c = target.server ? target.make({ maxSize: 2 }) : auto;
       try {

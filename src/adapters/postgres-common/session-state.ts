@@ -4,7 +4,7 @@
  */
 
 import { quoteIdent } from "../../core/identifiers.js";
-import { scan, TK_QIDENT, TK_WORD, TokenBuffer } from "../../core/lexer.js";
+import { quotedIdentifierName, scan, TK_QIDENT, TK_WORD, TokenBuffer } from "../../core/lexer.js";
 import type { ConnectionState, TransactionStatus } from "../../driver/adapter.js";
 import type { ResetOnRelease } from "../../driver/config.js";
 
@@ -29,12 +29,16 @@ export function changesSettings(command: string, sql: string): boolean {
   return !/^\s*SET\s+LOCAL\b/i.test(sql);
 }
 
-/** Cheap pre-filter: only a text containing the name can call set_config() (one regex test, no allocation). */
-const MENTIONS_SET_CONFIG = /set_config/i;
+/**
+ * Cheap pre-filter (one regex test, no allocation): only a text containing the name, or a `U&"…"` identifier that
+ * may spell it with escapes (`U&"\0073et_config"`), can call set_config().
+ */
+const MENTIONS_SET_CONFIG = /set_config|u&"/i;
 
 /**
- * The statement calls `set_config()` (a setting changed under a SELECT tag): the name as an identifier, not inside
- * a string or a comment. A call inside a DO block or a function body is not seen (resetOnRelease: true covers it).
+ * The statement calls `set_config()` (a setting changed under a SELECT tag): the name as an identifier (a word, a
+ * quoted or a `U&"…"` identifier, escapes decoded), not inside a string or a comment. A call inside a DO block or a
+ * function body is not seen (resetOnRelease: true covers it).
  */
 export function callsSetConfig(sql: string): boolean {
   if (!MENTIONS_SET_CONFIG.test(sql)) return false;
@@ -43,7 +47,7 @@ export function callsSetConfig(sql: string): boolean {
   for (let k = 0; k < buf.count; k++) {
     const kind = buf.kind[k];
     if (kind === TK_WORD && buf.isWord(sql, k, "SET_CONFIG")) return true;
-    if (kind === TK_QIDENT && sql.slice(buf.start[k], buf.end[k]) === '"set_config"') return true;
+    if (kind === TK_QIDENT && quotedIdentifierName(buf, sql, k) === "set_config") return true;
   }
   return false;
 }
