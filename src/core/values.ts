@@ -135,11 +135,16 @@ function describeBad(v: unknown): string {
  * silently changing the value. Raises InvalidValueError (the value itself is never in the message).
  */
 export function checkWellFormed(s: string): string {
-  // ES2024 (Node ≥ 20); the project's lib is ES2022.
-  if (!(s as string & { isWellFormed(): boolean }).isWellFormed()) {
-    throw new InvalidValueError("a string with a lone surrogate (unpaired UTF-16 half) has no UTF-8 form");
-  }
+  const reason = loneSurrogateReason(s);
+  if (reason !== undefined) throw new InvalidValueError(reason);
   return s;
+}
+
+/** Why a string cannot be stored (it has a lone surrogate), or undefined. */
+export function loneSurrogateReason(s: string): string | undefined {
+  // ES2024 (Node ≥ 20); the project's lib is ES2022.
+  if ((s as string & { isWellFormed(): boolean }).isWellFormed()) return undefined;
+  return "a string with a lone surrogate (unpaired UTF-16 half) has no UTF-8 form";
 }
 
 /** ParameterError reason for a value no database type can hold. */

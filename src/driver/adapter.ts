@@ -171,6 +171,12 @@ export interface BulkCapabilities {
    * and says so in upsert terms when it refuses.
    */
   checksConflictTarget?: boolean;
+  /**
+   * Why the engine cannot store this NaN or this string with a lone surrogate faithfully (SQLite stores NaN as NULL;
+   * a lone surrogate has no UTF-8 form), or undefined when it can. Asked only for those values, while the bulk paths
+   * read the rows before any statement runs, so the ParameterError names the column and row.
+   */
+  refusedValue?: (v: number | string) => string | undefined;
 }
 
 /**

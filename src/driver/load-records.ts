@@ -17,7 +17,7 @@ import { arraysOfAsync, copyRows, inTransaction, type RowSource } from "./copy-s
 import { CallDeadline } from "./deadline.js";
 import { nativeBulkLoad } from "./native-bulk.js";
 import type { OnProgress } from "./progress.js";
-import { type ColumnPlan, catalogTypes, checkRowValues, rowColumns } from "./upsert-checks.js";
+import { type ColumnPlan, catalogTypes, checkRowValues, type RefusedValue, rowColumns } from "./upsert-checks.js";
 import { chunkRows, insertNode } from "./upsert-statements.js";
 
 type Rows = readonly Readonly<Record<string, unknown>>[];
@@ -100,9 +100,10 @@ async function loadRows(
   const all = rest === undefined ? (rows as readonly unknown[]) : undefined;
   const bulk = host.bulk;
   const staging = getRenderer(host.dialect).staging;
-  if (staging === undefined && all !== undefined) checkRowValues(all, columns);
+  if (staging === undefined && all !== undefined) checkRowValues(all, columns, 0, bulk?.refusedValue);
   if (bulk !== undefined) {
-    const source = all ?? replay(first, rest as RowSource, staging === undefined ? columns : undefined);
+    const check = staging === undefined ? columns : undefined;
+    const source = all ?? replay(first, rest as RowSource, check, bulk.refusedValue);
     return nativeBulkLoad(host, bulk, table, source, columns, started, deadline);
   }
   if (staging === undefined) {
@@ -184,12 +185,17 @@ async function nativeInsert(
 }
 
 /** `first` then `rest`; with `check`, each row's values checked as checkRowValues does. */
-async function* replay(first: unknown, rest: RowSource, check?: readonly string[]): AsyncGenerator<unknown> {
-  if (check) checkRowValues([first], check);
+async function* replay(
+  first: unknown,
+  rest: RowSource,
+  check?: readonly string[],
+  refused?: RefusedValue,
+): AsyncGenerator<unknown> {
+  if (check) checkRowValues([first], check, 0, refused);
   yield first;
   let i = 1;
   for await (const row of rest) {
-    if (check) checkRowValues([row], check, i++);
+    if (check) checkRowValues([row], check, i++, refused);
     yield row;
   }
 }

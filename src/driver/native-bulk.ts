@@ -90,9 +90,12 @@ export function nativeSource(
     throw new SQLBuilderError(`The ${host.databaseLabel} adapter has no bulk loader`);
   }
   if (chosen === "values") {
-    return { strategy: chosen, chunks: flattenRows(rows, columns, rowsPerStatement(bulk, columns.length)) };
+    return {
+      strategy: chosen,
+      chunks: flattenRows(rows, columns, rowsPerStatement(bulk, columns.length), bulk.refusedValue),
+    };
   }
-  checkRowValues(rows, columns);
+  checkRowValues(rows, columns, 0, bulk.refusedValue);
   return { strategy: chosen };
 }
 

@@ -294,23 +294,51 @@ export async function catalogTypes(columnsOf: ColumnsOf, table: string, columns:
  * DuckDB, MySQL), as the ParameterError the PostgreSQL encoders raise: naming column and row, before anything is sent.
  * Rows are objects or value arrays in `columns` order.
  */
-export function checkRowValues(rows: readonly unknown[], columns: readonly string[], offset = 0): void {
+export function checkRowValues(
+  rows: readonly unknown[],
+  columns: readonly string[],
+  offset = 0,
+  refused?: RefusedValue,
+): void {
   for (let r = 0; r < rows.length; r++) {
     const row = rows[r] as Readonly<Record<string, unknown>> | readonly unknown[];
     const arr = Array.isArray(row);
     for (let c = 0; c < columns.length; c++) {
       const v = arr ? (row as readonly unknown[])[c] : (row as Readonly<Record<string, unknown>>)[columns[c] as string];
       if (unbindable(v)) throw unbindableAt(v, columns[c] as string, offset + r);
+      if (refused !== undefined && suspect(v)) refuseAt(refused, v, columns[c] as string, offset + r);
     }
   }
 }
+
+/** The engine's own refusals (BulkCapabilities.refusedValue). */
+export type RefusedValue = (v: number | string) => string | undefined;
+
+/** NaN, or a string with a lone surrogate: the values an engine may be unable to store (asked of refusedValue). */
+function suspect(v: unknown): v is number | string {
+  // biome-ignore lint/suspicious/noSelfCompare: NaN is the only value not equal to itself.
+  return typeof v === "string" ? !(v as WellFormed).isWellFormed() : v !== v;
+}
+
+function refuseAt(refused: RefusedValue, v: number | string, column: string, row: number): void {
+  const reason = refused(v);
+  if (reason !== undefined) throw invalidAt(new InvalidValueError(reason), `column "${column}" of row ${row}`);
+}
+
+/** String.prototype.isWellFormed: ES2024 (Node ≥ 20); the project's lib is ES2022. */
+type WellFormed = string & { isWellFormed(): boolean };
 
 /**
  * The rows' values in `columns` order, row after row (undefined as null), in arrays of at most `perChunk` rows: what
  * multi-row VALUES statements bind, read from each row once and checked as checkRowValues does in the same pass. An
  * array whose values are all strings, numbers and nulls is marked plain (core/values), so the adapter binds it as it is.
  */
-export function flattenRows(rows: Rows, columns: readonly string[], perChunk: number): unknown[][] {
+export function flattenRows(
+  rows: Rows,
+  columns: readonly string[],
+  perChunk: number,
+  refused?: RefusedValue,
+): unknown[][] {
   const width = columns.length;
   const chunks: unknown[][] = [];
   for (let start = 0; start < rows.length; start += perChunk) {
@@ -334,6 +362,7 @@ export function flattenRows(rows: Rows, columns: readonly string[], perChunk: nu
           c = -1;
           break;
         }
+        if (refused !== undefined && suspect(v)) refuseAt(refused, v, key, r);
         out[k + c] = v;
         c++;
       }
@@ -351,6 +380,8 @@ export function flattenRows(rows: Rows, columns: readonly string[], perChunk: nu
           }
           if (unbindable(v)) throw unbindableAt(v, columns[c] as string, r);
           plain = false;
+        } else if (refused !== undefined && suspect(v)) {
+          refuseAt(refused, v, columns[c] as string, r);
         }
         out[k++] = v;
       }

@@ -155,7 +155,7 @@ export async function upsertRows(
     }
     // The engine's own statements bind these values; say which column and row holds a bad one, as COPY/JSON do.
     const source = native ? nativeSource(host, bulk, rows, plan.columns, strategy) : undefined;
-    if (source === undefined) checkRowValues(rows, plan.columns);
+    if (source === undefined) checkRowValues(rows, plan.columns, 0, bulk?.refusedValue);
     // MySQL's ON DUPLICATE KEY UPDATE matches on any unique key whatever `on` says: check `on` is one, as the
     // PostgreSQL path's ON CONFLICT target does on the server. An engine that checks the target itself before writing
     // anything (bulk.checksConflictTarget) is left to refuse it; staleKey says so in upsert terms.

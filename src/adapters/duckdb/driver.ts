@@ -21,6 +21,7 @@ import {
 } from "../../core/errors.js";
 import { parseName } from "../../core/identifiers.js";
 import { ParameterStyle, type Row } from "../../core/types.js";
+import { loneSurrogateReason } from "../../core/values.js";
 import { onConflictBulkSql } from "../../dialects/on-conflict-bulk.js";
 import type {
   AcquireOptions,
@@ -146,6 +147,8 @@ export class DuckdbAdapter implements Adapter<DuckdbConnection> {
     largeBatch: { threshold: 0, source: "copy" },
     valuesChunkRows: 1000,
     loaderIntoTarget: true,
+    // DuckDB stores NaN; a lone surrogate would become U+FFFD.
+    refusedValue: (v) => (typeof v === "string" ? loneSurrogateReason(v) : undefined),
   };
   /** The DuckDB instance every connection of the config belongs to. */
   readonly instance: DuckDB.DuckDBInstance;

@@ -19,6 +19,7 @@ import {
   InvalidValueError,
   invalidAt,
   isPlain,
+  loneSurrogateReason,
   objectText,
   serializeJson,
   type TimestampMode,
@@ -208,6 +209,13 @@ export function encodeParams(params: unknown[], ser: JsonSerializer): unknown[] 
   return params;
 }
 
+const NAN_REASON = "NaN cannot be stored in SQLite (it would be stored as NULL)";
+
+/** The bulk paths' question (BulkCapabilities.refusedValue): SQLite stores neither NaN nor a lone surrogate faithfully. */
+export function refusedValue(v: number | string): string | undefined {
+  return typeof v === "number" ? (Number.isNaN(v) ? NAN_REASON : undefined) : loneSurrogateReason(v);
+}
+
 /** One value as better-sqlite3 binds it (see the header). */
 export function encodeValue(v: unknown, ser: JsonSerializer): unknown {
   switch (typeof v) {
@@ -215,7 +223,7 @@ export function encodeValue(v: unknown, ser: JsonSerializer): unknown {
       return checkWellFormed(v);
     case "number":
       // SQLite stores NaN as NULL (±Infinity as REAL infinity, faithfully).
-      if (Number.isNaN(v)) throw new InvalidValueError("NaN cannot be stored in SQLite (it would be stored as NULL)");
+      if (Number.isNaN(v)) throw new InvalidValueError(NAN_REASON);
       return v;
     case "bigint":
       return v;

@@ -53,6 +53,7 @@ import {
   hasUnsafeNumber,
   type ReadOptions,
   type RowPlan,
+  refusedValue,
   rowHasKeys,
   rowPlan,
 } from "./codecs.js";
@@ -128,6 +129,7 @@ export class SqliteAdapter implements Adapter<SqliteConnection> {
     largeBatch: { threshold: 0, source: "values" },
     valuesChunkRows: 200,
     checksConflictTarget: true,
+    refusedValue,
   };
   readonly #o: SqliteAdapterOptions;
   readonly #Database: DatabaseConstructor;
