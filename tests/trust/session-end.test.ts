@@ -256,29 +256,37 @@ for (const t of [...PG_TARGETS.filter((x) => x.server), MYSQL]) {
 
 for (const t of PG_TARGETS.filter((x) => x.server)) {
   describe(`close(): ${t.name}`, () => {
-    test("a session waiting for a connection rejects at once with PoolTimeoutError when the pool closes", async () => {
-      const c = t.make({ maxSize: 1, acquireTimeoutMs: 20_000 });
-      await c.withSession((s) => s.selectValue("SELECT 1"));
-      const running = c.withSession((s) => s.execute("SELECT pg_sleep(0.5)")).catch(() => {});
-      await sleep(100);
-      const waiter = c
-        .withSession((s) => s.selectValue("SELECT 2"))
-        .then(
-          () => "resolved",
-          (e) => e,
-        );
-      await sleep(50);
-      const t0 = Date.now();
-      await c.close();
-      const err = await Promise.race([waiter, sleep(3000).then(() => "pending after 3 s")]);
-      expect(err).toBeInstanceOf(PoolTimeoutError);
-      expect(err.message).toMatch(/pool was closed while waiting for a connection/);
-      expect(Date.now() - t0).toBeLessThan(3000);
-      await running;
-      const after = await c.withSession((s) => s.selectValue("SELECT 3"));
-      expect(after).toBe(3);
-      await c.close();
-    });
+    // With and without an acquire timeout (pg-pool queues the two differently), and with a per-call timeoutMs.
+    test.each([
+      { pool: { acquireTimeoutMs: 20_000 }, call: undefined },
+      { pool: {}, call: undefined },
+      { pool: {}, call: { timeoutMs: 20_000 } },
+    ])(
+      "a session waiting for a connection rejects at once with PoolTimeoutError when the pool closes (%o)",
+      async ({ pool, call }) => {
+        const c = t.make({ maxSize: 1, ...pool });
+        await c.withSession((s) => s.selectValue("SELECT 1"));
+        const running = c.withSession((s) => s.execute("SELECT pg_sleep(0.5)")).catch(() => {});
+        await sleep(100);
+        const waiter = c
+          .withSession((s) => s.selectValue("SELECT 2"), call)
+          .then(
+            () => "resolved",
+            (e) => e,
+          );
+        await sleep(50);
+        const t0 = Date.now();
+        await c.close();
+        const err = await Promise.race([waiter, sleep(3000).then(() => "pending after 3 s")]);
+        expect(err).toBeInstanceOf(PoolTimeoutError);
+        expect(err.message).toMatch(/pool was closed while waiting for a connection/);
+        expect(Date.now() - t0).toBeLessThan(3000);
+        await running;
+        const after = await c.withSession((s) => s.selectValue("SELECT 3"));
+        expect(after).toBe(3);
+        await c.close();
+      },
+    );
   });
 }
 

@@ -99,6 +99,11 @@ interface PgClientInternals {
   };
 }
 
+/** A checkout waiting in pg-pool's queue; its callback settles the promise `pool.connect()` returned. */
+interface PgPendingCheckout {
+  callback(err: Error | undefined, client?: unknown, done?: unknown): void;
+}
+
 type PgQuery = PgModule.Query & {
   name?: string;
   callback?: (err: Error | undefined, res: PgResult | PgResult[]) => void;
@@ -195,7 +200,13 @@ export class PgAdapter implements Adapter<PgConnection> {
   readonly #resetMode: ResetOnRelease;
   #closed = false;
   readonly #maxSize: number;
-  /** Rejects each checkout waiting for a busy pool (close() settles them at once). */
+  /**
+   * pg-pool's queue of checkouts waiting for a busy pool: close() fails them at once (pg-pool would leave them
+   * pending until its timeout, or forever). Undefined if a pg-pool version keeps it elsewhere: then each waiting
+   * checkout is wrapped instead (#closable), which costs a promise per checkout.
+   */
+  readonly #pendingQueue: PgPendingCheckout[] | undefined;
+  /** Rejects each checkout waiting for a busy pool (only without #pendingQueue). */
   readonly #onClose = new Set<() => void>();
   /** Parsers by OID, shared by every connection of the pool (pgvector's and user types are added once known). */
   readonly #types: PgTypeParsers;
@@ -268,6 +279,8 @@ export class PgAdapter implements Adapter<PgConnection> {
     if (p.statementTimeoutMs !== undefined) config.statement_timeout = p.statementTimeoutMs;
     config.application_name = p.applicationName ?? "sqlspec";
     this.pool = new pg.Pool(config);
+    const queue = (this.pool as unknown as { _pendingQueue?: unknown })._pendingQueue;
+    this.#pendingQueue = Array.isArray(queue) ? (queue as PgPendingCheckout[]) : undefined;
     // An idle client whose backend dies emits 'error' on the pool; pg-pool already drops it.
     this.pool.on("error", () => {});
     const min = p.minSize ?? 0;
@@ -384,7 +397,9 @@ export class PgAdapter implements Adapter<PgConnection> {
     if (this.#closed) throw poolClosedError("PostgreSQL", false);
     try {
       let pending = this.pool.connect();
-      if (this.pool.idleCount === 0 && this.pool.totalCount >= this.#maxSize) pending = this.#closable(pending);
+      if (this.#pendingQueue === undefined && this.pool.idleCount === 0 && this.pool.totalCount >= this.#maxSize) {
+        pending = this.#closable(pending);
+      }
       const client =
         options?.signal !== undefined || options?.timeoutMs !== undefined
           ? await boundedAcquire(pending, options, (c) => c.release(), "PostgreSQL")
@@ -397,7 +412,8 @@ export class PgAdapter implements Adapter<PgConnection> {
 
   /**
    * A checkout that waits for a busy pool rejects at once when close() is called (pg-pool would leave it pending
-   * until its timeout, or forever); a client it gets later goes straight back.
+   * until its timeout, or forever); a client it gets later goes straight back. Only used when pg-pool's queue is not
+   * reachable (a promise and a closure per checkout: measured ~10 µs CPU per query with 16 callers on 8 connections).
    */
   #closable(pending: Promise<PgModule.PoolClient>): Promise<PgModule.PoolClient> {
     return new Promise((resolve, reject) => {
@@ -507,6 +523,8 @@ export class PgAdapter implements Adapter<PgConnection> {
     this.#closed = true;
     for (const reject of this.#onClose) reject();
     this.#onClose.clear();
+    // Removed from the queue first: a client released meanwhile is never handed to a checkout that already failed.
+    for (const waiting of this.#pendingQueue?.splice(0) ?? []) waiting.callback(poolClosedError("PostgreSQL", true));
     await this.pool.end();
   }
 
