@@ -3,7 +3,7 @@
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, relative } from "node:path";
 import { afterAll, describe, expect, test } from "vitest";
 import { DuckdbConfig, type DuckdbConfigOptions } from "../../src/adapters/duckdb/index.js";
 import { importDriver } from "../../src/driver/dependencies.js";
@@ -12,6 +12,7 @@ import {
   DatabaseConnectionError,
   DataError,
   ForeignKeyViolationError,
+  ImproperConfigurationError,
   MissingDependencyError,
   NotNullViolationError,
   OperationCancelledError,
@@ -255,6 +256,36 @@ describe("duckdb: statements and transactions", () => {
     await a.close();
     const b = config({ poolConfig: { database: path } });
     expect(await b.withSession((s) => s.selectValue("SELECT v FROM k"))).toBe("kept");
+  });
+
+  test("two configs on one file share its instance: no committed row is lost; different `config` options raise", async () => {
+    // Two DuckDB instances on one file each keep their own copy of the data: the last one closed wins.
+    const path = join(dir, "shared.duckdb");
+    const a = config({ poolConfig: { database: path } });
+    const b = config({ poolConfig: { database: relative(process.cwd(), path) } });
+    await a.withSession((s) => s.execute("CREATE TABLE sh (id INTEGER PRIMARY KEY, who VARCHAR)"));
+    await b.withSession((s) => s.execute("INSERT INTO sh VALUES (1, 'b')"));
+    await a.withSession((s) => s.execute("INSERT INTO sh VALUES (2, 'a')"));
+    const all = [
+      { id: 1, who: "b" },
+      { id: 2, who: "a" },
+    ];
+    expect(await a.withSession((s) => s.select("SELECT * FROM sh ORDER BY id"))).toEqual(all);
+    const other = config({ poolConfig: { database: path, config: { threads: "1" } } });
+    const err = (await other.withSession((s) => s.selectValue("SELECT 1")).catch((e) => e)) as Error;
+    expect(err).toBeInstanceOf(ImproperConfigurationError);
+    expect(err.message).toContain("different `config` options");
+    // Closing one config keeps the instance open for the other.
+    await a.close();
+    await b.withSession((s) => s.execute("INSERT INTO sh VALUES (3, 'b')"));
+    await b.close();
+    const c = config({ poolConfig: { database: path } });
+    expect(await c.withSession((s) => s.selectValue("SELECT count(*) FROM sh"))).toBe(3);
+    // ":memory:" stays private to its config.
+    const m1 = config();
+    const m2 = config();
+    await m1.withSession((s) => s.execute("CREATE TABLE mine (id INTEGER)"));
+    await expect(m2.withSession((s) => s.select("SELECT * FROM mine"))).rejects.toBeInstanceOf(SQLSpecError);
   });
 });
 

@@ -1,5 +1,5 @@
 /**
- * The @duckdb/node-api adapter: one DuckDB instance per config, a pooled connection per session.
+ * The @duckdb/node-api adapter: one DuckDB instance per database file in the process, a pooled connection per session.
  *
  * - Every statement is prepared (so a stacked `SELECT 1; DROP …` is refused) and cached per connection in an LRU of
  *   `statementCacheSize`; values are bound, never pasted.
@@ -113,7 +113,7 @@ export class DuckdbConnection implements PoolResource {
   }
 }
 
-/** The DuckDB adapter, made by `DuckdbConfig`: one DuckDB instance, a pool of its connections. */
+/** The DuckDB adapter, made by `DuckdbConfig`: a DuckDB instance (shared by the configs on its file), a pool of its connections. */
 export class DuckdbAdapter implements Adapter<DuckdbConnection> {
   readonly dialect = "duckdb" as const;
   readonly parameterStyle = ParameterStyle.QMARK;
@@ -150,7 +150,7 @@ export class DuckdbAdapter implements Adapter<DuckdbConnection> {
     // DuckDB stores NaN; a lone surrogate would become U+FFFD.
     refusedValue: (v) => (typeof v === "string" ? loneSurrogateReason(v) : undefined),
   };
-  /** The DuckDB instance every connection of the config belongs to. */
+  /** The DuckDB instance every connection of the config belongs to (the same one for every config on its file). */
   readonly instance: DuckDB.DuckDBInstance;
   readonly #duck: DuckdbModule;
   readonly #o: DuckdbAdapterOptions;
@@ -238,6 +238,7 @@ export class DuckdbAdapter implements Adapter<DuckdbConnection> {
 
   async close(): Promise<void> {
     await this.#pool.close();
+    // Drops this config's hold on a shared instance; DuckDB closes the file when the last holder lets go.
     this.instance.closeSync();
   }
 
