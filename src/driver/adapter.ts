@@ -117,6 +117,14 @@ export interface ColumnInfo {
   hasDefault: boolean;
 }
 
+/** A primary key or unique constraint/index of a table, as upsert matches rows by it. */
+export interface UniqueIndex {
+  /** Its columns, in index order. */
+  columns: string[];
+  /** NULL key parts are equal (PostgreSQL 15+ `NULLS NOT DISTINCT`): two rows with the same NULL parts conflict. */
+  nullsNotDistinct: boolean;
+}
+
 /**
  * Dialect-specific catalog queries. Runs through the generic query path so it needs no driver code.
  * PostgreSQL's lives in adapters/postgres-common and is shared by the three PG adapters.
@@ -128,6 +136,8 @@ export interface Introspector<Conn = unknown> {
   getColumns(adapter: Adapter<Conn>, conn: Conn, table: string): Promise<ColumnInfo[]>;
   /** Unique/primary key column sets of the table (for the MERGE → ON CONFLICT rewrite). */
   getUniqueKeys?(adapter: Adapter<Conn>, conn: Conn, table: string): Promise<string[][]>;
+  /** The same keys with how each compares NULLs; where absent, getUniqueKeys' keys with NULLs distinct. */
+  getUniqueIndexes?(adapter: Adapter<Conn>, conn: Conn, table: string): Promise<UniqueIndex[]>;
 }
 
 /** The server's version, as `session.dataDictionary.getVersion()` reports it. */

@@ -14,7 +14,10 @@ import type { AdapterCapabilities, BulkCapabilities, CopyInOptions, QueryOptions
 import type { DataDictionary } from "./data-dictionary.js";
 
 /** The catalog reads the engine makes (cached per pool; `invalidate` drops a table's entry before a re-read). */
-export type BulkCatalog = Pick<DataDictionary<unknown>, "getVersion" | "getUniqueKeys" | "getColumns" | "invalidate">;
+export type BulkCatalog = Pick<
+  DataDictionary<unknown>,
+  "getVersion" | "getUniqueKeys" | "getUniqueIndexes" | "getColumns" | "invalidate"
+>;
 
 export interface BulkHost {
   readonly dialect: Dialect;

@@ -1,11 +1,11 @@
-import type { Adapter, ColumnInfo, ServerVersion } from "./adapter.js";
+import type { Adapter, ColumnInfo, ServerVersion, UniqueIndex } from "./adapter.js";
 import { FEATURES, type Feature, featureName, hasFeature, optimalType, type TypeCategory } from "./features.js";
 
 /** Server facts cached per pool (one per config): the version, and catalog columns/unique keys per table. */
 export class DataDictionaryCache {
   version: Promise<ServerVersion> | undefined;
   readonly columns = new Map<string, Promise<ColumnInfo[]>>();
-  readonly uniqueKeys = new Map<string, Promise<string[][]>>();
+  readonly uniqueKeys = new Map<string, Promise<UniqueIndex[]>>();
 
   clear(): void {
     this.version = undefined;
@@ -84,11 +84,18 @@ export class DataDictionary<Conn = unknown> {
    * The column sets of the table's primary key and unique constraints; empty where the adapter cannot tell. Cached
    * per pool; `fresh` reads the catalog now (a check that must see the latest DDL).
    */
-  getUniqueKeys(table: string, options?: { fresh?: boolean }): Promise<string[][]> {
+  async getUniqueKeys(table: string, options?: { fresh?: boolean }): Promise<string[][]> {
+    return (await this.getUniqueIndexes(table, options)).map((k) => k.columns.slice());
+  }
+
+  /** getUniqueKeys with how each key compares NULLs (`NULLS NOT DISTINCT` on PostgreSQL 15+). Cached alike. */
+  getUniqueIndexes(table: string, options?: { fresh?: boolean }): Promise<UniqueIndex[]> {
     if (options?.fresh) this.cache.uniqueKeys.delete(table);
-    return this.#cached(this.cache.uniqueKeys, table, (i) =>
-      i.getUniqueKeys ? i.getUniqueKeys(this.adapter, this.conn(), table) : Promise.resolve([]),
-    );
+    return this.#cached(this.cache.uniqueKeys, table, async (i) => {
+      if (i.getUniqueIndexes) return i.getUniqueIndexes(this.adapter, this.conn(), table);
+      const keys = i.getUniqueKeys ? await i.getUniqueKeys(this.adapter, this.conn(), table) : [];
+      return keys.map((columns) => ({ columns, nullsNotDistinct: false }));
+    });
   }
 
   /** Forgets cached catalog facts for `table` (all tables when omitted), e.g. after DDL run outside sqlspec. */

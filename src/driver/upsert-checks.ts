@@ -124,11 +124,30 @@ function canonical(part: string | number): string | number {
   return part;
 }
 
+/** A NULL key part under a NULLS NOT DISTINCT key (NUL never occurs in PostgreSQL text: no string equals it). */
+const NULL_PART = "\u0000null";
+
+/** Some row has a NULL (null or undefined) part in the `on` key. */
+export function hasNullKeyPart(rows: Rows, on: readonly string[]): boolean {
+  for (const row of rows) {
+    for (const c of on) if ((row as Readonly<Record<string, unknown>>)[c] == null) return true;
+  }
+  return false;
+}
+
 /**
  * Raises CardinalityViolationError for a key given twice (the first pair found), or with `last-wins` returns the
- * rows with only the last row per key, in their original order.
+ * rows with only the last row per key, in their original order. `nullsEqual`: the key's index is NULLS NOT DISTINCT,
+ * so NULL parts are equal values (the server would find those rows twice) instead of never conflicting.
  */
-export function dedupe(table: string, rows: Rows, on: readonly string[], mode: DuplicateKeys): Rows {
+export function dedupe(
+  table: string,
+  rows: Rows,
+  on: readonly string[],
+  mode: DuplicateKeys,
+  nullsEqual = false,
+): Rows {
+  const part = (v: unknown): string | number | undefined => (nullsEqual && v == null ? NULL_PART : keyPart(v));
   if (on.length === 1) {
     const fast = dedupeIntegers(table, rows, on[0] as string, mode);
     if (fast !== undefined) return fast;
@@ -138,12 +157,12 @@ export function dedupe(table: string, rows: Rows, on: readonly string[], mode: D
   const single = on.length === 1 ? (on[0] as string) : undefined;
   const keyOf = (row: Readonly<Record<string, unknown>>): string | number | undefined => {
     if (single !== undefined) {
-      const p = keyPart(row[single]);
+      const p = part(row[single]);
       return p === undefined ? undefined : canonical(p);
     }
     let key = "";
     for (let c = 0; c < on.length; c++) {
-      const p = keyPart(row[on[c] as string]);
+      const p = part(row[on[c] as string]);
       if (p === undefined) return undefined;
       // NUL cannot occur in PostgreSQL text, so it separates parts unambiguously.
       key += `${c === 0 ? "" : "\u0000,"}${typeof canonical(p)}:${canonical(p)}`;

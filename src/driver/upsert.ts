@@ -59,6 +59,7 @@ import {
   checkRowValues,
   type DuplicateKeys,
   dedupe,
+  hasNullKeyPart,
   isUniqueKey,
   notUniqueKey,
   planColumns,
@@ -143,7 +144,7 @@ export async function upsertRows(
   const staging = getRenderer(host.dialect).staging;
   if (input.length === 0) return emptyResult("INSERT", started, "none");
   const plan = planColumns(table, rowColumns(input), on, options.update);
-  const rows = dedupe(table, input, plan.on, duplicates);
+  const rows = dedupe(table, input, plan.on, duplicates, await nullsEqualIn(host, table, input, plan.on));
 
   if (staging === undefined) {
     const bulk = host.bulk;
@@ -258,6 +259,16 @@ async function staleKey(host: BulkHost, table: string, on: readonly string[], er
   if (!host.canQuery) return err;
   const keys = await host.catalog.getUniqueKeys(table, { fresh: true }).catch(() => undefined);
   return keys !== undefined && !isUniqueKey(on, keys) ? notUniqueKey(table, on, keys, err) : err;
+}
+
+/**
+ * NULL key parts are equal under `on`: some row has one and the table's unique index on those columns is NULLS NOT
+ * DISTINCT (the catalog is read only when a NULL part makes it matter).
+ */
+async function nullsEqualIn(host: BulkHost, table: string, rows: Rows, on: readonly string[]): Promise<boolean> {
+  if (!hasNullKeyPart(rows, on)) return false;
+  const indexes = await host.catalog.getUniqueIndexes(table);
+  return indexes.some((k) => k.nullsNotDistinct && isUniqueKey(on, [k.columns]));
 }
 
 /** `on` is a unique key of the table (the cached catalog first, re-read before refusing). */

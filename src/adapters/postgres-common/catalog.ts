@@ -1,5 +1,5 @@
 import { quoteQualified } from "../../core/identifiers.js";
-import type { Adapter, ColumnInfo, Introspector, ServerVersion } from "../../driver/adapter.js";
+import type { Adapter, ColumnInfo, Introspector, ServerVersion, UniqueIndex } from "../../driver/adapter.js";
 
 /**
  * A table name as to_regclass text: parsed like every table name (quoted parts understood, `"Record.Target"` one
@@ -18,12 +18,14 @@ FROM pg_attribute a
 WHERE a.attrelid = to_regclass($1) AND a.attnum > 0 AND NOT a.attisdropped
 ORDER BY a.attnum`;
 
-const UNIQUE_KEYS_SQL = `SELECT array_agg(a.attname::text ORDER BY k.ord) AS cols
+// indnullsnotdistinct exists from PostgreSQL 15: read through the row's JSON, it is absent (false) before.
+const UNIQUE_KEYS_SQL = `SELECT array_agg(a.attname::text ORDER BY k.ord) AS cols,
+  coalesce((to_jsonb(i) ->> 'indnullsnotdistinct')::boolean, false) AS nulls_not_distinct
 FROM pg_index i
 CROSS JOIN LATERAL unnest(i.indkey) WITH ORDINALITY AS k(attnum, ord)
 JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum
 WHERE i.indrelid = to_regclass($1) AND i.indisunique AND i.indpred IS NULL AND i.indexprs IS NULL
-GROUP BY i.indexrelid, i.indisprimary
+GROUP BY i.indexrelid, i.indisprimary, 2
 ORDER BY i.indisprimary DESC`;
 
 /** Catalog queries shared by the pg, postgres.js and PGlite adapters. */
@@ -43,10 +45,18 @@ export const postgresIntrospector: Introspector<unknown> = {
     }));
   },
   async getUniqueKeys(adapter: Adapter<unknown>, conn: unknown, table: string): Promise<string[][]> {
-    const r = await adapter.query(conn, UNIQUE_KEYS_SQL, [regclassLiteral(table)], {});
-    return r.rows.map((row) => parseTextArray(row.cols));
+    return (await uniqueIndexes(adapter, conn, table)).map((k) => k.columns);
   },
+  getUniqueIndexes: uniqueIndexes,
 };
+
+async function uniqueIndexes(adapter: Adapter<unknown>, conn: unknown, table: string): Promise<UniqueIndex[]> {
+  const r = await adapter.query(conn, UNIQUE_KEYS_SQL, [regclassLiteral(table)], {});
+  return r.rows.map((row) => ({
+    columns: parseTextArray(row.cols),
+    nullsNotDistinct: row.nulls_not_distinct === true || row.nulls_not_distinct === "t",
+  }));
+}
 
 /** Drivers may or may not parse name[]/text[]; accept both shapes. */
 function parseTextArray(value: unknown): string[] {
