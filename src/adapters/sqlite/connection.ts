@@ -7,6 +7,9 @@ import type BetterSqlite3 from "better-sqlite3";
 import type { PoolResource } from "../../driver/pool.js";
 import type { RowPlan } from "./codecs.js";
 
+/** How long (ms) a schema cookie read stays current for the cached statements of a handle. */
+const SCHEMA_RECHECK_MS = 1;
+
 /** A prepared statement and what sqlspec decided about it once. */
 export interface CachedStatement {
   readonly stmt: BetterSqlite3.Statement;
@@ -68,8 +71,22 @@ export class SqliteHandle implements PoolResource {
   /** @internal The schema cookie: another connection's DDL changes it (a round trip, so read only when needed). */
   schemaVersion(): number {
     this.#schemaVersion ??= this.db.prepare("PRAGMA schema_version").pluck(true);
-    return Number(this.#schemaVersion.get());
+    this.#cookie = Number(this.#schemaVersion.get());
+    this.#cookieAt = performance.now();
+    return this.#cookie;
   }
+
+  /**
+   * @internal The schema cookie, read again only when more than a millisecond passed since the last read:
+   * a read costs about half a point query, so a burst of queries shares one, and a change made by a connection outside
+   * this process is noticed within that time.
+   */
+  recentSchemaVersion(): number {
+    return performance.now() - this.#cookieAt > SCHEMA_RECHECK_MS ? this.schemaVersion() : this.#cookie;
+  }
+
+  #cookie = 0;
+  #cookieAt = Number.NEGATIVE_INFINITY;
 
   /** @internal Closes the database; the pool calls it. */
   destroy(): void {

@@ -99,6 +99,11 @@ const PLAIN_BEGIN = /^\s*BEGIN(?:\s+TRANSACTION)?\s*;?\s*$/i;
 const ENDS = /^\s*(?:COMMIT|END|ROLLBACK(?!\s+(?:TRANSACTION\s+)?TO\b))/i;
 const INSERT = /^\s*(?:INSERT|REPLACE)\b/i;
 const DDL = /^\s*(?:CREATE|ALTER|DROP)\b/i;
+/**
+ * Bumped by DDL run through any SQLite adapter of this process (another config on the same file included): cached row
+ * plans of every handle are rebuilt on next use.
+ */
+const schemaEpoch = { value: 0 };
 const SETTINGS = /^\s*(?:PRAGMA\s+[\w.]+\s*(?:=|\()|ATTACH\b|DETACH\b)/i;
 const QUERY_ONLY_ON = /^\s*PRAGMA\s+query_only\s*=\s*(?:ON|1|TRUE|YES)\s*;?\s*$/i;
 /** Waits between retries of a statement that found the file locked (SQLite's own busy handler's steps). */
@@ -140,8 +145,6 @@ export class SqliteAdapter implements Adapter<SqliteConnection> {
   readonly #pool: ConnectionPool<SqliteHandle> | undefined;
   /** The shared handle's lock (`:memory:`), or a file database's write lock. */
   readonly #lock = new AsyncLock();
-  /** Bumped by DDL run through this adapter: cached row plans of every handle are rebuilt on next use. */
-  #epoch = 0;
 
   /** @internal Made by `SqliteConfig`. */
   constructor(Database: DatabaseConstructor, o: SqliteAdapterOptions) {
@@ -314,7 +317,7 @@ export class SqliteAdapter implements Adapter<SqliteConnection> {
       settings: SETTINGS.test(sql),
       queryOnly,
       plan: reader ? rowPlan(stmt.columns(), this.#read) : undefined,
-      epoch: this.#epoch,
+      epoch: schemaEpoch.value,
       schema: reader ? h.schemaVersion() : 0,
       safe,
       used: ++h.tick,
@@ -426,7 +429,7 @@ export class SqliteAdapter implements Adapter<SqliteConnection> {
 
   #run(e: CachedStatement, values: unknown[]): RawResult {
     const info = e.stmt.run(values);
-    if (e.ddl) this.#epoch++;
+    if (e.ddl) schemaEpoch.value++;
     const out: RawResult = { rows: EMPTY_ROWS, columns: EMPTY, rowsAffected: info.changes };
     if (e.insert && info.changes > 0) out.lastInsertId = this.#rowid(info.lastInsertRowid);
     return out;
@@ -436,12 +439,15 @@ export class SqliteAdapter implements Adapter<SqliteConnection> {
     const o = this.#read;
     let rows = e.stmt.all(values) as Row[];
     // After DDL the statement was re-prepared by SQLite while running: its columns are known only now. DDL through
-    // this adapter moves the epoch; another connection's (another config, another process) shows in the rows' shape,
-    // or, with no row to look at, in the schema cookie (a round trip only for empty results).
+    // any adapter of this process moves the epoch; another connection's shows in the rows' shape (new names), or in
+    // the schema cookie (same names, other declared types; read at most once a millisecond, every time for an empty
+    // result, which has no shape to show).
     let plan = e.plan as RowPlan;
     if (
-      e.epoch !== this.#epoch ||
-      (rows.length > 0 ? !rowHasKeys(rows[0] as Row, plan.keys) : h.schemaVersion() !== e.schema)
+      e.epoch !== schemaEpoch.value ||
+      (rows.length > 0
+        ? !rowHasKeys(rows[0] as Row, plan.keys) || h.recentSchemaVersion() !== e.schema
+        : h.schemaVersion() !== e.schema)
     ) {
       plan = this.#replan(h, e);
     }
@@ -466,7 +472,7 @@ export class SqliteAdapter implements Adapter<SqliteConnection> {
 
   #replan(h: SqliteHandle, e: CachedStatement): RowPlan {
     e.plan = rowPlan(e.stmt.columns(), this.#read);
-    e.epoch = this.#epoch;
+    e.epoch = schemaEpoch.value;
     e.schema = h.schemaVersion();
     return e.plan;
   }
