@@ -300,6 +300,45 @@ test("a missing @duckdb/node-api raises MissingDependencyError naming it", async
 });
 
 describe("duckdb: conflicts and nested values", () => {
+  test("a COMMIT that fails (a key both transactions inserted) leaves the session idle: DuckDB rolled it back", async () => {
+    const db = config({ poolConfig: { database: ":memory:", maxSize: 2 } });
+    await db.withSession((s) => s.execute("CREATE TABLE fc (id INTEGER PRIMARY KEY, v VARCHAR)"));
+    const a = await db.provideSession();
+    const b = await db.provideSession();
+    try {
+      await a.begin();
+      await b.begin();
+      await a.execute("INSERT INTO fc VALUES (1, 'a')");
+      await b.execute("INSERT INTO fc VALUES (1, 'b')");
+      await a.commit();
+      await expect(b.commit()).rejects.toBeInstanceOf(UniqueViolationError);
+      expect(b.inTransaction).toBe(false);
+      expect(b.adapter.state(b.conn).transaction).toBe("idle");
+      // The session works as a fresh one: a transaction opens, rolls back, and a write outside one is kept.
+      await b.transaction((tx) => tx.execute("INSERT INTO fc VALUES (2, 'b2')"));
+      await b.begin();
+      await b.execute("INSERT INTO fc VALUES (3, 'rolled back')");
+      await b.rollback();
+      expect(b.inTransaction).toBe(false);
+      // The same through a COMMIT the session does not issue itself.
+      await a.begin();
+      await b.execute("BEGIN");
+      await a.execute("INSERT INTO fc VALUES (4, 'a')");
+      await b.execute("INSERT INTO fc VALUES (4, 'b')");
+      await a.commit();
+      await expect(b.execute("COMMIT")).rejects.toBeInstanceOf(UniqueViolationError);
+      expect(b.inTransaction).toBe(false);
+    } finally {
+      await a.release();
+      await b.release();
+    }
+    expect(await db.withSession((s) => s.select("SELECT id, v FROM fc ORDER BY id"))).toEqual([
+      { id: 1, v: "a" },
+      { id: 2, v: "b2" },
+      { id: 4, v: "a" },
+    ]);
+  });
+
   test("a write-write conflict between two sessions is a SerializationConflictError; the loser's transaction is failed", async () => {
     const db = config({ poolConfig: { database: ":memory:" } });
     await db.withSession((s) =>

@@ -5,7 +5,8 @@
  *   `statementCacheSize`; values are bound, never pasted.
  * - DuckDB aborts the whole transaction on any error inside it: the connection reports "failed" until ROLLBACK, and a
  *   COMMIT of a failed transaction rolls back and is reported as such. Whether a transaction is open is tracked from
- *   the transaction statements that succeeded (the driver exposes no flag).
+ *   the transaction statements that succeeded (the driver exposes no flag), and asked of DuckDB after an error inside
+ *   one (a COMMIT that fails has ended it).
  * - `timeoutMs` / `signal` call `connection.interrupt()`, which stops the running statement; the connection stays
  *   usable.
  * - DuckDB has no SAVEPOINT: `capabilities.savepoints` is false, so a nested `transaction()` raises instead of
@@ -288,7 +289,7 @@ export class DuckdbAdapter implements Adapter<DuckdbConnection> {
       return raw;
     } catch (err) {
       watch?.done();
-      if (conn.inTransaction) conn.failed = await this.#aborted(conn);
+      if (conn.inTransaction) await this.#afterError(conn);
       if (isFatalDuckdbError(err)) conn.broken = true;
       throw mapDuckdbError(err, watch?.kind);
     } finally {
@@ -297,14 +298,25 @@ export class DuckdbAdapter implements Adapter<DuckdbConnection> {
     }
   }
 
-  /** Whether DuckDB aborted the open transaction (some errors, like a parse error, leave it running). */
-  async #aborted(conn: DuckdbConnection): Promise<boolean> {
+  /**
+   * After an error inside a transaction, where DuckDB left it: running (a parse error), aborted (most errors: only
+   * ROLLBACK is accepted), or ended (a COMMIT that failed rolled back). The driver exposes no flag: a statement fails
+   * in an aborted transaction, and `txid_current()` stays the same across statements only inside a transaction.
+   */
+  async #afterError(conn: DuckdbConnection): Promise<void> {
+    const txid = async (): Promise<unknown> =>
+      (await conn.connection.run("SELECT txid_current()")).getRows().then((rows) => rows[0]?.[0]);
+    let first: unknown;
+    let second: unknown;
     try {
-      await conn.connection.run("SELECT 1");
-      return false;
+      first = await txid();
+      second = await txid();
     } catch {
-      return true;
+      conn.failed = true;
+      return;
     }
+    conn.failed = false;
+    conn.inTransaction = first === second;
   }
 
   async #shape(conn: DuckdbConnection, result: DuckDB.DuckDBMaterializedResult, sql: string): Promise<RawResult> {
@@ -390,7 +402,7 @@ export class DuckdbAdapter implements Adapter<DuckdbConnection> {
         if (watch?.kind !== undefined) throw new Error("INTERRUPT Error: Interrupted while the result was read");
       } catch (err) {
         watch?.done();
-        if (conn.inTransaction) conn.failed = await this.#aborted(conn);
+        if (conn.inTransaction) await this.#afterError(conn);
         throw mapDuckdbError(err, watch?.kind);
       }
       if (batch.length > 0) yield batch;
