@@ -85,7 +85,7 @@ export function formatPgTimestamp(d: Date): string {
 }
 
 /** Days since 1970-01-01 of a proleptic Gregorian date (astronomical year), H. Hinnant's days_from_civil. */
-function daysFromCivil(year: number, month: number, day: number): number {
+export function daysFromCivil(year: number, month: number, day: number): number {
   const y = month <= 2 ? year - 1 : year;
   const era = Math.floor(y / 400);
   const yoe = y - era * 400;
@@ -93,6 +93,12 @@ function daysFromCivil(year: number, month: number, day: number): number {
   const doy = Math.floor((153 * mp + 2) / 5) + day - 1;
   const doe = yoe * 365 + Math.floor(yoe / 4) - Math.floor(yoe / 100) + doy;
   return era * 146097 + doe - 719468;
+}
+
+/** Days in a month (1–12) of a proleptic Gregorian year. */
+export function daysInMonth(year: number, month: number): number {
+  if (month === 2) return year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0) ? 29 : 28;
+  return month === 4 || month === 6 || month === 9 || month === 11 ? 30 : 31;
 }
 
 function digits2(s: string, i: number): number {

@@ -9,7 +9,7 @@
  *   read:  BOOL… columns → boolean · DATE/TIME… columns holding text → Date (`timestamps: "date"`) · JSON columns →
  *          parsed · INTEGER values → the `driverFeatures.int8` rule (never a silently rounded number)
  */
-import { parsePgTimestampMs, utcDateTimeText } from "../../core/datetime.js";
+import { daysFromCivil, daysInMonth, utcDateTimeText } from "../../core/datetime.js";
 import { ParameterError } from "../../core/errors.js";
 import { isJsonValue, type JsonDeserializer, type JsonSerializer } from "../../core/json.js";
 import {
@@ -164,21 +164,40 @@ export function decodeRows(rows: Record<string, unknown>[], plan: RowPlan, o: Re
 }
 
 /**
- * DATETIME text → Date: `YYYY-MM-DD[ HH:MM[:SS[.fff]]]` with an optional `Z` or `±HH:MM`, `T` or space between the
- * date and the time; a value without a zone is UTC (as SQLite's date functions read it). Text in any other form stays
- * text: a wrong Date is worse than none.
+ * DATETIME text → Date: `YYYY-MM-DD[ HH:MM[:SS[.fff]]]` with an optional `Z`, `±HH`, `±HH:MM` or `±HHMM`, `T` or
+ * space between the date and the time; a value without a zone is UTC (as SQLite's date functions read it). Text in
+ * any other form, or naming no real date-time (February 30th, hour 25, offset +24:00), stays text: a wrong Date is
+ * worse than none.
  */
 export function parseDateText(text: string): Date | string {
-  const s = text.length > 10 && text.charCodeAt(10) === 84 /* T */ ? `${text.slice(0, 10)} ${text.slice(11)}` : text;
-  if (!DATE_TEXT.test(s)) return text;
-  const ms = parsePgTimestampMs(s.length === 16 ? `${s}:00` : s);
-  return Number.isFinite(ms) ? new Date(ms) : text;
+  const m = DATE_TEXT.exec(text);
+  if (m === null) return text;
+  const year = Number(m[1]);
+  const month = Number(m[2]);
+  const day = Number(m[3]);
+  const hour = m[4] === undefined ? 0 : Number(m[4]);
+  const minute = m[5] === undefined ? 0 : Number(m[5]);
+  const second = m[6] === undefined ? 0 : Number(m[6]);
+  if (month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month)) return text;
+  if (hour > 23 || minute > 59 || second > 59) return text;
+  // Digits past the millisecond are truncated, as the other adapters read timestamps.
+  const ms = m[7] === undefined ? 0 : Number(m[7].slice(0, 3).padEnd(3, "0"));
+  let offset = 0;
+  if (m[9] !== undefined) {
+    const oh = Number(m[9]);
+    const om = m[10] === undefined ? 0 : Number(m[10]);
+    if (oh > 23 || om > 59) return text;
+    offset = (m[8] === "-" ? -1 : 1) * (oh * 60 + om);
+  }
+  const minutes = (hour * 60 + minute - offset) * 60_000;
+  return new Date(daysFromCivil(year, month, day) * 86_400_000 + minutes + second * 1000 + ms);
 }
 
 /** String.prototype.isWellFormed is ES2024 (Node ≥ 20); the project's lib is ES2022. */
 type WellFormed = string & { isWellFormed(): boolean };
 
-const DATE_TEXT = /^\d{4}-\d\d-\d\d(?: \d\d:\d\d(?::\d\d(?:\.\d+)?)?(?:Z|[+-]\d\d(?::?\d\d)?)?)?$/;
+const DATE_TEXT =
+  /^(\d{4})-(\d\d)-(\d\d)(?:[ T](\d\d):(\d\d)(?::(\d\d)(?:\.(\d+))?)?(?:Z|([+-])(\d\d)(?::?(\d\d))?)?)?$/;
 
 /**
  * Parameters as better-sqlite3 binds them. Returns `params` itself when every value binds as is (the common case:

@@ -1,0 +1,69 @@
+/**
+ * SQLite values read and written by declared type: TIMESTAMP text with any zone offset, impossible dates, Dates
+ * SQLite's date functions cannot represent, and JSON columns holding text that is not JSON.
+ */
+import { afterAll, describe, expect, test } from "vitest";
+import { SqliteConfig } from "../../src/adapters/sqlite/index.js";
+
+const opened: SqliteConfig[] = [];
+afterAll(async () => {
+  await Promise.all(opened.map((c) => c.close()));
+});
+function memory(): SqliteConfig {
+  const c = new SqliteConfig({ poolConfig: { database: ":memory:" } });
+  opened.push(c);
+  return c;
+}
+
+describe("sqlite: TIMESTAMP text is read as the instant it names, or stays text", () => {
+  test("zone offsets with minutes, with and without the colon", async () => {
+    await memory().withSession(async (s) => {
+      await s.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, ts TIMESTAMP)");
+      const texts = [
+        "2024-01-01 10:00:00+05:30",
+        "2024-01-01 10:00:00+0530",
+        "2024-01-01 10:00:00-03:30",
+        "2024-01-01 10:00:00-0330",
+        "2024-01-01T10:00:00.5+0545",
+        "2024-01-01 10:00:00Z",
+        "2024-01-01 10:00+01",
+      ];
+      for (const [i, t] of texts.entries()) await s.execute("INSERT INTO t (id, ts) VALUES (?, ?)", [i, t]);
+      const rows = await s.select<{ ts: Date }>("SELECT ts FROM t ORDER BY id");
+      expect(rows.map((r) => (r.ts instanceof Date ? r.ts.toISOString() : r.ts))).toEqual([
+        "2024-01-01T04:30:00.000Z",
+        "2024-01-01T04:30:00.000Z",
+        "2024-01-01T13:30:00.000Z",
+        "2024-01-01T13:30:00.000Z",
+        "2024-01-01T04:15:00.500Z",
+        "2024-01-01T10:00:00.000Z",
+        "2024-01-01T09:00:00.000Z",
+      ]);
+    });
+  });
+
+  test("a text that is not a valid date-time stays the stored string, never a wrong Date", async () => {
+    await memory().withSession(async (s) => {
+      await s.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, ts TIMESTAMP)");
+      const texts = [
+        "2024-02-30 10:00:00",
+        "2023-02-29",
+        "2024-13-45 10:00:00",
+        "2024-00-10",
+        "2024-01-00",
+        "2024-01-01 25:00:00",
+        "2024-01-01 10:60:00",
+        "2024-01-01 10:00:61",
+        "2024-01-01 10:00:00+24:00",
+        "2024-01-01 10:00:00+05:60",
+      ];
+      for (const [i, t] of texts.entries()) await s.execute("INSERT INTO t (id, ts) VALUES (?, ?)", [i, t]);
+      const rows = await s.select<{ ts: unknown }>("SELECT ts FROM t ORDER BY id");
+      expect(rows.map((r) => r.ts)).toEqual(texts);
+      // Leap day of a leap year is a date.
+      await s.execute("INSERT INTO t (id, ts) VALUES (99, '2024-02-29 23:59:59.999')");
+      const leap = await s.selectValue<Date>("SELECT ts FROM t WHERE id = 99");
+      expect(leap).toEqual(new Date("2024-02-29T23:59:59.999Z"));
+    });
+  });
+});
