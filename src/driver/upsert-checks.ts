@@ -381,7 +381,11 @@ export function flattenRows(
           c = -1;
           break;
         }
-        if (refused !== undefined && suspect(v)) refuseAt(refused, v, key, r);
+        // suspect(v), inlined: this loop reads every value of the batch.
+        // biome-ignore lint/suspicious/noSelfCompare: NaN is the only value not equal to itself.
+        if (refused !== undefined && (t === "string" ? !(v as WellFormed).isWellFormed() : v !== v)) {
+          refuseAt(refused, v as number | string, key, r);
+        }
         out[k + c] = v;
         c++;
       }
