@@ -401,6 +401,11 @@ export interface Adapter<Conn = unknown> {
    * timeoutMs). Bulk calls check it first, so a refused call never reads the caller's rows.
    */
   checkOptions?(opts: QueryOptions): void;
+  /**
+   * Raises ParameterError, before any I/O, for a value the driver cannot bind. executeMany checks every set first, so
+   * a bad set never fails the call after earlier sets were written (which, without savepoints, nothing could undo).
+   */
+  checkParams?(params: unknown[]): void;
   /** Converts a driver error into the typed hierarchy. Never includes parameter values in the message. */
   mapError(err: unknown, sql: string): SQLSpecError;
   /** Closes the pool and its connections; call it once no session is running. */

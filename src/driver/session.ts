@@ -297,6 +297,7 @@ export class Session<Conn = unknown> implements AsyncDisposable {
     const started = performance.now();
     if (sets.length === 0) return this.#result(plan.sql, [], plan.operationType, emptyRaw(), started);
     this.#checkParameterCount(sets[0] as unknown[]);
+    if (this.adapter.checkParams !== undefined) for (const set of sets) this.adapter.checkParams(set);
     const raw = await this.#atomically(async () => {
       try {
         if (this.adapter.queryMany) return await this.adapter.queryMany(this.conn, plan.sql, sets, opts);
@@ -1167,11 +1168,15 @@ export class Session<Conn = unknown> implements AsyncDisposable {
     return { ...(last as RawResult), rows, rowsAffected: total };
   }
 
-  /** Runs fn atomically: inside the caller's transaction (as a savepoint) or in its own. */
+  /**
+   * Runs fn atomically: in its own transaction, or inside the caller's one as bulk calls do (under a savepoint; without
+   * savepoints in the caller's transaction itself, which a failure aborts).
+   */
   #atomically<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.inTransaction) return this.#bulk(fn);
     // An atomic pipeline is one implicit transaction already: no BEGIN/COMMIT round trips outside a transaction.
     const atomic = this.adapter.capabilities.pipeline === "atomic" && this.adapter.queryMany !== undefined;
-    return atomic && !this.inTransaction ? fn() : this.transaction(fn);
+    return atomic ? fn() : this.transaction(fn);
   }
 
   /**

@@ -300,6 +300,42 @@ test("a missing @duckdb/node-api raises MissingDependencyError naming it", async
 });
 
 describe("duckdb: conflicts and nested values", () => {
+  test("executeMany in a transaction runs in it: a failing set aborts the caller's transaction, a bad value raises first", async () => {
+    // No SAVEPOINT: the sets cannot be undone apart from the caller's work, and DuckDB aborts the whole transaction.
+    await config().withSession(async (s) => {
+      await s.execute("CREATE TABLE emt (id INTEGER PRIMARY KEY, v VARCHAR)");
+      const insert = "INSERT INTO emt VALUES (?, ?)";
+      await s.begin();
+      await s.execute("INSERT INTO emt VALUES (100, 'caller')");
+      const dup = await s
+        .executeMany(insert, [
+          [1, "a"],
+          [1, "b"],
+        ])
+        .catch((e) => e);
+      expect(dup).toBeInstanceOf(UniqueViolationError);
+      expect(s.adapter.state(s.conn).transaction).toBe("failed");
+      await expect(s.commit()).rejects.toBeInstanceOf(TransactionError);
+      expect(await s.selectValue("SELECT count(*) FROM emt")).toBe(0);
+      // A value no set may bind is refused before the first set runs: the caller's transaction goes on, nothing of
+      // the call is written.
+      await s.begin();
+      await s.execute("INSERT INTO emt VALUES (100, 'caller')");
+      for (const bad of ["\ud800", Symbol("s"), 2n ** 200n]) {
+        const err = await s
+          .executeMany(insert, [
+            [1, "a"],
+            [2, bad],
+          ])
+          .catch((e) => e);
+        expect(err).toBeInstanceOf(ParameterError);
+        expect(s.adapter.state(s.conn).transaction).toBe("active");
+      }
+      await s.commit();
+      expect(await s.select("SELECT id FROM emt")).toEqual([{ id: 100 }]);
+    });
+  });
+
   test("a COMMIT that fails (a key both transactions inserted) leaves the session idle: DuckDB rolled it back", async () => {
     const db = config({ poolConfig: { database: ":memory:", maxSize: 2 } });
     await db.withSession((s) => s.execute("CREATE TABLE fc (id INTEGER PRIMARY KEY, v VARCHAR)"));

@@ -37,4 +37,29 @@ export function runTransactionCases(ctx: SuiteContext): void {
       await s.execute(`DELETE FROM ${T.items} WHERE id BETWEEN ? AND ?`, [400, 409]);
     });
   });
+
+  test("executeMany inside transaction() or after begin() runs in that transaction: kept or undone with it", async () => {
+    await withSession(async (s) => {
+      const ids = () => s.select(`SELECT id FROM ${T.items} WHERE id BETWEEN ? AND ? ORDER BY id`, [410, 419]);
+      const insert = `INSERT INTO ${T.items} (id, name, qty) VALUES (?, ?, 1)`;
+      await s.execute(`DELETE FROM ${T.items} WHERE id BETWEEN ? AND ?`, [410, 419]);
+      await s.transaction(async (tx) => {
+        const r = await tx.executeMany(insert, [
+          [410, "a"],
+          [411, "b"],
+        ]);
+        expect(r.rowsAffected).toBe(2);
+        expect(tx.inTransaction).toBe(true);
+      });
+      await s.begin();
+      await s.executeMany(insert, [[412, "c"]]);
+      expect(s.inTransaction).toBe(true);
+      await s.rollback();
+      await s.begin();
+      await s.executeMany(insert, [[413, "d"]]);
+      await s.commit();
+      expect(await ids()).toEqual([{ id: 410 }, { id: 411 }, { id: 413 }]);
+      await s.execute(`DELETE FROM ${T.items} WHERE id BETWEEN ? AND ?`, [410, 419]);
+    });
+  });
 }

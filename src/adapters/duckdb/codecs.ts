@@ -104,7 +104,9 @@ export function encodeParams(duck: DuckdbModule, params: unknown[], ser: JsonSer
     const v = params[i];
     const t = typeof v;
     if (
-      t === "string" ? isWellFormed(v as string) : t === "number" || t === "bigint" || t === "boolean" || v === null
+      t === "string"
+        ? isWellFormed(v as string)
+        : t === "number" || t === "boolean" || v === null || (t === "bigint" && inHugeint(v as bigint))
     ) {
       continue;
     }
@@ -121,6 +123,14 @@ export function encodeParams(duck: DuckdbModule, params: unknown[], ser: JsonSer
   return params as DuckDB.DuckDBValue[];
 }
 
+const HUGEINT_MAX = 2n ** 127n - 1n;
+const HUGEINT_MIN = -(2n ** 127n);
+
+/** A bigint binds as HUGEINT: one outside its range would fail in DuckDB's binding, after earlier I/O. */
+function inHugeint(v: bigint): boolean {
+  return v >= HUGEINT_MIN && v <= HUGEINT_MAX;
+}
+
 /** A string with no lone surrogate (String.prototype.isWellFormed: ES2024, Node ≥ 20; the project's lib is ES2022). */
 export function isWellFormed(s: string): boolean {
   return (s as string & { isWellFormed(): boolean }).isWellFormed();
@@ -131,8 +141,10 @@ export function encodeValue(duck: DuckdbModule, v: unknown, ser: JsonSerializer)
     case "string":
       // DuckDB would store U+FFFD in place of a lone surrogate.
       return checkWellFormed(v);
-    case "number":
     case "bigint":
+      if (!inHugeint(v)) throw new ParameterError("a bigint beyond HUGEINT (±2^127) cannot be bound as a value");
+      return v;
+    case "number":
     case "boolean":
       return v;
     case "undefined":

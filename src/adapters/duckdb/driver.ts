@@ -264,6 +264,10 @@ export class DuckdbAdapter implements Adapter<DuckdbConnection> {
     return [stmt, true];
   }
 
+  checkParams(params: unknown[]): void {
+    encodeParams(this.#duck, params, this.#o.features.jsonSerializer);
+  }
+
   async query(conn: DuckdbConnection, sql: string, params: unknown[], opts: QueryOptions): Promise<RawResult> {
     if (conn.broken) throw brokenError();
     if (conn.openStreams > 0) throw streamOpenError();
