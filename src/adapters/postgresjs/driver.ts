@@ -165,9 +165,64 @@ export async function loadPostgres(feature: string): Promise<PostgresFn> {
   return mod.default;
 }
 
-interface Waiter {
-  resolve(c: PostgresJsConnection): void;
-  reject(e: unknown): void;
+/**
+ * A session waiting for a free connection. With more callers than connections every acquire waits, so a waiter
+ * makes no closures of its own: the abort listener is the waiter itself (handleEvent), the timer gets it as an
+ * argument. `settle`/`fail` are called by whoever took it out of the queue; a timeout or abort takes it out itself.
+ */
+class Waiter {
+  readonly promise: Promise<PostgresJsConnection>;
+  #resolve!: (c: PostgresJsConnection) => void;
+  #reject!: (e: unknown) => void;
+  readonly #queue: Waiter[];
+  readonly #signal: AbortSignal | undefined;
+  #timer: NodeJS.Timeout | undefined;
+
+  constructor(queue: Waiter[], signal: AbortSignal | undefined, timeoutMs: number | undefined, max: number) {
+    this.promise = new Promise<PostgresJsConnection>((resolve, reject) => {
+      this.#resolve = resolve;
+      this.#reject = reject;
+    });
+    this.#queue = queue;
+    this.#signal = signal;
+    signal?.addEventListener("abort", this, { once: true });
+    if (timeoutMs !== undefined) this.#timer = setTimeout(waitedTooLong, timeoutMs, this, timeoutMs, max);
+    queue.push(this);
+  }
+
+  /** Already out of the queue. */
+  settle(c: PostgresJsConnection): void {
+    this.#stop();
+    this.#resolve(c);
+  }
+
+  /** Already out of the queue. */
+  fail(e: unknown): void {
+    this.#stop();
+    this.#reject(e);
+  }
+
+  /** Gives up while still queued (timeout, abort). */
+  leave(e: unknown): void {
+    const i = this.#queue.indexOf(this);
+    if (i < 0) return;
+    this.#queue.splice(i, 1);
+    this.fail(e);
+  }
+
+  /** The signal aborted. */
+  handleEvent(): void {
+    this.leave(new OperationCancelledError("PostgreSQL acquire cancelled"));
+  }
+
+  #stop(): void {
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#signal?.removeEventListener("abort", this);
+  }
+}
+
+function waitedTooLong(w: Waiter, timeoutMs: number, max: number): void {
+  w.leave(new PoolTimeoutError(`PostgreSQL pool: no free connection within ${timeoutMs} ms (maxSize=${max} in use)`));
 }
 
 /**
@@ -320,39 +375,7 @@ export class PostgresJsAdapter implements Adapter<PostgresJsConnection> {
   }
 
   #wait(signal: AbortSignal | undefined, timeoutMs: number | undefined): Promise<PostgresJsConnection> {
-    return new Promise<PostgresJsConnection>((resolve, reject) => {
-      let timer: NodeJS.Timeout | undefined;
-      const done = (): void => {
-        if (timer) clearTimeout(timer);
-        signal?.removeEventListener("abort", onAbort);
-        const i = this.#waiters.indexOf(waiter);
-        if (i >= 0) this.#waiters.splice(i, 1);
-      };
-      const waiter: Waiter = {
-        resolve: (c) => {
-          done();
-          resolve(c);
-        },
-        reject: (e) => {
-          done();
-          reject(e);
-        },
-      };
-      const onAbort = (): void => waiter.reject(new OperationCancelledError("PostgreSQL acquire cancelled"));
-      signal?.addEventListener("abort", onAbort, { once: true });
-      if (timeoutMs !== undefined) {
-        timer = setTimeout(
-          () =>
-            waiter.reject(
-              new PoolTimeoutError(
-                `PostgreSQL pool: no free connection within ${timeoutMs} ms (maxSize=${this.#max} in use)`,
-              ),
-            ),
-          timeoutMs,
-        );
-      }
-      this.#waiters.push(waiter);
-    });
+    return new Waiter(this.#waiters, signal, timeoutMs, this.#max).promise;
   }
 
   async #create(): Promise<PostgresJsConnection> {
@@ -427,10 +450,13 @@ export class PostgresJsAdapter implements Adapter<PostgresJsConnection> {
     if (w === undefined || this.#size >= this.#max) return;
     this.#waiters.shift();
     this.#size++;
-    this.#create().then(w.resolve, (err) => {
-      this.#size--;
-      w.reject(err);
-    });
+    this.#create().then(
+      (c) => w.settle(c),
+      (err) => {
+        this.#size--;
+        w.fail(err);
+      },
+    );
   }
 
   state(conn: PostgresJsConnection): ConnectionState {
@@ -533,7 +559,7 @@ export class PostgresJsAdapter implements Adapter<PostgresJsConnection> {
     }
     const w = this.#waiters.shift();
     if (w !== undefined) {
-      w.resolve(conn);
+      w.settle(conn);
       return;
     }
     this.#idle.push(conn);
@@ -567,7 +593,7 @@ export class PostgresJsAdapter implements Adapter<PostgresJsConnection> {
 
   async close(): Promise<void> {
     this.#closed = true;
-    for (const w of this.#waiters.splice(0)) w.reject(poolClosedError("PostgreSQL", true));
+    for (const w of this.#waiters.splice(0)) w.fail(poolClosedError("PostgreSQL", true));
     const idle = this.#idle.splice(0);
     for (const c of idle) if (c.idleTimer) clearTimeout(c.idleTimer);
     this.#size -= idle.length;
