@@ -41,18 +41,33 @@ export function millisText(ms: number): string {
   return ms >= 100 ? String(ms) : ms >= 10 ? `0${ms}` : `00${ms}`;
 }
 
+/** Epoch ms of 0000-01-01 and of 10000-01-01 UTC: DATETIME text has four year digits. */
+const FIRST_DATETIME_MS = -62_167_219_200_000;
+const END_DATETIME_MS = 253_402_300_800_000;
+
+/** Why a Date has no `YYYY-MM-DD HH:MM:SS.mmm` text (Invalid Date, a year outside 0000–9999), or undefined. */
+export function dateTimeTextRefusal(d: Date): string | undefined {
+  const t = d.getTime();
+  if (Number.isNaN(t)) return "an Invalid Date cannot be bound as a value";
+  if (t < FIRST_DATETIME_MS || t >= END_DATETIME_MS) {
+    return "a Date before year 0000 or after year 9999 has no date-time text the engine's date functions read";
+  }
+  return undefined;
+}
+
 /**
  * A Date as `YYYY-MM-DD HH:MM:SS.mmm` in UTC, without a zone: the DATETIME text of engines that store wall clocks
- * (MySQL in a UTC session, SQLite, whose date functions read it as UTC). Throws RangeError for an Invalid Date.
+ * (MySQL in a UTC session, SQLite, whose date functions read it as UTC). Throws RangeError for an Invalid Date or a
+ * year outside 0000–9999 (see dateTimeTextRefusal).
  */
 export function utcDateTimeText(d: Date): string {
-  const t = d.getTime();
-  if (!Number.isFinite(t)) throw new RangeError("Invalid Date");
-  splitUtc(t);
+  const refusal = dateTimeTextRefusal(d);
+  if (refusal !== undefined) throw new RangeError(refusal);
+  splitUtc(d.getTime());
   const f = UTC_FIELDS;
   const D = TWO_DIGITS;
   const y = f[0] as number;
-  const year = y >= 1000 && y <= 9999 ? String(y) : String(y).padStart(4, "0");
+  const year = y >= 1000 ? String(y) : String(y).padStart(4, "0");
   return `${year}-${D[f[1] as number]}-${D[f[2] as number]} ${D[f[3] as number]}:${D[f[4] as number]}:${D[f[5] as number]}.${millisText(f[6] as number)}`;
 }
 

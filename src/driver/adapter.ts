@@ -186,7 +186,7 @@ export interface BulkCapabilities {
    * a lone surrogate has no UTF-8 form), or undefined when it can. Asked only for those values, while the bulk paths
    * read the rows before any statement runs, so the ParameterError names the column and row.
    */
-  refusedValue?: (v: number | string) => string | undefined;
+  refusedValue?: (v: number | string | Date) => string | undefined;
 }
 
 /**

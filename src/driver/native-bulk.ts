@@ -25,7 +25,7 @@
  * threshold.
  */
 
-import { utcDateTimeText } from "../core/datetime.js";
+import { dateTimeTextRefusal, utcDateTimeText } from "../core/datetime.js";
 import { ParameterError, SQLBuilderError } from "../core/errors.js";
 import { isJsonValue, type JsonSerializer } from "../core/json.js";
 import { type ResultMetadata, SQLResult } from "../core/result.js";
@@ -401,8 +401,9 @@ function* packetChunks(chunks: unknown[][], width: number, maxBytes: number): Ge
 }
 
 /** A Date as DATETIME text in UTC (the session time zone), as the loader writes it too. */
-function dateText(d: Date): string {
-  if (!Number.isFinite(d.getTime())) throw new ParameterError("Invalid Date in an upsert row");
+function dateText(d: Date, column: string): string {
+  const refusal = dateTimeTextRefusal(d);
+  if (refusal !== undefined) throw new ParameterError(`Column "${column}": ${refusal}`);
   return utcDateTimeText(d);
 }
 
@@ -420,7 +421,7 @@ function jsonValue(v: unknown, kind: JsonColumnKind, ser: JsonSerializer, column
     case "boolean":
       return kind === "json" ? (v ? '"true"' : '"false"') : v ? '"1"' : '"0"';
     case "object":
-      if (v instanceof Date) return `"${dateText(v)}"`;
+      if (v instanceof Date) return `"${dateText(v, column)}"`;
       if (v instanceof Uint8Array) return `"${Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString("hex")}"`;
       return JSON.stringify(ser(isJsonValue(v) ? v.value : v));
     default:

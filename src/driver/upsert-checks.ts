@@ -331,15 +331,19 @@ export function checkRowValues(
 }
 
 /** The engine's own refusals (BulkCapabilities.refusedValue). */
-export type RefusedValue = (v: number | string) => string | undefined;
+export type RefusedValue = (v: number | string | Date) => string | undefined;
 
-/** NaN, or a string with a lone surrogate: the values an engine may be unable to store (asked of refusedValue). */
-function suspect(v: unknown): v is number | string {
+/**
+ * NaN, a string with a lone surrogate, or a Date: the values an engine may be unable to store (asked of
+ * refusedValue; a Date's year may be outside what the engine's date-time text holds).
+ */
+function suspect(v: unknown): v is number | string | Date {
+  if (typeof v === "string") return !(v as WellFormed).isWellFormed();
   // biome-ignore lint/suspicious/noSelfCompare: NaN is the only value not equal to itself.
-  return typeof v === "string" ? !(v as WellFormed).isWellFormed() : v !== v;
+  return typeof v === "number" ? v !== v : v instanceof Date;
 }
 
-function refuseAt(refused: RefusedValue, v: number | string, column: string, row: number): void {
+function refuseAt(refused: RefusedValue, v: number | string | Date, column: string, row: number): void {
   const reason = refused(v);
   if (reason !== undefined) throw invalidAt(new InvalidValueError(reason), `column "${column}" of row ${row}`);
 }
@@ -402,6 +406,7 @@ export function flattenRows(
             continue;
           }
           if (unbindable(v)) throw unbindableAt(v, columns[c] as string, r);
+          if (refused !== undefined && v instanceof Date) refuseAt(refused, v, columns[c] as string, r);
           plain = false;
         } else if (refused !== undefined && suspect(v)) {
           refuseAt(refused, v, columns[c] as string, r);

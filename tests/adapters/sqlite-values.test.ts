@@ -4,11 +4,20 @@
  */
 import { afterAll, describe, expect, test } from "vitest";
 import { SqliteConfig } from "../../src/adapters/sqlite/index.js";
+import { ParameterError } from "../../src/index.js";
 
 const opened: SqliteConfig[] = [];
 afterAll(async () => {
   await Promise.all(opened.map((c) => c.close()));
 });
+async function rejectsWith(p: Promise<unknown>, message: RegExp): Promise<void> {
+  const err = await p.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(ParameterError);
+  expect((err as Error).message).toMatch(message);
+}
 function memory(): SqliteConfig {
   const c = new SqliteConfig({ poolConfig: { database: ":memory:" } });
   opened.push(c);
@@ -64,6 +73,35 @@ describe("sqlite: TIMESTAMP text is read as the instant it names, or stays text"
       await s.execute("INSERT INTO t (id, ts) VALUES (99, '2024-02-29 23:59:59.999')");
       const leap = await s.selectValue<Date>("SELECT ts FROM t WHERE id = 99");
       expect(leap).toEqual(new Date("2024-02-29T23:59:59.999Z"));
+    });
+  });
+});
+
+describe("sqlite: a Date outside years 0000–9999 has no date-time text SQLite can read", () => {
+  const at = (year: number): Date => {
+    const d = new Date(Date.UTC(2000, 0, 1));
+    d.setUTCFullYear(year);
+    return d;
+  };
+
+  test("execute, upsert and loadRecords raise ParameterError naming the parameter or column; nothing is written", async () => {
+    await memory().withSession(async (s) => {
+      await s.execute("CREATE TABLE v (id INTEGER PRIMARY KEY, ts TIMESTAMP)");
+      for (const year of [-1, 10000, 12345]) {
+        await rejectsWith(s.execute("INSERT INTO v (id, ts) VALUES (?, ?)", [1, at(year)]), /Parameter 2/);
+        await rejectsWith(s.upsert("v", [{ id: 2, ts: at(year) }], { on: ["id"] }), /"ts"/);
+        await rejectsWith(s.loadRecords("v", [{ id: 3, ts: at(year) }]), /"ts"/);
+      }
+      expect(await s.selectValue("SELECT count(*) FROM v")).toBe(0);
+      // The ends of the range are stored and read back.
+      await s.execute("INSERT INTO v (id, ts) VALUES (?, ?), (?, ?)", [
+        1,
+        at(0),
+        2,
+        new Date("9999-12-31T23:59:59.999Z"),
+      ]);
+      const rows = await s.select<{ ts: Date }>("SELECT ts FROM v ORDER BY id");
+      expect(rows.map((r) => r.ts.getTime())).toEqual([at(0).getTime(), Date.parse("9999-12-31T23:59:59.999Z")]);
     });
   });
 });

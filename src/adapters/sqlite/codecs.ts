@@ -9,8 +9,7 @@
  *   read:  BOOL… columns → boolean · DATE/TIME… columns holding text → Date (`timestamps: "date"`) · JSON columns →
  *          parsed · INTEGER values → the `driverFeatures.int8` rule (never a silently rounded number)
  */
-import { daysFromCivil, daysInMonth, utcDateTimeText } from "../../core/datetime.js";
-import { ParameterError } from "../../core/errors.js";
+import { dateTimeTextRefusal, daysFromCivil, daysInMonth, utcDateTimeText } from "../../core/datetime.js";
 import { isJsonValue, type JsonDeserializer, type JsonSerializer } from "../../core/json.js";
 import {
   badValue,
@@ -230,9 +229,13 @@ export function encodeParams(params: unknown[], ser: JsonSerializer): unknown[] 
 
 const NAN_REASON = "NaN cannot be stored in SQLite (it would be stored as NULL)";
 
-/** The bulk paths' question (BulkCapabilities.refusedValue): SQLite stores neither NaN nor a lone surrogate faithfully. */
-export function refusedValue(v: number | string): string | undefined {
-  return typeof v === "number" ? (Number.isNaN(v) ? NAN_REASON : undefined) : loneSurrogateReason(v);
+/**
+ * The bulk paths' question (BulkCapabilities.refusedValue): SQLite stores neither NaN nor a lone surrogate faithfully,
+ * and its date functions read no Date outside years 0000–9999.
+ */
+export function refusedValue(v: number | string | Date): string | undefined {
+  if (typeof v === "number") return Number.isNaN(v) ? NAN_REASON : undefined;
+  return typeof v === "string" ? loneSurrogateReason(v) : dateTimeTextRefusal(v);
 }
 
 /** One value as better-sqlite3 binds it (see the header). */
@@ -253,7 +256,8 @@ export function encodeValue(v: unknown, ser: JsonSerializer): unknown {
     case "object":
       if (v === null || Buffer.isBuffer(v)) return v;
       if (v instanceof Date) {
-        if (Number.isNaN(v.getTime())) throw new ParameterError("an Invalid Date cannot be bound as a value");
+        const refusal = dateTimeTextRefusal(v);
+        if (refusal !== undefined) throw new InvalidValueError(refusal);
         return utcDateTimeText(v);
       }
       if (v instanceof Uint8Array) return Buffer.from(v.buffer, v.byteOffset, v.byteLength);
