@@ -292,12 +292,17 @@ export function pgArrayLiteral(arr: readonly unknown[], json: boolean, ser: Json
 // ---------------------------------------------------------------------------------------------------- bulk columns
 
 /**
- * How a bulk path writes one column, from its catalog type. Any: no type known, the value decides (arrays become
- * PostgreSQL arrays); Scalar: a non-array, non-JSON type (text, numeric, timestamp, vector, …); Json; Array: an
- * array of a non-JSON type; JsonArray.
+ * How a bulk path writes one column, from its catalog type. A JS array follows the column's type, as a bound
+ * parameter follows the type the server reports: JSON for json/jsonb, pgvector text (`[1,2]`) for a vector, and a
+ * PostgreSQL array literal for every other type (arrays, domains over arrays, text: `{1,2}`). Any: no type known
+ * (an array is a PostgreSQL array); Scalar: any other non-array type (text, numeric, a domain, …); Json; Array: an
+ * array of a non-JSON type; JsonArray; Vector: pgvector's `vector` or `halfvec`.
  */
-export const ColumnKind = { Any: 0, Scalar: 1, Json: 2, Array: 3, JsonArray: 4 } as const;
+export const ColumnKind = { Any: 0, Scalar: 1, Json: 2, Array: 3, JsonArray: 4, Vector: 5 } as const;
 export type ColumnKind = (typeof ColumnKind)[keyof typeof ColumnKind];
+
+/** `vector`, `vector(3)`, `halfvec(3)`, schema-qualified too (format_type qualifies a type off the search_path). */
+const VECTOR_TYPE = /^(?:[^.]+\.)?"?(?:vector|halfvec)"?(?:\(\d+\))?$/;
 
 /** The kind of a column from its format_type text (`integer`, `jsonb`, `text[]`, `vector(3)`, …). */
 export function columnKind(type: string | undefined): ColumnKind {
@@ -306,17 +311,32 @@ export function columnKind(type: string | undefined): ColumnKind {
   const array = t.endsWith("[]");
   if (array) t = t.replace(/(\[\])+$/, "");
   const json = t === "json" || t === "jsonb";
-  return array ? (json ? ColumnKind.JsonArray : ColumnKind.Array) : json ? ColumnKind.Json : ColumnKind.Scalar;
+  if (array) return json ? ColumnKind.JsonArray : ColumnKind.Array;
+  return json ? ColumnKind.Json : VECTOR_TYPE.test(t) ? ColumnKind.Vector : ColumnKind.Scalar;
+}
+
+/** pgvector text (`[1,2.5]`) of an array's elements; a non-number element is its text (the server checks it). */
+function vectorText(arr: readonly unknown[], ser: JsonSerializer): string {
+  let out = "[";
+  for (let i = 0; i < arr.length; i++) {
+    const v = arr[i];
+    out += (i > 0 ? "," : "") + (typeof v === "number" ? String(v) : (scalarText(v, false, ser) ?? "NULL"));
+  }
+  return `${out}]`;
+}
+
+/** An array's text for a column of `kind` (see ColumnKind): the same on the COPY and the JSON paths. */
+function arrayText(arr: readonly unknown[], kind: ColumnKind, ser: JsonSerializer): string {
+  if (kind === ColumnKind.Vector) return vectorText(arr, ser);
+  if (kind === ColumnKind.Json) return serializeJson(arr, ser);
+  return pgArrayLiteral(arr, kind === ColumnKind.JsonArray, ser);
 }
 
 /** A column value as PostgreSQL text input for COPY (before COPY escaping), or null for NULL. */
 export function columnText(v: unknown, kind: ColumnKind, ser: JsonSerializer): string | null {
-  if (kind === ColumnKind.Array || kind === ColumnKind.JsonArray || kind === ColumnKind.Any) {
-    const arr = asArray(v);
-    if (arr !== undefined) return pgArrayLiteral(arr, kind === ColumnKind.JsonArray, ser);
-    // A pre-formatted literal ("{1,2}") or sql.json() marker goes through as text.
-    return scalarText(v, false, ser);
-  }
+  const arr = asArray(v);
+  if (arr !== undefined) return arrayText(arr, kind, ser);
+  // A pre-formatted literal ("{1,2}") or sql.json() marker goes through as text.
   return scalarText(v, kind === ColumnKind.Json, ser);
 }
 
@@ -370,12 +390,19 @@ function arrayJson(arr: readonly unknown[], json: boolean, ser: JsonSerializer):
   return `${out}]`;
 }
 
-/** A column value as JSON for a json_to_recordset source (see scalarJson). */
+/**
+ * A column value as JSON for a json_to_recordset source (see scalarJson): an array for an array column (the record
+ * function builds the array from it), JSON for a json column, and otherwise the JSON string of COPY's text for it.
+ */
 export function columnJson(v: unknown, kind: ColumnKind, ser: JsonSerializer): string {
-  if (kind === ColumnKind.Array || kind === ColumnKind.JsonArray || kind === ColumnKind.Any) {
-    const arr = asArray(v);
-    if (arr !== undefined) return arrayJson(arr, kind === ColumnKind.JsonArray, ser);
-    return scalarJson(v, false, ser);
+  const arr = asArray(v);
+  if (arr !== undefined) {
+    if (kind === ColumnKind.Array || kind === ColumnKind.JsonArray || kind === ColumnKind.Any) {
+      return arrayJson(arr, kind === ColumnKind.JsonArray, ser);
+    }
+    return kind === ColumnKind.Json
+      ? serializeJson(arr, ser)
+      : JSON.stringify(checkWellFormed(arrayText(arr, kind, ser)));
   }
   return scalarJson(v, kind === ColumnKind.Json, ser);
 }
