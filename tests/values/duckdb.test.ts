@@ -4,6 +4,7 @@
  */
 import { afterAll, describe, expect, test } from "vitest";
 import { DuckdbConfig } from "../../src/adapters/duckdb/index.js";
+import { DataError, ParameterError } from "../../src/index.js";
 
 const opened: DuckdbConfig[] = [];
 afterAll(async () => {
@@ -41,5 +42,47 @@ describe("duckdb: time zones", () => {
         }
       });
     }
+  });
+
+  test("a value DuckDB cannot convert is DataError on execute, upsert and loadRecords; a huge bigint ParameterError first", async () => {
+    await config().withSession(async (s) => {
+      await s.execute("CREATE TABLE cv (id INTEGER PRIMARY KEY, c DOUBLE, u UUID, j JSON, h HUGEINT)");
+      const paths = (column: string, value: unknown) =>
+        [
+          ["execute", () => s.execute(`INSERT INTO cv (id, ${column}) VALUES (1, ?)`, [value])],
+          ["upsert", () => s.upsert("cv", [{ id: 2, [column]: value }], { on: ["id"] })],
+          ["loadRecords", () => s.loadRecords("cv", [{ id: 3, [column]: value }])],
+        ] as const;
+      for (const [column, value] of [
+        ["c", "abc"],
+        ["u", "not-a-uuid"],
+        ["j", "not json"],
+      ] as const) {
+        for (const [path, run] of paths(column, value)) {
+          const err = await run().catch((e: unknown) => e);
+          expect(err, `${path} ${column}`).toBeInstanceOf(DataError);
+          expect((err as Error).message, `${path} ${column}`).toMatch(/^DuckDB /);
+        }
+      }
+      for (const [path, run] of paths("h", 2n ** 200n)) {
+        expect(await run().catch((e: unknown) => e), path).toBeInstanceOf(ParameterError);
+      }
+      expect(await s.selectValue("SELECT count(*) FROM cv")).toBe(0);
+      // Text that is JSON goes in on every path, and reads back parsed.
+      for (const [, run] of paths("j", '{"a": [1]}')) await run();
+      expect(await s.select("SELECT j FROM cv ORDER BY id")).toEqual([1, 2, 3].map(() => ({ j: { a: [1] } })));
+    });
+    // A deserializer that fails is reported as such, not as DuckDB's error.
+    const failing = new DuckdbConfig({
+      driverFeatures: {
+        jsonDeserializer: () => {
+          throw new SyntaxError("Unexpected token");
+        },
+      },
+    });
+    opened.push(failing);
+    const err = await failing.withSession((s) => s.select(`SELECT '{"a": 1}'::JSON AS j`)).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(DataError);
+    expect((err as Error).message).toContain("JSON deserializer");
   });
 });

@@ -32,6 +32,7 @@ const Kind = {
   Varchar: 8,
   Timestamp: 9,
   Date: 10,
+  Json: 11,
 } as const;
 type Kind = (typeof Kind)[keyof typeof Kind];
 
@@ -72,7 +73,6 @@ export function columnAppenders(
     [T.BIGINT]: Kind.BigInt,
     [T.DOUBLE]: Kind.Double,
     [T.FLOAT]: Kind.Float,
-    // JSON columns are VARCHAR too: a string is the document's text; objects take the generic path (serialized).
     [T.VARCHAR]: Kind.Varchar,
     [T.TIMESTAMP]: Kind.Timestamp,
     [T.DATE]: Kind.Date,
@@ -83,8 +83,9 @@ export function columnAppenders(
   for (let i = 0; i < width; i++) {
     const type = appender.columnType(i);
     types.push(type);
-    kinds[i] = byType[type.typeId] ?? Kind.Generic;
-    if (kinds[i] === Kind.Generic || kinds[i] === Kind.Timestamp || kinds[i] === Kind.Date) chunkable = false;
+    kinds[i] = type.alias === "JSON" ? Kind.Json : (byType[type.typeId] ?? Kind.Generic);
+    const k = kinds[i];
+    if (k === Kind.Generic || k === Kind.Timestamp || k === Kind.Date || k === Kind.Json) chunkable = false;
   }
   return {
     kinds,
@@ -219,8 +220,24 @@ function typedAppend(a: DuckDB.DuckDBAppender, c: ColumnAppends, kind: number, v
       a.appendDate(new c.date(Math.floor(ms / 86_400_000)));
       return true;
     }
+    case Kind.Json:
+      // A string is the document's text (objects take the generic path, serialized). The Appender stores any text
+      // in a JSON column unchecked, where a bound value or INSERT is refused as malformed: checked here the same way.
+      if (typeof v !== "string" || !isWellFormed(v)) return false;
+      if (!isJsonText(v)) throw new Error("Conversion Error: Malformed JSON in a JSON column");
+      a.appendVarchar(v);
+      return true;
     default:
       return false;
+  }
+}
+
+function isJsonText(s: string): boolean {
+  try {
+    JSON.parse(s);
+    return true;
+  } catch {
+    return false;
   }
 }
 

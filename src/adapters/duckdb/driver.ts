@@ -16,6 +16,7 @@ import type * as DuckDB from "@duckdb/node-api";
 import { transactionControlOf } from "../../core/compiler.js";
 import {
   DatabaseConnectionError,
+  DataError,
   OperationCancelledError,
   QueryTimeoutError,
   SQLSpecError,
@@ -359,7 +360,13 @@ export class DuckdbAdapter implements Adapter<DuckdbConnection> {
     const f = this.#o.features;
     if (!f.enableJsonCodecs || rows.length === 0) return;
     const json = jsonColumns(result);
-    if (json !== undefined) parseJsonColumns(rows, json, f.jsonDeserializer);
+    if (json === undefined) return;
+    try {
+      parseJsonColumns(rows, json, f.jsonDeserializer);
+    } catch (err) {
+      // The deserializer's error (JSON.parse's by default), not DuckDB's.
+      throw new DataError("DuckDB: a JSON column value could not be parsed by the JSON deserializer", { cause: err });
+    }
   }
 
   // ------------------------------------------------------------------------------------------------ streaming

@@ -34,6 +34,8 @@ const BY_CLASS: Record<string, [ErrorClass, string]> = {
   "Catalog Error": [SQLParsingError, "undefined object"],
   "Binder Error": [SQLParsingError, "binder error"],
   "Conversion Error": [DataError, "conversion error"],
+  // The Appender's cast of a value to its column ("Failed to cast value: Could not convert …").
+  "Failed to cast value": [DataError, "conversion error"],
   "Invalid Input Error": [DataError, "invalid input"],
   "Out of Range Error": [DataError, "value out of range"],
   "Mismatch Type Error": [DataError, "datatype mismatch"],
