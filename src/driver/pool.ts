@@ -36,10 +36,78 @@ export function poolClosedError(label: string, waiting: boolean): PoolTimeoutErr
   );
 }
 
-interface Waiter<T> {
-  resolve(conn: T): void;
-  reject(err: unknown): void;
-  cleanup(): void;
+/** What a waiting acquire reads from the pool's options. */
+type WaitOptions = Pick<PoolOptions<PoolResource>, "label" | "maxSize" | "aborted">;
+
+/**
+ * An acquire waiting for a free connection. With more callers than connections every acquire waits, so a waiter
+ * makes no closures of its own: the abort listener is the waiter itself (handleEvent), the timer gets it as an
+ * argument. `settle`/`fail` are called by whoever took it out of the queue; a timeout or abort takes it out itself.
+ */
+class Waiter<T> {
+  readonly promise: Promise<T>;
+  #resolve!: (conn: T) => void;
+  #reject!: (err: unknown) => void;
+  readonly #queue: Waiter<T>[];
+  readonly #signal: AbortSignal | undefined;
+  readonly #options: WaitOptions;
+  #timer: ReturnType<typeof setTimeout> | undefined;
+
+  constructor(
+    queue: Waiter<T>[],
+    signal: AbortSignal | undefined,
+    options: WaitOptions,
+    timeoutMs: number | undefined,
+  ) {
+    this.promise = new Promise<T>((resolve, reject) => {
+      this.#resolve = resolve;
+      this.#reject = reject;
+    });
+    this.#queue = queue;
+    this.#signal = signal;
+    this.#options = options;
+    signal?.addEventListener("abort", this, { once: true });
+    if (timeoutMs !== undefined) this.#timer = setTimeout(waitedTooLong, timeoutMs, this, timeoutMs, options);
+    queue.push(this);
+  }
+
+  /** Already out of the queue. */
+  settle(conn: T): void {
+    this.#stop();
+    this.#resolve(conn);
+  }
+
+  /** Already out of the queue. */
+  fail(err: unknown): void {
+    this.#stop();
+    this.#reject(err);
+  }
+
+  /** Gives up while still queued (timeout, abort). */
+  leave(err: Error): void {
+    const i = this.#queue.indexOf(this);
+    if (i < 0) return;
+    this.#queue.splice(i, 1);
+    this.fail(err);
+  }
+
+  /** The signal aborted. */
+  handleEvent(): void {
+    this.leave(this.#options.aborted(this.#signal?.reason));
+  }
+
+  #stop(): void {
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#signal?.removeEventListener("abort", this);
+  }
+}
+
+function waitedTooLong<T>(w: Waiter<T>, ms: number, o: WaitOptions): void {
+  w.leave(
+    new PoolTimeoutError(
+      `${o.label} pool: no free connection within acquireTimeoutMs=${ms} ms (maxSize ${o.maxSize} reached)`,
+    ),
+  );
 }
 
 interface Idle<T> {
@@ -94,8 +162,7 @@ export class ConnectionPool<T extends PoolResource> {
     }
     const waiter = this.#waiters.shift();
     if (waiter !== undefined) {
-      waiter.cleanup();
-      waiter.resolve(conn);
+      waiter.settle(conn);
       return;
     }
     this.#idle.push({ conn, since: Date.now() });
@@ -105,10 +172,7 @@ export class ConnectionPool<T extends PoolResource> {
   async close(): Promise<void> {
     this.#closed = true;
     if (this.#reaper !== undefined) clearInterval(this.#reaper);
-    for (const w of this.#waiters.splice(0)) {
-      w.cleanup();
-      w.reject(poolClosedError(this.#o.label, true));
-    }
+    for (const w of this.#waiters.splice(0)) w.fail(poolClosedError(this.#o.label, true));
     for (const { conn } of this.#idle.splice(0)) this.#destroy(conn);
   }
 
@@ -154,51 +218,13 @@ export class ConnectionPool<T extends PoolResource> {
 
   #openFor(waiter: Waiter<T>): void {
     this.#open().then(
-      (conn) => {
-        waiter.cleanup();
-        waiter.resolve(conn);
-      },
-      (err) => {
-        waiter.cleanup();
-        waiter.reject(err);
-      },
+      (conn) => waiter.settle(conn),
+      (err) => waiter.fail(err),
     );
   }
 
   #wait(signal: AbortSignal | undefined, ms: number | undefined): Promise<T> {
-    return new Promise<T>((resolve, reject) => {
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      const remove = (): void => {
-        const i = this.#waiters.indexOf(waiter);
-        if (i >= 0) this.#waiters.splice(i, 1);
-      };
-      const onAbort = (): void => {
-        remove();
-        waiter.cleanup();
-        reject(this.#o.aborted(signal?.reason));
-      };
-      const waiter: Waiter<T> = {
-        resolve,
-        reject,
-        cleanup: () => {
-          if (timer !== undefined) clearTimeout(timer);
-          signal?.removeEventListener("abort", onAbort);
-        },
-      };
-      if (ms !== undefined) {
-        timer = setTimeout(() => {
-          remove();
-          signal?.removeEventListener("abort", onAbort);
-          reject(
-            new PoolTimeoutError(
-              `${this.#o.label} pool: no free connection within acquireTimeoutMs=${ms} ms (maxSize ${this.#o.maxSize} reached)`,
-            ),
-          );
-        }, ms);
-      }
-      signal?.addEventListener("abort", onAbort, { once: true });
-      this.#waiters.push(waiter);
-    });
+    return new Waiter<T>(this.#waiters, signal, this.#o, ms).promise;
   }
 
   /** Opens connections up to minSize in the background; failures surface on the next acquire instead. */
