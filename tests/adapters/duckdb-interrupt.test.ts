@@ -51,6 +51,24 @@ describe("duckdb: interrupts", () => {
     });
   });
 
+  test("a slow reader gets no more rows once the stream's timeoutMs has passed (not only at the next chunk fetch)", async () => {
+    await config().withSession(async (s) => {
+      // A chunk is 2,048 rows: the deadline was checked only when the next one was fetched (1,918 late rows here).
+      const t0 = performance.now();
+      let late = 0;
+      const err = await (async () => {
+        for await (const _ of s.stream("SELECT * FROM range(1000000) r(x)", [], { batchSize: 100, timeoutMs: 100 })) {
+          if (performance.now() - t0 > 100) late++;
+          await new Promise((r) => setTimeout(r, 1));
+        }
+      })().catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(QueryTimeoutError);
+      // The batch in hand when the time ran out, and what a late timer (a loaded machine) lets through.
+      expect(late).toBeLessThan(400);
+      expect(await s.selectValue("SELECT 5")).toBe(5);
+    });
+  });
+
   test("a stream interrupted inside a transaction leaves it failed: COMMIT rolls back", async () => {
     await config().withSession(async (s) => {
       await s.execute("CREATE TABLE ti (id INTEGER)");

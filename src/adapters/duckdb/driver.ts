@@ -403,6 +403,9 @@ export class DuckdbAdapter implements Adapter<DuckdbConnection> {
           for (const row of rows) {
             batch.push(row as Row);
             if (batch.length >= size) {
+              // The time can run out while the consumer holds a batch: checked before each one, not only when the
+              // next chunk is fetched (2,048 rows later).
+              if (watch?.kind !== undefined) throw new Error("INTERRUPT Error: Interrupted while the result was read");
               const out = batch;
               batch = [];
               yield out;
