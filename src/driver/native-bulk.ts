@@ -37,7 +37,7 @@ import { columnsOf } from "./bulk-run.js";
 import { ObjectRows, rowArray } from "./copy-rows.js";
 import { inTransaction } from "./copy-staging.js";
 import type { CallDeadline } from "./deadline.js";
-import { catalogTypes, checkRowValues, flattenRows } from "./upsert-checks.js";
+import { catalogTypes, checkJsonStrings, checkRowValues, flattenRows } from "./upsert-checks.js";
 
 type Rows = readonly Readonly<Record<string, unknown>>[];
 /** Rows of an async source read before they are inserted, on an engine without a bulk loader. */
@@ -111,6 +111,7 @@ export async function nativeBulkUpsert(
   deadline?: CallDeadline,
 ): Promise<SQLResult> {
   const types = await catalogTypes(columnsOf(host), table, plan.columns);
+  checkJsonStrings(rows, plan.columns, types);
   const shape: BulkUpsertShape = {
     table,
     columns: plan.columns,
@@ -170,6 +171,7 @@ export async function nativeBulkLoad(
   deadline?: CallDeadline,
 ): Promise<SQLResult> {
   const all = await tableColumns(host, table, columns);
+  if (Array.isArray(rows)) checkJsonStrings(rows, columns, await catalogTypes(columnsOf(host), table, columns));
   const sql = bulk.sql;
   if (host.canCopyIn && (!Array.isArray(rows) || rows.length > 1000)) {
     const source = Array.isArray(rows)

@@ -5,7 +5,7 @@
  * server's own "Key (id)=(1)" detail does.
  */
 import { CardinalityViolationError, InvalidColumnReferenceError, SQLBuilderError } from "../core/errors.js";
-import { badValue, InvalidValueError, invalidAt, markPlain } from "../core/values.js";
+import { badValue, checkJsonText, InvalidValueError, invalidAt, markPlain } from "../core/values.js";
 
 type Rows = readonly Readonly<Record<string, unknown>>[];
 
@@ -326,6 +326,30 @@ export function checkRowValues(
       const v = arr ? (row as readonly unknown[])[c] : (row as Readonly<Record<string, unknown>>)[columns[c] as string];
       if (unbindable(v)) throw unbindableAt(v, columns[c] as string, offset + r);
       if (refused !== undefined && suspect(v)) refuseAt(refused, v, columns[c] as string, offset + r);
+    }
+  }
+}
+
+/**
+ * A string bound to a JSON column is JSON text on every bulk path (README "Values and types"): one that is not raises
+ * ParameterError naming column and row before anything is written, as PostgreSQL's encoders do. `types` are the
+ * catalog's types of `columns`; rows are objects or value arrays in `columns` order.
+ */
+export function checkJsonStrings(rows: readonly unknown[], columns: readonly string[], types: readonly string[]): void {
+  const json: number[] = [];
+  for (let c = 0; c < types.length; c++) if (/json/i.test(types[c] as string)) json.push(c);
+  if (json.length === 0) return;
+  for (let r = 0; r < rows.length; r++) {
+    const row = rows[r] as Readonly<Record<string, unknown>> | readonly unknown[];
+    const arr = Array.isArray(row);
+    for (const c of json) {
+      const v = arr ? (row as readonly unknown[])[c] : (row as Readonly<Record<string, unknown>>)[columns[c] as string];
+      if (typeof v !== "string") continue;
+      try {
+        checkJsonText(v);
+      } catch (err) {
+        throw invalidAt(err, `column "${columns[c] as string}" of row ${r}`);
+      }
     }
   }
 }

@@ -105,3 +105,34 @@ describe("sqlite: a Date outside years 0000–9999 has no date-time text SQLite 
     });
   });
 });
+
+describe("sqlite: a JSON column holding text that is not JSON", () => {
+  test("is read as the stored string; the other rows still parse", async () => {
+    await memory().withSession(async (s) => {
+      await s.execute("CREATE TABLE v (id INTEGER PRIMARY KEY, j JSON)");
+      await s.execute("INSERT INTO v (id, j) VALUES (1, ?)", [[[1, 2], [3]]]);
+      // execute() binds a string as it is: SQLite does not know the column's type at bind time.
+      await s.execute("INSERT INTO v (id, j) VALUES (2, ?)", ["just a string"]);
+      expect(await s.select("SELECT id, j FROM v ORDER BY id")).toEqual([
+        { id: 1, j: [[1, 2], [3]] },
+        { id: 2, j: "just a string" },
+      ]);
+    });
+  });
+
+  test("upsert and loadRecords: a string that is not JSON text raises ParameterError naming the column, nothing written", async () => {
+    await memory().withSession(async (s) => {
+      await s.execute("CREATE TABLE v (id INTEGER PRIMARY KEY, j JSON)");
+      await rejectsWith(s.upsert("v", [{ id: 1, j: "just a string" }], { on: ["id"] }), /"j".*JSON text/);
+      await rejectsWith(s.loadRecords("v", [{ id: 2, j: "{not json" }]), /"j".*JSON text/);
+      expect(await s.selectValue("SELECT count(*) FROM v")).toBe(0);
+      // JSON text is stored as the document it is.
+      await s.upsert("v", [{ id: 1, j: '{"a":1}' }], { on: ["id"] });
+      await s.loadRecords("v", [{ id: 2, j: "[1,2]" }]);
+      expect(await s.select("SELECT id, j FROM v ORDER BY id")).toEqual([
+        { id: 1, j: { a: 1 } },
+        { id: 2, j: [1, 2] },
+      ]);
+    });
+  });
+});

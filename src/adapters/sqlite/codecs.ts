@@ -155,10 +155,22 @@ export function decodeRows(rows: Record<string, unknown>[], plan: RowPlan, o: Re
           if (typeof v === "string") row[k] = parseDateText(v);
           break;
         case SqliteKind.Json:
-          if (typeof v === "string") row[k] = (o.json as JsonDeserializer)(v);
+          if (typeof v === "string") row[k] = parseJsonOrText(v, o.json as JsonDeserializer);
           break;
       }
     }
+  }
+}
+
+/**
+ * A JSON column's text as its document, or the stored text when it is not JSON: SQLite stores whatever was bound
+ * (execute() does not know the column's type), and one such row must not make every SELECT of the table fail.
+ */
+function parseJsonOrText(v: string, parse: JsonDeserializer): unknown {
+  try {
+    return parse(v);
+  } catch {
+    return v;
   }
 }
 
