@@ -123,7 +123,15 @@ export interface UniqueIndex {
   columns: string[];
   /** NULL key parts are equal (PostgreSQL 15+ `NULLS NOT DISTINCT`): two rows with the same NULL parts conflict. */
   nullsNotDistinct: boolean;
+  /**
+   * How the index compares each column's text, parallel to `columns`, when its collation is not plain equality
+   * (SQLite `NOCASE` → `"ascii-case"`, `RTRIM` → `"trailing-spaces"`); absent when every column compares exactly.
+   */
+  folds?: readonly (KeyFold | undefined)[];
 }
+
+/** A text comparison an index makes that is looser than equality: upsert's in-call duplicate check follows it. */
+export type KeyFold = "ascii-case" | "trailing-spaces";
 
 /**
  * Dialect-specific catalog queries. Runs through the generic query path so it needs no driver code.

@@ -4,8 +4,10 @@
  * Error messages name columns and row positions, never values; a duplicated key's values go to `detail`, as the
  * server's own "Key (id)=(1)" detail does.
  */
+
 import { CardinalityViolationError, InvalidColumnReferenceError, SQLBuilderError } from "../core/errors.js";
 import { badValue, checkJsonText, InvalidValueError, invalidAt, markPlain } from "../core/values.js";
+import type { KeyFold } from "./adapter.js";
 
 type Rows = readonly Readonly<Record<string, unknown>>[];
 
@@ -135,6 +137,14 @@ export function hasNullKeyPart(rows: Rows, on: readonly string[]): boolean {
   return false;
 }
 
+/** Some row has a string in the `on` key (its index's collation may fold it). */
+export function hasTextKeyPart(rows: Rows, on: readonly string[]): boolean {
+  for (const row of rows) {
+    for (const c of on) if (typeof (row as Readonly<Record<string, unknown>>)[c] === "string") return true;
+  }
+  return false;
+}
+
 /**
  * Raises CardinalityViolationError for a key given twice (the first pair found), or with `last-wins` returns the
  * rows with only the last row per key, in their original order. `nullsEqual`: the key's index is NULLS NOT DISTINCT,
@@ -146,8 +156,17 @@ export function dedupe(
   on: readonly string[],
   mode: DuplicateKeys,
   nullsEqual = false,
+  folds?: readonly (KeyFold | undefined)[],
 ): Rows {
-  const part = (v: unknown): string | number | undefined => (nullsEqual && v == null ? NULL_PART : keyPart(v));
+  const plain = (v: unknown): string | number | undefined => (nullsEqual && v == null ? NULL_PART : keyPart(v));
+  let column = 0;
+  const part =
+    folds === undefined
+      ? plain
+      : (v: unknown): string | number | undefined => {
+          const fold = folds[column];
+          return typeof v === "string" && fold !== undefined ? `\u0000f${foldText(v, fold)}` : plain(v);
+        };
   if (on.length === 1) {
     const fast = dedupeIntegers(table, rows, on[0] as string, mode);
     if (fast !== undefined) return fast;
@@ -157,11 +176,13 @@ export function dedupe(
   const single = on.length === 1 ? (on[0] as string) : undefined;
   const keyOf = (row: Readonly<Record<string, unknown>>): string | number | undefined => {
     if (single !== undefined) {
+      column = 0;
       const p = part(row[single]);
       return p === undefined ? undefined : canonical(p);
     }
     let key = "";
     for (let c = 0; c < on.length; c++) {
+      column = c;
       const p = part(row[on[c] as string]);
       if (p === undefined) return undefined;
       // NUL cannot occur in PostgreSQL text, so it separates parts unambiguously.
@@ -184,6 +205,12 @@ export function dedupe(
     const key = keyOf(row);
     return key === undefined || seen.get(key) === i;
   });
+}
+
+/** A key text as an index with that comparison sees it (SQLite's NOCASE folds ASCII letters only; RTRIM spaces). */
+function foldText(s: string, fold: KeyFold): string {
+  if (fold === "trailing-spaces") return s.replace(/ +$/, "");
+  return s.replace(/[A-Z]+/g, (m) => m.toLowerCase());
 }
 
 /** Integer keys spread over at most this many values per row are marked in a typed array instead of a Map. */

@@ -37,6 +37,7 @@ import { CardinalityViolationError, ProgrammingError, SQLBuilderError, type SQLS
 import { parseName } from "../core/identifiers.js";
 import type { BulkStrategyName, ResultMetadata, SQLResult } from "../core/result.js";
 import type { ColumnOf, OperationType, Row } from "../core/types.js";
+import type { KeyFold } from "./adapter.js";
 import type { BulkHost } from "./bulk-host.js";
 import {
   columnsOf,
@@ -60,6 +61,7 @@ import {
   type DuplicateKeys,
   dedupe,
   hasNullKeyPart,
+  hasTextKeyPart,
   isUniqueKey,
   notUniqueKey,
   planColumns,
@@ -144,7 +146,8 @@ export async function upsertRows(
   const staging = getRenderer(host.dialect).staging;
   if (input.length === 0) return emptyResult("INSERT", started, "none");
   const plan = planColumns(table, rowColumns(input), on, options.update);
-  const rows = dedupe(table, input, plan.on, duplicates, await nullsEqualIn(host, table, input, plan.on));
+  const rule = await keyRule(host, table, input, plan.on);
+  const rows = dedupe(table, input, plan.on, duplicates, rule.nullsEqual, rule.folds);
 
   if (staging === undefined) {
     const bulk = host.bulk;
@@ -262,13 +265,23 @@ async function staleKey(host: BulkHost, table: string, on: readonly string[], er
 }
 
 /**
- * NULL key parts are equal under `on`: some row has one and the table's unique index on those columns is NULLS NOT
- * DISTINCT (the catalog is read only when a NULL part makes it matter).
+ * How the table's unique index on `on` compares keys: NULL parts equal (NULLS NOT DISTINCT), text folded by its
+ * collation. The catalog is read only when a NULL or text key part makes it matter.
  */
-async function nullsEqualIn(host: BulkHost, table: string, rows: Rows, on: readonly string[]): Promise<boolean> {
-  if (!hasNullKeyPart(rows, on)) return false;
-  const indexes = await host.catalog.getUniqueIndexes(table);
-  return indexes.some((k) => k.nullsNotDistinct && isUniqueKey(on, [k.columns]));
+async function keyRule(
+  host: BulkHost,
+  table: string,
+  rows: Rows,
+  on: readonly string[],
+): Promise<{ nullsEqual: boolean; folds?: readonly (KeyFold | undefined)[] }> {
+  const nulls = hasNullKeyPart(rows, on);
+  if (!nulls && !hasTextKeyPart(rows, on)) return { nullsEqual: false };
+  const index = (await host.catalog.getUniqueIndexes(table)).find((k) => isUniqueKey(on, [k.columns]));
+  if (index === undefined) return { nullsEqual: false };
+  const nullsEqual = nulls && index.nullsNotDistinct;
+  const folds = index.folds;
+  if (folds === undefined) return { nullsEqual };
+  return { nullsEqual, folds: on.map((c) => folds[index.columns.indexOf(c)]) };
 }
 
 /** `on` is a unique key of the table (the cached catalog first, re-read before refusing). */

@@ -4,7 +4,7 @@
  * (`main.t`, an attached `aux.t`).
  */
 import { parseName } from "../../core/identifiers.js";
-import type { Adapter, ColumnInfo, Introspector, ServerVersion } from "../../driver/adapter.js";
+import type { Adapter, ColumnInfo, Introspector, KeyFold, ServerVersion, UniqueIndex } from "../../driver/adapter.js";
 
 function splitTable(table: string): [string, string] {
   const parts = parseName(table, "table name");
@@ -15,9 +15,12 @@ function splitTable(table: string): [string, string] {
 const COLUMNS_SQL = `SELECT name, type, "notnull" AS nn, dflt_value AS dflt, pk, hidden
 FROM pragma_table_xinfo(?, ?) ORDER BY cid`;
 
-const UNIQUE_SQL = `SELECT il.name AS idx, ii.name AS col
-FROM pragma_index_list(?, ?) AS il, pragma_index_info(il.name, ?) AS ii
-WHERE il."unique" = 1 AND il.partial = 0 ORDER BY il.origin = 'pk' DESC, il.name, ii.seqno`;
+const UNIQUE_SQL = `SELECT il.name AS idx, ii.name AS col, ii.coll AS coll
+FROM pragma_index_list(?, ?) AS il, pragma_index_xinfo(il.name, ?) AS ii
+WHERE il."unique" = 1 AND il.partial = 0 AND ii."key" = 1 ORDER BY il.origin = 'pk' DESC, il.name, ii.seqno`;
+
+/** SQLite's built-in collations that are looser than equality (a user-defined one is unknown: compared exactly). */
+const FOLDS: Readonly<Record<string, KeyFold>> = { NOCASE: "ascii-case", RTRIM: "trailing-spaces" };
 
 const PK_SQL = `SELECT name FROM pragma_table_info(?, ?) WHERE pk > 0 ORDER BY pk`;
 
@@ -54,22 +57,34 @@ export const sqliteIntrospector: Introspector<any> = {
       }));
   },
   async getUniqueKeys(adapter: Adapter<any>, conn: unknown, table: string): Promise<string[][]> {
-    const [schema, name] = splitTable(table);
-    const r = await adapter.query(conn, UNIQUE_SQL, [name, schema, schema], {});
-    const keys = new Map<string, string[]>();
-    for (const row of r.rows) {
-      const idx = String(row.idx);
-      let cols = keys.get(idx);
-      if (cols === undefined) {
-        cols = [];
-        keys.set(idx, cols);
-      }
-      cols.push(String(row.col));
-    }
-    const out = [...keys.values()];
-    // A rowid primary key (INTEGER PRIMARY KEY) has no index of its own.
-    const pk = (await adapter.query(conn, PK_SQL, [name, schema], {})).rows.map((x) => String(x.name));
-    if (pk.length > 0 && !out.some((k) => k.join("\0") === pk.join("\0"))) out.unshift(pk);
-    return out;
+    return (await uniqueIndexes(adapter, conn, table)).map((k) => k.columns);
   },
+  getUniqueIndexes: uniqueIndexes,
 };
+
+async function uniqueIndexes(adapter: Adapter<any>, conn: unknown, table: string): Promise<UniqueIndex[]> {
+  const [schema, name] = splitTable(table);
+  const r = await adapter.query(conn, UNIQUE_SQL, [name, schema, schema], {});
+  const keys = new Map<string, { columns: string[]; folds: (KeyFold | undefined)[] }>();
+  for (const row of r.rows) {
+    const idx = String(row.idx);
+    let k = keys.get(idx);
+    if (k === undefined) {
+      k = { columns: [], folds: [] };
+      keys.set(idx, k);
+    }
+    k.columns.push(String(row.col));
+    k.folds.push(FOLDS[String(row.coll).toUpperCase()]);
+  }
+  const out: UniqueIndex[] = [...keys.values()].map(({ columns, folds }) =>
+    folds.some((f) => f !== undefined)
+      ? { columns, nullsNotDistinct: false, folds }
+      : { columns, nullsNotDistinct: false },
+  );
+  // A rowid primary key (INTEGER PRIMARY KEY) has no index of its own.
+  const pk = (await adapter.query(conn, PK_SQL, [name, schema], {})).rows.map((x) => String(x.name));
+  if (pk.length > 0 && !out.some((k) => k.columns.join("\0") === pk.join("\0"))) {
+    out.unshift({ columns: pk, nullsNotDistinct: false });
+  }
+  return out;
+}

@@ -1,0 +1,78 @@
+/**
+ * SQLite upsert keys compared as the engine compares them: a key column's collation (NOCASE, RTRIM) decides which
+ * rows of one call are duplicates.
+ */
+import { afterAll, describe, expect, test } from "vitest";
+import { SqliteConfig } from "../../src/adapters/sqlite/index.js";
+import { CardinalityViolationError } from "../../src/index.js";
+
+const opened: SqliteConfig[] = [];
+afterAll(async () => {
+  await Promise.all(opened.map((c) => c.close()));
+});
+function memory(): SqliteConfig {
+  const c = new SqliteConfig({ poolConfig: { database: ":memory:" } });
+  opened.push(c);
+  return c;
+}
+
+describe("sqlite upsert: duplicates by the key column's collation", () => {
+  test("NOCASE: 'a' and 'A' are one key (CardinalityViolationError; last-wins keeps the last)", async () => {
+    await memory().withSession(async (s) => {
+      await s.execute("CREATE TABLE k (k TEXT COLLATE NOCASE PRIMARY KEY, v INTEGER)");
+      await expect(
+        s.upsert(
+          "k",
+          [
+            { k: "a", v: 1 },
+            { k: "A", v: 2 },
+          ],
+          { on: ["k"] },
+        ),
+      ).rejects.toBeInstanceOf(CardinalityViolationError);
+      expect(await s.selectValue("SELECT count(*) FROM k")).toBe(0);
+      const r = await s.upsert(
+        "k",
+        [
+          { k: "a", v: 1 },
+          { k: "b", v: 3 },
+          { k: "A", v: 2 },
+        ],
+        { on: ["k"], duplicates: "last-wins" },
+      );
+      expect(r.rowsAffected).toBe(2);
+      expect(await s.select("SELECT k, v FROM k ORDER BY k")).toEqual([
+        { k: "A", v: 2 },
+        { k: "b", v: 3 },
+      ]);
+      // NOCASE folds ASCII only, as SQLite does: 'é' and 'É' are two keys.
+      await s.upsert(
+        "k",
+        [
+          { k: "é", v: 4 },
+          { k: "É", v: 5 },
+        ],
+        { on: ["k"] },
+      );
+      expect(await s.selectValue("SELECT count(*) FROM k")).toBe(4);
+    });
+  });
+
+  test("RTRIM on a unique index: trailing spaces do not make another key", async () => {
+    await memory().withSession(async (s) => {
+      await s.execute("CREATE TABLE r (id INTEGER PRIMARY KEY, code TEXT, v INTEGER)");
+      await s.execute("CREATE UNIQUE INDEX r_code ON r (code COLLATE RTRIM)");
+      await expect(
+        s.upsert(
+          "r",
+          [
+            { code: "x", v: 1 },
+            { code: "x  ", v: 2 },
+          ],
+          { on: ["code"] },
+        ),
+      ).rejects.toBeInstanceOf(CardinalityViolationError);
+      expect(await s.selectValue("SELECT count(*) FROM r")).toBe(0);
+    });
+  });
+});
