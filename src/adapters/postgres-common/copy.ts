@@ -320,8 +320,13 @@ export function encodeCopySource(
   options: CopyEncodeOptions = {},
 ): Iterable<string | Buffer> {
   return encodesWithoutError(rows, columnTypes, width)
-    ? encodeCopyChunks(rows, columnTypes, width, options)
+    ? asBuffers(encodeCopyChunks(rows, columnTypes, width, options))
     : encodeCopyData(rows, columnTypes, width, options);
+}
+
+/** Each chunk as bytes the moment it is made, as encodeCopyData does (a string chunk would wait as a rope). */
+function* asBuffers(chunks: Iterable<string>): Generator<Buffer, void, undefined> {
+  for (const chunk of chunks) yield Buffer.from(chunk, "utf8");
 }
 
 /**
