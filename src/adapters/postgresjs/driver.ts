@@ -6,7 +6,7 @@
  * statements itself; its sockets get TCP_NODELAY (without it every COPY stalls ~40 ms on delayed ACKs).
  */
 import { connect as netConnect, type Socket } from "node:net";
-import { Readable, type Writable } from "node:stream";
+import { Readable, Stream, type Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { type ConnectionOptions as TlsOptions, connect as tlsConnect } from "node:tls";
 import type * as PostgresNs from "postgres";
@@ -1088,6 +1088,9 @@ function copyQuery(
   q.resolve = (value: unknown) => {
     // First with the COPY stream (CopyIn/OutResponse), then with the result at ReadyForQuery.
     if (calls++ > 0) finished(value as { count?: number | null });
+    // A server error also destroys the stream with it (and reaches `failed`). It can come in the same socket read as
+    // the CopyOutResponse, before the caller holds the stream: an 'error' nobody listens to would crash the process.
+    else if (value instanceof Stream) value.on("error", () => {});
     settleResolve(value);
   };
   return { q, failed, done };
