@@ -25,6 +25,8 @@ export interface CachedStatement {
   readonly ends: boolean;
   /** Changes connection settings that outlive the session (PRAGMA x = …, ATTACH, DETACH). */
   readonly settings: boolean;
+  /** A statement that changes no rows (DDL, PRAGMA, transaction control): rowsAffected 0. */
+  readonly notDml: boolean;
   /** `PRAGMA query_only = ON`: inside a transaction, it lasts only until the transaction ends. */
   readonly queryOnly: boolean;
   /** Row plan for readers, rebuilt when the schema epoch moved or the schema changed under the statement. */
@@ -53,6 +55,8 @@ export class SqliteHandle implements PoolResource {
   queryOnlyBefore: number | undefined;
   /** @internal Pool bookkeeping. */
   tick = 0;
+  /** @internal The shared `:memory:` handle's per-connection pragmas after setup, restored on release. */
+  pragmasAtOpen: Readonly<Record<string, number>> | undefined;
   #changes: BetterSqlite3.Statement | undefined;
   #schemaVersion: BetterSqlite3.Statement | undefined;
 

@@ -99,6 +99,23 @@ const PLAIN_BEGIN = /^\s*BEGIN(?:\s+TRANSACTION)?\s*;?\s*$/i;
 const ENDS = /^\s*(?:COMMIT|END|ROLLBACK(?!\s+(?:TRANSACTION\s+)?TO\b))/i;
 const INSERT = /^\s*(?:INSERT|REPLACE)\b/i;
 const DDL = /^\s*(?:CREATE|ALTER|DROP)\b/i;
+/** Statements that change no rows: sqlite3_changes() still holds the last INSERT/UPDATE/DELETE's count after them. */
+const NOT_DML =
+  /^\s*(?:CREATE|ALTER|DROP|PRAGMA|BEGIN|COMMIT|END|ROLLBACK|SAVEPOINT|RELEASE|ATTACH|DETACH|VACUUM|ANALYZE|REINDEX)\b/i;
+/** Per-connection pragmas read when a handle opens and restored on release after a session assigned pragmas. */
+const SESSION_PRAGMAS = [
+  "query_only",
+  "foreign_keys",
+  "defer_foreign_keys",
+  "recursive_triggers",
+  "busy_timeout",
+  "case_sensitive_like",
+  "ignore_check_constraints",
+  "reverse_unordered_selects",
+  "cell_size_check",
+  "trusted_schema",
+  "automatic_index",
+] as const;
 /**
  * Bumped by DDL run through any SQLite adapter of this process (another config on the same file included): cached row
  * plans of every handle are rebuilt on next use.
@@ -208,7 +225,10 @@ export class SqliteAdapter implements Adapter<SqliteConnection> {
       db.close();
       throw err instanceof SQLSpecError ? err : mapSqliteError(err);
     }
-    return new SqliteHandle(db);
+    const h = new SqliteHandle(db);
+    // The shared handle cannot be closed on release: what a session assigned is put back to these values.
+    if (this.#shared) h.pragmasAtOpen = readPragmas(db);
+    return h;
   }
 
   // ------------------------------------------------------------------------------------------------ connections
@@ -259,7 +279,7 @@ export class SqliteAdapter implements Adapter<SqliteConnection> {
         if (h.queryOnlyTx && !h.db.inTransaction) endQueryOnly(h);
         const mode = this.#o.resetOnRelease;
         if (shared && h.settingsChanged && mode !== false) {
-          h.db.pragma("foreign_keys = ON");
+          for (const [name, value] of Object.entries(h.pragmasAtOpen ?? {})) h.db.pragma(pragmaText(name, value));
           for (const [name, value] of Object.entries(this.#o.pragmas)) h.db.pragma(pragmaText(name, value));
           h.settingsChanged = false;
         }
@@ -313,6 +333,7 @@ export class SqliteAdapter implements Adapter<SqliteConnection> {
       readonly,
       insert: INSERT.test(sql),
       ddl: !reader && DDL.test(sql),
+      notDml: NOT_DML.test(sql),
       ends: ENDS.test(sql),
       settings: SETTINGS.test(sql),
       queryOnly,
@@ -430,7 +451,7 @@ export class SqliteAdapter implements Adapter<SqliteConnection> {
   #run(e: CachedStatement, values: unknown[]): RawResult {
     const info = e.stmt.run(values);
     if (e.ddl) schemaEpoch.value++;
-    const out: RawResult = { rows: EMPTY_ROWS, columns: EMPTY, rowsAffected: info.changes };
+    const out: RawResult = { rows: EMPTY_ROWS, columns: EMPTY, rowsAffected: e.notDml ? 0 : info.changes };
     if (e.insert && info.changes > 0) out.lastInsertId = this.#rowid(info.lastInsertRowid);
     return out;
   }
@@ -466,7 +487,7 @@ export class SqliteAdapter implements Adapter<SqliteConnection> {
     }
     decodeRows(rows, plan, o);
     // DML with RETURNING reports the rows it changed, as on every adapter.
-    if (!e.readonly) return { rows, columns: plan.names, rowsAffected: h.changes() };
+    if (!e.readonly) return { rows, columns: plan.names, rowsAffected: e.notDml ? 0 : h.changes() };
     return { rows, columns: plan.names, rowsAffected: 0, command: "SELECT" };
   }
 
@@ -595,6 +616,16 @@ function evictOldest(map: Map<string, CachedStatement>): void {
     }
   }
   if (oldest !== undefined) map.delete(oldest);
+}
+
+/** The values of SESSION_PRAGMAS on a handle. */
+function readPragmas(db: BetterSqlite3.Database): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const name of SESSION_PRAGMAS) {
+    const v = db.pragma(name, { simple: true });
+    if (typeof v === "number" || typeof v === "bigint") out[name] = Number(v);
+  }
+  return out;
 }
 
 /** `name = value` for db.pragma(); names and values are checked (configuration, but never pasted unchecked). */
