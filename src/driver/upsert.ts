@@ -33,7 +33,13 @@
  */
 
 import { getRenderer } from "../core/ast/render.js";
-import { CardinalityViolationError, ProgrammingError, SQLBuilderError, type SQLSpecError } from "../core/errors.js";
+import {
+  CardinalityViolationError,
+  NotNullViolationError,
+  ProgrammingError,
+  SQLBuilderError,
+  type SQLSpecError,
+} from "../core/errors.js";
 import { parseName } from "../core/identifiers.js";
 import type { BulkStrategyName, ResultMetadata, SQLResult } from "../core/result.js";
 import type { ColumnOf, OperationType, Row } from "../core/types.js";
@@ -275,6 +281,7 @@ async function keyRule(
   on: readonly string[],
 ): Promise<{ nullsEqual: boolean; folds?: readonly (KeyFold | undefined)[] }> {
   const nulls = hasNullKeyPart(rows, on);
+  if (nulls) await refuseNullKeys(host, table, rows, on);
   if (!nulls && !hasTextKeyPart(rows, on)) return { nullsEqual: false };
   const index = (await host.catalog.getUniqueIndexes(table)).find((k) => isUniqueKey(on, [k.columns]));
   if (index === undefined) return { nullsEqual: false };
@@ -282,6 +289,24 @@ async function keyRule(
   const folds = index.folds;
   if (folds === undefined) return { nullsEqual };
   return { nullsEqual, folds: on.map((c) => folds[index.columns.indexOf(c)]) };
+}
+
+/**
+ * A NULL in a NOT NULL key column is refused before any write, on every engine alike: PostgreSQL and DuckDB would
+ * fail the statement, SQLite's INTEGER PRIMARY KEY would silently take a new rowid.
+ */
+async function refuseNullKeys(host: BulkHost, table: string, rows: Rows, on: readonly string[]): Promise<void> {
+  const notNull = new Set((await host.catalog.getColumns(table)).filter((c) => !c.nullable).map((c) => c.name));
+  for (const c of on) {
+    if (!notNull.has(c)) continue;
+    const r = rows.findIndex((row) => (row as Readonly<Record<string, unknown>>)[c] == null);
+    if (r >= 0) {
+      throw new NotNullViolationError(
+        `upsert into "${table}": key column "${c}" of row ${r} is NULL, and the column is NOT NULL`,
+        { sqlState: "23502", table, column: c },
+      );
+    }
+  }
 }
 
 /** `on` is a unique key of the table (the cached catalog first, re-read before refusing). */

@@ -4,7 +4,7 @@
  */
 import { afterAll, describe, expect, test } from "vitest";
 import { SqliteConfig } from "../../src/adapters/sqlite/index.js";
-import { CardinalityViolationError } from "../../src/index.js";
+import { CardinalityViolationError, NotNullViolationError } from "../../src/index.js";
 
 const opened: SqliteConfig[] = [];
 afterAll(async () => {
@@ -73,6 +73,34 @@ describe("sqlite upsert: duplicates by the key column's collation", () => {
         ),
       ).rejects.toBeInstanceOf(CardinalityViolationError);
       expect(await s.selectValue("SELECT count(*) FROM r")).toBe(0);
+    });
+  });
+});
+
+describe("upsert: a NULL in a NOT NULL key column", () => {
+  test("raises NotNullViolationError before any write (SQLite's INTEGER PRIMARY KEY would take a new rowid)", async () => {
+    await memory().withSession(async (s) => {
+      await s.execute("CREATE TABLE w (id INTEGER PRIMARY KEY, c0 INTEGER)");
+      await s.execute("CREATE TABLE n (k TEXT NOT NULL UNIQUE, c0 INTEGER)");
+      const err = await s
+        .upsert(
+          "w",
+          [
+            { id: 1, c0: 1 },
+            { id: null, c0: 2 },
+          ],
+          { on: ["id"] },
+        )
+        .catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(NotNullViolationError);
+      expect((err as Error).message).toMatch(/"id".*row 1/);
+      await expect(s.upsert("n", [{ k: undefined, c0: 1 }], { on: ["k"] })).rejects.toBeInstanceOf(
+        NotNullViolationError,
+      );
+      expect(await s.selectValue("SELECT (SELECT count(*) FROM w) + (SELECT count(*) FROM n)")).toBe(0);
+      // A nullable unique key keeps the engine's rule: NULLs are distinct, the row is inserted.
+      await s.execute("CREATE TABLE u (k TEXT UNIQUE, c0 INTEGER)");
+      expect((await s.upsert("u", [{ k: null, c0: 1 }], { on: ["k"] })).rowsAffected).toBe(1);
     });
   });
 });
