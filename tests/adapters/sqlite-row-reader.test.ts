@@ -1,0 +1,62 @@
+/**
+ * session.upsert on SQLite reads row values with a reader generated per column list (driver/row-reader.ts). Column
+ * names are data there as everywhere: a name written to end a string literal and run code is only a property key,
+ * and rows holding values the reader leaves to the checked path (Date, Buffer, bigint, undefined, bad values) are
+ * bound and refused as before, at the right column and row.
+ */
+import { afterAll, describe, expect, test } from "vitest";
+import { SqliteConfig } from "../../src/adapters/sqlite/index.js";
+import { ParameterError } from "../../src/index.js";
+
+const HOSTILE = 'a"]; globalThis.__sqlspecPwned = 1; //';
+// biome-ignore lint/suspicious/noTemplateCurlyInString: the name is written to look like a template to the generator.
+const BACKTICK = "b`${globalThis.__sqlspecPwned = 2}`\\'";
+const LINE = "c\u2028d";
+
+const db = new SqliteConfig();
+afterAll(() => db.close());
+
+describe("sqlite: generated row reader", () => {
+  test("hostile column names are property keys, not code; every value lands in its column", async () => {
+    await db.withSession(async (s) => {
+      const q = (c: string): string => `"${c.replaceAll('"', '""')}"`;
+      await s.execute(
+        `CREATE TABLE hostile (id INTEGER PRIMARY KEY, ${q(HOSTILE)} TEXT, ${q(BACKTICK)} REAL, ${q(LINE)} BLOB)`,
+      );
+      const rows = Array.from({ length: 450 }, (_, i) => ({
+        id: i + 1,
+        [HOSTILE]: i === 7 ? undefined : `v${i}`,
+        [BACKTICK]: i === 300 ? 10n : i / 2,
+        [LINE]: i === 201 ? Buffer.from([i % 256]) : null,
+      }));
+      const r = await s.upsert("hostile", rows, { on: ["id"] });
+      expect(r.rowsAffected).toBe(450);
+      expect((globalThis as { __sqlspecPwned?: unknown }).__sqlspecPwned).toBeUndefined();
+      const back = await s.select<Record<string, unknown>>(`SELECT * FROM hostile ORDER BY id`);
+      expect(back.length).toBe(450);
+      for (const [i, row] of back.entries()) {
+        expect(row[HOSTILE], `row ${i}`).toBe(i === 7 ? null : `v${i}`);
+        expect(Number(row[BACKTICK]), `row ${i}`).toBe(i === 300 ? 10 : i / 2);
+        if (i === 201) expect(Buffer.from(row[LINE] as Uint8Array)).toEqual(Buffer.from([201]));
+        else expect(row[LINE], `row ${i}`).toBeNull();
+      }
+    });
+  });
+
+  test("a bad value after a row the reader hands back is still named by column and row; nothing written", async () => {
+    await db.withSession(async (s) => {
+      await s.execute(
+        `CREATE TABLE hostile2 (id INTEGER PRIMARY KEY, "${HOSTILE.replaceAll('"', '""')}" REAL, d TEXT)`,
+      );
+      const rows = Array.from({ length: 450 }, (_, i) => ({
+        id: i + 1,
+        [HOSTILE]: i === 420 ? Number.NaN : i,
+        d: i === 419 ? new Date(0) : "x",
+      }));
+      const err = await s.upsert("hostile2", rows, { on: ["id"] }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(ParameterError);
+      expect((err as Error).message).toContain(`column "${HOSTILE}" of row 420`);
+      expect((await s.select(`SELECT id FROM hostile2`)).length).toBe(0);
+    });
+  });
+});
