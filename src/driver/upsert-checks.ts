@@ -5,7 +5,12 @@
  * server's own "Key (id)=(1)" detail does.
  */
 
-import { CardinalityViolationError, InvalidColumnReferenceError, SQLBuilderError } from "../core/errors.js";
+import {
+  CardinalityViolationError,
+  InvalidColumnReferenceError,
+  SQLBuilderError,
+  SQLParsingError,
+} from "../core/errors.js";
 import { badValue, checkJsonText, InvalidValueError, invalidAt, markPlain } from "../core/values.js";
 import type { KeyFold } from "./adapter.js";
 import { plainRowReader } from "./row-reader.js";
@@ -326,7 +331,10 @@ export async function catalogTypes(columnsOf: ColumnsOf, table: string, columns:
     cols = await columnsOf(table, true);
     byName = new Map(cols.map((c) => [c.name, c.type]));
   }
-  if (cols.length === 0) throw new SQLBuilderError(`Table "${table}" was not found (no columns in the catalog)`);
+  if (cols.length === 0) {
+    // What execute on a missing table raises on every engine (class 42, undefined table), before anything is sent.
+    throw new SQLParsingError(`Table "${table}" was not found (no columns in the catalog)`, { sqlState: "42P01" });
+  }
   const unknown = columns.filter((c) => !byName.has(c));
   if (unknown.length > 0) {
     throw new SQLBuilderError(

@@ -267,7 +267,9 @@ async function staleKey(host: BulkHost, table: string, on: readonly string[], er
   if (!(err instanceof ProgrammingError) || err instanceof CardinalityViolationError) return err;
   if (!host.canQuery) return err;
   const keys = await host.catalog.getUniqueKeys(table, { fresh: true }).catch(() => undefined);
-  return keys !== undefined && !isUniqueKey(on, keys) ? notUniqueKey(table, on, keys, err) : err;
+  if (keys === undefined || isUniqueKey(on, keys)) return err;
+  if (keys.length === 0 && (await isMissing(host, table).catch(() => false))) return err;
+  return notUniqueKey(table, on, keys, err);
 }
 
 /**
@@ -309,11 +311,21 @@ async function refuseNullKeys(host: BulkHost, table: string, rows: Rows, on: rea
   }
 }
 
-/** `on` is a unique key of the table (the cached catalog first, re-read before refusing). */
+/**
+ * `on` is a unique key of the table (the cached catalog first, re-read before refusing). A table the catalog does not
+ * know is left to the engine, which reports it missing as execute would.
+ */
 async function checkUniqueKey(host: BulkHost, table: string, on: readonly string[]): Promise<void> {
   if (isUniqueKey(on, await host.catalog.getUniqueKeys(table))) return;
   const keys = await host.catalog.getUniqueKeys(table, { fresh: true });
-  if (!isUniqueKey(on, keys)) throw notUniqueKey(table, on, keys);
+  if (!isUniqueKey(on, keys) && !(keys.length === 0 && (await isMissing(host, table)))) {
+    throw notUniqueKey(table, on, keys);
+  }
+}
+
+/** The catalog has no columns for the table (read now, not from the cache). */
+async function isMissing(host: BulkHost, table: string): Promise<boolean> {
+  return (await columnsOf(host)(table, true)).length === 0;
 }
 
 async function nativeUpsert(

@@ -112,4 +112,18 @@ export function runUpsertCases(ctx: SuiteContext): void {
       }
     });
   });
+
+  test("upsert into a missing table raises what execute on it raises, not 'no unique key'", async () => {
+    await withSession(async (s) => {
+      const missing = `${prefix}_no_such"x`;
+      const quoted = `"${missing.replaceAll('"', '""')}"`;
+      const byExecute = await s.execute(`INSERT INTO ${quoted} (id) VALUES (1)`).catch((e) => e);
+      expect(byExecute).toBeInstanceOf(SQLSpecError);
+      for (const rows of [[{ id: 1 }], Array.from({ length: 3000 }, (_, i) => ({ id: i }))]) {
+        const err = await s.upsert(missing, rows, { on: ["id"] }).catch((e) => e);
+        expect(err.constructor).toBe(byExecute.constructor);
+        expect(err).not.toBeInstanceOf(InvalidColumnReferenceError);
+      }
+    });
+  });
 }
