@@ -125,13 +125,14 @@ export interface UniqueIndex {
   nullsNotDistinct: boolean;
   /**
    * How the index compares each column's text, parallel to `columns`, when its collation is not plain equality
-   * (SQLite `NOCASE` → `"ascii-case"`, `RTRIM` → `"trailing-spaces"`); absent when every column compares exactly.
+   * (SQLite `NOCASE` → `"ascii-case"`, `RTRIM` → `"trailing-spaces"`; DuckDB `NOCASE` → `"case"`, `NOACCENT` →
+   * `"accents"`, both → `"case-accents"`); absent when every column compares exactly.
    */
   folds?: readonly (KeyFold | undefined)[];
 }
 
 /** A text comparison an index makes that is looser than equality: upsert's in-call duplicate check follows it. */
-export type KeyFold = "ascii-case" | "trailing-spaces";
+export type KeyFold = "ascii-case" | "trailing-spaces" | "case" | "accents" | "case-accents";
 
 /**
  * Dialect-specific catalog queries. Runs through the generic query path so it needs no driver code.

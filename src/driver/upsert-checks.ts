@@ -213,10 +213,24 @@ export function dedupe(
   });
 }
 
-/** A key text as an index with that comparison sees it (SQLite's NOCASE folds ASCII letters only; RTRIM spaces). */
+/** A key text as an index with that comparison sees it (SQLite's NOCASE folds ASCII letters only, DuckDB's all). */
 function foldText(s: string, fold: KeyFold): string {
-  if (fold === "trailing-spaces") return s.replace(/ +$/, "");
-  return s.replace(/[A-Z]+/g, (m) => m.toLowerCase());
+  switch (fold) {
+    case "trailing-spaces":
+      return s.replace(/ +$/, "");
+    case "ascii-case":
+      return s.replace(/[A-Z]+/g, (m) => m.toLowerCase());
+    case "case":
+      return s.toLowerCase();
+    case "accents":
+      return stripAccents(s);
+    case "case-accents":
+      return stripAccents(s).toLowerCase();
+  }
+}
+
+function stripAccents(s: string): string {
+  return s.normalize("NFD").replace(/\p{M}+/gu, "");
 }
 
 /** Integer keys spread over at most this many values per row are marked in a typed array instead of a Map. */

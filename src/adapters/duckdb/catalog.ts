@@ -3,7 +3,7 @@
  * `duckdb_constraints()`. A table name may carry a schema (`main.t`).
  */
 import { parseName } from "../../core/identifiers.js";
-import type { Adapter, ColumnInfo, Introspector, ServerVersion } from "../../driver/adapter.js";
+import type { Adapter, ColumnInfo, Introspector, KeyFold, ServerVersion, UniqueIndex } from "../../driver/adapter.js";
 
 function splitTable(table: string): [string | null, string] {
   const parts = parseName(table, "table name");
@@ -42,8 +42,36 @@ export const duckdbIntrospector: Introspector<any> = {
       hasDefault: row.dflt !== null && row.dflt !== undefined,
     }));
   },
-  async getUniqueKeys(adapter: Adapter<any>, conn: unknown, table: string): Promise<string[][]> {
-    const r = await adapter.query(conn, UNIQUE_SQL, splitTable(table), {});
-    return r.rows.map((row) => (row.cols as unknown[]).map(String));
+  getUniqueKeys: uniqueKeys,
+  async getUniqueIndexes(adapter: Adapter<any>, conn: unknown, table: string): Promise<UniqueIndex[]> {
+    const keys = await uniqueKeys(adapter, conn, table);
+    // DuckDB's catalog reports a column's collation only in the table's CREATE statement.
+    const r = await adapter.query(conn, TABLE_SQL, splitTable(table), {});
+    const ddl = r.rows.length > 0 ? String(r.rows[0]?.sql) : "";
+    return keys.map((columns) => {
+      const folds = columns.map((c) => collationFold(ddl, c));
+      return folds.some((f) => f !== undefined)
+        ? { columns, nullsNotDistinct: false, folds }
+        : { columns, nullsNotDistinct: false };
+    });
   },
 };
+
+async function uniqueKeys(adapter: Adapter<any>, conn: unknown, table: string): Promise<string[][]> {
+  const r = await adapter.query(conn, UNIQUE_SQL, splitTable(table), {});
+  return r.rows.map((row) => (row.cols as unknown[]).map(String));
+}
+
+const TABLE_SQL = `SELECT sql FROM duckdb_tables() WHERE schema_name = coalesce(?, current_schema()) AND table_name = ?`;
+
+/** The fold of a column's `COLLATE` clause in DuckDB's CREATE TABLE text (nocase, noaccent, nocase.noaccent). */
+function collationFold(ddl: string, column: string): KeyFold | undefined {
+  const name = column.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+  const quoted = column.replace(/"/g, '""').replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+  const m = new RegExp(`[(,]\\s*(?:"${quoted}"|${name})\\s+[^,()]*?\\bCOLLATE\\s+([A-Za-z_.]+)`, "i").exec(ddl);
+  if (m === null) return undefined;
+  const parts = new Set((m[1] as string).toLowerCase().split("."));
+  const nocase = parts.has("nocase");
+  const noaccent = parts.has("noaccent");
+  return nocase && noaccent ? "case-accents" : nocase ? "case" : noaccent ? "accents" : undefined;
+}

@@ -1,8 +1,9 @@
 /**
- * SQLite upsert keys compared as the engine compares them: a key column's collation (NOCASE, RTRIM) decides which
- * rows of one call are duplicates.
+ * Upsert keys compared as the engine compares them: a key column's collation (SQLite NOCASE/RTRIM, DuckDB
+ * NOCASE/NOACCENT) decides which rows of one call are duplicates; a NULL in a NOT NULL key is refused before I/O.
  */
 import { afterAll, describe, expect, test } from "vitest";
+import { DuckdbConfig } from "../../src/adapters/duckdb/index.js";
 import { SqliteConfig } from "../../src/adapters/sqlite/index.js";
 import { CardinalityViolationError, NotNullViolationError } from "../../src/index.js";
 
@@ -102,5 +103,32 @@ describe("upsert: a NULL in a NOT NULL key column", () => {
       await s.execute("CREATE TABLE u (k TEXT UNIQUE, c0 INTEGER)");
       expect((await s.upsert("u", [{ k: null, c0: 1 }], { on: ["k"] })).rowsAffected).toBe(1);
     });
+  });
+});
+
+describe("duckdb upsert: duplicates by the key column's collation", () => {
+  test("NOCASE: 'a' and 'A' are one key (DuckDB kept the first and dropped the other silently)", async () => {
+    const db = new DuckdbConfig({ poolConfig: { database: ":memory:" } });
+    try {
+      await db.withSession(async (s) => {
+        await s.execute("CREATE TABLE k (k VARCHAR COLLATE NOCASE PRIMARY KEY, v INTEGER)");
+        await s.execute('CREATE TABLE "a b" ("Key ""x""" VARCHAR COLLATE NOCASE.NOACCENT UNIQUE, v INTEGER)');
+        const rows = [
+          { k: "a", v: 1 },
+          { k: "A", v: 2 },
+        ];
+        await expect(s.upsert("k", rows, { on: ["k"] })).rejects.toBeInstanceOf(CardinalityViolationError);
+        const r = await s.upsert("k", rows, { on: ["k"], duplicates: "last-wins" });
+        expect(r.rowsAffected).toBe(1);
+        expect(await s.select("SELECT k, v FROM k")).toEqual([{ k: "A", v: 2 }]);
+        const accents = [
+          { 'Key "x"': "Été", v: 1 },
+          { 'Key "x"': "ete", v: 2 },
+        ];
+        await expect(s.upsert("a b", accents, { on: ['Key "x"'] })).rejects.toBeInstanceOf(CardinalityViolationError);
+      });
+    } finally {
+      await db.close();
+    }
   });
 });
