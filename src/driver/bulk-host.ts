@@ -19,6 +19,12 @@ export type BulkCatalog = Pick<
   "getVersion" | "getUniqueKeys" | "getUniqueIndexes" | "getColumns" | "invalidate"
 >;
 
+/** One statement of `runBatch`: compiled SQL and its values. */
+export interface BatchStatement {
+  sql: string;
+  values: unknown[];
+}
+
 export interface BulkHost {
   readonly dialect: Dialect;
   readonly capabilities: AdapterCapabilities;
@@ -44,6 +50,16 @@ export interface BulkHost {
     metadata?: ResultMetadata,
     options?: QueryOptions,
   ): Promise<SQLResult>;
+  /**
+   * Runs the engine's own statements one after another as `run` does (the statement tracked while it runs, errors
+   * typed, cancellation and the time limit checked before each), without a result per statement: `each` gets what
+   * the server reported for each. For bulk VALUES chunks, where a result object per chunk costs more than binding it.
+   */
+  runBatch(
+    statements: Iterable<BatchStatement>,
+    each: (rowsAffected: number, metadata: ResultMetadata | undefined, sql: string) => void,
+    deadline?: { next(): QueryOptions | undefined },
+  ): Promise<void>;
   /**
    * Creates or drops the engine's own temporary stage table. No other statement uses it, so this is no schema change:
    * the pool's catalog cache and the connection's prepared statements are kept (a CREATE/DROP of the application's

@@ -32,7 +32,7 @@ import { type ResultMetadata, SQLResult } from "../core/result.js";
 import type { OperationType, Row } from "../core/types.js";
 import type { BulkUpsertShape, InsertUpsertSql, JsonColumnKind } from "../dialects/bulk.js";
 import type { BulkCapabilities } from "./adapter.js";
-import type { BulkHost } from "./bulk-host.js";
+import type { BatchStatement, BulkHost } from "./bulk-host.js";
 import { columnsOf } from "./bulk-run.js";
 import { ObjectRows, rowArray } from "./copy-rows.js";
 import { inTransaction } from "./copy-staging.js";
@@ -127,22 +127,21 @@ export async function nativeBulkUpsert(
     let total = 0;
     let statement = "";
     const counts = { inserted: 0, updated: 0, unchanged: 0 };
-    const add = (r: SQLResult): void => {
-      total += r.rowsAffected;
-      statement = r.statement;
-      const m = r.metadata as Partial<typeof counts>;
-      if (m.inserted !== undefined) {
+    const counted = (rowsAffected: number, m: Partial<typeof counts> | undefined, sql: string): void => {
+      total += rowsAffected;
+      statement = sql;
+      if (m?.inserted !== undefined) {
         counts.inserted += m.inserted;
         counts.updated += m.updated ?? 0;
         counts.unchanged += m.unchanged ?? 0;
       }
     };
+    const add = (r: SQLResult): void => counted(r.rowsAffected, r.metadata as Partial<typeof counts>, r.statement);
     if (chosen === "values") {
       const maxBytes = (await host.maxPacketBytes()) - PACKET_MARGIN;
       const text = sameSizeText((n) => sql.upsertValues(shape, n, version));
-      for (const chunk of packetChunks(source.chunks as unknown[][], plan.columns.length, maxBytes)) {
-        add(await host.run(text(chunk.rows), chunk.values, "INSERT", undefined, deadline?.next()));
-      }
+      const chunks = packetChunks(source.chunks as unknown[][], plan.columns.length, maxBytes);
+      await host.runBatch(statementsOf(chunks, text), counted, deadline);
     } else if (chosen === "json") {
       const maxBytes = (await host.maxPacketBytes()) - PACKET_MARGIN;
       const source = (sql.jsonRowsSource as NonNullable<InsertUpsertSql["jsonRowsSource"]>)(plan.columns, types);
@@ -310,6 +309,11 @@ function sameSizeText(build: (rows: number) => string): (rows: number) => string
     }
     return text;
   };
+}
+
+/** Each chunk with its statement text. */
+function* statementsOf(chunks: Iterable<ValueChunk>, text: (rows: number) => string): Generator<BatchStatement> {
+  for (const chunk of chunks) yield { sql: text(chunk.rows), values: chunk.values };
 }
 
 function sameList(a: readonly string[], b: readonly string[]): boolean {

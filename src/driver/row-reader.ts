@@ -57,3 +57,41 @@ return function readPlainRows(rows, start, end, out, k) {
 };`;
   return new Function(source)() as PlainRowReader;
 }
+
+/** keyPartKinds bits: some row has a NULL (null or undefined) key part; some row has a string key part. */
+export const NULL_KEY_PART = 1;
+export const TEXT_KEY_PART = 2;
+
+type KeyPartKinds = (rows: Rows) => number;
+const kindReaders = new Map<string, KeyPartKinds>();
+
+/**
+ * Which kinds of key parts the rows hold (NULL_KEY_PART | TEXT_KEY_PART), read in one pass by a reader generated per
+ * key column list (the names as JSON.stringify'd property keys, as above); stops once both are seen.
+ */
+export function keyPartKinds(rows: Rows, on: readonly string[]): number {
+  const key = JSON.stringify(on);
+  let read = kindReaders.get(key);
+  if (read === undefined) {
+    if (kindReaders.size >= MAX_READERS) kindReaders.clear();
+    const body = on
+      .map(
+        (c) => `v = row[${JSON.stringify(c)}];
+    if (v == null) kinds |= ${NULL_KEY_PART}; else if (typeof v === "string") kinds |= ${TEXT_KEY_PART};`,
+      )
+      .join("\n    ");
+    read = new Function(`"use strict";
+return function keyPartKinds(rows) {
+  let kinds = 0;
+  for (let r = 0; r < rows.length; r++) {
+    const row = rows[r];
+    let v;
+    ${body}
+    if (kinds === ${NULL_KEY_PART | TEXT_KEY_PART}) break;
+  }
+  return kinds;
+};`)() as KeyPartKinds;
+    kindReaders.set(key, read);
+  }
+  return read(rows);
+}

@@ -31,7 +31,7 @@ import {
   checkArrowOptions,
   loadArrowModule,
 } from "./arrow.js";
-import type { BulkHost } from "./bulk-host.js";
+import type { BatchStatement, BulkHost } from "./bulk-host.js";
 import type { StatementConfig } from "./config.js";
 import { type CopyOptions, isCopyOptions, runCopyStatement } from "./copy-statement.js";
 import { DataDictionary, type DataDictionaryCache } from "./data-dictionary.js";
@@ -1123,6 +1123,7 @@ export class Session<Conn = unknown> implements AsyncDisposable {
         if (metadata) p.metadata = metadata;
         return this.#run(p, options);
       },
+      runBatch: (statements, each, deadline) => this.#runBatch(statements, each, deadline),
       stage: (sql, options) => this.#stage(sql, options),
       execute: (statement, options) => this.execute(statement, undefined, options),
       transaction: (fn, options) => this.transaction(() => fn(), options as TransactionOptions | undefined),
@@ -1131,6 +1132,29 @@ export class Session<Conn = unknown> implements AsyncDisposable {
       maxPacketBytes: () => (adapter.bulk as NonNullable<Adapter<Conn>["bulk"]>).maxPacketBytes(this.conn),
       mapError: (err, sql) => this.#fail(err, sql),
     };
+  }
+
+  /** BulkHost.runBatch: #run's checks and error mapping per statement, without building a result for each. */
+  async #runBatch(
+    statements: Iterable<BatchStatement>,
+    each: (rowsAffected: number, metadata: ResultMetadata | undefined, sql: string) => void,
+    deadline: { next(): QueryOptions | undefined } | undefined,
+  ): Promise<void> {
+    if (this.#transactions.length !== 0) this.#sameTask("A statement");
+    const max = this.adapter.capabilities.maxParameters;
+    for (const { sql, values } of statements) {
+      // Raises OperationCancelledError / QueryTimeoutError between statements.
+      const options = deadline?.next();
+      if (values.length > max) this.#checkParameterCount(values);
+      let raw: RawResult;
+      try {
+        raw = await this.adapter.query(this.conn, sql, values, options ? this.#opts(options) : NO_OPTIONS);
+      } catch (err) {
+        throw this.#fail(err, sql, values);
+      }
+      if (raw.command !== undefined && CATALOG_CHANGES.has(raw.command)) this.#catalogChanged(raw.command, sql);
+      each(raw.rowsAffected, raw.metadata, sql);
+    }
   }
 
   /** A statement compiled for this session's adapter (its SQL, values and operation), without running it. */

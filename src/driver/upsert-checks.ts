@@ -135,22 +135,6 @@ function canonical(part: string | number): string | number {
 /** A NULL key part under a NULLS NOT DISTINCT key (NUL never occurs in PostgreSQL text: no string equals it). */
 const NULL_PART = "\u0000null";
 
-/** Some row has a NULL (null or undefined) part in the `on` key. */
-export function hasNullKeyPart(rows: Rows, on: readonly string[]): boolean {
-  for (const row of rows) {
-    for (const c of on) if ((row as Readonly<Record<string, unknown>>)[c] == null) return true;
-  }
-  return false;
-}
-
-/** Some row has a string in the `on` key (its index's collation may fold it). */
-export function hasTextKeyPart(rows: Rows, on: readonly string[]): boolean {
-  for (const row of rows) {
-    for (const c of on) if (typeof (row as Readonly<Record<string, unknown>>)[c] === "string") return true;
-  }
-  return false;
-}
-
 /**
  * Raises CardinalityViolationError for a key given twice (the first pair found), or with `last-wins` returns the
  * rows with only the last row per key, in their original order. `nullsEqual`: the key's index is NULLS NOT DISTINCT,

@@ -60,14 +60,13 @@ import { inTransaction } from "./copy-staging.js";
 import { CallDeadline } from "./deadline.js";
 import { type NativeBulkStrategy, type NativeSource, nativeBulkUpsert, nativeSource } from "./native-bulk.js";
 import type { OnProgress } from "./progress.js";
+import { keyPartKinds, NULL_KEY_PART } from "./row-reader.js";
 import {
   type ColumnPlan,
   catalogTypes,
   checkRowValues,
   type DuplicateKeys,
   dedupe,
-  hasNullKeyPart,
-  hasTextKeyPart,
   isUniqueKey,
   notUniqueKey,
   planColumns,
@@ -282,9 +281,10 @@ async function keyRule(
   rows: Rows,
   on: readonly string[],
 ): Promise<{ nullsEqual: boolean; folds?: readonly (KeyFold | undefined)[] }> {
-  const nulls = hasNullKeyPart(rows, on);
+  const kinds = keyPartKinds(rows, on);
+  const nulls = (kinds & NULL_KEY_PART) !== 0;
   if (nulls) await refuseNullKeys(host, table, rows, on);
-  if (!nulls && !hasTextKeyPart(rows, on)) return { nullsEqual: false };
+  if (kinds === 0) return { nullsEqual: false };
   const index = (await host.catalog.getUniqueIndexes(table)).find((k) => isUniqueKey(on, [k.columns]));
   if (index === undefined) return { nullsEqual: false };
   const nullsEqual = nulls && index.nullsNotDistinct;

@@ -237,6 +237,15 @@ describe("INSERT-form bulk engine: VALUES statements under the parameter, row an
         sent.push({ sql, values });
         return result(values.length / 2);
       },
+      async runBatch(
+        statements: Iterable<{ sql: string; values: unknown[] }>,
+        each: (n: number, metadata: undefined, sql: string) => void,
+      ): Promise<void> {
+        for (const { sql, values } of statements) {
+          sent.push({ sql, values });
+          each(values.length / 2, undefined, sql);
+        }
+      },
     } as unknown as BulkHost;
     return { session, sent };
   }
