@@ -143,6 +143,11 @@ const YIELD_AFTER_MS = 10;
 /** selectWithTotal's window count column; removed from every row before the caller sees it. */
 const TOTAL_COLUMN = "_sqlspec_total";
 
+const dataOf = <T>(r: SQLResult<T>): T[] => r.data;
+const oneRow = <T>(r: SQLResult<T>): T => r.one();
+const oneRowOrNull = <T>(r: SQLResult<T>): T | null => r.oneOrNull();
+const firstRow = <T>(rows: T[]): T => rows[0] as T;
+
 /** An empty page means "no match" unless it was asked for past the first row (or for no rows at all). */
 function pagesPastEnd(filters: readonly StatementFilter[]): boolean {
   for (const f of filters) if (f.kind === "limitOffset" && (f.offset > 0 || f.limit === 0)) return true;
@@ -174,8 +179,11 @@ export class Session<Conn = unknown> implements AsyncDisposable {
   #opening = false;
   /** The stream being read (opened and not finished or returned): a session reads one at a time. */
   #reading: object | undefined;
-  /** Streams handed out and not yet finished: closed on release, so an abandoned iterator never holds the connection. */
-  readonly #streams = new Set<AsyncGenerator<unknown>>();
+  /**
+   * Streams handed out and not yet finished: closed on release, so an abandoned iterator never holds the connection.
+   * Made by the first stream (most sessions never stream).
+   */
+  #streams: Set<AsyncGenerator<unknown>> | undefined;
   #host: BulkHost | undefined;
 
   static {
@@ -400,9 +408,11 @@ export class Session<Conn = unknown> implements AsyncDisposable {
     statement: S,
     ...args: StatementArgs<S, SelectOptions<RowOf<S, T>>>
   ): Promise<RowOf<S, T>[]>;
-  async select<T = Row>(statement: Statement, params?: Params, options?: SelectOptions<T>): Promise<T[]> {
-    const r = await this.#query<T>(statement, params, options);
-    return options?.schema ? validateRows(options.schema, r.data) : r.data;
+  select<T = Row>(statement: Statement, params?: Params, options?: SelectOptions<T>): Promise<T[]> {
+    // Not async: one `then` on the statement's promise instead of an async frame and its awaits per query.
+    const pending = this.#queryOrReject<T>(statement, params, options);
+    const schema = options?.schema;
+    return schema === undefined ? pending.then(dataOf) : pending.then((r) => validateRows(schema, r.data));
   }
 
   /**
@@ -415,9 +425,11 @@ export class Session<Conn = unknown> implements AsyncDisposable {
     statement: S,
     ...args: StatementArgs<S, SelectOptions<RowOf<S, T>>>
   ): Promise<RowOf<S, T>>;
-  async selectOne<T = Row>(statement: Statement, params?: Params, options?: SelectOptions<T>): Promise<T> {
-    const row = (await this.#query<T>(statement, params, options)).one();
-    return options?.schema ? ((await validateRows(options.schema, [row]))[0] as T) : row;
+  selectOne<T = Row>(statement: Statement, params?: Params, options?: SelectOptions<T>): Promise<T> {
+    const pending = this.#queryOrReject<T>(statement, params, options);
+    const schema = options?.schema;
+    if (schema === undefined) return pending.then(oneRow);
+    return pending.then((r) => validateRows(schema, [r.one()])).then(firstRow);
   }
 
   /**
@@ -431,10 +443,14 @@ export class Session<Conn = unknown> implements AsyncDisposable {
     statement: S,
     ...args: StatementArgs<S, SelectOptions<RowOf<S, T>>>
   ): Promise<RowOf<S, T> | null>;
-  async selectOneOrNull<T = Row>(statement: Statement, params?: Params, options?: SelectOptions<T>): Promise<T | null> {
-    const row = (await this.#query<T>(statement, params, options)).oneOrNull();
-    if (row === null || !options?.schema) return row;
-    return (await validateRows(options.schema, [row]))[0] as T;
+  selectOneOrNull<T = Row>(statement: Statement, params?: Params, options?: SelectOptions<T>): Promise<T | null> {
+    const pending = this.#queryOrReject<T>(statement, params, options);
+    const schema = options?.schema;
+    if (schema === undefined) return pending.then(oneRowOrNull);
+    return pending.then((r) => {
+      const row = r.oneOrNull();
+      return row === null ? null : validateRows(schema, [row]).then(firstRow);
+    });
   }
 
   /**
@@ -568,6 +584,7 @@ export class Session<Conn = unknown> implements AsyncDisposable {
     const handle: { gen?: AsyncGenerator<unknown> } = {};
     const gen = make(handle);
     handle.gen = gen as AsyncGenerator<unknown>;
+    this.#streams ??= new Set();
     this.#streams.add(handle.gen);
     return gen;
   }
@@ -584,7 +601,7 @@ export class Session<Conn = unknown> implements AsyncDisposable {
       if (options?.onProgress === undefined) yield* rows;
       else yield* progressOf(rows, options.onProgress);
     } finally {
-      if (handle.gen) this.#streams.delete(handle.gen);
+      if (handle.gen) this.#streams?.delete(handle.gen);
     }
   }
 
@@ -752,7 +769,7 @@ export class Session<Conn = unknown> implements AsyncDisposable {
         }
       }
     } finally {
-      if (handle.gen) this.#streams.delete(handle.gen);
+      if (handle.gen) this.#streams?.delete(handle.gen);
     }
   }
 
@@ -1055,16 +1072,18 @@ export class Session<Conn = unknown> implements AsyncDisposable {
    */
   release(error?: unknown): Promise<void> {
     if (this.#released) return Promise.resolve();
-    if (this.#streams.size > 0) return this.#closeStreams().then(() => this.release(error));
+    if (this.#streams !== undefined && this.#streams.size > 0) {
+      return this.#closeStreams(this.#streams).then(() => this.release(error));
+    }
     this.#released = true;
     const failure = this.#broken ?? (isBrokenError(error) ? error : undefined);
     return this.adapter.release(this.#conn, failure);
   }
 
   /** Abandoned iterators: return() runs their cleanup (CLOSE cursor, end the portal) while the session still holds the connection. */
-  async #closeStreams(): Promise<void> {
-    const open = [...this.#streams];
-    this.#streams.clear();
+  async #closeStreams(streams: Set<AsyncGenerator<unknown>>): Promise<void> {
+    const open = [...streams];
+    streams.clear();
     await Promise.all(open.map((g) => g.return(undefined).catch(() => undefined)));
   }
 
@@ -1242,6 +1261,19 @@ export class Session<Conn = unknown> implements AsyncDisposable {
     }
   }
 
+  /** #query, with a compile error (bad parameters, several statements) as a rejection, as an async method gives it. */
+  #queryOrReject<T>(
+    statement: Statement,
+    params: Params | undefined,
+    options: SelectOptions<T> | undefined,
+  ): Promise<SQLResult<T>> {
+    try {
+      return this.#query<T>(statement, params, options);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
   /** A query for the select family: compiled, with filters applied. Not async itself: one frame less per query. */
   #query<T>(
     statement: Statement,
@@ -1258,19 +1290,35 @@ export class Session<Conn = unknown> implements AsyncDisposable {
     return this.#run<T>(filters?.length ? this.#filtered(prepared, filters, true) : prepared, options);
   }
 
-  async #run<T>(p: Prepared, options: ExecuteOptions | undefined): Promise<SQLResult<T>> {
-    if (this.#transactions.length !== 0) this.#sameTask("A statement");
-    if (options?.signal?.aborted) {
-      throw new OperationCancelledError("The statement was cancelled before it was sent (AbortSignal already aborted)");
-    }
-    if (p.values.length > this.adapter.capabilities.maxParameters) this.#checkParameterCount(p.values);
-    const started = performance.now();
-    let raw: RawResult;
+  /** Runs a compiled statement. Not async: the adapter's promise gets one `then` (never throws; rejects instead). */
+  #run<T>(p: Prepared, options: ExecuteOptions | undefined): Promise<SQLResult<T>> {
     try {
-      raw = await this.adapter.query(this.conn, p.sql, p.values, options ? this.#opts(options) : NO_OPTIONS);
+      if (this.#transactions.length !== 0) this.#sameTask("A statement");
+      if (options?.signal?.aborted) {
+        throw new OperationCancelledError(
+          "The statement was cancelled before it was sent (AbortSignal already aborted)",
+        );
+      }
+      if (p.values.length > this.adapter.capabilities.maxParameters) this.#checkParameterCount(p.values);
     } catch (err) {
-      throw this.#fail(err, p.sql, p.values);
+      return Promise.reject(err);
     }
+    const started = performance.now();
+    let pending: Promise<RawResult>;
+    try {
+      pending = this.adapter.query(this.conn, p.sql, p.values, options ? this.#opts(options) : NO_OPTIONS);
+    } catch (err) {
+      return Promise.reject(this.#fail(err, p.sql, p.values));
+    }
+    return pending.then(
+      (raw) => this.#ran<T>(p, raw, started),
+      (err) => {
+        throw this.#fail(err, p.sql, p.values);
+      },
+    );
+  }
+
+  #ran<T>(p: Prepared, raw: RawResult, started: number): SQLResult<T> {
     if (raw.command !== undefined ? CATALOG_CHANGES.has(raw.command) : p.operationType === "DDL" && !p.internal) {
       this.#catalogChanged(raw.command ?? "DDL", p.sql);
     } else if (raw.command === "ROLLBACK" && isCommit(p.sql)) {
