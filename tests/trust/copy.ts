@@ -178,6 +178,27 @@ export function runCopyTrustTests(t: TrustTarget): void {
       ).toBe(7);
     });
 
+    test("TO STDOUT of thousands of rows, then the next statement on the same connection answers", async () => {
+      // postgres.js pauses its socket when the COPY stream is full; when the COPY's end came in the same read, nothing
+      // resumed it and the connection's next answer was never read (the pool's one connection hung for good).
+      for (const rows of [1000, 5000, 20000]) {
+        for (const sinkOrData of ["data", "sink"] as const) {
+          const sink = new Writable({ write: (_c, _e, cb) => cb() });
+          const copy = `COPY (SELECT g, repeat('x', 100) FROM generate_series(1, ${rows}) g) TO STDOUT`;
+          const out = await within(
+            5000,
+            `COPY TO of ${rows} rows (${sinkOrData})`,
+            db.withSession(async (s) => {
+              const r = await s.execute(copy, sinkOrData === "sink" ? { sink } : undefined);
+              return [r.rowsAffected, await within(5000, "same session, next", s.selectValue("SELECT 42"))];
+            }),
+          );
+          expect(out).toEqual([rows, 42]);
+          expect(await within(5000, "next session", db.withSession((s) => s.selectValue("SELECT 43")))).toBe(43);
+        }
+      }
+    });
+
     test("TO STDOUT that fails: a server error is typed, a failing sink fails the call; nothing hangs", async () => {
       await db.withSession(async (s) => {
         await clear(s);

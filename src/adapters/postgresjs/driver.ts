@@ -1006,7 +1006,13 @@ export class PostgresJsAdapter implements Adapter<PostgresJsConnection> {
         const pending = write(step.value);
         if (pending !== undefined) await pending;
       }
-      return (await Promise.race([copy.done, copy.failed])).count ?? 0;
+      const count = (await Promise.race([copy.done, copy.failed])).count ?? 0;
+      // postgres.js pauses its socket while the COPY stream is full and resumes it when the stream is read again; when
+      // the COPY's end arrived in the same read as the pause, the ended stream is never read and the socket stays
+      // paused, so the connection's next answer would never be read.
+      const socket = conn.wire.socket;
+      if (socket?.isPaused()) socket.resume();
+      return count;
     } catch (err) {
       // A COPY OUT that started and did not finish (a failing or slow sink, a cancel, a server error mid-stream) may
       // leave data and postgres.js's reader mid-COPY: the next statement could wait forever, so the connection is not
@@ -1174,6 +1180,7 @@ function connectSocket(
       clearTimeout(timer);
       (socket as Socket & { host?: string }).host = host;
       socket.on("data", wire.feed);
+      wire.socket = socket;
       resolve(socket);
     };
     const timer = setTimeout(

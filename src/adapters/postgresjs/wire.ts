@@ -31,6 +31,8 @@ export class WireObserver {
   readyCount = 0;
   /** Set when the stream could not be framed (never expected); the connection's state is then unknown. */
   lost = false;
+  /** The socket postgres.js reads (set by sqlspec's socket factory), to undo a pause a finished COPY OUT left behind. */
+  socket: { isPaused(): boolean; resume(): unknown } | undefined;
   /** Where the connection went (a Unix socket as its directory, as libpq spells it), for CancelRequest. */
   host: string | undefined;
   port = 5432;
