@@ -194,7 +194,13 @@ export function runCopyTrustTests(t: TrustTarget): void {
             }),
           );
           expect(out).toEqual([rows, 42]);
-          expect(await within(5000, "next session", db.withSession((s) => s.selectValue("SELECT 43")))).toBe(43);
+          expect(
+            await within(
+              5000,
+              "next session",
+              db.withSession((s) => s.selectValue("SELECT 43")),
+            ),
+          ).toBe(43);
         }
       }
     });
