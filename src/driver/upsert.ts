@@ -43,7 +43,7 @@ import {
 import { parseName } from "../core/identifiers.js";
 import type { BulkStrategyName, ResultMetadata, SQLResult } from "../core/result.js";
 import type { ColumnOf, OperationType, Row } from "../core/types.js";
-import type { KeyFold } from "./adapter.js";
+import type { KeyFold, UniqueIndex } from "./adapter.js";
 import type { BulkHost } from "./bulk-host.js";
 import {
   columnsOf,
@@ -186,6 +186,7 @@ export async function upsertRows(
     throw new SQLBuilderError(`The ${host.databaseLabel} adapter has no COPY support here (copyIn)`);
   }
   const version = (await host.catalog.getVersion()).versionNum;
+  let nullSafe: readonly string[] = [];
   if (form === "merge") {
     if (version > 0 && version < 150000) {
       const label = `${Math.floor(version / 10000)}.${version % 10000} (server_version_num ${version})`;
@@ -194,13 +195,15 @@ export async function upsertRows(
       );
     }
     // MERGE would silently insert a second row for a key that is not unique: check first.
-    const keys = await host.catalog.getUniqueKeys(table, { fresh: true });
+    const indexes = await host.catalog.getUniqueIndexes(table, { fresh: true });
+    const keys = indexes.map((k) => k.columns);
     if (!isUniqueKey(plan.on, keys)) throw notUniqueKey(table, plan.on, keys);
+    nullSafe = nullSafeColumns(indexes, plan.on, rows);
   }
   const staged =
     strategy === "copy-merge" ||
     (strategy !== "merge-json" && canCopy && rows.length > copyThresholdFor(host, options));
-  const node = form === "merge" ? mergeNode(path, plan, rows) : insertNode(path, plan, rows);
+  const node = form === "merge" ? mergeNode(path, plan, rows, nullSafe) : insertNode(path, plan, rows);
   const op: OperationType = form === "merge" ? "MERGE" : "INSERT";
   const name: BulkStrategyName =
     form === "merge"
@@ -225,7 +228,7 @@ export async function upsertRows(
         let last: SQLResult | undefined;
         for (let i = 0; i < rows.length; i += JSON_CHUNK_ROWS) {
           const chunk = rows.slice(i, i + JSON_CHUNK_ROWS);
-          const n = form === "merge" ? mergeNode(path, plan, chunk) : insertNode(path, plan, chunk);
+          const n = form === "merge" ? mergeNode(path, plan, chunk, nullSafe) : insertNode(path, plan, chunk);
           last = await runJson(host, n, ctx, types, op, metadata, deadline);
           total += last.rowsAffected;
         }
@@ -285,12 +288,24 @@ async function keyRule(
   const nulls = (kinds & NULL_KEY_PART) !== 0;
   if (nulls) await refuseNullKeys(host, table, rows, on);
   if (kinds === 0) return { nullsEqual: false };
-  const index = (await host.catalog.getUniqueIndexes(table)).find((k) => isUniqueKey(on, [k.columns]));
+  const indexes = (await host.catalog.getUniqueIndexes(table)).filter((k) => isUniqueKey(on, [k.columns]));
+  const index = indexes[0];
   if (index === undefined) return { nullsEqual: false };
-  const nullsEqual = nulls && index.nullsNotDistinct;
+  // ON CONFLICT checks every unique index on these columns: one NULLS NOT DISTINCT among them makes NULLs collide.
+  const nullsEqual = nulls && indexes.some((k) => k.nullsNotDistinct);
   const folds = index.folds;
   if (folds === undefined) return { nullsEqual };
   return { nullsEqual, folds: on.map((c) => folds[index.columns.indexOf(c)]) };
+}
+
+/**
+ * The `on` columns MERGE must join NULL-safely (NULL matches NULL): under a NULLS NOT DISTINCT unique index on exactly those
+ * columns a stored NULL part is the match, which `=` never finds (the insert then hits the index). Only columns where
+ * some row holds a NULL: for the others `=` matches the same rows and keeps the join an index lookup.
+ */
+function nullSafeColumns(indexes: readonly UniqueIndex[], on: readonly string[], rows: Rows): readonly string[] {
+  if (!indexes.some((k) => k.nullsNotDistinct && isUniqueKey(on, [k.columns]))) return [];
+  return on.filter((c) => rows.some((row) => (row as Readonly<Record<string, unknown>>)[c] == null));
 }
 
 /**

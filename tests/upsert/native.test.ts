@@ -58,6 +58,18 @@ describe("PostgreSQL upsert SQL (one engine: nodes rendered by the dialect)", ()
     expect(render(withTableSource(node, ["sqlspec_stage"])).sql).toMatch(/USING "sqlspec_stage" AS "src" ON/);
   });
 
+  test("strategy merge on a NULLS NOT DISTINCT key: only the columns holding a NULL also match NULL to NULL", () => {
+    const node = mergeNode(["items"], { ...plan, on: ["id", "order"] }, rows, ["order"]);
+    // The OR form, not IS NOT DISTINCT FROM: both arms are index conditions; "id" keeps its plain equality.
+    expect(render(node).sql).toContain(
+      'AS "src" ON "t"."id" = "src"."id" AND ("t"."order" = "src"."order" OR ("t"."order" IS NULL AND ' +
+        '"src"."order" IS NULL)) WHEN MATCHED',
+    );
+    expect(render(mergeNode(["items"], plan, rows, ["id"])).sql).toContain(
+      'AS "src" ON "t"."id" = "src"."id" OR ("t"."id" IS NULL AND "src"."id" IS NULL) WHEN MATCHED',
+    );
+  });
+
   test("measured thresholds", () => {
     expect(DEFAULT_COPY_THRESHOLD.server).toBe(2000);
     expect(DEFAULT_COPY_THRESHOLD.pglite).toBe(1500);
