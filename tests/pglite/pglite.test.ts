@@ -50,6 +50,28 @@ describe("PgliteConfig", () => {
     await db.withSession((s) => s.execute("DELETE FROM items WHERE id >= 1000"));
   });
 
+  test("a session's statements queued behind its own keep the lock: another session's write never runs inside them", async () => {
+    // Session A sends an autocommit statement and, while it runs, a BEGIN (not awaited in between). The lock A's first
+    // statement took must stay with A until its BEGIN settled; released earlier, B's INSERT would run inside A's
+    // transaction and vanish with A's rollback.
+    await db.withSession((s) => s.execute("CREATE TABLE queued_lock (id int)"));
+    let began: Promise<unknown> | undefined;
+    const other = db.withSession(async (a) => {
+      const slow = a.execute("SELECT pg_sleep(0.1)");
+      await Promise.resolve();
+      began = a.execute("BEGIN");
+      await slow;
+      await new Promise((r) => setTimeout(r, 20));
+      await a.execute("ROLLBACK");
+    });
+    await new Promise((r) => setTimeout(r, 10));
+    await db.withSession((b) => b.execute("INSERT INTO queued_lock VALUES (1)"));
+    await other;
+    await began;
+    expect(await db.withSession((s) => s.selectValue("SELECT count(*)::int FROM queued_lock"))).toBe(1);
+    await db.withSession((s) => s.execute("DROP TABLE queued_lock"));
+  });
+
   test("a session opened inside another session's transaction joins it (savepoint) instead of deadlocking", async () => {
     await db.withSession(async (outer) => {
       await outer.transaction(async () => {

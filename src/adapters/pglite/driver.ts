@@ -70,6 +70,11 @@ export class PgliteConnection implements ConnectionState {
    * with it.
    */
   keepsSettings = false;
+  /**
+   * @internal Statements of this lease sent to the engine and not settled yet. The lock a statement took goes back
+   * only when the last of them settled: one still queued in the engine must not run after another session's took it.
+   */
+  running = 0;
   /** @internal Savepoints standing in for BEGIN on a lease that shares its parent's transaction. */
   nestedTx: string[] = [];
   /**
@@ -358,6 +363,7 @@ export class PgliteAdapter implements Adapter<PgliteConnection> {
    * server turned into a rollback) frees it; an error inside a transaction marks it failed.
    */
   #tracked(conn: PgliteConnection, sql: string, pending: Promise<RawResult>): Promise<RawResult> {
+    conn.running++;
     return pending.then(
       (result) => {
         this.#settle(conn, sql, result);
@@ -372,6 +378,7 @@ export class PgliteAdapter implements Adapter<PgliteConnection> {
 
   /** The engine's state after a statement of `conn` (undefined `result`: it failed). */
   #settle(conn: PgliteConnection, sql: string, result: RawResult | undefined): void {
+    conn.running--;
     const open = this.db.isInTransaction();
     if (result === undefined) {
       if (open) this.#engine.failed = true;
@@ -383,7 +390,7 @@ export class PgliteAdapter implements Adapter<PgliteConnection> {
         if (holder !== undefined) holder.keepsSettings = true;
       }
     }
-    if (conn.holdsLock && !open && !conn.keepsSettings) {
+    if (conn.holdsLock && !open && !conn.keepsSettings && conn.running === 0) {
       conn.holdsLock = false;
       this.#lock.release();
     }
