@@ -37,24 +37,32 @@ export function poolClosedError(label: string, waiting: boolean): PoolTimeoutErr
 }
 
 /** What a waiting acquire reads from the pool's options. */
-type WaitOptions = Pick<PoolOptions<PoolResource>, "label" | "maxSize" | "aborted">;
+export type WaitOptions = Pick<PoolOptions<PoolResource>, "label" | "maxSize" | "aborted">;
+
+const QUEUED = 0;
+/** Out of the queue while a connection is opened for it: its timeout and abort still settle it. */
+const OPENING = 1;
+const SETTLED = 2;
 
 /**
- * An acquire waiting for a free connection. With more callers than connections every acquire waits, so a waiter
- * makes no closures of its own: the abort listener is the waiter itself (handleEvent), the timer gets it as an
- * argument. `settle`/`fail` are called by whoever took it out of the queue; a timeout or abort takes it out itself.
+ * An acquire waiting for a free connection (this pool's and postgres.js's). With more callers than connections every
+ * acquire waits, so a waiter makes no closures of its own: the abort listener is the waiter itself (handleEvent), the
+ * timer gets it as an argument. `settle`/`fail` are called by whoever took it out of the queue; a timeout or abort
+ * takes it out itself, or, while a connection opens for it, settles it at once: the connection arriving later is
+ * refused (`settle` returns false) and goes to the next waiter or the idle list.
  */
-class Waiter<T> {
+export class PoolWaiter<T> {
   readonly promise: Promise<T>;
   #resolve!: (conn: T) => void;
   #reject!: (err: unknown) => void;
-  readonly #queue: Waiter<T>[];
+  readonly #queue: PoolWaiter<T>[];
   readonly #signal: AbortSignal | undefined;
   readonly #options: WaitOptions;
   #timer: ReturnType<typeof setTimeout> | undefined;
+  #state = QUEUED;
 
   constructor(
-    queue: Waiter<T>[],
+    queue: PoolWaiter<T>[],
     signal: AbortSignal | undefined,
     options: WaitOptions,
     timeoutMs: number | undefined,
@@ -71,23 +79,36 @@ class Waiter<T> {
     queue.push(this);
   }
 
-  /** Already out of the queue. */
-  settle(conn: T): void {
+  /** Taken out of the queue to have a connection opened for it. */
+  opening(): void {
+    this.#state = OPENING;
+  }
+
+  /** Already out of the queue. False if it gave up meanwhile: the caller keeps the connection. */
+  settle(conn: T): boolean {
+    if (this.#state === SETTLED) return false;
+    this.#state = SETTLED;
     this.#stop();
     this.#resolve(conn);
+    return true;
   }
 
-  /** Already out of the queue. */
-  fail(err: unknown): void {
+  /** Already out of the queue. False if it had settled already. */
+  fail(err: unknown): boolean {
+    if (this.#state === SETTLED) return false;
+    this.#state = SETTLED;
     this.#stop();
     this.#reject(err);
+    return true;
   }
 
-  /** Gives up while still queued (timeout, abort). */
+  /** Gives up while queued or while its connection opens (timeout, abort). */
   leave(err: Error): void {
-    const i = this.#queue.indexOf(this);
-    if (i < 0) return;
-    this.#queue.splice(i, 1);
+    if (this.#state === QUEUED) {
+      const i = this.#queue.indexOf(this);
+      if (i < 0) return;
+      this.#queue.splice(i, 1);
+    }
     this.fail(err);
   }
 
@@ -102,7 +123,7 @@ class Waiter<T> {
   }
 }
 
-function waitedTooLong<T>(w: Waiter<T>, ms: number, o: WaitOptions): void {
+function waitedTooLong<T>(w: PoolWaiter<T>, ms: number, o: WaitOptions): void {
   w.leave(
     new PoolTimeoutError(
       `${o.label} pool: no free connection within acquireTimeoutMs=${ms} ms (maxSize ${o.maxSize} reached)`,
@@ -118,7 +139,9 @@ interface Idle<T> {
 export class ConnectionPool<T extends PoolResource> {
   readonly #o: PoolOptions<T>;
   readonly #idle: Idle<T>[] = [];
-  readonly #waiters: Waiter<T>[] = [];
+  readonly #waiters: PoolWaiter<T>[] = [];
+  /** Waiters a connection is being opened for (out of the queue): close() fails them at once. */
+  readonly #openingFor = new Set<PoolWaiter<T>>();
   /** Open connections (idle, checked out or being created). */
   #size = 0;
   #closed = false;
@@ -156,7 +179,8 @@ export class ConnectionPool<T extends PoolResource> {
     if (discard || conn.broken || this.#closed || this.#expired(conn)) {
       this.#destroy(conn);
       // A waiter gets a fresh connection in place of the destroyed one.
-      if (this.#waiters.length > 0 && this.#size < this.#o.maxSize) this.#openFor(this.#waiters.shift() as Waiter<T>);
+      if (this.#waiters.length > 0 && this.#size < this.#o.maxSize)
+        this.#openFor(this.#waiters.shift() as PoolWaiter<T>);
       else if (this.#size < this.#o.minSize && !this.#closed) this.#fill();
       return;
     }
@@ -173,6 +197,8 @@ export class ConnectionPool<T extends PoolResource> {
     this.#closed = true;
     if (this.#reaper !== undefined) clearInterval(this.#reaper);
     for (const w of this.#waiters.splice(0)) w.fail(poolClosedError(this.#o.label, true));
+    for (const w of this.#openingFor) w.fail(poolClosedError(this.#o.label, true));
+    this.#openingFor.clear();
     for (const { conn } of this.#idle.splice(0)) this.#destroy(conn);
   }
 
@@ -216,15 +242,28 @@ export class ConnectionPool<T extends PoolResource> {
     );
   }
 
-  #openFor(waiter: Waiter<T>): void {
+  /** Opens a connection for a waiter; if it gave up meanwhile, the connection is kept for the next one. */
+  #openFor(waiter: PoolWaiter<T>): void {
+    waiter.opening();
+    this.#openingFor.add(waiter);
     this.#open().then(
-      (conn) => waiter.settle(conn),
-      (err) => waiter.fail(err),
+      (conn) => {
+        this.#openingFor.delete(waiter);
+        if (!waiter.settle(conn)) this.release(conn, false);
+      },
+      (err) => {
+        this.#openingFor.delete(waiter);
+        waiter.fail(err);
+        // The next waiter tries too: it would otherwise wait for a release that may never come.
+        if (!this.#closed && this.#waiters.length > 0 && this.#size < this.#o.maxSize) {
+          this.#openFor(this.#waiters.shift() as PoolWaiter<T>);
+        }
+      },
     );
   }
 
   #wait(signal: AbortSignal | undefined, ms: number | undefined): Promise<T> {
-    return new Waiter<T>(this.#waiters, signal, this.#o, ms).promise;
+    return new PoolWaiter<T>(this.#waiters, signal, this.#o, ms).promise;
   }
 
   /** Opens connections up to minSize in the background; failures surface on the next acquire instead. */

@@ -404,6 +404,11 @@ export class PgAdapter implements Adapter<PgConnection> {
         options?.signal !== undefined || options?.timeoutMs !== undefined
           ? await boundedAcquire(pending, options, (c) => c.release(), "PostgreSQL")
           : await pending;
+      if (this.#closed) {
+        // A checkout pg-pool had already taken off its queue to connect a client for: close() could not fail it.
+        client.release(new Error("sqlspec: pool closed"));
+        throw poolClosedError("PostgreSQL", true);
+      }
       return (client as unknown as Record<symbol, PgConnection>)[CONN] as PgConnection;
     } catch (err) {
       throw err instanceof PoolTimeoutError ? err : this.#mapAcquireError(err);

@@ -13,7 +13,6 @@ import type * as PostgresNs from "postgres";
 import {
   DatabaseConnectionError,
   OperationCancelledError,
-  PoolTimeoutError,
   QueryTimeoutError,
   type SQLSpecError,
   UnsupportedOperationError,
@@ -35,7 +34,7 @@ import type {
 import { StackFailure } from "../../driver/adapter.js";
 import type { PoolConfig, ResetOnRelease, ResolvedDriverFeatures } from "../../driver/config.js";
 import { importDriver, rethrow } from "../../driver/dependencies.js";
-import { poolClosedError } from "../../driver/pool.js";
+import { PoolWaiter, poolClosedError, type WaitOptions } from "../../driver/pool.js";
 import { StatementCancel, sendCancelRequest } from "../postgres-common/cancel.js";
 import { postgresIntrospector } from "../postgres-common/catalog.js";
 import {
@@ -165,64 +164,15 @@ export async function loadPostgres(feature: string): Promise<PostgresFn> {
   return mod.default;
 }
 
-/**
- * A session waiting for a free connection. With more callers than connections every acquire waits, so a waiter
- * makes no closures of its own: the abort listener is the waiter itself (handleEvent), the timer gets it as an
- * argument. `settle`/`fail` are called by whoever took it out of the queue; a timeout or abort takes it out itself.
- */
-class Waiter {
-  readonly promise: Promise<PostgresJsConnection>;
-  #resolve!: (c: PostgresJsConnection) => void;
-  #reject!: (e: unknown) => void;
-  readonly #queue: Waiter[];
-  readonly #signal: AbortSignal | undefined;
-  #timer: NodeJS.Timeout | undefined;
+type Waiter = PoolWaiter<PostgresJsConnection>;
 
-  constructor(queue: Waiter[], signal: AbortSignal | undefined, timeoutMs: number | undefined, max: number) {
-    this.promise = new Promise<PostgresJsConnection>((resolve, reject) => {
-      this.#resolve = resolve;
-      this.#reject = reject;
-    });
-    this.#queue = queue;
-    this.#signal = signal;
-    signal?.addEventListener("abort", this, { once: true });
-    if (timeoutMs !== undefined) this.#timer = setTimeout(waitedTooLong, timeoutMs, this, timeoutMs, max);
-    queue.push(this);
-  }
-
-  /** Already out of the queue. */
-  settle(c: PostgresJsConnection): void {
-    this.#stop();
-    this.#resolve(c);
-  }
-
-  /** Already out of the queue. */
-  fail(e: unknown): void {
-    this.#stop();
-    this.#reject(e);
-  }
-
-  /** Gives up while still queued (timeout, abort). */
-  leave(e: unknown): void {
-    const i = this.#queue.indexOf(this);
-    if (i < 0) return;
-    this.#queue.splice(i, 1);
-    this.fail(e);
-  }
-
-  /** The signal aborted. */
-  handleEvent(): void {
-    this.leave(new OperationCancelledError("PostgreSQL acquire cancelled"));
-  }
-
-  #stop(): void {
-    if (this.#timer !== undefined) clearTimeout(this.#timer);
-    this.#signal?.removeEventListener("abort", this);
-  }
-}
-
-function waitedTooLong(w: Waiter, timeoutMs: number, max: number): void {
-  w.leave(new PoolTimeoutError(`PostgreSQL pool: no free connection within ${timeoutMs} ms (maxSize=${max} in use)`));
+/** What a waiting acquire reports on timeout and abort. */
+function waitOptions(max: number): WaitOptions {
+  return {
+    label: "PostgreSQL",
+    maxSize: max,
+    aborted: (reason) => new OperationCancelledError("PostgreSQL acquire cancelled", { cause: reason }),
+  };
 }
 
 /**
@@ -272,6 +222,9 @@ export class PostgresJsAdapter implements Adapter<PostgresJsConnection> {
   /** A connection being opened for a one-shot statement, which later ones join once it is open. */
   #opening: { conn: Promise<PostgresJsConnection>; joined: number } | undefined;
   readonly #waiters: Waiter[] = [];
+  /** Waiters a connection is being opened for (out of the queue): close() fails them at once. */
+  readonly #creatingFor = new Set<Waiter>();
+  readonly #waitOptions: WaitOptions;
   #size = 0;
   #closed = false;
   #vector: { oid: number; arrayOid: number } | null | undefined;
@@ -298,6 +251,7 @@ export class PostgresJsAdapter implements Adapter<PostgresJsConnection> {
     this.#tls = tls;
     this.#target = target;
     this.#max = Math.max(1, opts.pool.maxSize ?? 10);
+    this.#waitOptions = waitOptions(this.#max);
     this.#options = this.#driverOptions();
     for (let i = 0; i < (opts.pool.minSize ?? 0); i++) {
       // Background warm-up; a failure surfaces on the first real acquire.
@@ -353,13 +307,19 @@ export class PostgresJsAdapter implements Adapter<PostgresJsConnection> {
     if (idle !== undefined) return idle;
     if (this.#size < this.#max) {
       this.#size++;
+      let conn: PostgresJsConnection;
       try {
-        return await this.#create();
+        conn = await this.#create();
       } catch (err) {
         this.#size--;
         this.#wakeCreator();
         throw err;
       }
+      if (this.#closed) {
+        this.#destroy(conn);
+        throw poolClosedError("PostgreSQL", true);
+      }
+      return conn;
     }
     return this.#wait(signal, options?.timeoutMs ?? this.#pool.acquireTimeoutMs);
   }
@@ -375,7 +335,7 @@ export class PostgresJsAdapter implements Adapter<PostgresJsConnection> {
   }
 
   #wait(signal: AbortSignal | undefined, timeoutMs: number | undefined): Promise<PostgresJsConnection> {
-    return new Waiter(this.#waiters, signal, timeoutMs, this.#max).promise;
+    return new PoolWaiter<PostgresJsConnection>(this.#waiters, signal, this.#waitOptions, timeoutMs).promise;
   }
 
   async #create(): Promise<PostgresJsConnection> {
@@ -444,17 +404,31 @@ export class PostgresJsAdapter implements Adapter<PostgresJsConnection> {
     void c.sql.end({ timeout: 0 }).catch(() => {});
   }
 
-  /** A slot freed up: let the oldest waiter open a new connection. */
+  /**
+   * A slot freed up: open a connection for the oldest waiter. If it gave up meanwhile (timeout, abort), the
+   * connection goes to the next waiter or the idle list; after close() it is closed.
+   */
   #wakeCreator(): void {
     const w = this.#waiters[0];
-    if (w === undefined || this.#size >= this.#max) return;
+    if (w === undefined || this.#size >= this.#max || this.#closed) return;
     this.#waiters.shift();
+    w.opening();
+    this.#creatingFor.add(w);
     this.#size++;
     this.#create().then(
-      (c) => w.settle(c),
+      (c) => {
+        this.#creatingFor.delete(w);
+        if (this.#closed) {
+          this.#destroy(c);
+          w.fail(poolClosedError("PostgreSQL", true));
+        } else if (!w.settle(c)) void this.release(c);
+      },
       (err) => {
+        this.#creatingFor.delete(w);
         this.#size--;
         w.fail(err);
+        // The next waiter tries too: it would otherwise wait for a release that may never come.
+        this.#wakeCreator();
       },
     );
   }
@@ -594,6 +568,8 @@ export class PostgresJsAdapter implements Adapter<PostgresJsConnection> {
   async close(): Promise<void> {
     this.#closed = true;
     for (const w of this.#waiters.splice(0)) w.fail(poolClosedError("PostgreSQL", true));
+    for (const w of this.#creatingFor) w.fail(poolClosedError("PostgreSQL", true));
+    this.#creatingFor.clear();
     const idle = this.#idle.splice(0);
     for (const c of idle) if (c.idleTimer) clearTimeout(c.idleTimer);
     this.#size -= idle.length;
