@@ -429,6 +429,12 @@ export interface StackStatement {
   readonly values: unknown[];
 }
 
+/**
+ * @internal What `Adapter.release` returns when it finished at once (nothing to reset or close): the session ends
+ * without waiting a turn for it. Any other promise is waited for.
+ */
+export const RELEASED: Promise<void> = Promise.resolve();
+
 /** How `queryStack` reports which statement failed: its index and the driver's (or already mapped) error. */
 export class StackFailure {
   constructor(

@@ -8,7 +8,7 @@ import type { RowOf, StatementArgs, ValueOf } from "../core/typed-query.js";
 import type { OperationType, Params, Row } from "../core/types.js";
 import { DEFAULT_INT8_MODE, DEFAULT_TIMESTAMP_MODE } from "../core/values.js";
 import { Migrator } from "../migrations/migrator.js";
-import type { AcquireOptions, Adapter } from "./adapter.js";
+import { type AcquireOptions, type Adapter, RELEASED } from "./adapter.js";
 import type { ConfigOptions, MigrationConfig, ResolvedDriverFeatures, StatementConfig } from "./config.js";
 import { DataDictionaryCache } from "./data-dictionary.js";
 import { checkTimeoutMs } from "./deadline.js";
@@ -162,26 +162,53 @@ export abstract class DatabaseConfig<Conn = unknown, P = unknown, Native = unkno
   }
 
   /** Runs fn with a session and releases its connection when fn settles (reset first; see Adapter.release). */
-  async withSession<T>(fn: (session: Session<Conn>) => Promise<T>, options?: SessionOptions): Promise<T> {
-    // Hot path: no extra await once the pool exists, and no async context unless the connection is shared.
-    const adapter = this.#resolved ?? (await this.getAdapter());
+  withSession<T>(fn: (session: Session<Conn>) => Promise<T>, options?: SessionOptions): Promise<T> {
+    // Hot path: not async (a `then` per step instead of an async frame and its awaits), no async context unless
+    // the connection is shared, and no wait for a release that finished at once.
+    const adapter = this.#resolved;
+    if (adapter === undefined) return this.getAdapter().then((a) => this.#withSession(a, fn, options));
+    return this.#withSession(adapter, fn, options);
+  }
+
+  #withSession<T>(
+    adapter: Adapter<Conn>,
+    fn: (session: Session<Conn>) => Promise<T>,
+    options: SessionOptions | undefined,
+  ): Promise<T> {
     const shared = adapter.capabilities.sharedConnection;
-    const session = new Session<Conn>(
-      adapter,
-      await adapter.acquire(shared || options !== undefined ? this.#acquireOptions(adapter, options) : undefined),
-      this,
-    );
-    let failure: unknown;
+    let acquired: Promise<Conn>;
     try {
-      return await (shared
-        ? sessionScope.run({ session, transaction: undefined, outer: sessionScope.getStore() }, () => fn(session))
-        : fn(session));
+      acquired = adapter.acquire(shared || options !== undefined ? this.#acquireOptions(adapter, options) : undefined);
     } catch (err) {
-      failure = err;
-      throw err;
-    } finally {
-      await session.release(failure);
+      return Promise.reject(err);
     }
+    return acquired.then((conn) => this.#inSession(new Session<Conn>(adapter, conn, this), shared, fn));
+  }
+
+  #inSession<T>(session: Session<Conn>, shared: boolean, fn: (session: Session<Conn>) => Promise<T>): Promise<T> {
+    let result: Promise<T>;
+    try {
+      result = Promise.resolve(
+        shared
+          ? sessionScope.run({ session, transaction: undefined, outer: sessionScope.getStore() }, fn, session)
+          : fn(session),
+      );
+    } catch (err) {
+      result = Promise.reject(err);
+    }
+    return result.then(
+      (value) => {
+        const released = session.release(undefined);
+        return released === RELEASED ? value : released.then(() => value);
+      },
+      (err: unknown) => {
+        const released = session.release(err);
+        if (released === RELEASED) throw err;
+        return released.then(() => {
+          throw err;
+        });
+      },
+    );
   }
 
   /**

@@ -22,7 +22,7 @@ import { type Dialect, type OperationType, ParameterStyle, type Params, type Row
 import "../dialects/index.js";
 import type * as ArrowNs from "apache-arrow";
 import { beginStatements as dialectBegin } from "../dialects/transaction.js";
-import type { Adapter, QueryOptions, RawResult, ResultColumnType } from "./adapter.js";
+import { type Adapter, type QueryOptions, type RawResult, RELEASED, type ResultColumnType } from "./adapter.js";
 import {
   ArrowBatchBuilder,
   type ArrowConversionOptions,
@@ -143,6 +143,9 @@ const YIELD_AFTER_MS = 10;
 /** selectWithTotal's window count column; removed from every row before the caller sees it. */
 const TOTAL_COLUMN = "_sqlspec_total";
 
+/** A session's transaction() calls until its first one (most sessions run none): shared, never added to. */
+const NO_TRANSACTIONS: object[] = Object.freeze([]) as unknown as object[];
+
 const dataOf = <T>(r: SQLResult<T>): T[] => r.data;
 const oneRow = <T>(r: SQLResult<T>): T => r.one();
 const oneRowOrNull = <T>(r: SQLResult<T>): T | null => r.oneOrNull();
@@ -174,7 +177,7 @@ export class Session<Conn = unknown> implements AsyncDisposable {
   #released = false;
   #broken: unknown;
   /** transaction() calls whose callbacks are running, innermost last (tells nested calls from concurrent ones). */
-  readonly #transactions: object[] = [];
+  #transactions: object[] = NO_TRANSACTIONS;
   /** A BEGIN is in flight (begin() from two tasks at once: the second is refused, not run inside the first). */
   #opening = false;
   /** The stream being read (opened and not finished or returned): a session reads one at a time. */
@@ -881,8 +884,9 @@ export class Session<Conn = unknown> implements AsyncDisposable {
    * });
    */
   async transaction<T>(fn: (tx: this) => Promise<T>, options?: TransactionOptions): Promise<T> {
-    const running = this.#transactions;
     this.#sameTask("transaction()");
+    if (this.#transactions === NO_TRANSACTIONS) this.#transactions = [];
+    const running = this.#transactions;
     const token = {};
     running.push(token);
     try {
@@ -1071,7 +1075,7 @@ export class Session<Conn = unknown> implements AsyncDisposable {
    * }
    */
   release(error?: unknown): Promise<void> {
-    if (this.#released) return Promise.resolve();
+    if (this.#released) return RELEASED;
     if (this.#streams !== undefined && this.#streams.size > 0) {
       return this.#closeStreams(this.#streams).then(() => this.release(error));
     }

@@ -30,7 +30,7 @@ import type {
   StackStatement,
   TransactionStatus,
 } from "../../driver/adapter.js";
-import { StackFailure } from "../../driver/adapter.js";
+import { RELEASED, StackFailure } from "../../driver/adapter.js";
 import type { PoolConfig, ResetOnRelease, ResolvedDriverFeatures } from "../../driver/config.js";
 import { importDriver, rethrow } from "../../driver/dependencies.js";
 import { poolClosedError } from "../../driver/pool.js";
@@ -488,16 +488,17 @@ export class PgAdapter implements Adapter<PgConnection> {
     // Common case: nothing to reset, hand it straight back.
     if (client.getTransactionStatus() === "I" && !conn.settingsChanged && this.#resetMode !== true) {
       client.release();
-      return Promise.resolve();
+      return RELEASED;
     }
     return resetPostgresConnection(this.#resetOps(conn), this.#resetMode, conn.baseline).then((ok) =>
       this.#giveBack(conn, !ok),
     );
   }
 
-  async #giveBack(conn: PgConnection, discard: boolean): Promise<void> {
+  #giveBack(conn: PgConnection, discard: boolean): Promise<void> {
     if (discard) conn.statements?.clear();
     (conn.client as PgClient).release(discard ? new Error("sqlspec: connection discarded") : undefined);
+    return RELEASED;
   }
 
   #resetOps(conn: PgConnection): ResetOps {

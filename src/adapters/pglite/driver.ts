@@ -17,6 +17,7 @@ import type {
   RawResult,
   TransactionStatus,
 } from "../../driver/adapter.js";
+import { RELEASED } from "../../driver/adapter.js";
 import type { ResetOnRelease, ResolvedDriverFeatures } from "../../driver/config.js";
 import { AsyncLock } from "../../driver/lock.js";
 import { postgresIntrospector } from "../postgres-common/catalog.js";
@@ -264,7 +265,33 @@ export class PgliteAdapter implements Adapter<PgliteConnection> {
   }
 
   /** Rolls back what this lease left open, restores settings when asked, and frees the lock. Never rejects. */
-  async release(conn: PgliteConnection): Promise<void> {
+  release(conn: PgliteConnection): Promise<void> {
+    // Nothing to undo (no open nested savepoint; no lock held and no setting to reset): done at once.
+    const idle =
+      conn.parent !== undefined && holdsLock(conn.parent)
+        ? conn.nestedTx.length === 0
+        : !conn.holdsLock && !this.#mustReset();
+    if (!idle) return this.#reset(conn);
+    this.#released(conn);
+    return RELEASED;
+  }
+
+  #mustReset(): boolean {
+    const mode = this.#options.resetOnRelease;
+    return mode === true || (mode === "auto" && this.#engine.settingsChanged);
+  }
+
+  /** What every release ends with: the lease keeps nothing, and a lock it holds goes to the next session. */
+  #released(conn: PgliteConnection): void {
+    this.#engine.failed = false;
+    conn.keepsSettings = false;
+    if (conn.holdsLock) {
+      conn.holdsLock = false;
+      this.#lock.release();
+    }
+  }
+
+  async #reset(conn: PgliteConnection): Promise<void> {
     try {
       if (conn.parent !== undefined && holdsLock(conn.parent)) {
         // Unfinished nested work on a shared lease: undo it, innermost first; the parent's transaction goes on.
@@ -275,7 +302,7 @@ export class PgliteAdapter implements Adapter<PgliteConnection> {
         return;
       }
       const mode = this.#options.resetOnRelease;
-      if (!conn.holdsLock && !(mode === true || (mode === "auto" && this.#engine.settingsChanged))) return;
+      if (!conn.holdsLock && !this.#mustReset()) return;
       if (!conn.holdsLock) await this.#lock.acquire(this.#options.acquireTimeoutMs);
       conn.holdsLock = true;
       const ok = await resetPostgresConnection(
@@ -299,12 +326,7 @@ export class PgliteAdapter implements Adapter<PgliteConnection> {
     } catch {
       // Release never rejects; the lock is freed below whatever happened.
     } finally {
-      this.#engine.failed = false;
-      conn.keepsSettings = false;
-      if (conn.holdsLock) {
-        conn.holdsLock = false;
-        this.#lock.release();
-      }
+      this.#released(conn);
     }
   }
 

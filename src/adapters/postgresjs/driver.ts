@@ -31,7 +31,7 @@ import type {
   StackStatement,
   TransactionStatus,
 } from "../../driver/adapter.js";
-import { StackFailure } from "../../driver/adapter.js";
+import { RELEASED, StackFailure } from "../../driver/adapter.js";
 import type { PoolConfig, ResetOnRelease, ResolvedDriverFeatures } from "../../driver/config.js";
 import { importDriver, rethrow } from "../../driver/dependencies.js";
 import { PoolWaiter, poolClosedError, type WaitOptions } from "../../driver/pool.js";
@@ -516,16 +516,27 @@ export class PostgresJsAdapter implements Adapter<PostgresJsConnection> {
     return this.release(conn, error);
   }
 
-  async release(conn: PostgresJsConnection, error?: unknown): Promise<void> {
-    let discard =
-      conn.broken || conn.staleStatements || this.#closed || (error !== undefined && isBrokenConnectionError(error));
-    if (!discard && this.#expired(conn)) discard = true;
+  release(conn: PostgresJsConnection, error?: unknown): Promise<void> {
+    const discard =
+      conn.broken ||
+      conn.staleStatements ||
+      this.#closed ||
+      (error !== undefined && isBrokenConnectionError(error)) ||
+      this.#expired(conn);
     if (
       !discard &&
       (conn.transaction !== "idle" || conn.settingsChanged || this.#resetMode === true || conn.openCursors > 0)
     ) {
-      discard = !(await resetPostgresConnection(this.#resetOps(conn), this.#resetMode, conn.baseline));
+      return resetPostgresConnection(this.#resetOps(conn), this.#resetMode, conn.baseline).then((ok) =>
+        this.#giveBack(conn, !ok),
+      );
     }
+    // Nothing to reset: back in the pool (or discarded) at once.
+    this.#giveBack(conn, discard);
+    return RELEASED;
+  }
+
+  #giveBack(conn: PostgresJsConnection, discard: boolean): void {
     if (discard || conn.wire.lost) {
       this.#destroy(conn);
       this.#wakeCreator();
