@@ -34,6 +34,7 @@ import type {
   QueryOptions,
   RawResult,
 } from "../../driver/adapter.js";
+import { RELEASED } from "../../driver/adapter.js";
 import type { ResolvedDriverFeatures } from "../../driver/config.js";
 import { importDriver, rethrow } from "../../driver/dependencies.js";
 import { ConnectionPool, type PoolResource } from "../../driver/pool.js";
@@ -222,16 +223,23 @@ export class DuckdbAdapter implements Adapter<DuckdbConnection> {
   }
 
   /** Rolls back an open or failed transaction; a connection whose settings changed, or that broke, is closed. */
-  async release(conn: DuckdbConnection, error?: unknown): Promise<void> {
-    let discard = conn.broken || conn.openStreams > 0 || (error !== undefined && isFatalDuckdbError(error));
-    if (!discard && (conn.inTransaction || conn.failed)) {
-      try {
-        await conn.connection.run("ROLLBACK");
-        conn.inTransaction = false;
-        conn.failed = false;
-      } catch {
-        discard = true;
-      }
+  release(conn: DuckdbConnection, error?: unknown): Promise<void> {
+    const discard = conn.broken || conn.openStreams > 0 || (error !== undefined && isFatalDuckdbError(error));
+    if (!discard && (conn.inTransaction || conn.failed)) return this.#rollBackAndRelease(conn);
+    // Nothing to roll back: back in the pool (or closed) at once.
+    // SET / PRAGMA / ATTACH outlive the session: such a connection is closed rather than reset.
+    this.#pool.release(conn, discard || conn.settingsChanged);
+    return RELEASED;
+  }
+
+  async #rollBackAndRelease(conn: DuckdbConnection): Promise<void> {
+    let discard = false;
+    try {
+      await conn.connection.run("ROLLBACK");
+      conn.inTransaction = false;
+      conn.failed = false;
+    } catch {
+      discard = true;
     }
     // SET / PRAGMA / ATTACH outlive the session: such a connection is closed rather than reset.
     if (conn.settingsChanged) discard = true;

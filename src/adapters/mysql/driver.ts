@@ -35,6 +35,7 @@ import type {
   QueryOptions,
   RawResult,
 } from "../../driver/adapter.js";
+import { RELEASED } from "../../driver/adapter.js";
 import type { ResolvedDriverFeatures } from "../../driver/config.js";
 import { importDriver, rethrow } from "../../driver/dependencies.js";
 import { ConnectionPool } from "../../driver/pool.js";
@@ -292,23 +293,40 @@ export class MysqlAdapter implements Adapter<MysqlConnection> {
     return !conn.broken;
   }
 
-  async release(conn: MysqlConnection, error?: unknown): Promise<void> {
-    let discard = conn.broken || conn.openStreams > 0 || (error !== undefined && isFatalMysqlError(error));
-    if (!discard) {
-      try {
-        if (conn.pendingCancel) await conn.pendingCancel;
-        if (conn.broken) throw brokenError(this.databaseLabel);
-        const mode = this.#o.pool.resetOnRelease ?? "auto";
-        if (mode === true || (mode === "auto" && conn.stateChanged)) {
-          await this.reset(conn);
-        } else if (conn.failed || (conn.status & STATUS_IN_TRANS) !== 0) {
-          // Never hand a connection that is inside a transaction to the next user.
-          await this.#text(conn, "ROLLBACK");
-        }
-        discard = conn.broken || conn.failed || (conn.status & STATUS_IN_TRANS) !== 0;
-      } catch {
-        discard = true;
+  release(conn: MysqlConnection, error?: unknown): Promise<void> {
+    const discard = conn.broken || conn.openStreams > 0 || (error !== undefined && isFatalMysqlError(error));
+    const mode = this.#o.pool.resetOnRelease ?? "auto";
+    if (
+      !discard &&
+      (conn.pendingCancel !== undefined ||
+        mode === true ||
+        (mode === "auto" && conn.stateChanged) ||
+        conn.failed ||
+        (conn.status & STATUS_IN_TRANS) !== 0)
+    ) {
+      return this.#resetAndRelease(conn);
+    }
+    // Broken, or nothing to reset: back in the pool (or destroyed) at once.
+    if (!discard) refSocket(conn, false);
+    this.pool.release(conn, discard);
+    return RELEASED;
+  }
+
+  async #resetAndRelease(conn: MysqlConnection): Promise<void> {
+    let discard: boolean;
+    try {
+      if (conn.pendingCancel) await conn.pendingCancel;
+      if (conn.broken) throw brokenError(this.databaseLabel);
+      const mode = this.#o.pool.resetOnRelease ?? "auto";
+      if (mode === true || (mode === "auto" && conn.stateChanged)) {
+        await this.reset(conn);
+      } else if (conn.failed || (conn.status & STATUS_IN_TRANS) !== 0) {
+        // Never hand a connection that is inside a transaction to the next user.
+        await this.#text(conn, "ROLLBACK");
       }
+      discard = conn.broken || conn.failed || (conn.status & STATUS_IN_TRANS) !== 0;
+    } catch {
+      discard = true;
     }
     if (!discard) refSocket(conn, false);
     this.pool.release(conn, discard);

@@ -41,6 +41,7 @@ import type {
   QueryOptions,
   RawResult,
 } from "../../driver/adapter.js";
+import { RELEASED } from "../../driver/adapter.js";
 import type { ResetOnRelease, ResolvedDriverFeatures } from "../../driver/config.js";
 import { importDriver, rethrow } from "../../driver/dependencies.js";
 import { AsyncLock } from "../../driver/lock.js";
@@ -269,7 +270,17 @@ export class SqliteAdapter implements Adapter<SqliteConnection> {
    * alone. A file handle whose settings changed (`resetOnRelease` "auto") or any file handle (`true`) is closed
    * rather than reset; the shared `:memory:` handle cannot be closed, so its pragmas are applied again. Never rejects.
    */
-  async release(conn: SqliteConnection, error?: unknown): Promise<void> {
+  release(conn: SqliteConnection, error?: unknown): Promise<void> {
+    // Every step is synchronous (better-sqlite3): the session need not wait a turn for it.
+    try {
+      this.#release(conn, error);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return RELEASED;
+  }
+
+  #release(conn: SqliteConnection, error: unknown): void {
     const h = conn.handle;
     const shared = this.#shared;
     const sharesParent = shared && !conn.holdsLock && conn.owns();
