@@ -12,6 +12,8 @@ import {
   PostgresQueryCompiler,
 } from "kysely";
 import { insertInto, select } from "../src/builder/index.js";
+// The renderers register with the package entry (every dialect); the builders alone do not load them.
+import "../src/index.js";
 
 interface DB {
   products: { id: Generated<number>; name: string; price: number; category_id: number; active: boolean; sku: string };
