@@ -19,7 +19,10 @@ export type BulkCatalog = Pick<
   "getVersion" | "getUniqueKeys" | "getUniqueIndexes" | "getColumns" | "invalidate"
 >;
 
-/** One statement of `runBatch`: compiled SQL and its values. */
+/**
+ * One statement of `runBatch`: compiled SQL and its values. The values array is valid until the statement has settled:
+ * the engine may refill the same array for the next one, so nothing may keep it past that.
+ */
 export interface BatchStatement {
   sql: string;
   values: unknown[];

@@ -37,7 +37,7 @@ import { columnsOf } from "./bulk-run.js";
 import { ObjectRows, rowArray } from "./copy-rows.js";
 import { inTransaction } from "./copy-staging.js";
 import type { CallDeadline } from "./deadline.js";
-import { catalogTypes, checkJsonStrings, checkRowValues, flattenRows } from "./upsert-checks.js";
+import { catalogTypes, checkJsonStrings, checkRowValues, ValueChunks } from "./upsert-checks.js";
 
 type Rows = readonly Readonly<Record<string, unknown>>[];
 /** Rows of an async source read before they are inserted, on an engine without a bulk loader. */
@@ -69,8 +69,8 @@ export interface NativePlan {
 /** The rows of an INSERT-form upsert, checked: the source it runs from and, for VALUES, the values to bind in order. */
 export interface NativeSource {
   strategy: NativeBulkStrategy;
-  /** Every row's values in column order, one array per statement (VALUES only): read once, checked in that pass. */
-  chunks?: unknown[][];
+  /** The VALUES statements' values: every one checked already, each filled into its array just before it runs. */
+  chunks?: ValueChunks;
 }
 
 /**
@@ -90,10 +90,9 @@ export function nativeSource(
     throw new SQLBuilderError(`The ${host.databaseLabel} adapter has no bulk loader`);
   }
   if (chosen === "values") {
-    return {
-      strategy: chosen,
-      chunks: flattenRows(rows, columns, rowsPerStatement(bulk, columns.length), bulk.refusedValue),
-    };
+    const chunks = new ValueChunks(rows, columns, rowsPerStatement(bulk, columns.length), bulk.refusedValue);
+    chunks.check();
+    return { strategy: chosen, chunks };
   }
   checkRowValues(rows, columns, 0, bulk.refusedValue);
   return { strategy: chosen };
@@ -140,7 +139,7 @@ export async function nativeBulkUpsert(
     if (chosen === "values") {
       const maxBytes = (await host.maxPacketBytes()) - PACKET_MARGIN;
       const text = sameSizeText((n) => sql.upsertValues(shape, n, version));
-      const chunks = packetChunks(source.chunks as unknown[][], plan.columns.length, maxBytes);
+      const chunks = packetChunks(filled(source.chunks as ValueChunks), plan.columns.length, maxBytes);
       await host.runBatch(statementsOf(chunks, text), counted, deadline);
     } else if (chosen === "json") {
       const maxBytes = (await host.maxPacketBytes()) - PACKET_MARGIN;
@@ -382,8 +381,13 @@ function rowsPerStatement(bulk: BulkCapabilities, width: number): number {
   return Math.max(1, Math.min(chunkRows, Math.floor(bulk.maxParameters / Math.max(1, width))));
 }
 
-/** flattenRows' statements, each split further where its values would exceed the packet size (MySQL). */
-function* packetChunks(chunks: unknown[][], width: number, maxBytes: number): Generator<ValueChunk> {
+/** Each statement's values, filled when the one before has run (runBatch pulls the next only then). */
+function* filled(chunks: ValueChunks): Generator<unknown[]> {
+  for (let i = 0, n = chunks.count; i < n; i++) yield chunks.fill(i);
+}
+
+/** The VALUES statements, each split further where its values would exceed the packet size (MySQL). */
+function* packetChunks(chunks: Iterable<unknown[]>, width: number, maxBytes: number): Generator<ValueChunk> {
   const w = Math.max(1, width);
   const sized = maxBytes < Number.MAX_SAFE_INTEGER - PACKET_MARGIN * 2;
   for (const values of chunks) {

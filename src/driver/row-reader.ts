@@ -1,6 +1,6 @@
 /**
- * Generated row readers for the bulk VALUES path: one function per column list that copies each row's values into a
- * parameter array with the column names as constant property keys. A constant key gets an inline cache per column,
+ * Generated row readers for the bulk VALUES path: per column list, one function that checks each row's values and one
+ * that copies them into a parameter array with the column names as constant property keys. A constant key gets an inline cache per column,
  * so rows built alike cost one shape check and a load per value — what a hand-written `r.id, r.name, …` loop costs —
  * where a lookup by a name from an array pays a keyed lookup per value (~2× the whole read at 10k rows on SQLite).
  *
@@ -12,42 +12,75 @@
 type Rows = readonly Readonly<Record<string, unknown>>[];
 
 /**
- * Copies the values of rows[start..end) in column order into `out` from index `k` (undefined as null) while each is a
- * well-formed string, a number other than NaN, or null. Returns -1 when every row was copied, else the index of the
- * first row holding any other value (its values are not all copied): the caller reads and checks that row itself.
+ * Passes rows[start..end) while each value is a well-formed string, a number other than NaN, null or undefined.
+ * Returns -1 when every row passed, else the index of the first row holding any other value: the caller reads and
+ * checks that row itself.
  */
-export type PlainRowReader = (rows: Rows, start: number, end: number, out: unknown[], k: number) => number;
+export type PlainRowChecker = (rows: Rows, start: number, end: number) => number;
 
-const readers = new Map<string, PlainRowReader>();
 /** Column lists seen by one process are few; past this many (generated tables?) start over rather than grow. */
 const MAX_READERS = 256;
 
-/** The reader for `columns`, generated once per distinct list. */
-export function plainRowReader(columns: readonly string[]): PlainRowReader {
+/** Copies the values of rows[start..end) in column order into `out` from index 0 (undefined as null), unchecked. */
+export type RowCopier = (rows: Rows, start: number, end: number, out: unknown[]) => void;
+
+const copiers = new Map<string, RowCopier>();
+
+/**
+ * The copier for `columns`, generated once per distinct list: for values already read and checked (the names reach
+ * the source only as JSON.stringify'd property keys, as in plainRowChecker).
+ */
+export function rowCopier(columns: readonly string[]): RowCopier {
   const key = JSON.stringify(columns);
-  let read = readers.get(key);
-  if (read === undefined) {
-    if (readers.size >= MAX_READERS) readers.clear();
-    read = generate(columns);
-    readers.set(key, read);
+  let copy = copiers.get(key);
+  if (copy === undefined) {
+    if (copiers.size >= MAX_READERS) copiers.clear();
+    const body = columns
+      .map(
+        (c) => `v = row[${JSON.stringify(c)}];
+    out[k++] = v === undefined ? null : v;`,
+      )
+      .join("\n    ");
+    copy = new Function(`"use strict";
+return function copyRows(rows, start, end, out) {
+  let k = 0;
+  for (let r = start; r < end; r++) {
+    const row = rows[r];
+    let v;
+    ${body}
   }
-  return read;
+};`)() as RowCopier;
+    copiers.set(key, copy);
+  }
+  return copy;
 }
 
-function generate(columns: readonly string[]): PlainRowReader {
+/** The checker for `columns`, generated once per distinct list: check every row first, copy later with rowCopier. */
+export function plainRowChecker(columns: readonly string[]): PlainRowChecker {
+  const key = JSON.stringify(columns);
+  let check = checkers.get(key);
+  if (check === undefined) {
+    if (checkers.size >= MAX_READERS) checkers.clear();
+    check = generate(columns);
+    checkers.set(key, check);
+  }
+  return check;
+}
+
+const checkers = new Map<string, PlainRowChecker>();
+
+function generate(columns: readonly string[]): PlainRowChecker {
   const body = columns
     .map(
       (c) =>
         `v = row[${JSON.stringify(c)}];
     if (typeof v === "string") { if (!v.isWellFormed()) return r; }
     else if (typeof v === "number") { if (v !== v) return r; }
-    else if (v === undefined) v = null;
-    else if (v !== null) return r;
-    out[k++] = v;`,
+    else if (v != null) return r;`,
     )
     .join("\n    ");
   const source = `"use strict";
-return function readPlainRows(rows, start, end, out, k) {
+return function checkPlainRows(rows, start, end) {
   for (let r = start; r < end; r++) {
     const row = rows[r];
     let v;
@@ -55,7 +88,7 @@ return function readPlainRows(rows, start, end, out, k) {
   }
   return -1;
 };`;
-  return new Function(source)() as PlainRowReader;
+  return new Function(source)() as PlainRowChecker;
 }
 
 /** keyPartKinds bits: some row has a NULL (null or undefined) key part; some row has a string key part. */

@@ -13,7 +13,7 @@ import {
 } from "../core/errors.js";
 import { badValue, checkJsonText, InvalidValueError, invalidAt, markPlain } from "../core/values.js";
 import type { KeyFold } from "./adapter.js";
-import { plainRowReader } from "./row-reader.js";
+import { plainRowChecker, type RowCopier, rowCopier } from "./row-reader.js";
 
 type Rows = readonly Readonly<Record<string, unknown>>[];
 
@@ -410,35 +410,77 @@ function refuseAt(refused: RefusedValue, v: number | string | Date, column: stri
 type WellFormed = string & { isWellFormed(): boolean };
 
 /**
- * The rows' values in `columns` order, row after row (undefined as null), in arrays of at most `perChunk` rows: what
- * multi-row VALUES statements bind, read from each row once and checked as checkRowValues does in the same pass. An
- * array whose values are all strings, numbers and nulls is marked plain (core/values), so the adapter binds it as it is.
+ * The rows of a multi-row VALUES upsert, read in `perChunk`-row statements: `check` reads and checks every value
+ * (ParameterError naming column and row, as checkRowValues) before anything is sent, and `fill` then copies one
+ * statement's values into a parameter array reused for every full statement, just before it runs. The adapters copy
+ * bound values when the statement runs and the engine runs one statement at a time (each settles before the next is
+ * filled), so one array serves them all: no array per statement to allocate and collect.
  */
-export function flattenRows(
-  rows: Rows,
-  columns: readonly string[],
-  perChunk: number,
-  refused?: RefusedValue,
-): unknown[][] {
-  const width = columns.length;
-  const read = plainRowReader(columns);
-  const chunks: unknown[][] = [];
-  for (let start = 0; start < rows.length; start += perChunk) {
-    const end = Math.min(rows.length, start + perChunk);
-    const out = new Array<unknown>((end - start) * width);
-    let plain = true;
-    // The generated reader copies plain, valid values; a row holding anything else is read and checked below, and
-    // the reader goes on after it.
-    for (let r = start; r < end; r++) {
-      r = read(rows, r, end, out, (r - start) * width);
-      if (r < 0) break;
-      if (!readRow(rows[r] as Readonly<Record<string, unknown>>, columns, out, (r - start) * width, r, refused)) {
-        plain = false;
-      }
-    }
-    chunks.push(plain ? markPlain(out) : out);
+export class ValueChunks {
+  readonly #rows: Rows;
+  readonly #columns: readonly string[];
+  readonly #refused: RefusedValue | undefined;
+  readonly #copy: RowCopier;
+  readonly perChunk: number;
+  /** Per statement: every value a string, number or null (the array is then marked plain, core/values). */
+  readonly #plain: boolean[] = [];
+  #full: unknown[] | undefined;
+
+  constructor(rows: Rows, columns: readonly string[], perChunk: number, refused?: RefusedValue) {
+    this.#rows = rows;
+    this.#columns = columns;
+    this.#refused = refused;
+    this.#copy = rowCopier(columns);
+    this.perChunk = perChunk;
   }
-  return chunks;
+
+  get count(): number {
+    return Math.ceil(this.#rows.length / this.perChunk);
+  }
+
+  /** Reads and checks every value once (the first bad one raises); remembers which statements are plain. */
+  check(): void {
+    const rows = this.#rows;
+    const columns = this.#columns;
+    const check = plainRowChecker(columns);
+    // Where readRow puts the values of a row the checker stopped at (only checked here).
+    const scratch = new Array<unknown>(columns.length);
+    for (let start = 0; start < rows.length; start += this.perChunk) {
+      const end = Math.min(rows.length, start + this.perChunk);
+      let plain = true;
+      // The generated checker passes plain, valid values; a row holding anything else is checked below, and the
+      // checker goes on after it.
+      for (let r = start; r < end; r++) {
+        r = check(rows, r, end);
+        if (r < 0) break;
+        if (!readRow(rows[r] as Readonly<Record<string, unknown>>, columns, scratch, 0, r, this.#refused))
+          plain = false;
+      }
+      this.#plain.push(plain);
+    }
+  }
+
+  /**
+   * Statement `i`'s values in `columns` order, row after row (undefined as null). A full plain statement's array is
+   * the shared one, valid until the next call.
+   */
+  fill(i: number): unknown[] {
+    const start = i * this.perChunk;
+    const end = Math.min(this.#rows.length, start + this.perChunk);
+    const size = (end - start) * this.#columns.length;
+    const plain = this.#plain[i] === true;
+    let out: unknown[];
+    if (plain && end - start === this.perChunk) {
+      this.#full ??= markPlain(new Array<unknown>(size));
+      out = this.#full;
+    } else {
+      out = new Array<unknown>(size);
+      if (plain) markPlain(out);
+    }
+    // Checked by check(): only copied now.
+    this.#copy(this.#rows, start, end, out);
+    return out;
+  }
 }
 
 /**

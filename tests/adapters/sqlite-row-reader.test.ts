@@ -43,6 +43,19 @@ describe("sqlite: generated row reader", () => {
     });
   });
 
+  test("full statements refill one parameter array: every statement's rows land as given", async () => {
+    await db.withSession(async (s) => {
+      await s.execute("CREATE TABLE refill (id INTEGER PRIMARY KEY, name TEXT, qty REAL)");
+      await s.upsert("refill", [{ id: 3, name: "old", qty: 0 }], { on: ["id"] });
+      // 1,050 rows: five full 200-row statements share the array, then a 50-row one; half of them updates.
+      const rows = Array.from({ length: 1050 }, (_, i) => ({ id: i * 2 + 1, name: `n${i}`, qty: i / 4 }));
+      const r = await s.upsert("refill", rows, { on: ["id"] });
+      expect(r.rowsAffected).toBe(1050);
+      const back = await s.select<{ id: number; name: string; qty: number }>("SELECT * FROM refill ORDER BY id");
+      expect(back).toEqual(rows);
+    });
+  });
+
   test("a bad value after a row the reader hands back is still named by column and row; nothing written", async () => {
     await db.withSession(async (s) => {
       await s.execute(

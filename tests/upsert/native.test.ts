@@ -254,7 +254,8 @@ describe("INSERT-form bulk engine: VALUES statements under the parameter, row an
         each: (n: number, metadata: undefined, sql: string) => void,
       ): Promise<void> {
         for (const { sql, values } of statements) {
-          sent.push({ sql, values });
+          // A statement's values are valid while it runs (the engine refills one array per statement size): copy.
+          sent.push({ sql, values: [...values] });
           each(values.length / 2, undefined, sql);
         }
       },
