@@ -12,6 +12,7 @@ import {
   type Session,
   SQLSpec,
   sql,
+  TransactionError,
   UniqueViolationError,
 } from "../../src/index.js";
 
@@ -70,6 +71,23 @@ describe("PgliteConfig", () => {
     await began;
     expect(await db.withSession((s) => s.selectValue("SELECT count(*)::int FROM queued_lock"))).toBe(1);
     await db.withSession((s) => s.execute("DROP TABLE queued_lock"));
+  });
+
+  test("a session opened and closed inside a failed transaction leaves it failed (its release is not the holder's)", async () => {
+    await db.withSession(async (s) => {
+      await s.transaction(async () => {
+        const err = await s
+          .transaction(async () => {
+            await s.execute("SELECT 1/0").catch(() => undefined);
+            // An idle inner session: its release must not clear the failure that belongs to the outer lease.
+            await db.withSession(async () => undefined);
+          })
+          .catch((e: unknown) => e);
+        expect(err).toBeInstanceOf(TransactionError);
+        // The nested part was rolled back, so the outer transaction goes on.
+        expect(await s.selectValue("SELECT 7")).toBe(7);
+      });
+    });
   });
 
   test("a session opened inside another session's transaction joins it (savepoint) instead of deadlocking", async () => {

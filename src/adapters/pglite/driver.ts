@@ -283,9 +283,11 @@ export class PgliteAdapter implements Adapter<PgliteConnection> {
 
   /** What every release ends with: the lease keeps nothing, and a lock it holds goes to the next session. */
   #released(conn: PgliteConnection): void {
-    this.#engine.failed = false;
     conn.keepsSettings = false;
     if (conn.holdsLock) {
+      // The engine's failure flag is the holder's: a lease that never held the lock (one that joined another
+      // session's transaction, or ran nothing) must not clear a failure of the transaction it leaves behind.
+      this.#engine.failed = false;
       conn.holdsLock = false;
       this.#lock.release();
     }
@@ -298,6 +300,8 @@ export class PgliteAdapter implements Adapter<PgliteConnection> {
         for (let name = conn.nestedTx.pop(); name !== undefined; name = conn.nestedTx.pop()) {
           await this.db.query(`ROLLBACK TO SAVEPOINT ${name}`);
           await this.db.query(`RELEASE SAVEPOINT ${name}`);
+          // Rolled back to before the nested work: an abort inside it is undone too.
+          this.#engine.failed = false;
         }
         return;
       }
