@@ -1,7 +1,7 @@
 /**
  * Point query: `SELECT id, name, price FROM t WHERE id = $1` on 100k rows, against the local PostgreSQL server.
  * Contenders: raw pg (named prepared statement), raw postgres.js, sqlspec on pg and on postgres.js, Kysely, Drizzle
- * (node-postgres, no .prepare()) and Knex. "sqlspec postgresjs 1-shot" is `db.select(…)` outside a session (one-shot
+ * (node-postgres, no .prepare()) and Knex. "sqlspec pg 1-shot" and "sqlspec postgresjs 1-shot" are `db.select(…)` outside a session (one-shot
  * statements share connections, so postgres.js pipelines them); the others run `withSession(s => s.select(…))`. Rounds are interleaved (every contender once per round, order rotated) so
  * drift and noise hit all of them alike. Reported per contender: median q/s, median client CPU µs per query (the part a
  * library controls, and the least sensitive to a busy machine), and the overhead against raw pg as the median of the
@@ -86,6 +86,13 @@ async function contenders(): Promise<Contender[]> {
     name: "sqlspec pg",
     query: (id) => spg.withSession((s) => s.select(SQL_TEXT, [id])),
     close: () => spg.close(),
+  });
+
+  // One-shot: `db.select(…)` outside a session, as most application code calls it.
+  out.push({
+    name: "sqlspec pg 1-shot",
+    query: (id) => spg.select(SQL_TEXT, [id]),
+    close: async () => {},
   });
 
   const hooked = new PgConfig({
