@@ -43,6 +43,13 @@ const SQLITE: EndTarget = {
   name: "sqlite",
   server: false,
   make: () => new SqliteConfig({ poolConfig: { database: `${tmpdir()}/sqlspec-session-end-${process.pid}.db` } }),
+  // better-sqlite3 runs a statement to completion on the calling thread: nothing to sleep in, nothing to cancel mid-way.
+  sleep: () => "SELECT 1",
+};
+const SQLITE_MEMORY: EndTarget = {
+  name: "sqlite_memory",
+  server: false,
+  make: () => new SqliteConfig({ poolConfig: { database: ":memory:" } }),
   sleep: () => "SELECT 1",
 };
 
@@ -62,7 +69,7 @@ async function ids(c: AnyConfig, table: string): Promise<number[]> {
   return rows.map((r) => Number(r.id));
 }
 
-for (const t of [...PG_TARGETS, MYSQL]) {
+for (const t of [...PG_TARGETS, MYSQL, SQLITE, SQLITE_MEMORY]) {
   describe(`session end: ${t.name}`, () => {
     test("statements left running by a callback are settled (cancelled) before the connection is handed on", async () => {
       const c = open(t);
@@ -70,13 +77,18 @@ for (const t of [...PG_TARGETS, MYSQL]) {
       await c.withSession((s) => s.executeScript(`DROP TABLE IF EXISTS ${T}; CREATE TABLE ${T} (id int PRIMARY KEY)`));
       const abandoned: Promise<unknown>[] = [];
       await c.withSession(async (s) => {
-        abandoned.push(s.execute(t.sleep(0.3)), s.execute("BEGIN"));
+        abandoned.push(s.execute(t.sleep(0.3)), s.execute("BEGIN"), s.execute(`INSERT INTO ${T} VALUES (5)`));
         for (const p of abandoned) p.catch(() => {});
       });
       const outcomes = await Promise.allSettled(abandoned);
-      // The BEGIN either never ran or was rolled back by the reset: it must not claim success.
-      expect(outcomes[1]?.status).toBe("rejected");
-      expect((outcomes[1] as PromiseRejectedResult).reason).toBeInstanceOf(OperationCancelledError);
+      // The BEGIN and the INSERT in its transaction either never ran or were rolled back by the reset: neither may
+      // claim success (and the row must not appear later).
+      for (const o of outcomes.slice(1)) {
+        expect(o.status).toBe("rejected");
+        expect((o as PromiseRejectedResult).reason).toBeInstanceOf(OperationCancelledError);
+      }
+      // An embedded engine completed the first statement outside any transaction: it keeps its result.
+      if (!t.server) expect(outcomes[0]?.status).toBe("fulfilled");
       const inTx = await c.withSession(async (s) => {
         await s.execute(`INSERT INTO ${T} VALUES (1)`);
         return s.inTransaction;
@@ -87,6 +99,51 @@ for (const t of [...PG_TARGETS, MYSQL]) {
     });
   });
 }
+
+describe("session end: sqlite file (a statement waiting for this pool's write lock)", () => {
+  test("release ends the wait: the statement never runs; the lease's later statements queue behind it", async () => {
+    const c = open(SQLITE);
+    const T = "se_lockwait_sqlite";
+    await c.withSession((s) => s.executeScript(`DROP TABLE IF EXISTS ${T}; CREATE TABLE ${T} (id int PRIMARY KEY)`));
+    const holdWriteLock = (until: Promise<void>, id: number) =>
+      c.withSession(async (s) => {
+        await s.execute("BEGIN");
+        await s.execute(`INSERT INTO ${T} VALUES (${id})`);
+        await until;
+        await s.execute("COMMIT");
+      });
+    let free = (): void => {};
+    let holder = holdWriteLock(
+      new Promise<void>((resolve) => {
+        free = resolve;
+      }),
+      1,
+    );
+    await sleep(20);
+    const abandoned: Promise<unknown>[] = [];
+    await c.withSession(async (s) => {
+      // The INSERT waits for the write lock; the read issued after it must not run before it (nor after the end).
+      abandoned.push(s.execute(`INSERT INTO ${T} VALUES (2)`), s.execute(`SELECT count(*) FROM ${T}`));
+      for (const p of abandoned) p.catch(() => {});
+    });
+    for (const o of await Promise.allSettled(abandoned)) {
+      expect(o.status).toBe("rejected");
+      expect((o as PromiseRejectedResult).reason).toBeInstanceOf(OperationCancelledError);
+    }
+    free();
+    await holder;
+    expect(await ids(c, T)).toEqual([1]);
+
+    holder = holdWriteLock(sleep(50), 4);
+    await sleep(20);
+    const [, seen] = await c.withSession((s) =>
+      Promise.all([s.execute(`INSERT INTO ${T} VALUES (3)`), s.selectValue(`SELECT count(*) FROM ${T} WHERE id = 3`)]),
+    );
+    await holder;
+    expect(Number(seen)).toBe(1);
+    expect(await ids(c, T)).toEqual([1, 3, 4]);
+  });
+});
 
 for (const t of PG_TARGETS.filter((x) => x.server)) {
   describe(`session end: ${t.name} (a statement blocked on a lock)`, () => {

@@ -114,6 +114,15 @@ export class SqliteConnection {
   /** @internal `:memory:`: the session's acquire options, which bound every wait for the shared connection. */
   wait: { timeoutMs: number | undefined; signal: AbortSignal | undefined } | undefined;
 
+  /** @internal The lease's last statement that had to wait: later ones run after it settled (issue order). */
+  queue: Promise<void> | undefined = undefined;
+  /** @internal Set by the statement being issued when it had to wait (read by the adapter's query right after). */
+  waiting = false;
+  /** @internal The session ended (interrupt): statements that have not started never run. */
+  interrupted = false;
+  /** @internal Aborts this lease's lock waits when the session ends; made at the first wait. */
+  ending: AbortController | undefined = undefined;
+
   /** @internal Made by the adapter for each session. */
   constructor(
     /** The better-sqlite3 handle; use `handle.db` for anything sqlspec does not wrap. */
@@ -128,6 +137,18 @@ export class SqliteConnection {
   /** The better-sqlite3 database behind this session (`handle.db`). */
   get db(): BetterSqlite3.Database {
     return this.handle.db;
+  }
+
+  /** @internal Makes `p` the queue's tail: the lease's next statements run after it settled. */
+  queueBehind(p: Promise<unknown>): void {
+    const tail = p.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.queue = tail;
+    void tail.then(() => {
+      if (this.queue === tail) this.queue = undefined;
+    });
   }
 
   /** @internal This lease, or the lease it was opened inside, holds the lock. */

@@ -362,7 +362,43 @@ export class SqliteAdapter implements Adapter<SqliteConnection> {
     return entry;
   }
 
-  async query(conn: SqliteConnection, sql: string, params: unknown[], opts: QueryOptions): Promise<RawResult> {
+  /**
+   * Runs a statement at once when it can (better-sqlite3 is synchronous). The statements of one lease run in the
+   * order they were issued: while one waits (for the lock, or on a file another connection holds), the lease's later
+   * statements queue behind it instead of overtaking it.
+   */
+  query(conn: SqliteConnection, sql: string, params: unknown[], opts: QueryOptions): Promise<RawResult> {
+    if (conn.queue !== undefined) return this.#queued(conn, sql, params, opts);
+    const p = this.#query(conn, sql, params, opts);
+    if (conn.waiting) {
+      conn.waiting = false;
+      conn.queueBehind(p);
+    }
+    return p;
+  }
+
+  #queued(conn: SqliteConnection, sql: string, params: unknown[], opts: QueryOptions): Promise<RawResult> {
+    const p = (conn.queue as Promise<void>).then(() => {
+      if (conn.interrupted) throw releasedBeforeStartError();
+      const q = this.#query(conn, sql, params, opts);
+      conn.waiting = false;
+      return q;
+    });
+    conn.queueBehind(p);
+    return p;
+  }
+
+  /**
+   * Ends the lease's statements that have not run (the session ended): queued ones and lock waits reject with
+   * OperationCancelledError and never run. A running statement cannot be interrupted (it finishes on this thread).
+   */
+  interrupt(conn: SqliteConnection): Promise<boolean> {
+    conn.interrupted = true;
+    conn.ending?.abort();
+    return INTERRUPTED;
+  }
+
+  async #query(conn: SqliteConnection, sql: string, params: unknown[], opts: QueryOptions): Promise<RawResult> {
     const h = conn.handle;
     if (h.broken || !h.db.open) throw closedError();
     let e = h.statements.get(sql);
@@ -381,20 +417,29 @@ export class SqliteAdapter implements Adapter<SqliteConnection> {
       return { rows: EMPTY_ROWS, columns: EMPTY, rowsAffected: 0, command: "ROLLBACK" };
     }
     if (conn.openStreams > 0 && !e.readonly) throw streamOpenError();
-    if (!conn.holdsLock && (this.#shared || !e.readonly) && !conn.owns()) await this.#takeLock(conn, opts);
-    else if (opts.timeoutMs !== undefined && opts.timeoutMs <= 0) throw timeoutError();
+    if (opts.timeoutMs !== undefined && opts.timeoutMs <= 0) throw timeoutError();
+    if (!conn.holdsLock && (this.#shared || !e.readonly) && !conn.owns()) {
+      // Taken without a turn when free: a turn would let the lease's statements issued after this one run first.
+      if (this.#lock.tryAcquire()) conn.holdsLock = true;
+      else {
+        conn.waiting = true;
+        await this.#takeLock(conn, opts);
+      }
+    }
+    if (conn.interrupted) throw releasedBeforeStartError();
     const values = params.length === 0 ? params : encodeParams(params, this.#o.features.jsonSerializer);
     const wasInTx = h.db.inTransaction;
     // `query_only` for one read-only transaction is not a setting that outlives the session.
     let txScoped = false;
     if (queryOnlyBefore !== undefined) txScoped = wasInTx && !h.queryOnlyTx && queryOnlyBefore === 0;
+    let out: RawResult;
     try {
-      const out = e.reader ? this.#rows(h, e, values) : this.#run(e, values);
+      out = e.reader ? this.#rows(h, e, values) : this.#run(e, values);
       if (txScoped) h.queryOnlyTx = true;
-      return out;
     } catch (first) {
       let err = first;
       if (isBusy(err)) {
+        conn.waiting = true;
         try {
           return await this.#retryBusy(h, e, values, opts, err);
         } catch (again) {
@@ -419,6 +464,10 @@ export class SqliteAdapter implements Adapter<SqliteConnection> {
       if (e.settings && !txScoped) h.settingsChanged = true;
       this.#afterStatement(conn);
     }
+    // Completed inside a transaction: settled a turn later, so a session whose callback returned without awaiting
+    // it ends first and reports it cancelled (its release rolls the transaction back) instead of a success it undoes.
+    if (h.db.inTransaction) await undefined;
+    return out;
   }
 
   /**
@@ -527,7 +576,11 @@ export class SqliteAdapter implements Adapter<SqliteConnection> {
       const own = this.#shared ? (acquire?.timeoutMs ?? this.#o.acquireTimeoutMs) : this.#o.busyTimeoutMs;
       const callBound = opts.timeoutMs !== undefined && (own === undefined || opts.timeoutMs < own);
       const wait = callBound ? opts.timeoutMs : own;
-      const signals = [opts.signal, acquire?.signal].filter((x): x is AbortSignal => x !== undefined);
+      // The session's end (interrupt) abandons the wait: the statement never runs.
+      conn.ending ??= new AbortController();
+      const signals = [opts.signal, acquire?.signal, conn.ending.signal].filter(
+        (x): x is AbortSignal => x !== undefined,
+      );
       await lock.acquire(
         wait,
         () =>
@@ -615,6 +668,12 @@ export class SqliteAdapter implements Adapter<SqliteConnection> {
   mapError(err: unknown, _sql: string): SQLSpecError {
     return mapSqliteError(err);
   }
+}
+
+const INTERRUPTED = Promise.resolve(true);
+
+function releasedBeforeStartError(): OperationCancelledError {
+  return new OperationCancelledError("SQLite: the session ended before this statement started; it did not run");
 }
 
 function evictOldest(map: Map<string, CachedStatement>): void {
