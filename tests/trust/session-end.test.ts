@@ -1,6 +1,6 @@
 /**
  * What a session leaves behind when it ends, and who may use it while it runs, on every PostgreSQL adapter (and
- * MySQL where the defect applied): statements still running at release are cancelled and waited for before the
+ * MySQL and SQLite where the defect applied): statements still running at release are cancelled and waited for before the
  * connection is reset and handed on; transaction control from another task is refused; a nested transaction() after
  * a caught error leaves the outer one usable; a raw COMMIT the server answered with ROLLBACK is an error.
  */
