@@ -488,6 +488,34 @@ describe("mysql: transactions and connection state", () => {
     await one.close();
   });
 
+  test("user variables assigned without SET (`@v :=`, `INTO @v`) and GET_LOCK locks do not leak to the next borrower", async () => {
+    const one = config({ poolConfig: { maxSize: 1 } });
+    const threads = new Set<number>();
+    // The server does not flag these in session_track_state_change: the reset must still run.
+    for (const assign of [
+      "SELECT @myad_v := 5",
+      "SELECT 6 INTO @myad_v",
+      "SELECT 1 FROM dual WHERE (@myad_v := 7) > 0",
+    ]) {
+      await one.withSession(async (s) => {
+        threads.add(s.conn.threadId);
+        await s.execute(assign);
+        expect(await s.selectValue("SELECT @myad_v"), assign).not.toBeNull();
+      });
+      expect(await one.withSession((s) => s.selectValue("SELECT @myad_v")), assign).toBeNull();
+    }
+    // Text that merely mentions them (a string, a comment) is not an assignment and leaves the connection alone.
+    await one.withSession(async (s) => {
+      await s.execute("SELECT '@myad_v := 1 INTO @x GET_LOCK(' /* @y := 2 */");
+      expect(s.conn.stateChanged).toBe(false);
+    });
+    await one.withSession((s) => s.execute("SELECT GET_LOCK('myad_named_lock', 0)"));
+    expect(await one.withSession((s) => s.selectValue("SELECT IS_USED_LOCK('myad_named_lock')"))).toBeNull();
+    // Same physical connection throughout: reset, not replaced.
+    expect(threads.size).toBe(1);
+    await one.close();
+  });
+
   test("a USE does not leak to the next borrower: the configured database is restored (COM_RESET_CONNECTION keeps it)", async () => {
     const one = config({ poolConfig: { maxSize: 1 } });
     const home = await one.withSession((s) => s.selectValue("SELECT DATABASE()"));

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { PgliteConfig } from "../../src/adapters/pglite/index.js";
 import { importDriver } from "../../src/driver/dependencies.js";
 import {
+  DatabaseConnectionError,
   DataError,
   MissingDependencyError,
   PoolTimeoutError,
@@ -204,6 +205,39 @@ describe("PgliteConfig", () => {
       expect(await s.selectValue("SELECT name FROM items WHERE id = 70")).toBe("dup");
       await s.execute("DELETE FROM items WHERE id = 70");
     });
+  });
+});
+
+describe("PgliteConfig closed under a running session", () => {
+  test("the session's next statement rejects with DatabaseConnectionError (in and out of a transaction); the session settles", async () => {
+    for (const inTransaction of [false, true]) {
+      const config = new PgliteConfig({ poolConfig: { acquireTimeoutMs: 2_000 } });
+      await config.withSession((s) => s.execute("SELECT 1"));
+      let closeNow: () => void = () => {};
+      const closing = new Promise<void>((r) => {
+        closeNow = r;
+      });
+      let resume: () => void = () => {};
+      const closed = new Promise<void>((r) => {
+        resume = r;
+      });
+      const running = config.withSession(async (s) => {
+        if (inTransaction) await s.begin();
+        closeNow();
+        await closed;
+        return s.selectValue("SELECT 3");
+      });
+      await closing;
+      await config.close();
+      resume();
+      const err = await running.then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(err, `in transaction: ${inTransaction}`).toBeInstanceOf(DatabaseConnectionError);
+      expect((err as Error).message).toMatch(/closed/);
+      expect((err as Error).message).not.toMatch(/_IsTransactionBlock/);
+    }
   });
 });
 

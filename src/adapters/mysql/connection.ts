@@ -3,6 +3,7 @@
  * every OK packet (SERVER_STATUS_IN_TRANS, SERVER_STATUS_AUTOCOMMIT, SERVER_SESSION_STATE_CHANGED).
  */
 import type * as Mysql2 from "mysql2";
+import { lex, TK_OP, TK_QIDENT, TK_WORD, type Token } from "../../core/lexer.js";
 import type { PoolResource } from "../../driver/pool.js";
 import type { OkPacket } from "./codecs.js";
 
@@ -57,6 +58,25 @@ export class MysqlConnection implements PoolResource {
     if (this.failed && ENDS_TRANSACTION.test(sql)) this.failed = false;
   }
 
+  /**
+   * @internal Session state the server does not flag in session_track_state_change (MariaDB: `@v := …`,
+   * `… INTO @v` and a GET_LOCK lock; COM_RESET_CONNECTION clears all three): read from the statement's tokens, so text
+   * in strings and comments does not count.
+   */
+  noteStatement(sql: string): void {
+    if (this.stateChanged) return;
+    if (!sql.includes("@") && !GET_LOCK.test(sql)) return;
+    const tokens = lex(sql, "mysql");
+    for (let i = 0; i < tokens.length; i++) {
+      const t = tokens[i] as Token;
+      const isLock = t.kind === TK_WORD && GET_LOCK_WORD.test(sql.slice(t.start, t.end));
+      if (isLock || (t.kind === TK_OP && sql.slice(t.start, t.end) === "@" && isUserVariableWrite(sql, tokens, i))) {
+        this.stateChanged = true;
+        return;
+      }
+    }
+  }
+
   /** @internal Rows read with autocommit off open a transaction (InnoDB starts one on the first read). */
   afterRows(): void {
     if ((this.status & STATUS_AUTOCOMMIT) === 0) this.status |= STATUS_IN_TRANS;
@@ -67,6 +87,39 @@ export class MysqlConnection implements PoolResource {
     this.broken = true;
     this.client.destroy();
   }
+}
+
+const GET_LOCK = /get_lock/i;
+const GET_LOCK_WORD = /^get_lock$/i;
+
+/** `@name :=` (an assignment anywhere in a statement) or `INTO @name` / `INTO …, @name` (SELECT … INTO). */
+function isUserVariableWrite(sql: string, tokens: Token[], at: number): boolean {
+  const text = (k: number): string => {
+    const t = tokens[k];
+    return t === undefined ? "" : sql.slice(t.start, t.end);
+  };
+  // `@name` then `:=` (the MySQL lexer may emit it as `:` and `=`).
+  const afterName = tokens[at + 1]?.kind === TK_WORD || tokens[at + 1]?.kind === TK_QIDENT ? at + 2 : at + 1;
+  const op = text(afterName) + text(afterName + 1);
+  if (op.startsWith(":=")) return true;
+  // Walk back over `@a, @b,` to the INTO that starts the target list.
+  let k = at - 1;
+  while (k >= 0) {
+    const prev = text(k);
+    if (/^into$/i.test(prev)) return true;
+    if (prev === ",") {
+      k -= 1;
+      continue;
+    }
+    const t = tokens[k] as Token;
+    // A previous target `@name`: step over its name and its `@`.
+    if ((t.kind === TK_WORD || t.kind === TK_QIDENT) && text(k - 1) === "@") {
+      k -= 2;
+      continue;
+    }
+    return false;
+  }
+  return false;
 }
 
 export interface Outcome {

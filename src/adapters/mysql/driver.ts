@@ -333,8 +333,8 @@ export class MysqlAdapter implements Adapter<MysqlConnection> {
   }
 
   /**
-   * COM_RESET_CONNECTION: rolls back, drops temporary tables, user variables and prepared statements, restores
-   * session variables; then sqlspec's own settings are applied again.
+   * COM_RESET_CONNECTION: rolls back, drops temporary tables, user variables and prepared statements, releases
+   * GET_LOCK locks, restores session variables; then sqlspec's own settings are applied again.
    */
   async reset(conn: MysqlConnection): Promise<void> {
     await new Promise<void>((resolve, reject) => {
@@ -377,6 +377,7 @@ export class MysqlAdapter implements Adapter<MysqlConnection> {
     if (conn.broken) throw brokenError(this.databaseLabel);
     if (conn.failed && !ENDS_TRANSACTION.test(sql)) throw failedTransactionError(this.databaseLabel);
     const values = params.length > 0 ? encodeParams(params, this.#o.features.jsonSerializer) : undefined;
+    conn.noteStatement(sql);
     if (opts.signal !== undefined || opts.timeoutMs !== undefined) return this.#cancellable(conn, sql, values, opts);
     let outcome: Outcome;
     try {
@@ -551,6 +552,7 @@ export class MysqlAdapter implements Adapter<MysqlConnection> {
     if (conn.broken) throw brokenError(this.databaseLabel);
     if (conn.failed) throw failedTransactionError(this.databaseLabel);
     if (conn.openStreams > 0) throw streamOpenError(this.databaseLabel);
+    conn.noteStatement(sql);
     const size = Math.max(1, Math.floor(batchSize) || 1);
     const values = params.length > 0 ? encodeParams(params, this.#o.features.jsonSerializer) : undefined;
     const client = conn.client as Mysql2.Connection & { pause(): void; resume(): void };

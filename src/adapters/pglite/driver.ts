@@ -1,6 +1,7 @@
 import type { PGlite, PGliteOptions, Results } from "@electric-sql/pglite";
 import { findCopyStdio } from "../../core/copy-statement.js";
 import {
+  DatabaseConnectionError,
   OperationCancelledError,
   PoolTimeoutError,
   type SQLSpecError,
@@ -103,7 +104,7 @@ export class PgliteConnection implements ConnectionState {
    */
   get transaction(): TransactionStatus {
     const own = this.parent !== undefined && holdsLock(this.parent) ? this.nestedTx.length > 0 : this.holdsLock;
-    if (!own || !this.db.isInTransaction()) return "idle";
+    if (!own || this.db.closed || !this.db.isInTransaction()) return "idle";
     return this.engine.failed ? "failed" : "active";
   }
 
@@ -397,7 +398,8 @@ export class PgliteAdapter implements Adapter<PgliteConnection> {
       },
       (err: unknown) => {
         this.#settle(conn, sql, undefined);
-        throw err;
+        // PGlite fails in its internals once closed (a TypeError): say what happened instead.
+        throw this.db.closed ? closedError(this.mapError(err)) : err;
       },
     );
   }
@@ -405,7 +407,7 @@ export class PgliteAdapter implements Adapter<PgliteConnection> {
   /** The engine's state after a statement of `conn` (undefined `result`: it failed). */
   #settle(conn: PgliteConnection, sql: string, result: RawResult | undefined): void {
     conn.running--;
-    const open = this.db.isInTransaction();
+    const open = !this.db.closed && this.db.isInTransaction();
     if (result === undefined) {
       if (open) this.#engine.failed = true;
     } else {
@@ -529,6 +531,7 @@ export class PgliteAdapter implements Adapter<PgliteConnection> {
 
   /** Runs one statement; never throws synchronously (a bad parameter rejects, so #tracked still settles the state). */
   #exec(sql: string, params: unknown[], opts?: QueryOptions): Promise<RawResult> {
+    if (this.db.closed) return Promise.reject(closedError(undefined));
     let pending: Promise<Results<Row>>;
     try {
       pending = this.db.query<Row>(
@@ -663,4 +666,12 @@ function throughBlob(sql: string): string {
   const at = findCopyStdio(sql);
   if (at === undefined) return sql;
   return `${sql.slice(0, at.start)}'/dev/blob'${sql.slice(at.end)}`;
+}
+
+/** The PGlite instance was closed (by `close()` or by the user) while a session still held it. */
+function closedError(cause: unknown): DatabaseConnectionError {
+  return new DatabaseConnectionError(
+    "PGlite connection error: the database was closed while the session was open; start a new session",
+    cause === undefined ? undefined : { cause },
+  );
 }
