@@ -92,6 +92,7 @@ export type {
   ConnectionState,
   CopyInOptions,
   Introspector,
+  KeyFold,
   NamedLockSql,
   PoolStats,
   QueryOptions,
@@ -101,6 +102,7 @@ export type {
   ServerVersion,
   StackStatement,
   TransactionStatus,
+  UniqueIndex,
 } from "./driver/adapter.js";
 export type { ArrowConversionOptions, ArrowDecimal } from "./driver/arrow.js";
 export type {
