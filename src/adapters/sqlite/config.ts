@@ -2,7 +2,8 @@ import type BetterSqlite3 from "better-sqlite3";
 import type { ConfigOptions, ResetOnRelease } from "../../driver/config.js";
 import { DatabaseConfig } from "../../driver/database-config.js";
 import type { SqliteConnection } from "./connection.js";
-import { isMemoryDatabase, loadBetterSqlite3, SqliteAdapter } from "./driver.js";
+import { SqliteAdapter } from "./driver.js";
+import { isMemoryDatabase, loadBetterSqlite3 } from "./open.js";
 
 /** Settings of a SQLite database (one shared connection for `:memory:`, a small pool for a file). */
 export interface SqlitePoolConfig {

@@ -1,7 +1,8 @@
 /**
  * better-sqlite3 errors → the typed hierarchy, by SQLite's extended result code (`err.code`). SQLite has no SQLSTATE:
  * errors carry none, the native error stays on `cause`. SQLite's constraint messages name tables, columns and
- * constraints, never values; the message is redacted all the same (one rule for every engine).
+ * constraints, never values; the message is redacted all the same (one rule for every engine). Also the errors the
+ * adapter raises itself (closed handle, failed transaction, lock waits), so their messages stay in one place.
  */
 import {
   CheckViolationError,
@@ -15,8 +16,11 @@ import {
   InvalidColumnReferenceError,
   NotNullViolationError,
   OperationalError,
+  OperationCancelledError,
   ParameterError,
   PermissionDeniedError,
+  PoolTimeoutError,
+  QueryTimeoutError,
   redactServerMessage,
   SQLParsingError,
   SQLSpecError,
@@ -128,5 +132,85 @@ export function isFatalSqliteError(err: unknown): boolean {
   return (
     typeof code === "string" &&
     (code.startsWith("SQLITE_CORRUPT") || code.startsWith("SQLITE_NOTADB") || code.startsWith("SQLITE_IOERR"))
+  );
+}
+
+// ------------------------------------------------------------------------------------------------ the adapter's own
+
+/** SQLITE_BUSY from a lock held by another connection; not BUSY_SNAPSHOT, which no wait can resolve. */
+export function isBusy(err: unknown): boolean {
+  const code = (err as { code?: unknown })?.code;
+  return code === "SQLITE_BUSY" || code === "SQLITE_BUSY_RECOVERY";
+}
+
+export function isReadonlyError(err: unknown): boolean {
+  const code = (err as { code?: unknown })?.code;
+  return typeof code === "string" && code.startsWith("SQLITE_READONLY");
+}
+
+/** As PostgreSQL's 25006 (read_only_sql_transaction) maps. */
+export function readOnlyTransactionError(cause: unknown): TransactionError {
+  return new TransactionError("SQLite: cannot write in a read-only transaction", { cause });
+}
+
+export function releasedBeforeStartError(): OperationCancelledError {
+  return new OperationCancelledError("SQLite: the session ended before this statement started; it did not run");
+}
+
+export function lockWaitCancelledError(reason: unknown): OperationCancelledError {
+  return new OperationCancelledError("SQLite: cancelled while waiting for the database lock", { cause: reason });
+}
+
+export function busyTimeoutError(ms: number, fields: DatabaseErrorFields): SqliteBusyError {
+  return new SqliteBusyError(
+    `SQLite database is busy [SQLITE_BUSY]: another connection held the database file's lock for more than ${ms} ms ` +
+      "(busyTimeoutMs)",
+    "SQLITE_BUSY",
+    fields,
+  );
+}
+
+export function busyQueryTimeoutError(ms: number, cause: unknown): QueryTimeoutError {
+  return new QueryTimeoutError(
+    `SQLite query timeout: the database file stayed locked by another connection for ${ms} ms ` +
+      "(timeoutMs); the statement did not run",
+    { cause },
+  );
+}
+
+export function timeoutError(): QueryTimeoutError {
+  return new QueryTimeoutError("SQLite query timeout: timeoutMs expired before the statement could start");
+}
+
+export function sharedTimeoutError(ms: number): PoolTimeoutError {
+  return new PoolTimeoutError(
+    `Waited ${ms} ms for SQLite's shared :memory: connection: another session holds an open transaction or stream. ` +
+      "Commit or roll it back, or run the nested work through the outer session.",
+  );
+}
+
+export function writeBusyError(ms: number): SqliteBusyError {
+  return new SqliteBusyError(
+    `SQLite database is busy [SQLITE_BUSY]: another session of this pool held the write lock for more than ${ms} ms ` +
+      "(busyTimeoutMs)",
+    "SQLITE_BUSY",
+  );
+}
+
+export function closedError(): DatabaseConnectionError {
+  return new DatabaseConnectionError("SQLite connection error: the database handle is closed; open a new session");
+}
+
+export function failedTransactionError(): TransactionError {
+  return new TransactionError(
+    "SQLite rolled the transaction back after an error in it; ROLLBACK (or leave transaction()) before running more " +
+      "statements",
+  );
+}
+
+export function streamOpenError(): SQLSpecError {
+  return new SQLSpecError(
+    "SQLite: a stream() is still open on this session's connection; finish or break out of it before writing " +
+      "(or use a second session)",
   );
 }

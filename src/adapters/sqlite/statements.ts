@@ -1,0 +1,160 @@
+/**
+ * The statement cache and the statement run: a statement is prepared once per handle (an LRU of
+ * `statementCacheSize`) with what sqlspec needs to know about it decided then (reads rows? writes? DDL? ends a
+ * transaction?) and its row plan (declared types → conversions), so a repeated statement allocates nothing but its
+ * rows. This is the hot path: keep it free of allocations and awaits.
+ */
+import type { Row } from "../../core/types.js";
+import type { RawResult } from "../../driver/adapter.js";
+import {
+  applyInt8,
+  decodeRows,
+  hasUnsafeNumber,
+  type ReadOptions,
+  type RowPlan,
+  rowHasKeys,
+  rowPlan,
+} from "./codecs.js";
+import type { CachedStatement, SqliteHandle } from "./connection.js";
+
+export const EMPTY_ROWS: Row[] = [];
+export const NO_COLUMNS: string[] = [];
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+const PLAIN_BEGIN = /^\s*BEGIN(?:\s+TRANSACTION)?\s*;?\s*$/i;
+const ENDS = /^\s*(?:COMMIT|END|ROLLBACK(?!\s+(?:TRANSACTION\s+)?TO\b))/i;
+const INSERT = /^\s*(?:INSERT|REPLACE)\b/i;
+const DDL = /^\s*(?:CREATE|ALTER|DROP)\b/i;
+/** Statements that change no rows: sqlite3_changes() still holds the last INSERT/UPDATE/DELETE's count after them. */
+const NOT_DML =
+  /^\s*(?:CREATE|ALTER|DROP|PRAGMA|BEGIN|COMMIT|END|ROLLBACK|SAVEPOINT|RELEASE|ATTACH|DETACH|VACUUM|ANALYZE|REINDEX)\b/i;
+const SETTINGS = /^\s*(?:PRAGMA\s+[\w.]+\s*(?:=|\()|ATTACH\b|DETACH\b)/i;
+const QUERY_ONLY_ON = /^\s*PRAGMA\s+query_only\s*=\s*(?:ON|1|TRUE|YES)\s*;?\s*$/i;
+
+/**
+ * Bumped by DDL run through any SQLite adapter of this process (another config on the same file included): cached row
+ * plans of every handle are rebuilt on next use.
+ */
+const schemaEpoch = { value: 0 };
+
+/**
+ * Prepares `sql` on a handle and caches it (when `cacheSize` > 0). `shared`: the `:memory:` handle, where a plain
+ * BEGIN stays deferred (there is no other writer to deadlock with).
+ */
+export function prepareStatement(
+  h: SqliteHandle,
+  sql: string,
+  shared: boolean,
+  read: ReadOptions,
+  cacheSize: number,
+): CachedStatement {
+  let text = sql;
+  // Two writers that both BEGIN DEFERRED deadlock on the upgrade to a write lock: a plain BEGIN takes it up front.
+  if (!shared && PLAIN_BEGIN.test(sql)) text = "BEGIN IMMEDIATE";
+  const queryOnly = QUERY_ONLY_ON.test(sql);
+  // SQLite applies a flag pragma while compiling it: read the value it replaces first.
+  if (queryOnly) h.queryOnlyBefore = h.db.pragma("query_only", { simple: true }) as number;
+  const stmt = h.db.prepare(text);
+  const reader = stmt.reader;
+  // Making the connection read-only writes nothing: it takes no write lock.
+  const readonly = stmt.readonly || queryOnly;
+  // INTEGERs are read as bigint where a rounded number could not be told from an exact one afterwards: in the
+  // non-number modes, for writes (lastInsertRowid, RETURNING), which cannot be re-run.
+  const safe = read.int8 !== "number" || !readonly;
+  if (safe) stmt.safeIntegers(true);
+  const entry: CachedStatement = {
+    stmt,
+    reader,
+    readonly,
+    insert: INSERT.test(sql),
+    ddl: !reader && DDL.test(sql),
+    notDml: NOT_DML.test(sql),
+    ends: ENDS.test(sql),
+    settings: SETTINGS.test(sql),
+    queryOnly,
+    plan: reader ? rowPlan(stmt.columns(), read) : undefined,
+    epoch: schemaEpoch.value,
+    schema: reader ? h.schemaVersion() : 0,
+    safe,
+    used: ++h.tick,
+  };
+  if (cacheSize > 0) {
+    if (h.statements.size >= cacheSize) evictOldest(h.statements);
+    h.statements.set(sql, entry);
+  }
+  return entry;
+}
+
+/** Runs a prepared statement once (synchronously): its rows when it returns rows, else what it changed. */
+export function runStatement(h: SqliteHandle, e: CachedStatement, values: unknown[], read: ReadOptions): RawResult {
+  return e.reader ? readRows(h, e, values, read) : runWrite(e, values, read);
+}
+
+function runWrite(e: CachedStatement, values: unknown[], read: ReadOptions): RawResult {
+  const info = e.stmt.run(values);
+  if (e.ddl) schemaEpoch.value++;
+  const out: RawResult = { rows: EMPTY_ROWS, columns: NO_COLUMNS, rowsAffected: e.notDml ? 0 : info.changes };
+  if (e.insert && info.changes > 0) out.lastInsertId = rowid(info.lastInsertRowid, read);
+  return out;
+}
+
+function readRows(h: SqliteHandle, e: CachedStatement, values: unknown[], o: ReadOptions): RawResult {
+  let rows = e.stmt.all(values) as Row[];
+  // After DDL the statement was re-prepared by SQLite while running: its columns are known only now. DDL through
+  // any adapter of this process moves the epoch; another connection's shows in the rows' shape (new names), or in
+  // the schema cookie (same names, other declared types; read at most once a millisecond, every time for an empty
+  // result, which has no shape to show).
+  let plan = e.plan as RowPlan;
+  if (
+    e.epoch !== schemaEpoch.value ||
+    (rows.length > 0
+      ? !rowHasKeys(rows[0] as Row, plan.keys) || h.recentSchemaVersion() !== e.schema
+      : h.schemaVersion() !== e.schema)
+  ) {
+    plan = replan(h, e, o);
+  }
+  if (e.safe) {
+    if (o.int8 !== "bigint") applyInt8(rows, plan.ints, o.int8);
+  } else if (hasUnsafeNumber(rows, plan.ints)) {
+    // A value beyond ±2^53 in an integer-capable column: an INTEGER (DataError) or a REAL that large? Read the
+    // rows again with safe integers to tell (this statement is read-only, so running it again changes nothing).
+    e.stmt.safeIntegers(true);
+    try {
+      rows = e.stmt.all(values) as Row[];
+    } finally {
+      e.stmt.safeIntegers(false);
+    }
+    applyInt8(rows, plan.ints, o.int8);
+  }
+  decodeRows(rows, plan, o);
+  // DML with RETURNING reports the rows it changed, as on every adapter.
+  if (!e.readonly) return { rows, columns: plan.names, rowsAffected: e.notDml ? 0 : h.changes() };
+  return { rows, columns: plan.names, rowsAffected: 0, command: "SELECT" };
+}
+
+function replan(h: SqliteHandle, e: CachedStatement, o: ReadOptions): RowPlan {
+  e.plan = rowPlan(e.stmt.columns(), o);
+  e.epoch = schemaEpoch.value;
+  e.schema = h.schemaVersion();
+  return e.plan;
+}
+
+/** lastInsertRowid in the int8 mode; in "number" mode a rowid beyond 2^53 stays a bigint rather than rounding. */
+function rowid(id: number | bigint, read: ReadOptions): number | bigint | string {
+  const mode = read.int8;
+  if (mode === "string") return String(id);
+  if (mode === "bigint") return BigInt(id);
+  if (typeof id === "bigint") return id <= MAX_SAFE && id >= -MAX_SAFE ? Number(id) : id;
+  return id;
+}
+
+function evictOldest(map: Map<string, CachedStatement>): void {
+  let oldest: string | undefined;
+  let min = Number.POSITIVE_INFINITY;
+  for (const [k, v] of map) {
+    if (v.used < min) {
+      min = v.used;
+      oldest = k;
+    }
+  }
+  if (oldest !== undefined) map.delete(oldest);
+}
