@@ -5,7 +5,7 @@
 import { afterAll, describe, expect, test } from "vitest";
 import { DuckdbConfig } from "../../src/adapters/duckdb/index.js";
 import { SqliteConfig } from "../../src/adapters/sqlite/index.js";
-import { CardinalityViolationError, NotNullViolationError } from "../../src/index.js";
+import { CardinalityViolationError, NotNullViolationError, type Session } from "../../src/index.js";
 
 const opened: SqliteConfig[] = [];
 afterAll(async () => {
@@ -130,5 +130,76 @@ describe("duckdb upsert: duplicates by the key column's collation", () => {
     } finally {
       await db.close();
     }
+  });
+});
+
+async function duckdb(fn: (s: Session) => Promise<void>): Promise<void> {
+  const db = new DuckdbConfig({ poolConfig: { database: ":memory:" } });
+  try {
+    await db.withSession(fn);
+  } finally {
+    await db.close();
+  }
+}
+
+const pair = [
+  { k: "b", v: 1 },
+  { k: "B", v: 2 },
+];
+
+describe("duckdb upsert: the key's collation as the engine applies it", () => {
+  test("SET default_collation = 'nocase' folds a plain VARCHAR key (ON CONFLICT kept 'b' and dropped 'B' silently)", async () => {
+    await duckdb(async (s) => {
+      await s.execute("SET default_collation = 'nocase'");
+      await s.execute("CREATE TABLE d (k VARCHAR PRIMARY KEY, v INTEGER)");
+      await expect(s.upsert("d", pair, { on: ["k"] })).rejects.toBeInstanceOf(CardinalityViolationError);
+      expect(await s.selectValue("SELECT count(*) FROM d")).toBe(0);
+      await s.upsert("d", pair, { on: ["k"], duplicates: "last-wins" });
+      expect(await s.select("SELECT k, v FROM d")).toEqual([{ k: "B", v: 2 }]);
+    });
+  });
+
+  test("COLLATE written in a CHECK, a DEFAULT text or a column's name does not make a plain key fold", async () => {
+    await duckdb(async (s) => {
+      await s.execute(
+        `CREATE TABLE c (k VARCHAR UNIQUE, v INTEGER CHECK (k COLLATE NOCASE <> 'x'),
+           w VARCHAR DEFAULT ', k VARCHAR COLLATE NOCASE')`,
+      );
+      expect((await s.upsert("c", pair, { on: ["k"] })).rowsAffected).toBe(2);
+      await s.execute(
+        'CREATE TABLE n ("collate" VARCHAR COLLATE NOCASE UNIQUE, "k COLLATE NOCASE" VARCHAR UNIQUE, "x, COLLATE" VARCHAR)',
+      );
+      const plain = [
+        { collate: "a", "k COLLATE NOCASE": "b", "x, COLLATE": "1" },
+        { collate: "c", "k COLLATE NOCASE": "B", "x, COLLATE": "2" },
+      ];
+      expect((await s.upsert("n", plain, { on: ["k COLLATE NOCASE"] })).rowsAffected).toBe(2);
+      const folded = [
+        { collate: "x", "k COLLATE NOCASE": "y", "x, COLLATE": "1" },
+        { collate: "X", "k COLLATE NOCASE": "z", "x, COLLATE": "2" },
+      ];
+      await expect(s.upsert("n", folded, { on: ["collate"] })).rejects.toBeInstanceOf(CardinalityViolationError);
+      expect(
+        (await s.selectValue("SELECT count(*) FROM c")) + (await s.selectValue<number>("SELECT count(*) FROM n")),
+      ).toBe(4);
+    });
+  });
+
+  test("a table made by CREATE TABLE AS keyed by CREATE UNIQUE INDEX: the index is the key, its column's collation counts", async () => {
+    await duckdb(async (s) => {
+      await s.execute('CREATE TABLE src ("a ""b"" c" VARCHAR COLLATE NOCASE, v INTEGER)');
+      await s.execute("CREATE TABLE t AS SELECT * FROM src");
+      await s.execute('CREATE UNIQUE INDEX t_key ON t ("a ""b"" c")');
+      const rows = [
+        { 'a "b" c': "x", v: 1 },
+        { 'a "b" c': "X", v: 2 },
+      ];
+      const err = await s.upsert("t", rows, { on: ['a "b" c'] }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(CardinalityViolationError);
+      expect((err as Error).message).toMatch(/rows 0 and 1/);
+      await s.upsert("t", rows, { on: ['a "b" c'], duplicates: "last-wins" });
+      await s.upsert("t", [{ 'a "b" c': "x", v: 3 }], { on: ['a "b" c'] });
+      expect(await s.select("SELECT * FROM t")).toEqual([{ 'a "b" c': "X", v: 3 }]);
+    });
   });
 });
