@@ -136,65 +136,89 @@ function canonical(part: string | number): string | number {
 const NULL_PART = "\u0000null";
 
 /**
- * Raises CardinalityViolationError for a key given twice (the first pair found), or with `last-wins` returns the
- * rows with only the last row per key, in their original order. `nullsEqual`: the key's index is NULLS NOT DISTINCT,
- * so NULL parts are equal values (the server would find those rows twice) instead of never conflicting.
+ * How one unique index on the key columns compares a key: NULL parts equal (NULLS NOT DISTINCT) and each column's text
+ * fold (parallel to `on`; absent when every column compares exactly).
  */
-export function dedupe(
-  table: string,
-  rows: Rows,
-  on: readonly string[],
-  mode: DuplicateKeys,
-  nullsEqual = false,
-  folds?: readonly (KeyFold | undefined)[],
-): Rows {
+export interface KeyRule {
+  nullsEqual: boolean;
+  folds?: readonly (KeyFold | undefined)[];
+}
+
+type KeyOf = (row: Readonly<Record<string, unknown>>) => string | number | undefined;
+
+/** A row's key under one rule; undefined when a part never conflicts (NULL) or only the server can compare it. */
+function keyReader(on: readonly string[], rule: KeyRule | undefined): KeyOf {
+  const nullsEqual = rule?.nullsEqual === true;
+  const folds = rule?.folds;
   const plain = (v: unknown): string | number | undefined => (nullsEqual && v == null ? NULL_PART : keyPart(v));
-  let column = 0;
   const part =
     folds === undefined
-      ? plain
-      : (v: unknown): string | number | undefined => {
+      ? (v: unknown, _column: number) => plain(v)
+      : (v: unknown, column: number): string | number | undefined => {
           const fold = folds[column];
           return typeof v === "string" && fold !== undefined ? `\u0000f${foldText(v, fold)}` : plain(v);
         };
   if (on.length === 1) {
-    const fast = dedupeIntegers(table, rows, on[0] as string, mode);
-    if (fast !== undefined) return fast;
-  }
-  const seen = new Map<string | number, number>();
-  let dupes = false;
-  const single = on.length === 1 ? (on[0] as string) : undefined;
-  const keyOf = (row: Readonly<Record<string, unknown>>): string | number | undefined => {
-    if (single !== undefined) {
-      column = 0;
-      const p = part(row[single]);
+    const single = on[0] as string;
+    return (row) => {
+      const p = part(row[single], 0);
       return p === undefined ? undefined : canonical(p);
-    }
+    };
+  }
+  return (row) => {
     let key = "";
     for (let c = 0; c < on.length; c++) {
-      column = c;
-      const p = part(row[on[c] as string]);
+      const p = part(row[on[c] as string], c);
       if (p === undefined) return undefined;
       // NUL cannot occur in PostgreSQL text, so it separates parts unambiguously.
       key += `${c === 0 ? "" : "\u0000,"}${typeof canonical(p)}:${canonical(p)}`;
     }
     return key;
   };
+}
+
+/**
+ * Raises CardinalityViolationError for a key given twice (the first pair found), or with `last-wins` returns the
+ * rows with only the last row per key, in their original order. `rules`: how each unique index on exactly these
+ * columns compares keys (none: exact equality). Two rows are one key when any index says so, as the engine refuses a
+ * conflict under any of them (ON CONFLICT handles its target's; a collision under another fails the statement), so
+ * with several a row is kept only when it is the last of its key under every index: no two kept rows collide.
+ */
+export function dedupe(
+  table: string,
+  rows: Rows,
+  on: readonly string[],
+  mode: DuplicateKeys,
+  rules: readonly KeyRule[] = [],
+): Rows {
+  if (on.length === 1) {
+    const fast = dedupeIntegers(table, rows, on[0] as string, mode);
+    if (fast !== undefined) return fast;
+  }
+  const readers = rules.length === 0 ? [keyReader(on, undefined)] : rules.map((r) => keyReader(on, r));
+  const seen = readers.map(() => new Map<string | number, number>());
+  let dupes = false;
   for (let i = 0; i < rows.length; i++) {
-    const key = keyOf(rows[i] as Readonly<Record<string, unknown>>);
-    if (key === undefined) continue;
-    const prev = seen.get(key);
-    if (prev !== undefined) {
-      if (mode !== "last-wins") throw duplicateKey(table, on, rows, prev, i);
-      dupes = true;
+    const row = rows[i] as Readonly<Record<string, unknown>>;
+    for (let r = 0; r < readers.length; r++) {
+      const key = (readers[r] as KeyOf)(row);
+      if (key === undefined) continue;
+      const last = seen[r] as Map<string | number, number>;
+      const prev = last.get(key);
+      if (prev !== undefined) {
+        if (mode !== "last-wins") throw duplicateKey(table, on, rows, prev, i);
+        dupes = true;
+      }
+      last.set(key, i);
     }
-    seen.set(key, i);
   }
   if (!dupes) return rows;
-  return rows.filter((row, i) => {
-    const key = keyOf(row);
-    return key === undefined || seen.get(key) === i;
-  });
+  return rows.filter((row, i) =>
+    readers.every((read, r) => {
+      const key = read(row);
+      return key === undefined || seen[r]?.get(key) === i;
+    }),
+  );
 }
 
 /** A key text as an index with that comparison sees it (SQLite's NOCASE folds ASCII letters only, DuckDB's all). */

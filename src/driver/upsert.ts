@@ -43,7 +43,7 @@ import {
 import { parseName } from "../core/identifiers.js";
 import type { BulkStrategyName, ResultMetadata, SQLResult } from "../core/result.js";
 import type { ColumnOf, OperationType, Row } from "../core/types.js";
-import type { KeyFold, UniqueIndex } from "./adapter.js";
+import type { UniqueIndex } from "./adapter.js";
 import type { BulkHost } from "./bulk-host.js";
 import {
   columnsOf,
@@ -68,6 +68,7 @@ import {
   type DuplicateKeys,
   dedupe,
   isUniqueKey,
+  type KeyRule,
   notUniqueKey,
   planColumns,
   rowColumns,
@@ -151,8 +152,7 @@ export async function upsertRows(
   const staging = getRenderer(host.dialect).staging;
   if (input.length === 0) return emptyResult("INSERT", started, "none");
   const plan = planColumns(table, rowColumns(input), on, options.update);
-  const rule = await keyRule(host, table, input, plan.on);
-  const rows = dedupe(table, input, plan.on, duplicates, rule.nullsEqual, rule.folds);
+  const rows = dedupe(table, input, plan.on, duplicates, await keyRules(host, table, input, plan.on));
 
   if (staging === undefined) {
     const bulk = host.bulk;
@@ -275,27 +275,25 @@ async function staleKey(host: BulkHost, table: string, on: readonly string[], er
 }
 
 /**
- * How the table's unique index on `on` compares keys: NULL parts equal (NULLS NOT DISTINCT), text folded by its
- * collation. The catalog is read only when a NULL or text key part makes it matter.
+ * How the table's unique indexes on `on` compare keys (NULL parts equal under NULLS NOT DISTINCT, text folded by the
+ * collation), one rule per distinct comparison: the engine checks every one of them. The catalog is read only when a
+ * NULL or text key part makes it matter.
  */
-async function keyRule(
-  host: BulkHost,
-  table: string,
-  rows: Rows,
-  on: readonly string[],
-): Promise<{ nullsEqual: boolean; folds?: readonly (KeyFold | undefined)[] }> {
+async function keyRules(host: BulkHost, table: string, rows: Rows, on: readonly string[]): Promise<KeyRule[]> {
   const kinds = keyPartKinds(rows, on);
   const nulls = (kinds & NULL_KEY_PART) !== 0;
   if (nulls) await refuseNullKeys(host, table, rows, on);
-  if (kinds === 0) return { nullsEqual: false };
-  const indexes = (await host.catalog.getUniqueIndexes(table)).filter((k) => isUniqueKey(on, [k.columns]));
-  const index = indexes[0];
-  if (index === undefined) return { nullsEqual: false };
-  // ON CONFLICT checks every unique index on these columns: one NULLS NOT DISTINCT among them makes NULLs collide.
-  const nullsEqual = nulls && indexes.some((k) => k.nullsNotDistinct);
-  const folds = index.folds;
-  if (folds === undefined) return { nullsEqual };
-  return { nullsEqual, folds: on.map((c) => folds[index.columns.indexOf(c)]) };
+  if (kinds === 0) return [];
+  const rules = new Map<string, KeyRule>();
+  for (const index of await host.catalog.getUniqueIndexes(table)) {
+    if (!isUniqueKey(on, [index.columns])) continue;
+    const nullsEqual = nulls && index.nullsNotDistinct;
+    const folds = index.folds;
+    const rule: KeyRule =
+      folds === undefined ? { nullsEqual } : { nullsEqual, folds: on.map((c) => folds[index.columns.indexOf(c)]) };
+    rules.set(JSON.stringify(rule), rule);
+  }
+  return [...rules.values()];
 }
 
 /**

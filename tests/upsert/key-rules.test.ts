@@ -180,7 +180,8 @@ describe("duckdb upsert: the key's collation as the engine applies it", () => {
       ];
       await expect(s.upsert("n", folded, { on: ["collate"] })).rejects.toBeInstanceOf(CardinalityViolationError);
       expect(
-        (await s.selectValue("SELECT count(*) FROM c")) + (await s.selectValue<number>("SELECT count(*) FROM n")),
+        (await s.selectValue<number>("SELECT count(*) FROM c")) +
+          (await s.selectValue<number>("SELECT count(*) FROM n")),
       ).toBe(4);
     });
   });
@@ -200,6 +201,65 @@ describe("duckdb upsert: the key's collation as the engine applies it", () => {
       await s.upsert("t", rows, { on: ['a "b" c'], duplicates: "last-wins" });
       await s.upsert("t", [{ 'a "b" c': "x", v: 3 }], { on: ['a "b" c'] });
       expect(await s.select("SELECT * FROM t")).toEqual([{ 'a "b" c': "X", v: 3 }]);
+    });
+  });
+});
+
+describe("upsert: several unique indexes on the key columns, compared differently", () => {
+  test("sqlite: rows equal under any of them are one key (ON CONFLICT (k) targets one; the other failed or merged them)", async () => {
+    await memory().withSession(async (s) => {
+      // The newest index is SQLite's ON CONFLICT (k) target: here the NOCASE one, so 'b' and 'B' were merged silently
+      // into one row (key 'b', values of 'B').
+      await s.execute("CREATE TABLE m (k TEXT UNIQUE, v INTEGER)");
+      await s.execute("CREATE UNIQUE INDEX z_nocase ON m (k COLLATE NOCASE)");
+      // Here the BINARY one: 'B' hit the NOCASE index and the statement failed with SQLITE_CONSTRAINT_UNIQUE.
+      await s.execute("CREATE TABLE r (k TEXT COLLATE NOCASE UNIQUE, v INTEGER)");
+      await s.execute("CREATE UNIQUE INDEX a_binary ON r (k COLLATE BINARY)");
+      for (const table of ["m", "r"]) {
+        const err = await s.upsert(table, pair, { on: ["k"] }).catch((e: unknown) => e);
+        expect(err).toBeInstanceOf(CardinalityViolationError);
+        expect((err as Error).message).toMatch(/rows 0 and 1/);
+        expect(await s.selectValue(`SELECT count(*) FROM ${table}`)).toBe(0);
+        await s.upsert(table, [...pair, { k: "c", v: 3 }], { on: ["k"], duplicates: "last-wins" });
+        expect(await s.select(`SELECT k, v FROM ${table} ORDER BY v`)).toEqual([
+          { k: "B", v: 2 },
+          { k: "c", v: 3 },
+        ]);
+      }
+    });
+  });
+
+  test("sqlite: NOCASE and RTRIM on one column: no two rows written collide under either", async () => {
+    await memory().withSession(async (s) => {
+      await s.execute("CREATE TABLE x (k TEXT, v INTEGER)");
+      await s.execute("CREATE UNIQUE INDEX x_nocase ON x (k COLLATE NOCASE)");
+      await s.execute("CREATE UNIQUE INDEX x_rtrim ON x (k COLLATE RTRIM)");
+      const rows = [
+        { k: "a", v: 1 },
+        { k: "A ", v: 2 },
+        { k: "A", v: 3 },
+        { k: "z", v: 4 },
+      ];
+      const err = await s.upsert("x", rows, { on: ["k"] }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(CardinalityViolationError);
+      expect((err as Error).message).toMatch(/rows 1 and 2|rows 0 and 2/);
+      // 'a' ~ 'A' (NOCASE), 'A ' ~ 'A' (RTRIM): each has a later row of its key, only 'A' and 'z' are written.
+      await s.upsert("x", rows, { on: ["k"], duplicates: "last-wins" });
+      expect(await s.select("SELECT k, v FROM x ORDER BY v")).toEqual([
+        { k: "A", v: 3 },
+        { k: "z", v: 4 },
+      ]);
+    });
+  });
+
+  test("duckdb: an index cannot carry its own collation, so every unique index on a column compares alike", async () => {
+    await duckdb(async (s) => {
+      await s.execute("CREATE TABLE p (k VARCHAR COLLATE NOCASE PRIMARY KEY, v INTEGER)");
+      await expect(s.execute("CREATE UNIQUE INDEX p_noaccent ON p (k COLLATE NOACCENT)")).rejects.toThrow(/collation not supported/i);
+      await s.execute("CREATE UNIQUE INDEX p_again ON p (k)");
+      await expect(s.upsert("p", pair, { on: ["k"] })).rejects.toBeInstanceOf(CardinalityViolationError);
+      await s.upsert("p", pair, { on: ["k"], duplicates: "last-wins" });
+      expect(await s.select("SELECT k, v FROM p")).toEqual([{ k: "B", v: 2 }]);
     });
   });
 });
