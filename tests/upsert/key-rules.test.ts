@@ -255,7 +255,9 @@ describe("upsert: several unique indexes on the key columns, compared differentl
   test("duckdb: an index cannot carry its own collation, so every unique index on a column compares alike", async () => {
     await duckdb(async (s) => {
       await s.execute("CREATE TABLE p (k VARCHAR COLLATE NOCASE PRIMARY KEY, v INTEGER)");
-      await expect(s.execute("CREATE UNIQUE INDEX p_noaccent ON p (k COLLATE NOACCENT)")).rejects.toThrow(/collation not supported/i);
+      await expect(s.execute("CREATE UNIQUE INDEX p_noaccent ON p (k COLLATE NOACCENT)")).rejects.toThrow(
+        /collation not supported/i,
+      );
       await s.execute("CREATE UNIQUE INDEX p_again ON p (k)");
       await expect(s.upsert("p", pair, { on: ["k"] })).rejects.toBeInstanceOf(CardinalityViolationError);
       await s.upsert("p", pair, { on: ["k"], duplicates: "last-wins" });
