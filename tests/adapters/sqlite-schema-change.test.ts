@@ -4,26 +4,12 @@
  * names, declared-type conversions) must follow, whoever ran the DDL: a connection of this pool, another config on
  * the file, another process.
  */
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import Database from "better-sqlite3";
-import { afterAll, describe, expect, test } from "vitest";
+import { describe, expect, test } from "vitest";
 import { SqliteConfig } from "../../src/adapters/sqlite/index.js";
+import { sqliteConfigs } from "../support/sqlite-file.js";
 
-const dir = mkdtempSync(join(tmpdir(), "sqlspec-sqlite-schema-"));
-const opened: SqliteConfig[] = [];
-afterAll(async () => {
-  await Promise.all(opened.map((c) => c.close()));
-  rmSync(dir, { recursive: true, force: true });
-});
-let files = 0;
-function fileConfig(): { path: string; db: SqliteConfig } {
-  const path = join(dir, `s${++files}.db`);
-  const db = new SqliteConfig({ poolConfig: { database: path } });
-  opened.push(db);
-  return { path, db };
-}
+const sqlite = sqliteConfigs("sqlspec-sqlite-schema-");
 
 type Alter = (path: string, db: SqliteConfig, ddl: string) => Promise<void>;
 const alterers: [string, Alter][] = [
@@ -56,9 +42,8 @@ describe("sqlite: a statement cached before another connection changed the schem
   test.each(alterers)(
     "ALTER TABLE by %s: SELECT * returns the new columns, converted by their declared types",
     async (_, alter) => {
-      const { path, db } = fileConfig();
-      await db.withSession((s) =>
-        s.executeScript("CREATE TABLE t (id INTEGER PRIMARY KEY, x TEXT); INSERT INTO t VALUES (1, 'a')"),
+      const { path, db } = await sqlite.file(
+        "CREATE TABLE t (id INTEGER PRIMARY KEY, x TEXT); INSERT INTO t VALUES (1, 'a')",
       );
       const a = await db.provideSession();
       try {
@@ -87,12 +72,9 @@ describe("sqlite: a statement cached before another connection changed the schem
 
 describe("sqlite: a table recreated with the same column names and other declared types", () => {
   test.each(alterers)("by %s: a cached SELECT * converts by the new declared types", async (_, alter) => {
-    const { path, db } = fileConfig();
-    await db.withSession((s) =>
-      s.executeScript(
-        `CREATE TABLE ev (id INTEGER PRIMARY KEY, done BOOLEAN, at TEXT, meta TEXT);
-         INSERT INTO ev VALUES (1, 1, '2024-01-01 10:00:00', '{"v":1}')`,
-      ),
+    const { path, db } = await sqlite.file(
+      `CREATE TABLE ev (id INTEGER PRIMARY KEY, done BOOLEAN, at TEXT, meta TEXT);
+       INSERT INTO ev VALUES (1, 1, '2024-01-01 10:00:00', '{"v":1}')`,
     );
     const a = await db.provideSession();
     try {

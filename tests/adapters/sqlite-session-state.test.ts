@@ -3,18 +3,10 @@
  * a statement that is not INSERT/UPDATE/DELETE/REPLACE reports no rows affected (sqlite3_changes() still holds the
  * last DML's count).
  */
-import { afterAll, describe, expect, test } from "vitest";
-import { SqliteConfig } from "../../src/adapters/sqlite/index.js";
+import { describe, expect, test } from "vitest";
+import { sqliteConfigs } from "../support/sqlite-file.js";
 
-const opened: SqliteConfig[] = [];
-afterAll(async () => {
-  await Promise.all(opened.map((c) => c.close()));
-});
-function memory(): SqliteConfig {
-  const c = new SqliteConfig({ poolConfig: { database: ":memory:" } });
-  opened.push(c);
-  return c;
-}
+const { memory } = sqliteConfigs();
 
 describe("sqlite :memory:: pragmas a session assigned are restored on release", () => {
   test("query_only, foreign_keys, defer_foreign_keys, recursive_triggers, busy_timeout", async () => {

@@ -2,14 +2,11 @@
  * SQLite values read and written by declared type: TIMESTAMP text with any zone offset, impossible dates, Dates
  * SQLite's date functions cannot represent, and JSON columns holding text that is not JSON.
  */
-import { afterAll, describe, expect, test } from "vitest";
-import { SqliteConfig } from "../../src/adapters/sqlite/index.js";
+import { describe, expect, test } from "vitest";
 import { ParameterError } from "../../src/index.js";
+import { sqliteConfigs } from "../support/sqlite-file.js";
 
-const opened: SqliteConfig[] = [];
-afterAll(async () => {
-  await Promise.all(opened.map((c) => c.close()));
-});
+const { memory } = sqliteConfigs();
 async function rejectsWith(p: Promise<unknown>, message: RegExp): Promise<void> {
   const err = await p.then(
     () => undefined,
@@ -17,11 +14,6 @@ async function rejectsWith(p: Promise<unknown>, message: RegExp): Promise<void> 
   );
   expect(err).toBeInstanceOf(ParameterError);
   expect((err as Error).message).toMatch(message);
-}
-function memory(): SqliteConfig {
-  const c = new SqliteConfig({ poolConfig: { database: ":memory:" } });
-  opened.push(c);
-  return c;
 }
 
 describe("sqlite: TIMESTAMP text is read as the instant it names, or stays text", () => {
