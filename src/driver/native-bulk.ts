@@ -37,7 +37,14 @@ import { columnsOf } from "./bulk-run.js";
 import { ObjectRows, rowArray } from "./copy-rows.js";
 import { inTransaction } from "./copy-staging.js";
 import type { CallDeadline } from "./deadline.js";
-import { catalogTypes, checkJsonStrings, checkRowValues, ValueChunks } from "./upsert-checks.js";
+import {
+  catalogTypes,
+  checkJsonStrings,
+  checkRowValues,
+  jsonCheckedRows,
+  jsonColumns,
+  ValueChunks,
+} from "./upsert-checks.js";
 
 type Rows = readonly Readonly<Record<string, unknown>>[];
 /** Rows of an async source read before they are inserted, on an engine without a bulk loader. */
@@ -169,7 +176,10 @@ export async function nativeBulkLoad(
   deadline?: CallDeadline,
 ): Promise<SQLResult> {
   const all = await tableColumns(host, table, columns);
-  if (Array.isArray(rows)) checkJsonStrings(rows, columns, await catalogTypes(columnsOf(host), table, columns));
+  const types = await catalogTypes(columnsOf(host), table, columns);
+  // A streamed row is checked as it is read: the load is one transaction, so a bad row leaves nothing written.
+  if (Array.isArray(rows)) checkJsonStrings(rows, columns, types);
+  else if (jsonColumns(types).length > 0) rows = jsonCheckedRows(rows as AsyncIterable<unknown>, columns, types);
   const sql = bulk.sql;
   if (host.canCopyIn && (!Array.isArray(rows) || rows.length > 1000)) {
     const source = Array.isArray(rows)

@@ -393,9 +393,13 @@ export function checkRowValues(
  * ParameterError naming column and row before anything is written, as PostgreSQL's encoders do. `types` are the
  * catalog's types of `columns`; rows are objects or value arrays in `columns` order.
  */
-export function checkJsonStrings(rows: readonly unknown[], columns: readonly string[], types: readonly string[]): void {
-  const json: number[] = [];
-  for (let c = 0; c < types.length; c++) if (/json/i.test(types[c] as string)) json.push(c);
+export function checkJsonStrings(
+  rows: readonly unknown[],
+  columns: readonly string[],
+  types: readonly string[],
+  offset = 0,
+): void {
+  const json = jsonColumns(types);
   if (json.length === 0) return;
   for (let r = 0; r < rows.length; r++) {
     const row = rows[r] as Readonly<Record<string, unknown>> | readonly unknown[];
@@ -406,9 +410,29 @@ export function checkJsonStrings(rows: readonly unknown[], columns: readonly str
       try {
         checkJsonText(v);
       } catch (err) {
-        throw invalidAt(err, `column "${columns[c] as string}" of row ${r}`);
+        throw invalidAt(err, `column "${columns[c] as string}" of row ${offset + r}`);
       }
     }
+  }
+}
+
+/** The positions of the JSON columns among `types` (the catalog's types of a column list). */
+export function jsonColumns(types: readonly string[]): number[] {
+  const json: number[] = [];
+  for (let c = 0; c < types.length; c++) if (/json/i.test(types[c] as string)) json.push(c);
+  return json;
+}
+
+/** An async source whose rows are checked by checkJsonStrings as each is read, numbered from 0. */
+export async function* jsonCheckedRows(
+  rows: AsyncIterable<unknown>,
+  columns: readonly string[],
+  types: readonly string[],
+): AsyncGenerator<unknown> {
+  let r = 0;
+  for await (const row of rows) {
+    checkJsonStrings([row], columns, types, r++);
+    yield row;
   }
 }
 
