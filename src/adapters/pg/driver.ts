@@ -34,7 +34,7 @@ import { RELEASED, StackFailure } from "../../driver/adapter.js";
 import type { PoolConfig, ResetOnRelease, ResolvedDriverFeatures } from "../../driver/config.js";
 import { importDriver, rethrow } from "../../driver/dependencies.js";
 import { poolClosedError } from "../../driver/pool.js";
-import { boundedAcquire, StatementCancel, sendCancelRequest } from "../postgres-common/cancel.js";
+import { boundedAcquire, sendCancelRequest } from "../postgres-common/cancel.js";
 import { postgresIntrospector } from "../postgres-common/catalog.js";
 import {
   encodePgParams,
@@ -63,6 +63,7 @@ import {
 } from "../postgres-common/session-state.js";
 import { type PreparedStatement, StatementCache } from "../postgres-common/statement-cache.js";
 import { type PipelineResult, runPipeline } from "./pipeline.js";
+import { StatementRun, Turns } from "./turns.js";
 
 type Pg = typeof PgModule;
 type PgClient = PgModule.PoolClient & PgClientInternals;
@@ -132,6 +133,8 @@ export class PgConnection implements ConnectionState {
   readonly openCursors = 0;
   /** @internal What onConnectionCreate set (restored after a reset). */
   baseline: SessionSettings | undefined;
+  /** @internal The session's statements, one at a time (node-postgres must not be handed a query while busy). */
+  readonly turns = new Turns();
 
   /** @internal Made by the adapter when it acquires a client. */
   constructor(
@@ -456,9 +459,13 @@ export class PgAdapter implements Adapter<PgConnection> {
     return conn;
   }
 
-  /** Fails the statements queued in node-postgres without sending them, and cancels the one the server runs. */
+  /** Fails the statements still queued without sending them, and cancels the one the server runs. */
   async interrupt(conn: PgConnection): Promise<boolean> {
+    conn.turns.failAll(
+      () => new OperationCancelledError("PostgreSQL statement cancelled before it was sent: its session was released"),
+    );
     const client = conn.client as PgClient;
+    // Queries handed to the client behind sqlspec's back (through `conn.client`) queue in node-postgres itself.
     const queue = client._queryQueue ?? [];
     for (const q of queue.splice(0)) {
       const err = Object.assign(new Error("canceling statement due to user request"), { code: "57014" });
@@ -476,6 +483,8 @@ export class PgAdapter implements Adapter<PgConnection> {
   }
 
   release(conn: PgConnection, error?: unknown): Promise<void> {
+    // A statement settled before node-postgres was ready for the next one (see #pass): the reset waits for that.
+    if (conn.turns.busy) return this.#afterTurn(conn).then(() => this.release(conn, error));
     const client = conn.client as PgClient;
     if (
       conn.broken ||
@@ -493,6 +502,12 @@ export class PgAdapter implements Adapter<PgConnection> {
     return resetPostgresConnection(this.#resetOps(conn), this.#resetMode, conn.baseline).then((ok) =>
       this.#giveBack(conn, !ok),
     );
+  }
+
+  /** Resolves once the statement holding the connection handed it on (nothing else queues at release). */
+  async #afterTurn(conn: PgConnection): Promise<void> {
+    await conn.turns.take();
+    conn.turns.pass();
   }
 
   #giveBack(conn: PgConnection, discard: boolean): Promise<void> {
@@ -540,68 +555,119 @@ export class PgAdapter implements Adapter<PgConnection> {
     const client = conn.client as PgClient;
     if (conn.broken) throw brokenError();
     refuseCopyStdio(sql);
-    let values: unknown[] | undefined;
-    /** The parameter types came from the per-pool cache (described by an earlier call, maybe before some DDL). */
-    let cachedTypes = false;
-    if (params.length > 0) {
-      values = this.#encode(params, undefined);
+    if (opts.signal?.aborted) throw cancelledBeforeSent(opts.signal);
+    let values: unknown[] | undefined = params.length > 0 ? this.#encode(params, undefined) : undefined;
+    const run = opts.signal !== undefined || opts.timeoutMs !== undefined ? this.#statementRun(conn, opts) : undefined;
+    // The connection's turn: taken at once when no statement of the session runs (no promise), else queued (FIFO).
+    const waiting = conn.turns.take(run);
+    let turn = waiting === undefined;
+    try {
+      if (!turn) {
+        await waiting;
+        turn = true;
+        if (conn.broken) throw brokenError();
+      }
+      /** The parameter types came from the per-pool cache (described by an earlier call, maybe before some DDL). */
+      let cachedTypes = false;
       if (values === NEEDS_TYPES) {
         cachedTypes = this.#paramTypes.has(sql);
         values = this.#encode(params, await this.#describeParams(client, sql));
       }
-    }
-    const cache = conn.statements;
-    const status = client.getTransactionStatus();
-    let stmt: PreparedStatement | undefined;
-    if (cache !== undefined && values !== undefined && opts.prepare !== false && status !== "E") {
-      stmt = cache.get(sql);
-      if (cache.evicted.length > 0) await this.#deallocate(client, cache);
-    }
-    // Prepared by an earlier call: its plan and parameter types were fixed before any DDL since.
-    const reused = stmt !== undefined && client.connection.parsedStatements[stmt.name] !== undefined;
-    let res: PgResult;
-    try {
-      res = await this.#execute(client, sql, values, stmt, opts);
-    } catch (err) {
-      const stale = this.#forgetStale(conn, sql, stmt, cachedTypes, err);
-      // Retried once, re-described and unnamed, when the server may have rejected what an earlier call fixed (the
-      // plan, the parameter types, the statement itself) and no transaction was open (inside one it is aborted).
-      if (!stale || !(reused || cachedTypes) || status !== "I" || conn.broken || opts.signal?.aborted) {
-        throw this.#queryError(conn, err, undefined);
+      const cache = conn.statements;
+      const status = client.getTransactionStatus();
+      let stmt: PreparedStatement | undefined;
+      if (cache !== undefined && values !== undefined && opts.prepare !== false && status !== "E") {
+        stmt = cache.get(sql);
+        if (cache.evicted.length > 0) await this.#deallocate(client, cache);
       }
+      // Prepared by an earlier call: its plan and parameter types were fixed before any DDL since.
+      const reused = stmt !== undefined && client.connection.parsedStatements[stmt.name] !== undefined;
+      let res: PgResult;
       try {
-        if (cachedTypes) values = this.#encode(params, await this.#describeParams(client, sql));
-        res = await this.#execute(client, sql, values, undefined, opts);
-      } catch (err2) {
-        this.#forgetStale(conn, sql, undefined, true, err2);
-        throw this.#queryError(conn, err2, undefined);
+        res = await this.#execute(client, sql, values, stmt, run);
+      } catch (err) {
+        const stale = this.#forgetStale(conn, sql, stmt, cachedTypes, err);
+        // Retried once, re-described and unnamed, when the server may have rejected what an earlier call fixed (the
+        // plan, the parameter types, the statement itself) and no transaction was open (inside one it is aborted).
+        if (!stale || !(reused || cachedTypes) || status !== "I" || conn.broken || run?.kind !== undefined) {
+          throw this.#queryError(conn, err, run?.kind);
+        }
+        try {
+          if (cachedTypes) values = this.#encode(params, await this.#describeParams(client, sql));
+          res = await this.#execute(client, sql, values, undefined, run);
+        } catch (err2) {
+          this.#forgetStale(conn, sql, undefined, true, err2);
+          throw this.#queryError(conn, err2, run?.kind);
+        }
+        stmt = undefined;
       }
-      stmt = undefined;
-    }
-    let columns: string[];
-    if (stmt !== undefined) {
-      columns = stmt.columns ??= fieldNames(res.fields);
-    } else {
-      columns = res.fields.length === 0 ? EMPTY : fieldNames(res.fields);
-    }
-    const command = res.command ?? "";
-    this.#noteCommand(conn, command, sql, opts.tempStage === true);
-    // A result carrying a type the table has not seen yet (a user enum/domain array, a catalog row type).
-    for (const f of res.fields) {
-      if (f.dataTypeID >= 10_000 && this.#types.unknown(f.dataTypeID)) {
-        await this.#resolveTypes(client, res);
-        break;
+      let columns: string[];
+      if (stmt !== undefined) {
+        columns = stmt.columns ??= fieldNames(res.fields);
+      } else {
+        columns = res.fields.length === 0 ? EMPTY : fieldNames(res.fields);
       }
+      const command = res.command ?? "";
+      this.#noteCommand(conn, command, sql, opts.tempStage === true);
+      // A result carrying a type the table has not seen yet (a user enum/domain array, a catalog row type).
+      for (const f of res.fields) {
+        if (f.dataTypeID >= 10_000 && this.#types.unknown(f.dataTypeID)) {
+          await this.#resolveTypes(client, res);
+          break;
+        }
+      }
+      if (opts.onColumnTypes !== undefined) {
+        opts.onColumnTypes(
+          pgResultColumnTypes(
+            res.fields.map((f) => f.dataTypeID),
+            this.#features.timestamps,
+          ),
+        );
+      }
+      return { rows: res.rows, columns, rowsAffected: rowsAffectedFor(command, res.rowCount), command };
+    } finally {
+      // A cancel sent for this statement is resolved before the next statement gets the connection.
+      if (run !== undefined && !(await run.finish())) conn.broken = true;
+      if (turn) this.#pass(conn);
     }
-    if (opts.onColumnTypes !== undefined) {
-      opts.onColumnTypes(
-        pgResultColumnTypes(
-          res.fields.map((f) => f.dataTypeID),
-          this.#features.timestamps,
-        ),
-      );
+  }
+
+  /**
+   * Hands the connection's turn on once node-postgres is ready for the next statement (a statement that failed
+   * settles at its ReadyForQuery already, but a helper round trip may reject on the ErrorResponse before it).
+   */
+  #pass(conn: PgConnection): void {
+    const client = conn.client as PgClient;
+    if (client.readyForQuery || conn.broken || !client._queryable || client._ending) conn.turns.pass();
+    else void untilReady(client).then(() => conn.turns.pass());
+  }
+
+  /**
+   * Runs `work` (a statement that is not the hot path: pipelines, COPY) in the connection's turn, then hands the turn
+   * on; `run` (its timeoutMs/signal) is resolved first.
+   */
+  async #inTurn<T>(conn: PgConnection, run: StatementRun | undefined, work: () => Promise<T>): Promise<T> {
+    const waiting = conn.turns.take(run);
+    let turn = waiting === undefined;
+    try {
+      if (!turn) {
+        await waiting;
+        turn = true;
+        if (conn.broken) throw brokenError();
+      }
+      return await work();
+    } finally {
+      if (run !== undefined && !(await run.finish())) conn.broken = true;
+      if (turn) this.#pass(conn);
     }
-    return { rows: res.rows, columns, rowsAffected: rowsAffectedFor(command, res.rowCount), command };
+  }
+
+  /** A statement's timeoutMs/signal: withdrawn while queued, cancelled on the server only while it runs. */
+  #statementRun(
+    conn: PgConnection,
+    opts: { signal?: AbortSignal | undefined; timeoutMs?: number | undefined },
+  ): StatementRun {
+    return new StatementRun(conn.turns, opts, (submitted) => this.#cancelRunning(conn.client as PgClient, submitted));
   }
 
   /** What a completed statement changed on the connection: settings, or the server's prepared statements. */
@@ -624,16 +690,21 @@ export class PgAdapter implements Adapter<PgConnection> {
     sql: string,
     values: unknown[] | undefined,
     stmt: PreparedStatement | undefined,
-    opts: QueryOptions,
+    run: StatementRun | undefined,
   ): Promise<PgResult> {
     // A pg.Query built from the text skips client.query's config clone and its extra promise.
     const q = new this.#pg.Query(sql, values) as PgQuery;
     if (stmt !== undefined) q.name = stmt.name;
     // Without values node-postgres would use the simple protocol, which runs `…; DROP …` stacked behind a statement.
     else if (values === undefined) (q as { queryMode?: string }).queryMode = "extended";
-    return opts.signal !== undefined || opts.timeoutMs !== undefined
-      ? this.#runCancellable(client, q, opts)
-      : run(client, q);
+    if (run === undefined) return runQuery(client, q);
+    try {
+      run.check();
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    run.submitted = q;
+    return runQuery(client, q);
   }
 
   #queryError(conn: PgConnection, err: unknown, kind: "timeout" | "cancel" | undefined): SQLSpecError {
@@ -712,48 +783,15 @@ export class PgAdapter implements Adapter<PgConnection> {
     });
   }
 
-  /**
-   * Per-call timeout and AbortSignal: a CancelRequest to the server, sent only while this statement is the one
-   * running. The statement settles only once a cancel sent for it is resolved (see StatementCancel), so it can never
-   * cancel the next statement on the connection; a cancel that cannot be resolved discards the connection.
-   */
-  async #runCancellable(client: PgClient, q: PgQuery, opts: QueryOptions): Promise<PgResult> {
-    const signal = opts.signal;
-    if (signal?.aborted)
-      throw new OperationCancelledError("PostgreSQL query cancelled before it was sent", { cause: signal.reason });
-    const state = { settled: false };
-    const cancel = new StatementCancel(opts, () => this.#cancelRunning(client, q, state));
-    try {
-      return await run(client, q);
-    } catch (err) {
-      throw mapPostgresError(err, cancel.kind);
-    } finally {
-      state.settled = true;
-      if (!(await cancel.done())) connectionOf(client).broken = true;
-    }
-  }
-
-  /** Cancels `q` if the server is running it; a query still queued in the client is failed without I/O. */
-  #cancelRunning(client: PgClient, q: PgQuery, state: { settled: boolean }): Promise<boolean> | undefined {
-    if (state.settled) return undefined;
+  /** Cancels `submitted` on the server if the server is running it (only then: a cancel goes by backend PID). */
+  #cancelRunning(client: PgClient, submitted: object): Promise<boolean> | undefined {
     const active =
       typeof client._getActiveQuery === "function"
         ? client._getActiveQuery()
         : "_activeQuery" in client
           ? client._activeQuery
           : (client as unknown as { activeQuery: unknown }).activeQuery;
-    if (active !== q) {
-      const queue = client._queryQueue ?? [];
-      const i = queue.indexOf(q);
-      if (i >= 0) {
-        queue.splice(i, 1);
-        const err = Object.assign(new Error("canceling statement due to user request"), { code: "57014" });
-        if (q.callback !== undefined) q.callback(err, []);
-        else (q as unknown as { handleError(e: unknown): void }).handleError(err);
-      }
-      return undefined;
-    }
-    if (client.processID === null || client.secretKey === null) return undefined;
+    if (active !== submitted || client.processID === null || client.secretKey === null) return undefined;
     return sendCancelRequest(client.host, client.port, client.processID, client.secretKey);
   }
 
@@ -763,10 +801,22 @@ export class PgAdapter implements Adapter<PgConnection> {
    * transaction, so the batch is atomic even outside an explicit one.
    */
   async queryMany(conn: PgConnection, sql: string, paramSets: unknown[][], opts: QueryOptions): Promise<RawResult> {
-    const client = conn.client as PgClient;
     if (conn.broken) throw brokenError();
     refuseCopyStdio(sql);
     if (paramSets.length === 0) return { rows: [], columns: EMPTY, rowsAffected: 0, command: "" };
+    if (opts.signal?.aborted) throw cancelledBeforeSent(opts.signal);
+    const run = opts.signal !== undefined || opts.timeoutMs !== undefined ? this.#statementRun(conn, opts) : undefined;
+    return this.#inTurn(conn, run, () => this.#pipelineSets(conn, sql, paramSets, opts, run));
+  }
+
+  async #pipelineSets(
+    conn: PgConnection,
+    sql: string,
+    paramSets: unknown[][],
+    opts: QueryOptions,
+    run: StatementRun | undefined,
+  ): Promise<RawResult> {
+    const client = conn.client as PgClient;
     const prepareValue = await this.#prepareValue();
     let types: number[] | undefined;
     const sets = new Array<unknown[]>(paramSets.length);
@@ -788,18 +838,8 @@ export class PgAdapter implements Adapter<PgConnection> {
         ? cache.get(sql)
         : undefined;
     if (cache !== undefined && cache.evicted.length > 0) await this.#deallocate(client, cache);
-    if (opts.signal?.aborted) {
-      throw new OperationCancelledError("PostgreSQL query cancelled before it was sent", { cause: opts.signal.reason });
-    }
-    const state = { settled: false };
-    let submitted: PgQuery | undefined;
-    const cancel =
-      opts.signal !== undefined || opts.timeoutMs !== undefined
-        ? new StatementCancel(opts, () =>
-            submitted === undefined ? undefined : this.#cancelRunning(client, submitted, state),
-          )
-        : undefined;
     try {
+      run?.check();
       // Every set's rows (RETURNING), in set order: each Execute is preceded by a Describe of its portal, so the rows
       // can be parsed (a statement returning nothing answers NoData, a few bytes).
       const rows: Row[] = [];
@@ -867,8 +907,8 @@ export class PgAdapter implements Adapter<PgConnection> {
             if (failure === undefined) resolve({ total, command });
           },
         };
+        if (run !== undefined) run.submitted = batch;
         client.query(batch as unknown as PgModule.Submittable);
-        submitted = batch as unknown as PgQuery;
       });
       if (fields.some((f) => f.dataTypeID >= 10_000 && this.#types.unknown(f.dataTypeID))) {
         await this.#resolveTypes(client, { command, rowCount: total, rows, fields });
@@ -876,21 +916,18 @@ export class PgAdapter implements Adapter<PgConnection> {
       return { rows, columns: fields.length === 0 ? EMPTY : fieldNames(fields), rowsAffected: total, command };
     } catch (err) {
       this.#forgetStale(conn, sql, stmt, types !== undefined, err);
-      throw this.#queryError(conn, err, cancel?.kind);
-    } finally {
-      state.settled = true;
-      if (cancel !== undefined && !(await cancel.done())) conn.broken = true;
+      throw this.#queryError(conn, err, run?.kind);
     }
   }
 
   /** executeStack: every statement in one pipeline (pipeline.ts), so one round trip and one implicit transaction. */
-  async queryStack(
-    conn: PgConnection,
-    statements: readonly StackStatement[],
-    _opts: QueryOptions,
-  ): Promise<RawResult[]> {
+  queryStack(conn: PgConnection, statements: readonly StackStatement[], _opts: QueryOptions): Promise<RawResult[]> {
+    if (conn.broken) return Promise.reject(brokenError());
+    return this.#inTurn(conn, undefined, () => this.#pipelineStack(conn, statements));
+  }
+
+  async #pipelineStack(conn: PgConnection, statements: readonly StackStatement[]): Promise<RawResult[]> {
     const client = conn.client as PgClient;
-    if (conn.broken) throw brokenError();
     const prepareValue = await this.#prepareValue();
     const wire: StackStatement[] = [];
     for (const s of statements) {
@@ -989,52 +1026,59 @@ export class PgAdapter implements Adapter<PgConnection> {
    * leaves COPY mode and sends ReadyForQuery) or a failing source (pg-copy-streams sends CopyFail) settles once the
    * connection is ready again; `timeoutMs`/`signal` cancel it like a statement.
    */
-  async #copyFromChunks(
+  #copyFromChunks(
     conn: PgConnection,
     from: CopyFrom,
     sql: string,
     chunks: AsyncIterable<string | Uint8Array> | Iterable<string | Uint8Array>,
     opts: QueryOptions | undefined,
   ): Promise<number> {
-    const sink = conn.client.query(from(sql) as never) as unknown as NodeJS.WritableStream & {
-      rowCount?: number;
-    };
-    const source = Readable.from(chunks);
-    const client = conn.client as PgClient;
-    const state = { settled: false };
-    const cancel =
-      opts?.signal !== undefined || opts?.timeoutMs !== undefined
-        ? new StatementCancel(opts, () => this.#cancelRunning(client, sink as unknown as PgQuery, state))
-        : undefined;
-    try {
-      await pipeline(source, sink);
-    } catch (err) {
-      await untilReady(client);
-      throw this.#queryError(conn, mapPostgresError(err, cancel?.kind), cancel?.kind);
-    } finally {
-      state.settled = true;
-      if (cancel !== undefined && !(await cancel.done())) conn.broken = true;
-    }
-    return sink.rowCount ?? 0;
+    if (opts?.signal?.aborted) return Promise.reject(cancelledBeforeSent(opts.signal));
+    const run =
+      opts?.signal !== undefined || opts?.timeoutMs !== undefined ? this.#statementRun(conn, opts) : undefined;
+    return this.#inTurn(conn, run, async () => {
+      const client = conn.client as PgClient;
+      run?.check();
+      const copy = from(sql);
+      if (run !== undefined) run.submitted = copy;
+      const sink = client.query(copy as never) as unknown as typeof copy;
+      try {
+        await pipeline(Readable.from(chunks), sink);
+      } catch (err) {
+        await untilReady(client);
+        throw this.#queryError(conn, mapPostgresError(err, run?.kind), run?.kind);
+      }
+      return sink.rowCount ?? 0;
+    });
   }
 
   /** A user-written COPY … TO STDOUT: each chunk to `write` (awaited: backpressure); rows from the command tag. */
-  async copyToStdout(
+  copyToStdout(
     conn: PgConnection,
     sql: string,
     write: (chunk: Uint8Array) => void | Promise<void>,
     opts: QueryOptions,
   ): Promise<number> {
     const to = this.#copyTo;
-    if (to === undefined) throw new MissingDependencyError("pg-copy-streams", "PgConfig COPY … TO STDOUT");
-    if (conn.broken) throw brokenError();
+    if (to === undefined) {
+      return Promise.reject(new MissingDependencyError("pg-copy-streams", "PgConfig COPY … TO STDOUT"));
+    }
+    if (conn.broken) return Promise.reject(brokenError());
+    if (opts.signal?.aborted) return Promise.reject(cancelledBeforeSent(opts.signal));
+    const run = opts.signal !== undefined || opts.timeoutMs !== undefined ? this.#statementRun(conn, opts) : undefined;
+    return this.#inTurn(conn, run, () => this.#copyOut(conn, to(sql), write, run));
+  }
+
+  async #copyOut(
+    conn: PgConnection,
+    copy: ReturnType<CopyTo>,
+    write: (chunk: Uint8Array) => void | Promise<void>,
+    run: StatementRun | undefined,
+  ): Promise<number> {
     const client = conn.client as PgClient;
-    const stream = client.query(to(sql) as never) as unknown as NodeJS.ReadableStream & { rowCount?: number };
-    const state = { settled: false };
-    const cancel =
-      opts.signal !== undefined || opts.timeoutMs !== undefined
-        ? new StatementCancel(opts, () => this.#cancelRunning(client, stream as unknown as PgQuery, state))
-        : undefined;
+    run?.check();
+    if (run !== undefined) run.submitted = copy;
+    const stream = client.query(copy as never) as unknown as typeof copy;
     let consumerFailed = false;
     try {
       for await (const chunk of stream as AsyncIterable<Uint8Array>) {
@@ -1053,10 +1097,7 @@ export class PgAdapter implements Adapter<PgConnection> {
       // A server error ends the COPY (ErrorResponse, then ReadyForQuery): the connection is usable once ready.
       if (consumerFailed && !client.readyForQuery) conn.broken = true;
       await untilReadyOrBroken(client, conn);
-      throw this.#queryError(conn, mapPostgresError(err, cancel?.kind), cancel?.kind);
-    } finally {
-      state.settled = true;
-      if (cancel !== undefined && !(await cancel.done())) conn.broken = true;
+      throw this.#queryError(conn, mapPostgresError(err, run?.kind), run?.kind);
     }
     return stream.rowCount ?? 0;
   }
@@ -1134,7 +1175,7 @@ function untilReadyOrBroken(client: PgClient, conn: PgConnection): Promise<void>
   return conn.broken ? Promise.resolve() : untilReady(client);
 }
 
-function run(client: PgClient, q: PgQuery): Promise<PgResult> {
+function runQuery(client: PgClient, q: PgQuery): Promise<PgResult> {
   return new Promise<PgResult>((resolve, reject) => {
     q.callback = (err: Error | undefined, res: PgResult | PgResult[]) => {
       if (err) void untilReady(client).then(() => reject(err));
@@ -1145,8 +1186,8 @@ function run(client: PgClient, q: PgQuery): Promise<PgResult> {
   });
 }
 
-function connectionOf(client: PgClient): PgConnection {
-  return (client as unknown as Record<symbol, PgConnection>)[CONN] as PgConnection;
+function cancelledBeforeSent(signal: AbortSignal): SQLSpecError {
+  return new OperationCancelledError("PostgreSQL query cancelled before it was sent", { cause: signal.reason });
 }
 
 function brokenError(): SQLSpecError {
