@@ -256,8 +256,9 @@ export class SqliteAdapter implements Adapter<SqliteConnection> {
   }
 
   /**
-   * Ends the lease's statements that have not run (the session ended): queued ones and lock waits reject with
-   * OperationCancelledError and never run. A running statement cannot be interrupted (it finishes on this thread).
+   * Ends the lease's statements that have not run (the session ended): queued ones, lock waits and retries on a file
+   * locked elsewhere reject with OperationCancelledError and never run. A running statement cannot be interrupted (it
+   * finishes on this thread).
    */
   interrupt(conn: SqliteConnection): Promise<boolean> {
     conn.interrupted = true;
@@ -307,7 +308,7 @@ export class SqliteAdapter implements Adapter<SqliteConnection> {
       if (isBusy(err)) {
         conn.waiting = true;
         try {
-          return await retryBusy(h, e, values, this.#read, this.#o.busyTimeoutMs, opts, err);
+          return await retryBusy(conn, e, values, this.#read, this.#o.busyTimeoutMs, opts, err);
         } catch (again) {
           err = again;
         }

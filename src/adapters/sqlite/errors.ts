@@ -157,6 +157,13 @@ export function releasedBeforeStartError(): OperationCancelledError {
   return new OperationCancelledError("SQLite: the session ended before this statement started; it did not run");
 }
 
+export function endedWhileBusyError(): OperationCancelledError {
+  return new OperationCancelledError(
+    "SQLite: the session ended while this statement waited for the database file's lock (held by another " +
+      "connection); it did not run",
+  );
+}
+
 export function lockWaitCancelledError(reason: unknown): OperationCancelledError {
   return new OperationCancelledError("SQLite: cancelled while waiting for the database lock", { cause: reason });
 }

@@ -4,14 +4,16 @@
  * stream ends, and the retry on timers of a statement that found the file locked by another connection. Every wait
  * is bounded (timeoutMs, signal, the session's end) and rejects with a typed error.
  */
+import type { OperationCancelledError } from "../../core/errors.js";
 import type { QueryOptions, RawResult } from "../../driver/adapter.js";
 import { AsyncLock } from "../../driver/lock.js";
 import type { ReadOptions } from "./codecs.js";
-import type { CachedStatement, SqliteConnection, SqliteHandle } from "./connection.js";
+import type { CachedStatement, SqliteConnection } from "./connection.js";
 import {
   busyQueryTimeoutError,
   busyTimeoutError,
   closedError,
+  endedWhileBusyError,
   isBusy,
   lockWaitCancelledError,
   sharedTimeoutError,
@@ -94,10 +96,11 @@ export class SqliteLock {
 
 /**
  * Runs a statement again after SQLITE_BUSY (another connection holds the file's lock; the failed attempt changed
- * nothing), on timers so the holder can finish, until `busyTimeoutMs` or the call's `timeoutMs`/`signal`.
+ * nothing), on timers so the holder can finish, until `busyTimeoutMs` or the call's `timeoutMs`/`signal`. The
+ * session's end (interrupt) stops it at once: the statement never runs, and the lease is released in a known state.
  */
 export async function retryBusy(
-  h: SqliteHandle,
+  conn: SqliteConnection,
   e: CachedStatement,
   values: unknown[],
   read: ReadOptions,
@@ -105,6 +108,12 @@ export async function retryBusy(
   opts: QueryOptions,
   first: unknown,
 ): Promise<RawResult> {
+  const h = conn.handle;
+  conn.ending ??= new AbortController();
+  const ending = conn.ending.signal;
+  const signal = opts.signal === undefined ? ending : AbortSignal.any([opts.signal, ending]);
+  const cancelled = (): OperationCancelledError =>
+    ending.aborted ? endedWhileBusyError() : lockWaitCancelledError(opts.signal?.reason);
   const callBound = opts.timeoutMs !== undefined && opts.timeoutMs < busyTimeoutMs;
   const budget = callBound ? (opts.timeoutMs as number) : busyTimeoutMs;
   const deadline = performance.now() + budget;
@@ -112,7 +121,8 @@ export async function retryBusy(
   for (let i = 0; ; i++) {
     const left = deadline - performance.now();
     if (left <= 0) throw callBound ? busyQueryTimeoutError(budget, err) : busyTimeoutError(budget, { cause: err });
-    await pause(Math.min(BUSY_STEPS_MS[i] ?? 25, left), opts.signal);
+    await pause(Math.min(BUSY_STEPS_MS[i] ?? 25, left), signal, cancelled);
+    if (conn.interrupted) throw endedWhileBusyError();
     if (h.broken || !h.db.open) throw closedError();
     try {
       return runStatement(h, e, values, read);
@@ -123,18 +133,18 @@ export async function retryBusy(
   }
 }
 
-/** Resolves after ms, or rejects with OperationCancelledError when the signal fires first. */
-function pause(ms: number, signal: AbortSignal | undefined): Promise<void> {
-  if (signal?.aborted) return Promise.reject(lockWaitCancelledError(signal.reason));
+/** Resolves after ms, or rejects with `cancelled()` when the signal fires first. */
+function pause(ms: number, signal: AbortSignal, cancelled: () => OperationCancelledError): Promise<void> {
+  if (signal.aborted) return Promise.reject(cancelled());
   return new Promise((resolve, reject) => {
     const onAbort = (): void => {
       clearTimeout(timer);
-      reject(lockWaitCancelledError(signal?.reason));
+      reject(cancelled());
     };
     const timer = setTimeout(() => {
-      signal?.removeEventListener("abort", onAbort);
+      signal.removeEventListener("abort", onAbort);
       resolve();
     }, ms);
-    signal?.addEventListener("abort", onAbort, { once: true });
+    signal.addEventListener("abort", onAbort, { once: true });
   });
 }
