@@ -4,6 +4,8 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
 import { afterAll, describe, expect, test } from "vitest";
 import { DuckdbConfig, type DuckdbConfigOptions } from "../../src/adapters/duckdb/index.js";
 import { importDriver } from "../../src/driver/dependencies.js";
@@ -557,6 +559,33 @@ describe("duckdb: loadRecords through the Appender", () => {
         hi: 5,
       });
     });
+  });
+});
+
+test("a failed Appender leaves nothing for a later transaction: its buffered rows are dropped, not flushed at GC", async () => {
+  // The cause of "a bad row anywhere fails the load whole" once reading sum(q) as NULL: the failed appender kept its
+  // buffer and the garbage collector's destroy flushed it into the connection's next transaction. Forced here.
+  setFlagsFromString("--expose-gc");
+  const gc = runInNewContext("gc") as () => void;
+  await config().withSession(async (s) => {
+    await s.execute("CREATE TABLE ga (id INTEGER PRIMARY KEY, q INTEGER CHECK (q >= 0), n VARCHAR NOT NULL)");
+    const good = Array.from({ length: 3000 }, (_, k) => ({ id: k + 10, q: k, n: `n${k}` }));
+    const cases: [Record<string, unknown>, new (...a: never[]) => Error][] = [
+      [{ id: 3, q: -1, n: "x" }, CheckViolationError],
+      [{ id: 3, q: 1, n: null }, NotNullViolationError],
+      [{ id: 10, q: 1, n: "x" }, UniqueViolationError],
+    ];
+    for (const [bad, Cls] of cases) {
+      await expect(s.loadRecords("ga", [...good, bad])).rejects.toBeInstanceOf(Cls);
+      await s.begin();
+      gc();
+      await new Promise((r) => setTimeout(r, 20));
+      gc();
+      await s.loadRecords("ga", good);
+      await s.commit();
+      expect(await s.selectOne("SELECT count(*) AS c, sum(q) AS s FROM ga")).toEqual({ c: 3000, s: (2999 * 3000) / 2 });
+      await s.execute("DELETE FROM ga");
+    }
   });
 });
 

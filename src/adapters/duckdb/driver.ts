@@ -472,6 +472,10 @@ export class DuckdbAdapter implements Adapter<DuckdbConnection> {
       appender.closeSync();
     } catch (err) {
       try {
+        // Drop the rows still buffered first: closing a failed appender fails again and keeps them, and the
+        // garbage collector's destroy of the appender then flushes them into whatever transaction the connection
+        // has open by then (a later load's was aborted, or took them).
+        appender.clear();
         appender.closeSync();
       } catch {
         // The append already failed; its error is the one to report.
