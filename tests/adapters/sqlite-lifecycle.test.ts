@@ -85,3 +85,75 @@ describe("sqlite: a busy retry when the session ends", () => {
     }
   });
 });
+
+describe("sqlite: stream() follows the session's statement order", () => {
+  test("a stream opened while the session's INSERT waits for the write lock reads after the INSERT", async () => {
+    const { db } = await sqlite.file("CREATE TABLE t (id INTEGER PRIMARY KEY)", { maxSize: 2 });
+    let free = (): void => {};
+    const holder = db.withSession(async (s) => {
+      await s.execute("BEGIN");
+      await s.execute("INSERT INTO t VALUES (1)");
+      await new Promise<void>((resolve) => {
+        free = resolve;
+      });
+      await s.execute("COMMIT");
+    });
+    await sleep(20);
+    setTimeout(() => free(), 50);
+    const seen = await db.withSession(async (s) => {
+      // Issued first, waits for the holder's write lock; the stream is issued after it and must not overtake it.
+      const insert = s.execute("INSERT INTO t VALUES (2)");
+      const ids: unknown[] = [];
+      for await (const row of s.stream<{ id: number }>("SELECT id FROM t ORDER BY id")) ids.push(row.id);
+      await insert;
+      return ids;
+    });
+    await holder;
+    expect(seen).toEqual([1, 2]);
+  });
+
+  test("a stream opened while the session's INSERT retries on a file locked elsewhere reads after the INSERT", async () => {
+    const { path, db } = await sqlite.file("CREATE TABLE t (id INTEGER PRIMARY KEY)", { busyTimeoutMs: 3000 });
+    const other = new Database(path);
+    try {
+      other.prepare("BEGIN IMMEDIATE").run();
+      other.prepare("INSERT INTO t VALUES (1)").run();
+      setTimeout(() => other.prepare("COMMIT").run(), 50);
+      const seen = await db.withSession(async (s) => {
+        const insert = s.execute("INSERT INTO t VALUES (2)");
+        const ids: unknown[] = [];
+        for await (const row of s.stream<{ id: number }>("SELECT id FROM t ORDER BY id")) ids.push(row.id);
+        await insert;
+        return ids;
+      });
+      expect(seen).toEqual([1, 2]);
+    } finally {
+      if (other.inTransaction) other.prepare("ROLLBACK").run();
+      other.close();
+    }
+  });
+
+  test("a statement issued while the stream waits for its turn runs after the stream opened", async () => {
+    const { path, db } = await sqlite.file("CREATE TABLE t (id INTEGER PRIMARY KEY)", { busyTimeoutMs: 3000 });
+    const other = new Database(path);
+    try {
+      other.prepare("BEGIN IMMEDIATE").run();
+      setTimeout(() => other.prepare("COMMIT").run(), 50);
+      const got = await db.withSession(async (s) => {
+        const insert = s.execute("INSERT INTO t VALUES (2)");
+        const it = s.stream<{ id: number }>("SELECT id FROM t ORDER BY id")[Symbol.asyncIterator]();
+        const first = it.next();
+        // A read issued after the stream: it runs once the stream has opened (its snapshot holds the INSERT too).
+        const count = s.selectValue("SELECT count(*) FROM t");
+        const rows: unknown[] = [];
+        for (let r = await first; !r.done; r = await it.next()) rows.push(r.value.id);
+        await insert;
+        return { rows, count: await count };
+      });
+      expect(got).toEqual({ rows: [2], count: 1 });
+    } finally {
+      if (other.inTransaction) other.prepare("ROLLBACK").run();
+      other.close();
+    }
+  });
+});

@@ -115,7 +115,7 @@ export class SqliteAdapter implements Adapter<SqliteConnection> {
       shared: this.#shared,
       read: this.#read,
       serializer: f.jsonSerializer,
-      query: (conn, sql, params, opts) => this.query(conn, sql, params, opts),
+      runNow: (conn, sql, params, opts) => this.#query(conn, sql, params, opts),
     };
     this.capabilities = {
       cancel: false,

@@ -1,13 +1,17 @@
 /**
  * `stream()`: rows in batches from a better-sqlite3 statement iterator. Apart from the statement path because an open
- * iterator pins its handle (the lease keeps the lock, writes are refused) until it is finished or broken out of.
+ * iterator pins its handle (the lease keeps the lock, writes are refused) until it is finished or broken out of. It
+ * opens in the lease's issue order, as the adapter's query does: after the statements issued before it that still
+ * wait, before those issued after it.
  */
+
+import type BetterSqlite3 from "better-sqlite3";
 import type { JsonSerializer } from "../../core/json.js";
 import type { Row } from "../../core/types.js";
 import type { QueryOptions, RawResult } from "../../driver/adapter.js";
 import { applyInt8, decodeRows, encodeParams, type ReadOptions, rowPlan } from "./codecs.js";
 import type { SqliteConnection } from "./connection.js";
-import { closedError, failedTransactionError } from "./errors.js";
+import { closedError, failedTransactionError, releasedBeforeStartError } from "./errors.js";
 import type { SqliteLock } from "./locking.js";
 
 /** What a stream needs from its adapter; made once per adapter. */
@@ -17,9 +21,15 @@ export interface StreamHost {
   readonly shared: boolean;
   readonly read: ReadOptions;
   readonly serializer: JsonSerializer;
-  /** The adapter's query, for a statement that returns no rows. */
-  query(conn: SqliteConnection, sql: string, params: unknown[], opts: QueryOptions): Promise<RawResult>;
+  /**
+   * The adapter's query for a statement that returns no rows, run now (the stream already has its turn): sets
+   * `conn.waiting` when it has to wait, as the adapter's query reads.
+   */
+  runNow(conn: SqliteConnection, sql: string, params: unknown[], opts: QueryOptions): Promise<RawResult>;
 }
+
+/** An opened stream's statement, or the result of a statement that returns no rows. */
+type Opened = { stmt: BetterSqlite3.Statement; result?: undefined } | { stmt?: undefined; result: RawResult };
 
 /**
  * Rows in batches from a statement iterator, read with safe integers (no second pass is possible). While the
@@ -33,17 +43,28 @@ export async function* streamRows(
   batchSize: number,
   opts: QueryOptions,
 ): AsyncIterable<Row[]> {
-  const h = conn.handle;
-  if (h.broken || !h.db.open) throw closedError();
-  if (conn.failed) throw failedTransactionError();
-  // Its own statement: a cached one may be in use by query() while this iterator is open.
-  const stmt = h.db.prepare(sql);
-  if (!stmt.reader) {
-    const r = await host.query(conn, sql, params, opts);
-    if (r.rows.length > 0) yield r.rows;
+  let opening: Promise<Opened>;
+  if (conn.queue === undefined) {
+    opening = open(host, conn, sql, params, opts);
+    // It has to wait (the lock, a file locked elsewhere): the lease's later statements queue behind it.
+    if (conn.waiting) {
+      conn.waiting = false;
+      conn.queueBehind(opening);
+    }
+  } else {
+    opening = conn.queue.then(() => {
+      if (conn.interrupted) throw releasedBeforeStartError();
+      const p = open(host, conn, sql, params, opts);
+      conn.waiting = false;
+      return p;
+    });
+    conn.queueBehind(opening);
+  }
+  const { stmt, result } = await opening;
+  if (result !== undefined) {
+    if (result.rows.length > 0) yield result.rows;
     return;
   }
-  if (!conn.holdsLock && (host.shared || !stmt.readonly) && !conn.owns()) await host.lock.take(conn, opts);
   const o = host.read;
   const plan = rowPlan(stmt.columns(), o);
   stmt.safeIntegers(true);
@@ -76,4 +97,25 @@ export async function* streamRows(
     conn.openStreams--;
     host.lock.afterStatement(conn);
   }
+}
+
+/** Checks the lease, prepares the statement and takes the lock it needs; runs a statement that returns no rows. */
+async function open(
+  host: StreamHost,
+  conn: SqliteConnection,
+  sql: string,
+  params: unknown[],
+  opts: QueryOptions,
+): Promise<Opened> {
+  const h = conn.handle;
+  if (h.broken || !h.db.open) throw closedError();
+  if (conn.failed) throw failedTransactionError();
+  // Its own statement: a cached one may be in use by query() while this iterator is open.
+  const stmt = h.db.prepare(sql);
+  if (!stmt.reader) return { result: await host.runNow(conn, sql, params, opts) };
+  if (!conn.holdsLock && (host.shared || !stmt.readonly) && !conn.owns() && !host.lock.tryTake(conn)) {
+    conn.waiting = true;
+    await host.lock.take(conn, opts);
+  }
+  return { stmt };
 }
