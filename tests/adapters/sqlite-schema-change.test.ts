@@ -97,3 +97,49 @@ describe("sqlite: a table recreated with the same column names and other declare
     }
   });
 });
+
+describe("sqlite: cached statements on every pooled connection after another connection's DDL", () => {
+  test.each(alterers)(
+    "by %s: RETURNING * and SELECT * on both pooled connections follow ADD COLUMN, then DROP + CREATE",
+    async (_, alter) => {
+      const { path, db } = await sqlite.file("CREATE TABLE r (id INTEGER PRIMARY KEY, a TEXT)", { maxSize: 3 });
+      const insert = "INSERT INTO r (id) VALUES (?) RETURNING *";
+      // Two sessions at once: each pooled connection caches both statements (a third is left for the DDL).
+      const [a, b] = [await db.provideSession(), await db.provideSession()];
+      try {
+        expect(a.conn).not.toBe(b.conn);
+        expect((await a.execute(insert, [1])).data).toEqual([{ id: 1, a: null }]);
+        expect((await b.execute(insert, [2])).data).toEqual([{ id: 2, a: null }]);
+        for (const s of [a, b])
+          expect((await s.execute("SELECT * FROM r WHERE id = ?", [1])).columnNames).toEqual(["id", "a"]);
+
+        await alter(path, db, "ALTER TABLE r ADD COLUMN on_ BOOLEAN NOT NULL DEFAULT 1");
+        expect((await a.execute(insert, [3])).data).toEqual([{ id: 3, a: null, on_: true }]);
+        expect((await b.execute(insert, [4])).data).toEqual([{ id: 4, a: null, on_: true }]);
+        for (const s of [a, b]) {
+          expect((await s.execute("SELECT * FROM r WHERE id = ?", [1])).data).toEqual([{ id: 1, a: null, on_: true }]);
+        }
+
+        // Recreated with a column fewer and others renamed and retyped.
+        await alter(
+          path,
+          db,
+          "DROP TABLE r; CREATE TABLE r (id INTEGER PRIMARY KEY, at TIMESTAMP); INSERT INTO r VALUES (1, '2024-01-01 00:00:00')",
+        );
+        await new Promise((r) => setTimeout(r, 5));
+        for (const s of [a, b]) {
+          const after = await s.execute("SELECT * FROM r WHERE id = ?", [1]);
+          expect(after.columnNames).toEqual(["id", "at"]);
+          expect(after.data).toEqual([{ id: 1, at: new Date("2024-01-01T00:00:00Z") }]);
+          const none = await s.execute("SELECT * FROM r WHERE id = ?", [99]);
+          expect(none.columnNames).toEqual(["id", "at"]);
+        }
+        expect((await a.execute(insert, [5])).data).toEqual([{ id: 5, at: null }]);
+        expect((await b.execute(insert, [6])).data).toEqual([{ id: 6, at: null }]);
+      } finally {
+        await a.release();
+        await b.release();
+      }
+    },
+  );
+});
