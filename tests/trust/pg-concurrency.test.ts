@@ -208,6 +208,33 @@ describe("pg: concurrent statements of one session", () => {
     });
   });
 
+  test("release with statements still queued: they reject unsent; the running one is cancelled", async () => {
+    let w: Watch | undefined;
+    const abandoned: Promise<unknown>[] = [];
+    await db.withSession(async (s) => {
+      w = watch(s);
+      abandoned.push(
+        s.execute("SELECT pg_sleep(5)"),
+        s.execute(`INSERT INTO ${T} (tag) VALUES ('queued-at-release-1')`),
+        s.execute(`INSERT INTO ${T} (tag) VALUES ('queued-at-release-2')`),
+      );
+      for (const p of abandoned) p.catch(() => {});
+    });
+    try {
+      for (const o of await within(5000, "the abandoned statements", Promise.allSettled(abandoned))) {
+        expect((o as PromiseRejectedResult).reason).toBeInstanceOf(OperationCancelledError);
+      }
+      expect(w?.sent.some((sql) => sql.includes("queued-at-release"))).toBe(false);
+      expect(w?.whileBusy).toEqual([]);
+    } finally {
+      w?.stop();
+    }
+    const left = await db.withSession((s) =>
+      s.selectValue(`SELECT count(*)::int FROM ${T} WHERE tag LIKE 'queued-at-release-%'`),
+    );
+    expect(left).toBe(0);
+  });
+
   test("a failing statement in the middle: its own typed error, the others run in order", async () => {
     const out = await watched(async (s) =>
       Promise.allSettled([
