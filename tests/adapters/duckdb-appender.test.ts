@@ -154,7 +154,8 @@ describe("duckdb: loadRecords through the Appender", () => {
 
 test("a failed Appender leaves nothing for a later transaction: its buffered rows are dropped, not flushed at GC", async () => {
   // The cause of "a bad row anywhere fails the load whole" once reading sum(q) as NULL: the failed appender kept its
-  // buffer and the garbage collector's destroy flushed it into the connection's next transaction. Forced here.
+  // buffer and the garbage collector's destroy flushed it into the connection's next transaction. gc is forced here,
+  // but when a collection lands is V8's choice: this did not fail before the fix; the next test pins the cause.
   setFlagsFromString("--expose-gc");
   const gc = runInNewContext("gc") as () => void;
   await config().withSession(async (s) => {
@@ -181,7 +182,8 @@ test("a failed Appender leaves nothing for a later transaction: its buffered row
 
 test("why the adapter clears a failed Appender: @duckdb/node-api flushes a failed appender's rows when GC destroys it", async () => {
   // Pins the driver behaviour the adapter works around (copyIn's clear() before closeSync): should a driver upgrade
-  // stop flushing at destroy, this test says so. Without clear() the next transaction is aborted once gc runs.
+  // stop flushing at destroy, this test says so. Without clear() the next transaction is aborted once gc runs, and
+  // its COMMIT still succeeds.
   setFlagsFromString("--expose-gc");
   const gc = runInNewContext("gc") as () => void;
   const { DuckDBInstance } = await import("@duckdb/node-api");
@@ -189,7 +191,7 @@ test("why the adapter clears a failed Appender: @duckdb/node-api flushes a faile
   const c = await instance.connect();
   try {
     await c.run("CREATE TABLE g (id INTEGER PRIMARY KEY, q INTEGER CHECK (q >= 0))");
-    const attempt = async (clear: boolean): Promise<string> => {
+    const attempt = async (clear: boolean): Promise<number> => {
       await c.run("BEGIN");
       await (async () => {
         const a = await c.createAppender("g");
@@ -211,19 +213,21 @@ test("why the adapter clears a failed Appender: @duckdb/node-api flushes a faile
       })();
       await c.run("ROLLBACK");
       await c.run("BEGIN");
+      await c.run("INSERT INTO g VALUES (3, 3)");
       for (let i = 0; i < 3; i++) {
         gc();
         await new Promise((r) => setTimeout(r, 20));
       }
-      const outcome = await c.run("INSERT INTO g VALUES (3, 3)").then(
-        () => "ok",
-        (e: Error) => e.message,
-      );
-      await c.run("ROLLBACK");
-      return outcome;
+      // DuckDB's COMMIT of a transaction aborted behind its back reports success and keeps nothing: the flaky
+      // test's load returned 3,000 rows and sum(q) then read NULL.
+      await c.run("COMMIT");
+      const reader = await c.runAndReadAll("SELECT count(*)::INTEGER AS n FROM g");
+      const n = (reader.getRowObjects()[0] as { n: number }).n;
+      await c.run("DELETE FROM g");
+      return n;
     };
-    expect(await attempt(true)).toBe("ok");
-    expect(await attempt(false)).toMatch(/transaction is aborted/i);
+    expect(await attempt(true)).toBe(1);
+    expect(await attempt(false)).toBe(0);
   } finally {
     c.closeSync();
     instance.closeSync();
