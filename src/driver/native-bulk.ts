@@ -37,14 +37,7 @@ import { columnsOf } from "./bulk-run.js";
 import { ObjectRows, rowArray } from "./copy-rows.js";
 import { inTransaction } from "./copy-staging.js";
 import type { CallDeadline } from "./deadline.js";
-import {
-  catalogTypes,
-  checkJsonStrings,
-  checkRowValues,
-  jsonCheckedRows,
-  jsonColumns,
-  ValueChunks,
-} from "./upsert-checks.js";
+import { catalogTypes, checkJsonStrings, jsonCheckedRows, jsonColumns, ValueChunks } from "./upsert-checks.js";
 
 type Rows = readonly Readonly<Record<string, unknown>>[];
 /** Rows of an async source read before they are inserted, on an engine without a bulk loader. */
@@ -80,29 +73,29 @@ export interface NativeSource {
   chunks?: ValueChunks;
 }
 
-/**
- * Picks the source for `n` rows and checks every value (ParameterError naming column and row) before anything is
- * sent; a VALUES source reads the values into its parameter array in the same pass.
- */
-export function nativeSource(
+/** The source for `n` rows (`auto`: by the row count); one the engine lacks raises SQLBuilderError before any I/O. */
+export function nativeStrategy(
   host: BulkHost,
   bulk: BulkCapabilities,
-  rows: Rows,
-  columns: readonly string[],
+  n: number,
   strategy: NativeBulkStrategy | "auto",
-): NativeSource {
-  const chosen = strategy === "auto" ? autoStrategy(host, bulk, rows.length) : strategy;
+): NativeBulkStrategy {
+  const chosen = strategy === "auto" ? autoStrategy(host, bulk, n) : strategy;
   if (chosen === "json" && !bulk.jsonRows) throw new SQLBuilderError("This server has no JSON row source");
   if (chosen === "copy" && !host.canCopyIn) {
     throw new SQLBuilderError(`The ${host.databaseLabel} adapter has no bulk loader`);
   }
-  if (chosen === "values") {
-    const chunks = new ValueChunks(rows, columns, rowsPerStatement(bulk, columns.length), bulk.refusedValue);
-    chunks.check();
-    return { strategy: chosen, chunks };
-  }
-  checkRowValues(rows, columns, 0, bulk.refusedValue);
-  return { strategy: chosen };
+  return chosen;
+}
+
+/** The VALUES statements' rows, read, checked and copied into their parameter arrays in one pass (ValueChunks). */
+export function scannedChunks(
+  bulk: BulkCapabilities,
+  rows: Rows,
+  columns: readonly string[],
+  on: readonly string[],
+): ValueChunks {
+  return new ValueChunks(rows, columns, on, rowsPerStatement(bulk, columns.length), bulk.refusedValue).scan();
 }
 
 /** `session.upsert` on an INSERT-form engine. Atomic: one statement, or its own transaction (or the caller's). */

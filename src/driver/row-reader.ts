@@ -1,8 +1,9 @@
 /**
- * Generated row readers for the bulk VALUES path: per column list, one function that checks each row's values and one
- * that copies them into a parameter array with the column names as constant property keys. A constant key gets an inline cache per column,
- * so rows built alike cost one shape check and a load per value — what a hand-written `r.id, r.name, …` loop costs —
- * where a lookup by a name from an array pays a keyed lookup per value (~2× the whole read at 10k rows on SQLite).
+ * Generated row readers for the bulk VALUES path: per column list, one function that reads each row once (its key
+ * count, each value checked and copied into a parameter array, what its key columns hold) with the column names as
+ * constant property keys. A constant key gets an inline cache per column, so rows built alike cost one shape check
+ * and a load per value (what a hand-written `r.id, r.name, …` loop costs), where a lookup by a name from an array
+ * pays a keyed lookup per value; and one pass instead of one per check (keys, key kinds, duplicates, values, copy).
  *
  * Only the column names reach the generated source, and each only as a JSON.stringify'd string literal inside a
  * property access (`row["a\"b"]`): a JSON string is a valid JavaScript string literal, so no column name can end the
@@ -11,84 +12,96 @@
 
 type Rows = readonly Readonly<Record<string, unknown>>[];
 
-/**
- * Passes rows[start..end) while each value is a well-formed string, a number other than NaN, null or undefined.
- * Returns -1 when every row passed, else the index of the first row holding any other value: the caller reads and
- * checks that row itself.
- */
-export type PlainRowChecker = (rows: Rows, start: number, end: number) => number;
-
 /** Column lists seen by one process are few; past this many (generated tables?) start over rather than grow. */
 const MAX_READERS = 256;
 
-/** Copies the values of rows[start..end) in column order into `out` from index 0 (undefined as null), unchecked. */
-export type RowCopier = (rows: Rows, start: number, end: number, out: unknown[]) => void;
-
-const copiers = new Map<string, RowCopier>();
+/** What a scan learned about the key columns: kinds (keyPartKinds bits) and whether the keys are distinct. */
+export interface KeyScan {
+  /** NULL_KEY_PART | TEXT_KEY_PART seen in the key columns so far. */
+  kinds: number;
+  /**
+   * The last key of a single-column key while every key so far was a number above the one before (strictly ascending
+   * numbers are distinct: no duplicate check needed); NaN once one was not.
+   */
+  last: number;
+}
 
 /**
- * The copier for `columns`, generated once per distinct list: for values already read and checked (the names reach
- * the source only as JSON.stringify'd property keys, as in plainRowChecker).
+ * Reads rows[start..end) into `out` from index `at` in column order while each row has exactly `columns.length` own
+ * keys (all of `columns`: a value read as undefined is checked with `in`) and each value is a well-formed string, a
+ * number other than NaN, null or a present-but-undefined key (bound as null); updates `scan` for the key columns. Returns -1 when every row
+ * passed, else the index r of the first row that did not: `out` from `at + (r - start) * columns.length` on is
+ * unspecified, and `scan` does not count it. The caller reads that row itself and goes on after it.
  */
-export function rowCopier(columns: readonly string[]): RowCopier {
-  const key = JSON.stringify(columns);
-  let copy = copiers.get(key);
-  if (copy === undefined) {
-    if (copiers.size >= MAX_READERS) copiers.clear();
-    const body = columns
-      .map(
-        (c) => `v = row[${JSON.stringify(c)}];
-    out[k++] = v === undefined ? null : v;`,
-      )
-      .join("\n    ");
-    copy = new Function(`"use strict";
-return function copyRows(rows, start, end, out) {
-  let k = 0;
-  for (let r = start; r < end; r++) {
-    const row = rows[r];
-    let v;
-    ${body}
+export type RowScanner = (rows: Rows, start: number, end: number, out: unknown[], at: number, scan: KeyScan) => number;
+
+const scanners = new Map<string, RowScanner>();
+
+/**
+ * The scanner for `columns` with key columns `on`, generated once per distinct pair: key count, key presence, value
+ * checks, the copy and the key facts in one pass over each row (a separate pass each cost as much as SQLite binding
+ * the row). Only the names reach the source, each as a JSON.stringify'd property key.
+ */
+export function rowScanner(columns: readonly string[], on: readonly string[]): RowScanner {
+  const key = JSON.stringify([columns, on]);
+  let scan = scanners.get(key);
+  if (scan === undefined) {
+    if (scanners.size >= MAX_READERS) scanners.clear();
+    scan = generateScanner(columns, on);
+    scanners.set(key, scan);
   }
-};`)() as RowCopier;
-    copiers.set(key, copy);
-  }
-  return copy;
+  return scan;
 }
 
-/** The checker for `columns`, generated once per distinct list: check every row first, copy later with rowCopier. */
-export function plainRowChecker(columns: readonly string[]): PlainRowChecker {
-  const key = JSON.stringify(columns);
-  let check = checkers.get(key);
-  if (check === undefined) {
-    if (checkers.size >= MAX_READERS) checkers.clear();
-    check = generate(columns);
-    checkers.set(key, check);
-  }
-  return check;
-}
-
-const checkers = new Map<string, PlainRowChecker>();
-
-function generate(columns: readonly string[]): PlainRowChecker {
-  const body = columns
-    .map(
-      (c) =>
-        `v = row[${JSON.stringify(c)}];
+function generateScanner(columns: readonly string[], on: readonly string[]): RowScanner {
+  const keyVar = new Map<string, string>();
+  for (const [i, c] of on.entries()) if (!keyVar.has(c)) keyVar.set(c, `k${i}`);
+  const read = columns
+    .map((c) => {
+      const name = JSON.stringify(c);
+      const keep = keyVar.has(c) ? `\n    ${keyVar.get(c)} = v;` : "";
+      return `v = row[${name}];
     if (typeof v === "string") { if (!v.isWellFormed()) return r; }
     else if (typeof v === "number") { if (v !== v) return r; }
-    else if (v != null) return r;`,
+    else if (v === undefined) { if (!(${name} in row)) return r; v = null; }
+    else if (v !== null) return r;
+    out[k++] = v;${keep}`;
+    })
+    .join("\n    ");
+  // A key column the rows lack (planColumns refuses it after the scan) reads as undefined.
+  const keys = on.map((c) => (columns.includes(c) ? (keyVar.get(c) as string) : `row[${JSON.stringify(c)}]`));
+  const kinds = keys
+    .map(
+      (k) =>
+        `if (${k} == null) kinds |= ${NULL_KEY_PART}; else if (typeof ${k} === "string") kinds |= ${TEXT_KEY_PART};`,
     )
     .join("\n    ");
-  const source = `"use strict";
-return function checkPlainRows(rows, start, end) {
-  for (let r = start; r < end; r++) {
+  const ascending =
+    on.length === 1
+      ? `if (typeof ${keys[0]} === "number" && ${keys[0]} > last) last = ${keys[0]}; else last = NaN;`
+      : "";
+  const locals = on.length > 0 ? `let ${on.map((_, i) => `k${i}`).join(", ")};` : "";
+  return new Function(`"use strict";
+return function scanRows(rows, start, end, out, at, scan) {
+  let k = at;
+  let kinds = scan.kinds;
+  let last = scan.last;
+  let r = start;
+  rowLoop: for (; r < end; r++) {
     const row = rows[r];
+    let n = 0;
+    for (const _ in row) n++;
+    if (n !== ${columns.length}) break;
     let v;
-    ${body}
+    ${locals}
+    ${read.replaceAll("return r;", "break rowLoop;")}
+    ${kinds}
+    ${ascending}
   }
-  return -1;
-};`;
-  return new Function(source)() as PlainRowChecker;
+  scan.kinds = kinds;
+  scan.last = last;
+  return r === end ? -1 : r;
+};`)() as RowScanner;
 }
 
 /** keyPartKinds bits: some row has a NULL (null or undefined) key part; some row has a string key part. */

@@ -13,7 +13,7 @@ import {
 } from "../core/errors.js";
 import { badValue, checkJsonText, InvalidValueError, invalidAt, markPlain } from "../core/values.js";
 import type { KeyFold } from "./adapter.js";
-import { plainRowChecker, type RowCopier, rowCopier } from "./row-reader.js";
+import { type KeyScan, NULL_KEY_PART, rowScanner, TEXT_KEY_PART } from "./row-reader.js";
 
 type Rows = readonly Readonly<Record<string, unknown>>[];
 
@@ -190,7 +190,10 @@ export function dedupe(
   on: readonly string[],
   mode: DuplicateKeys,
   rules: readonly KeyRule[] = [],
+  distinct = false,
 ): Rows {
+  // The caller saw every key is a number above the one before (ValueChunks.keysDistinct): none can repeat.
+  if (distinct) return rows;
   if (on.length === 1) {
     const fast = dedupeIntegers(table, rows, on[0] as string, mode);
     if (fast !== undefined) return fast;
@@ -458,77 +461,109 @@ function refuseAt(refused: RefusedValue, v: number | string | Date, column: stri
 type WellFormed = string & { isWellFormed(): boolean };
 
 /**
- * The rows of a multi-row VALUES upsert, read in `perChunk`-row statements: `check` reads and checks every value
- * (ParameterError naming column and row, as checkRowValues) before anything is sent, and `fill` then copies one
- * statement's values into a parameter array reused for every full statement, just before it runs. The adapters copy
- * bound values when the statement runs and the engine runs one statement at a time (each settles before the next is
- * filled), so one array serves them all: no array per statement to allocate and collect.
+ * The rows of a multi-row VALUES upsert, read in `perChunk`-row statements by one pass (`scan`) that checks each row's
+ * keys against `columns`, checks and copies every value into its statement's parameter array, and notes what the
+ * key columns hold (`kinds`, `keysDistinct`) so the duplicate check and the catalog reads that follow need no pass of
+ * their own. A row with other keys raises at once (SQLBuilderError, as rowColumns); a bad value is remembered and
+ * raised by `throwBadValue`, after the key and duplicate checks, as those raised first when each had its own pass.
  */
 export class ValueChunks {
   readonly #rows: Rows;
   readonly #columns: readonly string[];
+  readonly #on: readonly string[];
   readonly #refused: RefusedValue | undefined;
-  readonly #copy: RowCopier;
   readonly perChunk: number;
-  /** Per statement: every value a string, number or null (the array is then marked plain, core/values). */
-  readonly #plain: boolean[] = [];
-  #full: unknown[] | undefined;
+  #arrays: (unknown[] | undefined)[] = [];
+  #bad: unknown;
+  #scan: KeyScan = { kinds: 0, last: Number.NEGATIVE_INFINITY };
 
-  constructor(rows: Rows, columns: readonly string[], perChunk: number, refused?: RefusedValue) {
+  constructor(rows: Rows, columns: readonly string[], on: readonly string[], perChunk: number, refused?: RefusedValue) {
     this.#rows = rows;
     this.#columns = columns;
+    this.#on = on;
     this.#refused = refused;
-    this.#copy = rowCopier(columns);
     this.perChunk = perChunk;
   }
 
   get count(): number {
-    return Math.ceil(this.#rows.length / this.perChunk);
+    return this.#arrays.length;
   }
 
-  /** Reads and checks every value once (the first bad one raises); remembers which statements are plain. */
-  check(): void {
+  /** NULL_KEY_PART | TEXT_KEY_PART: what the key columns hold (after scan). */
+  get kinds(): number {
+    return this.#scan.kinds;
+  }
+
+  /** A single key column whose values are strictly ascending numbers: no key can repeat (after scan). */
+  get keysDistinct(): boolean {
+    return this.#on.length === 1 && !Number.isNaN(this.#scan.last);
+  }
+
+  /** Reads every row once (see the class); each statement's array is marked plain when every value in it is. */
+  scan(): this {
     const rows = this.#rows;
     const columns = this.#columns;
-    const check = plainRowChecker(columns);
-    // Where readRow puts the values of a row the checker stopped at (only checked here).
-    const scratch = new Array<unknown>(columns.length);
+    const width = columns.length;
+    const scanRows = rowScanner(columns, this.#on);
+    const scan = this.#scan;
+    let keySet: Set<string> | undefined;
     for (let start = 0; start < rows.length; start += this.perChunk) {
       const end = Math.min(rows.length, start + this.perChunk);
+      const out = new Array<unknown>((end - start) * width);
       let plain = true;
-      // The generated checker passes plain, valid values; a row holding anything else is checked below, and the
-      // checker goes on after it.
+      // The generated scanner passes rows built alike with plain values; any other row is read here, and the scanner
+      // goes on after it.
       for (let r = start; r < end; r++) {
-        r = check(rows, r, end);
+        r = scanRows(rows, r, end, out, (r - start) * width, scan);
         if (r < 0) break;
-        if (!readRow(rows[r] as Readonly<Record<string, unknown>>, columns, scratch, 0, r, this.#refused))
+        const row = rows[r] as Readonly<Record<string, unknown>>;
+        keySet ??= new Set(columns);
+        if (!sameKeys(row, keySet)) throw keyMismatch(r, columns, row);
+        try {
+          if (!readRow(row, columns, out, (r - start) * width, r, this.#refused)) plain = false;
+        } catch (err) {
+          this.#bad ??= err;
           plain = false;
+        }
+        noteKeys(row, this.#on, scan);
       }
-      this.#plain.push(plain);
+      this.#arrays.push(plain ? markPlain(out) : out);
     }
+    return this;
   }
 
-  /**
-   * Statement `i`'s values in `columns` order, row after row (undefined as null). A full plain statement's array is
-   * the shared one, valid until the next call.
-   */
+  /** The first bad value's ParameterError (column and row named), if the scan found one. */
+  throwBadValue(): void {
+    if (this.#bad !== undefined) throw this.#bad;
+  }
+
+  /** Statement `i`'s values in `columns` order, row after row (undefined as null); handed over once. */
   fill(i: number): unknown[] {
-    const start = i * this.perChunk;
-    const end = Math.min(this.#rows.length, start + this.perChunk);
-    const size = (end - start) * this.#columns.length;
-    const plain = this.#plain[i] === true;
-    let out: unknown[];
-    if (plain && end - start === this.perChunk) {
-      this.#full ??= markPlain(new Array<unknown>(size));
-      out = this.#full;
-    } else {
-      out = new Array<unknown>(size);
-      if (plain) markPlain(out);
-    }
-    // Checked by check(): only copied now.
-    this.#copy(this.#rows, start, end, out);
+    const out = this.#arrays[i] as unknown[];
+    // The engine copies the values when the statement runs: drop the array so the call holds one at a time.
+    this.#arrays[i] = undefined;
     return out;
   }
+}
+
+function sameKeys(row: Readonly<Record<string, unknown>>, keys: ReadonlySet<string>): boolean {
+  let n = 0;
+  for (const k in row) {
+    if (!keys.has(k)) return false;
+    n++;
+  }
+  return n === keys.size;
+}
+
+/** The scanner's key facts for a row it handed back. */
+function noteKeys(row: Readonly<Record<string, unknown>>, on: readonly string[], scan: KeyScan): void {
+  for (const c of on) {
+    const v = row[c];
+    if (v == null) scan.kinds |= NULL_KEY_PART;
+    else if (typeof v === "string") scan.kinds |= TEXT_KEY_PART;
+  }
+  const v = on.length === 1 ? row[on[0] as string] : undefined;
+  scan.last = typeof v === "number" && v > scan.last ? v : Number.NaN;
 }
 
 /**

@@ -43,7 +43,7 @@ import {
 import { parseName } from "../core/identifiers.js";
 import type { BulkStrategyName, ResultMetadata, SQLResult } from "../core/result.js";
 import type { ColumnOf, OperationType, Row } from "../core/types.js";
-import type { UniqueIndex } from "./adapter.js";
+import type { BulkCapabilities, UniqueIndex } from "./adapter.js";
 import type { BulkHost } from "./bulk-host.js";
 import {
   columnsOf,
@@ -58,7 +58,13 @@ import {
 } from "./bulk-run.js";
 import { inTransaction } from "./copy-staging.js";
 import { CallDeadline } from "./deadline.js";
-import { type NativeBulkStrategy, type NativeSource, nativeBulkUpsert, nativeSource } from "./native-bulk.js";
+import {
+  type NativeBulkStrategy,
+  type NativeSource,
+  nativeBulkUpsert,
+  nativeStrategy,
+  scannedChunks,
+} from "./native-bulk.js";
 import type { OnProgress } from "./progress.js";
 import { keyPartKinds, NULL_KEY_PART } from "./row-reader.js";
 import {
@@ -151,27 +157,51 @@ export async function upsertRows(
   const path = parseName(table, "upsert() table name");
   const staging = getRenderer(host.dialect).staging;
   if (input.length === 0) return emptyResult("INSERT", started, "none");
-  const plan = planColumns(table, rowColumns(input), on, options.update);
-  const rows = dedupe(table, input, plan.on, duplicates, await keyRules(host, table, input, plan.on));
+  const bulk = staging === undefined ? host.bulk : undefined;
+  const native =
+    bulk !== undefined && (strategy === "auto" || strategy === "values" || strategy === "json" || strategy === "copy");
+  if (staging === undefined && !native && strategy !== "auto" && strategy !== "insert-on-conflict") {
+    throw new SQLBuilderError(`upsert strategy "${strategy}" is not available on ${host.databaseLabel}`);
+  }
+  const chosen = native ? nativeStrategy(host, bulk, input.length, strategy) : undefined;
+  // VALUES statements read every row in one pass: keys, values, the key facts the checks below need.
+  let chunks =
+    chosen === "values"
+      ? scannedChunks(bulk as BulkCapabilities, input, Object.keys(input[0] as object), on)
+      : undefined;
+  const plan = planColumns(
+    table,
+    chunks === undefined ? rowColumns(input) : Object.keys(input[0] as object),
+    on,
+    options.update,
+  );
+  const rules = await keyRules(host, table, input, plan.on, chunks?.kinds);
+  const rows = dedupe(table, input, plan.on, duplicates, rules, chunks?.keysDistinct === true);
+  if (chunks !== undefined && rows !== input)
+    chunks = scannedChunks(bulk as BulkCapabilities, rows, plan.columns, plan.on);
 
   if (staging === undefined) {
-    const bulk = host.bulk;
-    const native =
-      bulk !== undefined &&
-      (strategy === "auto" || strategy === "values" || strategy === "json" || strategy === "copy");
-    if (!native && strategy !== "auto" && strategy !== "insert-on-conflict") {
-      throw new SQLBuilderError(`upsert strategy "${strategy}" is not available on ${host.databaseLabel}`);
-    }
     // The engine's own statements bind these values; say which column and row holds a bad one, as COPY/JSON do.
-    const source = native ? nativeSource(host, bulk, rows, plan.columns, strategy) : undefined;
-    if (source === undefined) checkRowValues(rows, plan.columns, 0, bulk?.refusedValue);
+    if (chunks !== undefined) chunks.throwBadValue();
+    else checkRowValues(rows, plan.columns, 0, bulk?.refusedValue);
+    const source: NativeSource | undefined =
+      chosen === undefined ? undefined : chunks === undefined ? { strategy: chosen } : { strategy: chosen, chunks };
     // MySQL's ON DUPLICATE KEY UPDATE matches on any unique key whatever `on` says: check `on` is one, as the
     // PostgreSQL path's ON CONFLICT target does on the server. An engine that checks the target itself before writing
     // anything (bulk.checksConflictTarget) is left to refuse it; staleKey says so in upsert terms.
     if (!(native && bulk.checksConflictTarget === true)) await checkUniqueKey(host, table, plan.on);
     try {
       return native
-        ? await nativeBulkUpsert(host, bulk, table, rows, plan, source as NativeSource, started, deadline)
+        ? await nativeBulkUpsert(
+            host,
+            bulk as BulkCapabilities,
+            table,
+            rows,
+            plan,
+            source as NativeSource,
+            started,
+            deadline,
+          )
         : await nativeUpsert(host, table, rows, plan, started, deadline);
     } catch (err) {
       throw await staleKey(host, table, plan.on, err);
@@ -279,8 +309,14 @@ async function staleKey(host: BulkHost, table: string, on: readonly string[], er
  * collation), one rule per distinct comparison: the engine checks every one of them. The catalog is read only when a
  * NULL or text key part makes it matter.
  */
-async function keyRules(host: BulkHost, table: string, rows: Rows, on: readonly string[]): Promise<KeyRule[]> {
-  const kinds = keyPartKinds(rows, on);
+async function keyRules(
+  host: BulkHost,
+  table: string,
+  rows: Rows,
+  on: readonly string[],
+  scanned?: number,
+): Promise<KeyRule[]> {
+  const kinds = scanned ?? keyPartKinds(rows, on);
   const nulls = (kinds & NULL_KEY_PART) !== 0;
   if (nulls) await refuseNullKeys(host, table, rows, on);
   if (kinds === 0) return [];

@@ -6,7 +6,7 @@
  */
 import { afterAll, describe, expect, test } from "vitest";
 import { SqliteConfig } from "../../src/adapters/sqlite/index.js";
-import { ParameterError } from "../../src/index.js";
+import { CardinalityViolationError, ParameterError, SQLBuilderError } from "../../src/index.js";
 
 const HOSTILE = 'a"]; globalThis.__sqlspecPwned = 1; //';
 // biome-ignore lint/suspicious/noTemplateCurlyInString: the name is written to look like a template to the generator.
@@ -70,6 +70,71 @@ describe("sqlite: generated row reader", () => {
       expect(err).toBeInstanceOf(ParameterError);
       expect((err as Error).message).toContain(`column "${HOSTILE}" of row 420`);
       expect((await s.select(`SELECT id FROM hostile2`)).length).toBe(0);
+    });
+  });
+
+  test("one pass reads keys, values and key facts: every refusal as before, in the same order", async () => {
+    await db.withSession(async (s) => {
+      await s.execute("CREATE TABLE scan (id INTEGER PRIMARY KEY, name TEXT, qty REAL)");
+      const rows = (n: number) => Array.from({ length: n }, (_, i) => ({ id: i + 1, name: `n${i}`, qty: i }));
+      const count = async () => (await s.selectValue<number>("SELECT count(*) FROM scan")) as number;
+      const fails = async (input: readonly Record<string, unknown>[], opts: Record<string, unknown> = {}) =>
+        s.upsert("scan", input, { on: ["id"], ...opts }).catch((e: unknown) => e);
+
+      // A row without a key, with an extra key, or with an absent key where others hold undefined.
+      const missing: Record<string, unknown>[] = rows(450);
+      missing[250] = { id: 251, qty: 1 };
+      let err = await fails(missing);
+      expect(err).toBeInstanceOf(SQLBuilderError);
+      expect((err as Error).message).toMatch(/^Row 250 has different keys from row 0 \(missing "name"\)/);
+      const extra: Record<string, unknown>[] = rows(450);
+      extra[449] = { ...extra[449], price: 3 };
+      err = await fails(extra);
+      expect((err as Error).message).toMatch(/^Row 449 has different keys from row 0 \(extra "price"\)/);
+      const same = rows(3).map((r) => ({ ...r, name: undefined }));
+      same[2] = { id: 3, qty: 2 } as (typeof same)[number];
+      err = await fails(same);
+      expect((err as Error).message).toMatch(/^Row 2 has different keys/);
+      expect(await count()).toBe(0);
+
+      // Keys in another order are the same keys: every value lands in its column.
+      const reordered: Record<string, unknown>[] = rows(450);
+      reordered[300] = { qty: 300, name: "n300", id: 301 };
+      reordered[301] = { name: undefined, id: 302, qty: 301 };
+      expect((await s.upsert("scan", reordered, { on: ["id"] })).rowsAffected).toBe(450);
+      expect(await s.select("SELECT id, name, qty FROM scan WHERE id IN (301, 302) ORDER BY id")).toEqual([
+        { id: 301, name: "n300", qty: 300 },
+        { id: 302, name: null, qty: 301 },
+      ]);
+      await s.execute("DELETE FROM scan");
+
+      // Order of refusals: other keys before a duplicate key, a duplicate before a bad value.
+      const dupBad: Record<string, unknown>[] = rows(450);
+      dupBad[5] = { id: 6, name: "x", qty: Number.NaN };
+      dupBad[400] = { id: 10, name: "dup", qty: 1 };
+      err = await fails(dupBad);
+      expect(err).toBeInstanceOf(CardinalityViolationError);
+      expect((err as Error).message).toContain("(rows 9 and 400)");
+      dupBad[420] = { id: 421 };
+      err = await fails(dupBad);
+      expect((err as Error).message).toMatch(/^Row 420 has different keys/);
+      // Not ascending, no duplicate: written whole.
+      const shuffled = rows(450).reverse();
+      expect((await s.upsert("scan", shuffled, { on: ["id"] })).rowsAffected).toBe(450);
+      expect(await count()).toBe(450);
+      await s.execute("DELETE FROM scan");
+
+      // last-wins: the bad value in a row it drops is never bound; one in a row it keeps is refused.
+      const lastWins: Record<string, unknown>[] = rows(450);
+      lastWins[3] = { id: 8, name: "dropped", qty: Number.NaN };
+      const r = await s.upsert("scan", lastWins, { on: ["id"], duplicates: "last-wins" });
+      expect(r.rowsAffected).toBe(449);
+      expect(await s.selectValue("SELECT name FROM scan WHERE id = 8")).toBe("n7");
+      lastWins[7] = { id: 8, name: "kept", qty: Number.NaN };
+      err = await fails(lastWins, { duplicates: "last-wins" });
+      expect(err).toBeInstanceOf(ParameterError);
+      expect((err as Error).message).toContain('column "qty" of row 6');
+      expect(await s.selectValue("SELECT name FROM scan WHERE id = 8")).toBe("n7");
     });
   });
 });
