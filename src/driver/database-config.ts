@@ -290,7 +290,11 @@ export abstract class DatabaseConfig<Conn = unknown, P = unknown, Native = unkno
         ? shareableText(adapter, statement)
         : undefined;
     const pending = sql === undefined ? undefined : adapter.acquireShared?.(sql);
-    if (pending === undefined) return this.withSession(fn);
+    if (pending === undefined) {
+      // The call's signal gives up the wait for a connection too; its timeoutMs bounds the statement only.
+      const signal = options?.signal;
+      return signal === undefined ? this.withSession(fn) : this.withSession(fn, { signal });
+    }
     const session = new Session<Conn>(adapter, await pending, this);
     let failure: unknown;
     try {

@@ -45,24 +45,25 @@ const OPENING = 1;
 const SETTLED = 2;
 
 /**
- * An acquire waiting for a free connection (this pool's and postgres.js's). With more callers than connections every
- * acquire waits, so a waiter makes no closures of its own: the abort listener is the waiter itself (handleEvent), the
- * timer gets it as an argument. `settle`/`fail` are called by whoever took it out of the queue; a timeout or abort
- * takes it out itself, or, while a connection opens for it, settles it at once: the connection arriving later is
- * refused (`settle` returns false) and goes to the next waiter or the idle list.
+ * An acquire waiting for a free connection, or for one opened for it (this pool's and postgres.js's). With more
+ * callers than connections every acquire waits, so a waiter makes no closures of its own: the abort listener is the
+ * waiter itself (handleEvent), the timer gets it as an argument. `settle`/`fail` are called by whoever took it out of
+ * the queue; a timeout or abort takes it out itself, or, while a connection opens for it, settles it at once: the
+ * connection arriving later is refused (`settle` returns false) and goes to the next waiter or the idle list.
  */
 export class PoolWaiter<T> {
   readonly promise: Promise<T>;
   #resolve!: (conn: T) => void;
   #reject!: (err: unknown) => void;
-  readonly #queue: PoolWaiter<T>[];
+  /** Null for an acquire that never queues: a connection is opened for it at once. */
+  readonly #queue: PoolWaiter<T>[] | null;
   readonly #signal: AbortSignal | undefined;
   readonly #options: WaitOptions;
   #timer: ReturnType<typeof setTimeout> | undefined;
   #state = QUEUED;
 
   constructor(
-    queue: PoolWaiter<T>[],
+    queue: PoolWaiter<T>[] | null,
     signal: AbortSignal | undefined,
     options: WaitOptions,
     timeoutMs: number | undefined,
@@ -76,7 +77,8 @@ export class PoolWaiter<T> {
     this.#options = options;
     signal?.addEventListener("abort", this, { once: true });
     if (timeoutMs !== undefined) this.#timer = setTimeout(waitedTooLong, timeoutMs, this, timeoutMs, options);
-    queue.push(this);
+    if (queue === null) this.#state = OPENING;
+    else queue.push(this);
   }
 
   /** Taken out of the queue to have a connection opened for it. */
@@ -104,12 +106,17 @@ export class PoolWaiter<T> {
 
   /** Gives up while queued or while its connection opens (timeout, abort). */
   leave(err: Error): void {
-    if (this.#state === QUEUED) {
+    if (this.#state === QUEUED && this.#queue !== null) {
       const i = this.#queue.indexOf(this);
       if (i < 0) return;
       this.#queue.splice(i, 1);
     }
     this.fail(err);
+  }
+
+  /** A connection is being opened for it (it left the queue, or never was in it). */
+  get isOpening(): boolean {
+    return this.#state === OPENING;
   }
 
   /** The signal aborted. */
@@ -126,7 +133,9 @@ export class PoolWaiter<T> {
 function waitedTooLong<T>(w: PoolWaiter<T>, ms: number, o: WaitOptions): void {
   w.leave(
     new PoolTimeoutError(
-      `${o.label} pool: no free connection within acquireTimeoutMs=${ms} ms (maxSize ${o.maxSize} reached)`,
+      w.isOpening
+        ? `${o.label} pool: no connection within acquireTimeoutMs=${ms} ms (a new connection was still being opened)`
+        : `${o.label} pool: no free connection within acquireTimeoutMs=${ms} ms (maxSize ${o.maxSize} reached)`,
     ),
   );
 }
@@ -170,8 +179,10 @@ export class ConnectionPool<T extends PoolResource> {
     if (signal?.aborted) return Promise.reject(this.#o.aborted(signal.reason));
     const idle = this.#takeIdle();
     if (idle !== undefined) return Promise.resolve(idle);
-    if (this.#size < this.#o.maxSize) return this.#open();
-    return this.#wait(signal, timeoutMs ?? this.#o.acquireTimeoutMs);
+    const ms = timeoutMs ?? this.#o.acquireTimeoutMs;
+    // The timeout and the signal bound the connect too; a connection arriving after they fired is kept idle.
+    if (this.#size < this.#o.maxSize) return this.#openFor(new PoolWaiter<T>(null, signal, this.#o, ms));
+    return this.#wait(signal, ms);
   }
 
   /** Returns a connection; `discard` (or a broken connection) destroys it instead of keeping it. */
@@ -243,7 +254,7 @@ export class ConnectionPool<T extends PoolResource> {
   }
 
   /** Opens a connection for a waiter; if it gave up meanwhile, the connection is kept for the next one. */
-  #openFor(waiter: PoolWaiter<T>): void {
+  #openFor(waiter: PoolWaiter<T>): Promise<T> {
     waiter.opening();
     this.#openingFor.add(waiter);
     this.#open().then(
@@ -260,6 +271,7 @@ export class ConnectionPool<T extends PoolResource> {
         }
       },
     );
+    return waiter.promise;
   }
 
   #wait(signal: AbortSignal | undefined, ms: number | undefined): Promise<T> {

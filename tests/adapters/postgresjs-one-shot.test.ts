@@ -46,6 +46,8 @@ describe("postgres.js one-shot calls", () => {
   test("concurrent plain statements share one connection (pipelined): none waits for a free connection", async () => {
     const db = pool({ acquireTimeoutMs: 50 });
     try {
+      // Connected first with room to spare: acquireTimeoutMs bounds opening a connection too.
+      await db.withSession((s) => s.selectValue("SELECT 1"), { timeoutMs: 10_000 });
       const pids = await Promise.all(
         Array.from({ length: 5 }, (_, i) => db.selectValue<number>("SELECT pg_backend_pid() + $1 * 0", [i])),
       );

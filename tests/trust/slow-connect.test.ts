@@ -1,9 +1,10 @@
 /**
  * Acquires whose connection is still being opened, on the pools that open connections over TCP (pg, postgres.js,
  * and the shared pool through mysql2): the server is reached through a proxy that holds each new connection for a
- * while, so a connect is slow for real. A waiter's acquire timeout and abort signal still settle it while a
- * replacement connection opens for it, close() fails a caller whose connect is in progress, and the connection that
- * arrives late goes to the next waiter or the idle list (never to a caller that already failed, never leaked).
+ * while, so a connect is slow for real. The acquire timeout and abort signal settle a caller while a connection opens
+ * for it (the pool's first one, or a waiter's replacement), close() fails a caller whose connect is in progress at
+ * once, and the connection that arrives late goes to the next waiter or the idle list, or is closed (never to a
+ * caller that already failed, never leaked, the pool's counters right).
  */
 import net from "node:net";
 import { afterAll, describe, expect, test } from "vitest";
@@ -207,6 +208,65 @@ for (const t of TARGETS) {
       expect(await until(() => proxy.openSockets === 0, CONNECT_DELAY_MS + 2000)).toBe(true);
     });
 
+    /** What the pool holds once the late connection is settled: it is idle (kept) or closed, never held or leaked. */
+    async function settledAfterLateConnect(db: AnyConfig, proxy: SlowProxy): Promise<void> {
+      const adapter = await db.getAdapter();
+      const stats = adapter.poolStats?.();
+      expect(stats?.used).toBe(0);
+      expect(stats?.pending).toBe(0);
+      expect(proxy.openSockets).toBe(stats?.idle);
+      proxy.slow = false;
+      const next = await timed(db.withSession((s) => s.selectValue("SELECT 3")));
+      expect(next.error).toBeUndefined();
+      expect(next.value).toBe(3);
+      expect(proxy.openSockets).toBe(1);
+      expect(adapter.poolStats?.()).toEqual({ idle: 1, used: 0, pending: 0 });
+    }
+
+    /** A caller whose acquire has to open the pool's first connection, slowly. */
+    const firstAcquire = (db: AnyConfig, kind: "session" | "one-shot", options?: { signal?: AbortSignal }) => {
+      let ran = false;
+      const call =
+        kind === "session"
+          ? db.withSession((s) => {
+              ran = true;
+              return s.selectValue("SELECT 6");
+            }, options)
+          : db.selectValue("SELECT 6", [], options);
+      return { caller: timed(call), ran: () => ran };
+    };
+
+    for (const kind of ["session", "one-shot"] as const) {
+      test(`acquireTimeoutMs bounds a first acquire (${kind}) that opens a connection; the late one is kept or closed`, async () => {
+        const { db, proxy } = await open({ acquireTimeoutMs: 400 });
+        proxy.slow = true;
+        const { caller, ran } = firstAcquire(db, kind);
+        const c = await caller;
+        expect(c.error).toBeInstanceOf(PoolTimeoutError);
+        expect((c.error as Error).message).toMatch(/acquireTimeoutMs=400 ms/);
+        expect(c.ms).toBeGreaterThanOrEqual(380);
+        expect(c.ms).toBeLessThan(CONNECT_DELAY_MS - 300);
+        expect(ran()).toBe(false);
+        await sleep(CONNECT_DELAY_MS - c.ms + 400);
+        await settledAfterLateConnect(db, proxy);
+      });
+
+      test(`an abort settles a first acquire (${kind}) that opens a connection; the late one is kept or closed`, async () => {
+        const { db, proxy } = await open({});
+        proxy.slow = true;
+        const ac = new AbortController();
+        const { caller, ran } = firstAcquire(db, kind, { signal: ac.signal });
+        await sleep(200);
+        ac.abort();
+        const c = await caller;
+        expect(c.error).toBeInstanceOf(OperationCancelledError);
+        expect(c.ms).toBeLessThan(CONNECT_DELAY_MS - 300);
+        expect(ran()).toBe(false);
+        await sleep(CONNECT_DELAY_MS - c.ms + 400);
+        await settledAfterLateConnect(db, proxy);
+      });
+    }
+
     test("close() while the first acquire connects: PoolTimeoutError, the late connection is closed", async () => {
       const { db, proxy } = await open({});
       proxy.slow = true;
@@ -221,6 +281,8 @@ for (const t of TARGETS) {
       await db.close();
       const c = await caller;
       expect(c.error).toBeInstanceOf(PoolTimeoutError);
+      // Failed at close(), not when the connection arrives.
+      expect(c.ms).toBeLessThan(CONNECT_DELAY_MS - 300);
       expect((c.error as Error).message).toMatch(/pool was closed while waiting for a connection/);
       expect(ran).toBe(false);
       expect(await until(() => proxy.openSockets === 0, CONNECT_DELAY_MS + 2000)).toBe(true);

@@ -399,16 +399,18 @@ export class PgAdapter implements Adapter<PgConnection> {
   async acquire(options?: AcquireOptions<PgConnection>): Promise<PgConnection> {
     if (this.#closed) throw poolClosedError("PostgreSQL", false);
     try {
-      let pending = this.pool.connect();
-      if (this.#pendingQueue === undefined && this.pool.idleCount === 0 && this.pool.totalCount >= this.#maxSize) {
-        pending = this.#closable(pending);
-      }
+      const pool = this.pool;
+      // Without an idle client the checkout either opens a connection (not in pg-pool's queue, so close() cannot
+      // reach it there) or waits in the queue (reachable unless #pendingQueue is missing).
+      const closable = pool.idleCount === 0 && (this.#pendingQueue === undefined || pool.totalCount < this.#maxSize);
+      let pending = pool.connect();
+      if (closable) pending = this.#closable(pending);
       const client =
         options?.signal !== undefined || options?.timeoutMs !== undefined
           ? await boundedAcquire(pending, options, (c) => c.release(), "PostgreSQL")
           : await pending;
       if (this.#closed) {
-        // A checkout pg-pool had already taken off its queue to connect a client for: close() could not fail it.
+        // A client pg-pool handed out as close() began (from its queue, which close() empties only after this).
         client.release(new Error("sqlspec: pool closed"));
         throw poolClosedError("PostgreSQL", true);
       }
@@ -419,8 +421,9 @@ export class PgAdapter implements Adapter<PgConnection> {
   }
 
   /**
-   * A checkout that waits for a busy pool rejects at once when close() is called (pg-pool would leave it pending
-   * until its timeout, or forever); a client it gets later goes straight back. Only used when pg-pool's queue is not
+   * A checkout that opens a connection, or waits for a busy pool, rejects at once when close() is called (pg-pool
+   * would settle it when the connection arrives, or leave it pending until its timeout, or forever); a client it gets
+   * later goes straight back, and pg-pool, ending, closes it. Waiting checkouts use it only when pg-pool's queue is not
    * reachable (a promise and a closure per checkout: measured ~10 µs CPU per query with 16 callers on 8 connections).
    */
   #closable(pending: Promise<PgModule.PoolClient>): Promise<PgModule.PoolClient> {
@@ -443,6 +446,13 @@ export class PgAdapter implements Adapter<PgConnection> {
 
   #mapAcquireError(err: unknown): SQLSpecError {
     const msg = err instanceof Error ? err.message : String(err);
+    if (msg === "Connection terminated due to connection timeout") {
+      // pg-pool's timer (acquireTimeoutMs) fired while it opened a connection for this checkout, and closed it.
+      return new PoolTimeoutError(
+        `PostgreSQL pool: no connection within acquireTimeoutMs=${this.#acquireTimeoutMs} ms (a new connection was still being opened)`,
+        { cause: err },
+      );
+    }
     if (msg.includes("timeout exceeded when trying to connect")) {
       return new PoolTimeoutError(
         `PostgreSQL pool: no free connection within acquireTimeoutMs=${this.#acquireTimeoutMs} ms (maxSize reached)`,

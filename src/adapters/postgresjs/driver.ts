@@ -305,23 +305,10 @@ export class PostgresJsAdapter implements Adapter<PostgresJsConnection> {
     if (this.#closed) throw poolClosedError("PostgreSQL", false);
     const idle = this.#takeIdle();
     if (idle !== undefined) return idle;
-    if (this.#size < this.#max) {
-      this.#size++;
-      let conn: PostgresJsConnection;
-      try {
-        conn = await this.#create();
-      } catch (err) {
-        this.#size--;
-        this.#wakeCreator();
-        throw err;
-      }
-      if (this.#closed) {
-        this.#destroy(conn);
-        throw poolClosedError("PostgreSQL", true);
-      }
-      return conn;
-    }
-    return this.#wait(signal, options?.timeoutMs ?? this.#pool.acquireTimeoutMs);
+    const timeoutMs = options?.timeoutMs ?? this.#pool.acquireTimeoutMs;
+    // The timeout and the signal bound the connect too; a connection arriving after they fired is kept idle.
+    if (this.#size < this.#max) return this.#createFor(new PoolWaiter(null, signal, this.#waitOptions, timeoutMs));
+    return this.#wait(signal, timeoutMs);
   }
 
   #takeIdle(): PostgresJsConnection | undefined {
@@ -404,15 +391,20 @@ export class PostgresJsAdapter implements Adapter<PostgresJsConnection> {
     void c.sql.end({ timeout: 0 }).catch(() => {});
   }
 
-  /**
-   * A slot freed up: open a connection for the oldest waiter. If it gave up meanwhile (timeout, abort), the
-   * connection goes to the next waiter or the idle list; after close() it is closed.
-   */
+  /** A slot freed up: open a connection for the oldest waiter. */
   #wakeCreator(): void {
     const w = this.#waiters[0];
     if (w === undefined || this.#size >= this.#max || this.#closed) return;
     this.#waiters.shift();
     w.opening();
+    void this.#createFor(w);
+  }
+
+  /**
+   * Opens a connection for a waiter (out of the queue). If it gave up meanwhile (timeout, abort), the connection goes
+   * to the next waiter or the idle list; after close() it is closed.
+   */
+  #createFor(w: Waiter): Promise<PostgresJsConnection> {
     this.#creatingFor.add(w);
     this.#size++;
     this.#create().then(
@@ -431,6 +423,7 @@ export class PostgresJsAdapter implements Adapter<PostgresJsConnection> {
         this.#wakeCreator();
       },
     );
+    return w.promise;
   }
 
   state(conn: PostgresJsConnection): ConnectionState {
