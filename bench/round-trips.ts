@@ -4,42 +4,12 @@
  * is one round trip, whatever the number of statements in it). Counted inside a session, after a warm-up call, so the
  * connection's startup and the statements' first Parse are not counted.
  */
-import { type AddressInfo, createServer, connect as tcpConnect } from "node:net";
 import { PgConfig } from "../src/adapters/pg/index.js";
 import { PostgresJsConfig } from "../src/adapters/postgresjs/index.js";
 import { type DatabaseConfig, LimitOffsetFilter, sql } from "../src/index.js";
+import { roundTripProxy } from "../tests/support/round-trip-proxy.js";
 
 const URL = process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
-
-/** A proxy to the server's address; `trips` counts server answers that follow a client write. */
-async function countingProxy(target: URL): Promise<{ url: string; trips: () => number; close: () => void }> {
-  let trips = 0;
-  const server = createServer((client) => {
-    const upstream = tcpConnect(Number(target.port || 5432), target.hostname);
-    let clientSpokeLast = false;
-    client.on("data", (chunk) => {
-      clientSpokeLast = true;
-      upstream.write(chunk);
-    });
-    upstream.on("data", (chunk) => {
-      if (clientSpokeLast) trips++;
-      clientSpokeLast = false;
-      client.write(chunk);
-    });
-    const end = () => {
-      client.destroy();
-      upstream.destroy();
-    };
-    client.on("close", end).on("error", end);
-    upstream.on("close", end).on("error", end);
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as AddressInfo;
-  const url = new globalThis.URL(target.href);
-  url.hostname = "127.0.0.1";
-  url.port = String(port);
-  return { url: url.href, trips: () => trips, close: () => server.close() };
-}
 
 type Db = DatabaseConfig<unknown>;
 
@@ -57,7 +27,7 @@ async function tripsOf(
 }
 
 export async function run(): Promise<void> {
-  const proxy = await countingProxy(new globalThis.URL(URL));
+  const proxy = await roundTripProxy(new globalThis.URL(URL));
   const setup = new PgConfig({ poolConfig: { connectionString: URL, maxSize: 1 } });
   await setup.withSession(async (s) => {
     await s.execute("DROP TABLE IF EXISTS bench_trips");
@@ -80,6 +50,15 @@ export async function run(): Promise<void> {
       },
     ],
     [
+      "executeStack, 3 statements",
+      (s) =>
+        s.executeStack([
+          ["INSERT INTO bench_trips (id, name) VALUES ($1, $2)", [next++, "x"]],
+          ["UPDATE bench_trips SET name = $1 WHERE id = $2", ["y", 1]],
+          ["SELECT count(*) FROM bench_trips WHERE id > $1", [0]],
+        ]),
+    ],
+    [
       "selectWithTotal, LIMIT 10",
       (s) => s.selectWithTotal(sql`SELECT id, name FROM bench_trips WHERE id > ${0} ORDER BY id LIMIT 10`),
     ],
@@ -99,5 +78,5 @@ export async function run(): Promise<void> {
     console.log(`${label.padEnd(42)} ${counts.map((c) => String(c).padStart(12)).join("")}`);
   }
   for (const [, db] of configs) await db.close();
-  proxy.close();
+  await proxy.close();
 }
