@@ -86,8 +86,13 @@ export function timestampTextReader(mode: TimestampMode): (text: string) => Date
 
 // ---------------------------------------------------------------------------------------------------- writing
 
-/** Parameter arrays sqlspec built itself whose every value is a string, a number or null (see markPlain). */
-const plainArrays = new WeakSet<readonly unknown[]>();
+/**
+ * The mark of a parameter array sqlspec built itself whose every value is a string, a number or null (see markPlain):
+ * a property under a symbol no other module holds, so no array from outside can carry it. A property, not a WeakSet:
+ * a WeakSet entry per bulk statement cost ~3k instructions (ephemeron table growth, write barriers), a property one
+ * map transition shared by every marked array.
+ */
+const PLAIN = Symbol("sqlspec.plain");
 
 /**
  * Marks a parameter array sqlspec built and checked itself (bulk VALUES chunks) as holding only strings, numbers and
@@ -95,13 +100,13 @@ const plainArrays = new WeakSet<readonly unknown[]>();
  * The array must not be changed afterwards.
  */
 export function markPlain<T extends readonly unknown[]>(values: T): T {
-  plainArrays.add(values);
+  (values as unknown as Record<symbol, true>)[PLAIN] = true;
   return values;
 }
 
 /** Whether markPlain marked this array. */
 export function isPlain(values: readonly unknown[]): boolean {
-  return plainArrays.has(values);
+  return (values as unknown as Record<symbol, true | undefined>)[PLAIN] === true;
 }
 
 /**
