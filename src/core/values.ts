@@ -95,9 +95,9 @@ export function timestampTextReader(mode: TimestampMode): (text: string) => Date
 const PLAIN = Symbol("sqlspec.plain");
 
 /**
- * Marks a parameter array sqlspec built and checked itself (bulk VALUES chunks) as holding only strings, numbers and
- * nulls, which every driver binds as they are: an adapter's encoder may pass it on without looking at each value again.
- * The array must not be changed afterwards.
+ * Marks a parameter array sqlspec built and checked itself (bulk VALUES chunks) as holding only values the adapter binds
+ * as they are (strings, numbers and nulls, or what the adapter's own BulkCapabilities.encodeValue returned): its
+ * encoder may pass it on without looking at each value again. The array must not be changed afterwards.
  */
 export function markPlain<T extends readonly unknown[]>(values: T): T {
   (values as unknown as Record<symbol, true>)[PLAIN] = true;

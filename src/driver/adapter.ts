@@ -196,6 +196,13 @@ export interface BulkCapabilities {
    * read the rows before any statement runs, so the ParameterError names the column and row.
    */
   refusedValue?: (v: number | string | Date) => string | undefined;
+  /**
+   * The adapter's own encoding of one bound value that is not a string, number or null (a Date as the engine's text,
+   * a boolean as 0/1, an object as JSON, …), as its statement encoder would apply it; throws for a value it refuses.
+   * With it the bulk VALUES path encodes such values while it reads the rows, and hands over parameter arrays the
+   * adapter binds as they are; without it those arrays go through the adapter's encoder per statement.
+   */
+  encodeValue?: (v: unknown) => unknown;
 }
 
 /**

@@ -95,7 +95,8 @@ export function scannedChunks(
   columns: readonly string[],
   on: readonly string[],
 ): ValueChunks {
-  return new ValueChunks(rows, columns, on, rowsPerStatement(bulk, columns.length), bulk.refusedValue).scan();
+  const per = rowsPerStatement(bulk, columns.length);
+  return new ValueChunks(rows, columns, on, per, bulk.refusedValue, bulk.encodeValue).scan();
 }
 
 /** `session.upsert` on an INSERT-form engine. Atomic: one statement, or its own transaction (or the caller's). */

@@ -28,12 +28,22 @@ export interface KeyScan {
 
 /**
  * Reads rows[start..end) into `out` from index `at` in column order while each row has exactly `columns.length` own
- * keys (all of `columns`: a value read as undefined is checked with `in`) and each value is a well-formed string, a
- * number other than NaN, null or a present-but-undefined key (bound as null); updates `scan` for the key columns. Returns -1 when every row
- * passed, else the index r of the first row that did not: `out` from `at + (r - start) * columns.length` on is
- * unspecified, and `scan` does not count it. The caller reads that row itself and goes on after it.
+ * keys (all of `columns`: a value read as undefined is checked with `in`, and bound as null) and each value is a
+ * well-formed string, a number other than NaN, null, or another value `encode` (the adapter's encoding, undefined
+ * when it refuses the value) turns into what the adapter binds; updates `scan` for the key columns (their values as
+ * given). Returns -1 when every row passed, else the index r of the first row that did not: `out` from
+ * `at + (r - start) * columns.length` on is unspecified, and `scan` does not count it. The caller reads that row
+ * itself and goes on after it. Without `encode` any other value hands its row back.
  */
-export type RowScanner = (rows: Rows, start: number, end: number, out: unknown[], at: number, scan: KeyScan) => number;
+export type RowScanner = (
+  rows: Rows,
+  start: number,
+  end: number,
+  out: unknown[],
+  at: number,
+  scan: KeyScan,
+  encode: ((v: unknown) => unknown) | undefined,
+) => number;
 
 const scanners = new Map<string, RowScanner>();
 
@@ -60,12 +70,12 @@ function generateScanner(columns: readonly string[], on: readonly string[]): Row
     .map((c) => {
       const name = JSON.stringify(c);
       const keep = keyVar.has(c) ? `\n    ${keyVar.get(c)} = v;` : "";
-      return `v = row[${name}];
+      return `v = row[${name}];${keep}
     if (typeof v === "string") { if (!v.isWellFormed()) return r; }
     else if (typeof v === "number") { if (v !== v) return r; }
     else if (v === undefined) { if (!(${name} in row)) return r; v = null; }
-    else if (v !== null) return r;
-    out[k++] = v;${keep}`;
+    else if (v !== null) { if (encode === undefined || (v = encode(v)) === undefined) return r; }
+    out[k++] = v;`;
     })
     .join("\n    ");
   // A key column the rows lack (planColumns refuses it after the scan) reads as undefined.
@@ -82,7 +92,7 @@ function generateScanner(columns: readonly string[], on: readonly string[]): Row
       : "";
   const locals = on.length > 0 ? `let ${on.map((_, i) => `k${i}`).join(", ")};` : "";
   return new Function(`"use strict";
-return function scanRows(rows, start, end, out, at, scan) {
+return function scanRows(rows, start, end, out, at, scan, encode) {
   let k = at;
   let kinds = scan.kinds;
   let last = scan.last;

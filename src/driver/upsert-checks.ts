@@ -472,16 +472,25 @@ export class ValueChunks {
   readonly #columns: readonly string[];
   readonly #on: readonly string[];
   readonly #refused: RefusedValue | undefined;
+  readonly #encode: ((v: unknown) => unknown) | undefined;
   readonly perChunk: number;
   #arrays: (unknown[] | undefined)[] = [];
   #bad: unknown;
   #scan: KeyScan = { kinds: 0, last: Number.NEGATIVE_INFINITY };
 
-  constructor(rows: Rows, columns: readonly string[], on: readonly string[], perChunk: number, refused?: RefusedValue) {
+  constructor(
+    rows: Rows,
+    columns: readonly string[],
+    on: readonly string[],
+    perChunk: number,
+    refused?: RefusedValue,
+    encode?: (v: unknown) => unknown,
+  ) {
     this.#rows = rows;
     this.#columns = columns;
     this.#on = on;
     this.#refused = refused;
+    this.#encode = encode;
     this.perChunk = perChunk;
   }
 
@@ -506,6 +515,18 @@ export class ValueChunks {
     const width = columns.length;
     const scanRows = rowScanner(columns, this.#on);
     const scan = this.#scan;
+    const encode = this.#encode;
+    // The scanner's form: undefined where the adapter refuses the value (its row is then read below, which names it).
+    const tryEncode =
+      encode === undefined
+        ? undefined
+        : (v: unknown): unknown => {
+            try {
+              return encode(v);
+            } catch {
+              return undefined;
+            }
+          };
     let keySet: Set<string> | undefined;
     for (let start = 0; start < rows.length; start += this.perChunk) {
       const end = Math.min(rows.length, start + this.perChunk);
@@ -514,13 +535,17 @@ export class ValueChunks {
       // The generated scanner passes rows built alike with plain values; any other row is read here, and the scanner
       // goes on after it.
       for (let r = start; r < end; r++) {
-        r = scanRows(rows, r, end, out, (r - start) * width, scan);
+        r = scanRows(rows, r, end, out, (r - start) * width, scan, tryEncode);
         if (r < 0) break;
         const row = rows[r] as Readonly<Record<string, unknown>>;
         keySet ??= new Set(columns);
         if (!sameKeys(row, keySet)) throw keyMismatch(r, columns, row);
+        const at = (r - start) * width;
         try {
-          if (!readRow(row, columns, out, (r - start) * width, r, this.#refused)) plain = false;
+          if (!readRow(row, columns, out, at, r, this.#refused)) {
+            if (encode === undefined) plain = false;
+            else encodeRow(out, at, columns, r, encode);
+          }
         } catch (err) {
           this.#bad ??= err;
           plain = false;
@@ -543,6 +568,25 @@ export class ValueChunks {
     // The engine copies the values when the statement runs: drop the array so the call holds one at a time.
     this.#arrays[i] = undefined;
     return out;
+  }
+}
+
+/** The values readRow left for the adapter to encode (not a string, number or null), encoded in place; named when refused. */
+function encodeRow(
+  out: unknown[],
+  at: number,
+  columns: readonly string[],
+  r: number,
+  encode: (v: unknown) => unknown,
+): void {
+  for (let c = 0; c < columns.length; c++) {
+    const v = out[at + c];
+    if (v === null || typeof v === "string" || typeof v === "number") continue;
+    try {
+      out[at + c] = encode(v);
+    } catch (err) {
+      throw invalidAt(err, `column "${columns[c] as string}" of row ${r}`);
+    }
   }
 }
 

@@ -137,4 +137,46 @@ describe("sqlite: generated row reader", () => {
       expect(await s.selectValue("SELECT name FROM scan WHERE id = 8")).toBe("n7");
     });
   });
+
+  test("values the adapter encodes (Date, boolean, bigint, bytes, JSON) land as execute binds them; a refused one is named before any write", async () => {
+    await db.withSession(async (s) => {
+      const ddl = (t: string) =>
+        `CREATE TABLE ${t} (id INTEGER PRIMARY KEY, at TEXT, ok INTEGER, big INTEGER, raw BLOB, doc TEXT)`;
+      await s.execute(ddl("enc_bulk"));
+      await s.execute(ddl("enc_one"));
+      const rows = Array.from({ length: 450 }, (_, i) => ({
+        id: i + 1,
+        at: new Date(Date.UTC(2024, 5, 1, 12, 0, 0, i)),
+        ok: i % 2 === 0,
+        big: 9007199254740993n + BigInt(i),
+        raw: i % 3 === 0 ? Buffer.from([i % 256, 0]) : new Uint8Array([1, i % 256]),
+        doc: i % 5 === 0 ? null : { i, tags: ["a", "b"] },
+      }));
+      expect((await s.upsert("enc_bulk", rows, { on: ["id"] })).rowsAffected).toBe(450);
+      await s.executeMany(
+        "INSERT INTO enc_one (id, at, ok, big, raw, doc) VALUES (?, ?, ?, ?, ?, ?)",
+        rows.map((r) => [r.id, r.at, r.ok, r.big, r.raw, r.doc]),
+      );
+      const read = (t: string) =>
+        s.select(`SELECT id, at, ok, CAST(big AS TEXT) AS big, raw, doc FROM ${t} ORDER BY id`);
+      const bulk = await read("enc_bulk");
+      expect(bulk).toEqual(await read("enc_one"));
+      expect(bulk[1]).toMatchObject({ at: "2024-06-01 12:00:00.001", ok: 0, doc: '{"i":1,"tags":["a","b"]}' });
+
+      // Refused by the adapter's encoding: named by column and row, before anything is written.
+      const circular: Record<string, unknown> = {};
+      circular.self = circular;
+      for (const [column, bad] of [
+        ["doc", circular],
+        ["at", new Date(Date.UTC(10000, 0, 1))],
+      ] as const) {
+        const input = rows.map((r) => ({ ...r, id: r.id + 1000 }));
+        input[333] = { ...(input[333] as (typeof input)[number]), [column]: bad } as (typeof input)[number];
+        const err = await s.upsert("enc_bulk", input, { on: ["id"] }).catch((e: unknown) => e);
+        expect(err).toBeInstanceOf(ParameterError);
+        expect((err as Error).message).toContain(`column "${column}" of row 333`);
+        expect(await s.selectValue("SELECT count(*) FROM enc_bulk")).toBe(450);
+      }
+    });
+  });
 });

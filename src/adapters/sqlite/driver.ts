@@ -39,7 +39,7 @@ import type {
 import { RELEASED } from "../../driver/adapter.js";
 import { ConnectionPool } from "../../driver/pool.js";
 import { sqliteIntrospector } from "./catalog.js";
-import { encodeParams, type ReadOptions, refusedValue } from "./codecs.js";
+import { encodeParams, encodeValue, type ReadOptions, refusedValue } from "./codecs.js";
 import { SqliteConnection, type SqliteHandle } from "./connection.js";
 import {
   closedError,
@@ -90,6 +90,7 @@ export class SqliteAdapter implements Adapter<SqliteConnection> {
     valuesChunkRows: 200,
     checksConflictTarget: true,
     refusedValue,
+    encodeValue: (v) => encodeValue(v, this.#o.features.jsonSerializer),
   };
   readonly #o: SqliteAdapterOptions;
   readonly #Database: DatabaseConstructor;
