@@ -224,7 +224,12 @@ export class DuckdbAdapter implements Adapter<DuckdbConnection> {
 
   /** Rolls back an open or failed transaction; a connection whose settings changed, or that broke, is closed. */
   release(conn: DuckdbConnection, error?: unknown): Promise<void> {
-    const discard = conn.broken || conn.openStreams > 0 || (error !== undefined && isFatalDuckdbError(error));
+    // Released as broken (a drain that did not settle, a caller that saw it break): state unknown, never reused.
+    const discard =
+      conn.broken ||
+      conn.openStreams > 0 ||
+      error instanceof DatabaseConnectionError ||
+      (error !== undefined && isFatalDuckdbError(error));
     if (!discard && (conn.inTransaction || conn.failed)) return this.#rollBackAndRelease(conn);
     // Nothing to roll back: back in the pool (or closed) at once.
     // SET / PRAGMA / ATTACH outlive the session: such a connection is closed rather than reset.

@@ -24,7 +24,7 @@
  * errors). Beside it: open.ts (opening a handle, pragmas), statements.ts (cache and run), locking.ts (the lock and
  * busy retry), stream.ts, errors.ts.
  */
-import { OperationCancelledError, type SQLSpecError } from "../../core/errors.js";
+import { DatabaseConnectionError, OperationCancelledError, type SQLSpecError } from "../../core/errors.js";
 import { ParameterStyle, type Row } from "../../core/types.js";
 import { onConflictBulkSql } from "../../dialects/on-conflict-bulk.js";
 import type {
@@ -216,6 +216,8 @@ export class SqliteAdapter implements Adapter<SqliteConnection> {
       const discard =
         h.broken ||
         conn.openStreams > 0 ||
+        // Released as broken (a drain that did not settle, a caller that saw it break): state unknown, never reused.
+        error instanceof DatabaseConnectionError ||
         (error !== undefined && isFatalSqliteError((error as { cause?: unknown }).cause ?? error)) ||
         mode === true ||
         (mode === "auto" && h.settingsChanged);
