@@ -37,6 +37,8 @@ export function instrumentAdapter<Conn>(
   endpoint: Endpoint,
 ): Adapter<Conn> {
   const out = forwarding(adapter);
+  // Every statement goes through the observed query(): a statement run at once would have no span or event.
+  delete (out as { querySync?: unknown }).querySync;
   const otel = observer.otel;
   const tracing = otel?.tracer !== undefined;
   const metrics = otel?.metrics === true;

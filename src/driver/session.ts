@@ -1165,13 +1165,17 @@ export class Session<Conn = unknown> implements AsyncDisposable {
   ): Promise<void> {
     if (this.#transactions.length !== 0) this.#sameTask("A statement");
     const max = this.adapter.capabilities.maxParameters;
+    const adapter = this.adapter;
+    const now = adapter.querySync;
     for (const { sql, values } of statements) {
       // Raises OperationCancelledError / QueryTimeoutError between statements.
       const options = deadline?.next();
       if (values.length > max) this.#checkParameterCount(values);
-      let raw: RawResult;
+      let raw: RawResult | undefined;
       try {
-        raw = await this.adapter.query(this.conn, sql, values, options ? this.#opts(options) : NO_OPTIONS);
+        const opts = options ? this.#opts(options) : NO_OPTIONS;
+        if (now !== undefined) raw = now.call(adapter, this.conn, sql, values, opts);
+        raw ??= await adapter.query(this.conn, sql, values, opts);
       } catch (err) {
         throw this.#fail(err, sql, values);
       }

@@ -40,7 +40,7 @@ import { RELEASED } from "../../driver/adapter.js";
 import { ConnectionPool } from "../../driver/pool.js";
 import { sqliteIntrospector } from "./catalog.js";
 import { encodeParams, encodeValue, type ReadOptions, refusedValue } from "./codecs.js";
-import { SqliteConnection, type SqliteHandle } from "./connection.js";
+import { type CachedStatement, SqliteConnection, type SqliteHandle } from "./connection.js";
 import {
   closedError,
   failedTransactionError,
@@ -269,6 +269,40 @@ export class SqliteAdapter implements Adapter<SqliteConnection> {
     return INTERRUPTED;
   }
 
+  /**
+   * A bulk statement at once, when nothing could make it wait: the lease holds the write lock inside its open
+   * transaction, nothing of it is queued, waiting or streaming, and its session has not ended. Statements with side
+   * rules (transaction control, settings, query_only, reads) keep to query().
+   */
+  querySync(conn: SqliteConnection, sql: string, params: unknown[], opts: QueryOptions): RawResult | undefined {
+    const h = conn.handle;
+    if (
+      !conn.holdsLock ||
+      conn.queue !== undefined ||
+      conn.waiting ||
+      conn.interrupted ||
+      conn.failed ||
+      conn.openStreams > 0 ||
+      h.broken ||
+      (opts.timeoutMs !== undefined && opts.timeoutMs <= 0) ||
+      !h.db.inTransaction
+    ) {
+      return undefined;
+    }
+    const e = h.statements.get(sql);
+    if (e === undefined || e.reader || e.ends || e.settings || e.queryOnly || e.ddl) return undefined;
+    e.used = ++h.tick;
+    const values = params.length === 0 ? params : encodeParams(params, this.#o.features.jsonSerializer);
+    try {
+      return runStatement(h, e, values, this.#read);
+    } catch (err) {
+      // Inside the transaction with the write lock held, SQLITE_BUSY cannot occur: no retry to wait for.
+      throw failed(conn, e, err, true);
+    } finally {
+      this.#lock.afterStatement(conn);
+    }
+  }
+
   async #query(conn: SqliteConnection, sql: string, params: unknown[], opts: QueryOptions): Promise<RawResult> {
     const h = conn.handle;
     if (h.broken || !h.db.open) throw closedError();
@@ -316,20 +350,7 @@ export class SqliteAdapter implements Adapter<SqliteConnection> {
           err = again;
         }
       }
-      if (h.queryOnlyTx && isReadonlyError(err)) err = readOnlyTransactionError(err);
-      // A refused COMMIT (a deferred foreign key) leaves SQLite's transaction open; as on PostgreSQL, a COMMIT that
-      // fails ends the transaction: roll it back so later statements do not run in (and vanish with) it.
-      if (e.ends && h.db.inTransaction && !isFatalSqliteError(err)) {
-        try {
-          h.db.prepare("ROLLBACK").run();
-        } catch {
-          h.broken = true;
-        }
-      }
-      // An error that made SQLite roll the transaction back (SQLITE_FULL, BUSY on COMMIT, …): fail it loudly.
-      if (wasInTx && !h.db.inTransaction && !e.ends) conn.failed = true;
-      if (isFatalSqliteError(err)) h.broken = true;
-      throw err;
+      throw failed(conn, e, err, wasInTx);
     } finally {
       if (e.settings && !txScoped) h.settingsChanged = true;
       this.#lock.afterStatement(conn);
@@ -359,4 +380,28 @@ export class SqliteAdapter implements Adapter<SqliteConnection> {
   mapError(err: unknown, _sql: string): SQLSpecError {
     return mapSqliteError(err);
   }
+}
+
+/**
+ * A statement's error, after what it did to the connection: a refused COMMIT is rolled back (as on PostgreSQL a COMMIT
+ * that fails ends the transaction), a statement whose error made SQLite roll the transaction back fails it, a fatal
+ * error breaks the handle.
+ */
+function failed(conn: SqliteConnection, e: CachedStatement, first: unknown, wasInTx: boolean): unknown {
+  const h = conn.handle;
+  let err = first;
+  if (h.queryOnlyTx && isReadonlyError(err)) err = readOnlyTransactionError(err);
+  // A refused COMMIT (a deferred foreign key) leaves SQLite's transaction open; roll it back so later statements do
+  // not run in (and vanish with) it.
+  if (e.ends && h.db.inTransaction && !isFatalSqliteError(err)) {
+    try {
+      h.db.prepare("ROLLBACK").run();
+    } catch {
+      h.broken = true;
+    }
+  }
+  // An error that made SQLite roll the transaction back (SQLITE_FULL, BUSY on COMMIT, …): fail it loudly.
+  if (wasInTx && !h.db.inTransaction && !e.ends) conn.failed = true;
+  if (isFatalSqliteError(err)) h.broken = true;
+  return err;
 }
