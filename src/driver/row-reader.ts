@@ -27,9 +27,8 @@ export interface KeyScan {
 }
 
 /**
- * Reads rows[start..end) into `out` from index `at` in column order while each row has exactly `columns.length` own
- * keys (all of `columns`: a value read as undefined is checked with `in`, and bound as null) and each value is a
- * well-formed string, a number other than NaN, null, or another value `encode` (the adapter's encoding, undefined
+ * Reads rows[start..end) into `out` from index `at` in column order while each row's enumerable keys are `columns` in
+ * that order (a value read as undefined is bound as null) and each value is a well-formed string, a number other than NaN, null, or another value `encode` (the adapter's encoding, undefined
  * when it refuses the value) turns into what the adapter binds; updates `scan` for the key columns (their values as
  * given). Returns -1 when every row passed, else the index r of the first row that did not: `out` from
  * `at + (r - start) * columns.length` on is unspecified, and `scan` does not count it. The caller reads that row
@@ -48,8 +47,7 @@ export type RowScanner = (
 const scanners = new Map<string, RowScanner>();
 
 /**
- * The scanner for `columns` with key columns `on`, generated once per distinct pair: key count, key presence, value
- * checks, the copy and the key facts in one pass over each row (a separate pass each cost as much as SQLite binding
+ * The scanner for `columns` with key columns `on`, generated once per distinct pair: the row's keys, value checks, the copy and the key facts in one pass over each row (a separate pass each cost as much as SQLite binding
  * the row). Only the names reach the source, each as a JSON.stringify'd property key.
  */
 export function rowScanner(columns: readonly string[], on: readonly string[]): RowScanner {
@@ -73,7 +71,7 @@ function generateScanner(columns: readonly string[], on: readonly string[]): Row
       return `v = row[${name}];${keep}
     if (typeof v === "string") { if (!v.isWellFormed()) return r; }
     else if (typeof v === "number") { if (v !== v) return r; }
-    else if (v === undefined) { if (!(${name} in row)) return r; v = null; }
+    else if (v === undefined) v = null;
     else if (v !== null) { if (encode === undefined || (v = encode(v)) === undefined) return r; }
     out[k++] = v;`;
     })
@@ -92,6 +90,7 @@ function generateScanner(columns: readonly string[], on: readonly string[]): Row
       : "";
   const locals = on.length > 0 ? `let ${on.map((_, i) => `k${i}`).join(", ")};` : "";
   return new Function(`"use strict";
+const names = ${JSON.stringify(columns)};
 return function scanRows(rows, start, end, out, at, scan, encode) {
   let k = at;
   let kinds = scan.kinds;
@@ -99,8 +98,13 @@ return function scanRows(rows, start, end, out, at, scan, encode) {
   let r = start;
   rowLoop: for (; r < end; r++) {
     const row = rows[r];
+    // The row's enumerable keys are the columns in order (what for-in lists, as rowColumns reads them): a getter or a
+    // non-enumerable property of the same name is no column, and a row with its keys in another order is read below.
     let n = 0;
-    for (const _ in row) n++;
+    for (const key in row) {
+      if (key !== names[n]) break rowLoop;
+      n++;
+    }
     if (n !== ${columns.length}) break;
     let v;
     ${locals}
