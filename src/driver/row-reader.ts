@@ -17,7 +17,7 @@ const MAX_READERS = 256;
 
 /** What a scan learned about the key columns: kinds (keyPartKinds bits) and whether the keys are distinct. */
 export interface KeyScan {
-  /** NULL_KEY_PART | TEXT_KEY_PART seen in the key columns so far. */
+  /** NULL_KEY_PART | NON_NUMBER_KEY_PART seen in the key columns so far. */
   kinds: number;
   /**
    * The last key of a single-column key while every key so far was a number above the one before (strictly ascending
@@ -81,7 +81,7 @@ function generateScanner(columns: readonly string[], on: readonly string[]): Row
   const kinds = keys
     .map(
       (k) =>
-        `if (${k} == null) kinds |= ${NULL_KEY_PART}; else if (typeof ${k} === "string") kinds |= ${TEXT_KEY_PART};`,
+        `if (${k} == null) kinds |= ${NULL_KEY_PART}; else if (typeof ${k} !== "number") kinds |= ${NON_NUMBER_KEY_PART};`,
     )
     .join("\n    ");
   const ascending =
@@ -118,15 +118,18 @@ return function scanRows(rows, start, end, out, at, scan, encode) {
 };`)() as RowScanner;
 }
 
-/** keyPartKinds bits: some row has a NULL (null or undefined) key part; some row has a string key part. */
+/**
+ * keyPartKinds bits: some row has a NULL (null or undefined) key part; some row has a key part that is not a number
+ * (text, bytes, a boolean, …), whose comparison depends on the column's type.
+ */
 export const NULL_KEY_PART = 1;
-export const TEXT_KEY_PART = 2;
+export const NON_NUMBER_KEY_PART = 2;
 
 type KeyPartKinds = (rows: Rows) => number;
 const kindReaders = new Map<string, KeyPartKinds>();
 
 /**
- * Which kinds of key parts the rows hold (NULL_KEY_PART | TEXT_KEY_PART), read in one pass by a reader generated per
+ * Which kinds of key parts the rows hold (NULL_KEY_PART | NON_NUMBER_KEY_PART), read in one pass by a reader generated per
  * key column list (the names as JSON.stringify'd property keys, as above); stops once both are seen.
  */
 export function keyPartKinds(rows: Rows, on: readonly string[]): number {
@@ -137,7 +140,7 @@ export function keyPartKinds(rows: Rows, on: readonly string[]): number {
     const body = on
       .map(
         (c) => `v = row[${JSON.stringify(c)}];
-    if (v == null) kinds |= ${NULL_KEY_PART}; else if (typeof v === "string") kinds |= ${TEXT_KEY_PART};`,
+    if (v == null) kinds |= ${NULL_KEY_PART}; else if (typeof v !== "number") kinds |= ${NON_NUMBER_KEY_PART};`,
       )
       .join("\n    ");
     read = new Function(`"use strict";
@@ -147,7 +150,7 @@ return function keyPartKinds(rows) {
     const row = rows[r];
     let v;
     ${body}
-    if (kinds === ${NULL_KEY_PART | TEXT_KEY_PART}) break;
+    if (kinds === ${NULL_KEY_PART | NON_NUMBER_KEY_PART}) break;
   }
   return kinds;
 };`)() as KeyPartKinds;

@@ -13,7 +13,7 @@ import {
 } from "../core/errors.js";
 import { badValue, checkJsonText, InvalidValueError, invalidAt, markPlain } from "../core/values.js";
 import type { KeyFold } from "./adapter.js";
-import { type KeyScan, NULL_KEY_PART, rowScanner, TEXT_KEY_PART } from "./row-reader.js";
+import { type KeyScan, NON_NUMBER_KEY_PART, NULL_KEY_PART, rowScanner } from "./row-reader.js";
 
 type Rows = readonly Readonly<Record<string, unknown>>[];
 
@@ -105,30 +105,56 @@ function keyMismatch(index: number, keys: readonly string[], row: Readonly<Recor
 // ---------------------------------------------------------------------------------------------------- duplicates
 
 /**
- * A key value as the server compares it, for the values that identify themselves (numbers and their digit strings
- * alike, bigint, strings, booleans, Dates by instant). undefined: NULL (never conflicts) or a value whose equality
- * only the server knows; the server still refuses such a duplicate (21000), mapped to the same error.
+ * How a key column's type compares values the engines convert on the way in: a number column reads digit text and
+ * booleans as numbers ("007" is 7, true is 1), a text column reads a number as its text (7 is "7", "007" is not),
+ * bytes compare byte for byte everywhere. undefined: a type none of these describes (uuid, dates, …).
  */
-function keyPart(v: unknown): string | number | undefined {
+export type KeyClass = "number" | "text" | "bytes";
+
+/** The class of a catalog type name (SQLite's affinity rules, and the PostgreSQL, MySQL and DuckDB type names). */
+export function keyClass(type: string): KeyClass | undefined {
+  const t = type.toLowerCase();
+  if (/blob|bytea|binary/.test(t)) return "bytes";
+  if (/char|text|clob|string|citext/.test(t)) return "text";
+  if (!t.includes("interval") && /int|real|floa|doub|num|dec|money|serial/.test(t)) return "number";
+  return undefined;
+}
+
+/** Text an engine reads as a number in a number column (no hex, no Infinity: those stay text). */
+const NUMERIC_TEXT = /^\s*[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?\s*$/;
+
+/**
+ * A key value as the server compares it in a column of class `cls`, for the values that identify themselves:
+ * numbers, bigint, strings, booleans, bytes, Dates by instant. undefined: NULL (never conflicts) or a value whose
+ * equality only the server knows (PostgreSQL refuses such a duplicate itself: 21000, mapped to the same error).
+ */
+function keyPart(v: unknown, cls: KeyClass | undefined): string | number | undefined {
   switch (typeof v) {
     case "number":
+      if (cls === "text") return String(v);
       return Number.isFinite(v) ? v : String(v);
     case "string":
+      if (cls === "number") return NUMERIC_TEXT.test(v) ? Number(v) : v;
+      if (cls === undefined) return canonical(v);
       return v;
     case "bigint":
-    case "boolean":
+      if (cls === "number" && Number.isSafeInteger(Number(v))) return Number(v);
       return String(v);
+    case "boolean":
+      if (cls === "number") return v ? 1 : 0;
+      return `\u0000b${v}`;
     case "object":
       if (v instanceof Date) return `\u0000d${v.getTime()}`;
+      if (v instanceof Uint8Array) return `\u0000x${Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString("hex")}`;
       return undefined;
     default:
       return undefined;
   }
 }
 
-/** Digit strings equal the number they spell ("1" and 1 are one int key). */
-function canonical(part: string | number): string | number {
-  if (typeof part === "string" && part.length > 0 && part.length <= 15 && /^-?\d+$/.test(part)) return Number(part);
+/** Digit strings equal the number they spell where the column's type is unknown ("1" and 1 are one int key). */
+function canonical(part: string): string | number {
+  if (part.length > 0 && part.length <= 15 && /^-?\d+$/.test(part)) return Number(part);
   return part;
 }
 
@@ -136,12 +162,13 @@ function canonical(part: string | number): string | number {
 const NULL_PART = "\u0000null";
 
 /**
- * How one unique index on the key columns compares a key: NULL parts equal (NULLS NOT DISTINCT) and each column's text
- * fold (parallel to `on`; absent when every column compares exactly).
+ * How one unique index on the key columns compares a key: NULL parts equal (NULLS NOT DISTINCT), each column's text
+ * fold and each column's class (both parallel to `on`; absent when unknown or exact).
  */
 export interface KeyRule {
   nullsEqual: boolean;
   folds?: readonly (KeyFold | undefined)[];
+  classes?: readonly (KeyClass | undefined)[];
 }
 
 type KeyOf = (row: Readonly<Record<string, unknown>>) => string | number | undefined;
@@ -150,20 +177,18 @@ type KeyOf = (row: Readonly<Record<string, unknown>>) => string | number | undef
 function keyReader(on: readonly string[], rule: KeyRule | undefined): KeyOf {
   const nullsEqual = rule?.nullsEqual === true;
   const folds = rule?.folds;
-  const plain = (v: unknown): string | number | undefined => (nullsEqual && v == null ? NULL_PART : keyPart(v));
-  const part =
-    folds === undefined
-      ? (v: unknown, _column: number) => plain(v)
-      : (v: unknown, column: number): string | number | undefined => {
-          const fold = folds[column];
-          return typeof v === "string" && fold !== undefined ? `\u0000f${foldText(v, fold)}` : plain(v);
-        };
+  const classes = rule?.classes;
+  const part = (v: unknown, column: number): string | number | undefined => {
+    if (v == null) return nullsEqual ? NULL_PART : undefined;
+    const fold = folds?.[column];
+    if (typeof v === "string" && fold !== undefined && classes?.[column] !== "number") {
+      return `\u0000f${foldText(v, fold)}`;
+    }
+    return keyPart(v, classes?.[column]);
+  };
   if (on.length === 1) {
     const single = on[0] as string;
-    return (row) => {
-      const p = part(row[single], 0);
-      return p === undefined ? undefined : canonical(p);
-    };
+    return (row) => part(row[single], 0);
   }
   return (row) => {
     let key = "";
@@ -171,7 +196,7 @@ function keyReader(on: readonly string[], rule: KeyRule | undefined): KeyOf {
       const p = part(row[on[c] as string], c);
       if (p === undefined) return undefined;
       // NUL cannot occur in PostgreSQL text, so it separates parts unambiguously.
-      key += `${c === 0 ? "" : "\u0000,"}${typeof canonical(p)}:${canonical(p)}`;
+      key += `${c === 0 ? "" : "\u0000,"}${typeof p}:${p}`;
     }
     return key;
   };
@@ -232,12 +257,20 @@ function foldText(s: string, fold: KeyFold): string {
     case "ascii-case":
       return s.replace(/[A-Z]+/g, (m) => m.toLowerCase());
     case "case":
-      return s.toLowerCase();
+      return lower(s);
     case "accents":
       return stripAccents(s);
     case "case-accents":
-      return stripAccents(s).toLowerCase();
+      return lower(stripAccents(s));
   }
+}
+
+/**
+ * Lower case letter by letter, as the engines' case-insensitive comparisons do: JavaScript's toLowerCase turns a
+ * word-final capital sigma into ς, which the engines fold to σ (so 'ΟΔΟΣ' and 'οδος' are two keys there).
+ */
+function lower(s: string): string {
+  return s.replaceAll("Σ", "σ").toLowerCase();
 }
 
 function stripAccents(s: string): string {
@@ -498,7 +531,7 @@ export class ValueChunks {
     return this.#arrays.length;
   }
 
-  /** NULL_KEY_PART | TEXT_KEY_PART: what the key columns hold (after scan). */
+  /** NULL_KEY_PART | NON_NUMBER_KEY_PART: what the key columns hold (after scan). */
   get kinds(): number {
     return this.#scan.kinds;
   }
@@ -604,7 +637,7 @@ function noteKeys(row: Readonly<Record<string, unknown>>, on: readonly string[],
   for (const c of on) {
     const v = row[c];
     if (v == null) scan.kinds |= NULL_KEY_PART;
-    else if (typeof v === "string") scan.kinds |= TEXT_KEY_PART;
+    else if (typeof v !== "number") scan.kinds |= NON_NUMBER_KEY_PART;
   }
   const v = on.length === 1 ? row[on[0] as string] : undefined;
   scan.last = typeof v === "number" && v > scan.last ? v : Number.NaN;

@@ -66,7 +66,7 @@ import {
   scannedChunks,
 } from "./native-bulk.js";
 import type { OnProgress } from "./progress.js";
-import { keyPartKinds, NULL_KEY_PART } from "./row-reader.js";
+import { keyPartKinds, NON_NUMBER_KEY_PART, NULL_KEY_PART } from "./row-reader.js";
 import {
   type ColumnPlan,
   catalogTypes,
@@ -74,7 +74,9 @@ import {
   type DuplicateKeys,
   dedupe,
   isUniqueKey,
+  type KeyClass,
   type KeyRule,
+  keyClass,
   notUniqueKey,
   planColumns,
   rowColumns,
@@ -320,15 +322,23 @@ async function keyRules(
   const nulls = (kinds & NULL_KEY_PART) !== 0;
   if (nulls) await refuseNullKeys(host, table, rows, on);
   if (kinds === 0) return [];
+  // A key part that is not a number compares by the column's type: read the types (cached per pool).
+  let classes: (KeyClass | undefined)[] | undefined;
+  if ((kinds & NON_NUMBER_KEY_PART) !== 0) {
+    const types = new Map((await host.catalog.getColumns(table)).map((c) => [c.name, c.type]));
+    classes = on.map((c) => keyClass(types.get(c) ?? ""));
+  }
   const rules = new Map<string, KeyRule>();
   for (const index of await host.catalog.getUniqueIndexes(table)) {
     if (!isUniqueKey(on, [index.columns])) continue;
     const nullsEqual = nulls && index.nullsNotDistinct;
     const folds = index.folds;
-    const rule: KeyRule =
-      folds === undefined ? { nullsEqual } : { nullsEqual, folds: on.map((c) => folds[index.columns.indexOf(c)]) };
+    const rule: KeyRule = { nullsEqual };
+    if (folds !== undefined) rule.folds = on.map((c) => folds[index.columns.indexOf(c)]);
+    if (classes !== undefined) rule.classes = classes;
     rules.set(JSON.stringify(rule), rule);
   }
+  if (rules.size === 0 && classes !== undefined) return [{ nullsEqual: false, classes }];
   return [...rules.values()];
 }
 
