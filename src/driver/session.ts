@@ -210,7 +210,11 @@ export class Session<Conn = unknown> implements AsyncDisposable {
 
   /** The driver connection this session holds. */
   get conn(): Conn {
-    if (this.#released) throw new SQLSpecError("This session was released; open a new one with provideSession()");
+    // A statement issued after the session ended (a callback that did not await it) is cancelled, as one the end
+    // found waiting is.
+    if (this.#released) {
+      throw new OperationCancelledError("This session was released; open a new one with provideSession()");
+    }
     return this.#conn;
   }
 
@@ -1167,7 +1171,14 @@ export class Session<Conn = unknown> implements AsyncDisposable {
     const max = this.adapter.capabilities.maxParameters;
     const adapter = this.adapter;
     const now = adapter.querySync;
+    let yielded = performance.now();
     for (const { sql, values } of statements) {
+      // An engine on this thread (SQLite, PGlite) never gives the event loop a turn between statements: without one
+      // now and then, no timer or abort would run until the last statement is done (as in #eachSet).
+      if (performance.now() - yielded >= YIELD_AFTER_MS) {
+        await new Promise<void>((resolve) => setImmediate(resolve));
+        yielded = performance.now();
+      }
       // Raises OperationCancelledError / QueryTimeoutError between statements.
       const options = deadline?.next();
       if (values.length > max) this.#checkParameterCount(values);

@@ -321,7 +321,8 @@ export class SqliteAdapter implements Adapter<SqliteConnection> {
       this.#lock.afterStatement(conn);
       return { rows: EMPTY_ROWS, columns: NO_COLUMNS, rowsAffected: 0, command: "ROLLBACK" };
     }
-    if (conn.openStreams > 0 && !e.readonly) throw streamOpenError();
+    // better-sqlite3 runs nothing but reads while an iterator is open (SAVEPOINT and BEGIN count as read-only to SQLite).
+    if (conn.openStreams > 0 && !(e.reader && e.readonly)) throw streamOpenError();
     if (opts.timeoutMs !== undefined && opts.timeoutMs <= 0) throw timeoutError();
     if (!conn.holdsLock && (this.#shared || !e.readonly) && !conn.owns()) {
       // Taken without a turn when free: a turn would let the lease's statements issued after this one run first.
