@@ -1,6 +1,5 @@
 /**
  * Review 13b: SQLite upsert lifecycle defects, each reproduced before its fix.
- * FAILS on main at the time of writing (00381812).
  */
 import { describe, expect, test } from "vitest";
 import { OperationCancelledError, SQLSpecError } from "../../src/index.js";
