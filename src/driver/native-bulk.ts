@@ -94,9 +94,12 @@ export function scannedChunks(
   rows: Rows,
   columns: readonly string[],
   on: readonly string[],
+  positions?: readonly number[],
 ): ValueChunks {
   const per = rowsPerStatement(bulk, columns.length);
-  return new ValueChunks(rows, columns, on, per, bulk.refusedValue, bulk.encodeValue).scan();
+  const chunks = new ValueChunks(rows, columns, on, per, bulk.refusedValue, bulk.encodeValue);
+  chunks.positions = positions;
+  return chunks.scan();
 }
 
 /** `session.upsert` on an INSERT-form engine. Atomic: one statement, or its own transaction (or the caller's). */

@@ -507,6 +507,8 @@ export class ValueChunks {
   readonly #refused: RefusedValue | undefined;
   readonly #encode: ((v: unknown) => unknown) | undefined;
   readonly perChunk: number;
+  /** Each row's index in the caller's rows, when these are what last-wins kept of them. */
+  positions: readonly number[] | undefined;
   #arrays: (unknown[] | undefined)[] = [];
   #bad: unknown;
   #scan: KeyScan = { kinds: 0, last: Number.NEGATIVE_INFINITY };
@@ -575,9 +577,11 @@ export class ValueChunks {
         if (!sameKeys(row, keySet)) throw keyMismatch(r, columns, row);
         const at = (r - start) * width;
         try {
-          if (!readRow(row, columns, out, at, r, this.#refused)) {
+          // Named by its place in the caller's rows (last-wins may have dropped some before this scan).
+          const name = this.positions?.[r] ?? r;
+          if (!readRow(row, columns, out, at, name, this.#refused)) {
             if (encode === undefined) plain = false;
-            else encodeRow(out, at, columns, r, encode);
+            else encodeRow(out, at, columns, name, encode);
           }
         } catch (err) {
           this.#bad ??= err;

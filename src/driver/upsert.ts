@@ -180,7 +180,7 @@ export async function upsertRows(
   const rules = await keyRules(host, table, input, plan.on, chunks?.kinds);
   const rows = dedupe(table, input, plan.on, duplicates, rules, chunks?.keysDistinct === true);
   if (chunks !== undefined && rows !== input)
-    chunks = scannedChunks(bulk as BulkCapabilities, rows, plan.columns, plan.on);
+    chunks = scannedChunks(bulk as BulkCapabilities, rows, plan.columns, plan.on, keptPositions(input, rows));
 
   if (staging === undefined) {
     // The engine's own statements bind these values; say which column and row holds a bad one, as COPY/JSON do.
@@ -399,4 +399,11 @@ async function nativeUpsert(
   const dup = getRenderer(host.dialect).conflictClause === "on-duplicate-key";
   const name = dup ? "on-duplicate-key-update" : "insert-on-conflict";
   return runAll(host, statements, "INSERT", { strategy: name, rows: rows.length }, started, deadline);
+}
+
+/** Where each row last-wins kept stood in the caller's rows (the filter keeps their order). */
+function keptPositions(input: Rows, kept: Rows): number[] {
+  const out: number[] = [];
+  for (let i = 0, j = 0; i < input.length && j < kept.length; i++) if (input[i] === kept[j]) out[j++] = i;
+  return out;
 }

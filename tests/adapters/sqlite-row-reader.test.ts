@@ -133,7 +133,7 @@ describe("sqlite: generated row reader", () => {
       lastWins[7] = { id: 8, name: "kept", qty: Number.NaN };
       err = await fails(lastWins, { duplicates: "last-wins" });
       expect(err).toBeInstanceOf(ParameterError);
-      expect((err as Error).message).toContain('column "qty" of row 6');
+      expect((err as Error).message).toContain('column "qty" of row 7');
       expect(await s.selectValue("SELECT name FROM scan WHERE id = 8")).toBe("n7");
     });
   });

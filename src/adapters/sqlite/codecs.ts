@@ -273,9 +273,10 @@ export function encodeValue(v: unknown, ser: JsonSerializer): unknown {
         return utcDateTimeText(v);
       }
       if (v instanceof Uint8Array) return Buffer.from(v.buffer, v.byteOffset, v.byteLength);
-      if (isJsonValue(v)) return serializeJson(v.value, ser);
+      // Text made here (a serializer's, a toString()'s) is checked as given text is: no lone surrogate reaches UTF-8.
+      if (isJsonValue(v)) return checkWellFormed(serializeJson(v.value, ser));
       // Arrays and plain objects are JSON; a class instance with its own toString() (Decimal, …) is that text.
-      return Array.isArray(v) ? serializeJson(v, ser) : objectText(v, ser);
+      return checkWellFormed(Array.isArray(v) ? serializeJson(v, ser) : objectText(v, ser));
     default:
       throw badValue(v);
   }
