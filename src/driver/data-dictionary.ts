@@ -4,6 +4,8 @@ import { FEATURES, type Feature, featureName, hasFeature, optimalType, type Type
 /** Server facts cached per pool (one per config): the version, and catalog columns/unique keys per table. */
 export class DataDictionaryCache {
   version: Promise<ServerVersion> | undefined;
+  /** The introspector's schemaStamp when the entries below were read. */
+  stamp: number | undefined;
   readonly columns = new Map<string, Promise<ColumnInfo[]>>();
   readonly uniqueKeys = new Map<string, Promise<UniqueIndex[]>>();
 
@@ -110,6 +112,14 @@ export class DataDictionary<Conn = unknown> {
   ): Promise<T[]> {
     const introspector = this.adapter.introspector;
     if (!introspector) return Promise.resolve([]);
+    if (introspector.schemaStamp !== undefined) {
+      // DDL elsewhere (another connection, another process) moved the schema: nothing cached describes it any more.
+      const stamp = introspector.schemaStamp(this.conn());
+      if (stamp !== this.cache.stamp) {
+        this.cache.invalidate();
+        this.cache.stamp = stamp;
+      }
+    }
     let hit = map.get(table);
     if (hit === undefined) {
       hit = load(introspector).then(

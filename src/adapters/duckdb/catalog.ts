@@ -11,13 +11,15 @@ function splitTable(table: string): [string | null, string] {
   return [parts.length >= 2 ? (parts[parts.length - 2] as string) : null, parts[parts.length - 1] ?? table];
 }
 
+// Every read names the current database: an ATTACHed one may hold a table of the same schema and name.
 const COLUMNS_SQL = `SELECT column_name AS name, data_type AS type, is_nullable AS nullable, column_default AS dflt
 FROM information_schema.columns
-WHERE table_schema = coalesce(?, current_schema()) AND table_name = ?
+WHERE table_catalog = current_database() AND table_schema = coalesce(?, current_schema()) AND table_name = ?
 ORDER BY ordinal_position`;
 
 const UNIQUE_SQL = `SELECT constraint_column_names AS cols FROM duckdb_constraints()
-WHERE schema_name = coalesce(?, current_schema()) AND table_name = ? AND constraint_type IN ('PRIMARY KEY', 'UNIQUE')
+WHERE database_name = current_database() AND schema_name = coalesce(?, current_schema()) AND table_name = ?
+  AND constraint_type IN ('PRIMARY KEY', 'UNIQUE')
 ORDER BY constraint_type = 'PRIMARY KEY' DESC, constraint_index`;
 
 /**
@@ -26,7 +28,8 @@ ORDER BY constraint_type = 'PRIMARY KEY' DESC, constraint_index`;
  * name as DuckDB writes it (bare, or double-quoted), anything else is an expression.
  */
 const INDEX_SQL = `SELECT expressions::VARCHAR[] AS parts FROM duckdb_indexes()
-WHERE schema_name = coalesce(?, current_schema()) AND table_name = ? AND is_unique
+WHERE database_name = current_database() AND schema_name = coalesce(?, current_schema()) AND table_name = ?
+  AND is_unique
 ORDER BY index_name`;
 
 /** "v1.5.6" → 10506 (major·10000 + minor·100 + patch). */

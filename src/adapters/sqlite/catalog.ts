@@ -5,6 +5,7 @@
  */
 import { parseName } from "../../core/identifiers.js";
 import type { Adapter, ColumnInfo, Introspector, KeyFold, ServerVersion, UniqueIndex } from "../../driver/adapter.js";
+import type { SqliteConnection } from "./connection.js";
 
 function splitTable(table: string): [string, string] {
   const parts = parseName(table, "table name");
@@ -60,6 +61,8 @@ export const sqliteIntrospector: Introspector<any> = {
     return (await uniqueIndexes(adapter, conn, table)).map((k) => k.columns);
   },
   getUniqueIndexes: uniqueIndexes,
+  // The schema cookie, re-read at most once a millisecond: DDL on the file by any connection moves it.
+  schemaStamp: (conn: SqliteConnection) => conn.handle.recentSchemaVersion(),
 };
 
 async function uniqueIndexes(adapter: Adapter<any>, conn: unknown, table: string): Promise<UniqueIndex[]> {
