@@ -130,10 +130,12 @@ export async function nativeBulkUpsert(
     let total = 0;
     let statement = "";
     const counts = { inserted: 0, updated: 0, unchanged: 0 };
+    let reported = false;
     const counted = (rowsAffected: number, m: Partial<typeof counts> | undefined, sql: string): void => {
       total += rowsAffected;
       statement = sql;
       if (m?.inserted !== undefined) {
+        reported = true;
         counts.inserted += m.inserted;
         counts.updated += m.updated ?? 0;
         counts.unchanged += m.unchanged ?? 0;
@@ -158,7 +160,8 @@ export async function nativeBulkUpsert(
       const upsert = sql.upsertFromSelect(shape, sql.quoteTable(stage));
       add(await dropAfter(host, sql, stage, () => host.run(upsert, [], "INSERT", undefined, deadline?.next())));
     }
-    return result(total, "INSERT", statement, started, { ...metadata, ...counts });
+    // Only an engine that reports them (MySQL's affected-rows rule) has counts; elsewhere 0/0/0 would be a lie.
+    return result(total, "INSERT", statement, started, reported ? { ...metadata, ...counts } : metadata);
   });
 }
 

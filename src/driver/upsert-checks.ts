@@ -58,8 +58,7 @@ export function planColumns(
 
 /** The rows' shared key set; a row with a different set raises SQLBuilderError naming the differing keys. */
 export function rowColumns(rows: Rows): string[] {
-  const first = rows[0] as Readonly<Record<string, unknown>>;
-  const keys = Object.keys(first);
+  const keys = firstRowKeys(rows);
   const width = keys.length;
   let set: Set<string> | undefined;
   for (let i = 1; i < rows.length; i++) {
@@ -91,7 +90,20 @@ export function rowColumns(rows: Rows): string[] {
   return keys;
 }
 
+/** Row 0's keys: the columns every row must have; a row 0 that is no object raises SQLBuilderError. */
+export function firstRowKeys(rows: Rows): string[] {
+  const first = rows[0];
+  if (typeof first !== "object" || first === null) throw notAnObject(0, first);
+  return Object.keys(first);
+}
+
+function notAnObject(index: number, row: unknown): SQLBuilderError {
+  const what = row === null ? "null" : Array.isArray(row) ? "an array" : typeof row;
+  return new SQLBuilderError(`Row ${index} is ${what}, not an object of column values`);
+}
+
 function keyMismatch(index: number, keys: readonly string[], row: Readonly<Record<string, unknown>>): SQLBuilderError {
+  if (typeof row !== "object" || row === null) return notAnObject(index, row);
   const own = Object.keys(row);
   const missing = keys.filter((k) => !(k in row));
   const extra = own.filter((k) => !keys.includes(k));

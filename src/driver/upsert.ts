@@ -73,6 +73,7 @@ import {
   checkRowValues,
   type DuplicateKeys,
   dedupe,
+  firstRowKeys,
   isUniqueKey,
   type KeyClass,
   type KeyRule,
@@ -168,15 +169,8 @@ export async function upsertRows(
   const chosen = native ? nativeStrategy(host, bulk, input.length, strategy) : undefined;
   // VALUES statements read every row in one pass: keys, values, the key facts the checks below need.
   let chunks =
-    chosen === "values"
-      ? scannedChunks(bulk as BulkCapabilities, input, Object.keys(input[0] as object), on)
-      : undefined;
-  const plan = planColumns(
-    table,
-    chunks === undefined ? rowColumns(input) : Object.keys(input[0] as object),
-    on,
-    options.update,
-  );
+    chosen === "values" ? scannedChunks(bulk as BulkCapabilities, input, firstRowKeys(input), on) : undefined;
+  const plan = planColumns(table, chunks === undefined ? rowColumns(input) : firstRowKeys(input), on, options.update);
   const rules = await keyRules(host, table, input, plan.on, chunks?.kinds);
   const rows = dedupe(table, input, plan.on, duplicates, rules, chunks?.keysDistinct === true);
   if (chunks !== undefined && rows !== input)

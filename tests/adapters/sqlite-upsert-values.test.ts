@@ -3,8 +3,9 @@
  * checked as given text is, and a bad value after last-wins is named by its row in the caller's list.
  */
 import { afterAll, describe, expect, test } from "vitest";
+import { PgliteConfig } from "../../src/adapters/pglite/index.js";
 import { SqliteConfig } from "../../src/adapters/sqlite/index.js";
-import { ParameterError } from "../../src/index.js";
+import { ParameterError, SQLBuilderError } from "../../src/index.js";
 
 const db = new SqliteConfig();
 afterAll(() => db.close());
@@ -57,6 +58,50 @@ describe("sqlite: last-wins renumbers rows", () => {
       expect(err).toBeInstanceOf(ParameterError);
       // Observed: 'column "v" of row 2' (row 3 of the input is meant).
       expect((err as Error).message).toContain('column "v" of row 3');
+    });
+  });
+});
+
+describe("rows that are not objects", () => {
+  test("null, undefined, holes and strings are refused with SQLBuilderError naming the row (was a TypeError)", async () => {
+    const lite = new PgliteConfig();
+    try {
+      for (const config of [db, lite]) {
+        await config.withSession(async (s) => {
+          await s.execute("CREATE TABLE IF NOT EXISTS objs (id INTEGER PRIMARY KEY, v TEXT)");
+          const cases: [unknown[], string][] = [
+            [[null], "Row 0 is null"],
+            [[{ id: 1, v: "a" }, undefined], "Row 1 is undefined"],
+            // biome-ignore lint/suspicious/noSparseArray: the hole is the case.
+            [[{ id: 1, v: "a" }, , { id: 2, v: "b" }], "Row 1 is undefined"],
+            [["x"], "Row 0 is string"],
+          ];
+          for (const [rows, message] of cases) {
+            const err = await s.upsert("objs", rows as never, { on: ["id"] }).catch((e: unknown) => e);
+            expect(err).toBeInstanceOf(SQLBuilderError);
+            expect((err as Error).message).toContain(message);
+          }
+          expect(Number(await s.selectValue("SELECT count(*) FROM objs"))).toBe(0);
+        });
+      }
+    } finally {
+      await lite.close();
+    }
+  });
+
+  test("SQLite reports no inserted/updated counts it does not have (rowsAffected only)", async () => {
+    await db.withSession(async (s) => {
+      await s.execute("CREATE TABLE counts (id INTEGER PRIMARY KEY, v TEXT)");
+      const r = await s.upsert(
+        "counts",
+        [
+          { id: 1, v: "a" },
+          { id: 2, v: "b" },
+        ],
+        { on: ["id"] },
+      );
+      expect(r.rowsAffected).toBe(2);
+      expect(r.metadata).not.toHaveProperty("inserted");
     });
   });
 });
