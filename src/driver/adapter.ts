@@ -242,10 +242,9 @@ export interface AdapterCapabilities {
   /** `copyIn` is implemented (COPY … FROM STDIN or the engine's equivalent). */
   readonly copy: boolean;
   /**
-   * How `queryMany` sends parameter sets: "atomic" = all sets in one pipeline that is all or nothing outside a
-   * transaction (the server's implicit transaction of one Sync, or BEGIN and COMMIT written with the sets), so the
-   * session opens none; "pipelined" = sent before answers are read, but each set commits on its own; "none" = one
-   * round trip per set (or no queryMany).
+   * How `queryMany` sends parameter sets: "atomic" = all sets in one pipeline that the server runs as one implicit
+   * transaction (no BEGIN/COMMIT needed); "pipelined" = sent before answers are read, but each set commits on its
+   * own; "none" = one round trip per set (or no queryMany).
    */
   readonly pipeline: "atomic" | "pipelined" | "none";
   /**
@@ -382,7 +381,7 @@ export interface Adapter<Conn = unknown> {
   /** One statement, many parameter sets; rowsAffected is the server's total. See `capabilities.pipeline`. */
   queryMany?(conn: Conn, sql: string, paramSets: unknown[][], opts: QueryOptions): Promise<RawResult>;
   /**
-   * Several statements written before any answer is read (`capabilities.pipeline`: "atomic" = all or nothing outside a
+   * Several statements written before any answer is read (`capabilities.pipeline`: "atomic" = one implicit
    * transaction, "pipelined" = each commits on its own unless a transaction is open). One result per statement, in
    * order. A failure rejects with a StackFailure naming the index of the statement that failed.
    */

@@ -2,9 +2,8 @@
  * The postgres.js adapter. Each pooled connection is a single-connection postgres.js instance (`max: 1`), so sqlspec
  * owns the pool: acquire timeouts, discarding broken connections and running `onConnectionCreate` on every physical
  * connection are exact, and a dead connection is never silently reconnected in the middle of a session's transaction.
- * Within a connection postgres.js pipelines (executeMany writes BEGIN, every set and COMMIT before reading any
- * answer) and prepares statements itself; its sockets get TCP_NODELAY (without it every COPY stalls ~40 ms on delayed
- * ACKs).
+ * Within a connection postgres.js pipelines (executeMany sends every set before reading any answer) and prepares
+ * statements itself; its sockets get TCP_NODELAY (without it every COPY stalls ~40 ms on delayed ACKs).
  */
 import { connect as netConnect, type Socket } from "node:net";
 import { Readable, Stream, type Writable } from "node:stream";
@@ -84,29 +83,17 @@ interface PjsResult extends Array<Row> {
   columns: (PjsColumn[] & { [NAMES]?: string[] }) | null;
 }
 interface PjsQuery extends Promise<PjsResult> {
-  /** Queues the query now: postgres.js writes queries in the order they are first run (or awaited). */
-  execute(): PjsQuery;
   cancel(): void;
   cursor(rows: number): AsyncIterable<PjsResult>;
   writable(): Promise<Writable>;
   readable(): Promise<Readable>;
 }
-/** The BEGIN and COMMIT a pipeline outside a transaction is framed with (BEGIN undefined once answered). */
-interface PipelineTransaction {
-  begin: PjsQuery | undefined;
-  commit: PjsQuery | undefined;
-  /** Which of the two failed, once settled (the call then fails with its error). */
-  failed: "begin" | "commit" | undefined;
-}
-
 interface Unsafe {
   unsafe(text: string, params?: unknown[], opts?: { prepare?: boolean; simple?: boolean }): PjsQuery;
 }
 
 const NAMES = Symbol("sqlspec.columnNames");
 const EMPTY: string[] = [];
-/** The values of BEGIN, COMMIT and ROLLBACK. */
-const NO_VALUES: unknown[] = [];
 
 /** One pooled connection: a single-connection postgres.js instance plus sqlspec's state for it. */
 export class PostgresJsConnection implements ConnectionState {
@@ -202,9 +189,8 @@ export class PostgresJsAdapter implements Adapter<PostgresJsConnection> {
   readonly capabilities: AdapterCapabilities = {
     cancel: true,
     copy: true,
-    // Every set is written before any answer is read, each with its own Sync; outside a transaction BEGIN and COMMIT
-    // are written with them, so queryMany/queryStack are atomic on their own (see #openPipeline).
-    pipeline: "atomic",
+    // Every set is written before any answer is read, but each carries its own Sync (commits on its own).
+    pipeline: "pipelined",
     cursors: "native",
     savepoints: true,
     transactionalDdl: true,
@@ -767,10 +753,7 @@ export class PostgresJsAdapter implements Adapter<PostgresJsConnection> {
     return mapped;
   }
 
-  /**
-   * All sets are written before any answer is read (postgres.js pipelining): one round trip's latency in total, and
-   * atomic (see #openPipeline).
-   */
+  /** All sets are written before any answer is read (postgres.js pipelining): one round trip's latency in total. */
   async queryMany(
     conn: PostgresJsConnection,
     sql: string,
@@ -781,32 +764,26 @@ export class PostgresJsAdapter implements Adapter<PostgresJsConnection> {
     if (opts.signal?.aborted) {
       throw new OperationCancelledError("PostgreSQL query cancelled before it was sent", { cause: opts.signal.reason });
     }
-    const tx = await this.#openPipeline(conn, opts);
     const ready = conn.wire.readyCount;
-    // execute(): postgres.js writes queries in the order they are first run, and BEGIN/COMMIT must frame the sets.
-    const pending = paramSets.map((p) => this.#start(conn, sql, p, opts.prepare !== false).execute());
-    if (tx !== undefined) tx.commit = this.#send(conn, "COMMIT", NO_VALUES, false).execute();
+    const pending = paramSets.map((p) => this.#start(conn, sql, p, opts.prepare !== false));
     const state = { settled: false };
     const first = pending[0];
     const cancel =
       first !== undefined && (opts.signal !== undefined || opts.timeoutMs !== undefined)
         ? new StatementCancel(opts, () => cancelRunning(conn.wire, first, state, ready, pending.length))
         : undefined;
-    let results: PjsResult[] = [];
-    let failure: SQLSpecError | undefined;
+    let results: PjsResult[];
     try {
       results = await Promise.all(pending);
     } catch (err) {
       for (const p of pending) p.catch(() => {});
       // The sets after a failed one still answer: wait for them before the connection is used again.
       await Promise.allSettled(pending);
-      failure = this.#error(conn, err, cancel?.kind);
+      throw this.#error(conn, err, cancel?.kind);
     } finally {
       state.settled = true;
       if (cancel !== undefined && !(await cancel.done())) conn.broken = true;
     }
-    if (tx !== undefined) failure = await this.#closePipeline(conn, tx, failure, cancel?.kind);
-    if (failure !== undefined) throw failure;
     let total = 0;
     let rows: Row[] = [];
     let last: RawResult | undefined;
@@ -822,59 +799,9 @@ export class PostgresJsAdapter implements Adapter<PostgresJsConnection> {
   }
 
   /**
-   * Opens the transaction that makes a pipeline atomic when none is open (undefined otherwise: the caller's
-   * transaction or savepoint holds it). postgres.js gives every statement its own Sync, so a failed statement alone
-   * would not stop the ones after it; inside BEGIN … COMMIT it aborts the transaction, the rest fail (25P02) and
-   * COMMIT answers ROLLBACK. BEGIN is written with the statements (one round trip), except with timeoutMs or a signal:
-   * then it is answered first, since a cancel landing on BEGIN would leave each statement to commit on its own.
-   */
-  async #openPipeline(conn: PostgresJsConnection, opts: QueryOptions): Promise<PipelineTransaction | undefined> {
-    if (conn.transaction !== "idle") return undefined;
-    if (opts.signal === undefined && opts.timeoutMs === undefined) {
-      return { begin: this.#send(conn, "BEGIN", NO_VALUES, false).execute(), commit: undefined, failed: undefined };
-    }
-    try {
-      await this.#send(conn, "BEGIN", NO_VALUES, false);
-    } catch (err) {
-      throw this.#error(conn, err, undefined);
-    }
-    return { begin: undefined, commit: undefined, failed: undefined };
-  }
-
-  /**
-   * Waits for the BEGIN and COMMIT around a pipeline and returns what the call fails with: BEGIN's error, else the
-   * statements' `failure`, else COMMIT's (a deferred constraint). A transaction still open afterwards (a cancel that
-   * landed on COMMIT) is rolled back; a connection that cannot be is discarded.
-   */
-  async #closePipeline(
-    conn: PostgresJsConnection,
-    tx: PipelineTransaction,
-    failure: SQLSpecError | undefined,
-    kind: "timeout" | "cancel" | undefined,
-  ): Promise<SQLSpecError | undefined> {
-    const [begun, committed] = await Promise.allSettled([tx.begin, tx.commit]);
-    let out = failure;
-    if (begun.status === "rejected") {
-      tx.failed = "begin";
-      out = this.#error(conn, begun.reason, undefined);
-    } else if (out === undefined && committed.status === "rejected") {
-      tx.failed = "commit";
-      out = this.#error(conn, committed.reason, kind);
-    }
-    if (conn.transaction !== "idle" && !conn.broken && !conn.wire.lost) {
-      try {
-        await this.#send(conn, "ROLLBACK", NO_VALUES, false);
-      } catch {
-        conn.broken = true;
-      }
-    }
-    return out;
-  }
-
-  /**
-   * executeStack: every statement is written before any answer is read (postgres.js pipelining), atomic outside a
-   * transaction (see #openPipeline). Values are encoded first: one that cannot be encoded fails before anything is
-   * sent.
+   * executeStack: every statement is written before any answer is read (postgres.js pipelining). Each carries its own
+   * Sync, so the session runs the stack inside a transaction when it must be atomic. Values are encoded first: one
+   * that cannot be encoded fails before anything is sent.
    */
   async queryStack(
     conn: PostgresJsConnection,
@@ -889,27 +816,12 @@ export class PostgresJsAdapter implements Adapter<PostgresJsConnection> {
         throw new StackFailure(i, this.#error(conn, err, undefined));
       }
     });
-    const tx = await this.#openPipeline(conn, opts);
-    const pending = statements.map((s, i) =>
-      this.#send(conn, s.sql, encoded[i] as unknown[], opts.prepare !== false).execute(),
-    );
-    if (tx !== undefined) tx.commit = this.#send(conn, "COMMIT", NO_VALUES, false).execute();
+    const pending = statements.map((s, i) => this.#send(conn, s.sql, encoded[i] as unknown[], opts.prepare !== false));
     const settled = await Promise.allSettled(pending);
-    let failed = settled.findIndex((r) => r.status === "rejected");
-    let failure =
-      failed < 0
-        ? undefined
-        : this.#error(conn, (settled[failed] as PromiseRejectedResult).reason as unknown, undefined);
-    if (tx !== undefined) {
-      failure = await this.#closePipeline(conn, tx, failure, undefined);
-      // BEGIN's failure is reported at the first statement, COMMIT's (a constraint checked at commit) at the last.
-      if (tx.failed === "begin") failed = 0;
-      else if (tx.failed === "commit") failed = statements.length - 1;
-    }
-    if (failure !== undefined) throw new StackFailure(Math.max(0, failed), failure);
     const out: RawResult[] = [];
     for (let i = 0; i < settled.length; i++) {
-      const r = settled[i] as PromiseFulfilledResult<PjsResult>;
+      const r = settled[i] as PromiseSettledResult<PjsResult>;
+      if (r.status === "rejected") throw new StackFailure(i, this.#error(conn, r.reason, undefined));
       const res = r.value.command === undefined ? lastOf(r.value) : r.value;
       const late = this.#lateColumns(res);
       if (late !== undefined) await this.#finishTypes(conn, res, late);
