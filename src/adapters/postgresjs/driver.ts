@@ -530,7 +530,8 @@ export class PostgresJsAdapter implements Adapter<PostgresJsConnection> {
   }
 
   #giveBack(conn: PostgresJsConnection, discard: boolean): void {
-    if (discard || conn.wire.lost) {
+    // close() may have run while the release reset this connection: a closed pool keeps nothing idle.
+    if (discard || conn.wire.lost || this.#closed) {
       this.#destroy(conn);
       this.#wakeCreator();
       return;
