@@ -38,7 +38,8 @@ export function instrumentAdapter<Conn>(
 ): Adapter<Conn> {
   const out = forwarding(adapter);
   // Every statement goes through the observed query(): a statement run at once would have no span or event.
-  delete (out as { querySync?: unknown }).querySync;
+  // An own undefined, not a delete: the forwarding object inherits the adapter's prototype, which has the method.
+  Object.defineProperty(out, "querySync", { value: undefined, enumerable: false });
   const otel = observer.otel;
   const tracing = otel?.tracer !== undefined;
   const metrics = otel?.metrics === true;

@@ -117,43 +117,96 @@ function keyMismatch(index: number, keys: readonly string[], row: Readonly<Recor
 // ---------------------------------------------------------------------------------------------------- duplicates
 
 /**
- * How a key column's type compares values the engines convert on the way in: a number column reads digit text and
- * booleans as numbers ("007" is 7, true is 1), a text column reads a number as its text (7 is "7", "007" is not),
- * bytes compare byte for byte everywhere. undefined: a type none of these describes (uuid, dates, …).
+ * Number types by their exact names on SQLite, PostgreSQL, MySQL/MariaDB and DuckDB (size and `unsigned` aside): only
+ * in these does every engine read the text "007" and the number 7 as one key. A name merely containing "int" or "num"
+ * (a PostgreSQL domain `phone_number`, SQLite's affinity for `STRING` or `CHARINT`) is not trusted: a wrong "equal"
+ * would drop a row the engine keeps, a missed one is what the engine decides.
  */
-export type KeyClass = "number" | "text" | "bytes";
+const NUMBER_TYPES = new Set([
+  "int",
+  "integer",
+  "tinyint",
+  "smallint",
+  "mediumint",
+  "bigint",
+  "hugeint",
+  "uhugeint",
+  "utinyint",
+  "usmallint",
+  "uinteger",
+  "ubigint",
+  "int1",
+  "int2",
+  "int4",
+  "int8",
+  "int16",
+  "int32",
+  "int64",
+  "serial",
+  "smallserial",
+  "bigserial",
+  "serial2",
+  "serial4",
+  "serial8",
+  "numeric",
+  "decimal",
+  "number",
+  "real",
+  "float",
+  "float4",
+  "float8",
+  "double",
+  "double precision",
+]);
 
-/** The class of a catalog type name (SQLite's affinity rules, and the PostgreSQL, MySQL and DuckDB type names). */
-export function keyClass(type: string): KeyClass | undefined {
-  const t = type.toLowerCase();
-  if (/blob|bytea|binary/.test(t)) return "bytes";
-  if (/char|text|clob|string|citext/.test(t)) return "text";
-  if (!t.includes("interval") && /int|real|floa|doub|num|dec|money|serial/.test(t)) return "number";
-  return undefined;
+/** Whether a catalog type name is one of NUMBER_TYPES. */
+export function isNumberType(type: string): boolean {
+  const t = type
+    .trim()
+    .toLowerCase()
+    .replace(/\s*\(.*\)\s*/, "")
+    .replace(/\s+(unsigned|zerofill)\b/g, "");
+  return NUMBER_TYPES.has(t);
 }
 
-/** Text an engine reads as a number in a number column (no hex, no Infinity: those stay text). */
-const NUMERIC_TEXT = /^\s*[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?\s*$/;
+/** Plain decimal text ("007", "-1.50", " 7 "): what every number type reads as exactly that number. */
+const DECIMAL_TEXT = /^\s*([+-]?)(\d+)(?:\.(\d+))?\s*$/;
+
+/** Decimal text in one spelling per value: no sign on zero, no leading or trailing zeros ("007" → "7", "1.50" → "1.5"). */
+function decimalKey(text: string): string | undefined {
+  const m = DECIMAL_TEXT.exec(text);
+  if (m === null) return undefined;
+  const whole = (m[2] as string).replace(/^0+(?=\d)/, "");
+  const frac = (m[3] ?? "").replace(/0+$/, "");
+  const abs = frac === "" ? whole : `${whole}.${frac}`;
+  return `\u0000#${abs === "0" || m[1] !== "-" ? abs : `-${abs}`}`;
+}
 
 /**
- * A key value as the server compares it in a column of class `cls`, for the values that identify themselves:
- * numbers, bigint, strings, booleans, bytes, Dates by instant. undefined: NULL (never conflicts) or a value whose
- * equality only the server knows (PostgreSQL refuses such a duplicate itself: 21000, mapped to the same error).
+ * A key value as every engine compares it, for the values that identify themselves: numbers, bigint, strings,
+ * booleans, bytes, Dates by instant; in a number column (`numeric`) a number, a bigint, plain decimal text and a
+ * boolean by the decimal value they store. Values of different kinds stay apart elsewhere: a text column may hold 7
+ * as '7' on one engine and '7.0' on another. undefined: NULL (never conflicts) or a value whose equality only the
+ * engine knows (PostgreSQL refuses such a duplicate itself: 21000, mapped to the same error; SQLite, DuckDB and MySQL
+ * keep one row).
  */
-function keyPart(v: unknown, cls: KeyClass | undefined): string | number | undefined {
+function keyPart(v: unknown, numeric: boolean): string | number | undefined {
   switch (typeof v) {
     case "number":
-      if (cls === "text") return String(v);
-      return Number.isFinite(v) ? v : String(v);
+      if (numeric && Number.isFinite(v)) {
+        const text = String(v);
+        // Exponent forms (1e21, 5e-7) are no plain decimal text: kept as numbers.
+        return decimalKey(text) ?? v;
+      }
+      // -0 and 0 are one Map key; only a number column is sure to store them alike.
+      return Object.is(v, -0) ? "\u0000n-0" : Number.isFinite(v) ? v : `\u0000n${v}`;
     case "string":
-      if (cls === "number") return NUMERIC_TEXT.test(v) ? Number(v) : v;
-      if (cls === undefined) return canonical(v);
-      return v;
+      return (numeric ? decimalKey(v) : undefined) ?? v;
     case "bigint":
-      if (cls === "number" && Number.isSafeInteger(Number(v))) return Number(v);
-      return String(v);
+      if (numeric) return decimalKey(String(v));
+      return Number.isSafeInteger(Number(v)) ? Number(v) : `\u0000i${v}`;
     case "boolean":
-      if (cls === "number") return v ? 1 : 0;
+      if (numeric) return decimalKey(v ? "1" : "0");
       return `\u0000b${v}`;
     case "object":
       if (v instanceof Date) return `\u0000d${v.getTime()}`;
@@ -164,23 +217,18 @@ function keyPart(v: unknown, cls: KeyClass | undefined): string | number | undef
   }
 }
 
-/** Digit strings equal the number they spell where the column's type is unknown ("1" and 1 are one int key). */
-function canonical(part: string): string | number {
-  if (part.length > 0 && part.length <= 15 && /^-?\d+$/.test(part)) return Number(part);
-  return part;
-}
-
 /** A NULL key part under a NULLS NOT DISTINCT key (NUL never occurs in PostgreSQL text: no string equals it). */
 const NULL_PART = "\u0000null";
 
 /**
  * How one unique index on the key columns compares a key: NULL parts equal (NULLS NOT DISTINCT), each column's text
- * fold and each column's class (both parallel to `on`; absent when unknown or exact).
+ * fold and whether it is a number column (both parallel to `on`; absent when exact or unknown).
  */
 export interface KeyRule {
   nullsEqual: boolean;
   folds?: readonly (KeyFold | undefined)[];
-  classes?: readonly (KeyClass | undefined)[];
+  /** Per key column: its type is a number type (isNumberType). */
+  numeric?: readonly boolean[];
 }
 
 type KeyOf = (row: Readonly<Record<string, unknown>>) => string | number | undefined;
@@ -189,14 +237,13 @@ type KeyOf = (row: Readonly<Record<string, unknown>>) => string | number | undef
 function keyReader(on: readonly string[], rule: KeyRule | undefined): KeyOf {
   const nullsEqual = rule?.nullsEqual === true;
   const folds = rule?.folds;
-  const classes = rule?.classes;
+  const numeric = rule?.numeric;
   const part = (v: unknown, column: number): string | number | undefined => {
     if (v == null) return nullsEqual ? NULL_PART : undefined;
+    const number = numeric?.[column] === true;
     const fold = folds?.[column];
-    if (typeof v === "string" && fold !== undefined && classes?.[column] !== "number") {
-      return `\u0000f${foldText(v, fold)}`;
-    }
-    return keyPart(v, classes?.[column]);
+    if (typeof v === "string" && fold !== undefined && !number) return `\u0000f${foldText(v, fold)}`;
+    return keyPart(v, number);
   };
   if (on.length === 1) {
     const single = on[0] as string;

@@ -74,10 +74,9 @@ import {
   type DuplicateKeys,
   dedupe,
   firstRowKeys,
+  isNumberType,
   isUniqueKey,
-  type KeyClass,
   type KeyRule,
-  keyClass,
   notUniqueKey,
   planColumns,
   rowColumns,
@@ -317,10 +316,11 @@ async function keyRules(
   if (nulls) await refuseNullKeys(host, table, rows, on);
   if (kinds === 0) return [];
   // A key part that is not a number compares by the column's type: read the types (cached per pool).
-  let classes: (KeyClass | undefined)[] | undefined;
+  let numeric: boolean[] | undefined;
   if ((kinds & NON_NUMBER_KEY_PART) !== 0) {
     const types = new Map((await host.catalog.getColumns(table)).map((c) => [c.name, c.type]));
-    classes = on.map((c) => keyClass(types.get(c) ?? ""));
+    numeric = on.map((c) => isNumberType(types.get(c) ?? ""));
+    if (!numeric.includes(true)) numeric = undefined;
   }
   const rules = new Map<string, KeyRule>();
   for (const index of await host.catalog.getUniqueIndexes(table)) {
@@ -329,10 +329,10 @@ async function keyRules(
     const folds = index.folds;
     const rule: KeyRule = { nullsEqual };
     if (folds !== undefined) rule.folds = on.map((c) => folds[index.columns.indexOf(c)]);
-    if (classes !== undefined) rule.classes = classes;
+    if (numeric !== undefined) rule.numeric = numeric;
     rules.set(JSON.stringify(rule), rule);
   }
-  if (rules.size === 0 && classes !== undefined) return [{ nullsEqual: false, classes }];
+  if (rules.size === 0 && numeric !== undefined) return [{ nullsEqual: false, numeric }];
   return [...rules.values()];
 }
 

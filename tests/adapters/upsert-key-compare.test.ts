@@ -206,3 +206,89 @@ describe("duckdb NOCASE fold differs from DuckDB's: last-wins drops a key DuckDB
     });
   });
 });
+
+describe("never a duplicate the engine would keep as two rows (a wrong 'equal' drops a row with last-wins)", () => {
+  type Case = [label: string, ddl: string, keys: unknown[]];
+  const distinct: Case[] = [
+    [
+      "SQLite INTEGER beyond 2^53",
+      "CREATE TABLE %t (k INTEGER PRIMARY KEY, v TEXT)",
+      ["9007199254740993", "9007199254740992"],
+    ],
+    ["SQLite TEXT: 7 (stored '7.0') and '7'", "CREATE TABLE %t (k TEXT PRIMARY KEY, v TEXT)", [7, "7"]],
+    [
+      "SQLite REAL: 'Infinity' text and Infinity",
+      "CREATE TABLE %t (k REAL PRIMARY KEY, v TEXT)",
+      ["Infinity", Infinity],
+    ],
+    [
+      "SQLite STRING (NUMERIC affinity) is not trusted as a number",
+      "CREATE TABLE %t (k STRING PRIMARY KEY, v TEXT)",
+      ["a7", "7"],
+    ],
+  ];
+  for (const [label, ddl, keys] of distinct) {
+    test(`${label}: both rows stored, with last-wins too`, async () => {
+      await sqlite.withSession(async (s) => {
+        for (const duplicates of ["error", "last-wins"] as const) {
+          const t = `nd_${duplicates.replace("-", "_")}_${Math.random().toString(36).slice(2, 8)}`;
+          await s.execute(ddl.replace("%t", t));
+          const rows = keys.map((k, i) => ({ k, v: `r${i}` }));
+          await s.upsert(t, rows, { on: ["k"], duplicates });
+          expect(await s.selectValue(`SELECT count(*) FROM ${t}`)).toBe(keys.length);
+        }
+      });
+    });
+  }
+
+  test("PostgreSQL: a domain over text named like a number, and numeric beyond double precision", async () => {
+    await pg.withSession(async (s) => {
+      await s.execute("DROP TABLE IF EXISTS nd_dom, nd_num");
+      await s.execute("DROP DOMAIN IF EXISTS phone_number");
+      await s.execute("CREATE DOMAIN phone_number AS text");
+      await s.execute("CREATE TABLE nd_dom (k phone_number PRIMARY KEY, v text)");
+      await s.execute("CREATE TABLE nd_num (k numeric PRIMARY KEY, v text)");
+      await s.upsert(
+        "nd_dom",
+        [
+          { k: "007", v: "a" },
+          { k: "7", v: "b" },
+        ],
+        { on: ["k"], duplicates: "last-wins" },
+      );
+      await s.upsert(
+        "nd_num",
+        [
+          { k: "0.1000000000000000001", v: "a" },
+          { k: "0.1", v: "b" },
+        ],
+        { on: ["k"], duplicates: "last-wins" },
+      );
+      expect(Number(await s.selectValue("SELECT count(*) FROM nd_dom"))).toBe(2);
+      expect(Number(await s.selectValue("SELECT count(*) FROM nd_num"))).toBe(2);
+      await s.execute("DROP TABLE nd_dom, nd_num");
+      await s.execute("DROP DOMAIN phone_number");
+    });
+  });
+
+  test("still one key where every engine stores one: '007', 7, 7n and true/1 in a number column", async () => {
+    await sqlite.withSession(async (s) => {
+      await s.execute("CREATE TABLE nd_int (k INTEGER PRIMARY KEY, v TEXT)");
+      for (const pair of [
+        ["007", 7],
+        [7n, "7"],
+        [true, "1"],
+        ["1.50", 1.5],
+      ]) {
+        const err = await s
+          .upsert(
+            "nd_int",
+            pair.map((k, i) => ({ k, v: `r${i}` })),
+            { on: ["k"] },
+          )
+          .catch((e: unknown) => e);
+        expect(err, JSON.stringify(pair.map(String))).toBeInstanceOf(CardinalityViolationError);
+      }
+    });
+  });
+});

@@ -3,6 +3,7 @@ import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { PgConfig } from "../../src/adapters/pg/index.js";
 import { PgliteConfig } from "../../src/adapters/pglite/index.js";
+import { SqliteConfig } from "../../src/adapters/sqlite/index.js";
 import { debugEnabled } from "../../src/driver/observability.js";
 import {
   type DatabaseConfig,
@@ -358,4 +359,24 @@ describe("DEBUG=sqlspec", () => {
     expect(stderr).not.toContain("Gadget");
     expect(stderr).not.toContain("19.50");
   }, 120_000);
+});
+
+describe("bulk statements under observation", () => {
+  test("SQLite upsert of 5,000 rows with a hook: succeeds, and every VALUES statement is observed", async () => {
+    const starts: string[] = [];
+    const db = new SqliteConfig({ observability: { onQueryStart: (e) => void starts.push(e.sql) } });
+    try {
+      const r = await db.withSession(async (s) => {
+        await s.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT)");
+        starts.length = 0;
+        const rows = Array.from({ length: 5000 }, (_, i) => ({ id: i + 1, name: `n${i}` }));
+        return s.upsert("t", rows, { on: ["id"] });
+      });
+      expect(r.rowsAffected).toBe(5000);
+      // 25 statements of 200 rows, between BEGIN and COMMIT.
+      expect(starts.filter((sql) => sql.startsWith('INSERT INTO "t"'))).toHaveLength(25);
+    } finally {
+      await db.close();
+    }
+  });
 });
