@@ -186,7 +186,7 @@ export class Session<Conn = unknown> implements AsyncDisposable {
    * Streams handed out and not yet finished: closed on release, so an abandoned iterator never holds the connection.
    * Made by the first stream (most sessions never stream).
    */
-  #streams: Set<AsyncGenerator<unknown>> | undefined;
+  #streams: Set<StreamHandle> | undefined;
   #host: BulkHost | undefined;
 
   static {
@@ -587,12 +587,12 @@ export class Session<Conn = unknown> implements AsyncDisposable {
   }
 
   /** Registers a stream's generator, so release() closes it if the caller abandons it (it unregisters when done). */
-  #tracked<T>(make: (handle: { gen?: AsyncGenerator<unknown> }) => AsyncGenerator<T>): AsyncGenerator<T> {
-    const handle: { gen?: AsyncGenerator<unknown> } = {};
+  #tracked<T>(make: (handle: StreamHandle) => AsyncGenerator<T>): AsyncGenerator<T> {
+    const handle: StreamHandle = {};
     const gen = make(handle);
     handle.gen = gen as AsyncGenerator<unknown>;
     this.#streams ??= new Set();
-    this.#streams.add(handle.gen);
+    this.#streams.add(handle);
     return gen;
   }
 
@@ -601,14 +601,15 @@ export class Session<Conn = unknown> implements AsyncDisposable {
     params: Params | undefined,
     batchSize: number,
     options: StreamOptions | undefined,
-    handle: { gen?: AsyncGenerator<unknown> },
+    handle: StreamHandle,
   ): AsyncGenerator<T> {
+    handle.started = true;
     try {
       const rows = this.#streamRows<T>(statement, params, batchSize, options);
       if (options?.onProgress === undefined) yield* rows;
       else yield* progressOf(rows, options.onProgress);
     } finally {
-      if (handle.gen) this.#streams?.delete(handle.gen);
+      this.#streams?.delete(handle);
     }
   }
 
@@ -759,8 +760,9 @@ export class Session<Conn = unknown> implements AsyncDisposable {
     statement: Statement,
     params: Params | undefined,
     options: ArrowStreamOptions,
-    handle: { gen?: AsyncGenerator<unknown> },
+    handle: StreamHandle,
   ): AsyncGenerator<ArrowNs.RecordBatch> {
+    handle.started = true;
     try {
       const arrow = await this.#arrowSetup(options);
       let types: readonly ResultColumnType[] | undefined;
@@ -776,7 +778,7 @@ export class Session<Conn = unknown> implements AsyncDisposable {
         }
       }
     } finally {
-      if (handle.gen) this.#streams?.delete(handle.gen);
+      this.#streams?.delete(handle);
     }
   }
 
@@ -1089,10 +1091,14 @@ export class Session<Conn = unknown> implements AsyncDisposable {
   }
 
   /** Abandoned iterators: return() runs their cleanup (CLOSE cursor, end the portal) while the session still holds the connection. */
-  async #closeStreams(streams: Set<AsyncGenerator<unknown>>): Promise<void> {
+  async #closeStreams(streams: Set<StreamHandle>): Promise<void> {
     const open = [...streams];
     streams.clear();
-    await Promise.all(open.map((g) => g.return(undefined).catch(() => undefined)));
+    // A stream never read is left as it is: read after the session ended, it raises OperationCancelledError (its
+    // first statement finds the session released) instead of ending empty, which return() would make it do.
+    await Promise.all(
+      open.map((h) => (h.started === true ? h.gen?.return(undefined).catch(() => undefined) : undefined)),
+    );
   }
 
   /** `await using session = await db.provideSession()`: {@link Session.release} at scope exit. */
@@ -1657,3 +1663,9 @@ export function isBrokenError(err: unknown): boolean {
 }
 
 export { SchemaValidationError };
+
+/** A stream() or arrow generator of the session: release closes it if it was started and left open. */
+interface StreamHandle {
+  gen?: AsyncGenerator<unknown>;
+  started?: boolean;
+}

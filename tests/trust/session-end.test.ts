@@ -373,3 +373,29 @@ for (const t of PG_TARGETS) {
     });
   });
 }
+
+describe("a stream never read before its session ended", () => {
+  test("reading it afterwards raises OperationCancelledError (SQLite, PGlite): it does not end empty", async () => {
+    const { SqliteConfig } = await import("../../src/adapters/sqlite/index.js");
+    const { PgliteConfig } = await import("../../src/adapters/pglite/index.js");
+    const { OperationCancelledError } = await import("../../src/index.js");
+    for (const db of [new SqliteConfig(), new PgliteConfig()]) {
+      try {
+        let stream: AsyncGenerator<unknown> | undefined;
+        await db.withSession(async (s) => {
+          await s.execute("CREATE TABLE late (id INTEGER)");
+          await s.execute("INSERT INTO late VALUES (1), (2)");
+          stream = s.stream("SELECT id FROM late", undefined, { batchSize: 1 });
+        });
+        const read: unknown[] = [];
+        const err = await (async () => {
+          for await (const row of stream as AsyncGenerator<unknown>) read.push(row);
+        })().catch((e: unknown) => e);
+        expect(err).toBeInstanceOf(OperationCancelledError);
+        expect(read).toEqual([]);
+      } finally {
+        await db.close();
+      }
+    }
+  });
+});
