@@ -390,6 +390,10 @@ function checksum(file: string): string {
   return JSON.stringify(r);
 }
 
+/** `BENCH_UPSERT_ONLY`: a '|'-separated list of the contenders to run (default: all); the summary line needs its pairs. */
+const ONLY = process.env.BENCH_UPSERT_ONLY?.split("|").map((n) => n.trim());
+const included = (name: string): boolean => ONLY === undefined || ONLY.includes(name);
+
 async function benchUpsert(file: string): Promise<void> {
   for (const n of SIZES) {
     const rows = rowsFor(n);
@@ -398,7 +402,7 @@ async function benchUpsert(file: string): Promise<void> {
     const cpu = new Map<string, number[]>();
     let expected: string | undefined;
     for (let round = 0; round < rounds; round++) {
-      for (const name of shuffle(Object.keys(upserts))) {
+      for (const name of shuffle(Object.keys(upserts).filter(included))) {
         resetBulk(file, n);
         const t = performance.now();
         const c = process.cpuUsage();
@@ -415,7 +419,7 @@ async function benchUpsert(file: string): Promise<void> {
     const med = new Map([...times].map(([k, v]) => [k, median(v)]));
     const medCpu = new Map([...cpu].map(([k, v]) => [k, median(v)]));
     const best = (m: Map<string, number>, names: readonly string[]) =>
-      Math.min(...names.map((k) => m.get(k) as number));
+      Math.min(...names.filter((k) => m.has(k)).map((k) => m.get(k) as number));
     const bestRaw = best(med, RAW_FK_ON);
     const bestRawCpu = best(medCpu, RAW_FK_ON);
     console.log(`\nBulk upsert ${n} rows (half new), medians of ${rounds} interleaved rounds`);
@@ -430,7 +434,7 @@ async function benchUpsert(file: string): Promise<void> {
     }
     // Like for like (same pragmas, same open/close pattern): what sqlspec's layers cost.
     const pair = (raw: number, spec: number) => `${(raw / spec).toFixed(2)}`;
-    const at = (m: Map<string, number>, k: string) => m.get(k) as number;
+    const at = (m: Map<string, number>, k: string) => m.get(k) ?? Number.NaN;
     console.log(
       `sqlspec vs the best raw with the same settings, time (CPU): foreign_keys ON ${pair(bestRaw, at(med, SPEC))} ` +
         `(${pair(bestRawCpu, at(medCpu, SPEC))}); foreign_keys OFF ${pair(at(med, RAW_FK_OFF), at(med, SPEC_FK_OFF))} ` +
