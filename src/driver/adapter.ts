@@ -148,9 +148,10 @@ export interface Introspector<Conn = unknown> {
   /** The same keys with how each compares NULLs; where absent, getUniqueKeys' keys with NULLs distinct. */
   getUniqueIndexes?(adapter: Adapter<Conn>, conn: Conn, table: string): Promise<UniqueIndex[]>;
   /**
-   * A number that changes whenever the database's schema does, whoever changed it (SQLite's schema cookie), read
-   * without a round trip: the per-pool catalog cache is dropped when it moves, so DDL run by another connection or
-   * process is seen. Where absent, only DDL run through a session drops it.
+   * A number that changes whenever what the catalog reads does, whoever changed it (SQLite's schema cookie; a DuckDB
+   * connection's settings, under which collations are probed), read without a round trip: the per-pool catalog cache
+   * is dropped when it moves, so DDL run by another connection or process is seen. Where absent, only DDL run through
+   * a session drops it.
    */
   schemaStamp?(conn: Conn): number;
 }

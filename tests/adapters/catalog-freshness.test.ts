@@ -70,3 +70,38 @@ describe("duckdb: a table of the same name in an ATTACHed database", () => {
     }
   });
 });
+
+describe("duckdb: collations read under the connection's own settings", () => {
+  test("after SET default_collation = 'nocase' keys compare as DuckDB then does, on that connection and the next", async () => {
+    const duck = new DuckdbConfig({ poolConfig: { maxSize: 1 } });
+    try {
+      await duck.withSession(async (s) => {
+        await s.execute("CREATE TABLE bin (k VARCHAR PRIMARY KEY, v TEXT)");
+        await s.upsert("bin", [{ k: "z", v: "0" }], { on: ["k"] });
+        await s.execute("SET default_collation = 'nocase'");
+        const rows = [
+          { k: "b", v: "1" },
+          { k: "B", v: "2" },
+        ];
+        await s.upsert("bin", rows, { on: ["k"], duplicates: "last-wins" });
+        expect(await s.select("SELECT k, v FROM bin WHERE v <> '0'")).toEqual([{ k: "B", v: "2" }]);
+      });
+      // The SET connection was closed on release; default_collation is a global setting, so the next connection
+      // compares without case too (its collations are probed again): one key, the last row kept.
+      await duck.withSession(async (s) => {
+        await s.execute("DELETE FROM bin");
+        await s.upsert(
+          "bin",
+          [
+            { k: "c", v: "1" },
+            { k: "C", v: "2" },
+          ],
+          { on: ["k"], duplicates: "last-wins" },
+        );
+        expect(await s.select("SELECT k, v FROM bin")).toEqual([{ k: "C", v: "2" }]);
+      });
+    } finally {
+      await duck.close();
+    }
+  });
+});

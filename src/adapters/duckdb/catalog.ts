@@ -5,6 +5,7 @@
  */
 import { parseName, quoteIdent, quotePath } from "../../core/identifiers.js";
 import type { Adapter, ColumnInfo, Introspector, KeyFold, ServerVersion, UniqueIndex } from "../../driver/adapter.js";
+import type { DuckdbConnection } from "./driver.js";
 
 function splitTable(table: string): [string | null, string] {
   const parts = parseName(table, "table name");
@@ -51,6 +52,8 @@ export const duckdbIntrospector: Introspector<any> = {
     return (await uniqueIndexes(adapter, conn, table)).map((k) => k.columns);
   },
   getUniqueIndexes: uniqueIndexes,
+  // Collations are probed on the connection: one whose settings changed (SET default_collation) reads its own.
+  schemaStamp: (conn: DuckdbConnection) => conn.settingsEpoch,
 };
 
 async function columns(adapter: Adapter<any>, conn: unknown, table: string): Promise<ColumnInfo[]> {

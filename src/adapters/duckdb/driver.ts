@@ -83,6 +83,9 @@ interface Cached {
 }
 
 /** A pooled DuckDB connection and what sqlspec tracks for it. */
+/** Settings epochs handed out in this process (DuckdbConnection.settingsEpoch). */
+let settingsEpochs = 0;
+
 export class DuckdbConnection implements PoolResource {
   /** @internal Set when the connection failed: it is discarded on release. */
   broken = false;
@@ -96,6 +99,11 @@ export class DuckdbConnection implements PoolResource {
   openStreams = 0;
   /** @internal A `SET`/`PRAGMA`/`ATTACH` ran: the connection is closed rather than reused. */
   settingsChanged = false;
+  /**
+   * @internal Which settings this connection reads the catalog under: 0 as opened, a new number after each
+   * `SET`/`PRAGMA`/`ATTACH` (SET default_collation changes how its keys compare). The catalog cache follows it.
+   */
+  settingsEpoch = 0;
   /** @internal Prepared statements by SQL text. */
   readonly statements = new Map<string, Cached>();
   /** @internal Pool bookkeeping. */
@@ -351,6 +359,7 @@ export class DuckdbAdapter implements Adapter<DuckdbConnection> {
     }
     if (type === ST.SET || type === ST.VARIABLE_SET || type === ST.ATTACH || type === ST.DETACH || type === ST.PRAGMA) {
       conn.settingsChanged = true;
+      conn.settingsEpoch = ++settingsEpochs;
     }
     const returns = result.returnType;
     if (returns !== this.#duck.ResultReturnType.QUERY_RESULT) {
