@@ -9,7 +9,7 @@ import { SQLResult } from "../core/result.js";
 import type { OperationType, Params, Row } from "../core/types.js";
 import { type QueryOptions, type RawResult, StackFailure, type StackStatement } from "./adapter.js";
 import { statementTimeoutMs } from "./deadline.js";
-import type { ExecuteOptions, Session, Statement } from "./session.js";
+import type { ExecuteOptions, Session, Statement, TransactionOptions } from "./session.js";
 
 /** A stack entry: a statement, or `[statement, params]`. */
 export type StackItem = Statement | readonly [Statement, Params?];
@@ -122,7 +122,12 @@ export async function runStack(
       // One Sync: the server runs the pipeline as one implicit transaction.
       raws = await run();
     } else if (!session.inTransaction || caps.savepoints) {
-      raws = await session.transaction(run);
+      // The stack's signal and time limit bound its BEGIN too: queued behind the session's running statement, it is
+      // given up unsent (where the engine can cancel; elsewhere BEGIN waits as statements do).
+      const limits: TransactionOptions = {};
+      if (opts.signal !== undefined) limits.signal = opts.signal;
+      if (opts.timeoutMs !== undefined && caps.cancel) limits.timeoutMs = opts.timeoutMs;
+      raws = await session.transaction(run, limits);
     } else {
       // Inside a transaction without savepoints the stack is part of the caller's transaction.
       raws = await run();
