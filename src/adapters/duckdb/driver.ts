@@ -82,10 +82,10 @@ interface Cached {
   used: number;
 }
 
-/** A pooled DuckDB connection and what sqlspec tracks for it. */
 /** Settings epochs handed out in this process (DuckdbConnection.settingsEpoch). */
 let settingsEpochs = 0;
 
+/** A pooled DuckDB connection and what sqlspec tracks for it. */
 export class DuckdbConnection implements PoolResource {
   /** @internal Set when the connection failed: it is discarded on release. */
   broken = false;
