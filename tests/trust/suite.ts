@@ -738,6 +738,41 @@ export function runTrustTests(t: TrustTarget): void {
         expect(await one.withSession((s) => s.selectValue("SELECT pg_backend_pid()"))).toBe(pid);
       });
 
+      test("a statement that fails after sending rows leaves the next statement's rows exact (session and shared)", async () => {
+        // Rows 1 and 2 reach the client before row 3 divides by zero.
+        const failing = [
+          "SELECT 1 / (3 - x) AS v FROM generate_series(1, 5) x",
+          "SELECT $1::int / (3 - x) AS v FROM generate_series(1, 5) x",
+        ];
+        const one = config({ maxSize: 1 });
+        await one.withSession(async (s) => {
+          for (const bad of failing) {
+            const err = await failure(bad.includes("$1") ? s.select(bad, [1]) : s.select(bad));
+            expect(err.sqlState).toBe("22012");
+            expect(await s.selectOne("SELECT 7 AS seven")).toEqual({ seven: 7 });
+            await failure(s.select(bad, bad.includes("$1") ? [1] : []));
+            expect(await s.select("SELECT x FROM generate_series(1, 3) x")).toEqual([{ x: 1 }, { x: 2 }, { x: 3 }]);
+            await failure(s.select(bad, bad.includes("$1") ? [1] : []));
+            expect((await s.executeMany("SELECT $1::int AS n", [[1], [2]])).rowsAffected).toBeGreaterThanOrEqual(0);
+            await failure(s.select(bad, bad.includes("$1") ? [1] : []));
+            const streamed: unknown[] = [];
+            for await (const row of s.stream("SELECT x FROM generate_series(1, 2) x")) streamed.push(row);
+            expect(streamed).toEqual([{ x: 1 }, { x: 2 }]);
+          }
+        });
+        // One-shot statements on the pool (which a driver may pipeline on one connection): the one behind the failure.
+        for (let round = 0; round < 5; round++) {
+          const [bad, good, other] = await Promise.allSettled([
+            one.select(failing[0] as string),
+            one.select("SELECT x FROM generate_series(1, 4) x"),
+            one.selectOne("SELECT 9 AS nine"),
+          ]);
+          expect(bad.status).toBe("rejected");
+          expect(good).toEqual({ status: "fulfilled", value: [{ x: 1 }, { x: 2 }, { x: 3 }, { x: 4 }] });
+          expect(other).toEqual({ status: "fulfilled", value: { nine: 9 } });
+        }
+      });
+
       test("DEALLOCATE ALL / DISCARD PLANS run through the session inside a transaction: the transaction goes on", async () => {
         await db.withSession(async (s) => {
           for (const cmd of ["DEALLOCATE ALL", "DISCARD PLANS"]) {

@@ -558,7 +558,7 @@ export class PostgresJsAdapter implements Adapter<PostgresJsConnection> {
   #resetOps(conn: PostgresJsConnection): ResetOps {
     return {
       state: conn,
-      run: (sql, params) => (conn.sql as unknown as Unsafe).unsafe(sql, params ?? [], { prepare: false }),
+      run: (sql, params) => unprepared(conn, sql, params ?? []),
       forgetPreparedStatements: () => {
         conn.prepared.clear();
         conn.preparedBytes = 0;
@@ -623,7 +623,7 @@ export class PostgresJsAdapter implements Adapter<PostgresJsConnection> {
   async #finishTypes(conn: PostgresJsConnection, res: PjsResult, late: [string, number][]): Promise<void> {
     await this.#types.resolve(
       late.map((l) => l[1]),
-      (text, params) => (conn.sql as unknown as Unsafe).unsafe(text, params, { prepare: false }),
+      (text, params) => unprepared(conn, text, params),
     );
     const parsers = codecsOf(conn.sql).parsers;
     for (const c of res.columns ?? []) {
@@ -851,44 +851,25 @@ export class PostgresJsAdapter implements Adapter<PostgresJsConnection> {
     const cancel = this.#arm(conn, q, opts, state);
     conn.openCursors++;
     let unknownTypes: number[] | undefined;
-    let failed = false;
     try {
       for await (const batch of q.cursor(Math.max(1, Math.floor(batchSize)))) {
         if (cancel.kind !== undefined) throw stoppedError(cancel.kind);
+        withoutStaleSlots(batch);
         unknownTypes ??= this.#streamTypes(conn, batch);
         if (opts.onColumnTypes !== undefined) opts.onColumnTypes(this.#columnTypes(batch));
         yield batch;
       }
     } catch (err) {
-      failed = true;
       throw this.#error(conn, err, cancel.kind);
     } finally {
       conn.openCursors--;
       state.settled = true;
       if (!(await cancel.done())) conn.broken = true;
-      else if (failed) await this.#clearCursorRows(conn);
     }
     // A type first met inside a cursor cannot be looked up while the cursor holds the connection: it read as text
     // this once, and is looked up now for every later statement.
     if (unknownTypes !== undefined && unknownTypes.length > 0) {
-      await this.#types
-        .resolve(unknownTypes, (text, p) => (conn.sql as unknown as Unsafe).unsafe(text, p, { prepare: false }))
-        .catch(() => {});
-    }
-  }
-
-  /**
-   * postgres.js counts a cursor batch's rows per connection and resets the count only on CommandComplete or a
-   * batch handed over, not on an error: after a cursor fails partway, the next statement's rows land after that many
-   * empty slots. A throwaway `SELECT` (one empty row, then CommandComplete) resets the count. In a failed transaction
-   * nothing returns rows before the ROLLBACK, whose CommandComplete resets it.
-   */
-  async #clearCursorRows(conn: PostgresJsConnection): Promise<void> {
-    if (conn.broken || conn.wire.status === 69) return;
-    try {
-      await (conn.sql as unknown as Unsafe).unsafe("SELECT", [], { prepare: false });
-    } catch {
-      conn.broken = true;
+      await this.#types.resolve(unknownTypes, (text, p) => unprepared(conn, text, p)).catch(() => {});
     }
   }
 
@@ -1093,7 +1074,29 @@ function codecsOf(sql: PostgresSql): {
   };
 }
 
+/**
+ * postgres.js counts the rows of the current result per connection and resets the count on CommandComplete only, not
+ * on an error (porsager/postgres#1119, open): after a statement fails with some rows already received, the next
+ * result on that connection, possibly another caller's pipelined statement, puts its rows after that many empty
+ * slots. A row is never undefined, so leading empty slots are always that stale count: they are dropped in place.
+ */
+function withoutStaleSlots(res: PjsResult): PjsResult {
+  const n = res.length;
+  if (n === 0 || res[0] !== undefined) return res;
+  let first = 1;
+  while (first < n && res[first] === undefined) first++;
+  res.copyWithin(0, first);
+  res.length = n - first;
+  return res;
+}
+
+/** An internal statement (catalog lookups, reset): unprepared, its rows exact. */
+function unprepared(conn: PostgresJsConnection, text: string, params: unknown[]): Promise<PjsResult> {
+  return (conn.sql as unknown as Unsafe).unsafe(text, params, { prepare: false }).then(withoutStaleSlots);
+}
+
 function toRaw(res: PjsResult): RawResult {
+  withoutStaleSlots(res);
   const cols = res.columns;
   let columns = EMPTY;
   if (cols && cols.length > 0) {
