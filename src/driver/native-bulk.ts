@@ -97,9 +97,7 @@ export function scannedChunks(
   positions?: readonly number[],
 ): ValueChunks {
   const per = rowsPerStatement(bulk, columns.length);
-  const chunks = new ValueChunks(rows, columns, on, per, bulk.refusedValue, bulk.encodeValue);
-  chunks.positions = positions;
-  return chunks.scan();
+  return new ValueChunks(rows, columns, on, per, bulk.refusedValue, bulk.encodeValue, positions).scan();
 }
 
 /** `session.upsert` on an INSERT-form engine. Atomic: one statement, or its own transaction (or the caller's). */

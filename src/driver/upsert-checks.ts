@@ -567,7 +567,7 @@ export class ValueChunks {
   readonly #encode: ((v: unknown) => unknown) | undefined;
   readonly perChunk: number;
   /** Each row's index in the caller's rows, when these are what last-wins kept of them. */
-  positions: readonly number[] | undefined;
+  readonly positions: readonly number[] | undefined;
   #arrays: (unknown[] | undefined)[] = [];
   #bad: unknown;
   #scan: KeyScan = { kinds: 0, last: Number.NEGATIVE_INFINITY };
@@ -579,7 +579,9 @@ export class ValueChunks {
     perChunk: number,
     refused?: RefusedValue,
     encode?: (v: unknown) => unknown,
+    positions?: readonly number[],
   ) {
+    this.positions = positions;
     this.#rows = rows;
     this.#columns = columns;
     this.#on = on;

@@ -37,6 +37,7 @@ import type {
 import { RELEASED } from "../../driver/adapter.js";
 import type { ResolvedDriverFeatures } from "../../driver/config.js";
 import { importDriver, rethrow } from "../../driver/dependencies.js";
+import { evictLeastRecentlyUsed } from "../../driver/lru.js";
 import { ConnectionPool, type PoolResource } from "../../driver/pool.js";
 import { appendRows, columnAppenders } from "./appender.js";
 import { duckdbIntrospector } from "./catalog.js";
@@ -281,7 +282,7 @@ export class DuckdbAdapter implements Adapter<DuckdbConnection> {
     const stmt = await conn.connection.prepare(sql);
     const max = this.#o.statementCacheSize;
     if (max === 0 || stmt.parameterCount === 0) return [stmt, false];
-    if (conn.statements.size >= max) evictOldest(conn.statements);
+    if (conn.statements.size >= max) evictLeastRecentlyUsed(conn.statements)?.stmt.destroySync();
     conn.statements.set(sql, { stmt, used: ++conn.tick });
     return [stmt, true];
   }
@@ -550,20 +551,6 @@ function checkNotExpired(opts: QueryOptions): void {
   if (opts.timeoutMs !== undefined && opts.timeoutMs <= 0) {
     throw new QueryTimeoutError("DuckDB query timeout: timeoutMs expired before the statement could start");
   }
-}
-
-function evictOldest(map: Map<string, Cached>): void {
-  let oldest: string | undefined;
-  let min = Number.POSITIVE_INFINITY;
-  for (const [k, v] of map) {
-    if (v.used < min) {
-      min = v.used;
-      oldest = k;
-    }
-  }
-  if (oldest === undefined) return;
-  map.get(oldest)?.stmt.destroySync();
-  map.delete(oldest);
 }
 
 function brokenError(): DatabaseConnectionError {

@@ -6,6 +6,7 @@
  */
 import type { Row } from "../../core/types.js";
 import type { RawResult } from "../../driver/adapter.js";
+import { evictLeastRecentlyUsed } from "../../driver/lru.js";
 import {
   applyInt8,
   decodeRows,
@@ -78,7 +79,7 @@ export function prepareStatement(
     used: ++h.tick,
   };
   if (cacheSize > 0) {
-    if (h.statements.size >= cacheSize) evictOldest(h.statements);
+    if (h.statements.size >= cacheSize) evictLeastRecentlyUsed(h.statements);
     h.statements.set(sql, entry);
   }
   return entry;
@@ -145,16 +146,4 @@ function rowid(id: number | bigint, read: ReadOptions): number | bigint | string
   if (mode === "bigint") return BigInt(id);
   if (typeof id === "bigint") return id <= MAX_SAFE && id >= -MAX_SAFE ? Number(id) : id;
   return id;
-}
-
-function evictOldest(map: Map<string, CachedStatement>): void {
-  let oldest: string | undefined;
-  let min = Number.POSITIVE_INFINITY;
-  for (const [k, v] of map) {
-    if (v.used < min) {
-      min = v.used;
-      oldest = k;
-    }
-  }
-  if (oldest !== undefined) map.delete(oldest);
 }
