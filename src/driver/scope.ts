@@ -5,12 +5,13 @@
  * call (inside its own callback) from a concurrent one (another task using the same session).
  */
 import { AsyncLocalStorage } from "node:async_hooks";
+import type { TransactionWork } from "./transaction-work.js";
 
 export interface SessionScope {
   /** The session whose callback is running. */
   readonly session: object;
   /** The innermost transaction() call of that session whose callback is running, if any. */
-  readonly transaction: object | undefined;
+  readonly transaction: TransactionWork | undefined;
   /** The scope this one runs inside (another session's transaction callback, say). */
   readonly outer?: SessionScope | undefined;
 }
@@ -19,6 +20,17 @@ export interface SessionScope {
 export function insideTransaction(token: object): boolean {
   for (let s = sessionScope.getStore(); s !== undefined; s = s.outer) if (s.transaction === token) return true;
   return false;
+}
+
+/**
+ * The innermost transaction() call of `session` whose callback the current async flow runs in (or ran in: it may
+ * have ended since), if any.
+ */
+export function transactionOf(session: object): TransactionWork | undefined {
+  for (let s = sessionScope.getStore(); s !== undefined; s = s.outer) {
+    if (s.session === session && s.transaction !== undefined) return s.transaction;
+  }
+  return undefined;
 }
 
 export const sessionScope = new AsyncLocalStorage<SessionScope>();

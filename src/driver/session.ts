@@ -45,8 +45,9 @@ import { attachStatement } from "./observability.js";
 import { countRows, currentProgress, type OnProgress, ProgressReporter, withProgress } from "./progress.js";
 import { savepointStatement } from "./savepoints.js";
 import { SchemaValidationError, validateRows } from "./schema.js";
-import { insideTransaction, sessionScope } from "./scope.js";
+import { insideTransaction, sessionScope, transactionOf } from "./scope.js";
 import { type CompiledStatement, runStack, type StackItem, type StackOptions } from "./stack.js";
+import { TransactionWork } from "./transaction-work.js";
 import { type UpsertOptions, upsertRows } from "./upsert.js";
 
 let hostOf: (session: Session<any>) => BulkHost;
@@ -145,6 +146,30 @@ const TOTAL_COLUMN = "_sqlspec_total";
 
 /** A session's transaction() calls until its first one (most sessions run none): shared, never added to. */
 const NO_TRANSACTIONS: object[] = Object.freeze([]) as unknown as object[];
+/** The Session methods that run statements and return a promise (stream() and Arrow batches are checked apart). */
+const TRANSACTION_WORK = [
+  "execute",
+  "executeMany",
+  "executeStack",
+  "executeScript",
+  "explain",
+  "select",
+  "selectOne",
+  "selectOneOrNull",
+  "selectValue",
+  "selectValueOrNull",
+  "selectWithTotal",
+  "loadArrow",
+  "begin",
+  "commit",
+  "rollback",
+  "transaction",
+  "savepoint",
+  "releaseSavepoint",
+  "rollbackToSavepoint",
+  "upsert",
+  "loadRecords",
+] as const;
 
 const dataOf = <T>(r: SQLResult<T>): T[] => r.data;
 const oneRow = <T>(r: SQLResult<T>): T => r.one();
@@ -191,6 +216,16 @@ export class Session<Conn = unknown> implements AsyncDisposable {
 
   static {
     hostOf = (session) => session.#bulkHost;
+    // A call issued from a transaction() callback's flow is that transaction's work: counted until it settles, or
+    // refused once the transaction is over (transaction-work.ts). One wrapper for every call that runs statements.
+    const proto = Session.prototype as unknown as Record<string, (a?: unknown, b?: unknown, c?: unknown) => unknown>;
+    for (const name of TRANSACTION_WORK) {
+      const call = proto[name] as (this: Session, a?: unknown, b?: unknown, c?: unknown) => Promise<unknown>;
+      proto[name] = function (this: Session, a?: unknown, b?: unknown, c?: unknown): Promise<unknown> {
+        const work = this.#transactions === NO_TRANSACTIONS ? undefined : transactionOf(this);
+        return work === undefined ? call.call(this, a, b, c) : work.run(() => call.call(this, a, b, c));
+      };
+    }
   }
 
   /** @internal Sessions come from `config.provideSession()` / `withSession()`. */
@@ -629,6 +664,7 @@ export class Session<Conn = unknown> implements AsyncDisposable {
     batchSize: number,
     options: StreamOptions | undefined,
   ): AsyncGenerator<readonly T[]> {
+    if (this.#transactions !== NO_TRANSACTIONS) transactionOf(this)?.check();
     if (this.#transactions.length !== 0) this.#sameTask("stream()");
     if (this.#reading !== undefined) {
       // A second cursor in the first one's transaction is closed by that transaction's end (pg, PGlite), and
@@ -731,9 +767,13 @@ export class Session<Conn = unknown> implements AsyncDisposable {
       if (!Number.isInteger(batchSize) || batchSize < 1) {
         throw new ParameterError(`selectToArrow batchSize must be a positive integer, got ${String(batchSize)}`);
       }
+      if (this.#transactions !== NO_TRANSACTIONS) transactionOf(this)?.check();
       return this.#tracked((handle) => this.#arrowBatches(statement, params, options, handle));
     }
-    return this.#arrowTable(statement, params, options);
+    const work = this.#transactions === NO_TRANSACTIONS ? undefined : transactionOf(this);
+    return work === undefined
+      ? this.#arrowTable(statement, params, options)
+      : work.run(() => this.#arrowTable(statement, params, options));
   }
 
   /** Checks before any I/O: the adapter reports column types, the options are valid, apache-arrow is installed. */
@@ -893,7 +933,7 @@ export class Session<Conn = unknown> implements AsyncDisposable {
     this.#sameTask("transaction()");
     if (this.#transactions === NO_TRANSACTIONS) this.#transactions = [];
     const running = this.#transactions;
-    const token = {};
+    const token = new TransactionWork();
     running.push(token);
     try {
       const nested = this.inTransaction;
@@ -919,7 +959,11 @@ export class Session<Conn = unknown> implements AsyncDisposable {
     }
   }
 
-  async #topLevel<T>(fn: (tx: this) => Promise<T>, options: TransactionOptions | undefined, token: object): Promise<T> {
+  async #topLevel<T>(
+    fn: (tx: this) => Promise<T>,
+    options: TransactionOptions | undefined,
+    token: TransactionWork,
+  ): Promise<T> {
     await this.#begin(options);
     let value: T;
     try {
@@ -927,15 +971,23 @@ export class Session<Conn = unknown> implements AsyncDisposable {
         fn(this),
       );
     } catch (err) {
+      // What fn fired without awaiting runs (or is refused) before the ROLLBACK, and reports it rolled back.
+      await token.settle(true);
       if (!this.#released && this.inTransaction) await this.#rollback().catch(() => undefined);
       throw err;
+    }
+    // What fn fired without awaiting belongs to this transaction: COMMIT waits for it, and its failure is fn's.
+    const waited = await token.settle(false);
+    if (waited.failed) {
+      if (!this.#released && this.inTransaction) await this.#rollback().catch(() => undefined);
+      throw waited.error;
     }
     // fn may have ended the transaction itself (commit()/rollback()).
     if (this.inTransaction) await this.#commit();
     return value;
   }
 
-  async #savepoint<T>(fn: (tx: this) => Promise<T>, token: object): Promise<T> {
+  async #savepoint<T>(fn: (tx: this) => Promise<T>, token: TransactionWork): Promise<T> {
     if (!this.adapter.capabilities.savepoints) {
       throw new TransactionError(`Nested transactions need savepoints, which ${this.adapter.databaseLabel} lacks`);
     }
@@ -947,11 +999,14 @@ export class Session<Conn = unknown> implements AsyncDisposable {
         fn(this),
       );
     } catch (err) {
-      if (!this.#released) {
-        await this.#control(`ROLLBACK TO SAVEPOINT ${name}`).catch(() => undefined);
-        await this.#control(`RELEASE SAVEPOINT ${name}`).catch(() => undefined);
-      }
+      await token.settle(true);
+      await this.#undoSavepoint(name);
       throw err;
+    }
+    const waited = await token.settle(false);
+    if (waited.failed) {
+      await this.#undoSavepoint(name);
+      throw waited.error;
     }
     if (this.#transactionStatus() === "failed") {
       // fn caught a statement error: the inner work is undone, and so is the abort, so the outer transaction goes on.
@@ -963,6 +1018,12 @@ export class Session<Conn = unknown> implements AsyncDisposable {
     }
     await this.#control(`RELEASE SAVEPOINT ${name}`);
     return value;
+  }
+
+  async #undoSavepoint(name: string): Promise<void> {
+    if (this.#released) return;
+    await this.#control(`ROLLBACK TO SAVEPOINT ${name}`).catch(() => undefined);
+    await this.#control(`RELEASE SAVEPOINT ${name}`).catch(() => undefined);
   }
 
   /**

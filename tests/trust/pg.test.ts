@@ -3,6 +3,7 @@ import { PG_URL } from "../support/servers.js";
 import { runBulkTrustTests } from "./bulk.js";
 import { runCopyTrustTests } from "./copy.js";
 import { runTrustTests, type TrustTarget } from "./suite.js";
+import { runUnawaitedTrustTests } from "./unawaited.js";
 
 const target: TrustTarget = {
   name: "pg",
@@ -18,3 +19,4 @@ const target: TrustTarget = {
 runTrustTests(target);
 runBulkTrustTests(target);
 runCopyTrustTests(target);
+runUnawaitedTrustTests(target);

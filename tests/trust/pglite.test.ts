@@ -2,6 +2,7 @@ import { PgliteConfig, type PgliteConnection } from "../../src/adapters/pglite/i
 import { runBulkTrustTests } from "./bulk.js";
 import { runCopyTrustTests } from "./copy.js";
 import { runTrustTests, type TrustTarget } from "./suite.js";
+import { runUnawaitedTrustTests } from "./unawaited.js";
 
 /**
  * One PGlite database per suite: every config a suite makes shares it, as sessions of one process would (each suite
@@ -23,3 +24,4 @@ function target(): TrustTarget {
 runTrustTests(target());
 runBulkTrustTests(target());
 runCopyTrustTests(target());
+runUnawaitedTrustTests(target());
