@@ -111,8 +111,10 @@ async function until(cond: () => boolean, ms: number): Promise<boolean> {
   return cond();
 }
 
+// Every case opens its own proxy and pool (nothing shared but the servers), and nearly all of its time is the proxy's
+// delay: the cases run side by side (vitest's maxConcurrency, 5 at a time), not one after another (~45 s).
 for (const t of TARGETS) {
-  describe(`slow connect: ${t.name}`, () => {
+  describe.concurrent(`slow connect: ${t.name}`, () => {
     const opened: AnyConfig[] = [];
     const proxies: SlowProxy[] = [];
     /** A pool of one connection behind a proxy of its own (its socket count is this pool's alone). */
