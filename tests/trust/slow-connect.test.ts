@@ -21,6 +21,8 @@ const CONNECT_DELAY_MS = 1500;
 /** A TCP proxy to one server; counts the client sockets still open and can drop them all (a lost connection). */
 class SlowProxy {
   slow = false;
+  /** The hold while `slow` is on. */
+  delayMs = CONNECT_DELAY_MS;
   readonly #sockets = new Set<net.Socket>();
   readonly #server: net.Server;
 
@@ -41,7 +43,7 @@ class SlowProxy {
           client.on("error", () => upstream.destroy());
           client.on("close", () => upstream.destroy());
         },
-        this.slow ? CONNECT_DELAY_MS : 0,
+        this.slow ? this.delayMs : 0,
       );
     });
   }
@@ -268,6 +270,25 @@ for (const t of TARGETS) {
         await settledAfterLateConnect(db, proxy);
       });
     }
+
+    test("every connect slower than acquireTimeoutMs: the timed-out acquire's connection is kept and serves the next acquire", async () => {
+      // The proxy holds each new connection 500 ms; acquireTimeoutMs is shorter, so no acquire can wait for a
+      // connect of its own. The first times out; its connection, once open, must serve the second.
+      const { db, proxy } = await open({ acquireTimeoutMs: 400 });
+      proxy.delayMs = 500;
+      proxy.slow = true;
+      const first = await timed(db.selectValue("SELECT 7"));
+      expect(first.error).toBeInstanceOf(PoolTimeoutError);
+      expect((first.error as Error).message).toMatch(/acquireTimeoutMs=400 ms/);
+      const second = await timed(db.withSession((s) => s.selectValue("SELECT 8")));
+      expect(second.error).toBeUndefined();
+      expect(second.value).toBe(8);
+      // Served by the connection the first acquire started (it arrives ~100 ms into the second's wait).
+      expect(second.ms).toBeLessThan(400);
+      expect(proxy.openSockets).toBe(1);
+      const adapter = await db.getAdapter();
+      expect(adapter.poolStats?.()).toEqual({ idle: 1, used: 0, pending: 0 });
+    });
 
     test("close() while the first acquire connects: PoolTimeoutError, the late connection is closed", async () => {
       const { db, proxy } = await open({});

@@ -253,7 +253,8 @@ export class PgAdapter implements Adapter<PgConnection> {
     });
 
     const connectTimeoutMs = p.connectTimeoutMs ?? 10_000;
-    // pg-pool uses one option for both "wait for a free client" and "connect"; give the client its own.
+    // pg-pool's connectionTimeoutMillis would bound both the wait for a client and the connect (killing a slow
+    // connect): acquire() bounds the wait itself, and the client gets its own connect limit.
     class Client extends pg.Client {
       constructor(config: PgModule.ClientConfig) {
         super({ ...config, connectionTimeoutMillis: connectTimeoutMs });
@@ -271,7 +272,6 @@ export class PgAdapter implements Adapter<PgConnection> {
       allowExitOnIdle: true,
       onConnect: (c) => this.#setupConnection(c as PgClient),
     };
-    if (p.acquireTimeoutMs !== undefined) config.connectionTimeoutMillis = p.acquireTimeoutMs;
     if (p.connectionString !== undefined) config.connectionString = p.connectionString;
     if (p.host !== undefined) config.host = p.host;
     if (p.port !== undefined) config.port = p.port;
@@ -402,12 +402,34 @@ export class PgAdapter implements Adapter<PgConnection> {
       const pool = this.pool;
       // Without an idle client the checkout either opens a connection (not in pg-pool's queue, so close() cannot
       // reach it there) or waits in the queue (reachable unless #pendingQueue is missing).
-      const closable = pool.idleCount === 0 && (this.#pendingQueue === undefined || pool.totalCount < this.#maxSize);
+      const opens = pool.idleCount === 0 && pool.totalCount < this.#maxSize;
+      const closable = opens || (pool.idleCount === 0 && this.#pendingQueue === undefined);
+      const queue = this.#pendingQueue;
+      const queued = queue?.length ?? 0;
       let pending = pool.connect();
+      // The checkout pg-pool queued, if it did (it opens a connection for the others).
+      const waiting = queue !== undefined && queue.length > queued ? queue[queue.length - 1] : undefined;
       if (closable) pending = this.#closable(pending);
+      // acquireTimeoutMs is applied here, not by pg-pool: pg-pool's timer destroys the connection it is opening for
+      // the checkout, so with connects slower than the limit no acquire would ever be served. Given up here, the
+      // connection still opens and goes back to the pool (the next waiter or the idle list).
+      const poolMs = this.#acquireTimeoutMs;
+      const callMs = options?.timeoutMs;
+      const byPool = poolMs !== undefined && (callMs === undefined || poolMs <= callMs);
       const client =
-        options?.signal !== undefined || options?.timeoutMs !== undefined
-          ? await boundedAcquire(pending, options, (c) => c.release(), "PostgreSQL")
+        options?.signal !== undefined || callMs !== undefined || poolMs !== undefined
+          ? await boundedAcquire(
+              pending,
+              {
+                signal: options?.signal,
+                timeoutMs: byPool ? poolMs : callMs,
+                timedOut: byPool ? () => this.#acquireTimedOut(opens) : undefined,
+                // A queued checkout leaves pg-pool's queue, as pg-pool's own timer would take it out.
+                withdraw: waiting === undefined ? undefined : () => removeItem(queue, waiting),
+              },
+              (c) => c.release(),
+              "PostgreSQL",
+            )
           : await pending;
       if (this.#closed) {
         // A client pg-pool handed out as close() began (from its queue, which close() empties only after this).
@@ -444,21 +466,17 @@ export class PgAdapter implements Adapter<PgConnection> {
     });
   }
 
+  #acquireTimedOut(opening: boolean): PoolTimeoutError {
+    const ms = this.#acquireTimeoutMs;
+    return new PoolTimeoutError(
+      opening
+        ? `PostgreSQL pool: no connection within acquireTimeoutMs=${ms} ms (a new connection was still being opened)`
+        : `PostgreSQL pool: no free connection within acquireTimeoutMs=${ms} ms (maxSize reached)`,
+    );
+  }
+
   #mapAcquireError(err: unknown): SQLSpecError {
     const msg = err instanceof Error ? err.message : String(err);
-    if (msg === "Connection terminated due to connection timeout") {
-      // pg-pool's timer (acquireTimeoutMs) fired while it opened a connection for this checkout, and closed it.
-      return new PoolTimeoutError(
-        `PostgreSQL pool: no connection within acquireTimeoutMs=${this.#acquireTimeoutMs} ms (a new connection was still being opened)`,
-        { cause: err },
-      );
-    }
-    if (msg.includes("timeout exceeded when trying to connect")) {
-      return new PoolTimeoutError(
-        `PostgreSQL pool: no free connection within acquireTimeoutMs=${this.#acquireTimeoutMs} ms (maxSize reached)`,
-        { cause: err },
-      );
-    }
     if (msg.includes("connection timeout") || msg.includes("timeout expired")) {
       return new DatabaseConnectionError(`PostgreSQL connection error: ${msg}`, { cause: err });
     }
@@ -1202,4 +1220,10 @@ function cancelledBeforeSent(signal: AbortSignal): SQLSpecError {
 
 function brokenError(): SQLSpecError {
   return new DatabaseConnectionError("PostgreSQL connection error: the connection was lost; open a new session");
+}
+
+/** Takes one checkout out of pg-pool's queue (the queue is reachable: `queue` is defined). */
+function removeItem(queue: PgPendingCheckout[] | undefined, item: PgPendingCheckout): void {
+  const i = queue?.indexOf(item) ?? -1;
+  if (i !== -1) queue?.splice(i, 1);
 }

@@ -128,19 +128,29 @@ export class StatementCancel {
 }
 
 /**
- * Races a pending checkout against an AbortSignal and a per-call timeout. When either wins, the checkout still
- * completes later and that connection is handed straight back with `giveBack`.
+ * Races a pending checkout against an AbortSignal and a timeout. When either wins, the checkout still completes later
+ * and that connection is handed straight back with `giveBack` (to the next waiter or the idle list), unless
+ * `withdraw` took the checkout out of the pool's queue first. `timedOut` makes the timeout's error.
  */
 export function boundedAcquire<T>(
   pending: Promise<T>,
-  options: { signal?: AbortSignal | undefined; timeoutMs?: number | undefined },
+  options: {
+    signal?: AbortSignal | undefined;
+    timeoutMs?: number | undefined;
+    timedOut?: (() => Error) | undefined;
+    withdraw?: (() => void) | undefined;
+  },
   giveBack: (conn: T) => void,
   label: string,
 ): Promise<T> {
-  const { signal, timeoutMs } = options;
+  const { signal, timeoutMs, withdraw } = options;
   const cancelled = (): OperationCancelledError =>
     new OperationCancelledError(`${label} acquire cancelled`, { cause: signal?.reason });
+  const timedOut =
+    options.timedOut ??
+    (() => new PoolTimeoutError(`${label} pool: no free connection within timeoutMs=${timeoutMs} ms`));
   const abandon = (): void => {
+    withdraw?.();
     pending.then(giveBack, () => {});
   };
   if (signal?.aborted) {
@@ -158,13 +168,18 @@ export function boundedAcquire<T>(
     };
     // A checkout that completes after we gave up is handed back by the `pending.then` below.
     const onAbort = (): void => {
-      if (finish()) reject(cancelled());
+      if (finish()) {
+        withdraw?.();
+        reject(cancelled());
+      }
     };
     const timer =
       timeoutMs !== undefined
         ? setTimeout(() => {
-            if (finish())
-              reject(new PoolTimeoutError(`${label} pool: no free connection within timeoutMs=${timeoutMs} ms`));
+            if (finish()) {
+              withdraw?.();
+              reject(timedOut());
+            }
           }, timeoutMs)
         : undefined;
     signal?.addEventListener("abort", onAbort, { once: true });
