@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { PgConfig } from "../../src/adapters/pg/index.js";
 import { PostgresJsConfig } from "../../src/adapters/postgresjs/index.js";
 import {
-  DatabaseConnectionError,
+  OperationalError,
   OperationCancelledError,
   PoolTimeoutError,
   QueryTimeoutError,
@@ -150,7 +150,10 @@ describe("postgres.js one-shot calls", () => {
       const settled = await running;
       for (const s of settled) {
         expect(s.status).toBe("rejected");
-        expect((s as PromiseRejectedResult).reason).toBeInstanceOf(DatabaseConnectionError);
+        // The server's reason, as pg reports it: 57P01 (admin shutdown), not a bare lost connection.
+        const reason = (s as PromiseRejectedResult).reason;
+        expect(reason).toBeInstanceOf(OperationalError);
+        expect(reason.sqlState).toBe("57P01");
       }
       const next = await db.selectValue<number>("SELECT pg_backend_pid()");
       expect(next).not.toBe(pid);

@@ -6,11 +6,13 @@ import { afterAll, describe, expect, test } from "vitest";
 import {
   type DatabaseConfig,
   DatabaseConnectionError,
+  OperationalError,
   OperationCancelledError,
   PermissionDeniedError,
   type PoolConfig,
   PoolTimeoutError,
   QueryTimeoutError,
+  type Session,
   SQLSpecError,
 } from "../../src/index.js";
 
@@ -85,6 +87,55 @@ export function runServerFaultTests(name: string, make: (o: FaultConfigOptions) 
       );
       await new Promise((r) => setTimeout(r, 100));
       for (let i = 0; i < 4; i++) expect(await db.withSession((s) => s.selectValue("SELECT 41 + 1"))).toBe(42);
+    });
+
+    test("pg_terminate_backend while a session holds the connection: OperationalError 57P01 (running, idle, idle in a transaction); the connection is discarded", async () => {
+      const db = config({ pool: { maxSize: 1 } });
+      const admin = config({ pool: { maxSize: 1 } });
+      const terminate = (pid: unknown) => admin.withSession((s) => s.execute("SELECT pg_terminate_backend($1)", [pid]));
+      const cases: [string, (s: Session<any>, pid: unknown) => Promise<any>][] = [
+        [
+          "running",
+          async (s, pid) => {
+            const running = s.selectValue("SELECT pg_sleep(5)").catch((e) => e);
+            await new Promise((r) => setTimeout(r, 100));
+            await terminate(pid);
+            return running;
+          },
+        ],
+        [
+          "idle",
+          async (s, pid) => {
+            await terminate(pid);
+            await new Promise((r) => setTimeout(r, 100));
+            return s.selectValue("SELECT 1").catch((e) => e);
+          },
+        ],
+        [
+          "idle in a transaction",
+          (s, pid) =>
+            s
+              .transaction(async (tx) => {
+                await tx.selectValue("SELECT 1");
+                await terminate(pid);
+                await new Promise((r) => setTimeout(r, 100));
+                await tx.selectValue("SELECT 2");
+              })
+              .catch((e) => e),
+        ],
+      ];
+      for (const [what, run] of cases) {
+        const session = await db.provideSession();
+        const pid = await session.selectValue("SELECT pg_backend_pid()");
+        const err = await run(session, pid);
+        expect(err, what).toBeInstanceOf(OperationalError);
+        expect(err, what).not.toBeInstanceOf(QueryTimeoutError);
+        expect(err.sqlState, what).toBe("57P01");
+        expect(err.message, what).toMatch(/\[57P01\]: terminating connection due to administrator command/);
+        await session.release(err);
+        // Discarded: the pool's next session runs on a new backend.
+        expect(await db.withSession((s) => s.selectValue("SELECT pg_backend_pid()")), what).not.toBe(pid);
+      }
     });
 
     test("server statement_timeout → QueryTimeoutError; connection reusable", async () => {

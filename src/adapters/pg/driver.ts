@@ -48,7 +48,14 @@ import {
 import { changesSchema, parseCommandTag, rowsAffectedFor } from "../postgres-common/command-tag.js";
 import { copyFromStdinSql, encodeCopyRows, encodeCopySource } from "../postgres-common/copy.js";
 import { refuseCopyStdio } from "../postgres-common/copy-guard.js";
-import { isBrokenConnectionError, isStaleStatementError, mapPostgresError } from "../postgres-common/errors.js";
+import {
+  isBrokenConnectionError,
+  isStaleStatementError,
+  lostConnectionError,
+  mapPostgresError,
+  type ServerFatal,
+  serverFatalOf,
+} from "../postgres-common/errors.js";
 import { POSTGRES_MAX_PARAMETERS } from "../postgres-common/limits.js";
 import { POSTGRES_SERVER_NAMED_LOCK } from "../postgres-common/lock.js";
 import { pgResultColumnTypes } from "../postgres-common/result-types.js";
@@ -128,6 +135,8 @@ export class PgConnection implements ConnectionState {
   readonly statements: StatementCache | undefined;
   /** @internal Set when the socket failed: the connection is discarded on release. */
   broken = false;
+  /** @internal The FATAL error the server sent as it closed the connection (57P01 from pg_terminate_backend). */
+  closedBy: ServerFatal | undefined = undefined;
   settingsChanged = false;
   /** pg has no driver cursor here: streams use the session's DECLARE/FETCH, which the transaction owns. */
   readonly openCursors = 0;
@@ -323,8 +332,10 @@ export class PgAdapter implements Adapter<PgConnection> {
     const conn = new PgConnection(client, this.#cacheSize, this.#cacheBytes);
     (client as unknown as Record<symbol, PgConnection>)[CONN] = conn;
     // While checked out, pg-pool has no listener: without ours a dying socket would be an uncaught 'error'.
-    client.on("error", () => {
+    client.on("error", (err) => {
       conn.broken = true;
+      // The server's reason (57P01 …) is what later statements report, as one running when it came does.
+      conn.closedBy ??= serverFatalOf(err);
     });
     if (this.#features.enablePgvector && !this.#vectorChecked) {
       const r = (await client.query(VECTOR_TYPE_SQL)) as unknown as PgResult;
@@ -581,7 +592,7 @@ export class PgAdapter implements Adapter<PgConnection> {
 
   async query(conn: PgConnection, sql: string, params: unknown[], opts: QueryOptions): Promise<RawResult> {
     const client = conn.client as PgClient;
-    if (conn.broken) throw brokenError();
+    if (conn.broken) throw brokenError(conn);
     refuseCopyStdio(sql);
     if (opts.signal?.aborted) throw cancelledBeforeSent(opts.signal);
     let values: unknown[] | undefined = params.length > 0 ? this.#encode(params, undefined) : undefined;
@@ -593,7 +604,7 @@ export class PgAdapter implements Adapter<PgConnection> {
       if (!turn) {
         await waiting;
         turn = true;
-        if (conn.broken) throw brokenError();
+        if (conn.broken) throw brokenError(conn);
       }
       /** The parameter types came from the per-pool cache (described by an earlier call, maybe before some DDL). */
       let cachedTypes = false;
@@ -681,7 +692,7 @@ export class PgAdapter implements Adapter<PgConnection> {
       if (!turn) {
         await waiting;
         turn = true;
-        if (conn.broken) throw brokenError();
+        if (conn.broken) throw brokenError(conn);
       }
       return await work();
     } finally {
@@ -829,7 +840,7 @@ export class PgAdapter implements Adapter<PgConnection> {
    * transaction, so the batch is atomic even outside an explicit one.
    */
   async queryMany(conn: PgConnection, sql: string, paramSets: unknown[][], opts: QueryOptions): Promise<RawResult> {
-    if (conn.broken) throw brokenError();
+    if (conn.broken) throw brokenError(conn);
     refuseCopyStdio(sql);
     if (paramSets.length === 0) return { rows: [], columns: EMPTY, rowsAffected: 0, command: "" };
     if (opts.signal?.aborted) throw cancelledBeforeSent(opts.signal);
@@ -950,7 +961,7 @@ export class PgAdapter implements Adapter<PgConnection> {
 
   /** executeStack: every statement in one pipeline (pipeline.ts), so one round trip and one implicit transaction. */
   queryStack(conn: PgConnection, statements: readonly StackStatement[], _opts: QueryOptions): Promise<RawResult[]> {
-    if (conn.broken) return Promise.reject(brokenError());
+    if (conn.broken) return Promise.reject(brokenError(conn));
     return this.#inTurn(conn, undefined, () => this.#pipelineStack(conn, statements));
   }
 
@@ -1045,7 +1056,7 @@ export class PgAdapter implements Adapter<PgConnection> {
     if (from === undefined) {
       return Promise.reject(new MissingDependencyError("pg-copy-streams", "PgConfig COPY … FROM STDIN"));
     }
-    if (conn.broken) return Promise.reject(brokenError());
+    if (conn.broken) return Promise.reject(brokenError(conn));
     return this.#copyFromChunks(conn, from, sql, data, opts);
   }
 
@@ -1091,7 +1102,7 @@ export class PgAdapter implements Adapter<PgConnection> {
     if (to === undefined) {
       return Promise.reject(new MissingDependencyError("pg-copy-streams", "PgConfig COPY … TO STDOUT"));
     }
-    if (conn.broken) return Promise.reject(brokenError());
+    if (conn.broken) return Promise.reject(brokenError(conn));
     if (opts.signal?.aborted) return Promise.reject(cancelledBeforeSent(opts.signal));
     const run = opts.signal !== undefined || opts.timeoutMs !== undefined ? this.#statementRun(conn, opts) : undefined;
     return this.#inTurn(conn, run, () => this.#copyOut(conn, to(sql), write, run));
@@ -1218,8 +1229,8 @@ function cancelledBeforeSent(signal: AbortSignal): SQLSpecError {
   return new OperationCancelledError("PostgreSQL query cancelled before it was sent", { cause: signal.reason });
 }
 
-function brokenError(): SQLSpecError {
-  return new DatabaseConnectionError("PostgreSQL connection error: the connection was lost; open a new session");
+function brokenError(conn: PgConnection): SQLSpecError {
+  return lostConnectionError(conn.closedBy);
 }
 
 /** Takes one checkout out of pg-pool's queue (the queue is reachable: `queue` is defined). */

@@ -60,6 +60,35 @@ export function mapPostgresError(err: unknown, cancelKind?: "timeout" | "cancel"
   return new SQLSpecError(`PostgreSQL error: ${message}`, { cause: err });
 }
 
+/** A FATAL error the server sent as it closed the connection (57P01 from pg_terminate_backend, 57P02, …). */
+export interface ServerFatal {
+  code: string;
+  message: string;
+}
+
+/**
+ * A statement on a connection the server closed with a FATAL error reports that error: its SQLSTATE and class (57P01
+ * → OperationalError), as a statement running when it arrived does, instead of a bare lost connection. `cause` is
+ * the driver's own error, when there is one.
+ */
+export function closedByServer(fatal: ServerFatal, cause?: unknown): SQLSpecError {
+  return errorFromSqlState("PostgreSQL", fatal.code, fatal.message, cause === undefined ? {} : { cause });
+}
+
+/** The error a lost connection gives a statement: the server's FATAL error when it sent one. */
+export function lostConnectionError(fatal: ServerFatal | undefined): SQLSpecError {
+  if (fatal !== undefined) return closedByServer(fatal);
+  return new DatabaseConnectionError("PostgreSQL connection error: the connection was lost; open a new session");
+}
+
+/** The server's FATAL error in a driver error (node-postgres, PGlite: `code` and `severity`), if it is one. */
+export function serverFatalOf(err: unknown): ServerFatal | undefined {
+  const e = err as { code?: unknown; severity?: unknown; message?: unknown } | undefined;
+  if (typeof e?.code !== "string" || !/^[0-9A-Z]{5}$/.test(e.code)) return undefined;
+  if (e.severity !== "FATAL" && e.severity !== "PANIC") return undefined;
+  return { code: e.code, message: typeof e.message === "string" ? e.message : "" };
+}
+
 function isConnectionMessage(message: string): boolean {
   return (
     message.includes("Connection terminated") ||

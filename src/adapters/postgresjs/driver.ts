@@ -51,7 +51,13 @@ import {
 import { changesSchema, rowsAffectedFor } from "../postgres-common/command-tag.js";
 import { copyFromStdinSql, encodeCopyRows, encodeCopySource } from "../postgres-common/copy.js";
 import { refuseCopyStdio } from "../postgres-common/copy-guard.js";
-import { isBrokenConnectionError, isStaleStatementError, mapPostgresError } from "../postgres-common/errors.js";
+import {
+  closedByServer,
+  isBrokenConnectionError,
+  isStaleStatementError,
+  lostConnectionError,
+  mapPostgresError,
+} from "../postgres-common/errors.js";
 import { POSTGRES_MAX_PARAMETERS } from "../postgres-common/limits.js";
 import { POSTGRES_SERVER_NAMED_LOCK } from "../postgres-common/lock.js";
 import { pgResultColumnTypes } from "../postgres-common/result-types.js";
@@ -739,7 +745,7 @@ export class PostgresJsAdapter implements Adapter<PostgresJsConnection> {
   }
 
   #check(conn: PostgresJsConnection, sql?: string): void {
-    if (conn.broken) throw brokenError();
+    if (conn.broken) throw lostConnectionError(conn.wire.fatal);
     if (sql !== undefined) refuseCopyStdio(sql);
     if (conn.openCursors > 0) {
       throw new UnsupportedOperationError(
@@ -750,7 +756,15 @@ export class PostgresJsAdapter implements Adapter<PostgresJsConnection> {
 
   #error(conn: PostgresJsConnection, err: unknown, kind: "timeout" | "cancel" | undefined): SQLSpecError {
     const mapped = mapPostgresError(err, kind);
-    if (isBrokenConnectionError(mapped)) conn.broken = true;
+    if (isBrokenConnectionError(mapped)) {
+      conn.broken = true;
+      // postgres.js rejects with CONNECTION_CLOSED and drops the server's FATAL ErrorResponse (57P01 from
+      // pg_terminate_backend): report that one, its SQLSTATE and class, as pg does.
+      const fatal = conn.wire.fatal;
+      if (fatal !== undefined && mapped instanceof DatabaseConnectionError && mapped.sqlState === undefined) {
+        return closedByServer(fatal, err);
+      }
+    }
     return mapped;
   }
 
@@ -1119,10 +1133,6 @@ function stoppedError(kind: "timeout" | "cancel"): SQLSpecError {
   return kind === "cancel"
     ? new OperationCancelledError("PostgreSQL stream cancelled")
     : new QueryTimeoutError("PostgreSQL stream timed out");
-}
-
-function brokenError(): SQLSpecError {
-  return new DatabaseConnectionError("PostgreSQL connection error: the connection was lost; open a new session");
 }
 
 async function* countRows<T>(rows: AsyncIterable<T> | Iterable<T>, tick: () => void): AsyncGenerator<T> {

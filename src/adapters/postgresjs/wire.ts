@@ -12,6 +12,9 @@ const COPY_IN = 71; // G
 const COPY_OUT = 72; // H
 const COPY_BOTH = 87; // W
 const AUTH = 82; // R: the first message of a session; ParameterStatus before its ReadyForQuery is startup noise
+const ERROR_RESPONSE = 69; // E
+/** An ErrorResponse split across chunks is kept up to this size (a FATAL one is a few hundred bytes). */
+const ERROR_BODY = 2048;
 
 /** Bodies at most this long are kept when a message straddles two chunks (all the ones read here are tiny). */
 const SMALL_BODY = 64;
@@ -31,6 +34,11 @@ export class WireObserver {
   readyCount = 0;
   /** Set when the stream could not be framed (never expected); the connection's state is then unknown. */
   lost = false;
+  /**
+   * The FATAL ErrorResponse the server sent before closing the connection (57P01 from pg_terminate_backend):
+   * postgres.js drops it and reports CONNECTION_CLOSED.
+   */
+  fatal: { code: string; message: string } | undefined;
   /** The socket postgres.js reads (set by sqlspec's socket factory), to undo a pause a finished COPY OUT left behind. */
   socket: { isPaused(): boolean; resume(): unknown } | undefined;
   /** Where the connection went (a Unix socket as its directory, as libpq spells it), for CancelRequest. */
@@ -90,7 +98,7 @@ export class WireObserver {
       } else {
         this.#type = type;
         this.#remaining = bodyLength - (n - i);
-        if (bodyLength <= SMALL_BODY && wanted(type)) {
+        if (bodyLength <= SMALL_BODY ? wanted(type) : type === ERROR_RESPONSE && bodyLength <= ERROR_BODY) {
           this.#body = Buffer.allocUnsafe(bodyLength);
           this.#bodyLen = n - i;
           chunk.copy(this.#body, 0, i, n);
@@ -127,10 +135,36 @@ export class WireObserver {
         return;
       case AUTH:
         return;
+      case ERROR_RESPONSE:
+        this.fatal ??= fatalOf(buf, start, end);
+        return;
     }
   }
 }
 
 function wanted(type: number): boolean {
-  return type === READY_FOR_QUERY || type === BACKEND_KEY;
+  return type === READY_FOR_QUERY || type === BACKEND_KEY || type === ERROR_RESPONSE;
+}
+
+const SEVERITY = 86; // V: severity, never localized
+const CODE = 67; // C
+const MESSAGE = 77; // M
+
+/** An ErrorResponse's SQLSTATE and message when its severity is FATAL or PANIC (the server closes the connection). */
+function fatalOf(buf: Buffer, start: number, end: number): { code: string; message: string } | undefined {
+  let severity = "";
+  let code = "";
+  let message = "";
+  let i = start;
+  while (i < end) {
+    const field = buf[i++] as number;
+    if (field === 0) break;
+    const zero = buf.indexOf(0, i);
+    if (zero === -1 || zero >= end) return undefined;
+    if (field === SEVERITY) severity = buf.toString("latin1", i, zero);
+    else if (field === CODE) code = buf.toString("latin1", i, zero);
+    else if (field === MESSAGE) message = buf.toString("utf8", i, zero);
+    i = zero + 1;
+  }
+  return (severity === "FATAL" || severity === "PANIC") && code.length === 5 ? { code, message } : undefined;
 }
