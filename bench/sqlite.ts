@@ -224,7 +224,13 @@ const SPEC = "sqlspec session.upsert";
 const SPEC_FK_OFF = "sqlspec session.upsert, foreign_keys OFF";
 const SPEC_KEPT = "sqlspec session.upsert, config kept open";
 /** Raw strategies compared with sqlspec's default (foreign_keys ON, opened per call). */
-const RAW_FK_ON = [RAW, "raw chunked VALUES (50)", "raw prepared loop", "raw json_each"];
+const RAW_FK_ON = [
+  RAW,
+  "raw chunked VALUES (200), values as one array",
+  "raw chunked VALUES (50)",
+  "raw prepared loop",
+  "raw json_each",
+];
 /** The connection, its statements and the config the "kept open" contenders reuse across calls (closed after each size). */
 const kept: { raw?: Database.Database; statements?: Map<number, Database.Statement>; spec?: SqliteConfig } = {};
 
@@ -242,6 +248,7 @@ function rawChunked(
   rows: Row[],
   per: number,
   cache = new Map<number, Database.Statement>(),
+  asArray = false,
 ): void {
   const stmt = (k: number): Database.Statement => {
     let s = cache.get(k);
@@ -256,7 +263,10 @@ function rawChunked(
       const chunk = rows.slice(i, i + per);
       const v: unknown[] = [];
       for (const r of chunk) v.push(r.id, r.name, r.price, r.stock, r.updated_at);
-      stmt(chunk.length).run(v);
+      // Values as separate arguments: better-sqlite3 binds an argument directly but reads an array's elements one
+      // generic lookup at a time (~30% slower here), so the best hand-written code spreads them.
+      if (asArray) stmt(chunk.length).run(v);
+      else stmt(chunk.length).run(...v);
     }
   })();
 }
@@ -265,6 +275,11 @@ const upserts: Record<string, Upsert> = {
   [RAW]: async (file, rows) => {
     const db = open(file);
     rawChunked(db, rows, 200);
+    db.close();
+  },
+  "raw chunked VALUES (200), values as one array": async (file, rows) => {
+    const db = open(file);
+    rawChunked(db, rows, 200, undefined, true);
     db.close();
   },
   "raw chunked VALUES (50)": async (file, rows) => {
@@ -380,6 +395,9 @@ function resetBulk(file: string, n: number): void {
     db.exec("DELETE FROM bulk");
     for (let i = 1; i <= n; i++) ins.run(i, `old ${i}`, i, i % 100, "2024-01-01 00:00:00.000");
   })();
+  // The reload's pages are moved into the database file now, so no contender's commit pays that checkpoint and every
+  // call starts from the same empty WAL.
+  db.pragma("wal_checkpoint(TRUNCATE)");
   db.close();
 }
 

@@ -128,3 +128,45 @@ describe("sqlite: a JSON column holding text that is not JSON", () => {
     });
   });
 });
+
+describe("sqlite: binding", () => {
+  test("32,766 values in one statement (SQLite's limit) bind in order; 32,767 is a ParameterError before any I/O", async () => {
+    await memory().withSession(async (s) => {
+      await s.execute("CREATE TABLE many (a INTEGER)");
+      const n = 32766;
+      const values = Array.from({ length: n }, (_, i) => i + 1);
+      const insert = `INSERT INTO many (a) VALUES ${new Array(n).fill("(?)").join(", ")}`;
+      expect((await s.execute(insert, values)).rowsAffected).toBe(n);
+      expect(await s.selectOne("SELECT count(*) AS c, sum(a) AS t, max(rowid) AS r FROM many")).toEqual({
+        c: n,
+        t: (n * (n + 1)) / 2,
+        r: n,
+      });
+      // Order kept: row i holds value i.
+      expect(await s.selectValue("SELECT count(*) FROM many WHERE a <> rowid")).toBe(0);
+      const err = await s.execute(`${insert}, (?)`, [...values, 0]).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(err).toBeInstanceOf(ParameterError);
+      expect(await s.selectValue("SELECT count(*) FROM many")).toBe(n);
+    });
+  });
+
+  test("an array, an object, a Buffer, a bigint and null are each one value (never a parameter list or names)", async () => {
+    await memory().withSession(async (s) => {
+      const row = await s.selectOne<Record<string, unknown>>(
+        "SELECT ? AS arr, ? AS obj, ? AS buf, typeof(?) AS big, ? AS nul, ? AS after",
+        [[1, 2], { a: 1 }, Buffer.from([7, 8]), 2n ** 60n, null, "last"],
+      );
+      expect(row).toEqual({
+        arr: "[1,2]",
+        obj: '{"a":1}',
+        buf: Buffer.from([7, 8]),
+        big: "integer",
+        nul: null,
+        after: "last",
+      });
+    });
+  });
+});

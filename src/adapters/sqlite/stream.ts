@@ -13,6 +13,7 @@ import { applyInt8, decodeRows, encodeParams, type ReadOptions, rowPlan } from "
 import type { SqliteConnection } from "./connection.js";
 import { closedError, failedTransactionError, releasedBeforeStartError } from "./errors.js";
 import type { SqliteLock } from "./locking.js";
+import { SPREAD_MAX } from "./statements.js";
 
 /** What a stream needs from its adapter; made once per adapter. */
 export interface StreamHost {
@@ -73,7 +74,7 @@ export async function* streamRows(
   conn.openStreams++;
   let it: IterableIterator<unknown> | undefined;
   try {
-    it = stmt.iterate(values) as IterableIterator<unknown>;
+    it = (values.length <= SPREAD_MAX ? stmt.iterate(...values) : stmt.iterate(values)) as IterableIterator<unknown>;
     for (;;) {
       const batch: Row[] = [];
       let done = false;
