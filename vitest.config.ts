@@ -6,6 +6,7 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: "forks",
+    globalSetup: ["tests/support/global-setup.ts"],
     projects: [
       // tests/package/consumers.test.ts (the packed package in fresh projects, about a minute of CPU) runs in
       // `npm run test:package`, which .ci/run runs after the build.
@@ -15,6 +16,7 @@ export default defineConfig({
           name: "default",
           include: ["tests/**/*.test.ts"],
           exclude: ["tests/values/**", "tests/oldest/**", "tests/package/consumers.test.ts"],
+          setupFiles: ["tests/support/pglite-initdb.ts"],
         },
       },
       // The conformance suite again with every driver at the oldest version its peer range allows (npm aliases).
@@ -24,7 +26,15 @@ export default defineConfig({
         test: { name: "oldest drivers", include: ["tests/oldest/**/*.test.ts"] },
       },
       // Value mapping must not depend on the process time zone: these run in one whose offset is never 0.
-      { extends: true, test: { name: "values (TZ=Asia/Tokyo)", include: ["tests/values/**/*.test.ts"], env: { TZ: "Asia/Tokyo" } } },
+      {
+        extends: true,
+        test: {
+          name: "values (TZ=Asia/Tokyo)",
+          include: ["tests/values/**/*.test.ts"],
+          env: { TZ: "Asia/Tokyo" },
+          setupFiles: ["tests/support/pglite-initdb.ts"],
+        },
+      },
     ],
   },
 });
