@@ -1,4 +1,9 @@
-import { DatabaseConnectionError, errorFromSqlState, SQLSpecError } from "../../core/errors.js";
+import {
+  DatabaseConnectionError,
+  errorFromSqlState,
+  OperationCancelledError,
+  SQLSpecError,
+} from "../../core/errors.js";
 
 /** Fields a PostgreSQL error carries, under node-postgres/PGlite names or postgres.js names. */
 interface PgErrorLike {
@@ -79,6 +84,16 @@ export function closedByServer(fatal: ServerFatal, cause?: unknown): SQLSpecErro
 export function lostConnectionError(fatal: ServerFatal | undefined): SQLSpecError {
   if (fatal !== undefined) return closedByServer(fatal);
   return new DatabaseConnectionError("PostgreSQL connection error: the connection was lost; open a new session");
+}
+
+/** A statement whose AbortSignal had fired before it was sent (pg and postgres.js). */
+export function cancelledBeforeSent(signal: AbortSignal): SQLSpecError {
+  return new OperationCancelledError("PostgreSQL query cancelled before it was sent", { cause: signal.reason });
+}
+
+/** A COPY whose AbortSignal had fired before it was sent (pg and postgres.js). */
+export function copyCancelledBeforeSent(signal: AbortSignal): SQLSpecError {
+  return new OperationCancelledError("PostgreSQL COPY cancelled before it was sent", { cause: signal.reason });
 }
 
 /** The server's FATAL error in a driver error (node-postgres, PGlite: `code` and `severity`), if it is one. */
