@@ -2,6 +2,7 @@
  * SQLite values read and written by declared type: TIMESTAMP text with any zone offset, impossible dates, Dates
  * SQLite's date functions cannot represent, and JSON columns holding text that is not JSON.
  */
+import Database from "better-sqlite3";
 import { describe, expect, test } from "vitest";
 import { ParameterError } from "../../src/index.js";
 import { sqliteConfigs } from "../support/sqlite-file.js";
@@ -151,6 +152,37 @@ describe("sqlite: binding", () => {
       expect(err).toBeInstanceOf(ParameterError);
       expect(await s.selectValue("SELECT count(*) FROM many")).toBe(n);
     });
+  });
+
+  test("32,766 and 2,048 values bound from a deep call stack, where raw better-sqlite3's array form still runs", async () => {
+    // Arguments live on the machine stack: a spread of 32,766 values (262 KB) overflowed where an array did not.
+    const atDepth = <T>(depth: number, f: () => T): T => (depth === 0 ? f() : atDepth(depth - 1, f));
+    for (const n of [32766, 2048]) {
+      const text = `SELECT 1 IN (${new Array(n).fill("?").join(",")}) AS s`;
+      const values = new Array<number>(n).fill(1);
+      const raw = new Database(":memory:");
+      const stmt = raw.prepare(text);
+      let deepest = 0;
+      for (let d = 250; d < 20_000; d += 250) {
+        try {
+          atDepth(d, () => stmt.all(values));
+          deepest = d;
+        } catch {
+          break;
+        }
+      }
+      raw.close();
+      expect(deepest).toBeGreaterThan(3000);
+      await memory().withSession(async (s) => {
+        const out = await atDepth(deepest - 1000, () =>
+          s.selectValue(text, values).then(
+            (v) => `ok ${String(v)}`,
+            (e: Error) => `${e.constructor.name}: ${e.message}`,
+          ),
+        );
+        expect(out, `${n} values`).toBe("ok 1");
+      });
+    }
   });
 
   test("an array, an object, a Buffer, a bigint and null are each one value (never a parameter list or names)", async () => {

@@ -89,7 +89,7 @@ export class PostgresJsStatements {
       conn.staleStatements = true;
     }
     // A multi-statement simple query answers with a plain array of results; the last one is the answer.
-    const last = res.command === undefined ? lastOf(res) : res;
+    const last = withoutStaleSlots(res.command === undefined ? lastOf(res) : res);
     const late = this.#types.lateColumns(last);
     if (late !== undefined) await this.#types.finish(conn, last, late);
     const raw = toRaw(last);
@@ -168,11 +168,15 @@ export class PostgresJsStatements {
     let total = 0;
     let rows: Row[] = [];
     let last: RawResult | undefined;
+    // The sets share the statement's columns: a type first met here is looked up once, but every set's rows were read
+    // without its parser, so each is read again (asked before the first lookup installs the parser on the columns).
+    const late = results.map((r) => this.#types.lateColumns(withoutStaleSlots(r)));
     // Every set's rows (RETURNING), in set order, as the other adapters return them.
-    for (const r of results) {
+    for (let i = 0; i < results.length; i++) {
+      const r = results[i] as PjsResult;
       total += rowsAffectedFor(r.command ?? undefined, r.count);
-      const late = this.#types.lateColumns(r);
-      if (late !== undefined) await this.#types.finish(conn, r, late);
+      const l = late[i];
+      if (l !== undefined) await this.#types.finish(conn, r, l);
       last = toRaw(r);
       if (last.rows.length > 0) rows = rows.length === 0 ? last.rows : rows.concat(last.rows);
     }
@@ -199,12 +203,20 @@ export class PostgresJsStatements {
     });
     const pending = statements.map((s, i) => this.#send(conn, s.sql, encoded[i] as unknown[], opts.prepare !== false));
     const settled = await Promise.allSettled(pending);
-    const out: RawResult[] = [];
     for (let i = 0; i < settled.length; i++) {
       const r = settled[i] as PromiseSettledResult<PjsResult>;
       if (r.status === "rejected") throw new StackFailure(i, statementError(conn, r.reason, undefined));
-      const res = r.value.command === undefined ? lastOf(r.value) : r.value;
-      const late = this.#types.lateColumns(res);
+    }
+    const results = settled.map((r) => {
+      const v = (r as PromiseFulfilledResult<PjsResult>).value;
+      return withoutStaleSlots(v.command === undefined ? lastOf(v) : v);
+    });
+    // Asked of every result before any lookup installs a parser on columns the same statement's results share.
+    const lates = results.map((res) => this.#types.lateColumns(res));
+    const out: RawResult[] = [];
+    for (let i = 0; i < results.length; i++) {
+      const res = results[i] as PjsResult;
+      const late = lates[i];
       if (late !== undefined) await this.#types.finish(conn, res, late);
       const raw = toRaw(res);
       if (!conn.settingsSet && statementChangesSettings(raw.command ?? "", (statements[i] as StackStatement).sql))
