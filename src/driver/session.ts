@@ -206,7 +206,7 @@ export class Session<Conn = unknown> implements AsyncDisposable {
   /** A BEGIN is in flight (begin() from two tasks at once: the second is refused, not run inside the first). */
   #opening = false;
   /** The stream being read (opened and not finished or returned): a session reads one at a time. */
-  #reading: object | undefined;
+  #reading: { cut: boolean; rows: AsyncGenerator<unknown> } | undefined;
   /**
    * Streams handed out and not yet finished: closed on release, so an abandoned iterator never holds the connection.
    * Made by the first stream (most sessions never stream).
@@ -222,7 +222,13 @@ export class Session<Conn = unknown> implements AsyncDisposable {
     for (const name of TRANSACTION_WORK) {
       const call = proto[name] as (this: Session, a?: unknown, b?: unknown, c?: unknown) => Promise<unknown>;
       proto[name] = function (this: Session, a?: unknown, b?: unknown, c?: unknown): Promise<unknown> {
-        const work = this.#transactions === NO_TRANSACTIONS ? undefined : transactionOf(this);
+        let work: TransactionWork | undefined;
+        try {
+          work = this.#transactions === NO_TRANSACTIONS ? undefined : transactionOf(this);
+        } catch (err) {
+          // Called without its session (a detached method): rejects, as the async method itself would, never throws.
+          return Promise.reject(err);
+        }
         return work === undefined ? call.call(this, a, b, c) : work.run(() => call.call(this, a, b, c));
       };
     }
@@ -674,10 +680,17 @@ export class Session<Conn = unknown> implements AsyncDisposable {
           "its return() (break out of its loop) first, or read the second one through another session.",
       );
     }
-    const token = {};
+    const rows = this.#openBatches<T>(statement, params, batchSize, options);
+    const token = { cut: false, rows: rows as AsyncGenerator<unknown> };
     this.#reading = token;
     try {
-      yield* this.#openBatches<T>(statement, params, batchSize, options);
+      yield* rows;
+      // Ended by its transaction's end (#closeStream), not by the last row: an early end must not look like the data's.
+      if (token.cut) {
+        throw new OperationCancelledError(
+          "This stream was closed when the transaction it was opened in ended: read it to the end inside the transaction",
+        );
+      }
     } finally {
       if (this.#reading === token) this.#reading = undefined;
     }
@@ -965,6 +978,7 @@ export class Session<Conn = unknown> implements AsyncDisposable {
     token: TransactionWork,
   ): Promise<T> {
     await this.#begin(options);
+    const streamBefore = this.#reading;
     let value: T;
     try {
       value = await sessionScope.run({ session: this, transaction: token, outer: sessionScope.getStore() }, () =>
@@ -973,11 +987,14 @@ export class Session<Conn = unknown> implements AsyncDisposable {
     } catch (err) {
       // What fn fired without awaiting runs (or is refused) before the ROLLBACK, and reports it rolled back.
       await token.settle(true);
+      await this.#closeStream(streamBefore);
       if (!this.#released && this.inTransaction) await this.#rollback().catch(() => undefined);
       throw err;
     }
     // What fn fired without awaiting belongs to this transaction: COMMIT waits for it, and its failure is fn's.
     const waited = await token.settle(false);
+    // A cursor cannot outlive its transaction (and SQLite, MySQL and postgres.js run no COMMIT beside an open one).
+    await this.#closeStream(streamBefore);
     if (waited.failed) {
       if (!this.#released && this.inTransaction) await this.#rollback().catch(() => undefined);
       throw waited.error;
@@ -985,6 +1002,17 @@ export class Session<Conn = unknown> implements AsyncDisposable {
     // fn may have ended the transaction itself (commit()/rollback()).
     if (this.inTransaction) await this.#commit();
     return value;
+  }
+
+  /**
+   * Closes a stream fn opened and left open when its transaction ends (not `before`, one open when it began); reading
+   * it afterwards raises OperationCancelledError.
+   */
+  async #closeStream(before: object | undefined): Promise<void> {
+    const open = this.#reading;
+    if (open === undefined || open === before) return;
+    open.cut = true;
+    await open.rows.return(undefined).catch(() => undefined);
   }
 
   async #savepoint<T>(fn: (tx: this) => Promise<T>, token: TransactionWork): Promise<T> {

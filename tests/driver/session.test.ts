@@ -272,3 +272,29 @@ describe("SQLSpec registry", () => {
     expect(spec.getConfig("main")).toBe(db);
   });
 });
+
+describe("session methods called without their session", () => {
+  test("a detached method rejects (a .catch sees it) rather than throwing, before and after a transaction", async () => {
+    await db.withSession(async (s) => {
+      for (const round of ["fresh session", "after a transaction"]) {
+        const { execute, selectValue, upsert } = s;
+        for (const [what, call] of [
+          ["execute", () => execute("SELECT 1")],
+          ["selectValue", () => selectValue("SELECT 1")],
+          ["upsert", () => upsert("t", [{ id: 1 }], { on: ["id"] })],
+        ] as const) {
+          let thrown: unknown;
+          let p: Promise<unknown> | undefined;
+          try {
+            p = (call as () => Promise<unknown>)();
+          } catch (err) {
+            thrown = err;
+          }
+          expect(thrown, `${what} (${round}) threw synchronously`).toBeUndefined();
+          await expect(p, `${what} (${round})`).rejects.toBeInstanceOf(TypeError);
+        }
+        await s.transaction(async (tx) => tx.selectValue("SELECT 1"));
+      }
+    });
+  });
+});

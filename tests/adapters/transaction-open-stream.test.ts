@@ -1,0 +1,79 @@
+/**
+ * A transaction() callback that leaves a stream open: the stream is closed when the transaction ends (a cursor cannot
+ * outlive it, and SQLite, MySQL and postgres.js run no COMMIT beside an open one), the transaction commits, the session
+ * is out of it, and reading the forgotten iterator afterwards raises OperationCancelledError (never an early "done").
+ */
+import { afterAll, describe, expect, test } from "vitest";
+import { DuckdbConfig } from "../../src/adapters/duckdb/index.js";
+import { MysqlConfig } from "../../src/adapters/mysql/index.js";
+import { PgConfig } from "../../src/adapters/pg/index.js";
+import { PgliteConfig } from "../../src/adapters/pglite/index.js";
+import { PostgresJsConfig } from "../../src/adapters/postgresjs/index.js";
+import { SqliteConfig } from "../../src/adapters/sqlite/index.js";
+import { type DatabaseConfig, OperationCancelledError } from "../../src/index.js";
+import { MYSQL_URL, PG_URL } from "../support/servers.js";
+
+type AnyConfig = DatabaseConfig<any, any, any>;
+const recursive = "WITH RECURSIVE g(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM g WHERE n < 50) SELECT n FROM g";
+const targets: { name: string; make: () => AnyConfig; series: string }[] = [
+  { name: "sqlite", make: () => new SqliteConfig({ poolConfig: { database: ":memory:" } }), series: recursive },
+  { name: "duckdb", make: () => new DuckdbConfig({ poolConfig: { database: ":memory:" } }), series: recursive },
+  { name: "pglite", make: () => new PgliteConfig(), series: "SELECT generate_series(1, 50) AS n" },
+  {
+    name: "pg",
+    make: () => new PgConfig({ poolConfig: { connectionString: PG_URL, maxSize: 1 } }),
+    series: "SELECT generate_series(1, 50) AS n",
+  },
+  {
+    name: "postgresjs",
+    make: () => new PostgresJsConfig({ poolConfig: { connectionString: PG_URL, maxSize: 1 } }),
+    series: "SELECT generate_series(1, 50) AS n",
+  },
+  {
+    name: "mysql",
+    make: () => new MysqlConfig({ poolConfig: { connectionString: MYSQL_URL, maxSize: 1 } }),
+    series: recursive,
+  },
+];
+
+for (const t of targets) {
+  describe(`transaction() with a stream left open: ${t.name}`, () => {
+    const table = `tos_${t.name}`;
+    const db = t.make();
+    afterAll(() => db.close());
+
+    test("the stream is closed at COMMIT; the work commits; the iterator then raises OperationCancelledError", async () => {
+      await db.withSession(async (s) => {
+        await s.executeScript(`DROP TABLE IF EXISTS ${table}; CREATE TABLE ${table} (id int PRIMARY KEY)`);
+        let it: AsyncIterator<unknown> | undefined;
+        await s.transaction(async (tx) => {
+          await tx.execute(`INSERT INTO ${table} (id) VALUES (1)`);
+          it = tx.stream(t.series, undefined, { batchSize: 1 })[Symbol.asyncIterator]();
+          await it.next(); // one row read, the iterator forgotten
+        });
+        expect(s.inTransaction).toBe(false);
+        await expect((it as AsyncIterator<unknown>).next()).rejects.toBeInstanceOf(OperationCancelledError);
+        await s.execute(`INSERT INTO ${table} (id) VALUES (2)`);
+        // A throwing callback: the stream is closed before the ROLLBACK.
+        let it2: AsyncIterator<unknown> | undefined;
+        const err = await s
+          .transaction(async (tx) => {
+            await tx.execute(`INSERT INTO ${table} (id) VALUES (3)`);
+            it2 = tx.stream(t.series, undefined, { batchSize: 1 })[Symbol.asyncIterator]();
+            await it2.next();
+            throw new Error("boom");
+          })
+          .then(
+            () => undefined,
+            (e: Error) => e.message,
+          );
+        expect(err).toBe("boom");
+        expect(s.inTransaction).toBe(false);
+        await expect((it2 as AsyncIterator<unknown>).next()).rejects.toBeInstanceOf(OperationCancelledError);
+        expect(
+          (await s.select<{ id: number }>(`SELECT id FROM ${table} ORDER BY id`)).map((r) => Number(r.id)),
+        ).toEqual([1, 2]);
+      });
+    });
+  });
+}
