@@ -25,8 +25,6 @@ import { postgresIntrospector } from "../postgres-common/catalog.js";
 import {
   encodeTextParams,
   PgTypeParsers,
-  parsePgArray,
-  parseVector,
   reparse,
   textSerializers,
   VECTOR_TYPE_SQL,
@@ -229,8 +227,7 @@ export class PgliteAdapter implements Adapter<PgliteConnection> {
     });
     const serializers: Record<number, (x: unknown) => string> = textSerializers(f.jsonSerializer);
     if (vector !== undefined) {
-      this.#types.set(vector.oid, parseVector);
-      this.#types.set(vector.arrayOid, (text) => parsePgArray(text, parseVector));
+      this.#types.setVector(vector.oid, vector.arrayOid);
       serializers[vector.oid] = vectorSerializer;
     }
     // sqlspec's tables replace PGlite's own (no per-query merge either): a value reads and binds exactly as on pg and

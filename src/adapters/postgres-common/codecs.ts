@@ -240,6 +240,12 @@ export class PgTypeParsers {
     this.table[oid] = parser;
   }
 
+  /** Registers pgvector's types (their OIDs are per database): a vector and a vector array read as numbers. */
+  setVector(oid: number, arrayOid: number): void {
+    this.table[oid] = parseVector;
+    this.table[arrayOid] = (text) => parsePgArray(text, parseVector);
+  }
+
   /** Whether values of this type still need a catalog lookup before they can be parsed. */
   unknown(oid: number): boolean {
     return oid >= FIRST_LOOKED_UP_OID && this.table[oid] === undefined;

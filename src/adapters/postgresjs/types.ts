@@ -8,7 +8,6 @@ import type { ResolvedDriverFeatures } from "../../driver/config.js";
 import {
   type Parser,
   PgTypeParsers,
-  parsePgArray,
   parseVector,
   reparse,
   textSerializers,
@@ -77,8 +76,7 @@ export class PostgresJsTypes {
     }
     if (pgvector && this.#vector) {
       const { oid, arrayOid } = this.#vector;
-      this.#types.set(oid, parseVector);
-      this.#types.set(arrayOid, (text) => parsePgArray(text, parseVector));
+      this.#types.setVector(oid, arrayOid);
       const o = codecsOf(sql);
       o.parsers[oid] = parseVector;
       o.parsers[arrayOid] = this.#types.get(arrayOid) as Parser;
