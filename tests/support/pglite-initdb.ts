@@ -27,12 +27,13 @@ const OWN_INIT: (keyof PGliteOptions)[] = [
   "initdbWasmModule",
 ];
 
-let dump: Promise<Blob | undefined> | undefined;
+/** Per time zone: a worker may run files of both the default and the values (TZ=Asia/Tokyo) project. */
+const dumps = new Map<string, Promise<Blob | undefined>>();
 
 /** The initdb'd data directory as a tarball: read from the run's folder, or made (once per run and time zone). */
-async function initdbDump(): Promise<Blob | undefined> {
+async function initdbDump(tz: string): Promise<Blob | undefined> {
   if (!dir) return undefined;
-  const file = join(dir, `initdb-${process.env.TZ ?? "local"}.tar`);
+  const file = join(dir, `initdb-${tz}.tar`);
   try {
     return new Blob([readFileSync(file)]);
   } catch {
@@ -56,13 +57,25 @@ function fresh(options: PGliteOptions): boolean {
   return OWN_INIT.every((k) => options[k] === undefined);
 }
 
-PGlite.create = (async (dataDirOrOptions?: string | PGliteOptions, maybeOptions?: PGliteOptions) => {
-  if (typeof dataDirOrOptions === "string" || maybeOptions !== undefined) {
-    return (create as (...a: unknown[]) => Promise<PGlite>)(dataDirOrOptions, maybeOptions);
-  }
-  const options = dataDirOrOptions ?? {};
-  if (!fresh(options)) return create(options);
-  dump ??= initdbDump();
-  const loadDataDir = await dump;
-  return create(loadDataDir === undefined ? options : { ...options, loadDataDir });
-}) as typeof PGlite.create;
+// Test files share their worker (isolate: false), and this file runs again before each: wrap PGlite.create once.
+const PATCHED = Symbol.for("sqlspec.test.pgliteInitdb");
+if (!(PATCHED in PGlite)) patch();
+
+function patch(): void {
+  Object.defineProperty(PGlite, PATCHED, { value: true });
+  PGlite.create = (async (dataDirOrOptions?: string | PGliteOptions, maybeOptions?: PGliteOptions) => {
+    if (typeof dataDirOrOptions === "string" || maybeOptions !== undefined) {
+      return (create as (...a: unknown[]) => Promise<PGlite>)(dataDirOrOptions, maybeOptions);
+    }
+    const options = dataDirOrOptions ?? {};
+    if (!fresh(options)) return create(options);
+    const tz = process.env.TZ ?? "local";
+    let dump = dumps.get(tz);
+    if (dump === undefined) {
+      dump = initdbDump(tz);
+      dumps.set(tz, dump);
+    }
+    const loadDataDir = await dump;
+    return create(loadDataDir === undefined ? options : { ...options, loadDataDir });
+  }) as typeof PGlite.create;
+}
