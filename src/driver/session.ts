@@ -206,7 +206,9 @@ export class Session<Conn = unknown> implements AsyncDisposable {
   /** A BEGIN is in flight (begin() from two tasks at once: the second is refused, not run inside the first). */
   #opening = false;
   /** The stream being read (opened and not finished or returned): a session reads one at a time. */
-  #reading: { cut: boolean; rows: AsyncGenerator<unknown> } | undefined;
+  #reading: ReadingStream | undefined;
+  /** A nested transaction's ROLLBACK TO failed: its top-level transaction rolls back instead of committing. */
+  #undoFailed: unknown;
   /**
    * Streams handed out and not yet finished: closed on release, so an abandoned iterator never holds the connection.
    * Made by the first stream (most sessions never stream).
@@ -646,7 +648,7 @@ export class Session<Conn = unknown> implements AsyncDisposable {
   ): AsyncGenerator<T> {
     handle.started = true;
     try {
-      const rows = this.#streamRows<T>(statement, params, batchSize, options);
+      const rows = this.#streamRows<T>(statement, params, batchSize, options, handle);
       if (options?.onProgress === undefined) yield* rows;
       else yield* progressOf(rows, options.onProgress);
     } finally {
@@ -659,8 +661,15 @@ export class Session<Conn = unknown> implements AsyncDisposable {
     params: Params | undefined,
     batchSize: number,
     options: StreamOptions | undefined,
+    handle: StreamHandle,
   ): AsyncGenerator<T> {
-    for await (const batch of this.#streamBatches<T>(statement, params, batchSize, options)) yield* batch;
+    for await (const batch of this.#streamBatches<T>(statement, params, batchSize, options, handle)) {
+      for (const row of batch) {
+        // A batch already fetched when the cursor was closed is not handed out either.
+        if (handle.reading?.cut === true) throw cutStreamError();
+        yield row;
+      }
+    }
   }
 
   /** Rows as the driver hands them over: one array per cursor fetch (the whole result where there is no cursor). */
@@ -669,6 +678,7 @@ export class Session<Conn = unknown> implements AsyncDisposable {
     params: Params | undefined,
     batchSize: number,
     options: StreamOptions | undefined,
+    handle?: StreamHandle,
   ): AsyncGenerator<readonly T[]> {
     if (this.#transactions !== NO_TRANSACTIONS) transactionOf(this)?.check();
     if (this.#transactions.length !== 0) this.#sameTask("stream()");
@@ -681,17 +691,31 @@ export class Session<Conn = unknown> implements AsyncDisposable {
       );
     }
     const rows = this.#openBatches<T>(statement, params, batchSize, options);
-    const token = { cut: false, rows: rows as AsyncGenerator<unknown> };
+    const token: ReadingStream = {
+      cut: false,
+      rows: rows as AsyncGenerator<unknown>,
+      ownTransaction: !this.inTransaction,
+    };
     this.#reading = token;
+    if (handle !== undefined) handle.reading = token;
+    let ended = false;
     try {
-      yield* rows;
-      // Ended by its transaction's end (#closeStream), not by the last row: an early end must not look like the data's.
-      if (token.cut) {
-        throw new OperationCancelledError(
-          "This stream was closed when the transaction it was opened in ended: read it to the end inside the transaction",
-        );
+      for (;;) {
+        const next = await rows.next();
+        // Closed by its transaction's end or the session's release (#closeStream), not ended by its last row.
+        if (token.cut) throw cutStreamError();
+        if (next.done === true) {
+          ended = true;
+          break;
+        }
+        yield next.value;
       }
+    } catch (err) {
+      ended = true;
+      throw err;
     } finally {
+      // Returned early (break, return()): close the cursor, as yield* would have.
+      if (!ended && !token.cut) await rows.return(undefined);
       if (this.#reading === token) this.#reading = undefined;
     }
   }
@@ -944,6 +968,14 @@ export class Session<Conn = unknown> implements AsyncDisposable {
    */
   async transaction<T>(fn: (tx: this) => Promise<T>, options?: TransactionOptions): Promise<T> {
     this.#sameTask("transaction()");
+    if (this.#reading?.ownTransaction === true) {
+      // The stream's cursor runs in a transaction it began itself (pg, PGlite): a transaction() inside it would be a
+      // savepoint that the stream's end rolls back with everything in it.
+      throw new UnsupportedOperationError(
+        "transaction() while a stream() of this session is open: finish the stream (or break out of its loop) first, " +
+          "or run the transaction through another session",
+      );
+    }
     if (this.#transactions === NO_TRANSACTIONS) this.#transactions = [];
     const running = this.#transactions;
     const token = new TransactionWork();
@@ -978,6 +1010,7 @@ export class Session<Conn = unknown> implements AsyncDisposable {
     token: TransactionWork,
   ): Promise<T> {
     await this.#begin(options);
+    this.#undoFailed = undefined;
     const streamBefore = this.#reading;
     let value: T;
     try {
@@ -999,6 +1032,15 @@ export class Session<Conn = unknown> implements AsyncDisposable {
       if (!this.#released && this.inTransaction) await this.#rollback().catch(() => undefined);
       throw waited.error;
     }
+    const undoFailed = this.#undoFailed;
+    if (undoFailed !== undefined) {
+      this.#undoFailed = undefined;
+      if (!this.#released && this.inTransaction) await this.#rollback().catch(() => undefined);
+      throw new TransactionError(
+        "The transaction was rolled back: a nested transaction's work could not be undone on its own",
+        { cause: undoFailed },
+      );
+    }
     // fn may have ended the transaction itself (commit()/rollback()).
     if (this.inTransaction) await this.#commit();
     return value;
@@ -1011,8 +1053,15 @@ export class Session<Conn = unknown> implements AsyncDisposable {
   async #closeStream(before: object | undefined): Promise<void> {
     const open = this.#reading;
     if (open === undefined || open === before) return;
+    await this.#cut(open);
+  }
+
+  /** Closes a stream's cursor before its end; reading the stream afterwards raises OperationCancelledError. */
+  async #cut(open: ReadingStream): Promise<void> {
     open.cut = true;
     await open.rows.return(undefined).catch(() => undefined);
+    // The cursor is closed: the session may read another stream (the cut one raises if read again).
+    if (this.#reading === open) this.#reading = undefined;
   }
 
   async #savepoint<T>(fn: (tx: this) => Promise<T>, token: TransactionWork): Promise<T> {
@@ -1021,6 +1070,7 @@ export class Session<Conn = unknown> implements AsyncDisposable {
     }
     const name = `sqlspec_sp_${++this.#savepointSeq}`;
     await this.#control(`SAVEPOINT ${name}`);
+    const streamBefore = this.#reading;
     let value: T;
     try {
       value = await sessionScope.run({ session: this, transaction: token, outer: sessionScope.getStore() }, () =>
@@ -1028,10 +1078,14 @@ export class Session<Conn = unknown> implements AsyncDisposable {
       );
     } catch (err) {
       await token.settle(true);
+      // A cursor opened inside the savepoint cannot outlive it (ROLLBACK TO drops it on PostgreSQL; SQLite, MySQL and
+      // postgres.js refuse ROLLBACK TO beside it).
+      await this.#closeStream(streamBefore);
       await this.#undoSavepoint(name);
       throw err;
     }
     const waited = await token.settle(false);
+    await this.#closeStream(streamBefore);
     if (waited.failed) {
       await this.#undoSavepoint(name);
       throw waited.error;
@@ -1050,7 +1104,15 @@ export class Session<Conn = unknown> implements AsyncDisposable {
 
   async #undoSavepoint(name: string): Promise<void> {
     if (this.#released) return;
-    await this.#control(`ROLLBACK TO SAVEPOINT ${name}`).catch(() => undefined);
+    try {
+      await this.#control(`ROLLBACK TO SAVEPOINT ${name}`);
+    } catch (err) {
+      // The nested work could not be undone: the whole transaction must not commit it. Rolled back now; the outer
+      // transaction() then finds no transaction to commit and rejects.
+      this.#undoFailed = err;
+      if (this.inTransaction) await this.#rollback().catch(() => undefined);
+      return;
+    }
     await this.#control(`RELEASE SAVEPOINT ${name}`).catch(() => undefined);
   }
 
@@ -1184,9 +1246,15 @@ export class Session<Conn = unknown> implements AsyncDisposable {
     const open = [...streams];
     streams.clear();
     // A stream never read is left as it is: read after the session ended, it raises OperationCancelledError (its
-    // first statement finds the session released) instead of ending empty, which return() would make it do.
+    // first statement finds the session released) instead of ending empty, which return() would make it do. One
+    // reading a cursor has the cursor closed under it (read again, it raises); the others are returned.
     await Promise.all(
-      open.map((h) => (h.started === true ? h.gen?.return(undefined).catch(() => undefined) : undefined)),
+      open.map((h) => {
+        if (h.reading !== undefined && !h.reading.cut) return this.#cut(h.reading);
+        return h.started === true && h.reading === undefined
+          ? h.gen?.return(undefined).catch(() => undefined)
+          : undefined;
+      }),
     );
   }
 
@@ -1757,4 +1825,22 @@ export { SchemaValidationError };
 interface StreamHandle {
   gen?: AsyncGenerator<unknown>;
   started?: boolean;
+  /** The cursor it reads, once opened (closed at its transaction's end or the session's release: `cut`). */
+  reading?: ReadingStream;
+}
+
+/** An open stream's cursor: `rows` yields its batches; `cut` once sqlspec closed it before its end. */
+interface ReadingStream {
+  cut: boolean;
+  rows: AsyncGenerator<unknown>;
+  /** Opened outside a transaction: where the cursor needs one, the stream began it and ends it. */
+  ownTransaction: boolean;
+}
+
+/** Reading a stream sqlspec closed before its end: an early end must never look like the end of the data. */
+function cutStreamError(): OperationCancelledError {
+  return new OperationCancelledError(
+    "This stream was closed before its end (its transaction ended or its session was released): read it to the end " +
+      "inside the transaction and before release",
+  );
 }

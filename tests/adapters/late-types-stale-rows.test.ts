@@ -101,6 +101,30 @@ for (const t of targets) {
   describe(`late types without any failure: ${t.name}`, () => {
     const db = t.make();
     afterAll(() => db.close());
+    test("executeStack: a type first met in statement 1 is parsed in the later statements too", async () => {
+      const fresh = t.make();
+      try {
+        const got = await fresh.withSession((s) =>
+          s
+            .executeStack([
+              ["SELECT moods FROM lts_stale_t WHERE id = $1", [2]],
+              "SELECT 2 AS two",
+              ["SELECT moods FROM lts_stale_t WHERE id = $1", [1]],
+              "SELECT moods AS m FROM lts_stale_t WHERE id = 2",
+            ])
+            .then((rs) => rs.map((r) => r.data)),
+        );
+        expect(got).toEqual([
+          [{ moods: ["sad", "happy"] }],
+          [{ two: 2 }],
+          [{ moods: ["happy"] }],
+          [{ m: ["sad", "happy"] }],
+        ]);
+      } finally {
+        await fresh.close();
+      }
+    });
+
     test("executeMany (rows per set): a type first met in set 1 is parsed in set 2 too", async () => {
       await db.withSession(async (s) => {
         const got = await s.executeMany("SELECT moods FROM lts_stale_t WHERE id = $1", [[1], [2]]).then((r) => r.data);

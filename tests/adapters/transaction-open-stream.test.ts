@@ -10,7 +10,7 @@ import { PgConfig } from "../../src/adapters/pg/index.js";
 import { PgliteConfig } from "../../src/adapters/pglite/index.js";
 import { PostgresJsConfig } from "../../src/adapters/postgresjs/index.js";
 import { SqliteConfig } from "../../src/adapters/sqlite/index.js";
-import { type DatabaseConfig, OperationCancelledError } from "../../src/index.js";
+import { type DatabaseConfig, OperationCancelledError, UnsupportedOperationError } from "../../src/index.js";
 import { MYSQL_URL, PG_URL } from "../support/servers.js";
 
 type AnyConfig = DatabaseConfig<any, any, any>;
@@ -74,6 +74,76 @@ for (const t of targets) {
           (await s.select<{ id: number }>(`SELECT id FROM ${table} ORDER BY id`)).map((r) => Number(r.id)),
         ).toEqual([1, 2]);
       });
+    });
+
+    test("a nested transaction() that throws with its stream open: its work is undone, the outer work commits", async () => {
+      if (t.name === "duckdb") return; // no savepoints: nested transaction() is refused (conformance)
+      await db.withSession(async (s) => {
+        await s.executeScript(`DROP TABLE IF EXISTS ${table}; CREATE TABLE ${table} (id int PRIMARY KEY)`);
+        let inner: AsyncIterator<unknown> | undefined;
+        await s.transaction(async (tx) => {
+          await tx.execute(`INSERT INTO ${table} (id) VALUES (1)`);
+          const err = await tx
+            .transaction(async (tx2) => {
+              await tx2.execute(`INSERT INTO ${table} (id) VALUES (2)`);
+              inner = tx2.stream(t.series, undefined, { batchSize: 10 })[Symbol.asyncIterator]();
+              await inner.next();
+              throw new Error("inner boom");
+            })
+            .then(
+              () => undefined,
+              (e: Error) => e.message,
+            );
+          expect(err).toBe("inner boom");
+          // The outer transaction goes on: it can stream and write again.
+          let n = 0;
+          for await (const _ of tx.stream(t.series, undefined, { batchSize: 10 })) n++;
+          expect(n).toBe(50);
+          await tx.execute(`INSERT INTO ${table} (id) VALUES (3)`);
+        });
+        await expect((inner as AsyncIterator<unknown>).next()).rejects.toBeInstanceOf(OperationCancelledError);
+        expect(
+          (await s.select<{ id: number }>(`SELECT id FROM ${table} ORDER BY id`)).map((r) => Number(r.id)),
+        ).toEqual([1, 3]);
+      });
+    });
+
+    test("rows of a batch already fetched are not handed out after the stream was closed", async () => {
+      await db.withSession(async (s) => {
+        let it: AsyncIterator<unknown> | undefined;
+        await s.transaction(async (tx) => {
+          it = tx.stream(t.series, undefined, { batchSize: 10 })[Symbol.asyncIterator]();
+          await it.next();
+        });
+        await expect((it as AsyncIterator<unknown>).next()).rejects.toBeInstanceOf(OperationCancelledError);
+      });
+    });
+
+    test("transaction() while a stream opened outside it is still open: refused before anything runs", async () => {
+      await db.withSession(async (s) => {
+        await s.executeScript(`DROP TABLE IF EXISTS ${table}; CREATE TABLE ${table} (id int PRIMARY KEY)`);
+        const it = s.stream(t.series, undefined, { batchSize: 1 })[Symbol.asyncIterator]();
+        await it.next();
+        const err = await s
+          .transaction(async (tx) => tx.execute(`INSERT INTO ${table} (id) VALUES (1)`))
+          .then(
+            () => undefined,
+            (e: unknown) => e,
+          );
+        expect(err).toBeInstanceOf(UnsupportedOperationError);
+        await it.return?.(undefined);
+        expect(s.inTransaction).toBe(false);
+        expect(await s.select(`SELECT id FROM ${table}`)).toEqual([]);
+      });
+    });
+
+    test("a started stream cut by the session's release raises when read afterwards (never an early end)", async () => {
+      let it: AsyncIterator<unknown> | undefined;
+      await db.withSession(async (s) => {
+        it = s.stream(t.series, undefined, { batchSize: 1 })[Symbol.asyncIterator]();
+        await it.next();
+      });
+      await expect((it as AsyncIterator<unknown>).next()).rejects.toBeInstanceOf(OperationCancelledError);
     });
   });
 }

@@ -191,16 +191,18 @@ export class PgBatches {
       throw queryError(conn, err, undefined);
     }
     const out: RawResult[] = [];
+    // Asked of every result before the first lookup registers a type: a later statement's rows were read as text too.
+    const late = results.map((r) => types.lateFields((r as PipelineResult).fields));
     for (let i = 0; i < results.length; i++) {
       const r = results[i] as PipelineResult;
       noteCommand(conn, types, r.command, (statements[i] as StackStatement).sql);
-      if (types.hasUnknown(r.fields)) {
-        await types.resolve(client, {
-          command: r.command,
-          rowCount: r.rowsAffected,
-          rows: r.rows,
-          fields: r.fields,
-        });
+      const unknown = late[i] as [string, number][];
+      if (unknown.length > 0) {
+        await types.resolve(
+          client,
+          { command: r.command, rowCount: r.rowsAffected, rows: r.rows, fields: r.fields },
+          unknown,
+        );
       }
       const columns = r.fields.length === 0 ? EMPTY : fieldNames(r.fields);
       out.push({ rows: r.rows, columns, rowsAffected: r.rowsAffected, command: r.command });

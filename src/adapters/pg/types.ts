@@ -70,10 +70,18 @@ export class PgTypes {
     return false;
   }
 
-  /** Looks up types the table did not know when pg parsed this result (enum/domain arrays) and converts their values. */
-  async resolve(client: PgClient, res: PgResult): Promise<void> {
+  /** The columns whose type the table does not know yet, as [name, oid]; asked before a lookup registers them. */
+  lateFields(fields: readonly PgField[]): [string, number][] {
     const unknown: [string, number][] = [];
-    for (const f of res.fields) if (this.#types.unknown(f.dataTypeID)) unknown.push([f.name, f.dataTypeID]);
+    for (const f of fields) if (this.#types.unknown(f.dataTypeID)) unknown.push([f.name, f.dataTypeID]);
+    return unknown;
+  }
+
+  /**
+   * Looks up types the table did not know when pg parsed this result (enum/domain arrays) and converts their values.
+   * `unknown`: the result's late columns when asked earlier (a stack's later results, read before the lookup).
+   */
+  async resolve(client: PgClient, res: PgResult, unknown = this.lateFields(res.fields)): Promise<void> {
     if (unknown.length === 0) return;
     await this.#types.resolve(
       unknown.map((u) => u[1]),
