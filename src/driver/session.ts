@@ -968,7 +968,7 @@ export class Session<Conn = unknown> implements AsyncDisposable {
    */
   async transaction<T>(fn: (tx: this) => Promise<T>, options?: TransactionOptions): Promise<T> {
     this.#sameTask("transaction()");
-    if (this.#reading?.ownTransaction === true) {
+    if (this.#reading?.ownTransaction === true && this.inTransaction) {
       // The stream's cursor runs in a transaction it began itself (pg, PGlite): a transaction() inside it would be a
       // savepoint that the stream's end rolls back with everything in it.
       throw new UnsupportedOperationError(
