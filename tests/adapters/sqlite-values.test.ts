@@ -4,7 +4,8 @@
  */
 import Database from "better-sqlite3";
 import { describe, expect, test } from "vitest";
-import { ParameterError } from "../../src/index.js";
+import { mapSqliteError } from "../../src/adapters/sqlite/errors.js";
+import { ParameterError, SQLSpecError } from "../../src/index.js";
 import { sqliteConfigs } from "../support/sqlite-file.js";
 
 const { memory } = sqliteConfigs();
@@ -183,6 +184,25 @@ describe("sqlite: binding", () => {
         expect(out, `${n} values`).toBe("ok 1");
       });
     }
+  });
+
+  test("running out of call stack is not reported as a bad parameter", () => {
+    const overflow = (() => {
+      const down = (n: number): number => down(n + 1) + 1;
+      try {
+        down(0);
+      } catch (err) {
+        return err;
+      }
+      return undefined;
+    })();
+    expect(overflow).toBeInstanceOf(RangeError);
+    const mapped = mapSqliteError(overflow);
+    expect(mapped).toBeInstanceOf(SQLSpecError);
+    expect(mapped).not.toBeInstanceOf(ParameterError);
+    expect(mapped.message).toContain("call stack");
+    // better-sqlite3's own argument checks stay ParameterErrors.
+    expect(mapSqliteError(new RangeError("Too many parameter values were provided"))).toBeInstanceOf(ParameterError);
   });
 
   test("an array, an object, a Buffer, a bigint and null are each one value (never a parameter list or names)", async () => {

@@ -79,6 +79,7 @@ const NOT_A_KEY = /ON CONFLICT clause does not match any PRIMARY KEY or UNIQUE c
 const PARSING =
   /syntax error|no such (?:table|column|function|index|view|trigger|collation|module)|incomplete input|unrecognized token|has no column named|ambiguous column name|wrong number of arguments/i;
 const EXISTS = /already exists/;
+const STACK_OVERFLOW = /^Maximum call stack size exceeded$/;
 
 export function mapSqliteError(err: unknown, label = "SQLite"): SQLSpecError {
   if (err instanceof SQLSpecError) return err;
@@ -87,6 +88,12 @@ export function mapSqliteError(err: unknown, label = "SQLite"): SQLSpecError {
   const code = typeof e?.code === "string" ? e.code : undefined;
   if (code === "SQLITE_RANGE") return new ParameterError(`${label}: ${redactServerMessage(message)}`, { cause: err });
   if (code === undefined) {
+    // V8 ran out of call stack (a statement issued from a very deep stack): the caller's situation, not a bad value.
+    if (err instanceof RangeError && STACK_OVERFLOW.test(message)) {
+      return new SQLSpecError(`${label}: ${message} (the statement was issued from too deep a call stack)`, {
+        cause: err,
+      });
+    }
     // better-sqlite3's own argument checks (TypeError/RangeError): a bad value or parameter count, before any I/O.
     if (err instanceof TypeError || err instanceof RangeError) {
       return new ParameterError(`${label}: ${redactServerMessage(message)}`, { cause: err });
