@@ -145,3 +145,36 @@ export function runQuery(client: PgClient, q: PgQuery): Promise<PgResult> {
 export function brokenError(conn: PgConnection): SQLSpecError {
   return lostConnectionError(conn.closedBy);
 }
+
+/**
+ * Runs raw protocol messages on a client in its query queue (node-postgres has no API for Close or a bare Describe):
+ * `write` sends them (corked, followed by Sync); the promise settles at the ReadyForQuery after them, rejecting with
+ * the server's error. Rows and other answers in between are ignored.
+ */
+export function sendProtocol(
+  client: PgClient,
+  write: (connection: PgClientInternals["connection"]) => void,
+  onError: (err: unknown, reject: (err: unknown) => void) => void = (err, reject) => reject(err),
+): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const noop = (): void => {};
+    const submittable = {
+      submit(connection: PgClientInternals["connection"]): void {
+        connection.stream.cork?.();
+        write(connection);
+        connection.sync();
+        connection.stream.uncork?.();
+      },
+      handleRowDescription: noop,
+      handleDataRow: noop,
+      handleCommandComplete: noop,
+      handleEmptyQuery: noop,
+      handlePortalSuspended: noop,
+      handleCopyInResponse: noop,
+      handleCopyData: noop,
+      handleError: (err: unknown) => onError(err, reject),
+      handleReadyForQuery: () => resolve(),
+    };
+    client.query(submittable as unknown as PgModule.Submittable);
+  });
+}

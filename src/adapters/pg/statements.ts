@@ -16,11 +16,11 @@ import {
   brokenError,
   fieldNames,
   type PgClient,
-  type PgClientInternals,
   type PgConnection,
   type PgQuery,
   type PgResult,
   runQuery,
+  sendProtocol,
 } from "./connection.js";
 import { passTurn, queryError, statementRun } from "./running.js";
 import type { StatementRun } from "./turns.js";
@@ -199,25 +199,7 @@ export async function deallocate(client: PgClient, cache: StatementCache): Promi
     closing.push(n);
   }
   if (closing.length === 0) return;
-  await new Promise<void>((resolve, reject) => {
-    const noop = (): void => {};
-    const submittable = {
-      submit(connection: PgClientInternals["connection"]): void {
-        connection.stream.cork?.();
-        for (const name of closing) connection.close({ type: "S", name });
-        connection.sync();
-        connection.stream.uncork?.();
-      },
-      handleRowDescription: noop,
-      handleDataRow: noop,
-      handleCommandComplete: noop,
-      handleEmptyQuery: noop,
-      handlePortalSuspended: noop,
-      handleCopyInResponse: noop,
-      handleCopyData: noop,
-      handleError: reject,
-      handleReadyForQuery: () => resolve(),
-    };
-    client.query(submittable as unknown as PgModule.Submittable);
+  await sendProtocol(client, (connection) => {
+    for (const name of closing) connection.close({ type: "S", name });
   });
 }

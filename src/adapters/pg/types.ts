@@ -9,7 +9,7 @@ import type { ResultColumnType } from "../../driver/adapter.js";
 import type { ResolvedDriverFeatures } from "../../driver/config.js";
 import { encodePgParams, PgTypeParsers, reparse, VECTOR_TYPE_SQL } from "../postgres-common/codecs.js";
 import { pgResultColumnTypes } from "../postgres-common/result-types.js";
-import { type PgClient, type PgClientInternals, type PgField, type PgResult, untilReady } from "./connection.js";
+import { type PgClient, type PgField, type PgResult, sendProtocol, untilReady } from "./connection.js";
 
 type Parser = (text: string) => unknown;
 
@@ -118,39 +118,22 @@ export class PgTypes {
   async describeParams(client: PgClient, sql: string): Promise<number[]> {
     const known = this.#paramTypes.get(sql);
     if (known !== undefined) return known;
-    const types = await new Promise<number[]>((resolve, reject) => {
-      let got: number[] = [];
-      const onDesc = (msg: unknown): void => {
-        got = (msg as { dataTypeIDs: number[] }).dataTypeIDs;
-      };
-      const con = client.connection;
-      const noop = (): void => {};
-      const submittable = {
-        submit(connection: PgClientInternals["connection"]): void {
-          connection.once("parameterDescription", onDesc);
-          connection.stream.cork?.();
-          connection.parse({ text: sql, name: "", types: [] });
-          connection.describe({ type: "S", name: "" });
-          connection.sync();
-          connection.stream.uncork?.();
-        },
-        handleRowDescription: noop,
-        handleDataRow: noop,
-        handleCommandComplete: noop,
-        handleEmptyQuery: noop,
-        handlePortalSuspended: noop,
-        handleCopyInResponse: noop,
-        handleCopyData: noop,
-        handleError(err: unknown): void {
-          con.removeListener("parameterDescription", onDesc);
-          void untilReady(client).then(() => reject(err));
-        },
-        handleReadyForQuery(): void {
-          resolve(got);
-        },
-      };
-      client.query(submittable as unknown as PgModule.Submittable);
-    });
+    let types: number[] = [];
+    const onDesc = (msg: unknown): void => {
+      types = (msg as { dataTypeIDs: number[] }).dataTypeIDs;
+    };
+    await sendProtocol(
+      client,
+      (connection) => {
+        connection.once("parameterDescription", onDesc);
+        connection.parse({ text: sql, name: "", types: [] });
+        connection.describe({ type: "S", name: "" });
+      },
+      (err, reject) => {
+        client.connection.removeListener("parameterDescription", onDesc);
+        void untilReady(client).then(() => reject(err));
+      },
+    );
     if (this.#paramTypes.size >= PARAM_TYPES_LIMIT) this.#paramTypes.clear();
     this.#paramTypes.set(sql, types);
     return types;
