@@ -16,8 +16,11 @@ export interface RoundTripProxy {
 export async function roundTripProxy(target: URL): Promise<RoundTripProxy> {
   let trips = 0;
   const sockets = new Set<{ destroy(): void }>();
-  const server = createServer((client) => {
-    const upstream = tcpConnect(Number(target.port || 5432), target.hostname);
+  // Half-open sockets: a client that writes and half-closes (a CancelRequest) is passed on as such, and its socket
+  // closes only after the server closed its side. The adapters take that close as "the cancel was delivered"; closing
+  // it earlier let a cancel reach the server after the next statement had started.
+  const server = createServer({ allowHalfOpen: true }, (client) => {
+    const upstream = tcpConnect({ port: Number(target.port || 5432), host: target.hostname, allowHalfOpen: true });
     sockets.add(client);
     let clientSpokeLast = false;
     client.on("data", (chunk) => {
@@ -29,13 +32,21 @@ export async function roundTripProxy(target: URL): Promise<RoundTripProxy> {
       clientSpokeLast = false;
       client.write(chunk);
     });
-    const end = () => {
+    // An end is passed on (what was written before it is still delivered); an error tears both down.
+    client.on("end", () => upstream.end());
+    upstream.on("end", () => client.end());
+    const destroy = () => {
       sockets.delete(client);
       client.destroy();
       upstream.destroy();
     };
-    client.on("close", end).on("error", end);
-    upstream.on("close", end).on("error", end);
+    client.on("close", () => {
+      sockets.delete(client);
+      upstream.end();
+    });
+    upstream.on("close", () => client.end());
+    client.on("error", destroy);
+    upstream.on("error", destroy);
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const { port } = server.address() as AddressInfo;
