@@ -379,6 +379,14 @@ export interface Adapter<Conn = unknown> {
    * rejects them.
    */
   querySync?(conn: Conn, sql: string, params: unknown[], opts: QueryOptions): RawResult | undefined;
+  /**
+   * An engine that runs statements on the calling thread (SQLite): runs `statements` as one transaction at once
+   * (BEGIN, each statement, COMMIT) and returns their total rowsAffected, or undefined, having run nothing, when it
+   * cannot now (the lease is inside a transaction, has statements queued or a stream open, or the write lock is held).
+   * A statement or COMMIT that fails rolls the transaction back before its error is thrown, so nothing of it is
+   * written. Nothing else can run on the thread meanwhile, so no other task can join the transaction.
+   */
+  runAtomicSync?(conn: Conn, statements: Iterable<{ sql: string; values: unknown[] }>): number | undefined;
   /** One statement, many parameter sets; rowsAffected is the server's total. See `capabilities.pipeline`. */
   queryMany?(conn: Conn, sql: string, paramSets: unknown[][], opts: QueryOptions): Promise<RawResult>;
   /**

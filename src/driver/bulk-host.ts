@@ -16,7 +16,7 @@ import type { DataDictionary } from "./data-dictionary.js";
 /** The catalog reads the engine makes (cached per pool; `invalidate` drops a table's entry before a re-read). */
 export type BulkCatalog = Pick<
   DataDictionary<unknown>,
-  "getVersion" | "getUniqueKeys" | "getUniqueIndexes" | "getColumns" | "invalidate"
+  "getVersion" | "getUniqueKeys" | "getUniqueIndexes" | "getColumns" | "invalidate" | "generation" | "plan" | "keepPlan"
 >;
 
 /**
@@ -63,6 +63,13 @@ export interface BulkHost {
     each: (rowsAffected: number, metadata: ResultMetadata | undefined, sql: string) => void,
     deadline?: { next(): QueryOptions | undefined },
   ): Promise<void>;
+  /**
+   * An engine on the calling thread (SQLite): runs the statements as one transaction at once and returns their total
+   * rowsAffected; undefined, having run nothing, when the session or its connection is not idle (see
+   * Adapter.runAtomicSync). A failure is rolled back and thrown as the engine raised it. Absent elsewhere, and when
+   * statements are observed (each needs its span).
+   */
+  readonly runAtomicSync: ((statements: Iterable<BatchStatement>) => number | undefined) | undefined;
   /**
    * Creates or drops the engine's own temporary stage table. No other statement uses it, so this is no schema change:
    * the pool's catalog cache and the connection's prepared statements are kept (a CREATE/DROP of the application's

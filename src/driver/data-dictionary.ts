@@ -1,6 +1,9 @@
 import type { Adapter, ColumnInfo, ServerVersion, UniqueIndex } from "./adapter.js";
 import { FEATURES, type Feature, featureName, hasFeature, optimalType, type TypeCategory } from "./features.js";
 
+/** Bulk plans kept per pool at most (see DataDictionary.keepPlan). */
+const MAX_PLANS = 64;
+
 /** Server facts cached per pool (one per config): the version, and catalog columns/unique keys per table. */
 export class DataDictionaryCache {
   version: Promise<ServerVersion> | undefined;
@@ -8,15 +11,26 @@ export class DataDictionaryCache {
   stamp: number | undefined;
   readonly columns = new Map<string, Promise<ColumnInfo[]>>();
   readonly uniqueKeys = new Map<string, Promise<UniqueIndex[]>>();
+  /**
+   * Bumped whenever cached facts are dropped: anything derived from them before (a bulk plan) is stale. Derived
+   * entries are kept with the generation they were built at and used only while it is current.
+   */
+  generation = 0;
+  /** Plans the bulk engine derived from the facts above (upsert.ts), by its own key; few, so never evicted one by one. */
+  readonly plans = new Map<string, { generation: number; plan: unknown }>();
 
   clear(): void {
     this.version = undefined;
     this.columns.clear();
     this.uniqueKeys.clear();
+    this.generation++;
+    this.plans.clear();
   }
 
   /** Drop cached catalog facts for a table (after DDL, for instance). */
   invalidate(table?: string): void {
+    this.generation++;
+    this.plans.clear();
     if (table === undefined) {
       this.columns.clear();
       this.uniqueKeys.clear();
@@ -105,6 +119,41 @@ export class DataDictionary<Conn = unknown> {
     this.cache.invalidate(table);
   }
 
+  /**
+   * @internal The catalog's generation, after checking the schema stamp: a plan built from facts read from now on is
+   * remembered with it (keepPlan) and used only while it is current.
+   */
+  generation(): number {
+    this.#checkStamp();
+    return this.cache.generation;
+  }
+
+  /** @internal A plan kept under `key` while the catalog facts it was built from are still current; else undefined. */
+  plan(key: string): unknown {
+    this.#checkStamp();
+    const kept = this.cache.plans.get(key);
+    return kept !== undefined && kept.generation === this.cache.generation ? kept.plan : undefined;
+  }
+
+  /** @internal Keeps a plan built from facts read at `generation` (nothing is kept when they changed since). */
+  keepPlan(key: string, plan: unknown, generation: number): void {
+    if (generation !== this.cache.generation) return;
+    // Plans are per table, column list and options: an application has a handful. Past that, start over.
+    if (this.cache.plans.size >= MAX_PLANS) this.cache.plans.clear();
+    this.cache.plans.set(key, { generation, plan });
+  }
+
+  /** DDL elsewhere (another connection, another process) moved the schema: nothing cached describes it any more. */
+  #checkStamp(): void {
+    const introspector = this.adapter.introspector;
+    if (introspector?.schemaStamp === undefined) return;
+    const stamp = introspector.schemaStamp(this.conn());
+    if (stamp !== this.cache.stamp) {
+      this.cache.invalidate();
+      this.cache.stamp = stamp;
+    }
+  }
+
   #cached<T>(
     map: Map<string, Promise<T[]>>,
     table: string,
@@ -112,14 +161,7 @@ export class DataDictionary<Conn = unknown> {
   ): Promise<T[]> {
     const introspector = this.adapter.introspector;
     if (!introspector) return Promise.resolve([]);
-    if (introspector.schemaStamp !== undefined) {
-      // DDL elsewhere (another connection, another process) moved the schema: nothing cached describes it any more.
-      const stamp = introspector.schemaStamp(this.conn());
-      if (stamp !== this.cache.stamp) {
-        this.cache.invalidate();
-        this.cache.stamp = stamp;
-      }
-    }
+    this.#checkStamp();
     let hit = map.get(table);
     if (hit === undefined) {
       hit = load(introspector).then(

@@ -40,6 +40,7 @@ export function instrumentAdapter<Conn>(
   // Every statement goes through the observed query(): a statement run at once would have no span or event.
   // An own undefined, not a delete: the forwarding object inherits the adapter's prototype, which has the method.
   Object.defineProperty(out, "querySync", { value: undefined, enumerable: false });
+  Object.defineProperty(out, "runAtomicSync", { value: undefined, enumerable: false });
   const otel = observer.otel;
   const tracing = otel?.tracer !== undefined;
   const metrics = otel?.metrics === true;

@@ -159,7 +159,7 @@ export async function nativeBulkUpsert(
       add(await dropAfter(host, sql, stage, () => host.run(upsert, [], "INSERT", undefined, deadline?.next())));
     }
     // Only an engine that reports them (MySQL's affected-rows rule) has counts; elsewhere 0/0/0 would be a lie.
-    return result(total, "INSERT", statement, started, reported ? { ...metadata, ...counts } : metadata);
+    return nativeResult(total, "INSERT", statement, started, reported ? { ...metadata, ...counts } : metadata);
   });
 }
 
@@ -196,7 +196,7 @@ export async function nativeBulkLoad(
         // Past the deadline the transaction rolls back: nothing of the call is written.
         deadline?.check();
         const statement = `APPEND INTO ${sql.quoteTable(table)} (${columns.map((c) => sql.quoteIdent(c)).join(", ")})`;
-        return result(n, "COPY", statement, started, { strategy: "copy" });
+        return nativeResult(n, "COPY", statement, started, { strategy: "copy" });
       });
     }
     // LOAD DATA LOCAL cannot stop mid-file, so it turns errors into skipped rows: load a keyless stage, then copy it
@@ -213,7 +213,7 @@ export async function nativeBulkLoad(
           deadline?.next(),
         ),
       );
-      return result(r.rowsAffected, "COPY", r.statement, started, { strategy: "copy" });
+      return nativeResult(r.rowsAffected, "COPY", r.statement, started, { strategy: "copy" });
     });
   }
   const maxBytes = (await host.maxPacketBytes()) - PACKET_MARGIN;
@@ -241,7 +241,7 @@ export async function nativeBulkLoad(
       }
       if (slice.length > 0) await insert(slice);
     }
-    return result(total, "COPY", statement, started, { strategy: "values" });
+    return nativeResult(total, "COPY", statement, started, { strategy: "values" });
   });
 }
 
@@ -479,7 +479,8 @@ function* jsonChunks(
   yield `${out}]`;
 }
 
-function result(
+/** The SQLResult of a bulk call: no rows, the total rowsAffected, the last statement run. */
+export function nativeResult(
   rowsAffected: number,
   operationType: OperationType,
   statement: string,

@@ -1314,6 +1314,14 @@ export class Session<Conn = unknown> implements AsyncDisposable {
         return this.#run(p, options);
       },
       runBatch: (statements, each, deadline) => this.#runBatch(statements, each, deadline),
+      runAtomicSync:
+        adapter.runAtomicSync === undefined
+          ? undefined
+          : (statements) =>
+              // Only an idle session: no transaction() running (in any task), no stream open, not released.
+              this.#released || this.#transactions.length !== 0 || this.#reading !== undefined
+                ? undefined
+                : (adapter.runAtomicSync as NonNullable<Adapter<Conn>["runAtomicSync"]>)(this.conn, statements),
       stage: (sql, options) => this.#stage(sql, options),
       execute: (statement, options) => this.execute(statement, undefined, options),
       transaction: (fn, options) => this.transaction(() => fn(), options as TransactionOptions | undefined),

@@ -82,6 +82,7 @@ import {
   rowColumns,
   serverDuplicate,
 } from "./upsert-checks.js";
+import { fastOptions, fastUpsert, type NativeUpsertPlan, planKey, textsFor } from "./upsert-fast.js";
 import { insertNode, mergeNode, nativeUpsertStatements } from "./upsert-statements.js";
 
 /**
@@ -160,6 +161,17 @@ export async function upsertRows(
   const staging = getRenderer(host.dialect).staging;
   if (input.length === 0) return emptyResult("INSERT", started, "none");
   const bulk = staging === undefined ? host.bulk : undefined;
+  // The repeat of an upsert that ran here before, on an engine on the calling thread (upsert-fast.ts).
+  let generation: number | undefined;
+  if (bulk !== undefined && host.runAtomicSync !== undefined && fastOptions(options)) {
+    const fast = fastUpsert(host, bulk, table, input, options, started);
+    if (fast !== undefined) {
+      if ("result" in fast) return fast.result;
+      throw await staleKey(host, table, fast.on, fast.error);
+    }
+    // What the catalog says from here on is what a plan kept at the end may rely on.
+    generation = host.catalog.generation();
+  }
   const native =
     bulk !== undefined && (strategy === "auto" || strategy === "values" || strategy === "json" || strategy === "copy");
   if (staging === undefined && !native && strategy !== "auto" && strategy !== "insert-on-conflict") {
@@ -185,8 +197,9 @@ export async function upsertRows(
     // PostgreSQL path's ON CONFLICT target does on the server. An engine that checks the target itself before writing
     // anything (bulk.checksConflictTarget) is left to refuse it; staleKey says so in upsert terms.
     if (!(native && bulk.checksConflictTarget === true)) await checkUniqueKey(host, table, plan.on);
+    let done: SQLResult;
     try {
-      return native
+      done = native
         ? await nativeBulkUpsert(
             host,
             bulk as BulkCapabilities,
@@ -201,6 +214,10 @@ export async function upsertRows(
     } catch (err) {
       throw await staleKey(host, table, plan.on, err);
     }
+    if (generation !== undefined && chosen === "values" && bulk?.checksConflictTarget === true) {
+      await keepPlan(host, bulk, table, plan, options, generation);
+    }
+    return done;
   }
 
   const types = await catalogTypes(columnsOf(host), table, plan.columns);
@@ -400,4 +417,31 @@ function keptPositions(input: Rows, kept: Rows): number[] {
   const out: number[] = [];
   for (let i = 0, j = 0; i < input.length && j < kept.length; i++) if (input[i] === kept[j]) out[j++] = i;
   return out;
+}
+
+/**
+ * Keeps what this upsert derived from the catalog for its repeats (upsert-fast.ts), under the catalog generation read
+ * before the first catalog fact: when anything was dropped since, nothing is kept. Only where the engine checks the
+ * ON CONFLICT target itself (no unique-key check to repeat).
+ */
+async function keepPlan(
+  host: BulkHost,
+  bulk: BulkCapabilities,
+  table: string,
+  plan: ColumnPlan,
+  options: UpsertOptions,
+  generation: number,
+): Promise<void> {
+  const types = await catalogTypes(columnsOf(host), table, plan.columns);
+  const version = await host.catalog.getVersion();
+  const shape = { table, columns: plan.columns, update: plan.update, key: plan.on[0] as string, on: plan.on };
+  const kept: NativeUpsertPlan = {
+    table,
+    columns: plan.columns,
+    on: plan.on,
+    update: plan.update,
+    types,
+    text: textsFor((n) => bulk.sql.upsertValues(shape, n, version)),
+  };
+  host.catalog.keepPlan(planKey(table, plan.columns, options), kept, generation);
 }

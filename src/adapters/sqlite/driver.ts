@@ -62,7 +62,14 @@ import {
   restorePragmas,
   type SqliteAdapterOptions,
 } from "./open.js";
-import { EMPTY_ROWS, NO_COLUMNS, prepareStatement, runStatement } from "./statements.js";
+import {
+  EMPTY_ROWS,
+  NO_COLUMNS,
+  runAtomically,
+  runStatement,
+  type StatementSettings,
+  statementFor,
+} from "./statements.js";
 import { type StreamHost, streamRows } from "./stream.js";
 
 /** SQLite's bound-parameter limit (SQLITE_MAX_VARIABLE_NUMBER since 3.32). */
@@ -95,6 +102,7 @@ export class SqliteAdapter implements Adapter<SqliteConnection> {
   readonly #o: SqliteAdapterOptions;
   readonly #Database: DatabaseConstructor;
   readonly #read: ReadOptions;
+  readonly #settings: StatementSettings;
   readonly #shared: boolean;
   /** `:memory:`: the one handle. */
   readonly #handle: SqliteHandle | undefined;
@@ -110,6 +118,12 @@ export class SqliteAdapter implements Adapter<SqliteConnection> {
     const f = o.features;
     this.#read = { int8: f.int8, timestamps: f.timestamps, json: f.enableJsonCodecs ? f.jsonDeserializer : undefined };
     this.#shared = isMemoryDatabase(o.database);
+    this.#settings = {
+      shared: this.#shared,
+      read: this.#read,
+      cacheSize: o.statementCacheSize,
+      serializer: f.jsonSerializer,
+    };
     this.#lock = new SqliteLock(this.#shared, o.acquireTimeoutMs, o.busyTimeoutMs);
     this.#streamHost = {
       lock: this.#lock,
@@ -303,12 +317,39 @@ export class SqliteAdapter implements Adapter<SqliteConnection> {
     }
   }
 
+  /**
+   * Bulk statements as one transaction at once (see Adapter.runAtomicSync): only a lease of its own (not one sharing
+   * its parent's transaction) with nothing open, queued or waiting, and only when the lock is free now. BEGIN that finds
+   * the file locked by another connection runs nothing; the bulk engine then takes the general path, which waits.
+   */
+  runAtomicSync(conn: SqliteConnection, statements: Iterable<{ sql: string; values: unknown[] }>): number | undefined {
+    const h = conn.handle;
+    if (
+      conn.parent !== undefined ||
+      conn.holdsLock ||
+      conn.queue !== undefined ||
+      conn.waiting ||
+      conn.interrupted ||
+      conn.failed ||
+      conn.openStreams > 0 ||
+      h.broken ||
+      !h.db.open ||
+      h.db.inTransaction ||
+      !this.#lock.tryTake(conn)
+    ) {
+      return undefined;
+    }
+    try {
+      return runAtomically(h, statements, this.#settings);
+    } finally {
+      this.#lock.afterStatement(conn);
+    }
+  }
+
   async #query(conn: SqliteConnection, sql: string, params: unknown[], opts: QueryOptions): Promise<RawResult> {
     const h = conn.handle;
     if (h.broken || !h.db.open) throw closedError();
-    let e = h.statements.get(sql);
-    if (e === undefined) e = prepareStatement(h, sql, this.#shared, this.#read, this.#o.statementCacheSize);
-    else e.used = ++h.tick;
+    const e = statementFor(h, sql, this.#shared, this.#read, this.#o.statementCacheSize);
     let queryOnlyBefore: unknown;
     if (e.queryOnly) {
       queryOnlyBefore = h.queryOnlyBefore ?? h.db.pragma("query_only", { simple: true });

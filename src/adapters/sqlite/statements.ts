@@ -4,12 +4,14 @@
  * transaction?) and its row plan (declared types → conversions), so a repeated statement allocates nothing but its
  * rows. This is the hot path: keep it free of allocations and awaits.
  */
+import type { JsonSerializer } from "../../core/json.js";
 import type { Row } from "../../core/types.js";
 import type { RawResult } from "../../driver/adapter.js";
 import { evictLeastRecentlyUsed } from "../../driver/lru.js";
 import {
   applyInt8,
   decodeRows,
+  encodeParams,
   hasUnsafeNumber,
   type ReadOptions,
   type RowPlan,
@@ -17,6 +19,7 @@ import {
   rowPlan,
 } from "./codecs.js";
 import type { CachedStatement, SqliteHandle } from "./connection.js";
+import { isBusy, isFatalSqliteError } from "./errors.js";
 
 export const EMPTY_ROWS: Row[] = [];
 export const NO_COLUMNS: string[] = [];
@@ -94,6 +97,72 @@ export function prepareStatement(
  * the machine stack, and 32,766 of them (262 KB) fail from a deep but legal call stack where the array form works.
  */
 export const SPREAD_MAX = 2048;
+
+/** The handle's cached statement for `sql` (prepared and cached on first use), marked as used now. */
+export function statementFor(
+  h: SqliteHandle,
+  sql: string,
+  shared: boolean,
+  read: ReadOptions,
+  cacheSize: number,
+): CachedStatement {
+  const e = h.statements.get(sql);
+  if (e === undefined) return prepareStatement(h, sql, shared, read, cacheSize);
+  e.used = ++h.tick;
+  return e;
+}
+
+/** How a handle's statements are prepared and read (the adapter's settings). */
+export interface StatementSettings {
+  shared: boolean;
+  read: ReadOptions;
+  cacheSize: number;
+  serializer: JsonSerializer;
+}
+
+/**
+ * Runs `statements` as one transaction: BEGIN (IMMEDIATE on a file database), each statement, COMMIT. Returns their
+ * total rowsAffected, or undefined when BEGIN found the file locked by another connection (nothing ran). A statement
+ * or COMMIT that fails is rolled back before its error is thrown; an error that leaves the handle unusable (or a
+ * rollback that fails) marks it broken.
+ */
+export function runAtomically(
+  h: SqliteHandle,
+  statements: Iterable<{ sql: string; values: unknown[] }>,
+  s: StatementSettings,
+): number | undefined {
+  try {
+    statementFor(h, "BEGIN", s.shared, s.read, s.cacheSize).stmt.run();
+  } catch (err) {
+    if (isBusy(err)) return undefined;
+    if (isFatalSqliteError(err)) h.broken = true;
+    throw err;
+  }
+  let total = 0;
+  try {
+    for (const { sql, values } of statements) {
+      const e = statementFor(h, sql, s.shared, s.read, s.cacheSize);
+      total += runStatement(
+        h,
+        e,
+        values.length === 0 ? values : encodeParams(values, s.serializer),
+        s.read,
+      ).rowsAffected;
+    }
+    statementFor(h, "COMMIT", s.shared, s.read, s.cacheSize).stmt.run();
+  } catch (err) {
+    if (isFatalSqliteError(err)) h.broken = true;
+    if (h.db.open && h.db.inTransaction) {
+      try {
+        statementFor(h, "ROLLBACK", s.shared, s.read, s.cacheSize).stmt.run();
+      } catch {
+        h.broken = true;
+      }
+    }
+    throw err;
+  }
+  return total;
+}
 
 /** Runs a prepared statement once (synchronously): its rows when it returns rows, else what it changed. */
 export function runStatement(h: SqliteHandle, e: CachedStatement, values: unknown[], read: ReadOptions): RawResult {

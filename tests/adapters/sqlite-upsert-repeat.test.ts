@@ -1,0 +1,240 @@
+/**
+ * SQLite: the repeat of an upsert (same table, row columns and options) runs its statements as one transaction in a
+ * single call (upsert-fast.ts), on what the first call derived from the catalog. It must be the same upsert: the same
+ * rows written and result, the same errors before anything is written, nothing written when a statement fails, and
+ * the general path again whenever the catalog changed, the session is not idle, or the rows need the catalog's key
+ * rules.
+ */
+import Database from "better-sqlite3";
+import { describe, expect, test } from "vitest";
+import {
+  CardinalityViolationError,
+  NotNullViolationError,
+  ParameterError,
+  type Session,
+  SQLBuilderError,
+  SQLParsingError,
+} from "../../src/index.js";
+import { sqliteConfigs } from "../support/sqlite-file.js";
+
+const sqlite = sqliteConfigs("sqlspec-upsert-repeat-");
+const TABLE = "CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT NOT NULL, qty INTEGER)";
+
+type AnySession = Session<any>;
+
+/** Counts the session's calls of the engine's one-call transaction (and what each returned). */
+function spyAtomic(s: AnySession): { calls: (number | undefined | "threw")[]; restore(): void } {
+  const adapter = s.adapter as { runAtomicSync?: (...a: unknown[]) => number | undefined };
+  const original = adapter.runAtomicSync as (...a: unknown[]) => number | undefined;
+  const calls: (number | undefined | "threw")[] = [];
+  adapter.runAtomicSync = (...a: unknown[]) => {
+    try {
+      const n = original(...a);
+      calls.push(n);
+      return n;
+    } catch (err) {
+      calls.push("threw");
+      throw err;
+    }
+  };
+  return { calls, restore: () => (adapter.runAtomicSync = original) };
+}
+
+const rows = (from: number, n: number, name = "n") =>
+  Array.from({ length: n }, (_, i) => ({ id: from + i, name: `${name}${from + i}`, qty: i }));
+
+async function all(s: AnySession): Promise<unknown[]> {
+  return s.select("SELECT id, name, qty FROM t ORDER BY id");
+}
+
+describe("sqlite: a repeated upsert", () => {
+  test("runs as one call to the engine, with the first call's result shape and the same rows written", async () => {
+    const { db } = await sqlite.file(TABLE, { maxSize: 1 });
+    await db.withSession(async (s) => {
+      const spy = spyAtomic(s);
+      try {
+        const first = await s.upsert("t", rows(1, 450), { on: ["id"] });
+        expect(spy.calls).toEqual([]);
+        const second = await s.upsert("t", rows(401, 450, "m"), { on: ["id"] });
+        // 450 rows in 200-row statements: one call that ran them all.
+        expect(spy.calls).toEqual([450]);
+        expect(second.rowsAffected).toBe(450);
+        expect(second.metadata).toEqual(first.metadata);
+        expect(second.operationType).toBe(first.operationType);
+        expect(second.statement).toContain('ON CONFLICT ("id") DO UPDATE SET');
+        const got = (await all(s)) as { id: number; name: string }[];
+        expect(got).toHaveLength(850);
+        expect(got[399]).toEqual({ id: 400, name: "n400", qty: 399 });
+        expect(got[400]).toEqual({ id: 401, name: "m401", qty: 0 });
+        expect(s.inTransaction).toBe(false);
+      } finally {
+        spy.restore();
+      }
+    });
+  });
+
+  test("bad rows raise the general path's errors before anything is written", async () => {
+    const { db } = await sqlite.file(TABLE, { maxSize: 1 });
+    await db.withSession(async (s) => {
+      await s.upsert("t", rows(1, 3), { on: ["id"] });
+      const spy = spyAtomic(s);
+      try {
+        const dup = await s
+          .upsert("t", [...rows(10, 3), { id: 11, name: "again", qty: 1 }], { on: ["id"] })
+          .catch((e) => e);
+        expect(dup).toBeInstanceOf(CardinalityViolationError);
+        const nan = await s.upsert("t", [{ id: 20, name: "x", qty: Number.NaN }], { on: ["id"] }).catch((e) => e);
+        expect(nan).toBeInstanceOf(ParameterError);
+        expect((nan as Error).message).toContain('column "qty" of row 0');
+        const lone = await s.upsert("t", [{ id: 21, name: "\ud800", qty: 1 }], { on: ["id"] }).catch((e) => e);
+        expect(lone).toBeInstanceOf(ParameterError);
+        const keys = await s
+          .upsert("t", [{ id: 22, name: "a", qty: 1 }, { id: 23, nmae: "typo", qty: 1 } as never], { on: ["id"] })
+          .catch((e) => e);
+        expect(keys).toBeInstanceOf(SQLBuilderError);
+        expect((keys as Error).message).toContain("Row 1 has different keys");
+        const nullKey = await s.upsert("t", [{ id: null, name: "a", qty: 1 } as never], { on: ["id"] }).catch((e) => e);
+        expect(nullKey).toBeInstanceOf(NotNullViolationError);
+        // None of them reached the engine.
+        expect(spy.calls).toEqual([]);
+      } finally {
+        spy.restore();
+      }
+      expect((await all(s)).length).toBe(3);
+    });
+  });
+
+  test("a statement that fails is rolled back whole, with its typed error; the session goes on", async () => {
+    const { db } = await sqlite.file(TABLE, { maxSize: 1 });
+    await db.withSession(async (s) => {
+      await s.upsert("t", rows(1, 3), { on: ["id"] });
+      const spy = spyAtomic(s);
+      try {
+        // Row 350 breaks NOT NULL in the second statement: the first (rows 0–199) must not stay written.
+        const bad = rows(100, 400).map((r, i) => (i === 350 ? { ...r, name: null as unknown as string } : r));
+        const err = await s.upsert("t", bad, { on: ["id"] }).catch((e) => e);
+        expect(spy.calls).toEqual(["threw"]);
+        expect(err).toBeInstanceOf(NotNullViolationError);
+        expect((err as Error).message).not.toContain("n449");
+        expect(s.inTransaction).toBe(false);
+        expect((await all(s)).length).toBe(3);
+        // The next one runs (and commits) on the same connection.
+        await s.upsert("t", rows(4, 2), { on: ["id"] });
+        expect(spy.calls).toEqual(["threw", 2]);
+      } finally {
+        spy.restore();
+      }
+      expect((await all(s)).length).toBe(5);
+    });
+  });
+
+  test("inside a transaction it is the general path (a savepoint the outer rollback undoes)", async () => {
+    const { db } = await sqlite.file(TABLE, { maxSize: 1 });
+    await db.withSession(async (s) => {
+      await s.upsert("t", rows(1, 3), { on: ["id"] });
+      const spy = spyAtomic(s);
+      try {
+        await s
+          .transaction(async (tx) => {
+            await tx.upsert("t", rows(10, 3), { on: ["id"] });
+            throw new Error("undo");
+          })
+          .catch(() => undefined);
+        expect(spy.calls).toEqual([]);
+      } finally {
+        spy.restore();
+      }
+      expect((await all(s)).length).toBe(3);
+    });
+  });
+
+  test("after DDL through the config, and after DDL by another connection, the plan is not used", async () => {
+    const { db, path } = await sqlite.file(TABLE, { maxSize: 1 });
+    await db.withSession((s) => s.upsert("t", rows(1, 3), { on: ["id"] }));
+    // Another connection rebuilds t with a different key: the upsert's ON CONFLICT (id) is no key any more.
+    const other = new Database(path);
+    other.exec(
+      "CREATE TABLE t2 (id INTEGER, name TEXT NOT NULL, qty INTEGER, UNIQUE (name)); DROP TABLE t; ALTER TABLE t2 RENAME TO t",
+    );
+    other.close();
+    await new Promise((r) => setTimeout(r, 5));
+    const err = await db
+      .withSession(async (s) => {
+        const spy = spyAtomic(s);
+        try {
+          return await s.upsert("t", rows(1, 3), { on: ["id"] });
+        } finally {
+          // The schema cookie moved: the plan is gone, so the general path ran (and refused the key).
+          expect(spy.calls).toEqual([]);
+          spy.restore();
+        }
+      })
+      .catch((e) => e);
+    // What a config that never ran it (the general path, reading the catalog afresh) raises.
+    const fresh = sqlite.config({ poolConfig: { database: path } });
+    const expected = await fresh.withSession((s) => s.upsert("t", rows(1, 3), { on: ["id"] })).catch((e) => e);
+    expect(expected).toBeInstanceOf(Error);
+    expect((err as Error).constructor).toBe((expected as Error).constructor);
+    expect((err as Error).message).toBe((expected as Error).message);
+    expect((err as Error).message).toContain("unique key");
+    // Through the config: a column dropped; the repeat must see the new catalog (an error naming the column).
+    await db.withSession(async (s) => {
+      await s.execute("DROP TABLE t");
+      await s.execute(TABLE);
+      await s.upsert("t", rows(1, 3), { on: ["id"] });
+      await s.upsert("t", rows(1, 3), { on: ["id"] });
+      await s.execute("ALTER TABLE t DROP COLUMN qty");
+      const gone = await s.upsert("t", rows(1, 3), { on: ["id"] }).catch((e) => e);
+      expect(gone).toBeInstanceOf(SQLBuilderError);
+      expect((gone as Error).message).toContain('"qty"');
+    });
+  });
+
+  test("a missing table after the plan was kept is reported as on the first call", async () => {
+    const { db } = await sqlite.file(TABLE, { maxSize: 1 });
+    await db.withSession(async (s) => {
+      await s.upsert("t", rows(1, 3), { on: ["id"] });
+      await s.execute("DROP TABLE t");
+      const err = await s.upsert("t", rows(1, 3), { on: ["id"] }).catch((e) => e);
+      expect(err).toBeInstanceOf(SQLParsingError);
+    });
+  });
+
+  test("the file locked by another connection: the repeat waits as the first call does, then writes", async () => {
+    const { db, path } = await sqlite.file(TABLE, { maxSize: 1, busyTimeoutMs: 2000 });
+    await db.withSession((s) => s.upsert("t", rows(1, 3), { on: ["id"] }));
+    const other = new Database(path);
+    other.exec("BEGIN IMMEDIATE; INSERT INTO t VALUES (100, 'held', 0)");
+    setTimeout(() => other.exec("COMMIT"), 50);
+    const t0 = performance.now();
+    const r = await db.withSession(async (s) => {
+      const spy = spyAtomic(s);
+      try {
+        const out = await s.upsert("t", rows(1, 3, "z"), { on: ["id"] });
+        // BEGIN found the file locked: nothing ran there, and the general path waited for the lock.
+        expect(spy.calls).toEqual([undefined]);
+        return out;
+      } finally {
+        spy.restore();
+      }
+    });
+    expect(performance.now() - t0).toBeGreaterThanOrEqual(40);
+    other.close();
+    expect(r.rowsAffected).toBe(3);
+    const names = (await db.withSession((s) => s.select<{ name: string }>("SELECT name FROM t ORDER BY id"))).map(
+      (r) => r.name,
+    );
+    expect(names).toEqual(["z1", "z2", "z3", "held"]);
+  });
+
+  test("two sessions of one config repeating upserts at once both write everything", async () => {
+    const { db } = await sqlite.file(TABLE, { maxSize: 4 });
+    await db.withSession((s) => s.upsert("t", rows(1, 3), { on: ["id"] }));
+    await Promise.all(
+      Array.from({ length: 8 }, (_, k) =>
+        db.withSession((s) => s.upsert("t", rows(1000 * (k + 1), 300), { on: ["id"] })),
+      ),
+    );
+    expect(await db.withSession((s) => s.selectValue("SELECT count(*) FROM t"))).toBe(3 + 8 * 300);
+  });
+});
