@@ -381,10 +381,11 @@ export interface Adapter<Conn = unknown> {
   querySync?(conn: Conn, sql: string, params: unknown[], opts: QueryOptions): RawResult | undefined;
   /**
    * An engine that runs statements on the calling thread (SQLite): runs `statements` as one transaction at once
-   * (BEGIN, each statement, COMMIT) and returns their total rowsAffected, or undefined, having run nothing, when it
-   * cannot now (the lease is inside a transaction, has statements queued or a stream open, or the write lock is held).
-   * A statement or COMMIT that fails rolls the transaction back before its error is thrown, so nothing of it is
-   * written. Nothing else can run on the thread meanwhile, so no other task can join the transaction.
+   * (BEGIN, each statement, COMMIT) and returns their total rowsAffected, or undefined, having written nothing, when it
+   * cannot now (the lease is inside a transaction, has statements queued or a stream open, the write lock is held, or
+   * a lock held by another connection is in the way: the caller's general path waits for it). A statement or COMMIT
+   * that fails rolls the transaction back before its error is thrown, so nothing of it is written. Nothing else can
+   * run on the thread meanwhile, so no other task can join the transaction.
    */
   runAtomicSync?(conn: Conn, statements: Iterable<{ sql: string; values: unknown[] }>): number | undefined;
   /** One statement, many parameter sets; rowsAffected is the server's total. See `capabilities.pipeline`. */

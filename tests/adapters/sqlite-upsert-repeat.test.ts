@@ -237,4 +237,37 @@ describe("sqlite: a repeated upsert", () => {
     );
     expect(await db.withSession((s) => s.selectValue("SELECT count(*) FROM t"))).toBe(3 + 8 * 300);
   });
+
+  test("rollback journal: a COMMIT that must wait for a reader waits as the first call does (not a busy error)", async () => {
+    const { db } = await sqlite.file(TABLE, { maxSize: 2, busyTimeoutMs: 2000, pragmas: { journal_mode: "DELETE" } });
+    await db.withSession((s) => s.upsert("t", rows(1, 3), { on: ["id"] }));
+    // Both pooled connections open before the read starts (opening one sets the journal mode, which waits for locks).
+    await Promise.all([1, 2].map(() => db.withSession((s) => s.execute("SELECT 1"))));
+    let upsert: Promise<unknown> | undefined;
+    let calls: (number | undefined | "threw")[] = [];
+    await db.withSession(async (reader) => {
+      // A read in progress holds SQLite's shared lock: a writer's COMMIT needs it gone.
+      const it = reader.stream<{ id: number }>("SELECT id FROM t", undefined, { batchSize: 1 })[Symbol.asyncIterator]();
+      await it.next();
+      upsert = db.withSession(async (s) => {
+        const spy = spyAtomic(s);
+        try {
+          return await s.upsert("t", rows(1, 3, "w"), { on: ["id"] });
+        } finally {
+          calls = spy.calls;
+          spy.restore();
+        }
+      });
+      await new Promise((r) => setTimeout(r, 50));
+      await it.return?.(undefined);
+    });
+    const r = await upsert;
+    expect((r as { rowsAffected: number }).rowsAffected).toBe(3);
+    // The one-call transaction gave way (rolled back, nothing written) and the general path waited for the reader.
+    expect(calls).toEqual([undefined]);
+    const names = (await db.withSession((s) => s.select<{ name: string }>("SELECT name FROM t ORDER BY id"))).map(
+      (x) => x.name,
+    );
+    expect(names).toEqual(["w1", "w2", "w3"]);
+  });
 });

@@ -122,9 +122,9 @@ export interface StatementSettings {
 
 /**
  * Runs `statements` as one transaction: BEGIN (IMMEDIATE on a file database), each statement, COMMIT. Returns their
- * total rowsAffected, or undefined when BEGIN found the file locked by another connection (nothing ran). A statement
- * or COMMIT that fails is rolled back before its error is thrown; an error that leaves the handle unusable (or a
- * rollback that fails) marks it broken.
+ * total rowsAffected, or undefined when a lock held by another connection was in the way (BEGIN, or a COMMIT waiting
+ * for readers): nothing is written then. A statement or COMMIT that fails otherwise is rolled back before its error is
+ * thrown; an error that leaves the handle unusable (or a rollback that fails) marks it broken.
  */
 export function runAtomically(
   h: SqliteHandle,
@@ -159,6 +159,9 @@ export function runAtomically(
         h.broken = true;
       }
     }
+    // A lock to wait for (a rollback journal's COMMIT waits for readers): rolled back, nothing written; the caller's
+    // general path waits for it on timers, which this thread cannot do here.
+    if (isBusy(err) && !h.broken) return undefined;
     throw err;
   }
   return total;
