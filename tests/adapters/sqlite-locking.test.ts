@@ -272,3 +272,32 @@ describe("sqlite: a file database's write lock and a file locked elsewhere", () 
     expect(await db.withSession((s) => s.execute("INSERT INTO x VALUES (1)").then((r) => r.rowsAffected))).toBe(1);
   });
 });
+
+describe("sqlite: a configured journal mode", () => {
+  test.each(["DELETE", "TRUNCATE", "PERSIST"])(
+    "journal_mode %s is set as configured: another pooled connection opens while a session reads",
+    async (mode) => {
+      const { db } = await sqlite.file("CREATE TABLE t (x); INSERT INTO t VALUES (1), (2)", {
+        maxSize: 2,
+        busyTimeoutMs: 300,
+        pragmas: { journal_mode: mode },
+      });
+      await db.withSession(async (reader) => {
+        const it = reader.stream("SELECT x FROM t", undefined, { batchSize: 1 })[Symbol.asyncIterator]();
+        await it.next();
+        // Opening the second connection switched the file to WAL and back on every open: the switch back needs the
+        // file to itself, so it failed with SqliteBusyError while the stream read.
+        expect(await db.withSession((s) => s.selectValue("SELECT count(*) FROM t"))).toBe(2);
+        await it.return?.(undefined);
+      });
+      // Both connections run in the configured mode (only WAL is kept in the file; the others are per connection).
+      await Promise.all(
+        [1, 2].map(() =>
+          db.withSession(async (s) => {
+            expect(String(await s.selectValue("PRAGMA journal_mode")).toUpperCase()).toBe(mode);
+          }),
+        ),
+      );
+    },
+  );
+});

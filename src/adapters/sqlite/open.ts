@@ -74,7 +74,9 @@ export function openHandle(Database: DatabaseConstructor, o: SqliteAdapterOption
   }
   try {
     db.pragma("foreign_keys = ON");
-    if (!shared && !o.readonly) db.pragma("journal_mode = WAL");
+    // WAL unless the configuration names a journal mode: setting WAL first and the configured mode after it would
+    // switch the file back on every open, which needs the file to itself (SQLITE_BUSY beside any reader).
+    if (!shared && !o.readonly && !Object.keys(o.pragmas).some(isJournalMode)) db.pragma("journal_mode = WAL");
     for (const [name, value] of Object.entries(o.pragmas)) db.pragma(pragmaText(name, value));
     const hook = o.features.onConnectionCreate;
     if (hook) {
@@ -93,6 +95,12 @@ export function openHandle(Database: DatabaseConstructor, o: SqliteAdapterOption
   // The shared handle cannot be closed on release: what a session assigned is put back to these values.
   if (shared) h.pragmasAtOpen = readPragmas(db);
   return h;
+}
+
+/** `journal_mode` or `<schema>.journal_mode`, in any case. */
+function isJournalMode(name: string): boolean {
+  const n = name.toLowerCase();
+  return n === "journal_mode" || n.endsWith(".journal_mode");
 }
 
 /** The shared handle's pragmas put back after a session assigned some: the values at open, then the configured ones. */
