@@ -317,6 +317,14 @@ export interface AcquireOptions<Conn = unknown> {
  * from the protocol, its open cursors, cached statements and changed settings ({@link Adapter.state}); the session
  * only reads it.
  */
+/** The statement of `runAtomicSync` that failed (its transaction rolled back) and its error as the driver raised it. */
+export interface AtomicFailure {
+  readonly failed: true;
+  readonly error: unknown;
+  readonly sql: string;
+  readonly values: readonly unknown[];
+}
+
 export interface Adapter<Conn = unknown> {
   /** The SQL dialect builders render for on this adapter. */
   readonly dialect: Dialect;
@@ -381,13 +389,17 @@ export interface Adapter<Conn = unknown> {
   querySync?(conn: Conn, sql: string, params: unknown[], opts: QueryOptions): RawResult | undefined;
   /**
    * An engine that runs statements on the calling thread (SQLite): runs `statements` as one transaction at once
-   * (BEGIN, each statement, COMMIT) and returns their total rowsAffected, or undefined, having written nothing, when it
-   * cannot now (the lease is inside a transaction, has statements queued or a stream open, the write lock is held, or
-   * a lock held by another connection is in the way: the caller's general path waits for it). A statement or COMMIT
-   * that fails rolls the transaction back before its error is thrown, so nothing of it is written. Nothing else can
-   * run on the thread meanwhile, so no other task can join the transaction.
+   * (BEGIN, each statement, COMMIT) and returns their total rowsAffected. Undefined, having written nothing, when it
+   * cannot now: the lease is inside a transaction, has statements queued or a stream open, the write lock is held, or
+   * a lock held by another connection is in the way at BEGIN or COMMIT (the caller's general path waits for it). A
+   * statement (BEGIN and COMMIT included) that fails otherwise is rolled back and returned as an AtomicFailure naming
+   * it, so nothing of it is written. Nothing else runs on the thread meanwhile, so no other task can join the
+   * transaction.
    */
-  runAtomicSync?(conn: Conn, statements: Iterable<{ sql: string; values: unknown[] }>): number | undefined;
+  runAtomicSync?(
+    conn: Conn,
+    statements: Iterable<{ sql: string; values: unknown[] }>,
+  ): number | AtomicFailure | undefined;
   /** One statement, many parameter sets; rowsAffected is the server's total. See `capabilities.pipeline`. */
   queryMany?(conn: Conn, sql: string, paramSets: unknown[][], opts: QueryOptions): Promise<RawResult>;
   /**

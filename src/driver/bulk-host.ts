@@ -65,9 +65,10 @@ export interface BulkHost {
   ): Promise<void>;
   /**
    * An engine on the calling thread (SQLite): runs the statements as one transaction at once and returns their total
-   * rowsAffected; undefined, having run nothing, when the session or its connection is not idle (see
-   * Adapter.runAtomicSync). A failure is rolled back and thrown as the engine raised it. Absent elsewhere, and when
-   * statements are observed (each needs its span).
+   * rowsAffected; undefined, having written nothing, when the session is not idle (a transaction() running, a stream
+   * open, another bulk call in flight) or the engine cannot now (see Adapter.runAtomicSync). A failed statement is
+   * rolled back and its error thrown typed, as `runBatch` throws it. Absent elsewhere, and when statements are
+   * observed (each needs its span).
    */
   readonly runAtomicSync: ((statements: Iterable<BatchStatement>) => number | undefined) | undefined;
   /**

@@ -142,7 +142,7 @@ export async function nativeBulkUpsert(
     const add = (r: SQLResult): void => counted(r.rowsAffected, r.metadata as Partial<typeof counts>, r.statement);
     if (chosen === "values") {
       const maxBytes = (await host.maxPacketBytes()) - PACKET_MARGIN;
-      const text = sameSizeText((n) => sql.upsertValues(shape, n, version));
+      const text = textsFor((n) => sql.upsertValues(shape, n, version));
       const chunks = packetChunks(filled(source.chunks as ValueChunks), plan.columns.length, maxBytes);
       await host.runBatch(statementsOf(chunks, text), counted, deadline);
     } else if (chosen === "json") {
@@ -217,7 +217,7 @@ export async function nativeBulkLoad(
     });
   }
   const maxBytes = (await host.maxPacketBytes()) - PACKET_MARGIN;
-  const text = sameSizeText((n) => sql.insertValues(table, columns, n));
+  const text = textsFor((n) => sql.insertValues(table, columns, n));
   return inTransaction(host, deadline, async () => {
     let total = 0;
     let statement = "";
@@ -302,17 +302,22 @@ async function tableColumns(host: BulkHost, table: string, columns: readonly str
   return (await host.catalog.getColumns(table)).map((c) => c.name);
 }
 
+/** Statement texts kept per builder (the full chunk and a few last-chunk sizes). */
+const MAX_TEXTS = 8;
+
 /**
  * The statement text for a chunk of n rows, built once per size: full chunks then share one string, so the adapter's
- * statement-cache lookup hashes and compares it once instead of per chunk (a 200-row text is ~5 KB).
+ * statement-cache lookup hashes and compares it once instead of per chunk (a 200-row text is ~5 KB). Kept with a
+ * repeated upsert's plan (upsert-fast.ts), so its repeats build none.
  */
-function sameSizeText(build: (rows: number) => string): (rows: number) => string {
-  let size = -1;
-  let text = "";
+export function textsFor(build: (rows: number) => string): (rows: number) => string {
+  const texts = new Map<number, string>();
   return (rows) => {
-    if (rows !== size) {
-      size = rows;
+    let text = texts.get(rows);
+    if (text === undefined) {
+      if (texts.size >= MAX_TEXTS) texts.clear();
       text = build(rows);
+      texts.set(rows, text);
     }
     return text;
   };

@@ -215,6 +215,8 @@ export class Session<Conn = unknown> implements AsyncDisposable {
    */
   #streams: Set<StreamHandle> | undefined;
   #host: BulkHost | undefined;
+  /** upsert/loadRecords calls of this session that have not settled. */
+  #bulkCalls = 0;
 
   static {
     hostOf = (session) => session.#bulkHost;
@@ -1314,14 +1316,7 @@ export class Session<Conn = unknown> implements AsyncDisposable {
         return this.#run(p, options);
       },
       runBatch: (statements, each, deadline) => this.#runBatch(statements, each, deadline),
-      runAtomicSync:
-        adapter.runAtomicSync === undefined
-          ? undefined
-          : (statements) =>
-              // Only an idle session: no transaction() running (in any task), no stream open, not released.
-              this.#released || this.#transactions.length !== 0 || this.#reading !== undefined
-                ? undefined
-                : (adapter.runAtomicSync as NonNullable<Adapter<Conn>["runAtomicSync"]>)(this.conn, statements),
+      runAtomicSync: adapter.runAtomicSync === undefined ? undefined : (statements) => this.#runAtomicSync(statements),
       stage: (sql, options) => this.#stage(sql, options),
       execute: (statement, options) => this.execute(statement, undefined, options),
       transaction: (fn, options) => this.transaction(() => fn(), options as TransactionOptions | undefined),
@@ -1330,6 +1325,20 @@ export class Session<Conn = unknown> implements AsyncDisposable {
       maxPacketBytes: () => (adapter.bulk as NonNullable<Adapter<Conn>["bulk"]>).maxPacketBytes(this.conn),
       mapError: (err, sql) => this.#fail(err, sql),
     };
+  }
+
+  /**
+   * BulkHost.runAtomicSync, on an idle session only: no transaction() running (in any task), no stream open, no other
+   * bulk call of this session in flight (one issued earlier and not awaited keeps its turn), not released. A failed
+   * statement's error is mapped as #runBatch maps it (bound values scrubbed, the statement named).
+   */
+  #runAtomicSync(statements: Iterable<BatchStatement>): number | undefined {
+    if (this.#released || this.#transactions.length !== 0 || this.#reading !== undefined || this.#bulkCalls !== 1) {
+      return undefined;
+    }
+    const out = (this.adapter.runAtomicSync as NonNullable<Adapter<Conn>["runAtomicSync"]>)(this.conn, statements);
+    if (typeof out === "object") throw this.#fail(out.error, out.sql, out.values);
+    return out;
   }
 
   /** BulkHost.runBatch: #run's checks and error mapping per statement, without building a result for each. */
@@ -1418,6 +1427,14 @@ export class Session<Conn = unknown> implements AsyncDisposable {
    * TransactionError (transaction()'s guard) instead of joining that transaction and vanishing with its rollback.
    */
   #bulk<T>(work: () => Promise<T>): Promise<T> {
+    // Counted while it runs: a repeated upsert that could run at once (#runAtomicSync) keeps to the issue order.
+    this.#bulkCalls++;
+    return this.#bulkRun(work).finally(() => {
+      this.#bulkCalls--;
+    });
+  }
+
+  #bulkRun<T>(work: () => Promise<T>): Promise<T> {
     if (this.#transactions.length === 0 && !this.inTransaction) return work();
     if (this.adapter.capabilities.savepoints) return this.transaction(work);
     // No savepoints (DuckDB): the guard alone; the work runs in the caller's transaction.

@@ -2,11 +2,11 @@
  * The repeat of an upsert on an engine that runs on the calling thread (SQLite): the same table, row columns and
  * options as an upsert that ran through the general path before, which kept what it derived from the catalog (the
  * column plan, the columns' types, the statement texts) for as long as those catalog facts are current. The rows are
- * read and checked exactly as the general path reads them (ValueChunks, dedupe, the JSON text check, in that order,
+ * read and checked exactly as the general path reads them (scannedChunks, dedupe, the JSON text check, in that order,
  * raising the same errors before anything runs); the statements then run as one transaction in a single call
  * (BulkHost.runAtomicSync), without the per-statement and per-transaction steps that an engine which can make the
- * caller wait needs. Anything unusual (a key part that is NULL or not a number, rows dropped by last-wins, options with
- * a signal, a time limit or progress, a session that is not idle) leaves the call to the general path.
+ * caller wait needs. Anything else (a key part that is NULL or not a number, rows dropped by last-wins, a session
+ * that is not idle, a lock to wait for) leaves the call to the general path, with nothing written.
  *
  * Why: at 10k rows those steps cost SQLite about a tenth of the upsert (see bench/sqlite.ts), and an application
  * repeats the same upsert.
@@ -21,22 +21,18 @@ type Rows = readonly Readonly<Record<string, unknown>>[];
 
 /** Rows above which the general path runs: it gives the event loop a turn every few milliseconds, this does not. */
 const FAST_MAX_ROWS = 20_000;
-/** Statement texts kept per plan (the full chunk and a few last-chunk sizes). */
-const MAX_TEXTS = 8;
 
 /** What the general path derived for one table, row column list and options. */
 export interface NativeUpsertPlan {
-  readonly table: string;
   readonly columns: readonly string[];
   readonly on: readonly string[];
-  readonly update: readonly string[];
   /** The catalog types of `columns` (for the JSON text check). */
   readonly types: readonly string[];
   /** The statement text for a chunk of n rows. */
   readonly text: (rows: number) => string;
 }
 
-/** The options the fast path takes; any other (signal, timeoutMs, onProgress, a forced source) is the general path's. */
+/** The upsert options the fast path reads. */
 export interface FastUpsertOptions {
   on: readonly string[];
   update?: readonly string[] | undefined;
@@ -45,7 +41,6 @@ export interface FastUpsertOptions {
   onProgress?: unknown;
   signal?: unknown;
   timeoutMs?: unknown;
-  copyThreshold?: unknown;
 }
 
 /** The plan's key: table, the rows' columns (row 0's keys, as the general path takes them), `on`, `update`. */
@@ -54,7 +49,7 @@ export function planKey(table: string, columns: readonly string[], options: Fast
   return `upsert:${JSON.stringify([table, columns, options.on])}:${update}`;
 }
 
-/** Whether the options leave nothing for the general path to do. */
+/** Options that leave nothing for the general path to do (no forced source, progress, signal or time limit). */
 export function fastOptions(options: FastUpsertOptions): boolean {
   return (
     (options.strategy === undefined || options.strategy === "auto" || options.strategy === "values") &&
@@ -64,26 +59,12 @@ export function fastOptions(options: FastUpsertOptions): boolean {
   );
 }
 
-/** The statement text per chunk size, built once per size. */
-export function textsFor(build: (rows: number) => string): (rows: number) => string {
-  const texts = new Map<number, string>();
-  return (rows) => {
-    let text = texts.get(rows);
-    if (text === undefined) {
-      if (texts.size >= MAX_TEXTS) texts.clear();
-      text = build(rows);
-      texts.set(rows, text);
-    }
-    return text;
-  };
-}
-
-/** The outcome of a fast upsert: its result, or the error of a statement (rolled back) for the caller to explain. */
+/** The outcome of a fast upsert: its result, or the typed error of a statement (rolled back) for the caller to explain. */
 export type FastOutcome = { result: SQLResult } | { error: unknown; on: readonly string[] };
 
 /**
- * Runs the upsert on the plan kept for it, or returns undefined (nothing read or run) for the general path. Errors in
- * the rows are thrown as the general path throws them.
+ * Runs the upsert on the plan kept for it (`options` passed fastOptions), or returns undefined, having run nothing,
+ * for the general path. Errors in the rows are thrown as the general path throws them.
  */
 export function fastUpsert(
   host: BulkHost,
@@ -94,16 +75,13 @@ export function fastUpsert(
   started: number,
 ): FastOutcome | undefined {
   const runAtomicSync = host.runAtomicSync;
-  if (runAtomicSync === undefined || input.length === 0 || input.length > FAST_MAX_ROWS || !fastOptions(options)) {
-    return undefined;
-  }
   // Inside a transaction the general path runs it under a savepoint: no plan lookup, no read of the rows here.
-  if (host.inTransaction) return undefined;
+  if (runAtomicSync === undefined || input.length > FAST_MAX_ROWS || host.inTransaction) return undefined;
   const first = input[0];
   if (typeof first !== "object" || first === null) return undefined;
   const plan = host.catalog.plan(planKey(table, Object.keys(first), options)) as NativeUpsertPlan | undefined;
   if (plan === undefined) return undefined;
-  // The same read as the general path's (scannedChunks), so the same rows pass and the same errors are raised.
+  // The same read as the general path's, so the same rows pass and the same errors are raised.
   const chunks = scannedChunks(bulk, input, plan.columns, plan.on);
   // A NULL or non-number key part: the general path reads the catalog's key rules for it.
   if (chunks.kinds !== 0) return undefined;
@@ -111,20 +89,19 @@ export function fastUpsert(
   if (rows !== input) return undefined;
   chunks.throwBadValue();
   checkJsonStrings(rows, plan.columns, plan.types);
-  let last = "";
+  const per = chunks.perChunk;
+  const count = chunks.count;
+  const fullText = plan.text(per);
+  const lastText = plan.text(rows.length - per * (count - 1));
   function* statements(): Generator<BatchStatement> {
-    const per = chunks.perChunk;
-    for (let i = 0, n = chunks.count; i < n; i++) {
-      last = plan?.text(i === n - 1 ? rows.length - per * i : per) as string;
-      yield { sql: last, values: chunks.fill(i) };
-    }
+    for (let i = 0; i < count; i++) yield { sql: i === count - 1 ? lastText : fullText, values: chunks.fill(i) };
   }
   let total: number | undefined;
   try {
     total = runAtomicSync(statements());
-  } catch (err) {
-    return { error: host.mapError(err, last), on: plan.on };
+  } catch (error) {
+    return { error, on: plan.on };
   }
   if (total === undefined) return undefined;
-  return { result: nativeResult(total, "INSERT", last, started, { strategy: "values", rows: rows.length }) };
+  return { result: nativeResult(total, "INSERT", lastText, started, { strategy: "values", rows: rows.length }) };
 }

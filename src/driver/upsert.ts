@@ -64,6 +64,7 @@ import {
   nativeBulkUpsert,
   nativeStrategy,
   scannedChunks,
+  textsFor,
 } from "./native-bulk.js";
 import type { OnProgress } from "./progress.js";
 import { keyPartKinds, NON_NUMBER_KEY_PART, NULL_KEY_PART } from "./row-reader.js";
@@ -82,7 +83,7 @@ import {
   rowColumns,
   serverDuplicate,
 } from "./upsert-checks.js";
-import { fastOptions, fastUpsert, type NativeUpsertPlan, planKey, textsFor } from "./upsert-fast.js";
+import { fastOptions, fastUpsert, type NativeUpsertPlan, planKey } from "./upsert-fast.js";
 import { insertNode, mergeNode, nativeUpsertStatements } from "./upsert-statements.js";
 
 /**
@@ -422,7 +423,8 @@ function keptPositions(input: Rows, kept: Rows): number[] {
 /**
  * Keeps what this upsert derived from the catalog for its repeats (upsert-fast.ts), under the catalog generation read
  * before the first catalog fact: when anything was dropped since, nothing is kept. Only where the engine checks the
- * ON CONFLICT target itself (no unique-key check to repeat).
+ * ON CONFLICT target itself (no unique-key check to repeat). The upsert has committed: nothing here may fail it, so
+ * a plan that cannot be built from the cached facts is simply not kept.
  */
 async function keepPlan(
   host: BulkHost,
@@ -432,16 +434,20 @@ async function keepPlan(
   options: UpsertOptions,
   generation: number,
 ): Promise<void> {
-  const types = await catalogTypes(columnsOf(host), table, plan.columns);
-  const version = await host.catalog.getVersion();
-  const shape = { table, columns: plan.columns, update: plan.update, key: plan.on[0] as string, on: plan.on };
-  const kept: NativeUpsertPlan = {
-    table,
-    columns: plan.columns,
-    on: plan.on,
-    update: plan.update,
-    types,
-    text: textsFor((n) => bulk.sql.upsertValues(shape, n, version)),
-  };
-  host.catalog.keepPlan(planKey(table, plan.columns, options), kept, generation);
+  try {
+    if (host.catalog.generation() !== generation) return;
+    // Cached (read by the upsert under this generation): no catalog query here.
+    const types = await catalogTypes(columnsOf(host), table, plan.columns);
+    const version = await host.catalog.getVersion();
+    const shape = { table, columns: plan.columns, update: plan.update, key: plan.on[0] as string, on: plan.on };
+    const kept: NativeUpsertPlan = {
+      columns: plan.columns,
+      on: plan.on,
+      types,
+      text: textsFor((n) => bulk.sql.upsertValues(shape, n, version)),
+    };
+    host.catalog.keepPlan(planKey(table, plan.columns, options), kept, generation);
+  } catch {
+    // Not kept: the next call takes the general path again.
+  }
 }

@@ -23,17 +23,18 @@ const TABLE = "CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT NOT NULL, qty I
 type AnySession = Session<any>;
 
 /** Counts the session's calls of the engine's one-call transaction (and what each returned). */
-function spyAtomic(s: AnySession): { calls: (number | undefined | "threw")[]; restore(): void } {
+function spyAtomic(s: AnySession): { calls: (number | undefined | "failed")[]; restore(): void } {
   const adapter = s.adapter as { runAtomicSync?: (...a: unknown[]) => number | undefined };
   const original = adapter.runAtomicSync as (...a: unknown[]) => number | undefined;
-  const calls: (number | undefined | "threw")[] = [];
+  const calls: (number | undefined | "failed")[] = [];
   adapter.runAtomicSync = (...a: unknown[]) => {
     try {
       const n = original(...a);
-      calls.push(n);
+      // A failed statement comes back as an AtomicFailure (rolled back), not thrown.
+      calls.push(typeof n === "object" && n !== null ? "failed" : n);
       return n;
     } catch (err) {
-      calls.push("threw");
+      calls.push("failed");
       throw err;
     }
   };
@@ -113,14 +114,14 @@ describe("sqlite: a repeated upsert", () => {
         // Row 350 breaks NOT NULL in the second statement: the first (rows 0–199) must not stay written.
         const bad = rows(100, 400).map((r, i) => (i === 350 ? { ...r, name: null as unknown as string } : r));
         const err = await s.upsert("t", bad, { on: ["id"] }).catch((e) => e);
-        expect(spy.calls).toEqual(["threw"]);
+        expect(spy.calls).toEqual(["failed"]);
         expect(err).toBeInstanceOf(NotNullViolationError);
         expect((err as Error).message).not.toContain("n449");
         expect(s.inTransaction).toBe(false);
         expect((await all(s)).length).toBe(3);
         // The next one runs (and commits) on the same connection.
         await s.upsert("t", rows(4, 2), { on: ["id"] });
-        expect(spy.calls).toEqual(["threw", 2]);
+        expect(spy.calls).toEqual(["failed", 2]);
       } finally {
         spy.restore();
       }
@@ -244,7 +245,7 @@ describe("sqlite: a repeated upsert", () => {
     // Both pooled connections open before the read starts (opening one sets the journal mode, which waits for locks).
     await Promise.all([1, 2].map(() => db.withSession((s) => s.execute("SELECT 1"))));
     let upsert: Promise<unknown> | undefined;
-    let calls: (number | undefined | "threw")[] = [];
+    let calls: (number | undefined | "failed")[] = [];
     await db.withSession(async (reader) => {
       // A read in progress holds SQLite's shared lock: a writer's COMMIT needs it gone.
       const it = reader.stream<{ id: number }>("SELECT id FROM t", undefined, { batchSize: 1 })[Symbol.asyncIterator]();

@@ -31,6 +31,7 @@ import type {
   AcquireOptions,
   Adapter,
   AdapterCapabilities,
+  AtomicFailure,
   BulkCapabilities,
   ConnectionState,
   QueryOptions,
@@ -319,10 +320,14 @@ export class SqliteAdapter implements Adapter<SqliteConnection> {
 
   /**
    * Bulk statements as one transaction at once (see Adapter.runAtomicSync): only a lease of its own (not one sharing
-   * its parent's transaction) with nothing open, queued or waiting, and only when the lock is free now. BEGIN that finds
-   * the file locked by another connection runs nothing; the bulk engine then takes the general path, which waits.
+   * its parent's transaction) with nothing open, queued or waiting, and only when the lock is free now. A lock held by
+   * another connection at BEGIN or COMMIT leaves nothing written; the bulk engine then takes the general path, which
+   * waits for it.
    */
-  runAtomicSync(conn: SqliteConnection, statements: Iterable<{ sql: string; values: unknown[] }>): number | undefined {
+  runAtomicSync(
+    conn: SqliteConnection,
+    statements: Iterable<{ sql: string; values: unknown[] }>,
+  ): number | AtomicFailure | undefined {
     const h = conn.handle;
     if (
       conn.parent !== undefined ||
@@ -349,7 +354,7 @@ export class SqliteAdapter implements Adapter<SqliteConnection> {
   async #query(conn: SqliteConnection, sql: string, params: unknown[], opts: QueryOptions): Promise<RawResult> {
     const h = conn.handle;
     if (h.broken || !h.db.open) throw closedError();
-    const e = statementFor(h, sql, this.#shared, this.#read, this.#o.statementCacheSize);
+    const e = statementFor(h, sql, this.#settings);
     let queryOnlyBefore: unknown;
     if (e.queryOnly) {
       queryOnlyBefore = h.queryOnlyBefore ?? h.db.pragma("query_only", { simple: true });

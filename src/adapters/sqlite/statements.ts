@@ -6,7 +6,7 @@
  */
 import type { JsonSerializer } from "../../core/json.js";
 import type { Row } from "../../core/types.js";
-import type { RawResult } from "../../driver/adapter.js";
+import type { AtomicFailure, RawResult } from "../../driver/adapter.js";
 import { evictLeastRecentlyUsed } from "../../driver/lru.js";
 import {
   applyInt8,
@@ -98,20 +98,6 @@ export function prepareStatement(
  */
 export const SPREAD_MAX = 2048;
 
-/** The handle's cached statement for `sql` (prepared and cached on first use), marked as used now. */
-export function statementFor(
-  h: SqliteHandle,
-  sql: string,
-  shared: boolean,
-  read: ReadOptions,
-  cacheSize: number,
-): CachedStatement {
-  const e = h.statements.get(sql);
-  if (e === undefined) return prepareStatement(h, sql, shared, read, cacheSize);
-  e.used = ++h.tick;
-  return e;
-}
-
 /** How a handle's statements are prepared and read (the adapter's settings). */
 export interface StatementSettings {
   shared: boolean;
@@ -120,49 +106,58 @@ export interface StatementSettings {
   serializer: JsonSerializer;
 }
 
+/** The handle's cached statement for `sql` (prepared and cached on first use), marked as used now. */
+export function statementFor(h: SqliteHandle, sql: string, s: StatementSettings): CachedStatement {
+  const e = h.statements.get(sql);
+  if (e === undefined) return prepareStatement(h, sql, s.shared, s.read, s.cacheSize);
+  e.used = ++h.tick;
+  return e;
+}
+
+const NO_VALUES: readonly unknown[] = [];
+
 /**
  * Runs `statements` as one transaction: BEGIN (IMMEDIATE on a file database), each statement, COMMIT. Returns their
- * total rowsAffected, or undefined when a lock held by another connection was in the way (BEGIN, or a COMMIT waiting
- * for readers): nothing is written then. A statement or COMMIT that fails otherwise is rolled back before its error is
- * thrown; an error that leaves the handle unusable (or a rollback that fails) marks it broken.
+ * total rowsAffected; undefined when a lock held by another connection was in the way (at BEGIN, or a COMMIT waiting
+ * for readers under a rollback journal), having written nothing; otherwise the statement that failed, rolled back
+ * (an error that leaves the handle unusable, or a rollback that fails, marks it broken).
  */
 export function runAtomically(
   h: SqliteHandle,
   statements: Iterable<{ sql: string; values: unknown[] }>,
   s: StatementSettings,
-): number | undefined {
+): number | AtomicFailure | undefined {
+  let sql = "BEGIN";
+  let values: readonly unknown[] = NO_VALUES;
   try {
-    statementFor(h, "BEGIN", s.shared, s.read, s.cacheSize).stmt.run();
-  } catch (err) {
-    if (isBusy(err)) return undefined;
-    if (isFatalSqliteError(err)) h.broken = true;
-    throw err;
+    statementFor(h, sql, s).stmt.run();
+  } catch (error) {
+    if (isFatalSqliteError(error)) h.broken = true;
+    return isBusy(error) && !h.broken ? undefined : { failed: true, error, sql, values };
   }
   let total = 0;
   try {
-    for (const { sql, values } of statements) {
-      const e = statementFor(h, sql, s.shared, s.read, s.cacheSize);
-      total += runStatement(
-        h,
-        e,
-        values.length === 0 ? values : encodeParams(values, s.serializer),
-        s.read,
-      ).rowsAffected;
+    for (const statement of statements) {
+      sql = statement.sql;
+      values = statement.values;
+      const bound = values.length === 0 ? statement.values : encodeParams(statement.values, s.serializer);
+      total += runStatement(h, statementFor(h, sql, s), bound, s.read).rowsAffected;
     }
-    statementFor(h, "COMMIT", s.shared, s.read, s.cacheSize).stmt.run();
-  } catch (err) {
-    if (isFatalSqliteError(err)) h.broken = true;
+    sql = "COMMIT";
+    values = NO_VALUES;
+    statementFor(h, sql, s).stmt.run();
+  } catch (error) {
+    if (isFatalSqliteError(error)) h.broken = true;
     if (h.db.open && h.db.inTransaction) {
       try {
-        statementFor(h, "ROLLBACK", s.shared, s.read, s.cacheSize).stmt.run();
+        statementFor(h, "ROLLBACK", s).stmt.run();
       } catch {
         h.broken = true;
       }
     }
-    // A lock to wait for (a rollback journal's COMMIT waits for readers): rolled back, nothing written; the caller's
-    // general path waits for it on timers, which this thread cannot do here.
-    if (isBusy(err) && !h.broken) return undefined;
-    throw err;
+    // A lock to wait for: rolled back, nothing written; the caller's general path waits for it on timers, which
+    // this thread cannot do here.
+    return isBusy(error) && !h.broken ? undefined : { failed: true, error, sql, values };
   }
   return total;
 }
