@@ -15,6 +15,31 @@
  */
 import { TransactionError } from "../core/errors.js";
 
+/** The Session methods that run statements and return a promise (stream() and Arrow batches are checked apart). */
+export const TRANSACTION_WORK = [
+  "execute",
+  "executeMany",
+  "executeStack",
+  "executeScript",
+  "explain",
+  "select",
+  "selectOne",
+  "selectOneOrNull",
+  "selectValue",
+  "selectValueOrNull",
+  "selectWithTotal",
+  "loadArrow",
+  "begin",
+  "commit",
+  "rollback",
+  "transaction",
+  "savepoint",
+  "releaseSavepoint",
+  "rollbackToSavepoint",
+  "upsert",
+  "loadRecords",
+] as const;
+
 /** One transaction() call (or its savepoint): the calls its callback issued. */
 export class TransactionWork {
   /** "open" while the callback runs or its calls are waited for, "rollback" once it threw, "ended" afterwards. */

@@ -22,7 +22,7 @@ describe("sqlite: upsert signal", () => {
     const ms = performance.now() - t0;
     clearInterval(tick);
     // Observed: the upsert runs its ~1,000 statements without ever letting a timer fire (ticks 0, ~300 ms here) and
-    // resolves with rowsAffected 200000; executeMany yields every 10 ms for exactly this reason (session.ts #eachSet).
+    // resolves with rowsAffected 200000; executeMany yields every 10 ms for exactly this reason (session-bulk.ts eachSet).
     expect({ ms: Math.round(ms), ticks }).toMatchObject({ ticks: expect.any(Number) });
     expect(out).toBeInstanceOf(OperationCancelledError);
     expect(await db.withSession((s) => s.selectValue("SELECT count(*) FROM t"))).toBe(0);
