@@ -309,14 +309,6 @@ export interface AcquireOptions<Conn = unknown> {
   parent?: Conn;
 }
 
-/**
- * The only thing a new driver implements. Everything else (select family, transactions, filters, upsert,
- * observability) is written once in driver/.
- *
- * Connection state is the adapter's and it is the truth: the adapter tracks each connection's transaction status
- * from the protocol, its open cursors, cached statements and changed settings ({@link Adapter.state}); the session
- * only reads it.
- */
 /** The statement of `runAtomicSync` that failed (its transaction rolled back) and its error as the driver raised it. */
 export interface AtomicFailure {
   readonly failed: true;
@@ -325,6 +317,14 @@ export interface AtomicFailure {
   readonly values: readonly unknown[];
 }
 
+/**
+ * The only thing a new driver implements. Everything else (select family, transactions, filters, upsert,
+ * observability) is written once in driver/.
+ *
+ * Connection state is the adapter's and it is the truth: the adapter tracks each connection's transaction status
+ * from the protocol, its open cursors, cached statements and changed settings ({@link Adapter.state}); the session
+ * only reads it.
+ */
 export interface Adapter<Conn = unknown> {
   /** The SQL dialect builders render for on this adapter. */
   readonly dialect: Dialect;
