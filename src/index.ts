@@ -87,6 +87,7 @@ export type {
   AcquireOptions,
   Adapter,
   AdapterCapabilities,
+  AtomicFailure,
   BulkCapabilities,
   ColumnInfo,
   ConnectionState,

@@ -311,9 +311,13 @@ export interface AcquireOptions<Conn = unknown> {
 
 /** The statement of `runAtomicSync` that failed (its transaction rolled back) and its error as the driver raised it. */
 export interface AtomicFailure {
+  /** Always true: tells a failure from the rowsAffected count `runAtomicSync` returns on success. */
   readonly failed: true;
+  /** The error as the driver raised it (the session maps it to a typed error). */
   readonly error: unknown;
+  /** The statement that failed: `BEGIN`, one of the given statements, or `COMMIT`. */
   readonly sql: string;
+  /** Its values, as given (none for BEGIN and COMMIT). */
   readonly values: readonly unknown[];
 }
 
