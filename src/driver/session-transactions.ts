@@ -231,9 +231,14 @@ export function inCallersTransaction<T>(session: Session<any>, work: () => Promi
   // Counted while it runs: a repeated upsert that could run at once (runAtomicSync) keeps to the issue order.
   const state = internals.state(session);
   state.bulkCalls++;
-  return inCallersTransactionRun(session, work).finally(() => {
+  const done = (): void => {
     state.bulkCalls--;
-  });
+  };
+  const p = inCallersTransactionRun(session, work);
+  // Counted down on a side chain, registered first so it runs before the caller resumes; the caller awaits `p`
+  // itself, without a turn more.
+  p.then(done, done);
+  return p;
 }
 
 function inCallersTransactionRun<T>(session: Session<any>, work: () => Promise<T>): Promise<T> {
