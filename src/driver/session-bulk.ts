@@ -136,7 +136,7 @@ export function makeBulkHost<Conn>(session: Session<Conn>): BulkHost {
 
 /**
  * BulkHost.runAtomicSync, on an idle session only: no transaction() running (in any task), no stream open, no other
- * bulk call of this session in flight (one issued earlier and not awaited keeps its turn), not released. A failed
+ * bulk call in flight and no call still compiling (one issued earlier and not awaited keeps its turn), not released. A failed
  * statement's error is mapped as runBatch maps it (bound values scrubbed, the statement named).
  */
 function runAtomicSync<Conn>(session: Session<Conn>, statements: Iterable<BatchStatement>): number | undefined {
@@ -145,7 +145,8 @@ function runAtomicSync<Conn>(session: Session<Conn>, statements: Iterable<BatchS
     session.released ||
     internals.transactions(session).length !== 0 ||
     state?.reading !== undefined ||
-    (state?.bulkCalls ?? 0) !== 1
+    (state?.bulkCalls ?? 0) !== 1 ||
+    (state?.compiling ?? 0) !== 0
   ) {
     return undefined;
   }

@@ -64,10 +64,23 @@ export interface SessionState {
   streams: Set<StreamHandle> | undefined;
   /** upsert/loadRecords calls of this session that have not settled. */
   bulkCalls: number;
+  /**
+   * Calls still compiling before they reach the adapter (builders rendered against the catalog, a stack's
+   * statements): a statement issued after them must not run first.
+   */
+  compiling: number;
 }
 
 export function newSessionState(): SessionState {
-  return { seq: 0, opening: false, undoFailed: undefined, reading: undefined, streams: undefined, bulkCalls: 0 };
+  return {
+    seq: 0,
+    opening: false,
+    undoFailed: undefined,
+    reading: undefined,
+    streams: undefined,
+    bulkCalls: 0,
+    compiling: 0,
+  };
 }
 
 /** A session's private steps, as the modules implementing its methods call them. */

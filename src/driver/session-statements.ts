@@ -74,8 +74,25 @@ export function prepareText(
   return { sql: plan.sql, values: plan.bind(params), operationType: plan.operationType, plan };
 }
 
-/** Renders a builder for the session's own dialect and server (catalog types, version), then compiles it. */
+/**
+ * Renders a builder for the session's own dialect and server (catalog types, version), then compiles it. Counted as
+ * compiling meanwhile: a call issued after it that could run at once (a repeated SQLite upsert) waits its turn.
+ */
 export async function prepareBuilder(
+  session: Session<any>,
+  builder: QueryBuilder,
+  params: Params | undefined,
+): Promise<Prepared> {
+  const state = internals.state(session);
+  state.compiling++;
+  try {
+    return await renderBuilder(session, builder, params);
+  } finally {
+    state.compiling--;
+  }
+}
+
+async function renderBuilder(
   session: Session<any>,
   builder: QueryBuilder,
   params: Params | undefined,

@@ -231,14 +231,18 @@ export function inCallersTransaction<T>(session: Session<any>, work: () => Promi
   // Counted while it runs: a repeated upsert that could run at once (runAtomicSync) keeps to the issue order.
   const state = internals.state(session);
   state.bulkCalls++;
-  const done = (): void => {
+  let p: Promise<T>;
+  try {
+    p = inCallersTransactionRun(session, work);
+  } catch (err) {
+    // Thrown before any promise (an options getter, say): rejected as the async call would, and not counted.
     state.bulkCalls--;
-  };
-  const p = inCallersTransactionRun(session, work);
-  // Counted down on a side chain, registered first so it runs before the caller resumes; the caller awaits `p`
-  // itself, without a turn more.
-  p.then(done, done);
-  return p;
+    return Promise.reject(err);
+  }
+  // A promise of its own for the caller, so a failure nobody awaits is still reported as an unhandled rejection.
+  return p.finally(() => {
+    state.bulkCalls--;
+  });
 }
 
 function inCallersTransactionRun<T>(session: Session<any>, work: () => Promise<T>): Promise<T> {

@@ -10,6 +10,7 @@ import type { OperationType, Params, Row } from "../core/types.js";
 import { type QueryOptions, type RawResult, StackFailure, type StackStatement } from "./adapter.js";
 import { statementTimeoutMs } from "./deadline.js";
 import type { ExecuteOptions, Session, Statement, TransactionOptions } from "./session.js";
+import { internals } from "./session-internals.js";
 
 /** A stack entry: a statement, or `[statement, params]`. */
 export type StackItem = Statement | readonly [Statement, Params?];
@@ -46,34 +47,14 @@ export async function runStack(
   const adapter = session.adapter;
   const atomic = options?.transaction !== false;
   const compiled: CompiledStatement[] = [];
-  for (let i = 0; i < n; i++) {
-    const item = items[i] as StackItem;
-    try {
-      const c = isTuple(item) ? await session.compile(item[0], item[1]) : await session.compile(item, undefined);
-      // COPY waits for data the pipeline never sends; it runs through execute() or loadRecords().
-      if (c.operationType === "COPY") {
-        throw new UnsupportedOperationError("COPY cannot run in a stack: use session.execute() or loadRecords()");
-      }
-      // A COMMIT/ROLLBACK/SAVEPOINT… inside would end or divide the stack's own transaction: what ran before it
-      // would stay whatever fails after. Only EXECUTE-kind statements can be one, so others are not lexed again.
-      const control =
-        atomic && c.operationType === "EXECUTE" ? transactionControlOf(c.sql, session.dialect) : undefined;
-      if (control !== undefined) {
-        throw new UnsupportedOperationError(
-          `${control} cannot run in an atomic stack: the stack is its own transaction (or a savepoint in yours). ` +
-            "Use session.transaction()/begin()/commit()/savepoint() around stacks, or { transaction: false }.",
-        );
-      }
-      if (c.values.length > adapter.capabilities.maxParameters) {
-        throw new ParameterError(
-          `The statement has ${c.values.length} bind parameters; ${adapter.databaseLabel} allows at most ` +
-            `${adapter.capabilities.maxParameters}`,
-        );
-      }
-      compiled.push(c);
-    } catch (err) {
-      throw StackExecutionError.at(i, n, asSpecError(err));
-    }
+  // Counted as compiling until the stack reaches its transaction (or, without one, the adapter): a call issued after
+  // it that could run at once (a repeated SQLite upsert) waits its turn.
+  const state = internals.state(session);
+  state.compiling++;
+  try {
+    await compileAll(session, items, atomic, compiled);
+  } finally {
+    state.compiling--;
   }
   if (options?.signal?.aborted) {
     throw StackExecutionError.at(0, n, new SQLSpecError("The stack was cancelled before it was sent"));
@@ -156,4 +137,44 @@ function wrap(raws: readonly RawResult[], compiled: readonly CompiledStatement[]
 
 function asSpecError(err: unknown): SQLSpecError {
   return err instanceof SQLSpecError ? err : new SQLSpecError(String(err), { cause: err });
+}
+
+/** Compiles every item of the stack into `compiled`, refusing what cannot run in it (StackExecutionError at its index). */
+async function compileAll(
+  session: Session,
+  items: readonly StackItem[],
+  atomic: boolean,
+  compiled: CompiledStatement[],
+): Promise<void> {
+  const adapter = session.adapter;
+  const n = items.length;
+  for (let i = 0; i < n; i++) {
+    const item = items[i] as StackItem;
+    try {
+      const c = isTuple(item) ? await session.compile(item[0], item[1]) : await session.compile(item, undefined);
+      // COPY waits for data the pipeline never sends; it runs through execute() or loadRecords().
+      if (c.operationType === "COPY") {
+        throw new UnsupportedOperationError("COPY cannot run in a stack: use session.execute() or loadRecords()");
+      }
+      // A COMMIT/ROLLBACK/SAVEPOINT… inside would end or divide the stack's own transaction: what ran before it
+      // would stay whatever fails after. Only EXECUTE-kind statements can be one, so others are not lexed again.
+      const control =
+        atomic && c.operationType === "EXECUTE" ? transactionControlOf(c.sql, session.dialect) : undefined;
+      if (control !== undefined) {
+        throw new UnsupportedOperationError(
+          `${control} cannot run in an atomic stack: the stack is its own transaction (or a savepoint in yours). ` +
+            "Use session.transaction()/begin()/commit()/savepoint() around stacks, or { transaction: false }.",
+        );
+      }
+      if (c.values.length > adapter.capabilities.maxParameters) {
+        throw new ParameterError(
+          `The statement has ${c.values.length} bind parameters; ${adapter.databaseLabel} allows at most ` +
+            `${adapter.capabilities.maxParameters}`,
+        );
+      }
+      compiled.push(c);
+    } catch (err) {
+      throw StackExecutionError.at(i, n, asSpecError(err));
+    }
+  }
 }

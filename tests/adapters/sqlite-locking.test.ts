@@ -301,3 +301,27 @@ describe("sqlite: a configured journal mode", () => {
     },
   );
 });
+
+describe("sqlite: a session opened inside another's stream loop (:memory:)", () => {
+  test("its write is refused as the outer session's own would be, naming the open stream (not a ParameterError)", async () => {
+    const db = config();
+    await db.withSession((s) =>
+      s.executeScript("CREATE TABLE t (id INTEGER PRIMARY KEY); INSERT INTO t VALUES (1), (2)"),
+    );
+    const outcomes: string[] = [];
+    await db.withSession(async (outer) => {
+      for await (const _ of outer.stream("SELECT id FROM t", undefined, { batchSize: 1 })) {
+        const own = await outer.execute("INSERT INTO t VALUES (10)").catch((e: Error) => e);
+        const nested = await db
+          .withSession((inner) => inner.execute("INSERT INTO t VALUES (11)"))
+          .catch((e: Error) => e);
+        // Observed before: the nested one got ParameterError "This database connection is busy executing a query".
+        for (const e of [own, nested]) outcomes.push(`${(e as Error).constructor.name}: ${(e as Error).message}`);
+        break;
+      }
+    });
+    expect(outcomes[1]).toBe(outcomes[0]);
+    expect(outcomes[0]).toContain("a stream() is still open");
+    expect(await db.withSession((s) => s.selectValue("SELECT count(*) FROM t"))).toBe(2);
+  });
+});

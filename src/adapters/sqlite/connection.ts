@@ -151,6 +151,15 @@ export class SqliteConnection {
     });
   }
 
+  /**
+   * @internal A stream is open on the handle as this lease sees it: its own, or one of the lease it was opened inside
+   * (which shares the handle, so SQLite runs nothing but reads beside it).
+   */
+  streaming(): boolean {
+    for (let c: SqliteConnection | undefined = this; c !== undefined; c = c.parent) if (c.openStreams > 0) return true;
+    return false;
+  }
+
   /** @internal This lease, or the lease it was opened inside, holds the lock. */
   owns(): boolean {
     if (this.holdsLock) return true;

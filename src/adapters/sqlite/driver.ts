@@ -297,7 +297,7 @@ export class SqliteAdapter implements Adapter<SqliteConnection> {
       conn.waiting ||
       conn.interrupted ||
       conn.failed ||
-      conn.openStreams > 0 ||
+      conn.streaming() ||
       h.broken ||
       (opts.timeoutMs !== undefined && opts.timeoutMs <= 0) ||
       !h.db.inTransaction
@@ -368,7 +368,7 @@ export class SqliteAdapter implements Adapter<SqliteConnection> {
       return { rows: EMPTY_ROWS, columns: NO_COLUMNS, rowsAffected: 0, command: "ROLLBACK" };
     }
     // better-sqlite3 runs nothing but reads while an iterator is open (SAVEPOINT and BEGIN count as read-only to SQLite).
-    if (conn.openStreams > 0 && !(e.reader && e.readonly)) throw streamOpenError();
+    if (conn.streaming() && !(e.reader && e.readonly)) throw streamOpenError();
     if (opts.timeoutMs !== undefined && opts.timeoutMs <= 0) throw timeoutError();
     if (!conn.holdsLock && (this.#shared || !e.readonly) && !conn.owns()) {
       // Taken without a turn when free: a turn would let the lease's statements issued after this one run first.

@@ -97,10 +97,9 @@ export function openHandle(Database: DatabaseConstructor, o: SqliteAdapterOption
   return h;
 }
 
-/** `journal_mode` or `<schema>.journal_mode`, in any case. */
+/** `journal_mode` in any case (pragmaText refuses a schema-qualified name). */
 function isJournalMode(name: string): boolean {
-  const n = name.toLowerCase();
-  return n === "journal_mode" || n.endsWith(".journal_mode");
+  return name.toLowerCase() === "journal_mode";
 }
 
 /** The shared handle's pragmas put back after a session assigned some: the values at open, then the configured ones. */
