@@ -79,7 +79,8 @@ function explainSqlOf(session: Session<any>): ExplainSql {
   return sqlOf;
 }
 
-async function serverContext(session: Session<any>): Promise<BuildContext> {
+/** The server facts a builder renders for (its version and flavor), from the session's cached data dictionary. */
+export async function serverContext(session: Session<any>): Promise<BuildContext> {
   const v = await session.dataDictionary.getVersion();
   return { serverVersionNum: v.versionNum, ...(v.flavor !== undefined ? { serverFlavor: v.flavor } : {}) };
 }

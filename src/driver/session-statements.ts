@@ -14,7 +14,7 @@ import { scriptStatements } from "../core/splitter.js";
 import { SQL } from "../core/statement.js";
 import { type Dialect, type OperationType, ParameterStyle, type Params, type Row } from "../core/types.js";
 import type { RawResult } from "./adapter.js";
-import { explainStatement, type RunCompiled } from "./explain.js";
+import { explainStatement, type RunCompiled, serverContext } from "./explain.js";
 import { applyFilters, type StatementFilter } from "./filters.js";
 import { prepareMergeExecution } from "./merge-staging.js";
 import { validateRows } from "./schema.js";
@@ -76,7 +76,8 @@ export function prepareText(
 
 /**
  * Renders a builder for the session's own dialect and server (catalog types, version), then compiles it. Counted as
- * compiling meanwhile: a call issued after it that could run at once (a repeated SQLite upsert) waits its turn.
+ * compiling until its caller resumes (a turn after the render, even one that awaited nothing): a call issued after it
+ * that could run at once (a repeated SQLite upsert) waits its turn.
  */
 export async function prepareBuilder(
   session: Session<any>,
@@ -140,11 +141,6 @@ async function renderBuilder(
   };
   if (metadata) prepared.metadata = metadata;
   return prepared;
-}
-
-async function serverContext(session: Session<any>): Promise<BuildContext> {
-  const v = await session.dataDictionary.getVersion();
-  return { serverVersionNum: v.versionNum, ...(v.flavor !== undefined ? { serverFlavor: v.flavor } : {}) };
 }
 
 async function buildContext(session: Session<any>, tables: readonly string[]): Promise<BuildContext> {

@@ -10,7 +10,7 @@ import { statementTimeoutMs } from "./deadline.js";
 import { traced } from "./instrumented-adapter.js";
 import { insideTransaction, sessionScope } from "./scope.js";
 import type { Session } from "./session.js";
-import { CONTROL, control, internals, rolledBackCommit } from "./session-internals.js";
+import { CONTROL, control, internals, rolledBackCommit, type SessionState } from "./session-internals.js";
 import type { TransactionOptions } from "./session-options.js";
 import { closeStreamOpenedSince } from "./session-streams.js";
 import { TransactionWork } from "./transaction-work.js";
@@ -122,29 +122,14 @@ async function topLevelTransaction<S extends Session<any>, T>(
   await beginTransaction(session, options);
   const state = internals.state(session);
   state.undoFailed = undefined;
-  const streamBefore = state.reading;
-  let value: T;
-  try {
-    value = await sessionScope.run({ session, transaction: token, outer: sessionScope.getStore() }, () => fn(session));
-  } catch (err) {
-    // What fn fired without awaiting runs (or is refused) before the ROLLBACK, and reports it rolled back.
-    await token.settle(true);
-    await closeStreamOpenedSince(state, streamBefore);
+  const rollback = async (): Promise<void> => {
     if (!session.released && session.inTransaction) await rollbackTransaction(session).catch(() => undefined);
-    throw err;
-  }
-  // What fn fired without awaiting belongs to this transaction: COMMIT waits for it, and its failure is fn's.
-  const waited = await token.settle(false);
-  // A cursor cannot outlive its transaction (and SQLite, MySQL and postgres.js run no COMMIT beside an open one).
-  await closeStreamOpenedSince(state, streamBefore);
-  if (waited.failed) {
-    if (!session.released && session.inTransaction) await rollbackTransaction(session).catch(() => undefined);
-    throw waited.error;
-  }
+  };
+  const value = await runScoped(session, fn, token, state, rollback);
   const undoFailed = state.undoFailed;
   if (undoFailed !== undefined) {
     state.undoFailed = undefined;
-    if (!session.released && session.inTransaction) await rollbackTransaction(session).catch(() => undefined);
+    await rollback();
     throw new TransactionError(
       "The transaction was rolled back: a nested transaction's work could not be undone on its own",
       { cause: undoFailed },
@@ -167,24 +152,9 @@ async function nestedTransaction<S extends Session<any>, T>(
   const state = internals.state(session);
   const name = `sqlspec_sp_${++state.seq}`;
   await control(session, `SAVEPOINT ${name}`);
-  const streamBefore = state.reading;
-  let value: T;
-  try {
-    value = await sessionScope.run({ session, transaction: token, outer: sessionScope.getStore() }, () => fn(session));
-  } catch (err) {
-    await token.settle(true);
-    // A cursor opened inside the savepoint cannot outlive it (ROLLBACK TO drops it on PostgreSQL; SQLite, MySQL and
-    // postgres.js refuse ROLLBACK TO beside it).
-    await closeStreamOpenedSince(state, streamBefore);
-    await undoSavepoint(session, name);
-    throw err;
-  }
-  const waited = await token.settle(false);
-  await closeStreamOpenedSince(state, streamBefore);
-  if (waited.failed) {
-    await undoSavepoint(session, name);
-    throw waited.error;
-  }
+  // A cursor opened inside the savepoint cannot outlive it either (ROLLBACK TO drops it on PostgreSQL; SQLite, MySQL
+  // and postgres.js refuse ROLLBACK TO beside it).
+  const value = await runScoped(session, fn, token, state, () => undoSavepoint(session, name));
   if (transactionStatus(session) === "failed") {
     // fn caught a statement error: the inner work is undone, and so is the abort, so the outer transaction goes on.
     await control(session, `ROLLBACK TO SAVEPOINT ${name}`);
@@ -194,6 +164,38 @@ async function nestedTransaction<S extends Session<any>, T>(
     );
   }
   await control(session, `RELEASE SAVEPOINT ${name}`);
+  return value;
+}
+
+/**
+ * Runs a transaction's callback in its async scope. Whether it resolves or throws, what it fired without awaiting is
+ * settled first (it runs, or is refused, before the transaction ends, and its failure is the callback's) and a stream
+ * it opened and left open is closed (a cursor cannot outlive its transaction, and SQLite, MySQL and postgres.js run no
+ * COMMIT beside one); `undo` then runs before a failure is raised.
+ */
+async function runScoped<S extends Session<any>, T>(
+  session: S,
+  fn: (tx: S) => Promise<T>,
+  token: TransactionWork,
+  state: SessionState,
+  undo: () => Promise<void>,
+): Promise<T> {
+  const streamBefore = state.reading;
+  let value: T;
+  try {
+    value = await sessionScope.run({ session, transaction: token, outer: sessionScope.getStore() }, () => fn(session));
+  } catch (err) {
+    await token.settle(true);
+    await closeStreamOpenedSince(state, streamBefore);
+    await undo();
+    throw err;
+  }
+  const waited = await token.settle(false);
+  await closeStreamOpenedSince(state, streamBefore);
+  if (waited.failed) {
+    await undo();
+    throw waited.error;
+  }
   return value;
 }
 

@@ -16,30 +16,12 @@ import {
   SQLParsingError,
 } from "../../src/index.js";
 import { sqliteConfigs } from "../support/sqlite-file.js";
+import { spyAtomic } from "./upsert-repeat/compare.js";
 
 const sqlite = sqliteConfigs("sqlspec-upsert-repeat-");
 const TABLE = "CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT NOT NULL, qty INTEGER)";
 
 type AnySession = Session<any>;
-
-/** Counts the session's calls of the engine's one-call transaction (and what each returned). */
-function spyAtomic(s: AnySession): { calls: (number | undefined | "failed")[]; restore(): void } {
-  const adapter = s.adapter as { runAtomicSync?: (...a: unknown[]) => number | undefined };
-  const original = adapter.runAtomicSync as (...a: unknown[]) => number | undefined;
-  const calls: (number | undefined | "failed")[] = [];
-  adapter.runAtomicSync = (...a: unknown[]) => {
-    try {
-      const n = original(...a);
-      // A failed statement comes back as an AtomicFailure (rolled back), not thrown.
-      calls.push(typeof n === "object" && n !== null ? "failed" : n);
-      return n;
-    } catch (err) {
-      calls.push("failed");
-      throw err;
-    }
-  };
-  return { calls, restore: () => (adapter.runAtomicSync = original) };
-}
 
 const rows = (from: number, n: number, name = "n") =>
   Array.from({ length: n }, (_, i) => ({ id: from + i, name: `${name}${from + i}`, qty: i }));
