@@ -151,9 +151,9 @@ export interface Introspector<Conn = unknown> {
    * A number that changes whenever what the catalog reads does, whoever changed it (SQLite's schema cookie; a DuckDB
    * connection's settings, under which collations are probed), read without a round trip: the per-pool catalog cache
    * is dropped when it moves, so DDL run by another connection or process is seen. Where absent, only DDL run through
-   * a session drops it.
+   * a session drops it. It may be a recent reading rather than the latest, unless `exact` asks for the latest.
    */
-  schemaStamp?(conn: Conn): number;
+  schemaStamp?(conn: Conn, exact?: boolean): number;
 }
 
 /** The server's version, as `session.dataDictionary.getVersion()` reports it. */
@@ -395,14 +395,16 @@ export interface Adapter<Conn = unknown> {
    * An engine that runs statements on the calling thread (SQLite): runs `statements` as one transaction at once
    * (BEGIN, each statement, COMMIT) and returns their total rowsAffected. Undefined, having written nothing, when it
    * cannot now: the lease is inside a transaction, has statements queued or a stream open, the write lock is held, or
-   * a lock held by another connection is in the way at BEGIN or COMMIT (the caller's general path waits for it). A
-   * statement (BEGIN and COMMIT included) that fails otherwise is rolled back and returned as an AtomicFailure naming
-   * it, so nothing of it is written. Nothing else runs on the thread meanwhile, so no other task can join the
-   * transaction.
+   * a lock held by another connection is in the way at BEGIN or COMMIT (the caller's general path waits for it), or
+   * `current`, asked once the transaction has begun (so no other connection can change the schema after it answers),
+   * says what the statements were built from is out of date. A statement (BEGIN and COMMIT included) that fails
+   * otherwise is rolled back and returned as an AtomicFailure naming it, so nothing of it is written. Nothing else
+   * runs on the thread meanwhile, so no other task can join the transaction.
    */
   runAtomicSync?(
     conn: Conn,
     statements: Iterable<{ sql: string; values: unknown[] }>,
+    current?: () => boolean,
   ): number | AtomicFailure | undefined;
   /** One statement, many parameter sets; rowsAffected is the server's total. See `capabilities.pipeline`. */
   queryMany?(conn: Conn, sql: string, paramSets: unknown[][], opts: QueryOptions): Promise<RawResult>;

@@ -16,7 +16,16 @@ import type { DataDictionary } from "./data-dictionary.js";
 /** The catalog reads the engine makes (cached per pool; `invalidate` drops a table's entry before a re-read). */
 export type BulkCatalog = Pick<
   DataDictionary<unknown>,
-  "getVersion" | "getUniqueKeys" | "getUniqueIndexes" | "getColumns" | "invalidate" | "generation" | "plan" | "keepPlan"
+  | "getVersion"
+  | "getUniqueKeys"
+  | "getUniqueIndexes"
+  | "getColumns"
+  | "invalidate"
+  | "refresh"
+  | "generation"
+  | "keptPlan"
+  | "isCurrent"
+  | "keepPlan"
 >;
 
 /**
@@ -64,13 +73,10 @@ export interface BulkHost {
     deadline?: { next(): QueryOptions | undefined },
   ): Promise<void>;
   /**
-   * An engine on the calling thread (SQLite): runs the statements as one transaction at once and returns their total
-   * rowsAffected; undefined, having written nothing, when the session is not idle (a transaction() running, a stream
-   * open, another bulk call in flight) or the engine cannot now (see Adapter.runAtomicSync). A failed statement is
-   * rolled back and its error thrown typed, as `runBatch` throws it. Absent elsewhere, and when statements are
-   * observed (each needs its span).
+   * The repeats of an upsert can run at once (an engine on the calling thread with Adapter.runAtomicSync, statements
+   * not observed): what the upsert derived from the catalog is worth keeping (DataDictionary.keepPlan).
    */
-  readonly runAtomicSync: ((statements: Iterable<BatchStatement>) => number | undefined) | undefined;
+  readonly keepsPlans: boolean;
   /**
    * Creates or drops the engine's own temporary stage table. No other statement uses it, so this is no schema change:
    * the pool's catalog cache and the connection's prepared statements are kept (a CREATE/DROP of the application's

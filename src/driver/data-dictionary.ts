@@ -128,11 +128,35 @@ export class DataDictionary<Conn = unknown> {
     return this.cache.generation;
   }
 
-  /** @internal A plan kept under `key` while the catalog facts it was built from are still current; else undefined. */
-  plan(key: string): unknown {
-    this.#checkStamp();
+  /**
+   * @internal Reads the schema stamp now rather than relying on a recent reading (another connection's DDL of the
+   * last moment is seen): a bulk call's checks and encodings rest on the column types it reads next.
+   */
+  refresh(): void {
+    this.#checkStamp(true);
+  }
+
+  /**
+   * @internal The plan kept under `key` with the generation it was built at, unless that is known to be stale. The
+   * schema stamp is not read here: the caller asks isCurrent(generation) where the answer holds (inside its
+   * transaction, where no other connection can change the schema before it commits).
+   */
+  keptPlan(key: string): { plan: unknown; generation: number } | undefined {
     const kept = this.cache.plans.get(key);
-    return kept !== undefined && kept.generation === this.cache.generation ? kept.plan : undefined;
+    return kept !== undefined && kept.generation === this.cache.generation ? kept : undefined;
+  }
+
+  /**
+   * @internal Whether facts read at `generation` are still current, by the latest schema stamp (not a recent reading);
+   * false also when the stamp cannot be read.
+   */
+  isCurrent(generation: number): boolean {
+    try {
+      this.#checkStamp(true);
+    } catch {
+      return false;
+    }
+    return this.cache.generation === generation;
   }
 
   /** @internal Keeps a plan built from facts read at `generation` (nothing is kept when they changed since). */
@@ -144,10 +168,10 @@ export class DataDictionary<Conn = unknown> {
   }
 
   /** DDL elsewhere (another connection, another process) moved the schema: nothing cached describes it any more. */
-  #checkStamp(): void {
+  #checkStamp(exact = false): void {
     const introspector = this.adapter.introspector;
     if (introspector?.schemaStamp === undefined) return;
-    const stamp = introspector.schemaStamp(this.conn());
+    const stamp = introspector.schemaStamp(this.conn(), exact);
     if (stamp !== this.cache.stamp) {
       this.cache.invalidate();
       this.cache.stamp = stamp;

@@ -58,6 +58,7 @@ export async function loadRecords(
   }
   const deadline = new CallDeadline(options);
   const path = parseName(table, "loadRecords() table name");
+  host.catalog.refresh();
   if (options?.overwrite !== true) return loadRows(host, table, path, rows, options, started, deadline);
   // The table is emptied and loaded in one transaction: a failed load rolls the emptying back too.
   const clear = getRenderer(host.dialect).transactionalTruncate

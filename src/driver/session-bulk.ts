@@ -29,7 +29,8 @@ import {
 import type { ExecuteOptions, TransactionOptions } from "./session-options.js";
 import { emptyRaw, oneStatementOnly, resultOf, textOf } from "./session-statements.js";
 import { atomically, inCallersTransaction } from "./session-transactions.js";
-import { type UpsertOptions, upsertRows } from "./upsert.js";
+import { staleKey, type UpsertOptions, upsertRows } from "./upsert.js";
+import { type FastOutcome, fastOptions, fastUpsert, type RunAtOnce } from "./upsert-fast.js";
 
 /** session.executeMany: one statement, every parameter set, atomically. */
 export async function runMany(
@@ -123,7 +124,7 @@ export function makeBulkHost<Conn>(session: Session<Conn>): BulkHost {
       return internals.run(session, p, options);
     },
     runBatch: (statements, each, deadline) => runBatch(session, statements, each, deadline),
-    runAtomicSync: adapter.runAtomicSync === undefined ? undefined : (statements) => runAtomicSync(session, statements),
+    keepsPlans: adapter.runAtomicSync !== undefined,
     stage: (sql, options) => stage(session, sql, options),
     execute: (statement, options) => session.execute(statement, undefined, options),
     transaction: (fn, options) => session.transaction(() => fn(), options as TransactionOptions | undefined),
@@ -135,24 +136,64 @@ export function makeBulkHost<Conn>(session: Session<Conn>): BulkHost {
 }
 
 /**
- * BulkHost.runAtomicSync, on an idle session only: no transaction() running (in any task), no stream open, no other
- * bulk call in flight and no call still compiling (one issued earlier and not awaited keeps its turn), not released. A failed
+ * An idle session: not released, no transaction (transaction() running in any task, or one begun by a statement), no
+ * stream open, no bulk call in flight and no call still compiling (one issued earlier and not awaited keeps its turn).
+ */
+function idle(session: Session<any>): boolean {
+  const state = internals.stateIfAny(session);
+  return (
+    !session.released &&
+    internals.transactions(session).length === 0 &&
+    !session.inTransaction &&
+    state?.reading === undefined &&
+    (state?.bulkCalls ?? 0) === 0 &&
+    (state?.compiling ?? 0) === 0
+  );
+}
+
+/**
+ * Adapter.runAtomicSync on an idle session only (asked again: reading the rows may have run a getter). A failed
  * statement's error is mapped as runBatch maps it (bound values scrubbed, the statement named).
  */
-function runAtomicSync<Conn>(session: Session<Conn>, statements: Iterable<BatchStatement>): number | undefined {
-  const state = internals.stateIfAny(session);
-  if (
-    session.released ||
-    internals.transactions(session).length !== 0 ||
-    state?.reading !== undefined ||
-    (state?.bulkCalls ?? 0) !== 1 ||
-    (state?.compiling ?? 0) !== 0
-  ) {
-    return undefined;
-  }
-  const out = (session.adapter.runAtomicSync as NonNullable<Adapter<Conn>["runAtomicSync"]>)(session.conn, statements);
+function runAtomicSync<Conn>(
+  session: Session<Conn>,
+  statements: Iterable<BatchStatement>,
+  current: () => boolean,
+): number | undefined {
+  if (!idle(session)) return undefined;
+  const run = session.adapter.runAtomicSync as NonNullable<Adapter<Conn>["runAtomicSync"]>;
+  const out = run.call(session.adapter, session.conn, statements, current);
   if (typeof out === "object") throw internals.fail(session, out.error, out.sql, out.values);
   return out;
+}
+
+/**
+ * The repeat of an upsert this pool ran before, at once (upsert-fast.ts): on an idle session of an adapter that can,
+ * with nothing observed. Undefined, having run nothing, for the general path.
+ */
+function repeatAtOnce(
+  session: Session<any>,
+  table: string,
+  rows: readonly Row[],
+  options: UpsertOptions,
+): Promise<SQLResult> | undefined {
+  const adapter = session.adapter;
+  const bulk = adapter.bulk;
+  if (adapter.runAtomicSync === undefined || bulk === undefined || internals.owner(session).observer !== undefined) {
+    return undefined;
+  }
+  let outcome: FastOutcome | undefined;
+  try {
+    // Options are read in here: a getter that throws rejects the call, as in the general path.
+    if (options == null || !fastOptions(options) || !idle(session)) return undefined;
+    const run: RunAtOnce = (statements, current) => runAtomicSync(session, statements, current);
+    outcome = fastUpsert(session.dataDictionary, run, bulk, table, rows, options, performance.now());
+  } catch (err) {
+    return Promise.reject(err);
+  }
+  if (outcome === undefined) return undefined;
+  if ("result" in outcome) return Promise.resolve(outcome.result);
+  return staleKey(internals.bulkHost(session), table, outcome.on, outcome.error).then((err) => Promise.reject(err));
 }
 
 /** The bulk engine's stage DDL: no catalog change (see BulkHost.stage), so the pool's catalog cache is kept. */
@@ -232,6 +273,8 @@ export function upsertCall<R extends object>(
       ),
     );
   }
+  const repeated = repeatAtOnce(session, table, rows as readonly Row[], options as UpsertOptions);
+  if (repeated !== undefined) return repeated;
   const work = (): Promise<SQLResult> =>
     withProgress(
       options?.onProgress,

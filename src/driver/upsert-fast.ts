@@ -4,8 +4,9 @@
  * column plan, the columns' types, the statement texts) for as long as those catalog facts are current. The rows are
  * read and checked exactly as the general path reads them (scannedChunks, dedupe, the JSON text check, in that order,
  * raising the same errors before anything runs); the statements then run as one transaction in a single call
- * (BulkHost.runAtomicSync), without the per-statement and per-transaction steps that an engine which can make the
- * caller wait needs. Anything else (a key part that is NULL or not a number, rows dropped by last-wins, a session
+ * (Adapter.runAtomicSync), without the per-statement and per-transaction steps that an engine which can make the
+ * caller wait needs. Whether the plan is still current is asked inside that transaction, where the answer holds until
+ * it commits. Anything else (a key part that is NULL or not a number, rows dropped by last-wins, a session
  * that is not idle, a lock to wait for) leaves the call to the general path, with nothing written.
  *
  * Why: at 10k rows those steps cost SQLite about a tenth of the upsert (see bench/sqlite.ts), and an application
@@ -13,7 +14,7 @@
  */
 import type { SQLResult } from "../core/result.js";
 import type { BulkCapabilities } from "./adapter.js";
-import type { BatchStatement, BulkHost } from "./bulk-host.js";
+import type { BatchStatement, BulkCatalog } from "./bulk-host.js";
 import { nativeResult, scannedChunks } from "./native-bulk.js";
 import { checkJsonStrings, type DuplicateKeys, dedupe } from "./upsert-checks.js";
 
@@ -49,10 +50,15 @@ export function planKey(table: string, columns: readonly string[], options: Fast
   return `upsert:${JSON.stringify([table, columns, options.on])}:${update}`;
 }
 
-/** Options that leave nothing for the general path to do (no forced source, progress, signal or time limit). */
+/**
+ * Options that leave nothing for the general path to do or check (no forced source, progress, signal or time limit;
+ * a `duplicates` the general path accepts).
+ */
 export function fastOptions(options: FastUpsertOptions): boolean {
+  const duplicates = options.duplicates;
   return (
     (options.strategy === undefined || options.strategy === "auto" || options.strategy === "values") &&
+    (duplicates === undefined || duplicates === "error" || duplicates === "last-wins") &&
     options.onProgress === undefined &&
     options.signal === undefined &&
     options.timeoutMs === undefined
@@ -63,32 +69,46 @@ export function fastOptions(options: FastUpsertOptions): boolean {
 export type FastOutcome = { result: SQLResult } | { error: unknown; on: readonly string[] };
 
 /**
- * Runs the upsert on the plan kept for it (`options` passed fastOptions), or returns undefined, having run nothing,
- * for the general path. Errors in the rows are thrown as the general path throws them.
+ * Runs a statement batch as one transaction at once on an idle session (its typed error thrown when a statement
+ * fails), asking `current` once the transaction has begun; undefined, having written nothing, when it cannot now or
+ * `current` says no.
+ */
+export type RunAtOnce = (statements: Iterable<BatchStatement>, current: () => boolean) => number | undefined;
+
+/**
+ * Runs the upsert on the plan kept for it (`options` passed fastOptions, the session is idle), or returns undefined,
+ * having run nothing, for the general path. Errors in the rows are thrown as the general path throws them.
  */
 export function fastUpsert(
-  host: BulkHost,
+  catalog: Pick<BulkCatalog, "keptPlan" | "isCurrent">,
+  run: RunAtOnce,
   bulk: BulkCapabilities,
   table: string,
   input: Rows,
   options: FastUpsertOptions,
   started: number,
 ): FastOutcome | undefined {
-  const runAtomicSync = host.runAtomicSync;
-  // Inside a transaction the general path runs it under a savepoint: no plan lookup, no read of the rows here.
-  if (runAtomicSync === undefined || input.length > FAST_MAX_ROWS || host.inTransaction) return undefined;
   const first = input[0];
-  if (typeof first !== "object" || first === null) return undefined;
-  const plan = host.catalog.plan(planKey(table, Object.keys(first), options)) as NativeUpsertPlan | undefined;
-  if (plan === undefined) return undefined;
-  // The same read as the general path's, so the same rows pass and the same errors are raised.
+  if (input.length > FAST_MAX_ROWS || typeof first !== "object" || first === null) return undefined;
+  const kept = catalog.keptPlan(planKey(table, Object.keys(first), options));
+  if (kept === undefined) return undefined;
+  const plan = kept.plan as NativeUpsertPlan;
+  const generation = kept.generation;
+  // The same read as the general path's, so the same rows pass and the same errors are raised (none depends on the
+  // catalog but the JSON check's, asked about below).
   const chunks = scannedChunks(bulk, input, plan.columns, plan.on);
   // A NULL or non-number key part: the general path reads the catalog's key rules for it.
   if (chunks.kinds !== 0) return undefined;
   const rows = dedupe(table, input, plan.on, options.duplicates ?? "error", [], chunks.keysDistinct);
   if (rows !== input) return undefined;
   chunks.throwBadValue();
-  checkJsonStrings(rows, plan.columns, plan.types);
+  try {
+    checkJsonStrings(rows, plan.columns, plan.types);
+  } catch (err) {
+    // The types may be another connection's old schema: only the current catalog may refuse a value.
+    if (!catalog.isCurrent(generation)) return undefined;
+    throw err;
+  }
   const per = chunks.perChunk;
   const count = chunks.count;
   const fullText = plan.text(per);
@@ -98,7 +118,7 @@ export function fastUpsert(
   }
   let total: number | undefined;
   try {
-    total = runAtomicSync(statements());
+    total = run(statements(), () => catalog.isCurrent(generation));
   } catch (error) {
     return { error, on: plan.on };
   }

@@ -83,7 +83,7 @@ import {
   rowColumns,
   serverDuplicate,
 } from "./upsert-checks.js";
-import { fastOptions, fastUpsert, type NativeUpsertPlan, planKey } from "./upsert-fast.js";
+import { fastOptions, type NativeUpsertPlan, planKey } from "./upsert-fast.js";
 import { insertNode, mergeNode, nativeUpsertStatements } from "./upsert-statements.js";
 
 /**
@@ -161,18 +161,12 @@ export async function upsertRows(
   const path = parseName(table, "upsert() table name");
   const staging = getRenderer(host.dialect).staging;
   if (input.length === 0) return emptyResult("INSERT", started, "none");
+  host.catalog.refresh();
   const bulk = staging === undefined ? host.bulk : undefined;
-  // The repeat of an upsert that ran here before, on an engine on the calling thread (upsert-fast.ts).
+  // Its repeats may run at once (upsert-fast.ts, tried by the session before this) on a plan kept at the end, built
+  // from what the catalog says from here on.
   let generation: number | undefined;
-  if (bulk !== undefined && host.runAtomicSync !== undefined && fastOptions(options)) {
-    const fast = fastUpsert(host, bulk, table, input, options, started);
-    if (fast !== undefined) {
-      if ("result" in fast) return fast.result;
-      throw await staleKey(host, table, fast.on, fast.error);
-    }
-    // What the catalog says from here on is what a plan kept at the end may rely on.
-    generation = host.catalog.generation();
-  }
+  if (bulk !== undefined && host.keepsPlans && fastOptions(options)) generation = host.catalog.generation();
   const native =
     bulk !== undefined && (strategy === "auto" || strategy === "values" || strategy === "json" || strategy === "copy");
   if (staging === undefined && !native && strategy !== "auto" && strategy !== "insert-on-conflict") {
@@ -308,7 +302,7 @@ async function explain(
  * changed the keys since (SQLite and DuckDB refuse an ON CONFLICT target that is none). Re-read them and say so in
  * upsert terms; any other refusal stays as it was.
  */
-async function staleKey(host: BulkHost, table: string, on: readonly string[], err: unknown): Promise<unknown> {
+export async function staleKey(host: BulkHost, table: string, on: readonly string[], err: unknown): Promise<unknown> {
   if (!(err instanceof ProgrammingError) || err instanceof CardinalityViolationError) return err;
   if (!host.canQuery) return err;
   const keys = await host.catalog.getUniqueKeys(table, { fresh: true }).catch(() => undefined);

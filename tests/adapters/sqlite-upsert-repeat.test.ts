@@ -147,8 +147,9 @@ describe("sqlite: a repeated upsert", () => {
         try {
           return await s.upsert("t", rows(1, 3), { on: ["id"] });
         } finally {
-          // The schema cookie moved: the plan is gone, so the general path ran (and refused the key).
-          expect(spy.calls).toEqual([]);
+          // The schema cookie moved: the repeat saw it inside its transaction and wrote nothing (undefined), so the
+          // general path ran (and refused the key).
+          expect(spy.calls).toEqual([undefined]);
           spy.restore();
         }
       })
@@ -171,6 +172,46 @@ describe("sqlite: a repeated upsert", () => {
       expect(gone).toBeInstanceOf(SQLBuilderError);
       expect((gone as Error).message).toContain('"qty"');
     });
+  });
+
+  test("DDL by another connection just before the repeat (no pause) is seen: the plan is checked inside its transaction", async () => {
+    const { db, path } = await sqlite.file("CREATE TABLE j (id INTEGER PRIMARY KEY, doc TEXT)", { maxSize: 1 });
+    const other = new Database(path);
+    try {
+      await db.withSession(async (s) => {
+        await s.upsert("j", [{ id: 1, doc: "plain" }], { on: ["id"] });
+        await s.upsert("j", [{ id: 1, doc: "plain" }], { on: ["id"] });
+        // Rebuilt by another connection at once (well within the cookie's re-read interval): doc is now JSON, so the
+        // string must be JSON text, as a config that never ran the upsert reads the catalog.
+        other.exec("DROP TABLE j; CREATE TABLE j (id INTEGER PRIMARY KEY, doc JSON)");
+        const err = await s.upsert("j", [{ id: 2, doc: "not json" }], { on: ["id"] }).catch((e) => e);
+        expect(err).toBeInstanceOf(ParameterError);
+        expect((err as Error).message).toContain('column "doc" of row 0');
+        expect(await s.select("SELECT id FROM j")).toEqual([]);
+      });
+    } finally {
+      other.close();
+    }
+  });
+
+  test("the general path, too, reads the catalog as it is now: DDL by another connection just before is seen", async () => {
+    const { db, path } = await sqlite.file("CREATE TABLE j (id INTEGER PRIMARY KEY, doc TEXT)", { maxSize: 1 });
+    const other = new Database(path);
+    try {
+      await db.withSession(async (s) => {
+        // The column types are cached by this upsert; the next one (other options: no plan to repeat) reads the cache.
+        await s.upsert("j", [{ id: 1, doc: "plain" }], { on: ["id"], update: ["doc"] });
+        other.exec("DROP TABLE j; CREATE TABLE j (id INTEGER PRIMARY KEY, doc JSON)");
+        const err = await s.upsert("j", [{ id: 2, doc: "not json" }], { on: ["id"] }).catch((e) => e);
+        expect(err).toBeInstanceOf(ParameterError);
+        expect((err as Error).message).toContain('column "doc" of row 0');
+        const load = await s.loadRecords("j", [{ id: 3, doc: "not json" }]).catch((e) => e);
+        expect(load).toBeInstanceOf(ParameterError);
+        expect(await s.select("SELECT id FROM j")).toEqual([]);
+      });
+    } finally {
+      other.close();
+    }
   });
 
   test("a missing table after the plan was kept is reported as on the first call", async () => {

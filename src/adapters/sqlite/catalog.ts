@@ -62,7 +62,8 @@ export const sqliteIntrospector: Introspector<any> = {
   },
   getUniqueIndexes: uniqueIndexes,
   // The schema cookie, re-read at most once a millisecond: DDL on the file by any connection moves it.
-  schemaStamp: (conn: SqliteConnection) => conn.handle.recentSchemaVersion(),
+  schemaStamp: (conn: SqliteConnection, exact?: boolean) =>
+    exact === true ? conn.handle.schemaVersion() : conn.handle.recentSchemaVersion(),
 };
 
 async function uniqueIndexes(adapter: Adapter<any>, conn: unknown, table: string): Promise<UniqueIndex[]> {

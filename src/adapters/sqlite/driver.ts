@@ -327,6 +327,7 @@ export class SqliteAdapter implements Adapter<SqliteConnection> {
   runAtomicSync(
     conn: SqliteConnection,
     statements: Iterable<{ sql: string; values: unknown[] }>,
+    current?: () => boolean,
   ): number | AtomicFailure | undefined {
     const h = conn.handle;
     if (
@@ -345,7 +346,7 @@ export class SqliteAdapter implements Adapter<SqliteConnection> {
       return undefined;
     }
     try {
-      return runAtomically(h, statements, this.#settings);
+      return runAtomically(h, statements, this.#settings, current);
     } finally {
       this.#lock.afterStatement(conn);
     }

@@ -119,13 +119,15 @@ const NO_VALUES: readonly unknown[] = [];
 /**
  * Runs `statements` as one transaction: BEGIN (IMMEDIATE on a file database), each statement, COMMIT. Returns their
  * total rowsAffected; undefined when a lock held by another connection was in the way (at BEGIN, or a COMMIT waiting
- * for readers under a rollback journal), having written nothing; otherwise the statement that failed, rolled back
- * (an error that leaves the handle unusable, or a rollback that fails, marks it broken).
+ * for readers under a rollback journal) or `current`, asked right after BEGIN, said no, having written nothing;
+ * otherwise the statement that failed, rolled back (an error that leaves the handle unusable, or a rollback that
+ * fails, marks it broken).
  */
 export function runAtomically(
   h: SqliteHandle,
   statements: Iterable<{ sql: string; values: unknown[] }>,
   s: StatementSettings,
+  current?: () => boolean,
 ): number | AtomicFailure | undefined {
   let sql = "BEGIN";
   let values: readonly unknown[] = NO_VALUES;
@@ -137,6 +139,12 @@ export function runAtomically(
   }
   let total = 0;
   try {
+    // BEGIN IMMEDIATE holds the write lock (a :memory: database has no other connection): the schema seen now stays
+    // as it is until COMMIT.
+    if (current !== undefined && !current()) {
+      rollBack(h, s);
+      return undefined;
+    }
     for (const statement of statements) {
       sql = statement.sql;
       values = statement.values;
@@ -148,18 +156,22 @@ export function runAtomically(
     statementFor(h, sql, s).stmt.run();
   } catch (error) {
     if (isFatalSqliteError(error)) h.broken = true;
-    if (h.db.open && h.db.inTransaction) {
-      try {
-        statementFor(h, "ROLLBACK", s).stmt.run();
-      } catch {
-        h.broken = true;
-      }
-    }
+    rollBack(h, s);
     // A lock to wait for: rolled back, nothing written; the caller's general path waits for it on timers, which
     // this thread cannot do here.
     return isBusy(error) && !h.broken ? undefined : { failed: true, error, sql, values };
   }
   return total;
+}
+
+/** Ends runAtomically's transaction without its work; a handle that cannot is not used again. */
+function rollBack(h: SqliteHandle, s: StatementSettings): void {
+  if (!h.db.open || !h.db.inTransaction) return;
+  try {
+    statementFor(h, "ROLLBACK", s).stmt.run();
+  } catch {
+    h.broken = true;
+  }
 }
 
 /** Runs a prepared statement once (synchronously): its rows when it returns rows, else what it changed. */
