@@ -47,6 +47,12 @@ export interface BulkHost {
   /** The adapter implements `copyIn` (COPY … FROM STDIN or the engine's loader). */
   readonly canCopyIn: boolean;
   readonly catalog: BulkCatalog;
+  /**
+   * The catalog generation this bulk call read its facts at (see atGeneration), when it can start over: a transaction
+   * the engine opens checks it once BEGIN has returned, and throws CatalogMoved when DDL (another connection's, while
+   * this call waited for the lock) made them stale.
+   */
+  readonly catalogGeneration?: number | undefined;
   readonly jsonSerializer: JsonSerializer;
   /** statementConfig.copyThreshold (undefined = the adapter's measured default). */
   readonly copyThreshold: number | undefined;

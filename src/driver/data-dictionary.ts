@@ -132,8 +132,9 @@ export class DataDictionary<Conn = unknown> {
    * @internal Reads the schema stamp now rather than relying on a recent reading (another connection's DDL of the
    * last moment is seen): a bulk call's checks and encodings rest on the column types it reads next.
    */
-  refresh(): void {
+  refresh(): number {
     this.#checkStamp(true);
+    return this.cache.generation;
   }
 
   /**
@@ -146,16 +147,9 @@ export class DataDictionary<Conn = unknown> {
     return kept !== undefined && kept.generation === this.cache.generation ? kept : undefined;
   }
 
-  /**
-   * @internal Whether facts read at `generation` are still current, by the latest schema stamp (not a recent reading);
-   * false also when the stamp cannot be read.
-   */
+  /** @internal Whether facts read at `generation` are still current, by the latest schema stamp (not a recent reading). */
   isCurrent(generation: number): boolean {
-    try {
-      this.#checkStamp(true);
-    } catch {
-      return false;
-    }
+    this.#checkStamp(true);
     return this.cache.generation === generation;
   }
 

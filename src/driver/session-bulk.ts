@@ -11,6 +11,7 @@ import type { SQL } from "../core/statement.js";
 import type { Params, Row } from "../core/types.js";
 import type { Adapter, QueryOptions, RawResult } from "./adapter.js";
 import type { BatchStatement, BulkHost } from "./bulk-host.js";
+import { startingOver } from "./copy-staging.js";
 import type { DataDictionary } from "./data-dictionary.js";
 import { boundedSource, CallDeadline } from "./deadline.js";
 import { traced } from "./instrumented-adapter.js";
@@ -278,7 +279,10 @@ export function upsertCall<R extends object>(
   const work = (): Promise<SQLResult> =>
     withProgress(
       options?.onProgress,
-      () => upsertRows(internals.bulkHost(session), table, rows as readonly Row[], options as UpsertOptions),
+      () =>
+        startingOver(`upsert into "${table}"`, () =>
+          upsertRows(internals.bulkHost(session), table, rows as readonly Row[], options as UpsertOptions),
+        ),
       () => rows.length,
     );
   if (internals.owner(session).observer === undefined) return inCallersTransaction(session, work);
@@ -307,13 +311,15 @@ export function loadRecordsCall<R extends object>(
       options?.onProgress,
       // An iterable source is counted as it is read; arrays by the COPY encoder (or when done).
       () =>
-        loadRecords(
-          internals.bulkHost(session),
-          table,
-          (Array.isArray(rows) ? rows : counted(boundedSource(rows as AsyncIterable<R>, options))) as
-            | readonly Row[]
-            | AsyncIterable<Row>,
-          options as LoadRecordsOptions,
+        startingOver(`loadRecords into "${table}"`, () =>
+          loadRecords(
+            internals.bulkHost(session),
+            table,
+            (Array.isArray(rows) ? rows : counted(boundedSource(rows as AsyncIterable<R>, options))) as
+              | readonly Row[]
+              | AsyncIterable<Row>,
+            options as LoadRecordsOptions,
+          ),
         ),
       (r) => r.rowsAffected,
     );

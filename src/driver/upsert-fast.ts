@@ -55,14 +55,14 @@ export function planKey(table: string, columns: readonly string[], options: Fast
  * a `duplicates` the general path accepts).
  */
 export function fastOptions(options: FastUpsertOptions): boolean {
+  // Read in the general path's order (onProgress, the limits, on, strategy, duplicates): a getter that throws
+  // raises the same error on both paths.
+  if (options.onProgress !== undefined || options.signal !== undefined || options.timeoutMs !== undefined) return false;
+  if (!Array.isArray(options.on)) return false;
+  const strategy = options.strategy;
+  if (strategy !== undefined && strategy !== "auto" && strategy !== "values") return false;
   const duplicates = options.duplicates;
-  return (
-    (options.strategy === undefined || options.strategy === "auto" || options.strategy === "values") &&
-    (duplicates === undefined || duplicates === "error" || duplicates === "last-wins") &&
-    options.onProgress === undefined &&
-    options.signal === undefined &&
-    options.timeoutMs === undefined
-  );
+  return duplicates === undefined || duplicates === "error" || duplicates === "last-wins";
 }
 
 /** The outcome of a fast upsert: its result, or the typed error of a statement (rolled back) for the caller to explain. */
@@ -102,11 +102,19 @@ export function fastUpsert(
   const rows = dedupe(table, input, plan.on, options.duplicates ?? "error", [], chunks.keysDistinct);
   if (rows !== input) return undefined;
   chunks.throwBadValue();
+  // Whether the plan still describes the schema; a stamp that cannot be read leaves the call to the general path.
+  const current = (): boolean => {
+    try {
+      return catalog.isCurrent(generation);
+    } catch {
+      return false;
+    }
+  };
   try {
     checkJsonStrings(rows, plan.columns, plan.types);
   } catch (err) {
     // The types may be another connection's old schema: only the current catalog may refuse a value.
-    if (!catalog.isCurrent(generation)) return undefined;
+    if (!current()) return undefined;
     throw err;
   }
   const per = chunks.perChunk;
@@ -118,7 +126,7 @@ export function fastUpsert(
   }
   let total: number | undefined;
   try {
-    total = run(statements(), () => catalog.isCurrent(generation));
+    total = run(statements(), current);
   } catch (error) {
     return { error, on: plan.on };
   }

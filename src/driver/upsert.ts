@@ -56,7 +56,7 @@ import {
   runJson,
   runStaged,
 } from "./bulk-run.js";
-import { inTransaction } from "./copy-staging.js";
+import { atGeneration, inTransaction } from "./copy-staging.js";
 import { CallDeadline } from "./deadline.js";
 import {
   type NativeBulkStrategy,
@@ -140,7 +140,7 @@ const STRATEGIES = new Set<UpsertStrategy>([
  * Atomic: it runs in its own transaction, or inside the caller's when one is open.
  */
 export async function upsertRows(
-  host: BulkHost,
+  caller: BulkHost,
   table: string,
   input: Rows,
   options: UpsertOptions,
@@ -159,14 +159,15 @@ export async function upsertRows(
     throw new SQLBuilderError(`upsert duplicates must be "error" or "last-wins", got ${JSON.stringify(duplicates)}`);
   }
   const path = parseName(table, "upsert() table name");
-  const staging = getRenderer(host.dialect).staging;
+  const staging = getRenderer(caller.dialect).staging;
   if (input.length === 0) return emptyResult("INSERT", started, "none");
-  host.catalog.refresh();
+  // The catalog as it is now (another connection's DDL of the last moment seen), checked again once the transaction
+  // holds the lock (inTransaction).
+  const host = atGeneration(caller, caller.catalog.refresh());
   const bulk = staging === undefined ? host.bulk : undefined;
   // Its repeats may run at once (upsert-fast.ts, tried by the session before this) on a plan kept at the end, built
   // from what the catalog says from here on.
-  let generation: number | undefined;
-  if (bulk !== undefined && host.keepsPlans && fastOptions(options)) generation = host.catalog.generation();
+  const generation = bulk !== undefined && host.keepsPlans && fastOptions(options) ? host.catalogGeneration : undefined;
   const native =
     bulk !== undefined && (strategy === "auto" || strategy === "values" || strategy === "json" || strategy === "copy");
   if (staging === undefined && !native && strategy !== "auto" && strategy !== "insert-on-conflict") {

@@ -214,6 +214,81 @@ describe("sqlite: a repeated upsert", () => {
     }
   });
 
+  test("DDL another connection commits while the upsert waits for the lock is seen (checked once the lock is held)", async () => {
+    const { db, path } = await sqlite.file("CREATE TABLE j (id INTEGER PRIMARY KEY, doc TEXT)", { maxSize: 1 });
+    const other = new Database(path);
+    try {
+      await db.withSession(async (s) => {
+        // The repeat of an upsert (a plan kept), an upsert with other options (the general path on cached types), and
+        // loadRecords (undefined options).
+        const calls = [{ on: ["id"], update: ["doc"] }, { on: ["id"] }, undefined] as const;
+        for (const options of calls) {
+          other.exec("DROP TABLE j; CREATE TABLE j (id INTEGER PRIMARY KEY, doc TEXT)");
+          await s.upsert("j", [{ id: 1, doc: "plain" }], { on: ["id"], update: ["doc"] });
+          await s.upsert("j", [{ id: 1, doc: "plain" }], { on: ["id"], update: ["doc"] });
+          other.exec("BEGIN IMMEDIATE");
+          const row = { id: 2, doc: "not json" };
+          const pending = (
+            options === undefined ? s.loadRecords("j", [row]) : s.upsert("j", [row], options as { on: ["id"] })
+          ).catch((e) => e);
+          await new Promise((r) => setTimeout(r, 30));
+          other.exec("DROP TABLE j; CREATE TABLE j (id INTEGER PRIMARY KEY, doc JSON)");
+          other.exec("COMMIT");
+          const err = await pending;
+          expect(err).toBeInstanceOf(ParameterError);
+          expect((err as Error).message).toContain('column "doc" of row 0');
+          expect(await s.select("SELECT id FROM j")).toEqual([]);
+        }
+      });
+    } finally {
+      other.close();
+    }
+  });
+
+  test("a handle closed under the session: upsert and loadRecords raise the closed-handle error; nothing to load touches nothing", async () => {
+    const { db } = await sqlite.file(TABLE, { maxSize: 1 });
+    const settle = (p: Promise<unknown>) =>
+      p.then(
+        (r) => `ok ${(r as { rowsAffected: number }).rowsAffected}`,
+        (e: Error) => `${e.constructor.name}: ${e.message}`,
+      );
+    const out = await db.withSession(async (s) => {
+      (s.conn as { handle: { db: Database.Database } }).handle.db.close();
+      return {
+        execute: await settle(s.execute("SELECT 1")),
+        upsert: await settle(s.upsert("t", rows(1, 1), { on: ["id"] })),
+        load: await settle(s.loadRecords("t", rows(1, 1))),
+        loadNothing: await settle(s.loadRecords("t", [])),
+      };
+    });
+    const closed =
+      "DatabaseConnectionError: SQLite connection error: the database handle is closed; open a new session";
+    expect(out).toEqual({ execute: closed, upsert: closed, load: closed, loadNothing: "ok 0" });
+    let released: AnySession | undefined;
+    await db.withSession(async (s) => {
+      released = s;
+    });
+    expect(await settle((released as AnySession).loadRecords("t", []))).toBe("ok 0");
+  });
+
+  test("option getters are read in the general path's order: the same error with or without an observer", async () => {
+    const out: unknown[] = [];
+    const observed = { observability: { logger: false as const, onQueryStart: () => undefined } };
+    for (const extra of [{}, observed]) {
+      const { db } = await sqlite.file(TABLE, { maxSize: 1 }, extra);
+      const options = {
+        get on(): string[] {
+          throw new Error("on");
+        },
+        get strategy(): string {
+          throw new Error("strategy");
+        },
+      };
+      out.push(await db.withSession((s) => s.upsert("t", rows(1, 1), options as never).catch((e: Error) => e.message)));
+    }
+    expect(out).toEqual(["on", "on"]);
+  });
+
   test("a missing table after the plan was kept is reported as on the first call", async () => {
     const { db } = await sqlite.file(TABLE, { maxSize: 1 });
     await db.withSession(async (s) => {

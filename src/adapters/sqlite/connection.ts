@@ -6,6 +6,7 @@
 import type BetterSqlite3 from "better-sqlite3";
 import type { PoolResource } from "../../driver/pool.js";
 import type { RowPlan } from "./codecs.js";
+import { closedError } from "./errors.js";
 
 /** How long (ms) a schema cookie read stays current for the cached statements of a handle. */
 const SCHEMA_RECHECK_MS = 1;
@@ -74,6 +75,8 @@ export class SqliteHandle implements PoolResource {
 
   /** @internal The schema cookie: another connection's DDL changes it (a round trip, so read only when needed). */
   schemaVersion(): number {
+    // The catalog asks before any statement of a bulk call: a closed handle says so as a statement would.
+    if (this.broken || !this.db.open) throw closedError();
     this.#schemaVersion ??= this.db.prepare("PRAGMA schema_version").pluck(true);
     this.#cookie = Number(this.#schemaVersion.get());
     this.#cookieAt = performance.now();
