@@ -21,7 +21,7 @@ export type BulkCatalog = Pick<
   | "getUniqueIndexes"
   | "getColumns"
   | "invalidate"
-  | "refresh"
+  | "stamp"
   | "generation"
   | "keptPlan"
   | "isCurrent"
@@ -48,11 +48,10 @@ export interface BulkHost {
   readonly canCopyIn: boolean;
   readonly catalog: BulkCatalog;
   /**
-   * The catalog generation this bulk call read its facts at (see atGeneration), when it can start over: a transaction
-   * the engine opens checks it once BEGIN has returned, and throws CatalogMoved when DDL (another connection's, while
-   * this call waited for the lock) made them stale.
+   * Set on the host of one bulk call (catalog-check.ts forCall): run by a transaction the engine opens once BEGIN has
+   * returned, it throws when what the call read from the catalog no longer holds.
    */
-  readonly catalogGeneration?: number | undefined;
+  readonly catalogCheck?: (() => Promise<void>) | undefined;
   readonly jsonSerializer: JsonSerializer;
   /** statementConfig.copyThreshold (undefined = the adapter's measured default). */
   readonly copyThreshold: number | undefined;

@@ -129,12 +129,11 @@ export class DataDictionary<Conn = unknown> {
   }
 
   /**
-   * @internal Reads the schema stamp now rather than relying on a recent reading (another connection's DDL of the
-   * last moment is seen): a bulk call's checks and encodings rest on the column types it reads next.
+   * @internal The schema stamp (the latest when `exact`, else a recent reading), cached facts dropped when it moved;
+   * undefined where the adapter has none.
    */
-  refresh(): number {
-    this.#checkStamp(true);
-    return this.cache.generation;
+  stamp(exact: boolean): number | undefined {
+    return this.#checkStamp(exact);
   }
 
   /**
@@ -162,14 +161,15 @@ export class DataDictionary<Conn = unknown> {
   }
 
   /** DDL elsewhere (another connection, another process) moved the schema: nothing cached describes it any more. */
-  #checkStamp(exact = false): void {
+  #checkStamp(exact = false): number | undefined {
     const introspector = this.adapter.introspector;
-    if (introspector?.schemaStamp === undefined) return;
+    if (introspector?.schemaStamp === undefined) return undefined;
     const stamp = introspector.schemaStamp(this.conn(), exact);
     if (stamp !== this.cache.stamp) {
       this.cache.invalidate();
       this.cache.stamp = stamp;
     }
+    return stamp;
   }
 
   #cached<T>(

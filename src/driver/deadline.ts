@@ -39,10 +39,11 @@ export class CallDeadline {
   readonly #end: number | undefined;
   readonly #timeoutMs: number | undefined;
 
-  constructor(options: CallOptions | undefined) {
+  /** `started`: when the call began (performance.now()), from which timeoutMs counts. */
+  constructor(options: CallOptions | undefined, started = performance.now()) {
     this.#signal = options?.signal;
     this.#timeoutMs = statementTimeoutMs(options?.timeoutMs);
-    this.#end = this.#timeoutMs !== undefined ? performance.now() + this.#timeoutMs : undefined;
+    this.#end = this.#timeoutMs !== undefined ? started + this.#timeoutMs : undefined;
     this.check();
   }
 

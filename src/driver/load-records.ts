@@ -13,7 +13,7 @@ import type { ColumnOf, Row } from "../core/types.js";
 import type { BulkHost } from "./bulk-host.js";
 import { columnsOf, emptyResult, JSON_CHUNK_ROWS, result, runAll, runJson } from "./bulk-run.js";
 import { ObjectRows } from "./copy-rows.js";
-import { arraysOfAsync, atGeneration, copyRows, inTransaction, type RowSource } from "./copy-staging.js";
+import { arraysOfAsync, copyRows, inTransaction, type RowSource } from "./copy-staging.js";
 import { CallDeadline } from "./deadline.js";
 import { nativeBulkLoad } from "./native-bulk.js";
 import type { OnProgress } from "./progress.js";
@@ -47,23 +47,21 @@ export interface LoadRecordsOptions<R extends object = Row> {
  * JSON documents of JSON_CHUNK_ROWS rows, in one transaction.
  */
 export async function loadRecords(
-  caller: BulkHost,
+  host: BulkHost,
   table: string,
   rows: readonly (Readonly<Record<string, unknown>> | readonly unknown[])[] | RowSource,
   options?: LoadRecordsOptions,
+  started = performance.now(),
 ): Promise<SQLResult> {
-  const started = performance.now();
   if (options?.overwrite !== undefined && typeof options.overwrite !== "boolean") {
     throw new ParameterError(`loadRecords() overwrite must be true or false, got ${typeof options.overwrite}`);
   }
-  const deadline = new CallDeadline(options);
+  // One limit for the whole call (from `started`, also when it starts over).
+  const deadline = new CallDeadline(options, started);
   const path = parseName(table, "loadRecords() table name");
   // Nothing to load or empty: the connection is not touched (as loadRows returns for it).
   if (Array.isArray(rows) && rows.length === 0 && options?.overwrite !== true)
     return emptyResult("COPY", started, "copy");
-  // An array's call reads the catalog as it is now and checks it again once its transaction holds the lock
-  // (inTransaction), starting over when it moved; an iterable source (read once) reads it after its first row.
-  const host = Array.isArray(rows) ? atGeneration(caller, caller.catalog.refresh()) : caller;
   if (options?.overwrite !== true) return loadRows(host, table, path, rows, options, started, deadline);
   // The table is emptied and loaded in one transaction: a failed load rolls the emptying back too.
   const clear = getRenderer(host.dialect).transactionalTruncate
@@ -96,7 +94,6 @@ async function loadRows(
     if (head.done) return emptyResult("COPY", started, "copy");
     first = head.value;
     rest = { [Symbol.asyncIterator]: () => it };
-    host.catalog.refresh();
   }
   let columns = options?.columns;
   if (columns === undefined) {

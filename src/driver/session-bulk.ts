@@ -11,7 +11,7 @@ import type { SQL } from "../core/statement.js";
 import type { Params, Row } from "../core/types.js";
 import type { Adapter, QueryOptions, RawResult } from "./adapter.js";
 import type { BatchStatement, BulkHost } from "./bulk-host.js";
-import { startingOver } from "./copy-staging.js";
+import { CallHost, checked, startingOver } from "./catalog-check.js";
 import type { DataDictionary } from "./data-dictionary.js";
 import { boundedSource, CallDeadline } from "./deadline.js";
 import { traced } from "./instrumented-adapter.js";
@@ -246,6 +246,11 @@ async function runBatch(
   }
 }
 
+/** The host of one bulk call: its catalog reads are checked once its transaction holds the lock (catalog-check.ts). */
+function callHost(session: Session<any>, what: string, canStartOver: boolean): BulkHost {
+  return new CallHost(internals.bulkHost(session), what, canStartOver);
+}
+
 /** The adapter's refusal of a bulk call's options (before any row is read), as a rejected promise. */
 function refused(session: Session<any>, options: ExecuteOptions | undefined): Promise<never> | undefined {
   if (options === undefined) return undefined;
@@ -279,10 +284,16 @@ export function upsertCall<R extends object>(
   const work = (): Promise<SQLResult> =>
     withProgress(
       options?.onProgress,
-      () =>
-        startingOver(`upsert into "${table}"`, () =>
-          upsertRows(internals.bulkHost(session), table, rows as readonly Row[], options as UpsertOptions),
-        ),
+      () => {
+        const started = performance.now();
+        const what = `upsert into "${table}"`;
+        return startingOver(what, () => {
+          const host = callHost(session, what, true);
+          return checked(host, () =>
+            upsertRows(host, table, rows as readonly Row[], options as UpsertOptions, started),
+          );
+        });
+      },
       () => rows.length,
     );
   if (internals.owner(session).observer === undefined) return inCallersTransaction(session, work);
@@ -310,17 +321,17 @@ export function loadRecordsCall<R extends object>(
     withProgress(
       options?.onProgress,
       // An iterable source is counted as it is read; arrays by the COPY encoder (or when done).
-      () =>
-        startingOver(`loadRecords into "${table}"`, () =>
-          loadRecords(
-            internals.bulkHost(session),
-            table,
-            (Array.isArray(rows) ? rows : counted(boundedSource(rows as AsyncIterable<R>, options))) as
-              | readonly Row[]
-              | AsyncIterable<Row>,
-            options as LoadRecordsOptions,
-          ),
-        ),
+      () => {
+        const started = performance.now();
+        const source = (Array.isArray(rows) ? rows : counted(boundedSource(rows as AsyncIterable<R>, options))) as
+          | readonly Row[]
+          | AsyncIterable<Row>;
+        const what = `loadRecords into "${table}"`;
+        return startingOver(what, () => {
+          const host = callHost(session, what, Array.isArray(source));
+          return checked(host, () => loadRecords(host, table, source, options as LoadRecordsOptions, started));
+        });
+      },
       (r) => r.rowsAffected,
     );
   if (internals.owner(session).observer === undefined) return inCallersTransaction(session, work);

@@ -56,7 +56,7 @@ import {
   runJson,
   runStaged,
 } from "./bulk-run.js";
-import { atGeneration, inTransaction } from "./copy-staging.js";
+import { inTransaction } from "./copy-staging.js";
 import { CallDeadline } from "./deadline.js";
 import {
   type NativeBulkStrategy,
@@ -140,14 +140,14 @@ const STRATEGIES = new Set<UpsertStrategy>([
  * Atomic: it runs in its own transaction, or inside the caller's when one is open.
  */
 export async function upsertRows(
-  caller: BulkHost,
+  host: BulkHost,
   table: string,
   input: Rows,
   options: UpsertOptions,
+  started = performance.now(),
 ): Promise<SQLResult> {
-  const started = performance.now();
-  // One limit for the whole call: each statement gets the signal and what is left of the time.
-  const deadline = new CallDeadline(options);
+  // One limit for the whole call (from `started`, also when it starts over): each statement gets what is left.
+  const deadline = new CallDeadline(options, started);
   const on = options?.on ?? [];
   if (on.length === 0) throw new SQLBuilderError(`upsert into "${table}" needs { on: [key columns] }`);
   const strategy = options.strategy ?? "auto";
@@ -159,15 +159,13 @@ export async function upsertRows(
     throw new SQLBuilderError(`upsert duplicates must be "error" or "last-wins", got ${JSON.stringify(duplicates)}`);
   }
   const path = parseName(table, "upsert() table name");
-  const staging = getRenderer(caller.dialect).staging;
+  const staging = getRenderer(host.dialect).staging;
   if (input.length === 0) return emptyResult("INSERT", started, "none");
-  // The catalog as it is now (another connection's DDL of the last moment seen), checked again once the transaction
-  // holds the lock (inTransaction).
-  const host = atGeneration(caller, caller.catalog.refresh());
   const bulk = staging === undefined ? host.bulk : undefined;
   // Its repeats may run at once (upsert-fast.ts, tried by the session before this) on a plan kept at the end, built
   // from what the catalog says from here on.
-  const generation = bulk !== undefined && host.keepsPlans && fastOptions(options) ? host.catalogGeneration : undefined;
+  const generation =
+    bulk !== undefined && host.keepsPlans && fastOptions(options) ? host.catalog.generation() : undefined;
   const native =
     bulk !== undefined && (strategy === "auto" || strategy === "values" || strategy === "json" || strategy === "copy");
   if (staging === undefined && !native && strategy !== "auto" && strategy !== "insert-on-conflict") {

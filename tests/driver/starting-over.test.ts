@@ -1,17 +1,17 @@
 /**
- * A bulk call whose transaction finds the catalog moved (another connection's DDL landed while it waited for the lock;
+ * A bulk call whose transaction finds what it read from the catalog changed (another connection's DDL landed while it waited for the lock;
  * nothing written) starts over, reading the catalog afresh; a call that keeps finding it moved stops with a typed
  * error instead of looping. The database side is in tests/adapters/sqlite-upsert-repeat.test.ts.
  */
 import { expect, test } from "vitest";
-import { CatalogMoved, startingOver } from "../../src/driver/copy-staging.js";
+import { CatalogMoved, startingOver } from "../../src/driver/catalog-check.js";
 import { OperationalError } from "../../src/index.js";
 
 test("starts over after CatalogMoved and returns what the next attempt returns", async () => {
   let calls = 0;
   const r = await startingOver("upsert into t", async () => {
     calls++;
-    if (calls === 1) throw new CatalogMoved();
+    if (calls === 1) throw new CatalogMoved("upsert into t");
     return "done";
   });
   expect({ r, calls }).toEqual({ r: "done", calls: 2 });
@@ -21,12 +21,12 @@ test("three attempts that all find the catalog moved end in an OperationalError 
   let calls = 0;
   const err = await startingOver("upsert into t", async () => {
     calls++;
-    throw new CatalogMoved();
+    throw new CatalogMoved("upsert into t");
   }).catch((e) => e);
   expect(calls).toBe(3);
   expect(err).toBeInstanceOf(OperationalError);
   expect((err as Error).message).toBe(
-    "upsert into t: the schema changed (DDL by another connection) while it waited for its lock, 3 times in a row; nothing was written",
+    "upsert into t: the table changed (DDL by another connection) while it waited for the lock, 3 times in a row; nothing was written",
   );
 });
 

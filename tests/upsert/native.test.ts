@@ -156,7 +156,7 @@ describe("session-level fallback on a non-PostgreSQL session (stub bulk host, st
       databaseLabel: dialect,
       bulk: undefined,
       // upsert checks `on` against the table's unique keys first.
-      catalog: { getUniqueKeys: async () => [["id"]], refresh: () => undefined },
+      catalog: { getUniqueKeys: async () => [["id"]], stamp: () => undefined },
       inTransaction: false,
       async transaction<T>(fn: () => Promise<T>): Promise<T> {
         transactions++;
@@ -236,7 +236,7 @@ describe("INSERT-form bulk engine: VALUES statements under the parameter, row an
       canCopyIn: false,
       maxPacketBytes: async () => maxPacketBytes,
       catalog: {
-        refresh: () => undefined,
+        stamp: () => undefined,
         getUniqueKeys: async () => [["id"]],
         getColumns: async () => [
           { name: "id", type: "int" },
