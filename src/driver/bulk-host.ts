@@ -52,6 +52,8 @@ export interface BulkHost {
    * returned, it throws when what the call read from the catalog no longer holds.
    */
   readonly catalogCheck?: (() => Promise<void>) | undefined;
+  /** The call read catalog facts that catalogCheck must check under the lock: a single statement needs a transaction. */
+  readonly catalogPending?: boolean | undefined;
   readonly jsonSerializer: JsonSerializer;
   /** statementConfig.copyThreshold (undefined = the adapter's measured default). */
   readonly copyThreshold: number | undefined;

@@ -134,7 +134,8 @@ export async function runAll(
     }
     return result({ rowsAffected: total, operationType, statement, started, metadata });
   };
-  return statements.length > 1 ? inTransaction(host, deadline, run) : run();
+  // One statement runs on its own, unless what the call read must be checked under the lock first.
+  return statements.length > 1 || host.catalogPending === true ? inTransaction(host, deadline, run) : run();
 }
 
 // ---------------------------------------------------------------------------------------------------- results

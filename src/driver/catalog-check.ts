@@ -8,7 +8,13 @@
  * source), or fails with an OperationalError (an iterable source, read once). Engines without a schema stamp get no
  * check: their BEGIN does not keep DDL out.
  */
-import { OperationalError } from "../core/errors.js";
+import {
+  CardinalityViolationError,
+  NotNullViolationError,
+  OperationalError,
+  ParameterError,
+  SQLBuilderError,
+} from "../core/errors.js";
 import type { BulkCatalog, BulkHost } from "./bulk-host.js";
 
 /** Thrown inside the call's transaction (rolled back) when what it read changed; startingOver runs it again. */
@@ -97,6 +103,11 @@ class CallCatalog implements BulkCatalog {
     this.#host.catalog.keepPlan(key, plan, generation);
   }
 
+  /** Facts were noted under a schema stamp: they need checking under the lock, even for a single statement. */
+  get pending(): boolean {
+    return this.#reads !== undefined && this.#reads.length > 0;
+  }
+
   /** Throws CatalogMoved (or, when the call cannot start over, an OperationalError) when what it read changed. */
   async check(): Promise<void> {
     const reads = this.#reads;
@@ -125,6 +136,9 @@ export class CallHost implements BulkHost {
 
   catalogCheck(): Promise<void> {
     return this.catalog.check();
+  }
+  get catalogPending(): boolean {
+    return this.catalog.pending;
   }
   get dialect(): BulkHost["dialect"] {
     return this.#host.dialect;
@@ -190,8 +204,9 @@ export async function checked<T>(host: BulkHost, call: () => Promise<T>): Promis
   try {
     return await call();
   } catch (err) {
+    // Only a refusal that rests on what the call read (a lock wait, a timeout or a lost connection is not retried).
     // Inside the caller's transaction the stamp was read exactly, under its lock: nothing to check.
-    if (err instanceof CatalogMoved || host.catalogCheck === undefined || host.inTransaction) throw err;
+    if (!fromCatalog(err) || host.catalogCheck === undefined || host.inTransaction) throw err;
     try {
       await host.catalogCheck();
     } catch (moved) {
@@ -199,6 +214,20 @@ export async function checked<T>(host: BulkHost, call: () => Promise<T>): Promis
     }
     throw err;
   }
+}
+
+/**
+ * The refusals a bulk call makes from catalog facts before anything runs: a value for the column's type (the JSON
+ * text check), a column or key the table lacks, a NULL key part of a NOT NULL column, keys equal under the column's
+ * collation.
+ */
+function fromCatalog(err: unknown): boolean {
+  return (
+    err instanceof ParameterError ||
+    err instanceof SQLBuilderError ||
+    err instanceof NotNullViolationError ||
+    err instanceof CardinalityViolationError
+  );
 }
 
 /** Whether every fact read gives the same answer now (the stamp moved, so the cache was dropped: these read afresh). */

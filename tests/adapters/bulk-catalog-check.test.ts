@@ -104,6 +104,82 @@ describe("sqlite", () => {
   );
 });
 
+describe("sqlite: what else the check covers, and what it leaves alone", () => {
+  test.each(["auto", "insert-on-conflict"] as const)(
+    "upsert (strategy %s) of a NULL key waits for the lock while another connection makes id the rowid",
+    async (strategy) => {
+      const { db, path } = await sqlite.file("CREATE TABLE kv (id INTEGER UNIQUE, v TEXT)", { maxSize: 1 });
+      const other = new Database(path);
+      try {
+        await db.withSession(async (s) => {
+          await s.upsert("kv", [{ id: 5, v: "warm" }], { on: ["id"], strategy });
+          await s.execute("DELETE FROM kv");
+          other.exec("BEGIN IMMEDIATE");
+          // One statement (insert-on-conflict): checked under the lock too, in a transaction of its own.
+          const pending = outcome(s.upsert("kv", [{ id: null, v: "x" }], { on: ["id"], strategy }));
+          await sleep(30);
+          other.exec("DROP TABLE kv; CREATE TABLE kv (id INTEGER PRIMARY KEY, v TEXT)");
+          other.exec("COMMIT");
+          // A NULL rowid key would silently take a new rowid: refused, as a call made after the change is.
+          expect(await pending).toMatch(/^NotNullViolationError: /);
+          expect(await s.select("SELECT id, v FROM kv")).toEqual([]);
+        });
+      } finally {
+        other.close();
+      }
+    },
+  );
+
+  test("a lock timeout after another connection changed the table is not run again (once busyTimeoutMs, not three)", async () => {
+    const { db, path } = await sqlite.file("CREATE TABLE bt (id INTEGER PRIMARY KEY, v TEXT)", {
+      maxSize: 1,
+      busyTimeoutMs: 200,
+    });
+    await db.withSession((s) => s.dataDictionary.getColumns("bt"));
+    const other = new Database(path);
+    try {
+      other.exec("BEGIN IMMEDIATE; ALTER TABLE bt ADD COLUMN w INT");
+      const started = performance.now();
+      const pending = outcome(db.withSession((s) => s.upsert("bt", [{ id: 1, v: "x" }], { on: ["id"] })));
+      await sleep(30);
+      // Committed, and another writer right behind it holds the lock past busyTimeoutMs.
+      other.exec("COMMIT; BEGIN IMMEDIATE");
+      expect(await pending).toMatch(/^SqliteBusyError: /);
+      expect(performance.now() - started).toBeLessThan(350);
+      other.exec("ROLLBACK");
+    } finally {
+      other.close();
+    }
+  });
+});
+
+describe("sqlite: an ATTACHed database", () => {
+  test("loadRecords into aux.j waits for the lock while another connection makes doc JSON: refused, nothing written", async () => {
+    const auxPath = sqlite.path();
+    new Database(auxPath).exec("CREATE TABLE j (id INTEGER PRIMARY KEY, doc TEXT)").close();
+    const { db } = await sqlite.file("CREATE TABLE j (id INTEGER PRIMARY KEY, doc TEXT)", { maxSize: 1 });
+    const other = new Database(auxPath);
+    try {
+      await db.withSession(async (s) => {
+        await s.execute(`ATTACH DATABASE '${auxPath}' AS aux`);
+        await s.loadRecords("aux.j", [{ id: 1, doc: "plain" }]);
+        await s.execute("DELETE FROM aux.j");
+        other.exec("BEGIN IMMEDIATE");
+        const pending = outcome(s.loadRecords("aux.j", [{ id: 2, doc: "not json" }]));
+        await sleep(30);
+        other.exec("DROP TABLE j; CREATE TABLE j (id INTEGER PRIMARY KEY, doc JSON)");
+        other.exec("COMMIT");
+        expect(await pending).toMatch(/^ParameterError: .*column "doc" of row 0/);
+        expect(await s.select("SELECT id, doc FROM aux.j")).toEqual([]);
+        // The pool's cached types follow too: a later call is refused as well.
+        expect(await outcome(s.loadRecords("aux.j", [{ id: 4, doc: "still not json" }]))).toMatch(/^ParameterError: /);
+      });
+    } finally {
+      other.close();
+    }
+  });
+});
+
 describe("engines whose BEGIN keeps no DDL out: no check, no false failure", () => {
   test("pg: temp-table DDL in other sessions of the pool while loadRecords(overwrite) and staged upserts run", async () => {
     const db = new PgConfig({ poolConfig: { connectionString: PG_URL, maxSize: 4 } });

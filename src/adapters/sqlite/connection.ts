@@ -73,15 +73,39 @@ export class SqliteHandle implements PoolResource {
     return this.#changes.get() as number;
   }
 
-  /** @internal The schema cookie: another connection's DDL changes it (a round trip, so read only when needed). */
+  /**
+   * @internal The schema cookie: another connection's DDL changes it (a round trip, so read only when needed). With
+   * databases attached, their cookies are added (each only grows) and the number of ATTACH/DETACH changes seen,
+   * scaled past any sum of cookies, so DDL in an attached database moves it too.
+   */
   schemaVersion(): number {
     // The catalog asks before any statement of a bulk call: a closed handle says so as a statement would.
     if (this.broken || !this.db.open) throw closedError();
     this.#schemaVersion ??= this.db.prepare("PRAGMA schema_version").pluck(true);
-    this.#cookie = Number(this.#schemaVersion.get());
+    let cookie = Number(this.#schemaVersion.get());
+    this.#attached ??= this.#listAttached();
+    for (const read of this.#attached) cookie += Number(read.get());
+    this.#cookie = cookie + (this.#attachEpoch % 4096) * 2 ** 40;
     this.#cookieAt = performance.now();
     return this.#cookie;
   }
+
+  /** @internal An ATTACH or DETACH may have run: the next cookie read lists the attached databases again. */
+  attachmentsChanged(): void {
+    this.#attached = undefined;
+    this.#attachEpoch++;
+  }
+
+  /** A cookie read per attached database (not main, not temp: only this connection changes temp). */
+  #listAttached(): BetterSqlite3.Statement[] {
+    const names = this.db.prepare("PRAGMA database_list").all() as { name: string }[];
+    return names
+      .filter((d) => d.name !== "main" && d.name !== "temp")
+      .map((d) => this.db.prepare(`PRAGMA "${d.name.replaceAll('"', '""')}".schema_version`).pluck(true));
+  }
+
+  #attached: BetterSqlite3.Statement[] | undefined;
+  #attachEpoch = 0;
 
   /**
    * @internal The schema cookie, read again only when more than a millisecond passed since the last read:

@@ -77,6 +77,8 @@ import { type StreamHost, streamRows } from "./stream.js";
 export const SQLITE_MAX_PARAMETERS = 32_766;
 
 const INTERRUPTED = Promise.resolve(true);
+/** ATTACH or DETACH: the schema cookies the catalog reads change with the attached databases. */
+const ATTACHES = /^\s*(?:ATTACH|DETACH)\b/i;
 
 export class SqliteAdapter implements Adapter<SqliteConnection> {
   readonly dialect = "sqlite" as const;
@@ -401,6 +403,7 @@ export class SqliteAdapter implements Adapter<SqliteConnection> {
       throw failed(conn, e, err, wasInTx);
     } finally {
       if (e.settings && !txScoped) h.settingsChanged = true;
+      if (e.settings && ATTACHES.test(sql)) h.attachmentsChanged();
       this.#lock.afterStatement(conn);
     }
     // Completed inside a transaction: settled a turn later, so a session whose callback returned without awaiting
