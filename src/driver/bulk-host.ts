@@ -48,7 +48,7 @@ export interface BulkHost {
   readonly canCopyIn: boolean;
   readonly catalog: BulkCatalog;
   /**
-   * Set on the host of one bulk call (catalog-check.ts forCall): run by a transaction the engine opens once BEGIN has
+   * Set on the host of one bulk call (catalog-check.ts withCatalogCheck): run by a transaction the engine opens once BEGIN has
    * returned, it throws when what the call read from the catalog no longer holds.
    */
   readonly catalogCheck?: (() => Promise<void>) | undefined;

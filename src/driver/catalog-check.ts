@@ -122,10 +122,26 @@ class CallCatalog implements BulkCatalog {
 }
 
 /**
+ * Runs a bulk call on a host of its own (CallHost): its catalog reads are checked once its transaction holds the lock,
+ * and when what it read changed it starts over (`canStartOver`: its rows are an array). `what` names it in errors.
+ */
+export function withCatalogCheck<T>(
+  host: BulkHost,
+  what: string,
+  canStartOver: boolean,
+  call: (host: BulkHost) => Promise<T>,
+): Promise<T> {
+  return startingOver(what, () => {
+    const own = new CallHost(host, what, canStartOver);
+    return checked(own, () => call(own));
+  });
+}
+
+/**
  * The session's host for one bulk call: its catalog reads noted and checked once its transaction holds the lock
  * (catalogCheck). `what` names the call in errors; `canStartOver`: its rows are an array.
  */
-export class CallHost implements BulkHost {
+class CallHost implements BulkHost {
   readonly #host: BulkHost;
   readonly catalog: CallCatalog;
 
@@ -200,7 +216,7 @@ export class CallHost implements BulkHost {
  * Runs a bulk call on its CallHost. An error it raises is checked too: a value refused on column types another
  * connection had just changed (the JSON check, before BEGIN) starts the call over on the new ones.
  */
-export async function checked<T>(host: BulkHost, call: () => Promise<T>): Promise<T> {
+async function checked<T>(host: BulkHost, call: () => Promise<T>): Promise<T> {
   try {
     return await call();
   } catch (err) {

@@ -11,7 +11,7 @@ import type { SQL } from "../core/statement.js";
 import type { Params, Row } from "../core/types.js";
 import type { Adapter, QueryOptions, RawResult } from "./adapter.js";
 import type { BatchStatement, BulkHost } from "./bulk-host.js";
-import { CallHost, checked, startingOver } from "./catalog-check.js";
+import { withCatalogCheck } from "./catalog-check.js";
 import type { DataDictionary } from "./data-dictionary.js";
 import { boundedSource, CallDeadline } from "./deadline.js";
 import { traced } from "./instrumented-adapter.js";
@@ -246,11 +246,6 @@ async function runBatch(
   }
 }
 
-/** The host of one bulk call: its catalog reads are checked once its transaction holds the lock (catalog-check.ts). */
-function callHost(session: Session<any>, what: string, canStartOver: boolean): BulkHost {
-  return new CallHost(internals.bulkHost(session), what, canStartOver);
-}
-
 /** The adapter's refusal of a bulk call's options (before any row is read), as a rejected promise. */
 function refused(session: Session<any>, options: ExecuteOptions | undefined): Promise<never> | undefined {
   if (options === undefined) return undefined;
@@ -287,12 +282,9 @@ export function upsertCall<R extends object>(
       () => {
         const started = performance.now();
         const what = `upsert into "${table}"`;
-        return startingOver(what, () => {
-          const host = callHost(session, what, true);
-          return checked(host, () =>
-            upsertRows(host, table, rows as readonly Row[], options as UpsertOptions, started),
-          );
-        });
+        return withCatalogCheck(internals.bulkHost(session), what, true, (host) =>
+          upsertRows(host, table, rows as readonly Row[], options as UpsertOptions, started),
+        );
       },
       () => rows.length,
     );
@@ -327,10 +319,9 @@ export function loadRecordsCall<R extends object>(
           | readonly Row[]
           | AsyncIterable<Row>;
         const what = `loadRecords into "${table}"`;
-        return startingOver(what, () => {
-          const host = callHost(session, what, Array.isArray(source));
-          return checked(host, () => loadRecords(host, table, source, options as LoadRecordsOptions, started));
-        });
+        return withCatalogCheck(internals.bulkHost(session), what, Array.isArray(source), (host) =>
+          loadRecords(host, table, source, options as LoadRecordsOptions, started),
+        );
       },
       (r) => r.rowsAffected,
     );
