@@ -149,7 +149,12 @@ export function runAtomically(
       sql = statement.sql;
       values = statement.values;
       const bound = values.length === 0 ? statement.values : encodeParams(statement.values, s.serializer);
-      total += runStatement(h, statementFor(h, sql, s), bound, s.read).rowsAffected;
+      const e = statementFor(h, sql, s);
+      // A plain write needs its count only: no result object, no rowid per statement.
+      total +=
+        e.reader || e.notDml || e.ddl
+          ? runStatement(h, e, bound, s.read).rowsAffected
+          : (bound.length <= SPREAD_MAX ? e.stmt.run(...bound) : e.stmt.run(bound)).changes;
     }
     sql = "COMMIT";
     values = NO_VALUES;
