@@ -47,7 +47,7 @@ describe("sqlite: generated row reader", () => {
     await db.withSession(async (s) => {
       await s.execute("CREATE TABLE refill (id INTEGER PRIMARY KEY, name TEXT, qty REAL)");
       await s.upsert("refill", [{ id: 3, name: "old", qty: 0 }], { on: ["id"] });
-      // 1,050 rows: five full 200-row statements share the array, then a 50-row one; half of them updates.
+      // 1,050 rows: sixteen full 64-row statements, then a 26-row one; half of them updates.
       const rows = Array.from({ length: 1050 }, (_, i) => ({ id: i * 2 + 1, name: `n${i}`, qty: i / 4 }));
       const r = await s.upsert("refill", rows, { on: ["id"] });
       expect(r.rowsAffected).toBe(1050);

@@ -39,7 +39,7 @@ describe("sqlite: a repeated upsert", () => {
         const first = await s.upsert("t", rows(1, 450), { on: ["id"] });
         expect(spy.calls).toEqual([]);
         const second = await s.upsert("t", rows(401, 450, "m"), { on: ["id"] });
-        // 450 rows in 200-row statements: one call that ran them all.
+        // 450 rows in 64-row statements: one call that ran them all.
         expect(spy.calls).toEqual([450]);
         expect(second.rowsAffected).toBe(450);
         expect(second.metadata).toEqual(first.metadata);

@@ -373,8 +373,8 @@ describe("bulk statements under observation", () => {
         return s.upsert("t", rows, { on: ["id"] });
       });
       expect(r.rowsAffected).toBe(5000);
-      // 25 statements of 200 rows, between BEGIN and COMMIT.
-      expect(starts.filter((sql) => sql.startsWith('INSERT INTO "t"'))).toHaveLength(25);
+      // 79 statements (78 of 64 rows, then 8), between BEGIN and COMMIT.
+      expect(starts.filter((sql) => sql.startsWith('INSERT INTO "t"'))).toHaveLength(79);
     } finally {
       await db.close();
     }
