@@ -387,7 +387,7 @@ export interface Adapter<Conn = unknown> {
    * An engine that runs statements on the calling thread (SQLite): runs a bulk statement at once and returns its
    * result, or undefined, having run nothing, when it cannot now (a lock to wait for, statements queued, a failed
    * transaction, …); the bulk engine then runs it through `query`. Without a promise per statement, a 10k-row upsert
-   * in 200-row statements saves ~50 promise chains; with smaller statements, more. Errors are thrown as `query`
+   * in 64-row statements saves ~160 promise chains. Errors are thrown as `query`
    * rejects them.
    */
   querySync?(conn: Conn, sql: string, params: unknown[], opts: QueryOptions): RawResult | undefined;

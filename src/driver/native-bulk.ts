@@ -307,8 +307,8 @@ const MAX_TEXTS = 8;
 
 /**
  * The statement text for a chunk of n rows, built once per size: full chunks then share one string, so the adapter's
- * statement-cache lookup hashes and compares it once instead of per chunk (a 200-row text is ~5 KB). Kept with a
- * repeated upsert's plan (upsert-fast.ts), so its repeats build none.
+ * statement-cache lookup hashes and compares it once instead of per chunk (a 64-row SQLite text for five columns is
+ * ~1.3 KB). Kept with a repeated upsert's plan (upsert-fast.ts), so its repeats build none.
  */
 export function textsFor(build: (rows: number) => string): (rows: number) => string {
   const texts = new Map<number, string>();

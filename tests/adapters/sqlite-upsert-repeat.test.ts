@@ -93,7 +93,7 @@ describe("sqlite: a repeated upsert", () => {
       await s.upsert("t", rows(1, 3), { on: ["id"] });
       const spy = spyAtomic(s);
       try {
-        // Row 350 breaks NOT NULL in the second statement: the first (rows 0–199) must not stay written.
+        // Row 350 breaks NOT NULL in the sixth statement: the first five (rows 0–319) must not stay written.
         const bad = rows(100, 400).map((r, i) => (i === 350 ? { ...r, name: null as unknown as string } : r));
         const err = await s.upsert("t", bad, { on: ["id"] }).catch((e) => e);
         expect(spy.calls).toEqual(["failed"]);

@@ -211,8 +211,9 @@ describe("sqlite: values", () => {
     const db = config({ poolConfig: { database: ":memory:" } });
     await db.withSession(async (s) => {
       await s.execute("CREATE TABLE mix (id INTEGER PRIMARY KEY, flag INTEGER, at TEXT, note TEXT, data BLOB)");
-      // 450 rows = chunks of 200, 200, 50: plain values only, a boolean / Date / undefined / Buffer in the second,
-      // and rows listing their keys in another order in the third.
+      // 450 rows = seven 64-row chunks and a 2-row one: plain values only in the first three, a boolean / Date /
+      // undefined in the fourth (row 250), a Buffer in the fifth (row 260), and rows listing their keys in another
+      // order from row 400 (the seventh, after 16 plain rows, and the last).
       const rows = Array.from({ length: 450 }, (_, i) => {
         if (i >= 400) return { note: `n${i}`, data: null, at: "t", flag: i, id: i };
         if (i === 250) return { id: i, flag: true, at: new Date(Date.UTC(2024, 0, 2)), note: undefined, data: null };

@@ -93,7 +93,7 @@ export function prepareStatement(
  * V8's generic element lookup (~200 instructions each), an argument directly, which makes a 1,000-value statement's
  * binding several times cheaper (a 10k-row upsert ~30% faster). Safe because every value here is already encoded
  * (string, number, bigint, null or a Buffer): an array or plain object argument would be read as a parameter list or
- * as named parameters. Only up to 2,048 values (a bulk statement's 200 rows of up to 10 columns): arguments live on
+ * as named parameters. Only up to 2,048 values (a bulk statement's 64 rows of up to 32 columns): arguments live on
  * the machine stack, and 32,766 of them (262 KB) fail from a deep but legal call stack where the array form works.
  */
 export const SPREAD_MAX = 2048;
