@@ -4,6 +4,7 @@
  * transaction?) and its row plan (declared types → conversions), so a repeated statement allocates nothing but its
  * rows. This is the hot path: keep it free of allocations and awaits.
  */
+import type BetterSqlite3 from "better-sqlite3";
 import type { JsonSerializer } from "../../core/json.js";
 import type { Row } from "../../core/types.js";
 import type { AtomicFailure, RawResult } from "../../driver/adapter.js";
@@ -152,9 +153,7 @@ export function runAtomically(
       const e = statementFor(h, sql, s);
       // A plain write needs its count only: no result object, no rowid per statement.
       total +=
-        e.reader || e.notDml || e.ddl
-          ? runStatement(h, e, bound, s.read).rowsAffected
-          : (bound.length <= SPREAD_MAX ? e.stmt.run(...bound) : e.stmt.run(bound)).changes;
+        e.reader || e.notDml || e.ddl ? runStatement(h, e, bound, s.read).rowsAffected : runBound(e, bound).changes;
     }
     sql = "COMMIT";
     values = NO_VALUES;
@@ -184,8 +183,13 @@ export function runStatement(h: SqliteHandle, e: CachedStatement, values: unknow
   return e.reader ? readRows(h, e, values, read) : runWrite(e, values, read);
 }
 
+/** Runs a write with its values bound (see SPREAD_MAX). */
+function runBound(e: CachedStatement, values: unknown[]): BetterSqlite3.RunResult {
+  return values.length <= SPREAD_MAX ? e.stmt.run(...values) : e.stmt.run(values);
+}
+
 function runWrite(e: CachedStatement, values: unknown[], read: ReadOptions): RawResult {
-  const info = values.length <= SPREAD_MAX ? e.stmt.run(...values) : e.stmt.run(values);
+  const info = runBound(e, values);
   if (e.ddl) schemaEpoch.value++;
   const out: RawResult = { rows: EMPTY_ROWS, columns: NO_COLUMNS, rowsAffected: e.notDml ? 0 : info.changes };
   if (e.insert && info.changes > 0) out.lastInsertId = rowid(info.lastInsertRowid, read);
